@@ -1,0 +1,29 @@
+# dotm: see README.md. Every target works on a fresh clone with Go installed.
+GO      ?= go
+BIN     := bin/dotm
+PKGS    := ./...
+
+.PHONY: build demo serve test bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dotm
+
+## demo: a whole survey round on the embedded store (output in ./demo)
+demo: build
+	./$(BIN) demo --out demo
+
+## serve: the HTTP API on 127.0.0.1:8080 with the embedded store in ./data
+serve: build
+	./$(BIN) serve --data-dir data
+
+## test: vet and the race-enabled test suite (what CI runs)
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 20m $(PKGS)
+
+## bench: benchmarks with reference tools side by side (see BENCHMARKS.md)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin demo

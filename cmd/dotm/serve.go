@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/mongodb"
+)
+
+type serveFlags struct {
+	addr         string
+	maxBody      int64
+	shutdownWait time.Duration
+	store        *storeFlags
+}
+
+func runServe(e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve [--addr HOST:PORT] [--data-dir DIR | --mongo-uri URI]",
+		"dotm serve --addr 127.0.0.1:8080 --data-dir ./data\ncurl -s http://127.0.0.1:8080/readyz")
+	var f serveFlags
+	fs.StringVar(&f.addr, "addr", envOr(e, "DOTM_ADDR", "127.0.0.1:8080"), "listen address (env DOTM_ADDR)")
+	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (413 above it)")
+	fs.DurationVar(&f.shutdownWait, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.store = addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	store, err := f.store.open(e)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		_ = store.Close(context.Background())
+		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
+	}
+	logger.Info("dotm serving", "addr", "http://"+ln.Addr().String(), "store", store.URI(), "embedded", store.Embedded(), "version", version())
+	return serveOn(e.ctx, ln, store, logger, f)
+}
+
+// serveOn serves the API on ln until ctx ends, then lets in-flight requests
+// finish and closes the store.
+func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger *slog.Logger, f serveFlags) error {
+	api := collector.NewServer(collector.Deps{
+		Logger:       logger,
+		DB:           store,
+		Users:        store,
+		Auditor:      store,
+		MaxBodyBytes: f.maxBody,
+		Version:      version(),
+	})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down: waiting for in-flight requests", "timeout", f.shutdownWait.String())
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Error("shutdown", "error", err.Error())
+	}
+	if err := store.Close(sctx); err != nil {
+		logger.Error("close store", "error", err.Error())
+	}
+	logger.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+func runUsers(e *env, args []string) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintln(e.stdout, "Usage: dotm users add|list|revoke [flags]\n\n  add     create a user and print its bearer token once\n  list    list users\n  revoke  revoke a user's token\n\nExample:\n  dotm users add --name ana --role enumerator --survey gh-2026")
+		return nil
+	}
+	switch args[0] {
+	case "add":
+		return runUsersAdd(e, args[1:])
+	case "list":
+		return runUsersList(e, args[1:])
+	case "revoke":
+		return runUsersRevoke(e, args[1:])
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("users: unknown subcommand %q (add, list, revoke)", args[0])}
+}
+
+// surveyList collects repeated --survey flags.
+type surveyList []string
+
+func (s *surveyList) String() string     { return strings.Join(*s, ",") }
+func (s *surveyList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runUsersAdd(e *env, args []string) error {
+	fs := newFlags(e, "users add", "users add --name NAME --role ROLE [--survey ID]...",
+		"dotm users add --name ana --role enumerator --survey gh-2026")
+	name := fs.String("name", "", "user name (unique)")
+	role := fs.String("role", "", "enumerator, supervisor, statistician, researcher or admin")
+	var surveys surveyList
+	fs.Var(&surveys, "survey", "survey the user may work on (repeat; none = all)")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return exitError{code: 2, msg: "users add: --name is required"}
+	}
+	r, err := collector.ParseRole(*role)
+	if err != nil {
+		return exitError{code: 2, msg: "users add: --role: " + err.(*collector.Error).Message}
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	token, hash, err := collector.NewToken()
+	if err != nil {
+		return err
+	}
+	if err := store.AddUser(e.ctx, collector.User{Name: *name, Role: r, Surveys: surveys}, hash); err != nil {
+		return fmt.Errorf("users add: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "user %s (%s) added; the token is shown only this once:\n", *name, r)
+	fmt.Fprintln(e.stdout, token)
+	return nil
+}
+
+func runUsersList(e *env, args []string) error {
+	fs := newFlags(e, "users list", "users list", "dotm users list --data-dir ./data")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	users, err := store.Users(e.ctx)
+	if err != nil {
+		return fmt.Errorf("users list: %w", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tSURVEYS\tCREATED\tSTATUS")
+	for _, u := range users {
+		status, surveys := "active", strings.Join(u.Surveys, ",")
+		if u.Revoked {
+			status = "revoked"
+		}
+		if surveys == "" {
+			surveys = "(all)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, surveys, u.CreatedAt.Format("2006-01-02 15:04"), status)
+	}
+	return tw.Flush()
+}
+
+func runUsersRevoke(e *env, args []string) error {
+	fs := newFlags(e, "users revoke", "users revoke NAME", "dotm users revoke ana")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return exitError{code: 2, msg: "users revoke: give exactly one user name"}
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	if err := store.RevokeUser(e.ctx, fs.Arg(0)); err != nil {
+		return fmt.Errorf("users revoke: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "user %s revoked\n", fs.Arg(0))
+	return nil
+}

@@ -1,0 +1,207 @@
+package collector
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is everything the server needs; cmd/dotm wires it.
+type Deps struct {
+	Logger  *slog.Logger
+	DB      Pinger
+	Users   UserStore
+	Auditor Auditor
+	// MaxBodyBytes limits a request body (413 above it); 0 means 32 MiB.
+	MaxBodyBytes int64
+	// Version is shown by /api/v1/version.
+	Version string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	deps    Deps
+	engine  *gin.Engine
+	limiter *failLimiter
+}
+
+// NewServer builds the API with its routes and middleware.
+func NewServer(deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if deps.MaxBodyBytes == 0 {
+		deps.MaxBodyBytes = 32 << 20
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute)}
+	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
+	e.NoRoute(func(c *gin.Context) { fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path)) })
+	e.NoMethod(func(c *gin.Context) {
+		fail(c, &Error{Code: EINVALID, Message: "method " + c.Request.Method + " not allowed here"})
+	})
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes lists method and path of every route, for tests and documentation.
+func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
+
+const ctxRequestID = "dotm.request_id"
+
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Set(ctxRequestID, id)
+		c.Header("X-Request-Id", id)
+		c.Next()
+	}
+}
+
+// logRequests writes one structured line per request. Never bodies, answers
+// or tokens: only what identifies the request and how it ended.
+func logRequests(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "(no route)"
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("method", c.Request.Method),
+			slog.String("route", route),
+			slog.Int("status", c.Writer.Status()),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("client", c.ClientIP()),
+		}
+		if u := currentUser(c); u.Name != "" {
+			attrs = append(attrs, slog.String("user", u.Name))
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, slog.String("code", string(ErrorCode(c.Errors.Last().Err))))
+		}
+		logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+	}
+}
+
+func recoverPanics() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				fail(c, &Error{Code: EINTERNAL, Err: fmt.Errorf("panic: %v", r)})
+			}
+		}()
+		c.Next()
+	}
+}
+
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		c.Next()
+	}
+}
+
+// limitBody answers 413 for a declared length over max and caps the reader
+// for bodies of unknown length.
+func limitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > max {
+			fail(c, Errorf(ETOOLARGE, "request body of %d bytes is over the limit of %d", c.Request.ContentLength, max))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		c.Next()
+	}
+}
+
+// decodeJSON reads the body as one JSON value into v, refusing unknown
+// fields, trailing data and wrong types with an error that names the field.
+func decodeJSON(c *gin.Context, v any) error {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return Errorf(EINVALID, "content type %q: send application/json", ct)
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return Errorf(EINVALID, "malformed JSON: data after the first value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return Errorf(EINVALID, "malformed JSON: data after the first value")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a client error naming the field.
+func jsonError(err error) error {
+	var (
+		mbe  *http.MaxBytesError
+		syn  *json.SyntaxError
+		typ  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return Errorf(ETOOLARGE, "request body is over the limit of %d bytes", mbe.Limit)
+	case errors.As(err, &syn):
+		return Errorf(EINVALID, "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.Is(err, io.EOF):
+		return Errorf(EINVALID, "malformed JSON: empty body")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(EINVALID, "malformed JSON: unexpected end of body")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return &Error{Code: EUNPROCESSABL, Message: "wrong type for " + field,
+			Problems: []Problem{{Path: field, Code: "type", Message: "expected " + typ.Type.String() + ", got JSON " + typ.Value}}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &Error{Code: EUNPROCESSABL, Message: "unknown field " + field,
+			Problems: []Problem{{Path: field, Code: "unknown_field", Message: "this field is not part of the request"}}}
+	default:
+		return Errorf(EINVALID, "malformed JSON: %v", err)
+	}
+}

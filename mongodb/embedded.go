@@ -1,0 +1,99 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Embedded is a MongoDB-wire-compatible server running inside this process:
+// FerretDB with its SQLite handler, bound to 127.0.0.1 on a free port, keeping
+// its files under a directory so that data survives a restart.
+type Embedded struct {
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartEmbedded starts the embedded server with its SQLite files under dir
+// (created when missing). The server logs through logger at error level only;
+// FerretDB logs every failed command with a wire dump at warn, which would
+// drown a user's terminal and could carry answer values. Pass nil for silence.
+func StartEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*Embedded, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: embedded data dir %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("mongodb: create embedded data dir: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	} else {
+		logger = slog.New(levelFloor{logger.Handler(), slog.LevelError})
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/", // the handler needs the trailing slash
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: start embedded server in %s: %w", abs, err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(runCtx)
+	}()
+	// MongoDBURI waits for the listener that Run opens.
+	uriCh := make(chan string, 1)
+	go func() { uriCh <- f.MongoDBURI() }()
+	select {
+	case e.uri = <-uriCh:
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, errors.New("mongodb: embedded server did not start listening within 30s")
+	}
+	return e, nil
+}
+
+// URI is the mongodb:// address of the embedded server.
+func (e *Embedded) URI() string { return e.uri }
+
+// Close stops the server and waits until its files are closed.
+func (e *Embedded) Close() error {
+	e.cancel()
+	select {
+	case <-e.done:
+		return nil
+	case <-time.After(30 * time.Second):
+		return errors.New("mongodb: embedded server did not stop within 30s")
+	}
+}
+
+// levelFloor passes on only records at or above min.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}

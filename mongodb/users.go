@@ -1,0 +1,167 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+// Collections. Each document is keyed by the natural _id it is looked up by.
+const (
+	colUsers  = "users"  // _id: user name
+	colTokens = "tokens" // _id: SHA-256 hex of a token → user name
+	colAudit  = "audit"  // append-only
+)
+
+type userDoc struct {
+	Name      string    `bson:"_id"`
+	Role      string    `bson:"role"`
+	Surveys   []string  `bson:"surveys"`
+	TokenHash string    `bson:"token_sha256"`
+	CreatedAt time.Time `bson:"created_at"`
+	Revoked   bool      `bson:"revoked"`
+	RevokedAt time.Time `bson:"revoked_at,omitempty"`
+}
+
+type tokenDoc struct {
+	Hash string `bson:"_id"`
+	User string `bson:"user"`
+}
+
+func (d userDoc) user() collector.User {
+	return collector.User{Name: d.Name, Role: collector.Role(d.Role), Surveys: d.Surveys, CreatedAt: d.CreatedAt, Revoked: d.Revoked}
+}
+
+// AddUser stores a user and the hash of the user's token. A user of that name
+// already there is an ECONFLICT.
+func (s *Store) AddUser(ctx context.Context, u collector.User, tokenHash string) error {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now().UTC()
+	}
+	if u.Surveys == nil {
+		u.Surveys = []string{}
+	}
+	doc := userDoc{Name: u.Name, Role: string(u.Role), Surveys: u.Surveys, TokenHash: tokenHash, CreatedAt: u.CreatedAt}
+	if _, err := s.collection(colUsers).InsertOne(ctx, doc); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "user %q exists", u.Name)
+		}
+		return fmt.Errorf("mongodb: add user %s: %w", u.Name, err)
+	}
+	// The user is written first: a token never points at a missing user.
+	if _, err := s.collection(colTokens).InsertOne(ctx, tokenDoc{Hash: tokenHash, User: u.Name}); err != nil {
+		return fmt.Errorf("mongodb: add token of %s: %w", u.Name, err)
+	}
+	return nil
+}
+
+// UserByTokenHash implements collector.UserStore with two _id lookups.
+func (s *Store) UserByTokenHash(ctx context.Context, hash string) (collector.User, string, error) {
+	var t tokenDoc
+	if err := s.collection(colTokens).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
+		return collector.User{}, "", notFound(err, "token")
+	}
+	var d userDoc
+	if err := s.collection(colUsers).FindOne(ctx, bson.D{{Key: "_id", Value: t.User}}).Decode(&d); err != nil {
+		return collector.User{}, "", notFound(err, "user")
+	}
+	return d.user(), d.TokenHash, nil
+}
+
+// Users lists every user, sorted by name.
+func (s *Store) Users(ctx context.Context) ([]collector.User, error) {
+	cur, err := s.collection(colUsers).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, unavailable(err, "list users")
+	}
+	var docs []userDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, unavailable(err, "list users")
+	}
+	users := make([]collector.User, len(docs))
+	for i, d := range docs {
+		users[i] = d.user()
+	}
+	return users, nil
+}
+
+// RevokeUser marks a user revoked and deletes the token; ENOTFOUND if no such user.
+func (s *Store) RevokeUser(ctx context.Context, name string) error {
+	var d userDoc
+	err := s.collection(colUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: name}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}, {Key: "revoked_at", Value: time.Now().UTC()}}}}).Decode(&d)
+	if err != nil {
+		return notFound(err, "user "+name)
+	}
+	if _, err := s.collection(colTokens).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.TokenHash}}); err != nil {
+		return fmt.Errorf("mongodb: delete token of %s: %w", name, err)
+	}
+	return nil
+}
+
+// Record implements collector.Auditor: one insert per entry, never updated.
+func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	doc := bson.D{
+		{Key: "_id", Value: bson.NewObjectID()},
+		{Key: "time", Value: e.Time}, {Key: "actor", Value: e.Actor}, {Key: "role", Value: string(e.Role)},
+		{Key: "action", Value: e.Action}, {Key: "survey", Value: e.Survey}, {Key: "target", Value: e.Target},
+		{Key: "detail", Value: e.Detail},
+	}
+	if _, err := s.collection(colAudit).InsertOne(ctx, doc); err != nil {
+		return unavailable(err, "write audit entry")
+	}
+	return nil
+}
+
+// EnsureIndexes creates dotm's secondary indexes; safe to call on every start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	idx := []struct {
+		col  string
+		keys bson.D
+	}{
+		{colAudit, bson.D{{Key: "time", Value: 1}}},
+	}
+	for _, i := range idx {
+		if _, err := s.collection(i.col).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: i.keys}); err != nil {
+			return fmt.Errorf("mongodb: create index on %s: %w", i.col, err)
+		}
+	}
+	return nil
+}
+
+// notFound turns ErrNoDocuments into collector's ENOTFOUND.
+func notFound(err error, what string) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return &collector.Error{Code: collector.ENOTFOUND, Message: what + " not found", Err: err}
+	}
+	return unavailable(err, "find "+what)
+}
+
+// unavailable marks errors of an unreachable server as EUNAVAILABLE (503)
+// and leaves other errors as they are (500).
+func unavailable(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || isServerSelection(err) {
+		return &collector.Error{Code: collector.EUNAVAILABLE, Message: "database unavailable", RetryAfter: 2, Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return fmt.Errorf("mongodb: %s: %w", what, err)
+}
+
+func isServerSelection(err error) bool {
+	var sse topology.ServerSelectionError
+	return errors.As(err, &sse)
+}
