@@ -1,0 +1,610 @@
+package exports
+
+import (
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Options are the per-release inputs of [Anonymize] that are not part of the
+// reusable profile. Neither is ever written into a release.
+type Options struct {
+	// IDKey is the HMAC key of the pseudonymous household id and design
+	// codes. Nil draws a new random 32-byte key, so that two releases cannot
+	// be joined; a publisher who wants joinable releases passes the same key.
+	IDKey []byte
+	// Rand drives geographic displacement and the shuffle of record order.
+	// Nil seeds one from crypto/rand. Tests pass a seeded generator.
+	Rand *rand.Rand
+}
+
+// TableReport is what disclosure control did to one table and the risk
+// before and after.
+type TableReport struct {
+	Table            string         `json:"table"`
+	Rows             int            `json:"rows"`
+	QuasiIdentifiers []string       `json:"quasi_identifiers"`
+	Dropped          []Dropped      `json:"dropped,omitempty"`
+	Suppressed       map[string]int `json:"suppressed"` // nulled values per quasi-identifier
+	SuppressedTotal  int            `json:"suppressed_total"`
+	Before           Risk           `json:"risk_before"`
+	After            Risk           `json:"risk_after"`
+	Problems         []string       `json:"problems,omitempty"`
+	Worst            []Combination  `json:"worst_combinations,omitempty"` // only when refused
+}
+
+// Dropped is a column left out of the release and why.
+type Dropped struct {
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+// Report is the disclosure-control report of a release
+// (disclosure-report.json).
+type Report struct {
+	K                int           `json:"k"`
+	MaxRisk          float64       `json:"max_risk"`
+	QuasiIdentifiers []string      `json:"quasi_identifiers"`
+	RiskMethod       string        `json:"risk_method"`
+	Tables           []TableReport `json:"tables"`
+	Passed           bool          `json:"passed"`
+}
+
+// RefusedError is returned by [Anonymize] (and [Create]) when a table still
+// violates k-anonymity or its global risk exceeds max_risk. Report lists the
+// problems and the worst combinations; nothing may be published.
+type RefusedError struct {
+	Report *Report
+}
+
+func (e *RefusedError) Error() string {
+	var probs []string
+	for _, t := range e.Report.Tables {
+		for _, p := range t.Problems {
+			probs = append(probs, "table "+t.Table+": "+p)
+		}
+	}
+	return "exports: release refused: " + strings.Join(probs, "; ")
+}
+
+// worstLimit is how many combinations a refusal lists per table.
+const worstLimit = 10
+
+// Anonymize applies the profile's disclosure control to every table of ds
+// (see the package documentation for the steps) and returns the anonymized
+// copy (ds is not changed) and the report. A release that violates k or
+// max_risk returns the report and a *RefusedError; a profile that does not
+// fit the data (a listed column missing from every table, a recode of a text
+// column) returns an error naming the column.
+func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := checkColumnsExist(ds, p); err != nil {
+		return nil, nil, err
+	}
+	key := opts.IDKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := crand.Read(key); err != nil {
+			return nil, nil, fmt.Errorf("exports: release key: %w", err)
+		}
+	}
+	rng := opts.Rand
+	if rng == nil {
+		var seed [16]byte
+		if _, err := crand.Read(seed[:]); err != nil {
+			return nil, nil, fmt.Errorf("exports: seed: %w", err)
+		}
+		rng = rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	}
+	d := p.design()
+	out := &Dataset{Survey: ds.Survey, Languages: ds.Languages}
+	rep := &Report{K: p.K, MaxRisk: p.MaxRisk, QuasiIdentifiers: p.QuasiIdentifiers, Passed: true,
+		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), nulls match any value"}
+	codes := designCodes(ds, d, key)
+	for _, in := range ds.Tables {
+		if err := in.Check(); err != nil {
+			return nil, nil, fmt.Errorf("exports: %w", err)
+		}
+		t := in.clone()
+		tr, err := anonymizeTable(t, p, d, key, codes, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(tr.Problems) > 0 {
+			rep.Passed = false
+		}
+		rep.Tables = append(rep.Tables, *tr)
+		out.Tables = append(out.Tables, t)
+	}
+	if !rep.Passed {
+		return nil, rep, &RefusedError{Report: rep}
+	}
+	for i := range rep.Tables {
+		rep.Tables[i].Worst = nil
+	}
+	return out, rep, nil
+}
+
+func checkColumnsExist(ds *Dataset, p *Profile) error {
+	has := func(name string) bool {
+		for _, t := range ds.Tables {
+			if t.Column(name) != nil {
+				return true
+			}
+		}
+		return false
+	}
+	check := func(key string, names []string) error {
+		for _, n := range names {
+			if !has(n) {
+				return fmt.Errorf("profile: %s: column %s is in no table", key, n)
+			}
+		}
+		return nil
+	}
+	if err := check("quasi_identifiers", p.QuasiIdentifiers); err != nil {
+		return err
+	}
+	for key, m := range map[string][]string{"recode": sortedKeys(p.Recode), "top_code": sortedKeys(p.TopCode), "group_rare": sortedKeys(p.GroupRare)} {
+		if err := check(key, m); err != nil {
+			return err
+		}
+	}
+	// direct, sensitive and drop may name columns that a given input lacks:
+	// a profile lists every identifier it knows of.
+	return nil
+}
+
+// pseudonym is the keyed HMAC-SHA-256 of a value, hex, truncated to 128 bits.
+func pseudonym(key []byte, kind, value string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// designCodes maps every stratum and PSU value found in any table to a short
+// code ("S01", "P0001"), numbered in the order of their keyed HMACs so that
+// the codes carry no information about the original labels or their order.
+func designCodes(ds *Dataset, d Design, key []byte) map[string]map[string]string {
+	codes := map[string]map[string]string{}
+	for _, v := range []struct{ col, kind, prefix string }{{d.Stratum, "stratum", "S"}, {d.PSU, "psu", "P"}} {
+		set := map[string]string{}
+		for _, t := range ds.Tables {
+			c := t.Column(v.col)
+			if c == nil {
+				continue
+			}
+			for i := 0; i < c.Len(); i++ {
+				if !c.IsNull(i) {
+					s := c.Format(i)
+					set[s] = pseudonym(key, v.kind, s)
+				}
+			}
+		}
+		vals := sortedKeys(set)
+		sort.SliceStable(vals, func(a, b int) bool { return set[vals[a]] < set[vals[b]] })
+		width := len(strconv.Itoa(len(vals)))
+		if width < 2 {
+			width = 2
+		}
+		m := map[string]string{}
+		for i, s := range vals {
+			m[s] = fmt.Sprintf("%s%0*d", v.prefix, width, i+1)
+		}
+		codes[v.col] = m
+	}
+	return codes
+}
+
+func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string]map[string]string, rng *rand.Rand) (*TableReport, error) {
+	tr := &TableReport{Table: t.Name, Rows: t.Rows(), Suppressed: map[string]int{}}
+	inList := func(list []string, s string) bool { return slices.Contains(list, s) }
+
+	// Sensitivity classes given by the profile (files without a form).
+	for _, c := range t.Columns {
+		switch {
+		case inList(p.Direct, c.Name):
+			c.Meta.Sensitivity = Direct
+		case inList(p.QuasiIdentifiers, c.Name) && c.Meta.Sensitivity == "":
+			c.Meta.Sensitivity = Quasi
+		case inList(p.Sensitive, c.Name) && c.Meta.Sensitivity == "":
+			c.Meta.Sensitivity = Sensitive
+		}
+	}
+	// 1. Drop direct identifiers and columns the profile drops.
+	for _, c := range slices.Clone(t.Columns) {
+		reason := ""
+		switch {
+		case c.Meta.Sensitivity == Direct && inList(p.QuasiIdentifiers, c.Name):
+			return nil, fmt.Errorf("profile: quasi_identifiers: %s is a direct identifier", c.Name)
+		case c.Meta.Sensitivity == Direct:
+			reason = "direct identifier"
+		case inList(p.Drop, c.Name):
+			reason = "dropped by the release profile"
+		}
+		if reason != "" {
+			t.remove(c.Name)
+			tr.Dropped = append(tr.Dropped, Dropped{c.Name, reason})
+		}
+	}
+	// Geographic coordinates: dropped or displaced (before PSU codes replace
+	// the PSU labels displacement is grouped by).
+	if err := geoStep(t, p, d, rng, tr); err != nil {
+		return nil, err
+	}
+	// 2. Pseudonymous design variables.
+	if c := t.Column(d.ID); c != nil {
+		pseudonymize(c, func(s string) string { return pseudonym(key, "household", s) },
+			"replaced by a keyed HMAC-SHA-256 pseudonym (128 bits, hex) with a key new to this release")
+		c.Meta.Choices = nil
+	}
+	for _, col := range []string{d.Stratum, d.PSU} {
+		if c := t.Column(col); c != nil {
+			m := codes[col]
+			pseudonymize(c, func(s string) string { return m[s] }, "replaced by a pseudonymous code")
+			c.Meta.Choices = nil
+		}
+	}
+	var weight *Column
+	if c := t.Column(d.Weight); c != nil {
+		if c.Type != Float && c.Type != Int {
+			return nil, fmt.Errorf("table %s: column %s: weight must be numeric, not %s", t.Name, c.Name, c.Type)
+		}
+		weight = c
+	}
+	qis := []string{}
+	for _, q := range p.QuasiIdentifiers {
+		if t.Column(q) != nil {
+			qis = append(qis, q)
+		}
+	}
+	tr.QuasiIdentifiers = qis
+	before, err := newKeys(t, qis, weight)
+	if err != nil {
+		return nil, err
+	}
+	tr.Before, _, _, _ = before.risk(p.K)
+	before = nil
+
+	// 3. Dates to month and year.
+	for _, c := range t.Columns {
+		if c.Type == Date {
+			for i, v := range c.Ints {
+				if !c.IsNull(i) {
+					c.Ints[i] = firstOfMonth(v)
+				}
+			}
+			c.Meta.Transforms = append(c.Meta.Transforms, "truncated to month and year (day set to 1)")
+		}
+	}
+	// 4. Recode and top-code.
+	for _, name := range sortedKeys(p.Recode) {
+		if c := t.Column(name); c != nil {
+			if err := recode(t, c, p.Recode[name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, name := range sortedKeys(p.TopCode) {
+		if c := t.Column(name); c != nil {
+			if err := topCode(t, c, p.TopCode[name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// 5. Group rare categories.
+	for _, name := range sortedKeys(p.GroupRare) {
+		if c := t.Column(name); c != nil {
+			if err := groupRare(t, c, p.GroupRare[name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// 6. Local suppression, least important quasi-identifier first.
+	ks, err := newKeys(t, qis, weight)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]int, len(qis))
+	for i := range order {
+		order[i] = len(qis) - 1 - i
+	}
+	if len(qis) > 0 {
+		nulled := ks.suppress(p.K, order)
+		for j, rows := range nulled {
+			c := t.Column(qis[j])
+			for _, i := range rows {
+				c.SetNull(i)
+			}
+			tr.Suppressed[qis[j]] = len(rows)
+			tr.SuppressedTotal += len(rows)
+			if len(rows) > 0 {
+				c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("local suppression: %d values set to null for %d-anonymity", len(rows), p.K))
+			}
+		}
+		for _, q := range qis {
+			t.Column(q).Nullable = true
+		}
+	}
+	// 7. Risk after, and the verdict.
+	after, fk, Fk, r := ks.risk(p.K)
+	tr.After = after
+	if len(qis) > 0 && after.KViolations > 0 {
+		tr.Problems = append(tr.Problems, fmt.Sprintf("%d records violate k=%d on %s", after.KViolations, p.K, strings.Join(qis, ", ")))
+	}
+	if p.MaxRisk > 0 && after.Global > p.MaxRisk {
+		tr.Problems = append(tr.Problems, fmt.Sprintf("global risk %.4g (%.4g expected re-identifications in %d records) exceeds max_risk %v",
+			after.Global, after.ExpectedReidentifications, tr.Rows, p.MaxRisk))
+	}
+	if len(tr.Problems) > 0 && len(qis) > 0 {
+		tr.Worst = ks.worst(fk, Fk, r, worstLimit)
+	}
+	// 8. Shuffle record order.
+	perm := rng.Perm(t.Rows())
+	for _, c := range t.Columns {
+		c.permute(perm)
+	}
+	return tr, nil
+}
+
+func pseudonymize(c *Column, f func(string) string, note string) {
+	vals := make([]string, c.Len())
+	for i := range vals {
+		if !c.IsNull(i) {
+			vals[i] = f(c.Format(i))
+		}
+	}
+	c.Type, c.Strings, c.Ints, c.Floats, c.Bools = String, vals, nil, nil, nil
+	c.Meta.Transforms = append(c.Meta.Transforms, note)
+}
+
+// firstOfMonth maps days since 1970-01-01 to the first day of its month.
+func firstOfMonth(days int64) int64 {
+	y, m, _ := civil(days)
+	return daysFromCivil(y, m, 1)
+}
+
+// civil and daysFromCivil convert between days since 1970-01-01 and the
+// proleptic Gregorian calendar (Howard Hinnant's algorithms), valid for any
+// int64 day count that fits a year in int64.
+func civil(z int64) (y, m, d int64) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// recode applies a recode rule. Breaks b0 < … < bm make the category
+// "[b_i,b_{i+1})" for b_i ≤ x < b_{i+1}, the last interval closed
+// "[b_{m−1},b_m]"; values outside [b0, bm] are an error (the profile must
+// cover the data). Top/Bottom cap the value and keep the column's type.
+func recode(t *Table, c *Column, r Recode) error {
+	if c.Type != Int && c.Type != Float {
+		return fmt.Errorf("profile: recode.%s: table %s: column is %s, want a number", c.Name, t.Name, c.Type)
+	}
+	if len(r.Breaks) > 0 {
+		b := r.Breaks
+		cats := make([]string, len(b)-1)
+		for i := range cats {
+			if i == len(cats)-1 {
+				cats[i] = "[" + fmtNum(b[i]) + "," + fmtNum(b[i+1]) + "]"
+			} else {
+				cats[i] = "[" + fmtNum(b[i]) + "," + fmtNum(b[i+1]) + ")"
+			}
+		}
+		vals := make([]string, c.Len())
+		for i := range vals {
+			if c.IsNull(i) {
+				continue
+			}
+			x := c.Float(i)
+			j := sort.SearchFloat64s(b, x) // first break ≥ x
+			if j < len(b) && b[j] == x {
+				j++ // x is the lower bound of interval j
+			}
+			j-- // interval index
+			if x == b[len(b)-1] {
+				j = len(cats) - 1
+			}
+			if j < 0 || j >= len(cats) {
+				return fmt.Errorf("profile: recode.%s: table %s: row %d: value %s outside the breaks [%s, %s]",
+					c.Name, t.Name, i+1, c.Format(i), fmtNum(b[0]), fmtNum(b[len(b)-1]))
+			}
+			vals[i] = cats[j]
+		}
+		c.Type, c.Strings, c.Ints, c.Floats = String, vals, nil, nil
+		c.Meta.Choices = nil
+		for _, cat := range cats {
+			c.Meta.Choices = append(c.Meta.Choices, Choice{Name: cat})
+		}
+		c.Meta.Transforms = append(c.Meta.Transforms, "recoded into intervals with breaks "+joinNums(b))
+		return nil
+	}
+	for _, bound := range []struct {
+		v   *float64
+		top bool
+	}{{r.Top, true}, {r.Bottom, false}} {
+		if bound.v == nil {
+			continue
+		}
+		v := *bound.v
+		if c.Type == Int && v != math.Trunc(v) {
+			return fmt.Errorf("profile: recode.%s: table %s: %v is not an integer, the column is", c.Name, t.Name, v)
+		}
+		n := 0
+		for i := 0; i < c.Len(); i++ {
+			if c.IsNull(i) {
+				continue
+			}
+			x := c.Float(i)
+			if (bound.top && x > v) || (!bound.top && x < v) {
+				n++
+				if c.Type == Int {
+					c.Ints[i] = int64(v)
+				} else {
+					c.Floats[i] = v
+				}
+			}
+		}
+		if bound.top {
+			c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("top-coded: values above %s set to %s (%s means %s or more)", fmtNum(v), fmtNum(v), fmtNum(v), fmtNum(v)))
+		} else {
+			c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("bottom-coded: values below %s set to %s", fmtNum(v), fmtNum(v)))
+		}
+	}
+	return nil
+}
+
+func joinNums(b []float64) string {
+	s := make([]string, len(b))
+	for i, v := range b {
+		s[i] = fmtNum(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Quantile is the type 7 sample quantile of R's quantile() (the default):
+// with x sorted and h = (n−1)·q, Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
+// It panics on an empty x or q outside [0, 1]; x must be sorted.
+func Quantile(x []float64, q float64) float64 {
+	if len(x) == 0 || q < 0 || q > 1 {
+		panic("exports: Quantile of an empty slice or q outside [0, 1]")
+	}
+	h := float64(len(x)-1) * q
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(x) {
+		return x[len(x)-1]
+	}
+	return x[i] + (h-lo)*(x[i+1]-x[i])
+}
+
+// topCode caps a numeric column at its q-quantile (type 7, over non-null
+// values, unweighted).
+func topCode(t *Table, c *Column, q float64) error {
+	if c.Type != Int && c.Type != Float {
+		return fmt.Errorf("profile: top_code.%s: table %s: column is %s, want a number", c.Name, t.Name, c.Type)
+	}
+	var xs []float64
+	for i := 0; i < c.Len(); i++ {
+		if !c.IsNull(i) {
+			xs = append(xs, c.Float(i))
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	sort.Float64s(xs)
+	cap := Quantile(xs, q)
+	if c.Type == Int {
+		cap = math.Floor(cap)
+	}
+	n := 0
+	for i := 0; i < c.Len(); i++ {
+		if !c.IsNull(i) && c.Float(i) > cap {
+			n++
+			if c.Type == Int {
+				c.Ints[i] = int64(cap)
+			} else {
+				c.Floats[i] = cap
+			}
+		}
+	}
+	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("top-coded at the %v quantile: %d values above %s set to %s", q, n, fmtNum(cap), fmtNum(cap)))
+	return nil
+}
+
+// Other is the category rare categories are grouped into.
+const Other = "other"
+
+// groupRare replaces the categories of a text column held by fewer than min
+// records with "other".
+func groupRare(t *Table, c *Column, min int) error {
+	if c.Type != String {
+		return fmt.Errorf("profile: group_rare.%s: table %s: column is %s, want text", c.Name, t.Name, c.Type)
+	}
+	count := map[string]int{}
+	for i, s := range c.Strings {
+		if !c.IsNull(i) && s != "" {
+			count[s]++
+		}
+	}
+	rare := map[string]bool{}
+	for s, n := range count {
+		if n < min && s != Other {
+			rare[s] = true
+		}
+	}
+	if len(rare) == 0 {
+		return nil
+	}
+	n := 0
+	for i, s := range c.Strings {
+		if rare[s] && !c.IsNull(i) {
+			c.Strings[i] = Other
+			n++
+		}
+	}
+	if len(c.Meta.Choices) > 0 {
+		var kept []Choice
+		hasOther := false
+		for _, ch := range c.Meta.Choices {
+			if !rare[ch.Name] {
+				kept = append(kept, ch)
+				hasOther = hasOther || ch.Name == Other
+			}
+		}
+		if !hasOther {
+			kept = append(kept, Choice{Name: Other})
+		}
+		c.Meta.Choices = kept
+	}
+	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d categories held by fewer than %d records (%d records) grouped into %q", len(rare), min, n, Other))
+	return nil
+}
