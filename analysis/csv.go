@@ -1,0 +1,357 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"unsafe"
+)
+
+// ReadCSV reads a comma-separated file with a header row and returns the
+// columns named in want (nil: every column). A column is numeric when every
+// value parses as a number, "", "NA" or "NaN" (those three are missing);
+// otherwise it is text, with "NA" missing, as R's read.csv decides.
+// Quoted fields follow RFC 4180. Errors name the row and column.
+func ReadCSV(r io.Reader, want []string) (*Table, error) {
+	buf, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	return ParseCSV(buf, want)
+}
+
+// cell is a field's position in the buffer; esc ≥ 0 points at an unescaped
+// copy (fields with doubled quotes).
+type cell struct{ start, end uint32 }
+
+// ParseCSV is [ReadCSV] over a buffer it keeps no reference to after it
+// returns.
+func ParseCSV(buf []byte, want []string) (*Table, error) {
+	if len(buf) >= 1<<32-1 {
+		return nil, fmt.Errorf("csv: the file is %d bytes; at most 4 GiB can be read into memory (use Parquet)", len(buf))
+	}
+	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
+	nl := bytes.IndexByte(buf, '\n')
+	var header []byte
+	if nl < 0 {
+		header, buf = buf, nil
+	} else {
+		header, buf = buf[:nl], buf[nl+1:]
+	}
+	header = bytes.TrimSuffix(header, []byte("\r"))
+	hs, err := splitLine(header, 1)
+	if err != nil {
+		return nil, err
+	}
+	pos := map[string]int{}
+	for i, h := range hs {
+		if _, dup := pos[h]; dup {
+			return nil, fmt.Errorf("csv: header names column %q twice", h)
+		}
+		pos[h] = i
+	}
+	if want == nil {
+		want = hs
+	}
+	// colOf[fieldIndex] = wanted column index or −1.
+	colOf := make([]int, len(hs))
+	for i := range colOf {
+		colOf[i] = -1
+	}
+	for k, name := range want {
+		p, ok := pos[name]
+		if !ok {
+			return nil, fmt.Errorf("csv: unknown column %q (the header has %d columns)", name, len(hs))
+		}
+		colOf[p] = k
+	}
+	lastField := 0
+	for i, c := range colOf {
+		if c >= 0 {
+			lastField = i
+		}
+	}
+	// Chunks of whole lines; quoted newlines force one chunk.
+	nchunk := runtime.GOMAXPROCS(0)
+	if bytes.IndexByte(buf, '"') >= 0 || len(buf) < 1<<20 {
+		nchunk = 1
+	}
+	bounds := []int{0}
+	for c := 1; c < nchunk; c++ {
+		at := len(buf) * c / nchunk
+		j := bytes.IndexByte(buf[at:], '\n')
+		if j < 0 {
+			break
+		}
+		if at+j+1 > bounds[len(bounds)-1] {
+			bounds = append(bounds, at+j+1)
+		}
+	}
+	bounds = append(bounds, len(buf))
+	nchunk = len(bounds) - 1
+	rowsIn := make([]int, nchunk)
+	for c := 0; c < nchunk; c++ {
+		rowsIn[c] = countLines(buf[bounds[c]:bounds[c+1]])
+	}
+	n := 0
+	firstRow := make([]int, nchunk)
+	for c := range rowsIn {
+		firstRow[c] = n
+		n += rowsIn[c]
+	}
+	cells := make([][]cell, len(want))
+	for k := range cells {
+		cells[k] = make([]cell, n)
+	}
+	escaped := make([]map[int]string, nchunk)
+	errs := make([]error, nchunk)
+	var wg sync.WaitGroup
+	for c := 0; c < nchunk; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			escaped[c], errs[c] = scanChunk(buf, bounds[c], bounds[c+1], firstRow[c], rowsIn[c], colOf, lastField, len(hs), cells, hs)
+		}(c)
+	}
+	wg.Wait()
+	esc := map[int]string{}
+	for c := range errs {
+		if errs[c] != nil {
+			return nil, errs[c]
+		}
+		for k, v := range escaped[c] {
+			esc[k] = v
+		}
+	}
+	t := NewTable(n)
+	cols := make([]*Column, len(want))
+	var wg2 sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for k := range want {
+		wg2.Add(1)
+		sem <- struct{}{}
+		go func(k int) {
+			defer wg2.Done()
+			cols[k] = convertColumn(want[k], buf, cells[k], esc, k, len(want))
+			<-sem
+		}(k)
+	}
+	wg2.Wait()
+	for _, c := range cols {
+		t.add(c)
+	}
+	return t, nil
+}
+
+func countLines(b []byte) int {
+	n := bytes.Count(b, []byte{'\n'})
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		n++
+	}
+	// A trailing empty line ("\n\n" at the end) is not a row.
+	return n
+}
+
+// scanChunk records the wanted fields of rows [first, first+nrows) found in
+// buf[from:to].
+func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, nf int, cells [][]cell, hs []string) (map[int]string, error) {
+	var esc map[int]string
+	row := first
+	i := from
+	for i < to && row < first+nrows {
+		field := 0
+		for {
+			var start, end int
+			if i < to && buf[i] == '"' {
+				j := i + 1
+				hasEsc := false
+				for {
+					q := bytes.IndexByte(buf[j:to], '"')
+					if q < 0 {
+						return nil, fmt.Errorf("csv: row %d, column %s: unterminated quoted field", row+1, hs[min(field, len(hs)-1)])
+					}
+					j += q
+					if j+1 < to && buf[j+1] == '"' {
+						hasEsc = true
+						j += 2
+						continue
+					}
+					break
+				}
+				start, end = i+1, j
+				if hasEsc && field < len(colOf) && colOf[field] >= 0 {
+					if esc == nil {
+						esc = map[int]string{}
+					}
+					esc[row*len(cells)+colOf[field]] = string(bytes.ReplaceAll(buf[start:end], []byte(`""`), []byte(`"`)))
+				}
+				i = j + 1
+			} else {
+				start = i
+				for i < to && buf[i] != ',' && buf[i] != '\n' {
+					i++
+				}
+				end = i
+				if end > start && buf[end-1] == '\r' && (i >= to || buf[i] == '\n') {
+					end--
+				}
+			}
+			if field < len(colOf) && colOf[field] >= 0 {
+				cells[colOf[field]][row] = cell{uint32(start), uint32(end)}
+			}
+			if i < to && buf[i] == '\r' {
+				i++
+			}
+			if i >= to || buf[i] == '\n' {
+				i++
+				break
+			}
+			if buf[i] != ',' {
+				return nil, fmt.Errorf("csv: row %d: unexpected character after a quoted field", row+1)
+			}
+			i++
+			field++
+			if field > lastField {
+				// Skip the rest of the line.
+				j := bytes.IndexByte(buf[i:to], '\n')
+				if j < 0 {
+					i = to
+				} else {
+					i += j + 1
+				}
+				break
+			}
+		}
+		if field < lastField {
+			return nil, fmt.Errorf("csv: row %d has %d fields; the header has %d", row+1, field+1, nf)
+		}
+		row++
+	}
+	return esc, nil
+}
+
+// convertColumn makes a numeric column if every cell parses, else text.
+func convertColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int) *Column {
+	text := func(i int) []byte {
+		if s, ok := esc[i*nwant+k]; ok {
+			return []byte(s)
+		}
+		c := cells[i]
+		return buf[c.start:c.end]
+	}
+	num := make([]float64, len(cells))
+	numeric := true
+	for i := range cells {
+		b := text(i)
+		if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
+			num[i] = math.NaN()
+			continue
+		}
+		v, ok := parseNumber(b)
+		if !ok {
+			numeric = false
+			break
+		}
+		num[i] = v
+	}
+	if numeric {
+		return &Column{Name: name, Num: num}
+	}
+	codes := make([]int32, len(cells))
+	idx := map[string]int32{}
+	var levels []string
+	for i := range cells {
+		b := text(i)
+		if string(b) == "NA" {
+			codes[i] = -1
+			continue
+		}
+		c, ok := idx[string(b)]
+		if !ok {
+			c = int32(len(levels))
+			s := string(b)
+			idx[s] = c
+			levels = append(levels, s)
+		}
+		codes[i] = c
+	}
+	return &Column{Name: name, Codes: codes, Levels: levels}
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber parses a decimal number. Plain decimals with at most 15
+// significant digits take an exact fast path (both the integer mantissa and
+// the power of ten are exact doubles, so one correctly rounded division
+// gives the correctly rounded result); anything else goes to strconv.
+func parseNumber(b []byte) (float64, bool) {
+	i := 0
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i++
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	seenDot := false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= '0' && c <= '9' {
+			if mant == 0 && c == '0' && !seenDot {
+				digits++
+				continue
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if seenDot {
+				frac++
+			}
+			if digits > 15 {
+				return slowParse(b)
+			}
+			continue
+		}
+		if c == '.' && !seenDot {
+			seenDot = true
+			continue
+		}
+		return slowParse(b)
+	}
+	if digits == 0 {
+		return slowParse(b)
+	}
+	v := float64(mant) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func slowParse(b []byte) (float64, bool) {
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// splitLine splits the header line into field names.
+func splitLine(line []byte, row int) ([]string, error) {
+	r := csv.NewReader(bytes.NewReader(line))
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("csv: row %d (header): %w", row, err)
+	}
+	for i, h := range rec {
+		if h == "" {
+			return nil, fmt.Errorf("csv: header field %d is empty", i+1)
+		}
+	}
+	return rec, nil
+}

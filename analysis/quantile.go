@@ -1,0 +1,93 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Quantile is one estimated quantile with its Woodruff interval.
+type Quantile struct {
+	P        float64
+	Estimate float64
+	SE       float64
+	CI       [2]float64
+}
+
+// Quantiles estimates the quantiles ps of x over the domain in as R's
+// svyquantile (survey ≥ 4.1 defaults): qrule "math" (the smallest x whose
+// weighted CDF reaches p, stepping up unless p lands exactly on a jump),
+// and a Woodruff interval: the 95% t interval (df degrees of freedom) of the
+// estimated CDF at the quantile, mapped back through the quantile function;
+// SE = (upper − lower)/(2·t). An interval end outside [0, 1] is NaN.
+func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, naRM bool, df int) ([]Quantile, error) {
+	m, err := d.domainMask(in, naRM, []string{name}, x)
+	if err != nil {
+		return nil, err
+	}
+	var idx []int32
+	for i, w := range d.w {
+		if (m == nil || m[i]) && w != 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("column %s: no rows with positive weight in the domain", name)
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	sx := make([]float64, len(idx))
+	cumw := make([]float64, len(idx))
+	var c float64
+	for j, i := range idx {
+		sx[j] = x[i]
+		c += d.w[i]
+		cumw[j] = c
+	}
+	total := c
+	qrule := func(p float64) float64 {
+		target := p * total
+		pos := sort.Search(len(cumw), func(j int) bool { return cumw[j] > target }) - 1
+		if pos < 0 {
+			return sx[0]
+		}
+		next := pos
+		if pos < len(sx)-1 {
+			next = pos + 1
+		}
+		if p-cumw[pos]/total == 0 {
+			return sx[pos]
+		}
+		return sx[next]
+	}
+	ind := make([]float64, d.n)
+	tq := tQuantile(df)
+	out := make([]Quantile, len(ps))
+	for k, p := range ps {
+		if !(p >= 0 && p <= 1) {
+			return nil, fmt.Errorf("quantile of %s: p = %g is not in [0, 1]", name, p)
+		}
+		q := qrule(p)
+		for i := range ind {
+			ind[i] = 0
+			if x[i] <= q {
+				ind[i] = 1
+			}
+		}
+		cdf, err := d.Mean(name, ind, m, false, df)
+		if err != nil {
+			return nil, err
+		}
+		lo := cdf.Estimate - tq*cdf.SE
+		hi := cdf.Estimate + tq*cdf.SE
+		r := Quantile{P: p, Estimate: q, CI: [2]float64{math.NaN(), math.NaN()}}
+		if !math.IsNaN(lo) && lo >= 0 {
+			r.CI[0] = qrule(lo)
+		}
+		if !math.IsNaN(hi) && hi <= 1 {
+			r.CI[1] = qrule(hi)
+		}
+		r.SE = (r.CI[1] - r.CI[0]) / (2 * tq)
+		out[k] = r
+	}
+	return out, nil
+}
