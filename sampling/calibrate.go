@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -305,11 +306,9 @@ type CalibrationResult struct {
 var ErrNotConverged = errors.New("calibration did not converge")
 
 // Calibrate calibrates w to the totals of vars as R's survey::calibrate with
-// formula ~v1+v2+… and calfun "linear" or "raking": the model matrix has
-// indicator columns for every category of the first categorical variable
-// and for all but the first category of the others (the same span as R's
-// intercept and treatment contrasts, hence the same weights), and a column
-// per numeric variable. Linear without bounds solves
+// formula ~v1+v2+… and calfun "linear" or "raking", with R's model matrix
+// (an intercept when there is a categorical variable, treatment contrasts,
+// numeric variables as they are). Linear without bounds solves
 // (Σ w x xᵀ) λ = T − Σ w x and g = 1 + xᵀλ (R's regcalibrate). Otherwise it
 // runs R's grake Newton iteration: Tmat = Σ w F'(xᵀη) x xᵀ, η += ginv(Tmat)
 // (T − Σ w x − Σ w x (F(xᵀη) − 1)), with step halving on non-finite values,
@@ -499,39 +498,54 @@ func Calibrate(w []float64, vars []MarginVariable, opt CalibrateOptions) (*Calib
 }
 
 // modelMatrix returns the n×p model matrix (row-major), the population
-// totals and column names.
+// totals and the column names, in R's layout for ~v1+v2+…: an intercept
+// (total: the first categorical variable's grand total) when there is a
+// categorical variable, then for each categorical variable an indicator for
+// each category but the first in sorted order (R's factor levels and
+// treatment contrasts), and each numeric variable as is. The layout matters
+// only for grake's rescaling rule, which averages over columns.
 func modelMatrix(vars []MarginVariable, n int) (x, pop []float64, names []string) {
-	full := true
 	type col struct {
-		v    int
-		cat  int // -1 for numeric
-		name string
+		v   int // -1 for the intercept
+		cat int // -1 for numeric
 	}
 	var cols []col
+	for _, v := range vars {
+		if !v.Numeric {
+			cols = append(cols, col{-1, -1})
+			pop = append(pop, sum(v.Totals))
+			names = append(names, "(Intercept)")
+			break
+		}
+	}
 	for k, v := range vars {
 		if v.Numeric {
-			cols = append(cols, col{k, -1, v.Name})
+			cols = append(cols, col{k, -1})
 			pop = append(pop, v.Totals[0])
+			names = append(names, v.Name)
 			continue
 		}
-		start := 1
-		if full {
-			start, full = 0, false
+		order := make([]int, len(v.Categories))
+		for c := range order {
+			order[c] = c
 		}
-		for c := start; c < len(v.Categories); c++ {
-			cols = append(cols, col{k, c, v.Name + "=" + v.Categories[c]})
+		sort.Slice(order, func(a, b int) bool { return v.Categories[order[a]] < v.Categories[order[b]] })
+		for _, c := range order[1:] {
+			cols = append(cols, col{k, c})
 			pop = append(pop, v.Totals[c])
+			names = append(names, v.Name+v.Categories[c])
 		}
 	}
 	p := len(cols)
 	x = make([]float64, n*p)
 	for j, c := range cols {
-		v := vars[c.v]
-		names = append(names, c.name)
 		for i := 0; i < n; i++ {
-			if c.cat < 0 {
-				x[i*p+j] = v.Values[i]
-			} else if v.Code[i] == c.cat {
+			switch {
+			case c.v < 0:
+				x[i*p+j] = 1
+			case c.cat < 0:
+				x[i*p+j] = vars[c.v].Values[i]
+			case vars[c.v].Code[i] == c.cat:
 				x[i*p+j] = 1
 			}
 		}

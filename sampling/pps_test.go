@@ -316,3 +316,5 @@ func TestAllocate(t *testing.T) {
 		t.Errorf("fixed table errors: %v", err)
 	}
 }
+
+func df2crit(df int) float64 { return distuv.ChiSquared{K: float64(df)}.Quantile(0.999) }
