@@ -509,20 +509,22 @@ func joinNums(b []float64) string {
 	return strings.Join(s, ", ")
 }
 
-// Quantile is the type 7 sample quantile of R's quantile() (the default):
-// with x sorted and h = (n−1)·q, Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
-// It panics on an empty x or q outside [0, 1]; x must be sorted.
+// Quantile is the type 7 sample quantile of R's quantile() (the default),
+// computed as R does: index = 1 + (n−1)·q, lo = ⌊index⌋, h = index − lo,
+// Q = (1−h)·x[lo] + h·x[lo+1] (1-based). It panics on an empty x or q
+// outside [0, 1]; x must be sorted.
 func Quantile(x []float64, q float64) float64 {
 	if len(x) == 0 || q < 0 || q > 1 {
 		panic("exports: Quantile of an empty slice or q outside [0, 1]")
 	}
-	h := float64(len(x)-1) * q
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(x) {
-		return x[len(x)-1]
+	index := 1 + float64(len(x)-1)*q
+	lo := math.Floor(index)
+	i := int(lo) - 1
+	h := index - lo
+	if h == 0 || i+1 >= len(x) || x[i+1] == x[i] {
+		return x[i]
 	}
-	return x[i] + (h-lo)*(x[i+1]-x[i])
+	return (1-h)*x[i] + h*x[i+1]
 }
 
 // topCode caps a numeric column at its q-quantile (type 7, over non-null

@@ -1,0 +1,217 @@
+package exports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseProfile(t *testing.T) {
+	p, err := ParseProfile([]byte(testProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.K != 3 || len(p.QuasiIdentifiers) != 6 || p.MaxRisk != 0.05 || p.Geo != "drop" {
+		t.Errorf("parsed %+v", p)
+	}
+	if r := p.Recode["head_age"]; len(r.Breaks) != 7 || r.Top != nil {
+		t.Errorf("recode head_age %+v", r)
+	}
+	if r := p.Recode["hh_size"]; r.Top == nil || *r.Top != 10 || r.Breaks != nil {
+		t.Errorf("recode hh_size %+v", r)
+	}
+	if p.TopCode["cons_pc"] != 0.995 || p.GroupRare["dest_country"] != 10 {
+		t.Errorf("top_code %v group_rare %v", p.TopCode, p.GroupRare)
+	}
+	if d := p.design(); d.ID != "household_id" || d.Weight != "weight" {
+		t.Errorf("design defaults %+v", d)
+	}
+}
+
+func TestParseProfileErrors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"", "empty"},
+		{"quasi_identifiers: [a]\n", "k: required"},
+		{"k: 0\n", "k: 0"},
+		{"k: 3\nkk: 2\n", "field kk not found"},
+		{"k: 3\nmax_risk: 1.5\n", "max_risk"},
+		{"k: 3\nquasi_identifiers: [a, a]\n", "a listed twice"},
+		{"k: 3\nquasi_identifiers: [weight]\n", "design variable"},
+		{"k: 3\nrecode: {age: [10, 5]}\n", "recode.age: breaks must increase"},
+		{"k: 3\nrecode: {age: [10]}\n", "at least two breaks"},
+		{"k: 3\nrecode: {age: {top: 5, cap: 3}}\n", "field cap not found"},
+		{"k: 3\nrecode: {age: {}}\n", "recode.age"},
+		{"k: 3\nrecode: {age: old}\n", "recode.age"},
+		{"k: 3\nrecode: {age: {top: 5, bottom: 9}}\n", "bottom 9 above top 5"},
+		{"k: 3\ntop_code: {x: 0}\n", "top_code.x"},
+		{"k: 3\ntop_code: {x: 1.2}\n", "top_code.x"},
+		{"k: 3\ngroup_rare: {x: 0}\n", "group_rare.x"},
+		{"k: 3\ngeo: blur\n", "geo"},
+		{"k: 3\ndirect: [household_id]\n", "design variable"},
+		{"k: [3]\n", "profile"},
+	} {
+		_, err := ParseProfile([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseProfile(%q) = %v, want an error containing %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestProfileAgainstData(t *testing.T) {
+	in := householdTable(100, 9)
+	for _, tc := range []struct{ yaml, want string }{
+		{"k: 2\nquasi_identifiers: [region, nosuch]\n", "quasi_identifiers: column nosuch is in no table"},
+		{"k: 2\nrecode: {region: [0, 1]}\n", "recode.region: table households: column is string"},
+		{"k: 2\nrecode: {head_age: [30, 40]}\n", "outside the breaks"},
+		{"k: 2\nrecode: {hh_size: {top: 2.5}}\n", "not an integer"},
+		{"k: 2\ngroup_rare: {hh_size: 3}\n", "group_rare.hh_size"},
+		{"k: 2\nquasi_identifiers: [phone]\ndirect: [phone]\n", "direct identifier"},
+	} {
+		p, err := ParseProfile([]byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		_, _, err = Anonymize(&Dataset{Tables: []*Table{in}}, p, seeded(1))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestRecodeBreaks(t *testing.T) {
+	c := &Column{Name: "age", Type: Int, Ints: []int64{0, 24, 25, 64, 65, 120, 7}}
+	c.SetNull(6)
+	tbl := &Table{Name: "t", Columns: []*Column{c}}
+	if err := recode(tbl, c, Recode{Breaks: []float64{0, 25, 65, 120}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"[0,25)", "[0,25)", "[25,65)", "[25,65)", "[65,120]", "[65,120]", ""}
+	for i, w := range want {
+		if c.Format(i) != w {
+			t.Errorf("row %d: %q, want %q", i, c.Format(i), w)
+		}
+	}
+	if c.Type != String || len(c.Meta.Choices) != 3 || !c.IsNull(6) {
+		t.Errorf("column after recode: %+v", c)
+	}
+}
+
+func TestTopCodeQuantile(t *testing.T) {
+	// Reference values from R 4: sprintf("%.17g", quantile(x, probs)).
+	x := []float64{1.1, 2.2, 3.2, 4.4, 8.7, 9.9, 100.5}
+	for _, tc := range []struct{ q, want float64 }{
+		{0.99, 95.063999999999965}, {0.995, 97.781999999999968}, {0.5, 4.4000000000000004}, {0.123, 1.9118000000000002},
+		{0, 1.1}, {1, 100.5},
+	} {
+		if got := Quantile(x, tc.q); got != tc.want {
+			t.Errorf("Quantile(%v) = %.17g, want %.17g", tc.q, got, tc.want)
+		}
+	}
+	c := &Column{Name: "x", Type: Float}
+	for i := 1; i <= 100; i++ {
+		c.Floats = append(c.Floats, float64(i))
+	}
+	if err := topCode(&Table{Name: "t", Columns: []*Column{c}}, c, 0.9); err != nil {
+		t.Fatal(err)
+	}
+	const q90 = 90.100000000000009 // quantile(1:100, 0.9)
+	if c.Floats[99] != q90 || c.Floats[89] != 90 || c.Floats[90] != q90 {
+		t.Errorf("top-coded: %v", c.Floats[88:])
+	}
+	ci := &Column{Name: "n", Type: Int, Ints: []int64{1, 2, 3, 4, 50}}
+	topCode(&Table{Name: "t", Columns: []*Column{ci}}, ci, 0.9) // quantile 31.6 → 31
+	if ci.Ints[4] != 31 {
+		t.Errorf("integer top code: %v", ci.Ints)
+	}
+}
+
+func TestGroupRare(t *testing.T) {
+	tbl := strTable([]string{"dest"}, []string{"spain"}, []string{"spain"}, []string{"malta"}, []string{""}, []string{"iceland"})
+	c := tbl.Columns[0]
+	c.Meta.Choices = []Choice{{Name: "spain"}, {Name: "malta"}, {Name: "iceland"}}
+	if err := groupRare(tbl, c, 2); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{c.Format(0), c.Format(1), c.Format(2), c.Format(3), c.Format(4)}
+	if strings.Join(got, ",") != "spain,spain,other,,other" {
+		t.Errorf("grouped: %v", got)
+	}
+	if len(c.Meta.Choices) != 2 || c.Meta.Choices[1].Name != Other {
+		t.Errorf("choices %v", c.Meta.Choices)
+	}
+}
+
+func TestFirstOfMonth(t *testing.T) {
+	for _, s := range []string{"2026-03-17", "1970-01-01", "1969-12-31", "2000-02-29", "1900-03-01", "2400-12-31"} {
+		d, _ := time.Parse(time.DateOnly, s)
+		days := d.Unix() / 86400
+		got := time.Unix(firstOfMonth(days)*86400, 0).UTC().Format(time.DateOnly)
+		if want := s[:8] + "01"; got != want {
+			t.Errorf("firstOfMonth(%s) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestReadCSVTypes(t *testing.T) {
+	in := "\ufeffid,n,x,b,d,s,empty\n1,3,1.5,true,2026-01-02,a,\n2,,2,FALSE,2026-02-03,b,\n"
+	tbl, err := ReadCSV(strings.NewReader(in), "t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Type{Int, Int, Float, Bool, Date, String, String}
+	for j, c := range tbl.Columns {
+		if c.Type != want[j] {
+			t.Errorf("column %s: %s, want %s", c.Name, c.Type, want[j])
+		}
+	}
+	if tbl.Columns[0].Name != "id" || !tbl.Column("n").IsNull(1) || !tbl.Column("n").Nullable || tbl.Column("x").Nullable {
+		t.Errorf("nulls: %+v", tbl.Column("n"))
+	}
+	for _, bad := range []struct{ csv, want string }{
+		{"", "no header"},
+		{"a,a\n1,2\n", "column a appears twice"},
+		{"a,\n1,2\n", "column 2 has an empty name"},
+		{"a,b\n1\n", "wrong number of fields"},
+		{"a\n\xff\n", "not valid UTF-8"},
+	} {
+		if _, err := ReadCSV(strings.NewReader(bad.csv), "bad.csv"); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("ReadCSV(%q) = %v, want %q", bad.csv, err, bad.want)
+		}
+	}
+}
+
+func FuzzParseProfile(f *testing.F) {
+	f.Add([]byte(testProfile))
+	f.Add([]byte("k: 2\nrecode: {a: {top: 3, bottom: 1}}\n"))
+	f.Add([]byte("k: 1\ngeo: displace\ndesign: {id: hh}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseProfile(data)
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("parsed profile fails Validate: %v", err)
+		}
+	})
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add(tableCSV(householdTable(5, 1)))
+	f.Add([]byte("a,b\n1,\n,x\n"))
+	f.Add([]byte("d\n2026-01-01\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tbl, err := ReadCSV(bytes.NewReader(data), "fuzz.csv")
+		if err != nil {
+			return
+		}
+		if err := tbl.Check(); err != nil {
+			t.Fatalf("ReadCSV returned an inconsistent table: %v", err)
+		}
+		// Whatever was read can be written as Parquet.
+		var buf bytes.Buffer
+		if err := WriteParquet(&buf, tbl, 0, nil); err != nil {
+			t.Fatalf("WriteParquet: %v", err)
+		}
+	})
+}
