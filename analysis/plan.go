@@ -1,0 +1,408 @@
+package analysis
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Plan is an analysis plan: where the data are, the design, and the list
+// of estimates. Its YAML form:
+//
+//	data: households.csv            # .csv or .parquet; or survey: <id>
+//	design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}
+//	estimates:
+//	  - {id: m1, mean: remit_amount}
+//	  - {id: b1, mean: bank_account, by: migrant}
+//	  - {id: d1, compare: bank_account, between: migrant, levels: [non_migrant, current_migrant]}
+//	  - {id: c1, chisq: [migrant, head_female]}
+//	  - {id: l1, lm: "children_enrolled ~ migrant + urban + hh_size"}
+//	  - {id: g1, logit: "bank_account ~ migrant + urban"}
+//	  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
+//
+// psu and fpc take a column or a list of columns (one per stage).
+type Plan struct {
+	Data      string         `yaml:"data"`
+	Survey    string         `yaml:"survey"`
+	Design    PlanDesign     `yaml:"design"`
+	Estimates []EstimateSpec `yaml:"estimates"`
+}
+
+// PlanDesign is the YAML form of [DesignSpec].
+type PlanDesign struct {
+	Strata    string   `yaml:"strata"`
+	PSU       nameList `yaml:"psu"`
+	Weight    string   `yaml:"weight"`
+	Prob      string   `yaml:"prob"`
+	FPC       nameList `yaml:"fpc"`
+	LonelyPSU string   `yaml:"lonely_psu"`
+	Nest      bool     `yaml:"nest"`
+}
+
+// Spec converts the plan's design to a [DesignSpec].
+func (p PlanDesign) Spec() DesignSpec {
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest}
+}
+
+// nameList accepts a scalar or a sequence of column names.
+type nameList []string
+
+func (n *nameList) UnmarshalYAML(v *yaml.Node) error {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		*n = nameList{v.Value}
+		return nil
+	case yaml.SequenceNode:
+		var s []string
+		if err := v.Decode(&s); err != nil {
+			return err
+		}
+		*n = s
+		return nil
+	}
+	return fmt.Errorf("line %d: expected a column name or a list of names", v.Line)
+}
+
+// RatioSpec names a ratio's numerator and denominator.
+type RatioSpec struct {
+	Numerator   string `yaml:"numerator"`
+	Denominator string `yaml:"denominator"`
+}
+
+// EstimateSpec is one plan entry. Exactly one of Mean, Total, Ratio,
+// Proportion, Quantile, Compare, Chisq, LM, Logit is set.
+type EstimateSpec struct {
+	ID         string     `yaml:"id"`
+	Mean       string     `yaml:"mean"`
+	Total      string     `yaml:"total"`
+	Ratio      *RatioSpec `yaml:"ratio"`
+	Proportion string     `yaml:"proportion"`
+	Quantile   string     `yaml:"quantile"`
+	P          []float64  `yaml:"p"`
+	Compare    string     `yaml:"compare"`
+	Between    string     `yaml:"between"`
+	Levels     []string   `yaml:"levels"`
+	Chisq      []string   `yaml:"chisq"`
+	LM         string     `yaml:"lm"`
+	Logit      string     `yaml:"logit"`
+	By         string     `yaml:"by"`
+	Subset     string     `yaml:"subset"`
+	NARM       bool       `yaml:"na_rm"`
+	Deff       *bool      `yaml:"deff"`
+	subset     *condition
+}
+
+// Kind names the entry's statistic.
+func (e *EstimateSpec) Kind() string {
+	switch {
+	case e.Mean != "":
+		return "mean"
+	case e.Total != "":
+		return "total"
+	case e.Ratio != nil:
+		return "ratio"
+	case e.Proportion != "":
+		return "proportion"
+	case e.Quantile != "":
+		return "quantile"
+	case e.Compare != "":
+		return "compare"
+	case len(e.Chisq) > 0:
+		return "chisq"
+	case e.LM != "":
+		return "lm"
+	case e.Logit != "":
+		return "logit"
+	}
+	return ""
+}
+
+// ParsePlan reads and checks a YAML plan. Unknown keys are errors.
+func ParsePlan(b []byte) (*Plan, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("plan: empty")
+		}
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (p *Plan) check() error {
+	if p.Data == "" && p.Survey == "" {
+		return fmt.Errorf("plan: give data: FILE (.csv or .parquet) or survey: ID")
+	}
+	if p.Data != "" && p.Survey != "" {
+		return fmt.Errorf("plan: give data or survey, not both")
+	}
+	switch p.Design.LonelyPSU {
+	case "", LonelyFail, LonelyRemove, LonelyCertainty, LonelyAdjust, LonelyAverage:
+	default:
+		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
+	}
+	if len(p.Estimates) == 0 {
+		return fmt.Errorf("plan: no estimates")
+	}
+	seen := map[string]bool{}
+	for i := range p.Estimates {
+		e := &p.Estimates[i]
+		where := fmt.Sprintf("plan: estimates[%d]", i)
+		if e.ID == "" {
+			return fmt.Errorf("%s: no id", where)
+		}
+		where = fmt.Sprintf("plan: estimate %s", e.ID)
+		if seen[e.ID] {
+			return fmt.Errorf("%s: id used twice", where)
+		}
+		seen[e.ID] = true
+		kinds := 0
+		for _, set := range []bool{e.Mean != "", e.Total != "", e.Ratio != nil, e.Proportion != "", e.Quantile != "", e.Compare != "", len(e.Chisq) > 0, e.LM != "", e.Logit != ""} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			return fmt.Errorf("%s: give exactly one of mean, total, ratio, proportion, quantile, compare, chisq, lm, logit (found %d)", where, kinds)
+		}
+		if e.Ratio != nil && (e.Ratio.Numerator == "" || e.Ratio.Denominator == "") {
+			return fmt.Errorf("%s: ratio needs numerator and denominator", where)
+		}
+		if e.Compare != "" && e.Between == "" {
+			return fmt.Errorf("%s: compare needs between: GROUP", where)
+		}
+		if e.Between != "" && e.Compare == "" {
+			return fmt.Errorf("%s: between is only for compare", where)
+		}
+		if len(e.Levels) > 0 && (e.Compare == "" || len(e.Levels) != 2) {
+			return fmt.Errorf("%s: levels: [a, b] names the two groups of a compare", where)
+		}
+		if len(e.Chisq) > 0 && len(e.Chisq) != 2 {
+			return fmt.Errorf("%s: chisq takes two variables, not %d", where, len(e.Chisq))
+		}
+		if e.Quantile != "" {
+			if len(e.P) == 0 {
+				e.P = []float64{0.5}
+			}
+			for _, q := range e.P {
+				if !(q >= 0 && q <= 1) {
+					return fmt.Errorf("%s: p = %g is not in [0, 1]", where, q)
+				}
+			}
+		} else if len(e.P) > 0 {
+			return fmt.Errorf("%s: p is only for quantile", where)
+		}
+		if e.By != "" {
+			switch e.Kind() {
+			case "mean", "total", "ratio", "proportion", "quantile":
+			default:
+				return fmt.Errorf("%s: by is not available for %s", where, e.Kind())
+			}
+		}
+		for _, f := range []string{e.LM, e.Logit} {
+			if f != "" {
+				if _, err := ParseFormula(f); err != nil {
+					return fmt.Errorf("%s: %w", where, err)
+				}
+			}
+		}
+		if e.Subset != "" {
+			c, err := parseCondition(e.Subset)
+			if err != nil {
+				return fmt.Errorf("%s: subset: %w", where, err)
+			}
+			e.subset = c
+		}
+	}
+	return nil
+}
+
+// Columns lists every column the plan reads, design first.
+func (p *Plan) Columns() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(names ...string) {
+		for _, n := range names {
+			if n != "" && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	d := p.Design
+	add(d.Strata, d.Weight, d.Prob)
+	add(d.PSU...)
+	add(d.FPC...)
+	for i := range p.Estimates {
+		e := &p.Estimates[i]
+		add(e.Mean, e.Total, e.Proportion, e.Quantile, e.Compare, e.Between, e.By)
+		if e.Ratio != nil {
+			add(e.Ratio.Numerator, e.Ratio.Denominator)
+		}
+		add(e.Chisq...)
+		for _, f := range []string{e.LM, e.Logit} {
+			if fm, err := ParseFormula(f); err == nil {
+				add(fm.Response)
+				add(fm.Terms...)
+			}
+		}
+		if e.subset != nil {
+			for _, c := range e.subset.terms {
+				add(c.column)
+			}
+		}
+	}
+	return out
+}
+
+// condition is a conjunction of comparisons: "a = 1 and b != 'x'".
+type condition struct{ terms []comparison }
+
+type comparison struct {
+	column, op, text string
+	num              float64
+	isNum            bool
+}
+
+// parseCondition parses col OP value [and|& col OP value]..., OP one of
+// = == != < <= > >=, value a number, a quoted string or a bare word.
+func parseCondition(s string) (*condition, error) {
+	var c condition
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return nil, fmt.Errorf("empty condition")
+	}
+	for {
+		i := 0
+		for i < len(rest) && (rest[i] == '_' || rest[i] == '.' || rest[i] >= '0' && rest[i] <= '9' || rest[i] >= 'a' && rest[i] <= 'z' || rest[i] >= 'A' && rest[i] <= 'Z') {
+			i++
+		}
+		if i == 0 {
+			return nil, fmt.Errorf("%q: expected a column name at %q", s, rest)
+		}
+		cmp := comparison{column: rest[:i]}
+		rest = strings.TrimSpace(rest[i:])
+		for _, op := range []string{"==", "!=", "<=", ">=", "=", "<", ">"} {
+			if strings.HasPrefix(rest, op) {
+				cmp.op = op
+				if op == "==" {
+					cmp.op = "="
+				}
+				rest = strings.TrimSpace(rest[len(op):])
+				break
+			}
+		}
+		if cmp.op == "" {
+			return nil, fmt.Errorf("%q: expected = != < <= > >= after %s", s, cmp.column)
+		}
+		if rest == "" {
+			return nil, fmt.Errorf("%q: no value after %s %s", s, cmp.column, cmp.op)
+		}
+		if q := rest[0]; q == '\'' || q == '"' {
+			end := strings.IndexByte(rest[1:], q)
+			if end < 0 {
+				return nil, fmt.Errorf("%q: unterminated string", s)
+			}
+			cmp.text = rest[1 : 1+end]
+			rest = strings.TrimSpace(rest[2+end:])
+		} else {
+			j := 0
+			for j < len(rest) && rest[j] != ' ' && rest[j] != '&' {
+				j++
+			}
+			cmp.text = rest[:j]
+			rest = strings.TrimSpace(rest[j:])
+			if v, ok := parseNumber([]byte(cmp.text)); ok {
+				cmp.num, cmp.isNum = v, true
+			}
+		}
+		c.terms = append(c.terms, cmp)
+		if rest == "" {
+			return &c, nil
+		}
+		switch {
+		case strings.HasPrefix(rest, "&&"):
+			rest = rest[2:]
+		case strings.HasPrefix(rest, "&"):
+			rest = rest[1:]
+		case strings.HasPrefix(rest, "and "):
+			rest = rest[4:]
+		default:
+			return nil, fmt.Errorf("%q: expected 'and' before %q", s, rest)
+		}
+		rest = strings.TrimSpace(rest)
+	}
+}
+
+// mask evaluates the condition on t; missing values never match.
+func (c *condition) mask(t *Table) ([]bool, error) {
+	m := make([]bool, t.Len())
+	for i := range m {
+		m[i] = true
+	}
+	for _, cmp := range c.terms {
+		col, err := t.Column(cmp.column)
+		if err != nil {
+			return nil, err
+		}
+		if !col.IsText() {
+			if !cmp.isNum {
+				return nil, fmt.Errorf("column %s is numeric; %q is not a number", cmp.column, cmp.text)
+			}
+			for i, v := range col.Num {
+				m[i] = m[i] && !math.IsNaN(v) && compareNum(v, cmp.op, cmp.num)
+			}
+			continue
+		}
+		res := make([]bool, len(col.Levels))
+		for k, l := range col.Levels {
+			res[k] = compareText(l, cmp.op, cmp.text)
+		}
+		for i, code := range col.Codes {
+			m[i] = m[i] && code >= 0 && res[code]
+		}
+	}
+	return m, nil
+}
+
+func compareNum(a float64, op string, b float64) bool {
+	switch op {
+	case "=":
+		return a == b
+	case "!=":
+		return a != b
+	case "<":
+		return a < b
+	case "<=":
+		return a <= b
+	case ">":
+		return a > b
+	}
+	return a >= b
+}
+
+func compareText(a, op, b string) bool {
+	switch op {
+	case "=":
+		return a == b
+	case "!=":
+		return a != b
+	case "<":
+		return a < b
+	case "<=":
+		return a <= b
+	case ">":
+		return a > b
+	}
+	return a >= b
+}
