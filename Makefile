@@ -2,6 +2,7 @@
 GO      ?= go
 BIN     := bin/dotm
 PKGS    := ./...
+CI_FUZZTIME ?= 10s
 
 .PHONY: build demo serve test bench fuzz clean
 
@@ -16,10 +17,15 @@ demo: build
 serve: build
 	./$(BIN) serve --data-dir data
 
-## test: vet and the race-enabled test suite (what CI runs)
+## test: vet, the race-enabled test suite and every fuzz target briefly (what CI runs)
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 20m $(PKGS)
+	FUZZTIME=$(CI_FUZZTIME) ./scripts/fuzz.sh
+
+## fuzz: every fuzz target for FUZZTIME (default 2m) each
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),2m) ./scripts/fuzz.sh
 
 ## bench: benchmarks with reference tools side by side (see BENCHMARKS.md)
 bench: build
