@@ -1,0 +1,320 @@
+package questionnaire
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+type itemKind int
+
+const (
+	kindField itemKind = iota
+	kindNote
+	kindGroup
+	kindRepeat
+)
+
+// item is one compiled survey row (groups and repeats with their
+// children).
+type item struct {
+	q        *Question
+	kind     itemKind
+	base     string // base type, see Field.Type
+	list     string // choice list of a select
+	orOther  bool   // select ... or_other: "other" is a valid answer
+	external bool   // choices not in the choices sheet (select_one_external, ..._from_file)
+	parent   *item  // enclosing group or repeat, nil at top level
+	repeats  []*item
+	sens     string
+
+	relevant, constraint, calc, filter, count, required *Expr
+	requiredStatic                                      bool
+	// relChain lists the items whose relevant applies to this item's
+	// answer, from the outermost group inside its repeat level down to
+	// the item itself.
+	relChain []*item
+}
+
+// level is the repeat an item's answer lives in (nil = top level).
+func (it *item) level() *item {
+	if len(it.repeats) == 0 {
+		return nil
+	}
+	return it.repeats[len(it.repeats)-1]
+}
+
+func (it *item) field() Field {
+	fd := Field{Name: it.q.Name, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
+	if r := it.level(); r != nil {
+		fd.Repeat = r.q.Name
+		for _, p := range it.repeats {
+			fd.Repeats = append(fd.Repeats, p.q.Name)
+		}
+	}
+	if len(it.q.Label) > 0 {
+		fd.Labels = map[string]string{}
+		for k, v := range it.q.Label {
+			fd.Labels[k] = v
+		}
+	}
+	return fd
+}
+
+type compiled struct {
+	all     []*item // every item in form order
+	fields  []*item // answerable items
+	byName  map[string]*item
+	lists   map[string][]*ChoiceRow
+	members map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
+}
+
+// Field types a form may use, with the kind of answer Validate expects.
+var baseTypes = map[string]string{
+	"integer": "integer", "int": "integer", "decimal": "decimal", "range": "decimal",
+	"text": "text", "string": "text", "date": "date", "datetime": "datetime", "datetime-local": "datetime", "time": "time",
+	"geopoint": "geopoint", "gps": "geopoint", "start-geopoint": "geopoint", "background-geopoint": "geopoint",
+	"geotrace": "geotrace", "geoshape": "geoshape",
+	"note": "note", "calculate": "calculate", "acknowledge": "acknowledge", "trigger": "acknowledge",
+	"start": "start", "end": "end", "today": "today", "deviceid": "deviceid", "audit": "audit",
+	"simserial": "simserial", "subscriberid": "subscriberid", "phonenumber": "phonenumber",
+	"username": "username", "email": "email", "uri:deviceid": "deviceid", "uri:username": "username",
+	"uri:email": "email", "uri:phonenumber": "phonenumber", "uri:subscriberid": "subscriberid", "uri:simserial": "simserial",
+	"phone number": "text", "phone_number": "text",
+	"image": "image", "photo": "image", "audio": "audio", "video": "video", "file": "file", "barcode": "barcode",
+	"background-audio": "background-audio", "hidden": "hidden", "xml-external": "xml-external", "csv-external": "csv-external",
+}
+
+var selectRE = regexp.MustCompile(`^(select_one|select one|select1|select_multiple|select multiple|select all that apply|select_one_external|select_multiple_external|rank|osm)\s+(?:from\s+)?(\S+)(\s+or_other|\s+or other|\s+or specify other)?$`)
+
+var fromFileRE = regexp.MustCompile(`^(select_one_from_file|select_multiple_from_file)\s+\S+(\s+or_other)?$`)
+
+// parseType reads a survey type: "select_one yes_no" -> ("select_one",
+// "yes_no"); "begin repeat" -> kindRepeat with begin = true.
+func parseType(raw string) (kind itemKind, base, list string, begin, end, orOther, external bool, err error) {
+	t := strings.Join(strings.Fields(strings.ToLower(raw)), " ")
+	switch t {
+	case "begin group", "begin_group", "begin field-list", "begin_field-list":
+		return kindGroup, "group", "", true, false, false, false, nil
+	case "end group", "end_group", "end field-list", "end_field-list":
+		return kindGroup, "group", "", false, true, false, false, nil
+	case "begin repeat", "begin_repeat":
+		return kindRepeat, "repeat", "", true, false, false, false, nil
+	case "end repeat", "end_repeat":
+		return kindRepeat, "repeat", "", false, true, false, false, nil
+	}
+	if m := selectRE.FindStringSubmatch(t); m != nil {
+		base := map[string]string{"select_one": "select_one", "select one": "select_one", "select1": "select_one",
+			"select_multiple": "select_multiple", "select multiple": "select_multiple", "select all that apply": "select_multiple",
+			"select_one_external": "select_one_external", "select_multiple_external": "select_multiple_external",
+			"rank": "select_multiple", "osm": "osm"}[m[1]]
+		ext := base == "select_one_external" || base == "select_multiple_external" || base == "osm"
+		// list names keep their case
+		fields := strings.Fields(raw)
+		list := m[2]
+		for _, w := range fields {
+			if strings.EqualFold(w, m[2]) {
+				list = w
+			}
+		}
+		return kindField, base, list, false, false, m[3] != "", ext, nil
+	}
+	if m := fromFileRE.FindStringSubmatch(t); m != nil {
+		return kindField, m[1], "", false, false, m[2] != "", true, nil
+	}
+	if b, ok := baseTypes[t]; ok {
+		if b == "note" {
+			return kindNote, b, "", false, false, false, false, nil
+		}
+		if b == "xml-external" || b == "csv-external" {
+			return kindNote, b, "", false, false, false, false, nil
+		}
+		return kindField, b, "", false, false, false, false, nil
+	}
+	if strings.HasPrefix(t, "begin loop") || strings.HasPrefix(t, "begin_loop") {
+		return 0, "", "", false, false, false, false, errors.New("loops (begin loop) are not supported; use a repeat")
+	}
+	return 0, "", "", false, false, false, false, fmt.Errorf("unknown question type %q", raw)
+}
+
+// staticBool reads yes/no style cells: yes, true, true(), 1 / no, false,
+// false(), 0, "".
+func staticBool(s string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "true", "true()", "1", "y":
+		return true, true
+	case "", "no", "false", "false()", "0", "n":
+		return false, true
+	}
+	return false, false
+}
+
+// Compile checks the form (types, names, nesting, choice lists,
+// expressions and the questions they reference, sensitivity classes) and
+// prepares it for Fields and Validate. Decode, Load and Household return
+// compiled forms; call Compile after building or changing a Form in code.
+// The error is a FormErrors listing every problem.
+func (f *Form) Compile() error {
+	c := &compiled{byName: map[string]*item{}, lists: map[string][]*ChoiceRow{}, members: map[*item][]*item{}}
+	var errs FormErrors
+	fail := func(sheet string, row int, col, format string, args ...any) {
+		errs = append(errs, &FormError{Sheet: sheet, Row: row, Column: col, Err: fmt.Errorf(format, args...)})
+	}
+	allowDup, _ := staticBool(f.Settings["allow_choice_duplicates"])
+	choiceSeen := map[string]int{}
+	for i := range f.Choices {
+		ch := &f.Choices[i]
+		key := ch.ListName + "\x00" + ch.Name
+		if prev, dup := choiceSeen[key]; dup && !allowDup {
+			fail("choices", ch.Row, "name", "choice %q appears twice in list %q (also row %d); set allow_choice_duplicates to yes to allow it", ch.Name, ch.ListName, prev)
+		}
+		choiceSeen[key] = ch.Row
+		c.lists[ch.ListName] = append(c.lists[ch.ListName], ch)
+	}
+	var stack []*item
+	for i := range f.Survey {
+		q := &f.Survey[i]
+		kind, base, list, begin, end, orOther, external, err := parseType(q.Type)
+		if err != nil {
+			fail("survey", q.Row, "type", "%v", err)
+			continue
+		}
+		if end {
+			if len(stack) == 0 || stack[len(stack)-1].kind != kind {
+				what := "group"
+				if kind == kindRepeat {
+					what = "repeat"
+				}
+				if len(stack) == 0 {
+					fail("survey", q.Row, "type", "end %s without a matching begin %s", what, what)
+				} else {
+					top := stack[len(stack)-1]
+					fail("survey", q.Row, "type", "end %s does not match begin %s %q (row %d)", what, top.base, top.q.Name, top.q.Row)
+				}
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		it := &item{q: q, kind: kind, base: base, list: list, orOther: orOther, external: external}
+		if len(stack) > 0 {
+			it.parent = stack[len(stack)-1]
+			it.repeats = append([]*item(nil), it.parent.repeats...)
+			if it.parent.kind == kindRepeat {
+				it.repeats = append(it.repeats, it.parent)
+			}
+		}
+		switch {
+		case q.Name == "":
+			fail("survey", q.Row, "name", "a %s needs a name", q.Type)
+		case !validName(q.Name):
+			fail("survey", q.Row, "name", "%q is not a valid name (letters, digits, _ - . ; starting with a letter or _)", q.Name)
+		default:
+			if prev, dup := c.byName[q.Name]; dup {
+				fail("survey", q.Row, "name", "name %q is used twice (also row %d)", q.Name, prev.q.Row)
+			} else {
+				c.byName[q.Name] = it
+			}
+		}
+		switch s := strings.ToLower(strings.TrimSpace(q.Sensitivity)); s {
+		case "", "none":
+			if it.parent != nil {
+				it.sens = it.parent.sens
+			}
+		case "direct", "quasi", "sensitive":
+			it.sens = s
+		default:
+			fail("survey", q.Row, "sensitivity", "sensitivity %q is not one of direct, quasi, sensitive or empty", q.Sensitivity)
+		}
+		if (base == "select_one" || base == "select_multiple") && !external {
+			if _, ok := c.lists[list]; !ok {
+				fail("survey", q.Row, "type", "choice list %q is not in the choices sheet", list)
+			}
+		}
+		c.all = append(c.all, it)
+		if kind == kindField {
+			c.fields = append(c.fields, it)
+		}
+		if kind != kindGroup {
+			c.members[it.level()] = append(c.members[it.level()], it)
+		}
+		if begin {
+			stack = append(stack, it)
+		}
+	}
+	for _, it := range stack {
+		fail("survey", it.q.Row, "type", "begin %s %q has no matching end %s", it.base, it.q.Name, it.base)
+	}
+	// expressions
+	parse := func(it *item, col, src string) *Expr {
+		if strings.TrimSpace(src) == "" {
+			return nil
+		}
+		e, err := ParseExpr(src)
+		if err != nil {
+			fail("survey", it.q.Row, col, "%v", err)
+			return nil
+		}
+		var bad bool
+		walkNodes(e.root, func(n node) {
+			if r, ok := n.(*refNode); ok {
+				if _, ok := c.byName[r.name]; !ok && !bad {
+					fail("survey", it.q.Row, col, "position %d: unknown question ${%s}", r.pos, r.name)
+					bad = true
+				}
+			}
+			if call, ok := n.(*callNode); ok && call.fn == "indexed-repeat" {
+				for i := 1; i < len(call.args); i += 2 {
+					name := call.args[i].(*refNode).name
+					if r, ok := c.byName[name]; ok && r.kind != kindRepeat {
+						fail("survey", it.q.Row, col, "position %d: indexed-repeat(): ${%s} is not a repeat", call.pos, name)
+						bad = true
+					}
+				}
+			}
+		})
+		if bad {
+			return nil
+		}
+		return e
+	}
+	for _, it := range c.all {
+		q := it.q
+		it.relevant = parse(it, "relevant", q.Relevant)
+		if it.kind == kindField {
+			it.constraint = parse(it, "constraint", q.Constraint)
+		}
+		if it.base == "calculate" {
+			it.calc = parse(it, "calculation", q.Calculation)
+			if it.calc == nil && strings.TrimSpace(q.Calculation) == "" {
+				fail("survey", q.Row, "calculation", "calculate %q has no calculation", q.Name)
+			}
+		} else if q.Calculation != "" {
+			parse(it, "calculation", q.Calculation) // checked, computed by the client
+		}
+		if q.ChoiceFilter != "" {
+			it.filter = parse(it, "choice_filter", q.ChoiceFilter)
+		}
+		if it.kind == kindRepeat {
+			it.count = parse(it, "repeat_count", q.RepeatCount)
+		}
+		if v, ok := staticBool(q.Required); ok {
+			it.requiredStatic = v
+		} else {
+			it.required = parse(it, "required", q.Required)
+		}
+		// relevance chain: enclosing groups inside the item's repeat level
+		for p := it.parent; p != nil && p.kind == kindGroup; p = p.parent {
+			if p.relevant != nil || p.q.Relevant != "" {
+				it.relChain = append([]*item{p}, it.relChain...)
+			}
+		}
+		it.relChain = append(it.relChain, it)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	f.c = c
+	return nil
+}

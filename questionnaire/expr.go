@@ -1,0 +1,570 @@
+package questionnaire
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Expr is a parsed expression of the ODK XPath subset used in relevant,
+// constraint, calculation, choice_filter and repeat_count columns:
+//
+//   - ${name} (a question), "." (the current answer), ".." (the current
+//     repeat instance, for position(..)), a bare name (in a choice_filter:
+//     a column of the choices sheet, e.g. name or region), /data/.../name
+//     (an absolute path: the question with the last name);
+//   - numbers and 'single' or "double" quoted strings;
+//   - + - * div mod, unary minus, = != < <= > >=, and, or;
+//   - the functions listed in functions (selected, count-selected,
+//     selected-at, if, coalesce, concat, string-length, substr, contains,
+//     starts-with, ends-with, regex, int, number, string, boolean, round,
+//     today, now, date, decimal-date-time, format-date, position, count,
+//     sum, min, max, indexed-repeat, not, true, false, once, pow, abs, ...).
+//
+// Semantics follow XPath 1.0 as ODK's JavaRosa applies them: a reference
+// to a question in another repeat instance yields every instance's answer
+// (a node set, for count, sum, min, max); empty answers are NaN in
+// arithmetic; comparisons with a node set are existential.
+type Expr struct {
+	src  string
+	root node
+	refs []string // ${name} references, in order of appearance
+}
+
+// String returns the expression's source text.
+func (e *Expr) String() string { return e.src }
+
+// Refs returns the question names the expression references with ${name}
+// (or an absolute path), in order of first appearance.
+func (e *Expr) Refs() []string { return e.refs }
+
+// ParseError is a syntax error in an expression.
+type ParseError struct {
+	// Pos is the 0-based byte offset in the expression where the error
+	// was found.
+	Pos int
+	Msg string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("position %d: %s", e.Pos, e.Msg) }
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxDepth = 100
+
+// maxExprLen bounds the length of an expression.
+const maxExprLen = 10000
+
+// ParseExpr parses an expression. Function names and their numbers of
+// arguments are checked; references are not (Form.Compile checks them).
+func ParseExpr(src string) (*Expr, error) {
+	if len(src) > maxExprLen {
+		return nil, &ParseError{Pos: maxExprLen, Msg: fmt.Sprintf("expression longer than %d bytes", maxExprLen)}
+	}
+	toks, err := lex(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks, src: src}
+	n, err := p.parseOr()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("unexpected %s", t.describe())}
+	}
+	e := &Expr{src: src, root: n}
+	seen := map[string]bool{}
+	walkNodes(n, func(n node) {
+		if r, ok := n.(*refNode); ok && !seen[r.name] {
+			seen[r.name] = true
+			e.refs = append(e.refs, r.name)
+		}
+	})
+	return e, nil
+}
+
+// ---- lexer ----
+
+type tokKind int
+
+const (
+	tEOF tokKind = iota
+	tNum
+	tStr
+	tRef   // ${name} or /abs/path (name = last step)
+	tName  // bare name (function name, operator word or choice column)
+	tDot   // .
+	tDDot  // ..
+	tOp    // + - * = != < <= > >= |
+	tLPar  // (
+	tRPar  // )
+	tComma // ,
+)
+
+type token struct {
+	kind tokKind
+	pos  int
+	text string
+	num  float64
+}
+
+func (t token) describe() string {
+	switch t.kind {
+	case tEOF:
+		return "end of expression"
+	case tStr:
+		return fmt.Sprintf("string %q", t.text)
+	case tRef:
+		return "${" + t.text + "}"
+	}
+	return fmt.Sprintf("%q", t.text)
+}
+
+func isNameStart(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func isNameChar(c byte) bool {
+	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':'
+}
+
+func lex(src string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
+			j := i
+			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '.') {
+				j++
+			}
+			v, err := strconv.ParseFloat(src[i:j], 64)
+			if err != nil {
+				return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("bad number %q", src[i:j])}
+			}
+			toks = append(toks, token{kind: tNum, pos: i, text: src[i:j], num: v})
+			i = j
+		case c == '.':
+			if i+1 < len(src) && src[i+1] == '.' {
+				toks = append(toks, token{kind: tDDot, pos: i, text: ".."})
+				i += 2
+			} else {
+				toks = append(toks, token{kind: tDot, pos: i, text: "."})
+				i++
+			}
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(src[i+1:], c)
+			if j < 0 {
+				return nil, &ParseError{Pos: i, Msg: "unterminated string"}
+			}
+			toks = append(toks, token{kind: tStr, pos: i, text: src[i+1 : i+1+j]})
+			i += j + 2
+		case c == '$':
+			if i+1 >= len(src) || src[i+1] != '{' {
+				return nil, &ParseError{Pos: i, Msg: "'$' must start a ${name} reference"}
+			}
+			j := strings.IndexByte(src[i+2:], '}')
+			if j < 0 {
+				return nil, &ParseError{Pos: i, Msg: "unterminated ${ reference"}
+			}
+			name := strings.TrimSpace(src[i+2 : i+2+j])
+			if !validName(name) {
+				return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("bad question name %q in reference", name)}
+			}
+			toks = append(toks, token{kind: tRef, pos: i, text: name})
+			i += j + 3
+		case c == '/' && i+1 < len(src) && isNameStart(src[i+1]):
+			// absolute path /data/group/name: the question is the last step
+			j := i
+			for j < len(src) && (src[j] == '/' || isNameChar(src[j])) {
+				j++
+			}
+			steps := strings.Split(src[i+1:j], "/")
+			name := steps[len(steps)-1]
+			if !validName(name) {
+				return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("bad path %q", src[i:j])}
+			}
+			toks = append(toks, token{kind: tRef, pos: i, text: name})
+			i = j
+		case isNameStart(c):
+			j := i
+			for j < len(src) && isNameChar(src[j]) {
+				j++
+			}
+			toks = append(toks, token{kind: tName, pos: i, text: src[i:j]})
+			i = j
+		case c == '(':
+			toks = append(toks, token{kind: tLPar, pos: i, text: "("})
+			i++
+		case c == ')':
+			toks = append(toks, token{kind: tRPar, pos: i, text: ")"})
+			i++
+		case c == ',':
+			toks = append(toks, token{kind: tComma, pos: i, text: ","})
+			i++
+		case c == '!' || c == '<' || c == '>':
+			if i+1 < len(src) && src[i+1] == '=' {
+				toks = append(toks, token{kind: tOp, pos: i, text: src[i : i+2]})
+				i += 2
+			} else if c == '!' {
+				return nil, &ParseError{Pos: i, Msg: "'!' must be followed by '=' (use not() for negation)"}
+			} else {
+				toks = append(toks, token{kind: tOp, pos: i, text: src[i : i+1]})
+				i++
+			}
+		case c == '+' || c == '-' || c == '*' || c == '=' || c == '|':
+			toks = append(toks, token{kind: tOp, pos: i, text: src[i : i+1]})
+			i++
+		default:
+			return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
+		}
+	}
+	toks = append(toks, token{kind: tEOF, pos: len(src)})
+	return toks, nil
+}
+
+// validName reports whether s is a valid question (XML element) name.
+func validName(s string) bool {
+	if s == "" || !isNameStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- AST ----
+
+type node interface{}
+
+type numNode struct{ v float64 }
+type strNode struct{ v string }
+type refNode struct {
+	name string
+	pos  int
+}
+type selfNode struct{}
+type parentNode struct{}
+type nameNode struct{ name string }
+type negNode struct{ x node }
+type binNode struct {
+	op   string
+	l, r node
+}
+type callNode struct {
+	fn   string
+	args []node
+	pos  int
+	re   *regexp.Regexp // regex with a literal pattern, compiled once
+}
+
+func walkNodes(n node, f func(node)) {
+	f(n)
+	switch n := n.(type) {
+	case *negNode:
+		walkNodes(n.x, f)
+	case *binNode:
+		walkNodes(n.l, f)
+		walkNodes(n.r, f)
+	case *callNode:
+		for _, a := range n.args {
+			walkNodes(a, f)
+		}
+	}
+}
+
+// ---- parser (recursive descent, XPath 1.0 precedence) ----
+
+type parser struct {
+	toks  []token
+	i     int
+	depth int
+	src   string
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}
+
+// isOpWord reports whether the next token is the operator word w (and, or,
+// div, mod), which XPath recognizes only in operator position.
+func (p *parser) isOp(w string) bool {
+	t := p.peek()
+	return (t.kind == tOp || t.kind == tName) && t.text == w
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return &ParseError{Pos: p.peek().pos, Msg: fmt.Sprintf("expression nested deeper than %d levels", maxDepth)}
+	}
+	return nil
+}
+
+func (p *parser) parseOr() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	l, err := p.parseAnd()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("or") {
+		p.next()
+		r, err := p.parseAnd()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: "or", l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseAnd() (node, error) {
+	l, err := p.parseEq()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("and") {
+		p.next()
+		r, err := p.parseEq()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: "and", l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseEq() (node, error) {
+	l, err := p.parseRel()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("=") || p.isOp("!=") {
+		op := p.next().text
+		r, err := p.parseRel()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseRel() (node, error) {
+	l, err := p.parseAdd()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("<") || p.isOp("<=") || p.isOp(">") || p.isOp(">=") {
+		op := p.next().text
+		r, err := p.parseAdd()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseAdd() (node, error) {
+	l, err := p.parseMul()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("+") || p.isOp("-") {
+		op := p.next().text
+		r, err := p.parseMul()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseMul() (node, error) {
+	l, err := p.parseUnary()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("*") || p.isOp("div") || p.isOp("mod") {
+		op := p.next().text
+		r, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: op, l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parseUnary() (node, error) {
+	if p.isOp("-") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+		p.next()
+		x, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		return &negNode{x: x}, nil
+	}
+	return p.parseUnion()
+}
+
+func (p *parser) parseUnion() (node, error) {
+	l, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("|") {
+		p.next()
+		r, err := p.parsePrimary()
+		if err != nil {
+			return nil, err
+		}
+		l = &binNode{op: "|", l: l, r: r}
+	}
+	return l, nil
+}
+
+func (p *parser) parsePrimary() (node, error) {
+	t := p.next()
+	switch t.kind {
+	case tNum:
+		return &numNode{v: t.num}, nil
+	case tStr:
+		return &strNode{v: t.text}, nil
+	case tRef:
+		return &refNode{name: t.text, pos: t.pos}, nil
+	case tDot:
+		return &selfNode{}, nil
+	case tDDot:
+		return &parentNode{}, nil
+	case tLPar:
+		n, err := p.parseOr()
+		if err != nil {
+			return nil, err
+		}
+		if c := p.next(); c.kind != tRPar {
+			return nil, &ParseError{Pos: c.pos, Msg: fmt.Sprintf("expected ')' but found %s", c.describe())}
+		}
+		return n, nil
+	case tName:
+		if p.peek().kind == tLPar {
+			return p.parseCall(t)
+		}
+		return &nameNode{name: t.text}, nil
+	}
+	return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("unexpected %s", t.describe())}
+}
+
+func (p *parser) parseCall(name token) (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	p.next() // (
+	fn := name.text
+	if strings.HasPrefix(fn, "jr:") {
+		fn = fn[3:]
+	}
+	spec, ok := functions[fn]
+	if !ok {
+		return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("unknown function %s()", name.text)}
+	}
+	c := &callNode{fn: fn, pos: name.pos}
+	if p.peek().kind != tRPar {
+		for {
+			a, err := p.parseOr()
+			if err != nil {
+				return nil, err
+			}
+			c.args = append(c.args, a)
+			if p.peek().kind != tComma {
+				break
+			}
+			p.next()
+		}
+	}
+	if t := p.next(); t.kind != tRPar {
+		return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("expected ',' or ')' in %s() but found %s", fn, t.describe())}
+	}
+	n := len(c.args)
+	if n < spec.min || spec.max >= 0 && n > spec.max {
+		want := fmt.Sprintf("%d", spec.min)
+		switch {
+		case spec.max < 0:
+			want = fmt.Sprintf("at least %d", spec.min)
+		case spec.max != spec.min:
+			want = fmt.Sprintf("%d to %d", spec.min, spec.max)
+		}
+		return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("%s() takes %s arguments, got %d", fn, want, n)}
+	}
+	switch fn {
+	case "indexed-repeat":
+		if n%2 == 0 {
+			return nil, &ParseError{Pos: name.pos, Msg: "indexed-repeat() takes a question and then pairs of repeat and index"}
+		}
+		for i := 1; i < n; i += 2 {
+			if _, ok := c.args[i].(*refNode); !ok {
+				return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("indexed-repeat() argument %d must be a ${repeat} reference", i+1)}
+			}
+		}
+		if _, ok := c.args[0].(*refNode); !ok {
+			return nil, &ParseError{Pos: name.pos, Msg: "indexed-repeat() argument 1 must be a ${question} reference"}
+		}
+	case "position":
+		if n == 1 {
+			switch c.args[0].(type) {
+			case *parentNode, *refNode:
+			default:
+				return nil, &ParseError{Pos: name.pos, Msg: "position() takes .. or a ${repeat} reference"}
+			}
+		}
+	case "regex":
+		if s, ok := c.args[1].(*strNode); ok {
+			re, err := regexp.Compile(s.v)
+			if err != nil {
+				return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("bad regular expression %q: %v", s.v, err)}
+			}
+			c.re = re
+		}
+	}
+	return c, nil
+}
+
+type funcSpec struct{ min, max int }
+
+// functions lists the supported functions and their numbers of arguments
+// (max -1: any number).
+var functions = map[string]funcSpec{
+	"selected": {2, 2}, "count-selected": {1, 1}, "selected-at": {2, 2},
+	"if": {3, 3}, "coalesce": {2, -1}, "concat": {0, -1}, "join": {2, -1},
+	"string-length": {0, 1}, "substr": {2, 3}, "substring": {2, 3}, "contains": {2, 2},
+	"starts-with": {2, 2}, "ends-with": {2, 2}, "regex": {2, 2}, "normalize-space": {0, 1},
+	"int": {1, 1}, "number": {0, 1}, "string": {0, 1}, "boolean": {1, 1},
+	"round": {1, 2}, "floor": {1, 1}, "ceiling": {1, 1}, "abs": {1, 1}, "pow": {2, 2},
+	"today": {0, 0}, "now": {0, 0}, "date": {1, 1}, "date-time": {1, 1},
+	"decimal-date-time": {1, 1}, "format-date": {2, 2}, "format-date-time": {2, 2},
+	"position": {0, 1}, "count": {1, 1}, "sum": {1, 1}, "min": {1, -1}, "max": {1, -1},
+	"indexed-repeat": {3, -1}, "not": {1, 1}, "true": {0, 0}, "false": {0, 0},
+	"once": {1, 1}, "count-non-empty": {1, 1}, "choice-name": {2, 2},
+}

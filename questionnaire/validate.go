@@ -1,0 +1,795 @@
+package questionnaire
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks one submission's answers against the form, as the tablet
+// does, and returns the normalized answers and every problem found (nil
+// when the answers are valid).
+//
+// Answers are keyed by question name; groups are transparent; a repeat is
+// an array of objects. Normalized answers: integer as int64, decimal as
+// float64, select_multiple as []string (a JSON array or an ODK
+// space-separated string is accepted), geopoint as map[string]any with
+// float64 "lat", "lon", "alt", "accuracy" (an object or the ODK string
+// "lat lon alt accuracy" is accepted), acknowledge as "OK", dates, times
+// and texts as strings, repeats as []any of map[string]any. Answers that
+// are not relevant are dropped (and reported); calculations are recomputed
+// and stored with the server's value (int64 when integral, float64, or
+// string), replacing what the client sent.
+//
+// Problems are reported in form order with the codes required, type,
+// choice, constraint, not_relevant, repeat_count and unknown_field.
+func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[string]any, []Problem) {
+	if f.c == nil {
+		return nil, []Problem{{Path: "", Code: CodeType, Message: "the form is not compiled (call Compile)"}}
+	}
+	lang := opts.Lang
+	if lang == "" {
+		lang = f.DefaultLanguage
+	}
+	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}}
+	root := st.normalizeLevel(nil, answers, "")
+	st.root = root
+	st.pass(nil, nil, root, "", passCalc)
+	st.pass(nil, nil, root, "", passRelevance)
+	st.pass(nil, nil, root, "", passCheck)
+	sort.SliceStable(st.problems, func(i, j int) bool { return st.problems[i].order < st.problems[j].order })
+	var out []Problem
+	for _, p := range st.problems {
+		out = append(out, p.Problem)
+	}
+	return root, out
+}
+
+type orderedProblem struct {
+	Problem
+	order int
+}
+
+type vstate struct {
+	f        *Form
+	c        *compiled
+	lang     string
+	now      time.Time
+	root     map[string]any
+	problems []orderedProblem
+	bad      map[string]bool // paths with a type or choice problem
+	seq      int
+}
+
+// add records a problem; seq orders problems of the same pass by form
+// position (normalization problems come first).
+func (st *vstate) add(path, code, msg string) {
+	st.seq++
+	st.problems = append(st.problems, orderedProblem{Problem{Path: path, Code: code, Message: msg}, st.seq})
+}
+
+// ---- normalization ----
+
+func (st *vstate) normalizeLevel(level *item, in map[string]any, prefix string) map[string]any {
+	out := map[string]any{}
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	// form order for known keys, then unknown keys sorted
+	pos := map[string]int{}
+	for i, it := range st.c.members[level] {
+		pos[it.q.Name] = i
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		pi, iok := pos[keys[i]]
+		pj, jok := pos[keys[j]]
+		if iok != jok {
+			return iok
+		}
+		if iok {
+			return pi < pj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		v := in[k]
+		path := prefix + k
+		it, ok := st.c.byName[k]
+		if !ok || it.kind == kindGroup || it.level() != level {
+			msg := fmt.Sprintf("%s is not a question of this form", k)
+			switch {
+			case ok && it.kind == kindGroup:
+				msg = fmt.Sprintf("%s is a group; its questions' answers go beside it, not inside it", k)
+			case ok && it.level() == nil:
+				msg = fmt.Sprintf("%s is a top-level question, not part of this repeat", k)
+			case ok:
+				msg = fmt.Sprintf("%s belongs in repeat %s", k, it.level().q.Name)
+			}
+			st.add(path, CodeUnknownField, msg)
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		switch it.kind {
+		case kindNote:
+			if s, isStr := v.(string); !isStr || s != "" {
+				st.add(path, CodeUnknownField, fmt.Sprintf("%s is a note and takes no answer", k))
+			}
+			continue
+		case kindRepeat:
+			list, isList := v.([]any)
+			if !isList {
+				st.add(path, CodeType, fmt.Sprintf("%s is a repeat: expected an array of objects", k))
+				st.bad[path] = true
+				continue
+			}
+			insts := make([]any, 0, len(list))
+			for i, x := range list {
+				m, isMap := x.(map[string]any)
+				ipath := fmt.Sprintf("%s[%d]", path, i)
+				if !isMap {
+					st.add(ipath, CodeType, fmt.Sprintf("%s: expected an object", ipath))
+					m = map[string]any{}
+				}
+				insts = append(insts, st.normalizeLevel(it, m, ipath+"."))
+			}
+			out[k] = insts
+			continue
+		}
+		nv, code, msg := normalizeValue(it, v, st.c)
+		if code != "" {
+			st.add(path, code, fmt.Sprintf("%s: %s", k, msg))
+			st.bad[path] = true
+			continue
+		}
+		if nv != nil {
+			out[k] = nv
+		}
+	}
+	return out
+}
+
+// asNumber reads a JSON number (float64, json.Number, Go integer) or a
+// numeric string.
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil && !math.IsInf(f, 0)
+	case string:
+		s := strings.TrimSpace(x)
+		if s == "" {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	}
+	return 0, false
+}
+
+// scalarText reads an answer that should be a string; numbers are taken
+// as their JSON text (choice names such as "1" sent as numbers).
+func scalarText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return strings.TrimSpace(x), true
+	case json.Number:
+		return x.String(), true
+	case float64, int, int64:
+		f, _ := asNumber(x)
+		return strconv.FormatFloat(f, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// normalizeValue checks one answer's type and returns its normalized value
+// (nil = empty), or a problem code and message.
+func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
+	switch it.base {
+	case "integer":
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
+			return nil, "", ""
+		}
+		if n, ok := v.(json.Number); ok {
+			if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+				return i, "", ""
+			}
+		}
+		if i, ok := v.(int64); ok {
+			return i, "", ""
+		}
+		f, ok := asNumber(v)
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, CodeType, fmt.Sprintf("expected an integer, got %s", describe(v))
+		}
+		return int64(f), "", ""
+	case "decimal":
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
+			return nil, "", ""
+		}
+		f, ok := asNumber(v)
+		if !ok {
+			return nil, CodeType, fmt.Sprintf("expected a number, got %s", describe(v))
+		}
+		return f, "", ""
+	case "select_one":
+		s, ok := scalarText(v)
+		if !ok {
+			return nil, CodeType, fmt.Sprintf("expected a choice name, got %s", describe(v))
+		}
+		if s == "" {
+			return nil, "", ""
+		}
+		if !it.hasChoice(s, c) {
+			return nil, CodeChoice, fmt.Sprintf("%q is not a choice of list %s", s, it.list)
+		}
+		return s, "", ""
+	case "select_multiple":
+		var items []string
+		switch x := v.(type) {
+		case string:
+			items = strings.Fields(x)
+		case []any:
+			for _, e := range x {
+				s, ok := scalarText(e)
+				if !ok || s == "" || strings.ContainsAny(s, " \t\n") {
+					return nil, CodeType, fmt.Sprintf("expected an array of choice names, got an element %s", describe(e))
+				}
+				items = append(items, s)
+			}
+		case []string:
+			items = append(items, x...)
+		default:
+			return nil, CodeType, fmt.Sprintf("expected an array of choice names or a space-separated string, got %s", describe(v))
+		}
+		if len(items) == 0 {
+			return nil, "", ""
+		}
+		var badOnes []string
+		seen := map[string]bool{}
+		for _, s := range items {
+			if seen[s] {
+				return nil, CodeType, fmt.Sprintf("choice %q is selected twice", s)
+			}
+			seen[s] = true
+			if !it.hasChoice(s, c) {
+				badOnes = append(badOnes, strconv.Quote(s))
+			}
+		}
+		if len(badOnes) > 0 {
+			return nil, CodeChoice, fmt.Sprintf("%s not a choice of list %s", strings.Join(badOnes, ", ")+map[bool]string{true: " is", false: " are"}[len(badOnes) == 1], it.list)
+		}
+		return items, "", ""
+	case "date", "today":
+		s, ok := v.(string)
+		if !ok {
+			return nil, CodeType, fmt.Sprintf("expected a date YYYY-MM-DD, got %s", describe(v))
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, "", ""
+		}
+		if _, err := time.Parse("2006-01-02", s); err != nil {
+			return nil, CodeType, fmt.Sprintf("expected a date YYYY-MM-DD, got %q", s)
+		}
+		return s, "", ""
+	case "datetime", "start", "end":
+		s, ok := v.(string)
+		if !ok {
+			return nil, CodeType, fmt.Sprintf("expected an RFC 3339 date-time, got %s", describe(v))
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, "", ""
+		}
+		if _, ok := parseDateValue(s); !ok || len(s) <= 10 {
+			return nil, CodeType, fmt.Sprintf("expected an RFC 3339 date-time, got %q", s)
+		}
+		return s, "", ""
+	case "time":
+		s, ok := v.(string)
+		if !ok {
+			return nil, CodeType, fmt.Sprintf("expected a time HH:MM[:SS], got %s", describe(v))
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, "", ""
+		}
+		if !validTime(s) {
+			return nil, CodeType, fmt.Sprintf("expected a time HH:MM[:SS], got %q", s)
+		}
+		return s, "", ""
+	case "geopoint":
+		return normalizeGeopoint(v)
+	case "acknowledge":
+		switch x := v.(type) {
+		case bool:
+			if x {
+				return "OK", "", ""
+			}
+			return nil, "", ""
+		case string:
+			switch strings.ToUpper(strings.TrimSpace(x)) {
+			case "OK", "TRUE", "YES":
+				return "OK", "", ""
+			case "":
+				return nil, "", ""
+			}
+		}
+		return nil, CodeType, fmt.Sprintf("expected \"OK\" or true, got %s", describe(v))
+	case "calculate":
+		switch v.(type) {
+		case string, float64, int64, int, bool, json.Number:
+			return v, "", "" // replaced by the server's value
+		}
+		return nil, CodeType, fmt.Sprintf("expected a single value, got %s", describe(v))
+	case "audit":
+		return v, "", ""
+	}
+	// text and the other text-like types (barcode, media file names,
+	// metadata, geotrace, external selects)
+	s, ok := v.(string)
+	if !ok {
+		return nil, CodeType, fmt.Sprintf("expected a string, got %s", describe(v))
+	}
+	if s == "" {
+		return nil, "", ""
+	}
+	return s, "", ""
+}
+
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		if len(x) > 40 {
+			x = x[:40] + "…"
+		}
+		return fmt.Sprintf("the string %q", x)
+	case bool:
+		return fmt.Sprintf("the boolean %v", x)
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	if f, ok := asNumber(v); ok {
+		return "the number " + strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func validTime(s string) bool {
+	for _, layout := range []string{"15:04", "15:04:05", "15:04:05.000", "15:04:05Z07:00", "15:04:05.000Z07:00", "15:04Z07:00"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeGeopoint(v any) (any, string, string) {
+	var vals [4]float64
+	var have [4]bool
+	switch x := v.(type) {
+	case string:
+		parts := strings.Fields(x)
+		if len(parts) == 0 {
+			return nil, "", ""
+		}
+		if len(parts) < 2 || len(parts) > 4 {
+			return nil, CodeType, fmt.Sprintf("expected \"lat lon [alt [accuracy]]\", got %q", x)
+		}
+		for i, p := range parts {
+			f, ok := asNumber(p)
+			if !ok {
+				return nil, CodeType, fmt.Sprintf("expected \"lat lon [alt [accuracy]]\", got %q", x)
+			}
+			vals[i], have[i] = f, true
+		}
+	case map[string]any:
+		keys := []string{"lat", "lon", "alt", "accuracy"}
+		for k := range x {
+			known := false
+			for _, want := range keys {
+				known = known || k == want
+			}
+			if !known {
+				return nil, CodeType, fmt.Sprintf("unknown geopoint member %q (want lat, lon, alt, accuracy)", k)
+			}
+		}
+		for i, k := range keys {
+			e, ok := x[k]
+			if !ok || e == nil {
+				continue
+			}
+			f, ok := asNumber(e)
+			if !ok {
+				return nil, CodeType, fmt.Sprintf("geopoint %s: expected a number, got %s", k, describe(e))
+			}
+			vals[i], have[i] = f, true
+		}
+	default:
+		return nil, CodeType, fmt.Sprintf("expected a geopoint object or \"lat lon alt accuracy\", got %s", describe(v))
+	}
+	if !have[0] || !have[1] {
+		return nil, CodeType, "a geopoint needs lat and lon"
+	}
+	if vals[0] < -90 || vals[0] > 90 || vals[1] < -180 || vals[1] > 180 {
+		return nil, CodeType, fmt.Sprintf("geopoint lat %g, lon %g is out of range", vals[0], vals[1])
+	}
+	if vals[3] < 0 {
+		return nil, CodeType, "geopoint accuracy is negative"
+	}
+	return map[string]any{"lat": vals[0], "lon": vals[1], "alt": vals[2], "accuracy": vals[3]}, "", ""
+}
+
+// hasChoice reports whether name is a choice of the item's list (or
+// "other" for or_other selects; anything for external lists).
+func (it *item) hasChoice(name string, c *compiled) bool {
+	if it.external || it.orOther && name == "other" {
+		return true
+	}
+	for _, ch := range c.lists[it.list] {
+		if ch.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- evaluation passes ----
+
+const (
+	passCalc      = iota // compute calculations (forward references settle)
+	passRelevance        // drop and report non-relevant answers, recompute
+	passCheck            // required, constraint, choice filter, repeat count
+)
+
+type frame struct {
+	rep *item
+	idx int
+	m   map[string]any
+}
+
+func (st *vstate) pass(level *item, frames []frame, m map[string]any, prefix string, pass int) {
+	for _, it := range st.c.members[level] {
+		if it.kind == kindNote {
+			continue
+		}
+		path := prefix + it.q.Name
+		relevant := pass == passCalc || st.relevant(it, frames, m)
+		if it.kind == kindRepeat {
+			list, _ := m[it.q.Name].([]any)
+			if !relevant {
+				if pass == passRelevance && len(list) > 0 {
+					st.add(path, CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
+				}
+				delete(m, it.q.Name)
+				continue
+			}
+			for i, x := range list {
+				inst, _ := x.(map[string]any)
+				if inst == nil {
+					continue
+				}
+				sub := append(append([]frame(nil), frames...), frame{rep: it, idx: i, m: inst})
+				st.pass(it, sub, inst, fmt.Sprintf("%s[%d].", path, i), pass)
+			}
+			if pass == passCheck && it.count != nil && !st.bad[path] {
+				want := toNumber(it.count.eval(&evalEnv{st: st, frames: frames, m: m}))
+				if math.IsNaN(want) {
+					want = 0
+				}
+				if float64(len(list)) != want {
+					st.add(path, CodeRepeatCount, fmt.Sprintf("%s has %d entries; the form expects %s (%s)", it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
+				}
+			}
+			continue
+		}
+		if !relevant {
+			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
+				st.add(path, CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
+			}
+			delete(m, it.q.Name)
+			continue
+		}
+		env := &evalEnv{st: st, frames: frames, m: m, cur: it}
+		if it.calc != nil {
+			setCalc(m, it.q.Name, it.calc.eval(env))
+		}
+		if pass != passCheck || st.bad[path] {
+			continue
+		}
+		v := m[it.q.Name]
+		if isEmpty(v) {
+			required := it.requiredStatic || it.required != nil && toBool(it.required.eval(env))
+			if required && it.base != "calculate" {
+				st.add(path, CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
+			}
+			continue
+		}
+		if it.constraint != nil && !toBool(it.constraint.eval(env)) {
+			st.add(path, CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
+		}
+		if it.filter != nil {
+			var chosen []string
+			switch x := v.(type) {
+			case string:
+				chosen = []string{x}
+			case []string:
+				chosen = x
+			}
+			for _, name := range chosen {
+				if !st.choiceAllowed(it, env, name) {
+					st.add(path, CodeChoice, fmt.Sprintf("%s: %q is not offered here (choice_filter %s)", it.q.Name, name, it.q.ChoiceFilter))
+				}
+			}
+		}
+	}
+}
+
+func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
+	if it.orOther && name == "other" {
+		return true
+	}
+	for _, ch := range st.c.lists[it.list] {
+		if ch.Name != name {
+			continue
+		}
+		e := *env
+		e.choice = ch
+		if toBool(it.filter.eval(&e)) {
+			return true
+		}
+	}
+	return it.external
+}
+
+// relevant evaluates the item's relevant and those of its enclosing groups
+// (inside its repeat level) in the current context.
+func (st *vstate) relevant(it *item, frames []frame, m map[string]any) bool {
+	for _, g := range it.relChain {
+		if g.relevant == nil {
+			continue
+		}
+		if !toBool(g.relevant.eval(&evalEnv{st: st, frames: frames, m: m, cur: g})) {
+			return false
+		}
+	}
+	return true
+}
+
+var defaultRequired = Text{"en": "This question is required.", "es": "Esta pregunta es obligatoria.", "fr": "Cette question est obligatoire."}
+var defaultConstraint = Text{"en": "The answer is not accepted (constraint %s).", "es": "La respuesta no es aceptada (condición %s).", "fr": "La réponse n'est pas acceptée (contrainte %s)."}
+
+// message picks the form's message in the requested language, else a
+// default one.
+func (st *vstate) message(t Text, def Text, arg string) string {
+	if s := t.In(st.lang, st.f.DefaultLanguage); s != "" {
+		return s
+	}
+	s := def.In(st.lang, "en")
+	if strings.Contains(s, "%s") {
+		return fmt.Sprintf(s, arg)
+	}
+	return s
+}
+
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []string:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// setCalc stores a calculation's result: int64 when integral, float64,
+// or string; empty and NaN results remove the answer.
+func setCalc(m map[string]any, name string, v any) {
+	if ns, ok := v.(nodeset); ok {
+		if len(ns) == 1 && ns[0].num {
+			v = stringToNumber(ns[0].s)
+		} else {
+			v = toString(ns)
+		}
+	}
+	switch x := v.(type) {
+	case float64:
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			delete(m, name)
+		case x == math.Trunc(x) && math.Abs(x) <= 1<<53:
+			m[name] = int64(x)
+		default:
+			m[name] = x
+		}
+		return
+	}
+	s := toString(v)
+	if s == "" {
+		delete(m, name)
+		return
+	}
+	m[name] = s
+}
+
+// ---- expression environment over answers ----
+
+type evalEnv struct {
+	st     *vstate
+	frames []frame
+	m      map[string]any // answers of the current level
+	cur    *item
+	choice *ChoiceRow
+}
+
+func valueNode(v any) xnode {
+	switch x := v.(type) {
+	case nil:
+		return xnode{}
+	case string:
+		return xnode{s: x}
+	case int64:
+		return xnode{s: strconv.FormatInt(x, 10), num: true}
+	case float64:
+		return xnode{s: formatNumber(x), num: true}
+	case int:
+		return xnode{s: strconv.Itoa(x), num: true}
+	case json.Number:
+		return xnode{s: x.String(), num: true}
+	case bool:
+		if x {
+			return xnode{s: "true"}
+		}
+		return xnode{s: "false"}
+	case []string:
+		return xnode{s: strings.Join(x, " ")}
+	case map[string]any:
+		if _, ok := x["lat"]; ok {
+			return xnode{s: fmt.Sprintf("%s %s %s %s", geoNum(x["lat"]), geoNum(x["lon"]), geoNum(x["alt"]), geoNum(x["accuracy"]))}
+		}
+	}
+	return xnode{}
+}
+
+func geoNum(v any) string {
+	f, _ := asNumber(v)
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+func (e *evalEnv) ref(name string) nodeset { return e.resolve(name, e.frames) }
+
+// resolve finds every answer of question name reachable from frames: in
+// the current instance of each repeat the context is in, in all instances
+// of the others.
+func (e *evalEnv) resolve(name string, frames []frame) nodeset {
+	it, ok := e.st.c.byName[name]
+	if !ok {
+		return nodeset{}
+	}
+	chain := it.repeats
+	var out nodeset
+	var walk func(m map[string]any, level int)
+	walk = func(m map[string]any, level int) {
+		if level == len(chain) {
+			if it.kind == kindRepeat {
+				list, _ := m[name].([]any)
+				for range list {
+					out = append(out, xnode{})
+				}
+				return
+			}
+			if it.kind == kindGroup {
+				out = append(out, xnode{})
+				return
+			}
+			out = append(out, valueNode(m[name]))
+			return
+		}
+		rep := chain[level]
+		if level < len(frames) && frames[level].rep == rep {
+			walk(frames[level].m, level+1)
+			return
+		}
+		list, _ := m[rep.q.Name].([]any)
+		for _, x := range list {
+			if inst, ok := x.(map[string]any); ok {
+				walk(inst, level+1)
+			}
+		}
+	}
+	walk(e.st.root, 0)
+	return out
+}
+
+func (e *evalEnv) indexed(name string, repeats []string, idx []int) nodeset {
+	frames := append([]frame(nil), e.frames...)
+	for i, rname := range repeats {
+		rep, ok := e.st.c.byName[rname]
+		if !ok || rep.kind != kindRepeat {
+			return nodeset{}
+		}
+		d := len(rep.repeats)
+		if len(frames) < d {
+			return nodeset{}
+		}
+		frames = frames[:d]
+		parent := e.st.root
+		if d > 0 {
+			if frames[d-1].rep != rep.repeats[d-1] {
+				return nodeset{}
+			}
+			parent = frames[d-1].m
+		}
+		list, _ := parent[rname].([]any)
+		k := idx[i] - 1
+		if k < 0 || k >= len(list) {
+			return nodeset{}
+		}
+		inst, _ := list[k].(map[string]any)
+		frames = append(frames, frame{rep: rep, idx: k, m: inst})
+	}
+	return e.resolve(name, frames)
+}
+
+func (e *evalEnv) self() nodeset {
+	if e.cur == nil {
+		return nodeset{}
+	}
+	return nodeset{valueNode(e.m[e.cur.q.Name])}
+}
+
+func (e *evalEnv) column(name string) nodeset {
+	ch := e.choice
+	if ch == nil {
+		return nodeset{}
+	}
+	low := strings.ToLower(name)
+	switch {
+	case low == "name":
+		return nodeset{{s: ch.Name}}
+	case low == "list_name":
+		return nodeset{{s: ch.ListName}}
+	case low == "label":
+		return nodeset{{s: ch.Label.In(e.st.lang, e.st.f.DefaultLanguage)}}
+	}
+	if base, code, _ := splitHeader(name); base == "label" {
+		return nodeset{{s: ch.Label[code]}}
+	}
+	if v, ok := ch.Extra[low]; ok {
+		return nodeset{{s: v}}
+	}
+	return nodeset{}
+}
+
+func (e *evalEnv) position(repeat string) int {
+	for i := len(e.frames) - 1; i >= 0; i-- {
+		if repeat == "" || e.frames[i].rep.q.Name == repeat {
+			return e.frames[i].idx + 1
+		}
+	}
+	return 0
+}
+
+func (e *evalEnv) now() time.Time { return e.st.now }

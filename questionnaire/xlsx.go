@@ -1,0 +1,308 @@
+//go:build !js
+
+package questionnaire
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxLimits bound what a (possibly hostile) workbook may expand to.
+var xlsxLimits = excelize.Options{UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 64 << 20}
+
+func decodeXLSX(data []byte) (f *Form, err error) {
+	defer func() {
+		// excelize is not written for hostile input; a malformed workbook
+		// must be refused, not crash the server.
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("questionnaire: xlsx: malformed workbook: %v", r)
+		}
+	}()
+	wb, err := excelize.OpenReader(bytes.NewReader(data), xlsxLimits)
+	if err != nil {
+		return nil, fmt.Errorf("questionnaire: xlsx: %w", err)
+	}
+	defer wb.Close()
+	sheets := map[string]string{} // lower-case name -> name
+	for _, s := range wb.GetSheetList() {
+		low := strings.ToLower(strings.TrimSpace(s))
+		if _, dup := sheets[low]; !dup {
+			sheets[low] = s
+		}
+	}
+	read := func(name string) ([][]string, error) {
+		rows, err := wb.GetRows(name, excelize.Options{RawCellValue: false})
+		if err != nil {
+			return nil, fmt.Errorf("questionnaire: xlsx: sheet %s: %w", name, err)
+		}
+		return rows, nil
+	}
+	surveyName, ok := sheets["survey"]
+	if !ok {
+		// A workbook without a survey sheet: use the first sheet that
+		// has type and name columns (as pyxform does for one-sheet forms).
+		for _, s := range wb.GetSheetList() {
+			rows, err := read(s)
+			if err != nil || len(rows) == 0 {
+				continue
+			}
+			hasType, hasName := false, false
+			for _, h := range rows[0] {
+				base, _, _ := splitHeader(h)
+				hasType = hasType || base == "type"
+				hasName = hasName || base == "name"
+			}
+			if hasType && hasName {
+				surveyName, ok = s, true
+				break
+			}
+		}
+		if !ok {
+			return nil, FormErrors{{Sheet: "survey", Err: errNoSurvey}}
+		}
+	}
+	b := newBuilder()
+	rows, err := read(surveyName)
+	if err != nil {
+		return nil, err
+	}
+	b.readSheet(surveyName, rows, b.addQuestion)
+	if name, ok := sheets["choices"]; ok {
+		rows, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		b.readSheet(name, rows, b.addChoice)
+	}
+	if name, ok := sheets["settings"]; ok {
+		rows, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) >= 2 {
+			for i, h := range rows[0] {
+				if i < len(rows[1]) && strings.TrimSpace(h) != "" {
+					b.setSetting(h, rows[1][i])
+				}
+			}
+		}
+	}
+	return b.finish()
+}
+
+// readSheet turns a sheet's rows (row 1 the header) into raw rows.
+func (b *builder) readSheet(sheet string, rows [][]string, add func(string, rawRow)) {
+	if len(rows) == 0 {
+		return
+	}
+	header := rows[0]
+	b.checkHeader(sheet, 1, header)
+	type col struct {
+		header, base, lang string
+	}
+	cols := make([]col, len(header))
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		base, code, name := splitHeader(h)
+		if translatable[base] && name != code {
+			b.addLanguage(code, name)
+		}
+		cols[i] = col{header: h, base: base, lang: code}
+	}
+	for r := 1; r < len(rows); r++ {
+		rr := rawRow{row: r + 1}
+		for i, v := range rows[r] {
+			v = strings.TrimSpace(v)
+			if v == "" || i >= len(cols) || cols[i].header == "" {
+				continue // cells without a header are ignored, as pyxform does
+			}
+			rr.cells = append(rr.cells, cell{header: cols[i].header, base: cols[i].base, lang: cols[i].lang, value: v})
+		}
+		if len(rr.cells) > 0 {
+			add(sheet, rr)
+		}
+	}
+}
+
+// languageHeader writes a translated column header: "label::English (en)",
+// "label::en" when the language has no name, "label" when untranslated.
+func (f *Form) languageHeader(base, code string) string {
+	if code == "" {
+		return base
+	}
+	if n := f.LanguageNames[code]; n != "" {
+		return base + "::" + n + " (" + code + ")"
+	}
+	return base + "::" + code
+}
+
+func encodeXLSX(f *Form) ([]byte, error) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	langs := f.textLanguages()
+	// survey
+	cols := []string{"type", "name"}
+	getters := []func(q *Question) string{
+		func(q *Question) string { return q.Type },
+		func(q *Question) string { return q.Name },
+	}
+	addText := func(base string, get func(q *Question) Text) {
+		for _, code := range langs {
+			used := false
+			for i := range f.Survey {
+				if get(&f.Survey[i])[code] != "" {
+					used = true
+					break
+				}
+			}
+			if !used {
+				continue
+			}
+			code := code
+			cols = append(cols, f.languageHeader(base, code))
+			getters = append(getters, func(q *Question) string { return get(q)[code] })
+		}
+	}
+	addPlain := func(name string, get func(q *Question) string) {
+		for i := range f.Survey {
+			if get(&f.Survey[i]) != "" {
+				cols = append(cols, name)
+				getters = append(getters, get)
+				return
+			}
+		}
+	}
+	addText("label", func(q *Question) Text { return q.Label })
+	addText("hint", func(q *Question) Text { return q.Hint })
+	addPlain("sensitivity", func(q *Question) string { return q.Sensitivity })
+	addPlain("required", func(q *Question) string { return q.Required })
+	addText("required_message", func(q *Question) Text { return q.RequiredMessage })
+	addPlain("relevant", func(q *Question) string { return q.Relevant })
+	addPlain("constraint", func(q *Question) string { return q.Constraint })
+	addText("constraint_message", func(q *Question) Text { return q.ConstraintMessage })
+	addPlain("calculation", func(q *Question) string { return q.Calculation })
+	addPlain("choice_filter", func(q *Question) string { return q.ChoiceFilter })
+	addPlain("repeat_count", func(q *Question) string { return q.RepeatCount })
+	addPlain("default", func(q *Question) string { return q.Default })
+	addPlain("read_only", func(q *Question) string { return q.ReadOnly })
+	addPlain("appearance", func(q *Question) string { return q.Appearance })
+	extra := map[string]bool{}
+	for _, q := range f.Survey {
+		for k := range q.Extra {
+			extra[k] = true
+		}
+	}
+	for _, k := range sortedSet(extra) {
+		k := k
+		cols = append(cols, k)
+		getters = append(getters, func(q *Question) string { return q.Extra[k] })
+	}
+	rows := [][]string{cols}
+	for i := range f.Survey {
+		row := make([]string, len(getters))
+		for j, g := range getters {
+			row[j] = g(&f.Survey[i])
+		}
+		rows = append(rows, row)
+	}
+	if err := wb.SetSheetName("Sheet1", "survey"); err != nil {
+		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
+	}
+	if err := writeRows(wb, "survey", rows); err != nil {
+		return nil, err
+	}
+	// choices
+	ccols := []string{"list_name", "name"}
+	for _, code := range langs {
+		for _, c := range f.Choices {
+			if c.Label[code] != "" {
+				ccols = append(ccols, f.languageHeader("label", code))
+				break
+			}
+		}
+	}
+	nLabel := len(ccols) - 2
+	cextra := map[string]bool{}
+	for _, c := range f.Choices {
+		for k := range c.Extra {
+			cextra[k] = true
+		}
+	}
+	cext := sortedSet(cextra)
+	ccols = append(ccols, cext...)
+	crows := [][]string{ccols}
+	for _, c := range f.Choices {
+		row := []string{c.ListName, c.Name}
+		for _, code := range langs {
+			for _, h := range ccols[2 : 2+nLabel] {
+				if h == f.languageHeader("label", code) {
+					row = append(row, c.Label[code])
+				}
+			}
+		}
+		for _, k := range cext {
+			row = append(row, c.Extra[k])
+		}
+		crows = append(crows, row)
+	}
+	if _, err := wb.NewSheet("choices"); err != nil {
+		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
+	}
+	if err := writeRows(wb, "choices", crows); err != nil {
+		return nil, err
+	}
+	// settings
+	scols := []string{"form_id", "version", "form_title", "default_language"}
+	svals := []string{f.ID, f.Version, f.Title, f.DefaultLanguage}
+	if n := f.LanguageNames[f.DefaultLanguage]; n != "" {
+		svals[3] = n + " (" + f.DefaultLanguage + ")"
+	}
+	for _, k := range sortedKeys(f.Settings) {
+		scols = append(scols, k)
+		svals = append(svals, f.Settings[k])
+	}
+	if _, err := wb.NewSheet("settings"); err != nil {
+		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
+	}
+	if err := writeRows(wb, "settings", [][]string{scols, svals}); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := wb.Write(&buf); err != nil {
+		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func writeRows(wb *excelize.File, sheet string, rows [][]string) error {
+	for i, r := range rows {
+		cellName, err := excelize.CoordinatesToCellName(1, i+1)
+		if err != nil {
+			return fmt.Errorf("questionnaire: encode xlsx: %w", err)
+		}
+		vals := make([]any, len(r))
+		for j, v := range r {
+			vals[j] = v // strings stay strings: "01" and "yes" must not become numbers
+		}
+		if err := wb.SetSheetRow(sheet, cellName, &vals); err != nil {
+			return fmt.Errorf("questionnaire: encode xlsx: sheet %s: %w", sheet, err)
+		}
+	}
+	return nil
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
