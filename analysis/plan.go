@@ -124,22 +124,29 @@ func (e *EstimateSpec) Kind() string {
 
 // ParsePlan reads and checks a YAML plan. Unknown keys are errors.
 func ParsePlan(b []byte) (*Plan, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var p Plan
-	if err := dec.Decode(&p); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("plan: empty")
-		}
-		return nil, fmt.Errorf("plan: %w", err)
+	if err := decodeStrict(b, &p); err != nil {
+		return nil, err
 	}
-	if err := p.check(); err != nil {
+	if err := p.check(true); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
-func (p *Plan) check() error {
+func decodeStrict(b []byte, p *Plan) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(p); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("plan: empty")
+		}
+		return fmt.Errorf("plan: %w", err)
+	}
+	return nil
+}
+
+func (p *Plan) check(needEstimates bool) error {
 	if p.Data == "" && p.Survey == "" {
 		return fmt.Errorf("plan: give data: FILE (.csv or .parquet) or survey: ID")
 	}
@@ -151,7 +158,7 @@ func (p *Plan) check() error {
 	default:
 		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
 	}
-	if len(p.Estimates) == 0 {
+	if len(p.Estimates) == 0 && needEstimates {
 		return fmt.Errorf("plan: no estimates")
 	}
 	seen := map[string]bool{}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dotm-survey/dotm/analysis"
+)
+
+// runAnalyze is `dotm analyze [--format F] [--out FILE] [--report indicators] PLAN.yaml`.
+func runAnalyze(e *env, args []string) error {
+	fs := newFlags(e, "analyze", "analyze [--format json|table|csv|html] [--out FILE] [--report indicators] PLAN.yaml",
+		"dotm analyze --format table plan.yaml\ndotm analyze --report indicators --out report.html plan.yaml\n\nplan.yaml:\n  data: households.csv\n  design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}\n  estimates:\n    - {id: b1, mean: bank_account, by: migrant}")
+	format := fs.String("format", "json", "output format: json, table, csv or html")
+	out := fs.String("out", "", "output file (default: standard output; for --report, indicators.html)")
+	report := fs.String("report", "", "build a report instead of the plan's estimates: indicators")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) >= 1 {
+		// Allow flags after the plan file too.
+		if err := parseFlags(e, fs, rest[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(e.stderr, "analyze: unexpected arguments %v\n", fs.Args())
+			return exitError{code: 2}
+		}
+	}
+	if len(rest) < 1 {
+		fmt.Fprintln(e.stderr, "analyze: give a PLAN.yaml (dotm analyze --help)")
+		return exitError{code: 2}
+	}
+	switch *format {
+	case "json", "table", "csv", "html":
+	default:
+		fmt.Fprintf(e.stderr, "analyze: --format %q is not json, table, csv or html\n", *format)
+		return exitError{code: 2}
+	}
+	if *report != "" && *report != "indicators" {
+		fmt.Fprintf(e.stderr, "analyze: --report %q: the only report is indicators\n", *report)
+		return exitError{code: 2}
+	}
+	planPath := rest[0]
+	b, err := os.ReadFile(planPath)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	var plan *analysis.Plan
+	if *report != "" {
+		plan, err = analysis.ParseReportPlan(b)
+	} else {
+		plan, err = analysis.ParsePlan(b)
+	}
+	if err != nil {
+		return fmt.Errorf("analyze: %s: %w", planPath, err)
+	}
+	if plan.Survey != "" {
+		return fmt.Errorf("analyze: %s: survey: %s: reading approved submissions of a survey is not available yet; export them to .csv or .parquet and use data: FILE", planPath, plan.Survey)
+	}
+	data := plan.Data
+	if !filepath.IsAbs(data) {
+		data = filepath.Join(filepath.Dir(planPath), data)
+	}
+	src := fileSource{path: data}
+	if *report != "" {
+		return runIndicatorReport(e, plan, src, *out)
+	}
+	res, err := analysis.Run(e.ctx, plan, src)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	write := func(w io.Writer) error {
+		switch *format {
+		case "table":
+			return res.WriteTable(w)
+		case "csv":
+			return res.WriteCSV(w)
+		case "html":
+			return res.WriteHTML(w)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	if *out == "" {
+		return write(e.stdout)
+	}
+	return writeAtomic(*out, write)
+}
+
+// runIndicatorReport writes the migrant indicator report as HTML and,
+// next to it, JSON.
+func runIndicatorReport(e *env, plan *analysis.Plan, src analysis.Source, out string) error {
+	if out == "" {
+		out = "indicators.html"
+	}
+	t, err := src.Load(e.ctx, analysis.IndicatorColumns(plan.Design.Spec()))
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	rep, err := analysis.IndicatorReport(t, plan.Design.Spec())
+	if err != nil {
+		return fmt.Errorf("analyze: indicator report: %w", err)
+	}
+	var html bytes.Buffer
+	if err := rep.WriteHTML(&html); err != nil {
+		return fmt.Errorf("analyze: indicator report: %w", err)
+	}
+	if err := writeAtomic(out, func(w io.Writer) error { _, err := w.Write(html.Bytes()); return err }); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	jsonPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".json"
+	if err := writeAtomic(jsonPath, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	if isTerminal(e.stderr) {
+		fmt.Fprintf(e.stderr, "wrote %s and %s\n", out, jsonPath)
+	}
+	return nil
+}
