@@ -43,6 +43,8 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d: %s", e.code, e.
 // commands lists every subcommand; keep it sorted by name.
 func commands() []command {
 	cmds := []command{
+		{"analyze", "design-based estimates from a YAML plan, or the migrant indicator report", runAnalyze},
+		{"synth", "write a synthetic household survey file (CSV or Parquet)", runSynth},
 		{"demo", "run a whole survey round on the embedded store and print a summary", runDemo},
 		{"serve", "start the HTTP API (and the embedded store unless --mongo-uri is set)", runServe},
 		{"users", "add, list or revoke users and their bearer tokens", runUsers},
