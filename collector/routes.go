@@ -1,7 +1,7 @@
 package collector
 
 // routes lists the whole API. Every route here must be documented in the
-// OpenAPI document and appear in the route × role test table.
+// OpenAPI document (openapi.json) and appear in the route × role test table.
 func (s *Server) routes() {
 	d := s.deps
 	e := s.engine
@@ -10,7 +10,39 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1")
 	api.GET("/version", handleVersion(d.Version))
+	api.GET("/openapi.json", handleOpenAPI())
 
+	const (
+		enu  = RoleEnumerator
+		sup  = RoleSupervisor
+		stat = RoleStatistician
+		adm  = RoleAdmin
+	)
 	authed := api.Group("", authenticate(d.Users, s.limiter, d.Logger, d.Auditor))
 	authed.GET("/me", handleMe())
+	admin := authed.Group("", allow(RoleAdmin))
+	admin.GET("/users", handleListUsers(d.Accounts))
+	admin.POST("/users", handleAddUser(d.Accounts, d.Auditor))
+	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, d.Auditor))
+
+	authed.POST("/surveys", allow(adm), handleCreateSurvey(d.Surveys))
+	authed.GET("/surveys", handleListSurveys(d.Surveys))
+	authed.GET("/surveys/:survey", handleGetSurvey(d.Surveys, d.Forms))
+	authed.POST("/surveys/:survey/forms", allow(adm), handleUploadForm(d.Surveys, d.Forms, d.Auditor))
+	authed.POST("/surveys/:survey/assignments", allow(adm), handleCreateAssignments(d.Surveys, d.Assignments))
+	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings))
+	authed.GET("/surveys/:survey/listings", allow(sup, stat, adm), handleGetListings(d.Surveys, d.Listings))
+
+	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
+	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))
+
+	authed.GET("/assignments", allow(enu, sup, adm), handleListAssignments(d.Assignments))
+
+	authed.POST("/submissions", allow(enu), s.needKeys(), limitBody(MaxSubmissionBytes), handlePostSubmission(s.ingest))
+	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))
+	authed.GET("/submissions", allow(enu, sup, stat, adm), handleListSubmissions(d.Submissions))
+	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, d.Keys, d.Auditor))
+	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Auditor, d.Logger))
+
+	authed.GET("/audit", allow(adm), handleAudit(d.AuditLog))
 }

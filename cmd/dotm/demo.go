@@ -41,6 +41,12 @@ func runDemo(e *env, args []string) error {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("demo: add admin: %w", err)
 	}
+	keys, keyFile, err := devKeyring(dataDir)
+	if err != nil {
+		_ = store.Close(context.Background())
+		return fmt.Errorf("demo: data key: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "dotm demo: identifiers are encrypted with a generated development key in %s (use dotm keys generate for real data)\n", keyFile)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = store.Close(context.Background())
@@ -52,7 +58,7 @@ func runDemo(e *env, args []string) error {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	done := make(chan error, 1)
 	go func() {
-		done <- serveOn(ctx, ln, store, logger, serveFlags{shutdownWait: 10 * time.Second})
+		done <- serveOn(ctx, ln, store, logger, serveFlags{shutdownWait: 10 * time.Second, keys: keys})
 	}()
 	client := &http.Client{Timeout: 30 * time.Second}
 	var me struct {

@@ -18,6 +18,10 @@ type serveFlags struct {
 	maxBody      int64
 	shutdownWait time.Duration
 	store        *storeFlags
+	keyFile      string
+	insecureKey  bool
+	// keys encrypt answers to direct questions; serveOn refuses to start without.
+	keys *collector.Keyring
 }
 
 func runServe(e *env, args []string) error {
@@ -27,11 +31,18 @@ func runServe(e *env, args []string) error {
 	fs.StringVar(&f.addr, "addr", envOr(e, "DOTM_ADDR", "127.0.0.1:8080"), "listen address (env DOTM_ADDR)")
 	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (413 above it)")
 	fs.DurationVar(&f.shutdownWait, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	fs.StringVar(&f.keyFile, "key-file", e.getenv("DOTM_KEY_FILE"), "data key file from dotm keys generate (env DOTM_KEY_FILE; or set DOTM_DATA_KEY)")
+	fs.BoolVar(&f.insecureKey, "insecure-dev-key", false, "without a key, generate one and keep it in the data dir (development only)")
 	f.store = addStoreFlags(e, fs)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	keys, err := loadKeys(e, f.keyFile, f.insecureKey, f.store.dataDir, logger)
+	if err != nil {
+		return err
+	}
+	f.keys = keys
 	store, err := f.store.open(e)
 	if err != nil {
 		return err
@@ -41,7 +52,7 @@ func runServe(e *env, args []string) error {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
 	}
-	logger.Info("dotm serving", "addr", "http://"+ln.Addr().String(), "store", store.URI(), "embedded", store.Embedded(), "version", version())
+	logger.Info("dotm serving", "addr", "http://"+ln.Addr().String(), "store", store.URI(), "embedded", store.Embedded(), "version", version(), "data_key", keys.Current())
 	return serveOn(e.ctx, ln, store, logger, f)
 }
 
@@ -52,6 +63,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Logger:       logger,
 		DB:           store,
 		Users:        store,
+		Accounts:     store,
 		Auditor:      store,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),

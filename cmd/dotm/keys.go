@@ -1,0 +1,265 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+func runKeys(e *env, args []string) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintln(e.stdout, `Usage: dotm keys generate|rotate|retire|list [flags]
+
+  generate  write a new key file (or print a key for DOTM_DATA_KEY)
+  rotate    add a new current key to a key file and re-encrypt every stored identifier to it
+  retire    remove an old key from a key file once no stored value needs it
+  list      list the keys of a key file
+
+Data keys encrypt the answers to direct questions (AES-256-GCM). They live in
+a key file or DOTM_DATA_KEY (base64 of 32 random bytes), never in the database.
+
+Example:
+  dotm keys generate --out /etc/dotm/data.key
+  dotm serve --key-file /etc/dotm/data.key`)
+		return nil
+	}
+	switch args[0] {
+	case "generate":
+		return runKeysGenerate(e, args[1:])
+	case "rotate":
+		return runKeysRotate(e, args[1:])
+	case "retire":
+		return runKeysRetire(e, args[1:])
+	case "list":
+		return runKeysList(e, args[1:])
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("keys: unknown subcommand %q (generate, rotate, retire, list)", args[0])}
+}
+
+func runKeysGenerate(e *env, args []string) error {
+	fs := newFlags(e, "keys generate", "keys generate --out FILE | --print [--from-env]",
+		"dotm keys generate --out /etc/dotm/data.key\nexport DOTM_DATA_KEY=$(dotm keys generate --print)")
+	out := fs.String("out", "", "write a new key file here (refuses to overwrite one)")
+	print := fs.Bool("print", false, "print a new key as base64 for DOTM_DATA_KEY instead")
+	fromEnv := fs.Bool("from-env", false, "with --out: put the key of DOTM_DATA_KEY in the file instead of a new one (to rotate it later)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if (*out == "") == !*print || (*fromEnv && *out == "") {
+		return exitError{code: 2, msg: "keys generate: give --out FILE or --print (and --from-env only with --out)"}
+	}
+	if *print {
+		key, err := collector.GenerateKey(time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, encodeKey(key.Secret))
+		fmt.Fprintf(e.stderr, "key %s: keep it secret and safe; without it the identifiers it encrypts are lost\n", key.ID)
+		return nil
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("keys generate: %s exists; it may hold the only copy of a key, so it is not overwritten", *out)
+	}
+	var kr *collector.Keyring
+	var err error
+	if *fromEnv {
+		v := e.getenv("DOTM_DATA_KEY")
+		if v == "" {
+			return exitError{code: 2, msg: "keys generate: --from-env but DOTM_DATA_KEY is not set"}
+		}
+		kr, err = collector.ParseDataKey(v)
+	} else {
+		var key collector.Key
+		if key, err = collector.GenerateKey(time.Now()); err == nil {
+			kr, err = collector.NewKeyring(key.ID, key)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("keys generate: %w", err)
+	}
+	if err := kr.WriteKeyFile(*out); err != nil {
+		return fmt.Errorf("keys generate: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "wrote key %s to %s (mode 0600); keep a copy somewhere safe: without it the identifiers it encrypts are lost\n", kr.Current(), *out)
+	return nil
+}
+
+func runKeysRotate(e *env, args []string) error {
+	fs := newFlags(e, "keys rotate", "keys rotate --key-file FILE [--data-dir DIR | --mongo-uri URI]",
+		"dotm keys rotate --key-file /etc/dotm/data.key --data-dir ./data\n# then restart dotm serve so that it encrypts with the new key")
+	keyFile := fs.String("key-file", e.getenv("DOTM_KEY_FILE"), "the key file to rotate (env DOTM_KEY_FILE)")
+	resume := fs.Bool("resume", false, "add no key: only re-encrypt what is not under the current key (after an interrupted rotation)")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		return exitError{code: 2, msg: "keys rotate: --key-file is required (a key from DOTM_DATA_KEY can be moved to a file with dotm keys generate --out FILE --from-env)"}
+	}
+	kr, err := collector.ReadKeyFile(*keyFile)
+	if err != nil {
+		return fmt.Errorf("keys rotate: %w", err)
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	if !*resume {
+		key, err := collector.GenerateKey(time.Now())
+		if err != nil {
+			return err
+		}
+		if kr, err = kr.WithKey(key); err != nil {
+			return fmt.Errorf("keys rotate: %w", err)
+		}
+		// The file gets the new key before anything is encrypted with it.
+		if err := kr.WriteKeyFile(*keyFile); err != nil {
+			return fmt.Errorf("keys rotate: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "new current key %s written to %s\n", key.ID, *keyFile)
+	}
+	n, err := collector.Reencrypt(e.ctx, store, kr)
+	if err != nil {
+		return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
+	}
+	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: collector.RoleAdmin, Action: "key_rotate",
+		Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
+		return fmt.Errorf("keys rotate: audit: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; restart dotm serve to encrypt with the new key\n", n, kr.Current())
+	return nil
+}
+
+func runKeysRetire(e *env, args []string) error {
+	fs := newFlags(e, "keys retire", "keys retire --key-file FILE --id KEYID [--data-dir DIR | --mongo-uri URI]",
+		"dotm keys retire --key-file /etc/dotm/data.key --id k0123456789abcdef")
+	keyFile := fs.String("key-file", e.getenv("DOTM_KEY_FILE"), "the key file (env DOTM_KEY_FILE)")
+	id := fs.String("id", "", "the key to remove")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *keyFile == "" || *id == "" {
+		return exitError{code: 2, msg: "keys retire: --key-file and --id are required"}
+	}
+	kr, err := collector.ReadKeyFile(*keyFile)
+	if err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	use, err := store.KeyUse(e.ctx)
+	if err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	if n := use[*id]; n > 0 {
+		return fmt.Errorf("keys retire: %d stored value(s) are still under key %s; run dotm keys rotate --resume first", n, *id)
+	}
+	if kr, err = kr.Without(*id); err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	if err := kr.WriteKeyFile(*keyFile); err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: collector.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
+		return fmt.Errorf("keys retire: audit: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "key %s retired from %s\n", *id, *keyFile)
+	return nil
+}
+
+func runKeysList(e *env, args []string) error {
+	fs := newFlags(e, "keys list", "keys list --key-file FILE", "dotm keys list --key-file /etc/dotm/data.key")
+	keyFile := fs.String("key-file", e.getenv("DOTM_KEY_FILE"), "the key file (env DOTM_KEY_FILE)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		return exitError{code: 2, msg: "keys list: --key-file is required"}
+	}
+	kr, err := collector.ReadKeyFile(*keyFile)
+	if err != nil {
+		return fmt.Errorf("keys list: %w", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCURRENT")
+	for _, id := range kr.IDs() {
+		cur := ""
+		if id == kr.Current() {
+			cur = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", id, cur)
+	}
+	return tw.Flush()
+}
+
+// cliActor names who runs a CLI command in the audit trail.
+func cliActor(e *env) string {
+	if u := e.getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+// loadKeys finds the data keys for dotm serve: --key-file, else
+// DOTM_DATA_KEY, else (only with --insecure-dev-key) a development key file
+// kept in the data dir. Without any of them it refuses.
+func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slog.Logger) (*collector.Keyring, error) {
+	envKey := e.getenv("DOTM_DATA_KEY")
+	switch {
+	case keyFile != "" && envKey != "":
+		return nil, errors.New("serve: both --key-file and DOTM_DATA_KEY are set; give one")
+	case keyFile != "":
+		return collector.ReadKeyFile(keyFile)
+	case envKey != "":
+		return collector.ParseDataKey(envKey)
+	case insecure:
+		kr, path, err := devKeyring(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		logger.Warn("using an INSECURE development data key stored next to the data; never do this with real interviews", "key_file", path, "key", kr.Current())
+		return kr, nil
+	}
+	return nil, errors.New("serve: no data key: pass --key-file FILE or set DOTM_DATA_KEY (make one with dotm keys generate), or --insecure-dev-key for a throwaway setup")
+}
+
+// devKeyring loads, or creates, the development key file dev-data.key in dir.
+func devKeyring(dir string) (*collector.Keyring, string, error) {
+	path := filepath.Join(dir, "dev-data.key")
+	kr, err := collector.ReadKeyFile(path)
+	if err == nil {
+		return kr, path, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, path, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, path, fmt.Errorf("dev key: %w", err)
+	}
+	key, err := collector.GenerateKey(time.Now())
+	if err != nil {
+		return nil, path, err
+	}
+	if kr, err = collector.NewKeyring(key.ID, key); err != nil {
+		return nil, path, err
+	}
+	if err := kr.WriteKeyFile(path); err != nil {
+		return nil, path, err
+	}
+	return kr, path, nil
+}
+
+func encodeKey(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+func runSurveys(e *env, args []string) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintln(e.stdout, "Usage: dotm surveys create|list [flags]\n\n  create  create a survey (one country round)\n  list    list surveys\n\nExample:\n  dotm surveys create --id gh-2026 --country Ghana --language en")
+		return nil
+	}
+	switch args[0] {
+	case "create":
+		return runSurveysCreate(e, args[1:])
+	case "list":
+		return runSurveysList(e, args[1:])
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("surveys: unknown subcommand %q (create, list)", args[0])}
+}
+
+func runSurveysCreate(e *env, args []string) error {
+	fs := newFlags(e, "surveys create", "surveys create --id ID --country NAME --language CODE... [--title TITLE]",
+		"dotm surveys create --id gh-2026 --country Ghana --language en --title \"Development on the Move: Ghana\"")
+	id := fs.String("id", "", "survey id: letters, digits, '.', '_' or '-'")
+	country := fs.String("country", "", "the country")
+	title := fs.String("title", "", "a title")
+	var langs surveyList
+	fs.Var(&langs, "language", "a language code of the interviews (repeat, or comma-separated)")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	var languages []string
+	for _, l := range langs {
+		for _, p := range strings.Split(l, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				languages = append(languages, p)
+			}
+		}
+	}
+	sv, err := collector.NewSurvey(*id, *country, *title, languages, cliActor(e), time.Now())
+	if err != nil {
+		var msgs []string
+		if ce, ok := err.(*collector.Error); ok {
+			for _, p := range ce.Problems {
+				msgs = append(msgs, "--"+strings.TrimSuffix(strings.Split(p.Path, "[")[0], "s")+": "+p.Message)
+			}
+		}
+		return exitError{code: 2, msg: "surveys create: " + strings.Join(msgs, "; ")}
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	if err := store.CreateSurvey(e.ctx, sv); err != nil {
+		return fmt.Errorf("surveys create: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "survey %s (%s, %s) created\n", sv.ID, sv.Country, strings.Join(sv.Languages, ","))
+	return nil
+}
+
+func runSurveysList(e *env, args []string) error {
+	fs := newFlags(e, "surveys list", "surveys list", "dotm surveys list --data-dir ./data")
+	sf := addStoreFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	list, err := store.Surveys(e.ctx)
+	if err != nil {
+		return fmt.Errorf("surveys list: %w", err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCOUNTRY\tLANGUAGES\tTITLE\tCREATED")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Country, strings.Join(s.Languages, ","), s.Title, s.CreatedAt.Format("2006-01-02"))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,248 @@
+package collector
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+// MaxAssignments is the most assignments one POST creates.
+const MaxAssignments = 10000
+
+// handleCreateAssignments: POST /api/v1/surveys/{survey}/assignments (admin).
+// Until the sample selects households, an admin creates assignments by hand;
+// the sampling step creates them in bulk through AssignmentStore.AddAssignments.
+func handleCreateAssignments(surveys SurveyStore, assignments AssignmentStore) gin.HandlerFunc {
+	type item struct {
+		ID          string `json:"id"`
+		Enumerator  string `json:"enumerator"`
+		Supervisor  string `json:"supervisor"`
+		HouseholdID string `json:"household_id"`
+		Stratum     string `json:"stratum"`
+		PSU         string `json:"psu"`
+		FormID      string `json:"form_id"`
+	}
+	type request struct {
+		Assignments []item `json:"assignments"`
+	}
+	return func(c *gin.Context) {
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		if len(req.Assignments) == 0 || len(req.Assignments) > MaxAssignments {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "no assignments or too many",
+				Problems: []Problem{{Path: "assignments", Code: "constraint", Message: "1 to " + strconv.Itoa(MaxAssignments) + " assignments"}}})
+			return
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		var problems []Problem
+		seen := map[string]bool{}
+		out := make([]Assignment, len(req.Assignments))
+		for i, it := range req.Assignments {
+			at := "assignments[" + strconv.Itoa(i) + "]."
+			if it.ID == "" {
+				it.ID = uuid.NewString()
+			} else if !idPattern.MatchString(it.ID) {
+				problems = append(problems, Problem{Path: at + "id", Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-'"})
+			}
+			if seen[it.ID] {
+				problems = append(problems, Problem{Path: at + "id", Code: "constraint", Message: "id " + it.ID + " is listed twice"})
+			}
+			seen[it.ID] = true
+			if !idPattern.MatchString(it.Enumerator) {
+				problems = append(problems, Problem{Path: at + "enumerator", Code: "required", Message: "the enumerator's user name"})
+			}
+			if it.HouseholdID == "" || len(it.HouseholdID) > 128 {
+				problems = append(problems, Problem{Path: at + "household_id", Code: "required", Message: "the household id (1 to 128 characters)"})
+			}
+			for _, f := range []struct{ name, v string }{{"supervisor", it.Supervisor}, {"stratum", it.Stratum}, {"psu", it.PSU}, {"form_id", it.FormID}} {
+				if len(f.v) > 128 {
+					problems = append(problems, Problem{Path: at + f.name, Code: "constraint", Message: "at most 128 characters"})
+				}
+			}
+			out[i] = Assignment{ID: it.ID, Survey: sv.ID, Enumerator: it.Enumerator, Supervisor: it.Supervisor, HouseholdID: it.HouseholdID,
+				Stratum: it.Stratum, PSU: it.PSU, FormID: it.FormID, Status: AssignmentAssigned, CreatedAt: now, UpdatedAt: now}
+		}
+		if problems != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid assignments", Problems: firstProblems(problems)})
+			return
+		}
+		if err := assignments.AddAssignments(c.Request.Context(), out); err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, gin.H{"created": len(out), "assignments": out})
+	}
+}
+
+func firstProblems(ps []Problem) []Problem {
+	if len(ps) > 100 {
+		return ps[:100]
+	}
+	return ps
+}
+
+// handleListAssignments: GET /api/v1/assignments?survey=&status=&enumerator=
+// Enumerators get their own (returned ones with the supervisor's comment),
+// supervisors their team's (the surveys of their scope), admins all.
+func handleListAssignments(assignments AssignmentStore) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u := currentUser(c)
+		f := AssignmentFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator")}
+		switch st := AssignmentStatus(c.Query("status")); st {
+		case "", AssignmentAssigned, AssignmentSubmitted, AssignmentReturned, AssignmentApproved:
+			f.Status = st
+		default:
+			fail(c, Errorf(EINVALID, "status %q: one of assigned, submitted, returned, approved", st))
+			return
+		}
+		if u.Role == RoleEnumerator {
+			if f.Enumerator != "" && f.Enumerator != u.Name {
+				fail(c, Errorf(EFORBIDDEN, "enumerators see only their own assignments"))
+				return
+			}
+			f.Enumerator = u.Name
+		}
+		f.Surveys = u.Surveys
+		if f.Survey != "" && !u.InSurvey(f.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
+			return
+		}
+		list, err := assignments.Assignments(c.Request.Context(), f)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if list == nil {
+			list = []Assignment{}
+		}
+		c.JSON(http.StatusOK, gin.H{"assignments": list})
+	}
+}
+
+// MaxListing is the most households one PSU listing may hold.
+const MaxListing = 20000
+
+// handlePostListing: POST /api/v1/surveys/{survey}/listings (supervisor,
+// enumerator): the screened household listing of one PSU. A second listing
+// of the PSU replaces the first (a correction) with the next revision.
+func handlePostListing(surveys SurveyStore, listings ListingStore) gin.HandlerFunc {
+	type request struct {
+		PSU        string            `json:"psu"`
+		Stratum    string            `json:"stratum"`
+		Households []ListedHousehold `json:"households"`
+	}
+	return func(c *gin.Context) {
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		var problems []Problem
+		if !idPattern.MatchString(req.PSU) {
+			problems = append(problems, Problem{Path: "psu", Code: "required", Message: "the PSU id: 1 to 64 letters, digits, '.', '_' or '-'"})
+		}
+		if len(req.Stratum) > 128 {
+			problems = append(problems, Problem{Path: "stratum", Code: "constraint", Message: "at most 128 characters"})
+		}
+		if len(req.Households) == 0 || len(req.Households) > MaxListing {
+			problems = append(problems, Problem{Path: "households", Code: "constraint", Message: "1 to " + strconv.Itoa(MaxListing) + " households"})
+		}
+		seen := make(map[string]bool, len(req.Households))
+		counts := map[HouseholdClass]int{CurrentMigrant: 0, ReturnMigrant: 0, NonMigrant: 0}
+		for i, h := range req.Households {
+			at := "households[" + strconv.Itoa(i) + "]."
+			if h.HouseholdID == "" || len(h.HouseholdID) > 128 {
+				problems = append(problems, Problem{Path: at + "household_id", Code: "required", Message: "the household id (1 to 128 characters)"})
+			} else if seen[h.HouseholdID] {
+				problems = append(problems, Problem{Path: at + "household_id", Code: "constraint", Message: "household " + h.HouseholdID + " is listed twice"})
+			}
+			seen[h.HouseholdID] = true
+			if _, ok := counts[h.Class]; !ok {
+				problems = append(problems, Problem{Path: at + "class", Code: "choice", Message: "current_migrant, return_migrant or non_migrant"})
+				continue
+			}
+			counts[h.Class]++
+		}
+		if problems != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid listing", Problems: firstProblems(problems)})
+			return
+		}
+		l := Listing{Survey: sv.ID, PSU: req.PSU, Stratum: req.Stratum, Households: req.Households,
+			SubmittedBy: currentUser(c).Name, SubmittedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		rev, err := listings.PutListing(c.Request.Context(), l)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, gin.H{"survey": sv.ID, "psu": req.PSU, "revision": rev, "households": len(req.Households), "classes": counts})
+	}
+}
+
+// handleGetListings: GET /api/v1/surveys/{survey}/listings (supervisor,
+// statistician, admin): every PSU's current listing.
+func handleGetListings(surveys SurveyStore, listings ListingStore) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		ls, err := listings.Listings(c.Request.Context(), sv.ID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if ls == nil {
+			ls = []Listing{}
+		}
+		c.JSON(http.StatusOK, gin.H{"listings": ls})
+	}
+}
+
+// handleAudit: GET /api/v1/audit?action=&actor=&survey=&before=&limit= (admin),
+// newest first; next_before continues the list.
+func handleAudit(log AuditLog) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		f := AuditFilter{Action: c.Query("action"), Actor: c.Query("actor"), Survey: c.Query("survey")}
+		if b := c.Query("before"); b != "" {
+			t, err := time.Parse(time.RFC3339Nano, b)
+			if err != nil {
+				fail(c, Errorf(EINVALID, "before: an RFC 3339 time"))
+				return
+			}
+			f.Before = t
+		}
+		limit, err := queryLimit(c, 100, 1000)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		f.Limit = limit
+		entries, err := log.AuditEntries(c.Request.Context(), f)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if entries == nil {
+			entries = []AuditEntry{}
+		}
+		out := gin.H{"entries": entries}
+		if len(entries) == limit {
+			out["next_before"] = entries[len(entries)-1].Time.Format(time.RFC3339Nano)
+		}
+		c.JSON(http.StatusOK, out)
+	}
+}

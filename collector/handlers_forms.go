@@ -1,0 +1,344 @@
+package collector
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm/questionnaire"
+)
+
+// idPattern is what survey, form and assignment ids may look like: short,
+// printable, safe in a URL path and a file name.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+var langPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+func checkID(what, id string) error {
+	if !idPattern.MatchString(id) {
+		return &Error{Code: EUNPROCESSABL, Message: "bad " + what,
+			Problems: []Problem{{Path: what, Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"}}}
+	}
+	return nil
+}
+
+// handleCreateSurvey: POST /api/v1/surveys (admin).
+func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
+	type request struct {
+		ID        string   `json:"id"`
+		Country   string   `json:"country"`
+		Title     string   `json:"title"`
+		Languages []string `json:"languages"`
+	}
+	return func(c *gin.Context) {
+		var req request
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		sv, err := NewSurvey(req.ID, req.Country, req.Title, req.Languages, currentUser(c).Name, time.Now())
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if err := surveys.CreateSurvey(c.Request.Context(), sv); err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, sv)
+	}
+}
+
+// NewSurvey checks a survey's fields and makes the record that CreateSurvey
+// stores; the CLI and the API both use it.
+func NewSurvey(id, country, title string, languages []string, by string, now time.Time) (Survey, error) {
+	var problems []Problem
+	if !idPattern.MatchString(id) {
+		problems = append(problems, Problem{Path: "id", Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+	}
+	if strings.TrimSpace(country) == "" || len(country) > 100 {
+		problems = append(problems, Problem{Path: "country", Code: "required", Message: "the country (1 to 100 characters)"})
+	}
+	if len(title) > 200 {
+		problems = append(problems, Problem{Path: "title", Code: "format", Message: "at most 200 characters"})
+	}
+	if len(languages) == 0 {
+		problems = append(problems, Problem{Path: "languages", Code: "required", Message: "at least one language code, e.g. en"})
+	}
+	for i, l := range languages {
+		if !langPattern.MatchString(l) {
+			problems = append(problems, Problem{Path: "languages[" + strconv.Itoa(i) + "]", Code: "format", Message: "a language code such as en, es or pt-BR"})
+		}
+	}
+	if problems != nil {
+		return Survey{}, &Error{Code: EUNPROCESSABL, Message: "invalid survey", Problems: problems}
+	}
+	return Survey{ID: id, Country: strings.TrimSpace(country), Title: title, Languages: languages, CreatedAt: now.UTC().Truncate(time.Millisecond), CreatedBy: by}, nil
+}
+
+// handleListSurveys: GET /api/v1/surveys (every role; only surveys in scope).
+func handleListSurveys(surveys SurveyStore) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		all, err := surveys.Surveys(c.Request.Context())
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		u := currentUser(c)
+		out := []Survey{}
+		for _, s := range all {
+			if u.InSurvey(s.ID) {
+				out = append(out, s)
+			}
+		}
+		c.JSON(http.StatusOK, gin.H{"surveys": out})
+	}
+}
+
+// handleGetSurvey: GET /api/v1/surveys/{survey}: the survey and its forms.
+func handleGetSurvey(surveys SurveyStore, forms FormStore) gin.HandlerFunc {
+	type response struct {
+		Survey
+		Forms []FormVersion `json:"forms"`
+	}
+	return func(c *gin.Context) {
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		fv, err := forms.FormVersions(c.Request.Context(), "", sv.ID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if fv == nil {
+			fv = []FormVersion{}
+		}
+		c.JSON(http.StatusOK, response{Survey: sv, Forms: fv})
+	}
+}
+
+// surveyInScope loads the {survey} of the path and checks the caller's scope.
+func surveyInScope(c *gin.Context, surveys SurveyStore) (Survey, bool) {
+	id := c.Param("survey")
+	if !currentUser(c).InSurvey(id) {
+		fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", id))
+		return Survey{}, false
+	}
+	sv, err := surveys.Survey(c.Request.Context(), id)
+	if err != nil {
+		fail(c, err)
+		return Survey{}, false
+	}
+	return sv, true
+}
+
+// formFormat tells the upload's format from ?format= or the content type.
+func formFormat(c *gin.Context) (string, error) {
+	if f := strings.ToLower(c.Query("format")); f != "" {
+		switch f {
+		case "xlsx", "yaml", "yml", "json":
+			return f, nil
+		}
+		return "", Errorf(EINVALID, "format %q: want xlsx, yaml or json", f)
+	}
+	switch c.ContentType() {
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return "xlsx", nil
+	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
+		return "yaml", nil
+	case "application/json":
+		return "json", nil
+	}
+	return "", Errorf(EINVALID, "content type %q: send an XLSForm (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), YAML (application/yaml) or JSON, or add ?format=", c.ContentType())
+}
+
+// handleUploadForm: POST /api/v1/surveys/{survey}/forms (admin). The body is
+// the form file. Each upload is a new immutable version: uploading a version
+// that exists with other content is a 409, with the same content a 200.
+func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		format, err := formFormat(c)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		data, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			fail(c, jsonError(err))
+			return
+		}
+		f, err := questionnaire.Decode(data, format)
+		if err != nil {
+			// The decoder's message names sheet, row and column; it quotes
+			// the form, never an answer.
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: []Problem{{Path: "form", Code: "form", Message: err.Error()}}})
+			return
+		}
+		if err := checkID("form_id", f.ID); err != nil {
+			fail(c, err)
+			return
+		}
+		if f.Version == "" || len(f.Version) > 64 {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form has no version", Problems: []Problem{{Path: "settings.version", Code: "required", Message: "set a version (at most 64 characters); each upload needs a new one"}}})
+			return
+		}
+		js, err := f.Encode("json")
+		if err != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form cannot be encoded", Err: err})
+			return
+		}
+		sum := sha256.Sum256(js)
+		v := FormVersion{FormID: f.ID, Version: f.Version, Survey: sv.ID, Title: f.Title, Format: format, JSON: js,
+			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, UploadedAt: time.Now().UTC().Truncate(time.Millisecond), UploadedBy: currentUser(c).Name}
+		others, err := forms.FormVersions(ctx, f.ID, "")
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		for _, o := range others {
+			if o.Survey != sv.ID {
+				fail(c, Errorf(ECONFLICT, "form %s belongs to survey %s", f.ID, o.Survey))
+				return
+			}
+		}
+		if err := forms.AddFormVersion(ctx, v); err != nil {
+			if ErrorCode(err) != ECONFLICT {
+				fail(c, err)
+				return
+			}
+			old, gerr := forms.FormVersion(ctx, f.ID, f.Version)
+			if gerr != nil {
+				fail(c, gerr)
+				return
+			}
+			if old.ETag != v.ETag {
+				fail(c, Errorf(ECONFLICT, "form %s version %s exists with other content; versions are immutable: give the new one another version", f.ID, f.Version))
+				return
+			}
+			c.JSON(http.StatusOK, old)
+			return
+		}
+		u := currentUser(c)
+		if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "form_upload", Survey: sv.ID, Target: f.ID + "@" + f.Version}); err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, v)
+	}
+}
+
+// handleGetForm: GET /api/v1/forms/{form} (latest version) and
+// GET /api/v1/forms/{form}/versions/{version}. The body is the form as JSON;
+// the ETag lets a tablet ask again cheaply (If-None-Match → 304).
+func handleGetForm(forms FormStore, latest bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		id := c.Param("form")
+		var v FormVersion
+		if latest {
+			all, err := forms.FormVersions(ctx, id, "")
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			if len(all) == 0 {
+				fail(c, Errorf(ENOTFOUND, "form %s not found", id))
+				return
+			}
+			v = all[len(all)-1]
+		} else {
+			var err error
+			if v, err = forms.FormVersion(ctx, id, c.Param("version")); err != nil {
+				fail(c, err)
+				return
+			}
+		}
+		if !currentUser(c).InSurvey(v.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", id, v.Survey))
+			return
+		}
+		c.Header("ETag", v.ETag)
+		c.Header("Cache-Control", "no-cache")
+		c.Header("X-Form-Version", v.Version)
+		if etagMatches(c.GetHeader("If-None-Match"), v.ETag) {
+			c.Status(http.StatusNotModified)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", v.JSON)
+	}
+}
+
+// etagMatches implements If-None-Match (RFC 9110 13.1.2, weak comparison).
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// formCache keeps parsed form versions: versions are immutable, so an entry
+// never goes stale.
+type formCache struct {
+	store FormStore
+	mu    sync.Mutex
+	forms map[string]*cachedForm
+}
+
+type cachedForm struct {
+	survey string
+	form   *questionnaire.Form
+	direct map[string]bool // names of the direct questions
+}
+
+// get returns the parsed version (ENOTFOUND when it does not exist).
+func (fc *formCache) get(ctx context.Context, id, version string) (*cachedForm, error) {
+	key := id + "@" + version
+	fc.mu.Lock()
+	cf := fc.forms[key]
+	fc.mu.Unlock()
+	if cf != nil {
+		return cf, nil
+	}
+	v, err := fc.store.FormVersion(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	f, err := questionnaire.Decode(v.JSON, "json")
+	if err != nil {
+		return nil, &Error{Code: EINTERNAL, Err: err}
+	}
+	cf = &cachedForm{survey: v.Survey, form: f, direct: map[string]bool{}}
+	for _, fld := range f.Fields() {
+		if fld.Sensitivity == "direct" {
+			cf.direct[fld.Name] = true
+		}
+	}
+	fc.mu.Lock()
+	if fc.forms == nil {
+		fc.forms = map[string]*cachedForm{}
+	}
+	fc.forms[key] = cf
+	fc.mu.Unlock()
+	return cf, nil
+}

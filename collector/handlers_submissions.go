@@ -1,0 +1,385 @@
+package collector
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// MaxBatch is the most envelopes POST /api/v1/submissions/batch takes.
+const MaxBatch = 500
+
+// MaxSubmissionBytes bounds one envelope: an hour-long household interview is
+// tens of kilobytes, so anything near this limit is not an interview.
+const MaxSubmissionBytes = 2 << 20
+
+type receipt struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// handlePostSubmission: POST /api/v1/submissions (enumerator). 201 once the
+// database acknowledged the write; 200 with the same body for a retry of
+// the same content; 409 for the same instance with other content.
+func handlePostSubmission(in *ingester) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		var env envelope
+		if err := decodeJSON(c, &env); err != nil {
+			fail(c, err)
+			return
+		}
+		p, err := in.prepare(ctx, currentUser(c), env, time.Now())
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		result, err := in.settle(ctx, p, in.subs.InsertSubmission(ctx, p.sub))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		switch result {
+		case resultCreated:
+			c.JSON(http.StatusCreated, receipt{ID: p.sub.ID, Status: "received"})
+		case resultDuplicate:
+			c.JSON(http.StatusOK, receipt{ID: p.sub.ID, Status: "received"})
+		default:
+			fail(c, Errorf(ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", p.sub.ID))
+		}
+	}
+}
+
+// batchItem is one result of a batch.
+type batchItem struct {
+	Index      int       `json:"index"`
+	InstanceID string    `json:"instance_id,omitempty"`
+	Result     string    `json:"result"` // created, duplicate, conflict, invalid, forbidden
+	Status     int       `json:"status"` // the status the single endpoint would have answered
+	Detail     string    `json:"detail,omitempty"`
+	Problems   []Problem `json:"problems,omitempty"`
+}
+
+var resultStatus = map[string]int{
+	resultCreated: http.StatusCreated, resultDuplicate: http.StatusOK, resultConflict: http.StatusConflict,
+	resultInvalid: http.StatusUnprocessableEntity, resultForbidden: http.StatusForbidden,
+}
+
+// handlePostBatch: POST /api/v1/submissions/batch (enumerator). Up to
+// MaxBatch envelopes, one result each; one bad item never blocks the others.
+// When the database fails the whole request fails (503), and the client
+// sends the batch again: what was stored comes back as duplicate.
+func handlePostBatch(in *ingester) gin.HandlerFunc {
+	type request struct {
+		Submissions []json.RawMessage `json:"submissions"`
+	}
+	type response struct {
+		Results []batchItem    `json:"results"`
+		Counts  map[string]int `json:"counts"`
+	}
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		var req request
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		if req.Submissions == nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "no submissions", Problems: []Problem{{Path: "submissions", Code: "required", Message: "an array of 1 to 500 envelopes"}}})
+			return
+		}
+		if len(req.Submissions) > MaxBatch {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "too many submissions in one batch",
+				Problems: []Problem{{Path: "submissions", Code: "constraint", Message: "at most " + strconv.Itoa(MaxBatch) + " per batch; send the rest in another"}}})
+			return
+		}
+		u := currentUser(c)
+		now := time.Now()
+		results := make([]batchItem, len(req.Submissions))
+		var ready []prepared
+		var readyIdx []int
+		for i, raw := range req.Submissions {
+			results[i].Index = i
+			var env envelope
+			var err error = Errorf(ETOOLARGE, "envelope of %d bytes is over the limit of %d", len(raw), MaxSubmissionBytes)
+			if len(raw) <= MaxSubmissionBytes {
+				env, err = decodeEnvelope(raw)
+			}
+			if err == nil {
+				results[i].InstanceID = env.InstanceID
+				var p prepared
+				if p, err = in.prepare(ctx, u, env, now); err == nil {
+					ready = append(ready, p)
+					readyIdx = append(readyIdx, i)
+					results[i].InstanceID = p.sub.ID
+					continue
+				}
+			}
+			result, e, ok := itemResult(err)
+			if !ok {
+				fail(c, err)
+				return
+			}
+			results[i].Result, results[i].Detail, results[i].Problems = result, trimMessage(e.Message), e.Problems
+		}
+		subs := make([]Submission, len(ready))
+		for j, p := range ready {
+			subs[j] = p.sub
+		}
+		var insertErrs []error
+		if len(subs) > 0 {
+			insertErrs = in.subs.InsertSubmissions(ctx, subs)
+		}
+		for j, p := range ready {
+			result, err := in.settle(ctx, p, insertErrs[j])
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			i := readyIdx[j]
+			results[i].Result = result
+			if result == resultConflict {
+				results[i].Detail = "submission " + p.sub.ID + " exists with different content"
+			}
+		}
+		counts := map[string]int{}
+		for i := range results {
+			results[i].Status = resultStatus[results[i].Result]
+			counts[results[i].Result]++
+		}
+		c.JSON(http.StatusOK, response{Results: results, Counts: counts})
+	}
+}
+
+// submissionView is a submission as the API shows it.
+type submissionView struct {
+	ID           string         `json:"id"`
+	Survey       string         `json:"survey"`
+	FormID       string         `json:"form_id"`
+	FormVersion  string         `json:"form_version"`
+	AssignmentID string         `json:"assignment_id,omitempty"`
+	Enumerator   string         `json:"enumerator"`
+	Status       string         `json:"status"`
+	Supersedes   string         `json:"supersedes,omitempty"`
+	SupersededBy string         `json:"superseded_by,omitempty"`
+	StartedAt    time.Time      `json:"started_at"`
+	EndedAt      time.Time      `json:"ended_at"`
+	ReceivedAt   time.Time      `json:"received_at"`
+	Reviews      []Review       `json:"reviews"`
+	Answers      map[string]any `json:"answers,omitempty"`
+	// Identifiers tells whether answers include the direct questions.
+	Identifiers bool `json:"identifiers_included"`
+}
+
+func viewOf(s Submission) submissionView {
+	r := s.Reviews
+	if r == nil {
+		r = []Review{}
+	}
+	return submissionView{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
+		Enumerator: s.Enumerator, Status: string(s.Status), Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
+		StartedAt: s.StartedAt, EndedAt: s.EndedAt, ReceivedAt: s.ReceivedAt, Reviews: r}
+}
+
+// mayRead says whether u may see submission s at all: enumerators their
+// own, supervisors, statisticians and admins those of their surveys.
+func mayRead(u User, s Submission) error {
+	switch u.Role {
+	case RoleEnumerator:
+		if s.Enumerator == u.Name {
+			return nil
+		}
+		return Errorf(EFORBIDDEN, "submission %s is not yours", s.ID)
+	case RoleSupervisor, RoleStatistician, RoleAdmin:
+		if u.InSurvey(s.Survey) {
+			return nil
+		}
+		return Errorf(EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey)
+	}
+	return Errorf(EFORBIDDEN, "role %s sees no submissions", u.Role)
+}
+
+// mayReadIdentifiers: supervisors of the survey, and the enumerator who
+// entered them until the submission is approved. Never statisticians,
+// researchers or admins.
+func mayReadIdentifiers(u User, s Submission) error {
+	switch {
+	case u.Role == RoleSupervisor && u.InSurvey(s.Survey):
+		return nil
+	case u.Role == RoleEnumerator && s.Enumerator == u.Name && s.Status != SubmissionApproved:
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "role %s may not read the identifiers of submission %s", u.Role, s.ID)
+}
+
+// handleGetSubmission: GET /api/v1/submissions/{id}. Answers to direct
+// questions only with ?include=identifiers, for those allowed, and each such
+// read is audited before the answer leaves.
+func handleGetSubmission(subs SubmissionStore, keys *Keyring, audit Auditor) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		u := currentUser(c)
+		include := c.Query("include")
+		if include != "" && include != "identifiers" {
+			fail(c, Errorf(EINVALID, "include=%s: the only choice is include=identifiers", include))
+			return
+		}
+		s, err := subs.Submission(ctx, c.Param("id"))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if err := mayRead(u, s); err != nil {
+			fail(c, err)
+			return
+		}
+		v := viewOf(s)
+		v.Answers = s.Answers
+		if v.Answers == nil {
+			v.Answers = map[string]any{}
+		}
+		if include == "identifiers" {
+			if err := mayReadIdentifiers(u, s); err != nil {
+				fail(c, err)
+				return
+			}
+			if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "read_identifiers",
+				Survey: s.Survey, Target: s.ID, Detail: strconv.Itoa(len(s.Sealed)) + " values"}); err != nil {
+				fail(c, err)
+				return
+			}
+			if v.Answers, err = unsealAnswers(keys, s.ID, s.Answers, s.Sealed); err != nil {
+				fail(c, &Error{Code: EINTERNAL, Err: err})
+				return
+			}
+			v.Identifiers = true
+		}
+		c.JSON(http.StatusOK, v)
+	}
+}
+
+// handleListSubmissions: GET /api/v1/submissions?survey=&status=&enumerator=&form=&limit=&after=
+// Summaries without answers, in id order; next_after continues the list.
+func handleListSubmissions(subs SubmissionStore) gin.HandlerFunc {
+	type response struct {
+		Submissions []submissionView `json:"submissions"`
+		NextAfter   string           `json:"next_after,omitempty"`
+	}
+	return func(c *gin.Context) {
+		u := currentUser(c)
+		f := SubmissionFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator"), FormID: c.Query("form"), After: c.Query("after")}
+		switch st := SubmissionStatus(c.Query("status")); st {
+		case "", SubmissionReceived, SubmissionApproved, SubmissionRejected:
+			f.Status = st
+		default:
+			fail(c, Errorf(EINVALID, "status %q: one of received, approved, rejected", st))
+			return
+		}
+		limit, err := queryLimit(c, 100, 500)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		f.Limit = limit
+		switch u.Role {
+		case RoleEnumerator:
+			if f.Enumerator != "" && f.Enumerator != u.Name {
+				fail(c, Errorf(EFORBIDDEN, "enumerators see only their own submissions"))
+				return
+			}
+			f.Enumerator = u.Name
+		default:
+			f.Surveys = u.Surveys
+		}
+		if f.Survey != "" && !u.InSurvey(f.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
+			return
+		}
+		list, err := subs.Submissions(c.Request.Context(), f)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		out := response{Submissions: make([]submissionView, len(list))}
+		for i, s := range list {
+			out.Submissions[i] = viewOf(s)
+		}
+		if len(list) == limit {
+			out.NextAfter = list[len(list)-1].ID
+		}
+		c.JSON(http.StatusOK, out)
+	}
+}
+
+func queryLimit(c *gin.Context, def, max int) (int, error) {
+	s := c.Query("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, Errorf(EINVALID, "limit %q: a whole number from 1 to %d", s, max)
+	}
+	return n, nil
+}
+
+// handleReview: POST /api/v1/submissions/{id}/review (supervisor).
+// A rejection returns the assignment to its enumerator with the comment.
+func handleReview(subs SubmissionStore, assignments AssignmentStore, audit Auditor, logger *slog.Logger) gin.HandlerFunc {
+	type request struct {
+		Decision string `json:"decision"`
+		Comment  string `json:"comment"`
+	}
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		u := currentUser(c)
+		var req request
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		var problems []Problem
+		status := map[string]SubmissionStatus{"approve": SubmissionApproved, "reject": SubmissionRejected}[req.Decision]
+		if status == "" {
+			problems = append(problems, Problem{Path: "decision", Code: "choice", Message: "approve or reject"})
+		}
+		if req.Decision == "reject" && req.Comment == "" {
+			problems = append(problems, Problem{Path: "comment", Code: "required", Message: "say what the enumerator must correct"})
+		}
+		if len(req.Comment) > 2000 {
+			problems = append(problems, Problem{Path: "comment", Code: "constraint", Message: "at most 2000 bytes"})
+		}
+		if problems != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid review", Problems: problems})
+			return
+		}
+		s, err := subs.Submission(ctx, c.Param("id"))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if !u.InSurvey(s.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey))
+			return
+		}
+		s, err = subs.ReviewSubmission(ctx, s.ID, Review{Decision: req.Decision, Comment: req.Comment, By: u.Name, At: time.Now().UTC().Truncate(time.Millisecond)}, status)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if s.AssignmentID != "" {
+			to := map[SubmissionStatus]AssignmentStatus{SubmissionApproved: AssignmentApproved, SubmissionRejected: AssignmentReturned}[status]
+			if err := assignments.MoveAssignment(ctx, s.AssignmentID, []AssignmentStatus{AssignmentSubmitted, AssignmentAssigned}, to, s.ID, req.Comment); err != nil {
+				logger.Warn("move assignment after review", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
+			}
+		}
+		if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
+			logger.Warn("audit review", "submission", s.ID, "error", err.Error())
+		}
+		c.JSON(http.StatusOK, viewOf(s))
+	}
+}

@@ -1,0 +1,314 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dotm-survey/dotm/questionnaire"
+)
+
+// envelope is what a tablet posts: the questionnaire's submission envelope
+// plus the collector's own fields. Unknown fields are refused.
+type envelope struct {
+	InstanceID   string         `json:"instance_id"`
+	FormID       string         `json:"form_id"`
+	FormVersion  string         `json:"form_version"`
+	StartedAt    string         `json:"started_at"`
+	EndedAt      string         `json:"ended_at"`
+	Answers      map[string]any `json:"answers"`
+	AssignmentID string         `json:"assignment_id,omitempty"`
+	Supersedes   string         `json:"supersedes,omitempty"`
+}
+
+// Ingest outcomes, as the batch endpoint reports them per item.
+const (
+	resultCreated   = "created"
+	resultDuplicate = "duplicate"
+	resultConflict  = "conflict"
+	resultInvalid   = "invalid"
+	resultForbidden = "forbidden"
+)
+
+// ingester turns envelopes into stored submissions.
+type ingester struct {
+	forms       *formCache
+	subs        SubmissionStore
+	assignments AssignmentStore
+	keys        *Keyring
+	logger      *slog.Logger
+}
+
+// prepared is a checked submission ready to insert, with the canonical form
+// of its content that decides whether a second post of the same instance is
+// a safe retry.
+type prepared struct {
+	sub     Submission
+	content []byte
+}
+
+// decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
+func decodeEnvelope(raw []byte) (envelope, error) {
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		return env, jsonError(err)
+	}
+	if dec.More() {
+		return env, Errorf(EINVALID, "malformed JSON: data after the envelope")
+	}
+	return env, nil
+}
+
+func parseTime(field, s string, problems *[]Problem) time.Time {
+	if s == "" {
+		*problems = append(*problems, Problem{Path: field, Code: "required", Message: "an RFC 3339 time, e.g. 2026-03-01T09:30:00Z"})
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() < 2000 || t.Year() > 2200 {
+		*problems = append(*problems, Problem{Path: field, Code: "type", Message: "an RFC 3339 time between the years 2000 and 2200, e.g. 2026-03-01T09:30:00Z"})
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// checkUUID accepts the canonical 36-character form only and returns it in
+// lower case, so that one instance has one id.
+func checkUUID(field, s string, required bool, problems *[]Problem) string {
+	if s == "" {
+		if required {
+			*problems = append(*problems, Problem{Path: field, Code: "required", Message: "a UUID, e.g. 0b6e1c2a-8f7d-4f5e-9a1b-2c3d4e5f6a7b"})
+		}
+		return ""
+	}
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		*problems = append(*problems, Problem{Path: field, Code: "format", Message: "not a UUID in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"})
+		return ""
+	}
+	return u.String()
+}
+
+// prepare checks an envelope from user u and builds the submission to store.
+// Client mistakes come back as *Error with EUNPROCESSABL, EFORBIDDEN or
+// EINVALID; anything else is a storage failure.
+func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.Time) (prepared, error) {
+	var problems []Problem
+	id := checkUUID("instance_id", env.InstanceID, true, &problems)
+	if env.FormID == "" {
+		problems = append(problems, Problem{Path: "form_id", Code: "required", Message: "the form's id"})
+	}
+	if env.FormVersion == "" {
+		problems = append(problems, Problem{Path: "form_version", Code: "required", Message: "the form's version"})
+	}
+	started := parseTime("started_at", env.StartedAt, &problems)
+	ended := parseTime("ended_at", env.EndedAt, &problems)
+	if !started.IsZero() && !ended.IsZero() && ended.Before(started) {
+		problems = append(problems, Problem{Path: "ended_at", Code: "constraint", Message: "ended_at is before started_at"})
+	}
+	if env.Answers == nil {
+		problems = append(problems, Problem{Path: "answers", Code: "required", Message: "an object of answers"})
+	}
+	if env.AssignmentID != "" && !idPattern.MatchString(env.AssignmentID) {
+		problems = append(problems, Problem{Path: "assignment_id", Code: "format", Message: "not an assignment id"})
+	}
+	supersedes := checkUUID("supersedes", env.Supersedes, false, &problems)
+	if supersedes != "" && supersedes == id {
+		problems = append(problems, Problem{Path: "supersedes", Code: "constraint", Message: "a submission cannot correct itself"})
+	}
+	if problems != nil {
+		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "invalid submission envelope", Problems: problems}
+	}
+
+	cf, err := in.forms.get(ctx, env.FormID, env.FormVersion)
+	if ErrorCode(err) == ENOTFOUND {
+		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "unknown form " + env.FormID + " version " + env.FormVersion,
+			Problems: []Problem{{Path: "form_version", Code: "unknown_form", Message: "no form " + env.FormID + " with version " + env.FormVersion + " was uploaded"}}}
+	}
+	if err != nil {
+		return prepared{}, err
+	}
+	if !u.InSurvey(cf.survey) {
+		return prepared{}, Errorf(EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", env.FormID, cf.survey)
+	}
+	sub := Submission{ID: id, Survey: cf.survey, FormID: env.FormID, FormVersion: env.FormVersion, AssignmentID: env.AssignmentID,
+		Enumerator: u.Name, Supersedes: supersedes, StartedAt: started, EndedAt: ended, ReceivedAt: now.UTC().Truncate(time.Millisecond),
+		Status: SubmissionReceived}
+
+	if supersedes != "" {
+		old, err := in.subs.Submission(ctx, supersedes)
+		if ErrorCode(err) == ENOTFOUND {
+			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "supersedes an unknown submission",
+				Problems: []Problem{{Path: "supersedes", Code: "unknown_submission", Message: "no submission " + supersedes}}}
+		}
+		if err != nil {
+			return prepared{}, err
+		}
+		if old.Enumerator != u.Name {
+			return prepared{}, Errorf(EFORBIDDEN, "submission %s is not yours to correct", supersedes)
+		}
+		var why string
+		switch {
+		case old.Status != SubmissionRejected:
+			why = "only a rejected submission can be corrected; " + supersedes + " is " + string(old.Status)
+		case old.SupersededBy != "" && old.SupersededBy != id:
+			why = "submission " + supersedes + " is already corrected by " + old.SupersededBy
+		case sub.AssignmentID == "":
+			sub.AssignmentID = old.AssignmentID
+		case old.AssignmentID != "" && old.AssignmentID != sub.AssignmentID:
+			why = "a correction keeps the assignment " + old.AssignmentID
+		}
+		if why != "" {
+			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "cannot correct " + supersedes,
+				Problems: []Problem{{Path: "supersedes", Code: "constraint", Message: why}}}
+		}
+	}
+	if sub.AssignmentID != "" {
+		a, err := in.assignments.Assignment(ctx, sub.AssignmentID)
+		if ErrorCode(err) == ENOTFOUND {
+			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "unknown assignment",
+				Problems: []Problem{{Path: "assignment_id", Code: "unknown_assignment", Message: "no assignment " + sub.AssignmentID}}}
+		}
+		if err != nil {
+			return prepared{}, err
+		}
+		if a.Enumerator != u.Name {
+			return prepared{}, Errorf(EFORBIDDEN, "assignment %s is not yours", a.ID)
+		}
+		if a.Survey != cf.survey {
+			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "assignment of another survey",
+				Problems: []Problem{{Path: "assignment_id", Code: "constraint", Message: "assignment " + a.ID + " belongs to survey " + a.Survey + ", the form to " + cf.survey}}}
+		}
+	}
+
+	normalized, vprobs := cf.form.Validate(env.Answers, questionnaire.ValidateOptions{Now: ended})
+	if len(vprobs) > 0 {
+		ps := make([]Problem, len(vprobs))
+		for i, p := range vprobs {
+			ps[i] = Problem{Path: p.Path, Code: p.Code, Message: p.Message}
+		}
+		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
+	}
+	// One JSON round trip gives plain values (strings, float64, bool, maps,
+	// slices) that store and compare the same way whatever the validator
+	// returned.
+	answers, err := jsonPlain(normalized)
+	if err != nil {
+		return prepared{}, &Error{Code: EINTERNAL, Err: err}
+	}
+	content, err := contentOf(sub, answers)
+	if err != nil {
+		return prepared{}, &Error{Code: EINTERNAL, Err: err}
+	}
+	plain, sealed, err := sealAnswers(in.keys, id, answers, cf.direct)
+	if err != nil {
+		return prepared{}, &Error{Code: EINTERNAL, Err: err}
+	}
+	sub.Answers, sub.Sealed = plain, sealed
+	return prepared{sub: sub, content: content}, nil
+}
+
+func jsonPlain(v map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
+}
+
+// contentOf is the canonical JSON of what a client decides in a submission;
+// two posts of one instance are the same when their contents are equal.
+// encoding/json sorts map keys, so the encoding is canonical.
+func contentOf(s Submission, answers map[string]any) ([]byte, error) {
+	return json.Marshal(struct {
+		Enumerator, FormID, FormVersion, AssignmentID, Supersedes string
+		StartedAt, EndedAt                                        time.Time
+		Answers                                                   map[string]any
+	}{s.Enumerator, s.FormID, s.FormVersion, s.AssignmentID, s.Supersedes, s.StartedAt.UTC(), s.EndedAt.UTC(), answers})
+}
+
+// settle finishes one insert: created, a safe retry (duplicate) or a
+// conflict; then moves the assignment and marks the corrected submission.
+func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (string, error) {
+	result := resultCreated
+	if insertErr != nil {
+		if ErrorCode(insertErr) != ECONFLICT {
+			return "", insertErr
+		}
+		old, err := in.subs.Submission(ctx, p.sub.ID)
+		if err != nil {
+			return "", err
+		}
+		answers, err := unsealAnswers(in.keys, old.ID, old.Answers, old.Sealed)
+		if err != nil {
+			return "", &Error{Code: EINTERNAL, Err: err}
+		}
+		content, err := contentOf(old, answers)
+		if err != nil {
+			return "", &Error{Code: EINTERNAL, Err: err}
+		}
+		if !bytes.Equal(content, p.content) {
+			return resultConflict, nil
+		}
+		result = resultDuplicate
+		p.sub = old
+	}
+	in.effects(ctx, p.sub, result == resultCreated)
+	return result, nil
+}
+
+// effects updates what a stored submission changes elsewhere. They run again
+// on a retry, so a failure here (logged) heals when the client retries.
+func (in *ingester) effects(ctx context.Context, s Submission, created bool) {
+	if s.Supersedes != "" {
+		if err := in.subs.MarkSuperseded(ctx, s.Supersedes, s.ID); err != nil {
+			in.logger.Warn("mark superseded", "submission", s.ID, "supersedes", s.Supersedes, "error", err.Error())
+		}
+	}
+	if s.AssignmentID == "" || s.Status != SubmissionReceived {
+		return
+	}
+	from := []AssignmentStatus{AssignmentAssigned}
+	if created || s.Supersedes != "" {
+		from = append(from, AssignmentReturned)
+	}
+	if err := in.assignments.MoveAssignment(ctx, s.AssignmentID, from, AssignmentSubmitted, s.ID, ""); err != nil && ErrorCode(err) != ECONFLICT {
+		in.logger.Warn("move assignment", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
+	}
+}
+
+// itemError turns a prepare error into a batch result, or reports that it
+// is not the item's fault (storage down: the whole batch fails).
+func itemResult(err error) (result string, e *Error, ok bool) {
+	switch ErrorCode(err) {
+	case EUNPROCESSABL, EINVALID, ETOOLARGE:
+		e, _ := err.(*Error)
+		return resultInvalid, e, true
+	case EFORBIDDEN:
+		e, _ := err.(*Error)
+		return resultForbidden, e, true
+	}
+	return "", nil, false
+}
+
+// trimMessage keeps a client-visible message short.
+func trimMessage(s string) string {
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return strings.ToValidUTF8(s, "")
+}

@@ -1,0 +1,338 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+// submissionDoc is a stored interview, keyed by its instance id so that the
+// database itself refuses a second copy. Answers to direct questions are only
+// in Sealed, encrypted by the collector before they get here.
+type submissionDoc struct {
+	ID           string      `bson:"_id"`
+	Survey       string      `bson:"survey"`
+	FormID       string      `bson:"form_id"`
+	FormVersion  string      `bson:"form_version"`
+	AssignmentID string      `bson:"assignment_id"`
+	Enumerator   string      `bson:"enumerator"`
+	Supersedes   string      `bson:"supersedes"`
+	SupersededBy string      `bson:"superseded_by"`
+	StartedAt    time.Time   `bson:"started_at"`
+	EndedAt      time.Time   `bson:"ended_at"`
+	ReceivedAt   time.Time   `bson:"received_at"`
+	Status       string      `bson:"status"`
+	Answers      bson.Raw    `bson:"answers,omitempty"`
+	Sealed       []sealedDoc `bson:"sealed"`
+	Reviews      []reviewDoc `bson:"reviews"`
+}
+
+type sealedDoc struct {
+	Path  string `bson:"p"`
+	KeyID string `bson:"k"`
+	Nonce []byte `bson:"n"`
+	Data  []byte `bson:"c"`
+}
+
+type reviewDoc struct {
+	Decision string    `bson:"decision"`
+	Comment  string    `bson:"comment"`
+	By       string    `bson:"by"`
+	At       time.Time `bson:"at"`
+}
+
+func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
+	ans := s.Answers
+	if ans == nil {
+		ans = map[string]any{}
+	}
+	raw, err := bson.Marshal(ans)
+	if err != nil {
+		return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+	}
+	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
+		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
+		StartedAt: s.StartedAt.UTC(), EndedAt: s.EndedAt.UTC(), ReceivedAt: s.ReceivedAt.UTC(), Status: string(s.Status),
+		Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed)), Reviews: make([]reviewDoc, len(s.Reviews))}
+	for i, v := range s.Sealed {
+		d.Sealed[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
+	}
+	for i, r := range s.Reviews {
+		d.Reviews[i] = reviewDoc(r)
+	}
+	return d, nil
+}
+
+func (d submissionDoc) submission() (collector.Submission, error) {
+	s := collector.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
+		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
+		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: collector.SubmissionStatus(d.Status)}
+	if len(d.Answers) > 0 {
+		m, err := plainDoc(d.Answers)
+		if err != nil {
+			return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
+		}
+		s.Answers = m
+	}
+	for _, v := range d.Sealed {
+		s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
+	}
+	for _, r := range d.Reviews {
+		s.Reviews = append(s.Reviews, collector.Review(r))
+	}
+	return s, nil
+}
+
+// InsertSubmission implements collector.SubmissionStore: one insert, which
+// returns only once the server acknowledged it (write concern majority on a
+// replica set).
+func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) error {
+	d, err := toSubmissionDoc(sub)
+	if err != nil {
+		return err
+	}
+	if _, err := s.collection(colSubmissions).InsertOne(ctx, d); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "submission %s exists", sub.ID)
+		}
+		return unavailable(err, "insert submission "+sub.ID)
+	}
+	return nil
+}
+
+// InsertSubmissions implements collector.SubmissionStore with one unordered
+// insertMany.
+func (s *Store) InsertSubmissions(ctx context.Context, subs []collector.Submission) []error {
+	errs := make([]error, len(subs))
+	docs := make([]any, 0, len(subs))
+	idx := make([]int, 0, len(subs))
+	for i, sub := range subs {
+		d, err := toSubmissionDoc(sub)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		docs = append(docs, d)
+		idx = append(idx, i)
+	}
+	if len(docs) == 0 {
+		return errs
+	}
+	for j, err := range s.insertMany(ctx, colSubmissions, docs) {
+		errs[idx[j]] = err
+	}
+	return errs
+}
+
+// Submission implements collector.SubmissionStore.
+func (s *Store) Submission(ctx context.Context, id string) (collector.Submission, error) {
+	var d submissionDoc
+	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return collector.Submission{}, notFound(err, "submission "+id)
+	}
+	return d.submission()
+}
+
+// Submissions implements collector.SubmissionStore. The filter scans on the
+// embedded server; the answers are not read.
+func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) ([]collector.Submission, error) {
+	filter := bson.D{}
+	if len(f.Surveys) > 0 {
+		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
+	}
+	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "status", Value: string(f.Status)},
+		{Key: "enumerator", Value: f.Enumerator}, {Key: "form_id", Value: f.FormID}} {
+		if e.Value != "" {
+			filter = append(filter, e)
+		}
+	}
+	if f.After != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "sealed", Value: 0}})
+	if f.Limit > 0 {
+		opts.SetLimit(int64(f.Limit))
+	}
+	var docs []submissionDoc
+	if err := s.findAll(ctx, colSubmissions, filter, opts, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]collector.Submission, len(docs))
+	for i, d := range docs {
+		sub, err := d.submission()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sub
+	}
+	return out, nil
+}
+
+// ReviewSubmission implements collector.SubmissionStore with one
+// conditional update: only a submission still received can be reviewed, so
+// two supervisors deciding at once cannot both win.
+func (s *Store) ReviewSubmission(ctx context.Context, id string, r collector.Review, status collector.SubmissionStatus) (collector.Submission, error) {
+	var d submissionDoc
+	err := s.collection(colSubmissions).FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: string(collector.SubmissionReceived)}},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "status", Value: string(status)}}},
+			{Key: "$push", Value: bson.D{{Key: "reviews", Value: reviewDoc{Decision: r.Decision, Comment: r.Comment, By: r.By, At: r.At.UTC()}}}},
+		},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		cur, err := s.Submission(ctx, id)
+		if err != nil {
+			return collector.Submission{}, err
+		}
+		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s is %s, not waiting for review", id, cur.Status)
+	}
+	if err != nil {
+		return collector.Submission{}, unavailable(err, "review submission "+id)
+	}
+	return d.submission()
+}
+
+// MarkSuperseded implements collector.SubmissionStore; it is idempotent and
+// refuses to point a submission at a second correction.
+func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
+	res, err := s.collection(colSubmissions).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "superseded_by", Value: bson.D{{Key: "$in", Value: bson.A{"", newID}}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "superseded_by", Value: newID}}}})
+	if err != nil {
+		return unavailable(err, "mark submission "+id+" superseded")
+	}
+	if res.MatchedCount == 0 {
+		if _, err := s.Submission(ctx, id); err != nil {
+			return err
+		}
+		return collector.Errorf(collector.ECONFLICT, "submission %s is already corrected by another submission", id)
+	}
+	return nil
+}
+
+// SealedSubmissions implements collector.Resealer. It reads ids first and
+// then each submission by id, so that a long rotation holds no cursor open.
+func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id string, sealed []collector.SealedValue) error) error {
+	type idDoc struct {
+		ID     string      `bson:"_id"`
+		Sealed []sealedDoc `bson:"sealed"`
+	}
+	var docs []idDoc
+	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		stale := false
+		for _, v := range d.Sealed {
+			stale = stale || v.KeyID != keep
+		}
+		if !stale {
+			continue
+		}
+		sub, err := s.Submission(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if err := fn(sub.ID, sub.Sealed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reseal implements collector.Resealer.
+func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.SealedValue) error {
+	docs := make([]sealedDoc, len(sealed))
+	for i, v := range sealed {
+		docs[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
+	}
+	res, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: docs}}}})
+	if err != nil {
+		return unavailable(err, "reseal submission "+id)
+	}
+	if res.MatchedCount == 0 {
+		return collector.Errorf(collector.ENOTFOUND, "submission %s not found", id)
+	}
+	return nil
+}
+
+// KeyUse counts the stored encrypted values per key id, so that a key is
+// retired only once nothing needs it.
+func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
+	type idDoc struct {
+		Sealed []sealedDoc `bson:"sealed"`
+	}
+	var docs []idDoc
+	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+		return nil, err
+	}
+	n := map[string]int{}
+	for _, d := range docs {
+		for _, v := range d.Sealed {
+			n[v.KeyID]++
+		}
+	}
+	return n, nil
+}
+
+// plainDoc decodes a BSON document into plain Go values: map[string]any,
+// []any, string, float64, int64, bool, time.Time and nil, as the collector
+// and the questionnaire expect them.
+func plainDoc(raw bson.Raw) (map[string]any, error) {
+	elems, err := raw.Elements()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, len(elems))
+	for _, e := range elems {
+		v, err := plainValue(e.Value())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Key(), err)
+		}
+		m[e.Key()] = v
+	}
+	return m, nil
+}
+
+func plainValue(v bson.RawValue) (any, error) {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return plainDoc(v.Document())
+	case bson.TypeArray:
+		vals, err := v.Array().Values()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(vals))
+		for i, x := range vals {
+			if out[i], err = plainValue(x); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case bson.TypeString:
+		return v.StringValue(), nil
+	case bson.TypeDouble:
+		return v.Double(), nil
+	case bson.TypeInt32:
+		return int64(v.Int32()), nil
+	case bson.TypeInt64:
+		return v.Int64(), nil
+	case bson.TypeBoolean:
+		return v.Boolean(), nil
+	case bson.TypeNull, bson.TypeUndefined:
+		return nil, nil
+	case bson.TypeDateTime:
+		return v.Time().UTC(), nil
+	default:
+		return nil, fmt.Errorf("unexpected BSON type %s", v.Type)
+	}
+}

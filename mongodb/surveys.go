@@ -1,0 +1,430 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+// Collections of the collector's records.
+const (
+	colSurveys     = "surveys"       // _id: survey id
+	colForms       = "form_versions" // _id: form id + "@" + version
+	colAssignments = "assignments"   // _id: assignment id
+	colSubmissions = "submissions"   // _id: instance id
+	colListings    = "listings"      // _id: survey + "/" + PSU
+)
+
+type surveyDoc struct {
+	ID        string    `bson:"_id"`
+	Country   string    `bson:"country"`
+	Title     string    `bson:"title"`
+	Languages []string  `bson:"languages"`
+	CreatedAt time.Time `bson:"created_at"`
+	CreatedBy string    `bson:"created_by"`
+}
+
+// CreateSurvey implements collector.SurveyStore.
+func (s *Store) CreateSurvey(ctx context.Context, sv collector.Survey) error {
+	if sv.Languages == nil {
+		sv.Languages = []string{}
+	}
+	doc := surveyDoc{ID: sv.ID, Country: sv.Country, Title: sv.Title, Languages: sv.Languages, CreatedAt: sv.CreatedAt.UTC(), CreatedBy: sv.CreatedBy}
+	if _, err := s.collection(colSurveys).InsertOne(ctx, doc); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "survey %q exists", sv.ID)
+		}
+		return unavailable(err, "create survey "+sv.ID)
+	}
+	return nil
+}
+
+func (d surveyDoc) survey() collector.Survey {
+	return collector.Survey{ID: d.ID, Country: d.Country, Title: d.Title, Languages: d.Languages, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
+}
+
+// Survey implements collector.SurveyStore.
+func (s *Store) Survey(ctx context.Context, id string) (collector.Survey, error) {
+	var d surveyDoc
+	if err := s.collection(colSurveys).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return collector.Survey{}, notFound(err, "survey "+id)
+	}
+	return d.survey(), nil
+}
+
+// Surveys implements collector.SurveyStore.
+func (s *Store) Surveys(ctx context.Context) ([]collector.Survey, error) {
+	var docs []surveyDoc
+	if err := s.findAll(ctx, colSurveys, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+		return nil, err
+	}
+	out := make([]collector.Survey, len(docs))
+	for i, d := range docs {
+		out[i] = d.survey()
+	}
+	return out, nil
+}
+
+type formDoc struct {
+	ID         string    `bson:"_id"`
+	FormID     string    `bson:"form_id"`
+	Version    string    `bson:"version"`
+	Survey     string    `bson:"survey"`
+	Title      string    `bson:"title"`
+	Format     string    `bson:"format"`
+	JSON       []byte    `bson:"json"`
+	ETag       string    `bson:"etag"`
+	UploadedAt time.Time `bson:"uploaded_at"`
+	UploadedBy string    `bson:"uploaded_by"`
+}
+
+func (d formDoc) version() collector.FormVersion {
+	return collector.FormVersion{FormID: d.FormID, Version: d.Version, Survey: d.Survey, Title: d.Title, Format: d.Format,
+		JSON: d.JSON, ETag: d.ETag, UploadedAt: d.UploadedAt, UploadedBy: d.UploadedBy}
+}
+
+// AddFormVersion implements collector.FormStore.
+func (s *Store) AddFormVersion(ctx context.Context, v collector.FormVersion) error {
+	doc := formDoc{ID: v.FormID + "@" + v.Version, FormID: v.FormID, Version: v.Version, Survey: v.Survey, Title: v.Title,
+		Format: v.Format, JSON: v.JSON, ETag: v.ETag, UploadedAt: v.UploadedAt.UTC(), UploadedBy: v.UploadedBy}
+	if _, err := s.collection(colForms).InsertOne(ctx, doc); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "form %s version %s exists", v.FormID, v.Version)
+		}
+		return unavailable(err, "add form "+v.FormID)
+	}
+	return nil
+}
+
+// FormVersion implements collector.FormStore.
+func (s *Store) FormVersion(ctx context.Context, formID, version string) (collector.FormVersion, error) {
+	var d formDoc
+	if err := s.collection(colForms).FindOne(ctx, bson.D{{Key: "_id", Value: formID + "@" + version}}).Decode(&d); err != nil {
+		return collector.FormVersion{}, notFound(err, "form "+formID+" version "+version)
+	}
+	return d.version(), nil
+}
+
+// FormVersions implements collector.FormStore. Forms are few: the filter
+// scans the collection, which the embedded server does for any non-_id field.
+func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]collector.FormVersion, error) {
+	filter := bson.D{}
+	if formID != "" {
+		filter = append(filter, bson.E{Key: "form_id", Value: formID})
+	}
+	if survey != "" {
+		filter = append(filter, bson.E{Key: "survey", Value: survey})
+	}
+	var docs []formDoc
+	if err := s.findAll(ctx, colForms, filter, nil, &docs); err != nil {
+		return nil, err
+	}
+	// Sorted here rather than by the server: the embedded one sorts in memory anyway.
+	slices.SortStableFunc(docs, func(a, b formDoc) int {
+		if c := a.UploadedAt.Compare(b.UploadedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out := make([]collector.FormVersion, len(docs))
+	for i, d := range docs {
+		out[i] = d.version()
+	}
+	return out, nil
+}
+
+type assignmentDoc struct {
+	ID           string    `bson:"_id"`
+	Survey       string    `bson:"survey"`
+	Enumerator   string    `bson:"enumerator"`
+	Supervisor   string    `bson:"supervisor"`
+	HouseholdID  string    `bson:"household_id"`
+	Stratum      string    `bson:"stratum"`
+	PSU          string    `bson:"psu"`
+	FormID       string    `bson:"form_id"`
+	Status       string    `bson:"status"`
+	Comment      string    `bson:"comment"`
+	SubmissionID string    `bson:"submission_id"`
+	CreatedAt    time.Time `bson:"created_at"`
+	UpdatedAt    time.Time `bson:"updated_at"`
+}
+
+func (d assignmentDoc) assignment() collector.Assignment {
+	return collector.Assignment{ID: d.ID, Survey: d.Survey, Enumerator: d.Enumerator, Supervisor: d.Supervisor,
+		HouseholdID: d.HouseholdID, Stratum: d.Stratum, PSU: d.PSU, FormID: d.FormID, Status: collector.AssignmentStatus(d.Status),
+		Comment: d.Comment, SubmissionID: d.SubmissionID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+}
+
+// AddAssignments implements collector.AssignmentStore with one unordered
+// insertMany: new ids are stored even when others already exist. The
+// sampling step calls it to create a whole sample's assignments.
+func (s *Store) AddAssignments(ctx context.Context, as []collector.Assignment) error {
+	if len(as) == 0 {
+		return nil
+	}
+	docs := make([]any, len(as))
+	for i, a := range as {
+		if a.Status == "" {
+			a.Status = collector.AssignmentAssigned
+		}
+		docs[i] = assignmentDoc{ID: a.ID, Survey: a.Survey, Enumerator: a.Enumerator, Supervisor: a.Supervisor,
+			HouseholdID: a.HouseholdID, Stratum: a.Stratum, PSU: a.PSU, FormID: a.FormID, Status: string(a.Status),
+			Comment: a.Comment, SubmissionID: a.SubmissionID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	}
+	errs := s.insertMany(ctx, colAssignments, docs)
+	var dups []string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case collector.ErrorCode(err) == collector.ECONFLICT:
+			dups = append(dups, as[i].ID)
+		default:
+			return fmt.Errorf("add assignment %s: %w", as[i].ID, err)
+		}
+	}
+	if len(dups) > 0 {
+		return collector.Errorf(collector.ECONFLICT, "%d assignment id(s) exist already: %s", len(dups), strings.Join(firstN(dups, 20), ", "))
+	}
+	return nil
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(slices.Clone(s[:n]), "…")
+	}
+	return s
+}
+
+// Assignment implements collector.AssignmentStore.
+func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment, error) {
+	var d assignmentDoc
+	if err := s.collection(colAssignments).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return collector.Assignment{}, notFound(err, "assignment "+id)
+	}
+	return d.assignment(), nil
+}
+
+// Assignments implements collector.AssignmentStore.
+func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) ([]collector.Assignment, error) {
+	filter := bson.D{}
+	if len(f.Surveys) > 0 {
+		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
+	}
+	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "enumerator", Value: f.Enumerator}, {Key: "status", Value: string(f.Status)}} {
+		if e.Value != "" {
+			filter = append(filter, e)
+		}
+	}
+	var docs []assignmentDoc
+	if err := s.findAll(ctx, colAssignments, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+		return nil, err
+	}
+	out := make([]collector.Assignment, len(docs))
+	for i, d := range docs {
+		out[i] = d.assignment()
+	}
+	return out, nil
+}
+
+// MoveAssignment implements collector.AssignmentStore with one conditional
+// update of one document.
+func (s *Store) MoveAssignment(ctx context.Context, id string, from []collector.AssignmentStatus, to collector.AssignmentStatus, submissionID, comment string) error {
+	fromS := make([]string, len(from))
+	for i, f := range from {
+		fromS[i] = string(f)
+	}
+	set := bson.D{{Key: "status", Value: string(to)}, {Key: "comment", Value: comment}, {Key: "updated_at", Value: time.Now().UTC()}}
+	if submissionID != "" {
+		set = append(set, bson.E{Key: "submission_id", Value: submissionID})
+	}
+	res, err := s.collection(colAssignments).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: fromS}}}},
+		bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return unavailable(err, "update assignment "+id)
+	}
+	if res.MatchedCount == 0 {
+		if _, err := s.Assignment(ctx, id); err != nil {
+			return err
+		}
+		return collector.Errorf(collector.ECONFLICT, "assignment %s is not %s", id, strings.Join(fromS, " or "))
+	}
+	return nil
+}
+
+type listingDoc struct {
+	ID          string         `bson:"_id"`
+	Survey      string         `bson:"survey"`
+	PSU         string         `bson:"psu"`
+	Stratum     string         `bson:"stratum"`
+	Households  []listedHHDoc  `bson:"households"`
+	SubmittedBy string         `bson:"submitted_by"`
+	SubmittedAt time.Time      `bson:"submitted_at"`
+	Revision    int            `bson:"revision"`
+	History     []listingEvent `bson:"history"`
+}
+
+type listedHHDoc struct {
+	ID    string `bson:"id"`
+	Class string `bson:"class"`
+}
+
+type listingEvent struct {
+	Revision   int       `bson:"revision"`
+	By         string    `bson:"by"`
+	At         time.Time `bson:"at"`
+	Households int       `bson:"households"`
+}
+
+// PutListing implements collector.ListingStore. The listing of a PSU is one
+// document keyed by survey and PSU; a correction replaces it, guarded by the
+// revision it read, and keeps a short history of who listed when.
+func (s *Store) PutListing(ctx context.Context, l collector.Listing) (int, error) {
+	id := l.Survey + "/" + l.PSU
+	hh := make([]listedHHDoc, len(l.Households))
+	for i, h := range l.Households {
+		hh[i] = listedHHDoc{ID: h.HouseholdID, Class: string(h.Class)}
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		var old listingDoc
+		err := s.collection(colListings).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&old)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return 0, unavailable(err, "read listing "+id)
+		}
+		doc := listingDoc{ID: id, Survey: l.Survey, PSU: l.PSU, Stratum: l.Stratum, Households: hh,
+			SubmittedBy: l.SubmittedBy, SubmittedAt: l.SubmittedAt.UTC(), Revision: old.Revision + 1}
+		doc.History = append(old.History, listingEvent{Revision: doc.Revision, By: l.SubmittedBy, At: doc.SubmittedAt, Households: len(hh)})
+		if old.Revision == 0 {
+			if _, err := s.collection(colListings).InsertOne(ctx, doc); err != nil {
+				if mongo.IsDuplicateKeyError(err) {
+					continue // listed concurrently: read again
+				}
+				return 0, unavailable(err, "store listing "+id)
+			}
+			return doc.Revision, nil
+		}
+		res, err := s.collection(colListings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: old.Revision}}, doc)
+		if err != nil {
+			return 0, unavailable(err, "store listing "+id)
+		}
+		if res.MatchedCount == 1 {
+			return doc.Revision, nil
+		}
+	}
+	return 0, collector.Errorf(collector.ECONFLICT, "listing of PSU %s changed concurrently; try again", l.PSU)
+}
+
+// Listings implements collector.ListingStore.
+func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listing, error) {
+	var docs []listingDoc
+	if err := s.findAll(ctx, colListings, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+		return nil, err
+	}
+	out := make([]collector.Listing, len(docs))
+	for i, d := range docs {
+		hh := make([]collector.ListedHousehold, len(d.Households))
+		for j, h := range d.Households {
+			hh[j] = collector.ListedHousehold{HouseholdID: h.ID, Class: collector.HouseholdClass(h.Class)}
+		}
+		out[i] = collector.Listing{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Households: hh,
+			SubmittedBy: d.SubmittedBy, SubmittedAt: d.SubmittedAt, Revision: d.Revision}
+	}
+	return out, nil
+}
+
+type auditDoc struct {
+	Time   time.Time `bson:"time"`
+	Actor  string    `bson:"actor"`
+	Role   string    `bson:"role"`
+	Action string    `bson:"action"`
+	Survey string    `bson:"survey"`
+	Target string    `bson:"target"`
+	Detail string    `bson:"detail"`
+}
+
+// AuditEntries implements collector.AuditLog.
+func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]collector.AuditEntry, error) {
+	filter := bson.D{}
+	for _, e := range []bson.E{{Key: "action", Value: f.Action}, {Key: "actor", Value: f.Actor}, {Key: "survey", Value: f.Survey}} {
+		if e.Value != "" {
+			filter = append(filter, e)
+		}
+	}
+	if !f.Before.IsZero() {
+		filter = append(filter, bson.E{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "time", Value: -1}, {Key: "_id", Value: -1}})
+	if f.Limit > 0 {
+		opts.SetLimit(int64(f.Limit))
+	}
+	var docs []auditDoc
+	if err := s.findAll(ctx, colAudit, filter, opts, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]collector.AuditEntry, len(docs))
+	for i, d := range docs {
+		out[i] = collector.AuditEntry{Time: d.Time, Actor: d.Actor, Role: collector.Role(d.Role), Action: d.Action, Survey: d.Survey, Target: d.Target, Detail: d.Detail}
+	}
+	return out, nil
+}
+
+// findAll runs a find and decodes every document into out (a *[]T).
+func (s *Store) findAll(ctx context.Context, col string, filter any, opts *options.FindOptionsBuilder, out any) error {
+	var cur *mongo.Cursor
+	var err error
+	if opts != nil {
+		cur, err = s.collection(col).Find(ctx, filter, opts)
+	} else {
+		cur, err = s.collection(col).Find(ctx, filter)
+	}
+	if err != nil {
+		return unavailable(err, "find in "+col)
+	}
+	if err := cur.All(ctx, out); err != nil {
+		return unavailable(err, "read "+col)
+	}
+	return nil
+}
+
+// insertMany inserts docs unordered in one round trip and returns one error
+// per document: nil, an ECONFLICT for a duplicate _id, or the cause.
+func (s *Store) insertMany(ctx context.Context, col string, docs []any) []error {
+	errs := make([]error, len(docs))
+	_, err := s.collection(col).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return errs
+	}
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+		for _, we := range bwe.WriteErrors {
+			if we.Index < 0 || we.Index >= len(docs) {
+				continue
+			}
+			if we.Code == 11000 || we.Code == 11001 || we.Code == 12582 {
+				errs[we.Index] = collector.Errorf(collector.ECONFLICT, "duplicate id")
+			} else {
+				errs[we.Index] = fmt.Errorf("mongodb: insert into %s: %s (code %d)", col, we.Message, we.Code)
+			}
+		}
+		return errs
+	}
+	// Nothing tells which documents were written: report every one as failed;
+	// callers retry, and the retry finds the written ones as duplicates.
+	e := unavailable(err, "insert into "+col)
+	for i := range errs {
+		errs[i] = e
+	}
+	return errs
+}
+
+// Database is the name of the database the store uses.
+func (s *Store) Database() string { return s.db.Name() }
