@@ -37,13 +37,16 @@ func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, na
 	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
 	sx := make([]float64, len(idx))
 	cumw := make([]float64, len(idx))
-	var c float64
+	// R's cumsum and sum accumulate in long double; compensated
+	// (Neumaier) summation reproduces their rounding, which decides the
+	// exact ties qrule "math" tests for.
+	var c, comp float64
 	for j, i := range idx {
 		sx[j] = x[i]
-		c += d.w[i]
-		cumw[j] = c
+		c, comp = neumaier(c, comp, d.w[i])
+		cumw[j] = c + comp
 	}
-	total := c
+	total := cumw[len(cumw)-1]
 	qrule := func(p float64) float64 {
 		target := p * total
 		pos := sort.Search(len(cumw), func(j int) bool { return cumw[j] > target }) - 1
@@ -90,4 +93,15 @@ func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, na
 		out[k] = r
 	}
 	return out, nil
+}
+
+// neumaier adds x to the compensated sum (s, c).
+func neumaier(s, c, x float64) (float64, float64) {
+	t := s + x
+	if math.Abs(s) >= math.Abs(x) {
+		c += (s - t) + x
+	} else {
+		c += (x - t) + s
+	}
+	return t, c
 }
