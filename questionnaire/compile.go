@@ -45,12 +45,17 @@ func (it *item) level() *item {
 	return it.repeats[len(it.repeats)-1]
 }
 
-func (it *item) field() Field {
+func (it *item) field(c *compiled) Field {
 	fd := Field{Name: it.q.Name, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
 	if r := it.level(); r != nil {
 		fd.Repeat = r.q.Name
 		for _, p := range it.repeats {
 			fd.Repeats = append(fd.Repeats, p.q.Name)
+		}
+	}
+	if it.list != "" && !it.external {
+		for _, ch := range c.lists[it.list] {
+			fd.Choices = append(fd.Choices, Choice{Name: ch.Name, Labels: copyStrings(ch.Label)})
 		}
 	}
 	if len(it.q.Label) > 0 {

@@ -479,6 +479,15 @@ func evalCall(c *callNode, e env) any {
 		}
 		p := math.Pow(10, digits)
 		return math.Floor(x*p+0.5) / p
+	case "sqrt", "exp", "exp10", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan":
+		x := toNumber(arg(0))
+		return map[string]func(float64) float64{"sqrt": math.Sqrt, "exp": math.Exp, "exp10": func(x float64) float64 { return math.Pow(10, x) },
+			"log": math.Log, "log10": math.Log10, "sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
+			"asin": math.Asin, "acos": math.Acos, "atan": math.Atan}[c.fn](x)
+	case "atan2":
+		return math.Atan2(toNumber(arg(0)), toNumber(arg(1)))
+	case "pi":
+		return math.Pi
 	case "floor":
 		return math.Floor(toNumber(arg(0)))
 	case "ceiling":

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Expr is a parsed expression of the ODK XPath subset used in relevant,
@@ -122,11 +124,61 @@ func (t token) describe() string {
 }
 
 func isNameStart(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func isNameChar(c byte) bool {
 	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':'
+}
+
+// nameStartAt and nameCharAt are isNameStart and isNameChar for the
+// (possibly multi-byte) character at s[i]: letters of any script are name
+// characters; typographic quotes and other symbols are not. They return the
+// character's length, 0 if it is not a name character.
+func nameStartAt(s string, i int) int {
+	if s[i] < utf8.RuneSelf {
+		if isNameStart(s[i]) {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsLetter(r) {
+		return n
+	}
+	return 0
+}
+
+func nameCharAt(s string, i int) int {
+	if s[i] < utf8.RuneSelf {
+		if isNameChar(s[i]) {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+		return n
+	}
+	return 0
+}
+
+// scanName returns the end of the name starting at s[i] (i itself when
+// there is none).
+func scanName(s string, i int) int {
+	n := nameStartAt(s, i)
+	if n == 0 {
+		return i
+	}
+	j := i + n
+	for j < len(s) {
+		m := nameCharAt(s, j)
+		if m == 0 {
+			break
+		}
+		j += m
+	}
+	return j
 }
 
 func lex(src string) ([]token, error) {
@@ -177,11 +229,17 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tRef, pos: i, text: name})
 			i += j + 3
-		case c == '/' && i+1 < len(src) && isNameStart(src[i+1]):
+		case c == '/' && i+1 < len(src) && nameStartAt(src, i+1) > 0:
 			// absolute path /data/group/name: the question is the last step
 			j := i
-			for j < len(src) && (src[j] == '/' || isNameChar(src[j])) {
-				j++
+			for j < len(src) {
+				if src[j] == '/' {
+					j++
+				} else if n := nameCharAt(src, j); n > 0 {
+					j += n
+				} else {
+					break
+				}
 			}
 			steps := strings.Split(src[i+1:j], "/")
 			name := steps[len(steps)-1]
@@ -190,11 +248,8 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tRef, pos: i, text: name})
 			i = j
-		case isNameStart(c):
-			j := i
-			for j < len(src) && isNameChar(src[j]) {
-				j++
-			}
+		case nameStartAt(src, i) > 0:
+			j := scanName(src, i)
 			toks = append(toks, token{kind: tName, pos: i, text: src[i:j]})
 			i = j
 		case c == '(':
@@ -220,7 +275,8 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, token{kind: tOp, pos: i, text: src[i : i+1]})
 			i++
 		default:
-			return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
+			r, _ := utf8.DecodeRuneInString(src[i:])
+			return nil, &ParseError{Pos: i, Msg: fmt.Sprintf("unexpected character %q", r)}
 		}
 	}
 	toks = append(toks, token{kind: tEOF, pos: len(src)})
@@ -229,15 +285,7 @@ func lex(src string) ([]token, error) {
 
 // validName reports whether s is a valid question (XML element) name.
 func validName(s string) bool {
-	if s == "" || !isNameStart(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isNameChar(s[i]) {
-			return false
-		}
-	}
-	return true
+	return s != "" && scanName(s, 0) == len(s)
 }
 
 // ---- AST ----
@@ -567,4 +615,7 @@ var functions = map[string]funcSpec{
 	"position": {0, 1}, "count": {1, 1}, "sum": {1, 1}, "min": {1, -1}, "max": {1, -1},
 	"indexed-repeat": {3, -1}, "not": {1, 1}, "true": {0, 0}, "false": {0, 0},
 	"once": {1, 1}, "count-non-empty": {1, 1}, "choice-name": {2, 2},
+	"sqrt": {1, 1}, "exp": {1, 1}, "exp10": {1, 1}, "log": {1, 1}, "log10": {1, 1},
+	"sin": {1, 1}, "cos": {1, 1}, "tan": {1, 1}, "asin": {1, 1}, "acos": {1, 1}, "atan": {1, 1},
+	"atan2": {2, 2}, "pi": {0, 0},
 }

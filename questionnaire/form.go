@@ -194,7 +194,7 @@ func (f *Form) Fields() []Field {
 	}
 	out := make([]Field, 0, len(f.c.fields))
 	for _, it := range f.c.fields {
-		out = append(out, it.field())
+		out = append(out, it.field(f.c))
 	}
 	return out
 }

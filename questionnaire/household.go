@@ -2,6 +2,7 @@ package questionnaire
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"sync"
 )
@@ -78,3 +79,21 @@ func copyStrings(m map[string]string) map[string]string {
 }
 
 func copyText(t Text) Text { return Text(copyStrings(t)) }
+
+//go:embed testdata/household_valid.json
+var householdExampleJSON []byte
+
+// HouseholdExample returns a complete, valid submission of the household
+// questionnaire (questionnaire/testdata/household_valid.json: four members,
+// two migrants abroad, one return migrant), for other packages' tests and
+// the demo. Each call returns a fresh copy.
+func HouseholdExample() Submission {
+	var s Submission
+	if err := json.Unmarshal(householdExampleJSON, &s); err != nil {
+		panic(fmt.Sprintf("questionnaire: example submission: %v", err))
+	}
+	return s
+}
+
+// HouseholdExampleJSON returns the example submission's JSON as stored.
+func HouseholdExampleJSON() []byte { return append([]byte(nil), householdExampleJSON...) }

@@ -309,6 +309,14 @@ func (b *builder) finish() (*Form, error) {
 		sort.SliceStable(langs, func(i, j int) bool { return langs[i] != "" && langs[j] == "" })
 		f.DefaultLanguage = langs[0]
 	}
+	// the untranslated language ("") goes last, whatever the source, so
+	// that every encoding gives back the same order
+	for i, code := range f.Languages {
+		if code == "" {
+			f.Languages = append(append(f.Languages[:i:i], f.Languages[i+1:]...), "")
+			break
+		}
+	}
 	for code, name := range f.LanguageNames {
 		if name == "" || name == code {
 			delete(f.LanguageNames, code)
