@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -168,11 +170,26 @@ func checkColumnsExist(ds *Dataset, p *Profile) error {
 
 // pseudonym is the keyed HMAC-SHA-256 of a value, hex, truncated to 128 bits.
 func pseudonym(key []byte, kind, value string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(kind))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	return newPseudonymizer(key).pseudonym(kind, value)
+}
+
+// pseudonymizer computes keyed HMACs with one reusable MAC.
+type pseudonymizer struct {
+	mac hash.Hash
+	sum []byte
+}
+
+func newPseudonymizer(key []byte) *pseudonymizer {
+	return &pseudonymizer{mac: hmac.New(sha256.New, key)}
+}
+
+func (p *pseudonymizer) pseudonym(kind, value string) string {
+	p.mac.Reset()
+	io.WriteString(p.mac, kind)
+	p.mac.Write([]byte{0})
+	io.WriteString(p.mac, value)
+	p.sum = p.mac.Sum(p.sum[:0])
+	return hex.EncodeToString(p.sum[:16])
 }
 
 // designCodes maps every stratum and PSU value found in any table to a short
@@ -180,6 +197,7 @@ func pseudonym(key []byte, kind, value string) string {
 // the codes carry no information about the original labels or their order.
 func designCodes(ds *Dataset, d Design, key []byte) map[string]map[string]string {
 	codes := map[string]map[string]string{}
+	ps := newPseudonymizer(key)
 	for _, v := range []struct{ col, kind, prefix string }{{d.Stratum, "stratum", "S"}, {d.PSU, "psu", "P"}} {
 		set := map[string]string{}
 		for _, t := range ds.Tables {
@@ -188,21 +206,24 @@ func designCodes(ds *Dataset, d Design, key []byte) map[string]map[string]string
 				continue
 			}
 			for i := 0; i < c.Len(); i++ {
-				if !c.IsNull(i) {
-					s := c.Format(i)
-					set[s] = pseudonym(key, v.kind, s)
+				if c.IsNull(i) {
+					continue
+				}
+				if s := c.Format(i); set[s] == "" {
+					set[s] = ps.pseudonym(v.kind, s)
 				}
 			}
 		}
-		vals := sortedKeys(set)
-		sort.SliceStable(vals, func(a, b int) bool { return set[vals[a]] < set[vals[b]] })
-		width := len(strconv.Itoa(len(vals)))
-		if width < 2 {
-			width = 2
+		type labelled struct{ value, mac string }
+		vals := make([]labelled, 0, len(set))
+		for s, mac := range set {
+			vals = append(vals, labelled{s, mac})
 		}
-		m := map[string]string{}
-		for i, s := range vals {
-			m[s] = fmt.Sprintf("%s%0*d", v.prefix, width, i+1)
+		sort.Slice(vals, func(a, b int) bool { return vals[a].mac < vals[b].mac })
+		width := max(2, len(strconv.Itoa(len(vals))))
+		m := make(map[string]string, len(vals))
+		for i, l := range vals {
+			m[l.value] = fmt.Sprintf("%s%0*d", v.prefix, width, i+1)
 		}
 		codes[v.col] = m
 	}
@@ -247,7 +268,8 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	}
 	// 2. Pseudonymous design variables.
 	if c := t.Column(d.ID); c != nil {
-		pseudonymize(c, func(s string) string { return pseudonym(key, "household", s) },
+		ps := newPseudonymizer(key)
+		pseudonymize(c, func(s string) string { return ps.pseudonym("household", s) },
 			"replaced by a keyed HMAC-SHA-256 pseudonym (128 bits, hex) with a key new to this release")
 		c.Meta.Choices = nil
 	}

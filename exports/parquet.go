@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -126,7 +127,10 @@ func parquetValue(c *Column, i int, optional bool, col int) parquet.Value {
 	var v parquet.Value
 	switch c.Type {
 	case String:
-		v = parquet.ByteArrayValue([]byte(c.Strings[i]))
+		// The writer copies the bytes into its page buffer, so the
+		// string's memory can be lent without a copy.
+		s := c.Strings[i]
+		v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
 	case Int:
 		v = parquet.Int64Value(c.Ints[i])
 	case Date:
