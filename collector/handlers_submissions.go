@@ -59,7 +59,7 @@ type batchItem struct {
 	Index      int       `json:"index"`
 	InstanceID string    `json:"instance_id,omitempty"`
 	Result     string    `json:"result"` // created, duplicate, conflict, invalid, forbidden
-	Status     int       `json:"status"` // the status the single endpoint would have answered
+	Status     int       `json:"status"` // the status POST /api/v1/submissions would have answered
 	Detail     string    `json:"detail,omitempty"`
 	Problems   []Problem `json:"problems,omitempty"`
 }
@@ -125,6 +125,7 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 				return
 			}
 			results[i].Result, results[i].Detail, results[i].Problems = result, trimMessage(e.Message), e.Problems
+			results[i].Status = statusOf[e.Code]
 		}
 		subs := make([]Submission, len(ready))
 		for j, p := range ready {
@@ -148,7 +149,9 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 		}
 		counts := map[string]int{}
 		for i := range results {
-			results[i].Status = resultStatus[results[i].Result]
+			if results[i].Status == 0 {
+				results[i].Status = resultStatus[results[i].Result]
+			}
 			counts[results[i].Result]++
 		}
 		c.JSON(http.StatusOK, response{Results: results, Counts: counts})

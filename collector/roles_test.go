@@ -1,0 +1,204 @@
+package collector_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+// routeCase says who may call a route and how to make a request that
+// succeeds for those who may.
+type routeCase struct {
+	public bool             // no token needed
+	roles  []collector.Role // roles that get 2xx; every other role gets 403
+	// req makes the path and body for one attempt by user (called once per
+	// attempt, so that attempts that create things do not collide).
+	req func(a *apiEnv, user string) (path string, body any)
+}
+
+var seq atomic.Int64
+
+func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+
+// The route × role table. Every route of the router must be here and
+// nothing else: TestRouteRoleTable checks both ways.
+func routeTable() map[string]routeCase {
+	const (
+		enu  = collector.RoleEnumerator
+		sup  = collector.RoleSupervisor
+		stat = collector.RoleStatistician
+		res  = collector.RoleResearcher
+		adm  = collector.RoleAdmin
+	)
+	all := []collector.Role{enu, sup, stat, res, adm}
+	fixed := func(path string) func(*apiEnv, string) (string, any) {
+		return func(*apiEnv, string) (string, any) { return path, nil }
+	}
+	return map[string]routeCase{
+		"GET /healthz":             {public: true, req: fixed("/healthz")},
+		"GET /readyz":              {public: true, req: fixed("/readyz")},
+		"GET /api/v1/version":      {public: true, req: fixed("/api/v1/version")},
+		"GET /api/v1/openapi.json": {public: true, req: fixed("/api/v1/openapi.json")},
+		"GET /api/v1/me":           {roles: all, req: fixed("/api/v1/me")},
+		"GET /api/v1/users":        {roles: []collector.Role{adm}, req: fixed("/api/v1/users")},
+		"POST /api/v1/users": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/users", map[string]any{"name": uniq("u"), "role": "enumerator"}
+		}},
+		"DELETE /api/v1/users/:name": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+			name := uniq("victim")
+			a.mustDo("admin", "POST", "/api/v1/users", map[string]any{"name": name, "role": "researcher"}, 201)
+			return "/api/v1/users/" + name, nil
+		}},
+		"POST /api/v1/surveys": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys", map[string]any{"id": uniq("s"), "country": "Ghana", "languages": []string{"en"}}
+		}},
+		"GET /api/v1/surveys":         {roles: all, req: fixed("/api/v1/surveys")},
+		"GET /api/v1/surveys/:survey": {roles: all, req: fixed("/api/v1/surveys/gh-2026")},
+		"POST /api/v1/surveys/:survey/forms": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+			form, err := os.ReadFile("testdata/mini_household.yaml")
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			return "/api/v1/surveys/gh-2026/forms?format=yaml", form
+		}},
+		"POST /api/v1/surveys/:survey/assignments": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"enumerator": "ana", "household_id": uniq("hh")}}}
+		}},
+		"POST /api/v1/surveys/:survey/listings": {roles: []collector.Role{sup, enu}, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/listings", map[string]any{"psu": uniq("psu"), "households": []map[string]any{{"household_id": "h1", "class": "non_migrant"}}}
+		}},
+		"GET /api/v1/surveys/:survey/listings":      {roles: []collector.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
+		"GET /api/v1/forms/:form":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
+		"GET /api/v1/forms/:form/versions/:version": {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
+		"GET /api/v1/assignments":                   {roles: []collector.Role{enu, sup, adm}, req: fixed("/api/v1/assignments")},
+		"GET /api/v1/submissions":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions")},
+		"GET /api/v1/audit":                         {roles: []collector.Role{adm}, req: fixed("/api/v1/audit")},
+		"POST /api/v1/submissions": {roles: []collector.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions", a.envelope(uuid.NewString(), "", validAnswers("role"))
+		}},
+		"POST /api/v1/submissions/batch": {roles: []collector.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions/batch", map[string]any{"submissions": []any{a.envelope(uuid.NewString(), "", validAnswers("role"))}}
+		}},
+		"GET /api/v1/submissions/:id": {roles: []collector.Role{enu, sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions/" + a.submit("ana"), nil
+		}},
+		"POST /api/v1/submissions/:id/review": {roles: []collector.Role{sup}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions/" + a.submit("ana") + "/review", map[string]any{"decision": "approve"}
+		}},
+	}
+}
+
+// submit stores a fresh valid submission by user and returns its id.
+func (a *apiEnv) submit(user string) string {
+	a.t.Helper()
+	id := uuid.NewString()
+	a.mustDo(user, "POST", "/api/v1/submissions", a.envelope(id, "", validAnswers("x")), 201)
+	return id
+}
+
+// TestRouteRoleTable walks the router's own route list: each route is in the
+// table, answers 401 without a token (unless public), 2xx to each allowed
+// role and 403 to every other role.
+func TestRouteRoleTable(t *testing.T) {
+	a := newAPIEnv(t)
+	table := routeTable()
+	actingUser := map[collector.Role]string{
+		collector.RoleEnumerator: "ana", collector.RoleSupervisor: "sup", collector.RoleStatistician: "stat",
+		collector.RoleResearcher: "res", collector.RoleAdmin: "admin",
+	}
+	seen := map[string]bool{}
+	for _, r := range a.api.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		rc, ok := table[key]
+		if !ok {
+			t.Errorf("route %s is not in the route × role table", key)
+			continue
+		}
+		t.Run(strings.ReplaceAll(key, "/", "_"), func(t *testing.T) {
+			a.t = t
+			defer func() { a.t = nil }()
+			if !rc.public {
+				path, body := rc.req(a, "")
+				if st, b, _ := a.do("", r.Method, path, body); st != 401 {
+					t.Errorf("no token: %d, want 401: %s", st, b)
+				}
+			}
+			for _, role := range collector.Roles {
+				user := actingUser[role]
+				path, body := rc.req(a, user)
+				st, b, h := a.do(user, r.Method, path, body)
+				allowed := rc.public || slices.Contains(rc.roles, role)
+				switch {
+				case allowed && (st < 200 || st > 299):
+					t.Errorf("%s: %d, want 2xx: %s", role, st, b)
+				case !allowed && st != 403:
+					t.Errorf("%s: %d, want 403: %s", role, st, b)
+				case !allowed && h.Get("Content-Type") != "application/problem+json":
+					t.Errorf("%s: 403 as %q", role, h.Get("Content-Type"))
+				}
+			}
+		})
+	}
+	for key := range table {
+		if !seen[key] {
+			t.Errorf("the table lists %s, which the router does not have", key)
+		}
+	}
+}
+
+// TestOpenAPIDocumentsEveryRoute checks the OpenAPI document against the
+// router: every route documented, nothing documented that is not a route.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	a := newAPIEnv(t)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	body := a.mustDo("", "GET", "/api/v1/openapi.json", nil, 200)
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi %q, want 3.1.x", doc.OpenAPI)
+	}
+	param := regexp.MustCompile(`:([A-Za-z_]+)`)
+	routes := map[string]bool{}
+	for _, r := range a.api.Routes() {
+		key := strings.ToLower(r.Method) + " " + param.ReplaceAllString(r.Path, "{$1}")
+		routes[key] = true
+	}
+	var documented []string
+	for p, ops := range doc.Paths {
+		for m, op := range ops {
+			key := m + " " + p
+			documented = append(documented, key)
+			if !routes[key] {
+				t.Errorf("documented %s is not a route", key)
+			}
+			var o struct {
+				OperationID string                     `json:"operationId"`
+				Responses   map[string]json.RawMessage `json:"responses"`
+			}
+			if err := json.Unmarshal(op, &o); err != nil || o.OperationID == "" || len(o.Responses) == 0 {
+				t.Errorf("%s: operationId and responses required (%v)", key, err)
+			}
+		}
+	}
+	sort.Strings(documented)
+	for key := range routes {
+		if !slices.Contains(documented, key) {
+			t.Errorf("route %s is not in the OpenAPI document", key)
+		}
+	}
+}
