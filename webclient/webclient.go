@@ -1,0 +1,125 @@
+package webclient
+
+//go:generate sh build.sh
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Prefix is the path the app is served under. The service worker lives at
+// Prefix + "sw.js", so its scope covers the whole app.
+const Prefix = "/collect/"
+
+//go:embed static
+var static embed.FS
+
+// Files returns the app's files (index.html, app.js, app.css, sw.js,
+// manifest.webmanifest, icon.svg, questionnaire.wasm, wasm_exec.js).
+func Files() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic("webclient: embedded files: " + err.Error()) // cannot happen: the directory is embedded
+	}
+	return sub
+}
+
+// Version is a hash of the app's files. The service worker's cache carries
+// it, so a server with new files replaces what tablets have cached.
+func Version() string { return version }
+
+var version = func() string {
+	h := sha256.New()
+	var names []string
+	_ = fs.WalkDir(Files(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	sort.Strings(names)
+	for _, n := range names {
+		b, _ := fs.ReadFile(Files(), n)
+		h.Write([]byte(n + "\x00"))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}()
+
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+	".wasm": "application/wasm", ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml",
+}
+
+// Handler serves the app under Prefix: GET and HEAD of its files, Prefix
+// itself as index.html, and a redirect from the prefix without its slash.
+// Responses say Cache-Control: no-cache (the service worker keeps the
+// offline copy and revalidates) and carry an ETag of the app's version.
+func Handler() http.Handler {
+	files := Files()
+	mod := time.Time{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
+			http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+			return
+		}
+		name, ok := strings.CutPrefix(r.URL.Path, Prefix)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if name == "" {
+			name = "index.html"
+		}
+		name = path.Clean(name)
+		data, err := fs.ReadFile(files, name)
+		if err != nil || strings.HasPrefix(name, ".") {
+			http.NotFound(w, r)
+			return
+		}
+		if name == "sw.js" {
+			data = bytes.ReplaceAll(data, []byte("__VERSION__"), []byte(version))
+		}
+		h := w.Header()
+		if ct, ok := contentTypes[path.Ext(name)]; ok {
+			h.Set("Content-Type", ct)
+		}
+		h.Set("Cache-Control", "no-cache")
+		h.Set("ETag", `"`+version+`"`)
+		http.ServeContent(w, r, name, mod, bytes.NewReader(data))
+	})
+}
+
+// Middleware serves the app from a gin engine: requests for Prefix (and the
+// prefix without its slash) are answered by Handler and go no further; all
+// others pass on. Used as global middleware it runs before routing, so the
+// app's files are not API routes (they take no token: the app signs in
+// against /api/v1 itself).
+func Middleware() gin.HandlerFunc {
+	h := Handler()
+	bare := strings.TrimSuffix(Prefix, "/")
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if p != bare && !strings.HasPrefix(p, Prefix) {
+			c.Next()
+			return
+		}
+		h.ServeHTTP(c.Writer, c.Request)
+		c.Abort()
+	}
+}
