@@ -1,10 +1,15 @@
 package collector
 
+import "github.com/dotm-survey/dotm/webclient"
+
 // routes lists the whole API. Every route here must be documented in the
 // OpenAPI document (openapi.json) and appear in the route × role test table.
 func (s *Server) routes() {
 	d := s.deps
 	e := s.engine
+	// The offline web client's static files at /collect/ (webclient.Prefix):
+	// served before routing, so they are not API routes and need no token.
+	e.Use(webclient.Middleware())
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(d.DB))
 
@@ -32,6 +37,11 @@ func (s *Server) routes() {
 	authed.POST("/surveys/:survey/assignments", allow(adm), handleCreateAssignments(d.Surveys, d.Assignments))
 	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings))
 	authed.GET("/surveys/:survey/listings", allow(sup, stat, adm), handleGetListings(d.Surveys, d.Listings))
+	authed.POST("/surveys/:survey/sample/psus", allow(adm), handleDrawPSUs(d.Surveys, d.Design, d.Auditor))
+	authed.GET("/surveys/:survey/sample/psus", allow(sup, stat, adm), handleGetPSUSample(d.Surveys, d.Design))
+	authed.POST("/surveys/:survey/sample/households", allow(adm), handleDrawHouseholds(d.Surveys, d.Design, d.Listings, d.Assignments, d.Auditor))
+	authed.POST("/surveys/:survey/weights", allow(stat, adm), handleComputeWeights(s))
+	authed.GET("/surveys/:survey/weights", allow(stat, adm), handleGetWeights(d.Surveys, d.Weights))
 
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))

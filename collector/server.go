@@ -23,10 +23,26 @@ type Pinger interface {
 
 // Deps is everything the server needs; cmd/dotm wires it.
 type Deps struct {
-	Logger  *slog.Logger
-	DB      Pinger
-	Users   UserStore
-	Auditor Auditor
+	Logger *slog.Logger
+	DB     Pinger
+	Users  UserStore
+	// Accounts manages users through the API (admins only).
+	Accounts Accounts
+	Auditor  Auditor
+	// The collector's records; cmd/dotm passes one *mongodb.Store for all.
+	Surveys     SurveyStore
+	Forms       FormStore
+	Assignments AssignmentStore
+	Submissions SubmissionStore
+	Listings    ListingStore
+	AuditLog    AuditLog
+	// The sampling design and weights of each survey round.
+	Design   DesignStore
+	Weights  WeightStore
+	Approved ApprovedSource
+	// Keys encrypt answers to direct questions. Without keys the server
+	// refuses submissions (503); cmd/dotm refuses to start without them.
+	Keys *Keyring
 	// MaxBodyBytes limits a request body (413 above it); 0 means 32 MiB.
 	MaxBodyBytes int64
 	// Version is shown by /api/v1/version.
@@ -38,6 +54,7 @@ type Server struct {
 	deps    Deps
 	engine  *gin.Engine
 	limiter *failLimiter
+	ingest  *ingester
 }
 
 // NewServer builds the API with its routes and middleware.
@@ -53,10 +70,13 @@ func NewServer(deps Deps) *Server {
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute)}
+	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: deps.Keys, logger: deps.Logger}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
-	e.NoRoute(func(c *gin.Context) { fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path)) })
+	e.NoRoute(func(c *gin.Context) {
+		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
 	e.NoMethod(func(c *gin.Context) {
-		fail(c, &Error{Code: EINVALID, Message: "method " + c.Request.Method + " not allowed here"})
+		fail(c, &Error{Code: EMETHOD, Message: "method " + c.Request.Method + " not allowed here"})
 	})
 	s.routes()
 	return s
@@ -67,6 +87,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 
 // Routes lists method and path of every route, for tests and documentation.
 func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
+
+// needKeys refuses requests that would read or write encrypted answers
+// when the server has no data key.
+func (s *Server) needKeys() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.deps.Keys == nil {
+			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server has no data key; submissions are refused"})
+			return
+		}
+		c.Next()
+	}
+}
 
 const ctxRequestID = "dotm.request_id"
 
@@ -177,9 +209,9 @@ func decodeJSON(c *gin.Context, v any) error {
 // jsonError turns a decoding error into a client error naming the field.
 func jsonError(err error) error {
 	var (
-		mbe  *http.MaxBytesError
-		syn  *json.SyntaxError
-		typ  *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
 	)
 	switch {
 	case errors.As(err, &mbe):

@@ -27,6 +27,12 @@ type Embedded struct {
 // FerretDB logs every failed command with a wire dump at warn, which would
 // drown a user's terminal and could carry answer values. Pass nil for silence.
 func StartEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*Embedded, error) {
+	return StartEmbeddedOn(ctx, dir, "127.0.0.1:0", logger)
+}
+
+// StartEmbeddedOn is StartEmbedded listening on addr (host:port). Tests use
+// it to bring a stopped server back on the same address.
+func StartEmbeddedOn(ctx context.Context, dir, addr string, logger *slog.Logger) (*Embedded, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("mongodb: embedded data dir %q: %w", dir, err)
@@ -40,7 +46,7 @@ func StartEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*Embed
 		logger = slog.New(levelFloor{logger.Handler(), slog.LevelError})
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/", // the handler needs the trailing slash
 		Logger:    logger,

@@ -1,0 +1,111 @@
+package collector
+
+import (
+	"context"
+	"time"
+)
+
+// This file declares what the survey round keeps of its sampling design:
+// the PSUs drawn at the first stage, the households drawn in each PSU at the
+// second, and the weights computed from them. Every probability used is
+// stored, so that a weight can always be traced back to its draw.
+
+// SampledPSU is one enumeration area selected at the first stage.
+type SampledPSU struct {
+	PSU       string            `json:"psu_id"`
+	Stratum   string            `json:"stratum"`
+	Size      float64           `json:"size"`
+	Pi1       float64           `json:"pi"`
+	Certainty bool              `json:"certainty"`
+	Extra     map[string]string `json:"extra,omitempty"` // other frame columns (region, urban, …)
+}
+
+// StratumFrame is what the frame held of one stratum.
+type StratumFrame struct {
+	Stratum   string  `json:"stratum"`
+	FramePSUs int     `json:"frame_psus"` // PSUs in the frame: the fpc of the first stage
+	Size      float64 `json:"size"`       // total measure of size
+	Selected  int     `json:"selected"`
+}
+
+// PSUSample is a survey's first-stage sample, drawn once.
+type PSUSample struct {
+	Survey     string         `json:"survey"`
+	Allocation string         `json:"allocation"`
+	Seed       uint64         `json:"seed"`
+	Strata     []StratumFrame `json:"strata"`
+	PSUs       []SampledPSU   `json:"psus"`
+	DrawnAt    time.Time      `json:"drawn_at"`
+	DrawnBy    string         `json:"drawn_by"`
+}
+
+// SampledHousehold is one listed household of a sampled PSU with its
+// second-stage probability; Selected ones became assignments.
+type SampledHousehold struct {
+	HouseholdID string  `json:"household_id"`
+	Class       string  `json:"class"`
+	Pi2         float64 `json:"pi2"`
+	Listed      int     `json:"listed"` // M: households of its class listed in the PSU
+	Taken       int     `json:"taken"`  // m
+	Selected    bool    `json:"selected"`
+}
+
+// HouseholdSample is the second-stage draw of one PSU, made once.
+type HouseholdSample struct {
+	Survey     string             `json:"survey"`
+	PSU        string             `json:"psu_id"`
+	Stratum    string             `json:"stratum"`
+	Quota      string             `json:"quota"`
+	Method     string             `json:"method"`
+	Seed       uint64             `json:"seed"`
+	Households []SampledHousehold `json:"households"`
+	DrawnAt    time.Time          `json:"drawn_at"`
+}
+
+// HouseholdWeight is the weight chain of one selected household.
+type HouseholdWeight struct {
+	HouseholdID string  `json:"household_id"`
+	PSU         string  `json:"psu_id"`
+	Stratum     string  `json:"stratum"`
+	Base        float64 `json:"base"`       // 1/(π1·π2)
+	Adjusted    float64 `json:"adjusted"`   // after the nonresponse adjustment (0 for nonrespondents)
+	Final       float64 `json:"final"`      // after calibration and trimming
+	Responded   bool    `json:"responded"`  // an approved interview with consent
+	FramePSUs   int     `json:"frame_psus"` // fpc of its stratum
+}
+
+// Weights is a survey's current set of weights and how they were made.
+type Weights struct {
+	Survey     string            `json:"survey"`
+	Households []HouseholdWeight `json:"households"`
+	Report     WeightsReport     `json:"report"`
+	ComputedAt time.Time         `json:"computed_at"`
+	ComputedBy string            `json:"computed_by"`
+}
+
+// DesignStore keeps a survey's sampling design.
+//
+// PutPSUSample stores the first-stage sample (ECONFLICT when the survey has
+// one: a sample is drawn once); PSUSample finds it (ENOTFOUND).
+// PutHouseholdSample stores the draw of one PSU (ECONFLICT when that PSU was
+// drawn); HouseholdSamples lists a survey's draws by PSU.
+type DesignStore interface {
+	PutPSUSample(ctx context.Context, s PSUSample) error
+	PSUSample(ctx context.Context, survey string) (PSUSample, error)
+	PutHouseholdSample(ctx context.Context, s HouseholdSample) error
+	HouseholdSamples(ctx context.Context, survey string) ([]HouseholdSample, error)
+}
+
+// WeightStore keeps the current weights of a survey: PutWeights replaces
+// them whole (one document), Weights finds them (ENOTFOUND before the first
+// computation).
+type WeightStore interface {
+	PutWeights(ctx context.Context, w Weights) error
+	Weights(ctx context.Context, survey string) (Weights, error)
+}
+
+// ApprovedSource walks a survey's approved submissions with their answers
+// (direct answers stay sealed: Answers never holds them).
+type ApprovedSource interface {
+	ApprovedSubmissions(ctx context.Context, survey string, fn func(Submission) error) error
+}

@@ -1,0 +1,412 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dotm-survey/dotm/dataset"
+	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/questionnaire"
+	"github.com/dotm-survey/dotm/sampling"
+)
+
+// SurveyData joins what a survey round stored (design, assignments,
+// approved interviews, weights) into weights and release/analysis tables.
+// It implements exports.Source; cmd/dotm and the API use the same code.
+type SurveyData struct {
+	Forms       FormStore
+	Assignments AssignmentStore
+	Design      DesignStore
+	Weights     WeightStore
+	Approved    ApprovedSource
+}
+
+// interview is one approved, final interview of a sampled household.
+type interview struct {
+	sub       Submission
+	household string
+	consent   bool
+}
+
+// interviews returns the final approved interview of each household, by
+// household id. A household with several approved interviews (a correction
+// approved after its original, say) keeps the latest by end time.
+func (d SurveyData) interviews(ctx context.Context, survey string) (map[string]interview, error) {
+	byAssignment := map[string]Assignment{}
+	as, err := d.Assignments.Assignments(ctx, AssignmentFilter{Survey: survey})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		byAssignment[a.ID] = a
+	}
+	out := map[string]interview{}
+	err = d.Approved.ApprovedSubmissions(ctx, survey, func(s Submission) error {
+		if s.SupersededBy != "" {
+			return nil
+		}
+		a, ok := byAssignment[s.AssignmentID]
+		hh := a.HouseholdID
+		if !ok || hh == "" {
+			return nil // an interview outside the sample cannot be weighted
+		}
+		consent, _ := s.Answers["consent"].(string)
+		iv := interview{sub: s, household: hh, consent: consent != "no"}
+		if old, dup := out[hh]; !dup || s.EndedAt.After(old.sub.EndedAt) {
+			out[hh] = iv
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WeightSpec says how to turn base weights into final weights.
+type WeightSpec struct {
+	// NonresponseClasses are the weighting classes of the nonresponse
+	// adjustment: "stratum", "psu", "class" (screening class) or a frame
+	// column (e.g. "region"). Empty: one class per stratum.
+	NonresponseClasses []string `json:"nonresponse_classes,omitempty"`
+	// Calibration to population totals, optional.
+	Calibration *CalibrationSpec `json:"calibration,omitempty"`
+	// Trim, optional, applied last (R survey::trimWeights semantics).
+	Trim *TrimSpec `json:"trim,omitempty"`
+}
+
+// CalibrationSpec is a calibration step: Method poststratify (one
+// variable), rake (iterative proportional fitting), linear (GREG) or raking
+// (calibrate with calfun raking); margins over household variables (the
+// columns of the households table, e.g. region, urban).
+type CalibrationSpec struct {
+	Method  string       `json:"method"`
+	Margins []MarginSpec `json:"margins"`
+	MaxIter int          `json:"max_iter,omitempty"`
+	Tol     float64      `json:"tol,omitempty"`
+	Bounds  []float64    `json:"bounds,omitempty"` // [lower, upper] of g for linear/raking
+}
+
+// MarginSpec is one population total (Category empty: a numeric variable).
+type MarginSpec struct {
+	Variable string  `json:"variable"`
+	Category string  `json:"category,omitempty"`
+	Total    float64 `json:"total"`
+}
+
+// TrimSpec bounds the final weights.
+type TrimSpec struct {
+	Lower  float64 `json:"lower"`
+	Upper  float64 `json:"upper"`
+	Strict bool    `json:"strict,omitempty"`
+}
+
+// WeightsReport tells how weights were made and what they look like.
+type WeightsReport struct {
+	Selected    int                      `json:"selected"`
+	Respondents int                      `json:"respondents"`
+	Base        sampling.WeightSummary   `json:"base"`
+	Final       sampling.WeightSummary   `json:"final"`
+	ByStratum   []sampling.WeightSummary `json:"final_by_stratum"`
+	Warnings    []string                 `json:"warnings,omitempty"`
+	Calibration *CalibrationReport       `json:"calibration,omitempty"`
+	Trimmed     int                      `json:"trimmed,omitempty"`
+	Spec        WeightSpec               `json:"spec"`
+}
+
+// CalibrationReport is how calibration ended.
+type CalibrationReport struct {
+	Method     string  `json:"method"`
+	Iterations int     `json:"iterations"`
+	Converged  bool    `json:"converged"`
+	MaxMisfit  float64 `json:"max_misfit"`
+}
+
+// ComputeWeights builds the weights of every selected household of survey:
+// base 1/(π1·π2) from the stored draws, the weighting-class nonresponse
+// adjustment (respondents: an approved final interview with consent), then
+// the calibration and trimming of spec. It stores nothing; the caller does.
+func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec WeightSpec) (Weights, error) {
+	psus, err := d.Design.PSUSample(ctx, survey)
+	if err != nil {
+		return Weights{}, err
+	}
+	draws, err := d.Design.HouseholdSamples(ctx, survey)
+	if err != nil {
+		return Weights{}, err
+	}
+	ivs, err := d.interviews(ctx, survey)
+	if err != nil {
+		return Weights{}, err
+	}
+	psuByID := map[string]SampledPSU{}
+	for _, p := range psus.PSUs {
+		psuByID[p.PSU] = p
+	}
+	framePSUs := map[string]int{}
+	for _, s := range psus.Strata {
+		framePSUs[s.Stratum] = s.FramePSUs
+	}
+	type unit struct {
+		hw    HouseholdWeight
+		class string
+		psu   SampledPSU
+	}
+	var units []unit
+	for _, hs := range draws {
+		p, ok := psuByID[hs.PSU]
+		if !ok {
+			return Weights{}, Errorf(EUNPROCESSABL, "household draw of PSU %s, which is not in the PSU sample", hs.PSU)
+		}
+		for _, h := range hs.Households {
+			if !h.Selected {
+				continue
+			}
+			iv, ok := ivs[h.HouseholdID]
+			units = append(units, unit{
+				hw: HouseholdWeight{HouseholdID: h.HouseholdID, PSU: p.PSU, Stratum: p.Stratum, Base: 1 / (p.Pi1 * h.Pi2),
+					Responded: ok && iv.consent, FramePSUs: framePSUs[p.Stratum]},
+				class: h.Class, psu: p,
+			})
+		}
+	}
+	if len(units) == 0 {
+		return Weights{}, Errorf(EUNPROCESSABL, "survey %s has no selected households: draw the sample first", survey)
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].hw.HouseholdID < units[j].hw.HouseholdID })
+	n := len(units)
+	w := make([]float64, n)
+	keys := make([][]string, n)
+	responded := make([]bool, n)
+	classes := spec.NonresponseClasses
+	if len(classes) == 0 {
+		classes = []string{"stratum"}
+	}
+	for i, u := range units {
+		w[i] = u.hw.Base
+		responded[i] = u.hw.Responded
+		for _, c := range classes {
+			var v string
+			switch c {
+			case "stratum":
+				v = u.psu.Stratum
+			case "psu":
+				v = u.psu.PSU
+			case "class":
+				v = u.class
+			default:
+				var ok bool
+				if v, ok = u.psu.Extra[c]; !ok {
+					return Weights{}, Errorf(EUNPROCESSABL, "nonresponse class %q is not stratum, psu, class or a frame column", c)
+				}
+			}
+			keys[i] = append(keys[i], v)
+		}
+	}
+	report := WeightsReport{Selected: n, Spec: spec}
+	report.Base, _ = sampling.Summarize(w, nil)
+	nr, err := sampling.AdjustNonresponse(w, keys, responded)
+	if err != nil {
+		return Weights{}, &Error{Code: EUNPROCESSABL, Message: "nonresponse adjustment: " + err.Error(), Err: err}
+	}
+	report.Warnings = append(report.Warnings, nr.Warnings...)
+	final := append([]float64(nil), nr.Weights...)
+
+	// Calibration and trimming work on the respondents.
+	var resp []int
+	for i := range units {
+		if responded[i] {
+			resp = append(resp, i)
+		}
+	}
+	report.Respondents = len(resp)
+	rw := make([]float64, len(resp))
+	for k, i := range resp {
+		rw[k] = final[i]
+	}
+	if spec.Calibration != nil {
+		cal, err := d.calibrate(ctx, survey, spec.Calibration, units2ids(len(resp), func(k int) string { return units[resp[k]].hw.HouseholdID }), ivs, rw)
+		if err != nil {
+			return Weights{}, err
+		}
+		rw = cal.weights
+		report.Calibration = &cal.report
+	}
+	if spec.Trim != nil {
+		tr, err := sampling.Trim(rw, spec.Trim.Lower, spec.Trim.Upper, spec.Trim.Strict)
+		if err != nil {
+			return Weights{}, &Error{Code: EUNPROCESSABL, Message: err.Error(), Err: err}
+		}
+		rw = tr.Weights
+		report.Trimmed = tr.Trimmed
+	}
+	out := Weights{Survey: survey, Households: make([]HouseholdWeight, n)}
+	for i, u := range units {
+		out.Households[i] = u.hw
+		out.Households[i].Adjusted = nr.Weights[i]
+	}
+	strata := make([]string, len(resp))
+	for k, i := range resp {
+		out.Households[i].Final = rw[k]
+		strata[k] = units[i].psu.Stratum
+	}
+	report.Final, report.ByStratum = sampling.Summarize(rw, strata)
+	out.Report = report
+	return out, nil
+}
+
+func units2ids(n int, id func(int) string) []string {
+	out := make([]string, n)
+	for k := range out {
+		out[k] = id(k)
+	}
+	return out
+}
+
+type calibrated struct {
+	weights []float64
+	report  CalibrationReport
+}
+
+// calibrate calibrates the respondents' weights w (households ids, in the
+// same order) to spec's margins over household variables of the dataset.
+func (d SurveyData) calibrate(ctx context.Context, survey string, spec *CalibrationSpec, ids []string, ivs map[string]interview, w []float64) (calibrated, error) {
+	form, err := d.latestForm(ctx, survey)
+	if err != nil {
+		return calibrated{}, err
+	}
+	hh := make([]dataset.Household, len(ids))
+	for k, id := range ids {
+		iv := ivs[id]
+		hh[k] = dataset.Household{ID: id, Weight: 1, Interviewed: iv.sub.EndedAt, Answers: iv.sub.Answers}
+	}
+	ds, err := dataset.Build(survey, form, hh)
+	if err != nil {
+		return calibrated{}, err
+	}
+	house := ds.Table(dataset.Households)
+	margins := make([]sampling.Margin, len(spec.Margins))
+	var vars []string
+	seen := map[string]bool{}
+	for i, m := range spec.Margins {
+		margins[i] = sampling.Margin{Variable: m.Variable, Category: m.Category, Total: m.Total, Line: i + 1}
+		if !seen[m.Variable] {
+			seen[m.Variable] = true
+			vars = append(vars, m.Variable)
+		}
+	}
+	t := &sampling.Table{Header: vars, Rows: make([][]string, len(ids)), Lines: make([]int, len(ids))}
+	for k := range ids {
+		t.Lines[k] = k + 1
+		t.Rows[k] = make([]string, len(vars))
+	}
+	for j, v := range vars {
+		col := house.Column(v)
+		if col == nil {
+			return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration variable " + v + " is not a household variable",
+				Problems: []Problem{{Path: "calibration.margins", Code: "unknown_variable", Message: v}}}
+		}
+		for k := range ids {
+			t.Rows[k][j] = col.Format(k)
+		}
+	}
+	mv, err := sampling.MarginVariables(t, margins)
+	if err != nil {
+		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration margins: " + err.Error(), Err: err}
+	}
+	rep := CalibrationReport{Method: spec.Method}
+	var out []float64
+	switch strings.ToLower(spec.Method) {
+	case "poststratify":
+		if len(mv) != 1 {
+			return calibrated{}, Errorf(EUNPROCESSABL, "poststratify takes one variable, got %d", len(mv))
+		}
+		out, err = sampling.PostStratify(w, mv[0])
+		rep.Converged, rep.Iterations = err == nil, 1
+	case "rake":
+		maxIter, tol := spec.MaxIter, spec.Tol
+		if maxIter == 0 {
+			maxIter = 100
+		}
+		if tol == 0 {
+			tol = 1e-10
+		}
+		var r *sampling.RakeResult
+		if r, err = sampling.Rake(w, mv, maxIter, tol); err == nil {
+			out, rep.Iterations, rep.Converged, rep.MaxMisfit = r.Weights, r.Iterations, r.Converged, r.MaxRelDiff
+		}
+	case "linear", "raking":
+		opt := sampling.CalibrateOptions{MaxIter: spec.MaxIter, Epsilon: spec.Tol}
+		if strings.ToLower(spec.Method) == "raking" {
+			opt.Fun = sampling.Raking
+		}
+		if len(spec.Bounds) == 2 {
+			opt.Lower, opt.Upper = spec.Bounds[0], spec.Bounds[1]
+		}
+		var r *sampling.CalibrationResult
+		r, err = sampling.Calibrate(w, mv, opt)
+		if r != nil {
+			out, rep.Iterations, rep.Converged, rep.MaxMisfit = r.Weights, r.Iterations, r.Converged, r.MaxMisfit
+		}
+	default:
+		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "unknown calibration method " + spec.Method,
+			Problems: []Problem{{Path: "calibration.method", Code: "choice", Message: "one of poststratify, rake, linear, raking"}}}
+	}
+	if err != nil {
+		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration: " + err.Error(), Err: err}
+	}
+	return calibrated{weights: out, report: rep}, nil
+}
+
+// latestForm is the survey's most recently uploaded form version.
+func (d SurveyData) latestForm(ctx context.Context, survey string) (*questionnaire.Form, error) {
+	vs, err := d.Forms.FormVersions(ctx, "", survey)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, Errorf(EUNPROCESSABL, "survey %s has no form", survey)
+	}
+	f, err := questionnaire.Decode(vs[len(vs)-1].JSON, "json")
+	if err != nil {
+		return nil, fmt.Errorf("decode stored form %s %s: %w", vs[len(vs)-1].FormID, vs[len(vs)-1].Version, err)
+	}
+	return f, nil
+}
+
+// Dataset implements exports.Source: the release and analysis tables of a
+// survey's approved interviews with their final weights and design.
+func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Dataset, error) {
+	ws, err := d.Weights.Weights(ctx, survey)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, Errorf(EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+		}
+		return nil, err
+	}
+	ivs, err := d.interviews(ctx, survey)
+	if err != nil {
+		return nil, err
+	}
+	form, err := d.latestForm(ctx, survey)
+	if err != nil {
+		return nil, err
+	}
+	var hh []dataset.Household
+	for _, hw := range ws.Households {
+		iv, ok := ivs[hw.HouseholdID]
+		if !hw.Responded || !ok || !iv.consent || !(hw.Final > 0) || math.IsInf(hw.Final, 0) {
+			continue
+		}
+		hh = append(hh, dataset.Household{ID: hw.HouseholdID, Stratum: hw.Stratum, PSU: hw.PSU, Weight: hw.Final,
+			FPC: float64(hw.FramePSUs), Interviewed: iv.sub.EndedAt, Answers: iv.sub.Answers})
+	}
+	if len(hh) == 0 {
+		return nil, Errorf(EUNPROCESSABL, "survey %s has no weighted respondents", survey)
+	}
+	return dataset.Build(survey, form, hh)
+}
+
+// now is time.Now in UTC; handlers stamp records with it.
+func now() time.Time { return time.Now().UTC() }

@@ -1,0 +1,212 @@
+package mongodb
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dotm-survey/dotm/collector"
+)
+
+// The sampling design of a survey round. Each record is one document, so
+// that writing it is atomic without transactions:
+const (
+	colPSUSamples       = "psu_samples"       // _id: survey
+	colHouseholdSamples = "household_samples" // _id: survey + "/" + PSU id
+	colWeights          = "weights"           // _id: survey (replaced whole on recomputation)
+)
+
+type psuDoc struct {
+	PSU       string            `bson:"psu"`
+	Stratum   string            `bson:"stratum"`
+	Size      float64           `bson:"size"`
+	Pi1       float64           `bson:"pi1"`
+	Certainty bool              `bson:"certainty"`
+	Extra     map[string]string `bson:"extra,omitempty"`
+}
+
+type stratumDoc struct {
+	Stratum   string  `bson:"stratum"`
+	FramePSUs int     `bson:"frame_psus"`
+	Size      float64 `bson:"size"`
+	Selected  int     `bson:"selected"`
+}
+
+type psuSampleDoc struct {
+	Survey     string       `bson:"_id"`
+	Allocation string       `bson:"allocation"`
+	Seed       int64        `bson:"seed"` // BSON has no unsigned integers; the bits are kept
+	Strata     []stratumDoc `bson:"strata"`
+	PSUs       []psuDoc     `bson:"psus"`
+	DrawnAt    time.Time    `bson:"drawn_at"`
+	DrawnBy    string       `bson:"drawn_by"`
+}
+
+// PutPSUSample implements collector.DesignStore.
+func (s *Store) PutPSUSample(ctx context.Context, ps collector.PSUSample) error {
+	d := psuSampleDoc{Survey: ps.Survey, Allocation: ps.Allocation, Seed: int64(ps.Seed), DrawnAt: ps.DrawnAt, DrawnBy: ps.DrawnBy}
+	for _, st := range ps.Strata {
+		d.Strata = append(d.Strata, stratumDoc(st))
+	}
+	for _, p := range ps.PSUs {
+		d.PSUs = append(d.PSUs, psuDoc(p))
+	}
+	if _, err := s.collection(colPSUSamples).InsertOne(ctx, d); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "survey %s already has a PSU sample; a sample is drawn once", ps.Survey)
+		}
+		return unavailable(err, "store PSU sample")
+	}
+	return nil
+}
+
+// PSUSample implements collector.DesignStore.
+func (s *Store) PSUSample(ctx context.Context, survey string) (collector.PSUSample, error) {
+	var d psuSampleDoc
+	if err := s.collection(colPSUSamples).FindOne(ctx, bson.D{{Key: "_id", Value: survey}}).Decode(&d); err != nil {
+		return collector.PSUSample{}, notFound(err, "PSU sample of survey "+survey)
+	}
+	out := collector.PSUSample{Survey: d.Survey, Allocation: d.Allocation, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt, DrawnBy: d.DrawnBy}
+	for _, st := range d.Strata {
+		out.Strata = append(out.Strata, collector.StratumFrame(st))
+	}
+	for _, p := range d.PSUs {
+		out.PSUs = append(out.PSUs, collector.SampledPSU(p))
+	}
+	return out, nil
+}
+
+type sampledHHDoc struct {
+	HouseholdID string  `bson:"household_id"`
+	Class       string  `bson:"class"`
+	Pi2         float64 `bson:"pi2"`
+	Listed      int     `bson:"listed"`
+	Taken       int     `bson:"taken"`
+	Selected    bool    `bson:"selected"`
+}
+
+type householdSampleDoc struct {
+	ID         string         `bson:"_id"`
+	Survey     string         `bson:"survey"`
+	PSU        string         `bson:"psu"`
+	Stratum    string         `bson:"stratum"`
+	Quota      string         `bson:"quota"`
+	Method     string         `bson:"method"`
+	Seed       int64          `bson:"seed"`
+	Households []sampledHHDoc `bson:"households"`
+	DrawnAt    time.Time      `bson:"drawn_at"`
+}
+
+// PutHouseholdSample implements collector.DesignStore.
+func (s *Store) PutHouseholdSample(ctx context.Context, hs collector.HouseholdSample) error {
+	d := householdSampleDoc{ID: hs.Survey + "/" + hs.PSU, Survey: hs.Survey, PSU: hs.PSU, Stratum: hs.Stratum, Quota: hs.Quota,
+		Method: hs.Method, Seed: int64(hs.Seed), DrawnAt: hs.DrawnAt}
+	for _, h := range hs.Households {
+		d.Households = append(d.Households, sampledHHDoc(h))
+	}
+	if _, err := s.collection(colHouseholdSamples).InsertOne(ctx, d); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "PSU %s of survey %s was already drawn", hs.PSU, hs.Survey)
+		}
+		return unavailable(err, "store household sample")
+	}
+	return nil
+}
+
+// HouseholdSamples implements collector.DesignStore.
+func (s *Store) HouseholdSamples(ctx context.Context, survey string) ([]collector.HouseholdSample, error) {
+	cur, err := s.collection(colHouseholdSamples).Find(ctx, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, unavailable(err, "list household samples")
+	}
+	var docs []householdSampleDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, unavailable(err, "list household samples")
+	}
+	out := make([]collector.HouseholdSample, len(docs))
+	for i, d := range docs {
+		out[i] = collector.HouseholdSample{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Quota: d.Quota, Method: d.Method, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt}
+		for _, h := range d.Households {
+			out[i].Households = append(out[i].Households, collector.SampledHousehold(h))
+		}
+	}
+	return out, nil
+}
+
+type householdWeightDoc struct {
+	HouseholdID string  `bson:"h"`
+	PSU         string  `bson:"psu"`
+	Stratum     string  `bson:"stratum"`
+	Base        float64 `bson:"base"`
+	Adjusted    float64 `bson:"adjusted"`
+	Final       float64 `bson:"final"`
+	Responded   bool    `bson:"responded"`
+	FramePSUs   int     `bson:"frame_psus"`
+}
+
+type weightsDoc struct {
+	Survey     string               `bson:"_id"`
+	Households []householdWeightDoc `bson:"households"`
+	Report     bson.Raw             `bson:"report"` // the report as extended JSON-compatible BSON
+	ComputedAt time.Time            `bson:"computed_at"`
+	ComputedBy string               `bson:"computed_by"`
+}
+
+// PutWeights implements collector.WeightStore: the survey's weights are
+// replaced whole, in one document write.
+func (s *Store) PutWeights(ctx context.Context, w collector.Weights) error {
+	report, err := bson.Marshal(w.Report)
+	if err != nil {
+		return err
+	}
+	d := weightsDoc{Survey: w.Survey, Report: report, ComputedAt: w.ComputedAt, ComputedBy: w.ComputedBy}
+	for _, h := range w.Households {
+		d.Households = append(d.Households, householdWeightDoc(h))
+	}
+	_, err = s.collection(colWeights).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Survey}}, d, options.Replace().SetUpsert(true))
+	return unavailable(err, "store weights")
+}
+
+// Weights implements collector.WeightStore.
+func (s *Store) Weights(ctx context.Context, survey string) (collector.Weights, error) {
+	var d weightsDoc
+	if err := s.collection(colWeights).FindOne(ctx, bson.D{{Key: "_id", Value: survey}}).Decode(&d); err != nil {
+		return collector.Weights{}, notFound(err, "weights of survey "+survey)
+	}
+	out := collector.Weights{Survey: d.Survey, ComputedAt: d.ComputedAt, ComputedBy: d.ComputedBy}
+	if err := bson.Unmarshal(d.Report, &out.Report); err != nil {
+		return out, err
+	}
+	for _, h := range d.Households {
+		out.Households = append(out.Households, collector.HouseholdWeight(h))
+	}
+	return out, nil
+}
+
+// ApprovedSubmissions implements collector.ApprovedSource, streaming the
+// survey's approved submissions with their (unsealed-free) answers.
+func (s *Store) ApprovedSubmissions(ctx context.Context, survey string, fn func(collector.Submission) error) error {
+	cur, err := s.collection(colSubmissions).Find(ctx, bson.D{{Key: "survey", Value: survey}, {Key: "status", Value: string(collector.SubmissionApproved)}})
+	if err != nil {
+		return unavailable(err, "list approved submissions")
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d submissionDoc
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		sub, err := d.submission()
+		if err != nil {
+			return err
+		}
+		sub.Sealed = nil // identifiers never leave through this path
+		if err := fn(sub); err != nil {
+			return err
+		}
+	}
+	return unavailable(cur.Err(), "list approved submissions")
+}
