@@ -156,17 +156,31 @@ type SelectOptions struct {
 // frame order.
 func SelectPSUs(f *Frame, alloc map[string]int, seed uint64, opt SelectOptions) ([]PSUDraw, error) {
 	out := make([]PSUDraw, len(f.Units))
-	members := map[string][]int{}
+	pos := map[string]int{}
 	var names []string
+	var counts []int
+	stratum := make([]int32, len(f.Units))
 	for i, u := range f.Units {
-		if _, ok := members[u.Stratum]; !ok {
+		h, ok := pos[u.Stratum]
+		if !ok {
+			h = len(names)
+			pos[u.Stratum] = h
 			names = append(names, u.Stratum)
+			counts = append(counts, 0)
 		}
-		members[u.Stratum] = append(members[u.Stratum], i)
+		stratum[i] = int32(h)
+		counts[h]++
 		out[i].Unit = u
 	}
-	for _, name := range names {
-		idx := members[name]
+	members := make([][]int, len(names))
+	for h, c := range counts {
+		members[h] = make([]int, 0, c)
+	}
+	for i, h := range stratum {
+		members[h] = append(members[h], i)
+	}
+	for h, name := range names {
+		idx := members[h]
 		nh, ok := alloc[name]
 		if !ok {
 			return nil, fmt.Errorf("select PSUs: stratum %q has no allocation", name)
