@@ -89,7 +89,7 @@ func TestValidateProblems(t *testing.T) {
 	f := testForm(t)
 	cases := []struct {
 		name, answers, lang string
-		want               []Problem // only Path and Code compared unless Message is set
+		want                []Problem // only Path and Code compared unless Message is set
 	}{
 		{"valid minimal", `{"n": 0}`, "", nil},
 		{"valid with repeat", `{"n": 2, "people": [{"age": 40, "jobs": [{"job": "farmer", "pay": 5000}]}, {"age": 12, "school": "yes", "older_than_first": 0}]}`, "", nil},
