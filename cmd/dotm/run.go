@@ -46,6 +46,7 @@ func commands() []command {
 		{"analyze", "design-based estimates from a YAML plan, or the migrant indicator report", runAnalyze},
 		{"synth", "write a synthetic household survey file (CSV or Parquet)", runSynth},
 		{"demo", "run a whole survey round on the embedded store and print a summary", runDemo},
+		{"forms", "validate a form (XLSForm, YAML, JSON), check a submission against it, convert it", runForms},
 		{"release", "anonymize tables into a Parquet release with codebook and disclosure report", runRelease},
 		{"sample", "allocate and select PSUs (PPS systematic) and households by screening quotas", runSample},
 		{"serve", "start the HTTP API (and the embedded store unless --mongo-uri is set)", runServe},

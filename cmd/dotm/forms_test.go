@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dotm-survey/dotm/questionnaire"
+)
+
+func runForTest(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"dotm", "forms"}, args...), func(string) string { return "" }, &out, &errb)
+	code := 0
+	if err != nil {
+		var ex exitError
+		if !errors.As(err, &ex) {
+			t.Fatalf("dotm forms %v: %v", args, err)
+		}
+		code = ex.code
+	}
+	return out.String(), code
+}
+
+func TestFormsCommands(t *testing.T) {
+	form := filepath.Join("..", "..", "questionnaire", "forms", "dotm_household.yaml")
+	valid := filepath.Join("..", "..", "questionnaire", "testdata", "household_valid.json")
+	dir := t.TempDir()
+	bad := questionnaire.HouseholdExample()
+	bad.Answers["members"].([]any)[1].(map[string]any)["age"] = 130
+	badJSON, _ := json.Marshal(bad)
+	badPath := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badPath, badJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	brokenForm := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(brokenForm, []byte("survey:\n  - {type: integer, name: a, constraint: '. >'}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runForTest(t, "validate", form)
+	if code != 0 || !strings.Contains(out, "dotm_household") || !strings.Contains(out, "English (en), Español (es)") || !strings.Contains(out, "direct") {
+		t.Errorf("validate: %d\n%s", code, out)
+	}
+	out, code = runForTest(t, "validate", brokenForm)
+	if code != 1 || !strings.Contains(out, "sheet survey, row 1, column constraint: position 3") {
+		t.Errorf("validate broken: %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		sub   string
+		lang  string
+		code  int
+		valid bool
+		msg   string
+	}{
+		{valid, "", 0, true, ""},
+		{badPath, "", 1, false, "Age must be between 0 and 110 years."},
+		{badPath, "es", 1, false, "La edad debe estar entre 0 y 110 años."},
+	} {
+		out, code := runForTest(t, "check", form, "--submission", c.sub, "--format", "json", "--lang", c.lang)
+		var res struct {
+			Valid    bool                    `json:"valid"`
+			Problems []questionnaire.Problem `json:"problems"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("check output is not JSON: %v\n%s", err, out)
+		}
+		if code != c.code || res.Valid != c.valid || res.Problems == nil || (c.msg != "" && (len(res.Problems) != 1 || res.Problems[0].Message != c.msg || res.Problems[0].Path != "members[1].age")) {
+			t.Errorf("check %s %s: exit %d %+v", c.sub, c.lang, code, res)
+		}
+	}
+	if _, code := runForTest(t, "check", form); code != 2 {
+		t.Errorf("check without --submission: exit %d", code)
+	}
+	xlsx := filepath.Join(dir, "h.xlsx")
+	if _, code := runForTest(t, "convert", form, "--to", "xlsx", "--out", xlsx); code != 0 {
+		t.Fatalf("convert to xlsx: exit %d", code)
+	}
+	y1, _ := runForTest(t, "convert", form, "--to", "yaml")
+	y2, code := runForTest(t, "convert", xlsx, "--to", "yaml")
+	if code != 0 || y1 != y2 || !strings.Contains(y1, "form_id: dotm_household") {
+		t.Errorf("YAML -> XLSX -> YAML differs (exit %d)", code)
+	}
+	if _, code := runForTest(t, "convert", form, "--to", "csv"); code != 2 {
+		t.Errorf("convert --to csv: exit %d", code)
+	}
+}
