@@ -173,6 +173,8 @@ async function start() {
   $('#outbox-badge').addEventListener('click', () => { if (!app.iv) showHome(); else $('#outbox') && $('#outbox').scrollIntoView(); });
   app.token = await db.get('token');
   app.me = await db.get('me');
+  app.deviceId = await db.get('device-id');
+  if (!app.deviceId) { app.deviceId = 'web-' + uuid(); await db.set('device-id', app.deviceId); }
   app.lang = (await db.get('lang')) || (navigator.language || 'en').split('-')[0];
   drawNet();
   loadRules(); // start compiling while the user signs in
@@ -185,6 +187,7 @@ function setLang(lang) {
   app.lang = lang;
   document.documentElement.lang = lang;
   db.set('lang', lang);
+  drawNet();
   if (app.iv) { app.iv.lang = lang; refreshState().then(drawPage); } else if (app.token) showHome(); else showSignIn();
 }
 
@@ -378,6 +381,15 @@ async function openAssignment(a, local) {
       iv.supersedes = a.submission_id;
       const prev = await db.interview(a.submission_id);
       if (prev) iv.answers = JSON.parse(JSON.stringify(prev.answers));
+      else {
+        // not on this tablet: start from what the server has (the enumerator may read their own submission)
+        try {
+          const path = '/submissions/' + encodeURIComponent(a.submission_id);
+          let res = await api(path + '?include=identifiers');
+          if (res.status === 403) res = await api(path);
+          if (res.ok) iv.answers = (await res.json()).answers || {};
+        } catch (e) { /* offline: start empty */ }
+      }
     }
     await db.putInterview(iv);
   }
@@ -405,24 +417,38 @@ async function openInterview(iv) {
 const HIDDEN = new Set(['calculate', 'start', 'end', 'today', 'deviceid', 'username', 'email', 'phonenumber', 'simserial', 'subscriberid', 'audit', 'hidden']);
 function visibleItem(it) { return !(it.kind === 'field' && HIDDEN.has(it.type)); }
 
+// buildPages splits the form into pages: each group that holds no other
+// group is a page (its ancestors decide whether it is shown too); a group
+// of groups is opened up; a top-level repeat and each run of loose
+// questions between groups are pages of their own.
 function buildPages(outline) {
   const pages = [];
-  let loose = [];
-  const flush = () => { if (loose.length) pages.push({ name: '', label: null, items: loose }); loose = []; };
-  for (const it of outline) {
-    if (it.kind === 'group') { flush(); pages.push({ name: it.name, label: it.label, items: it.children || [], group: it }); } else if (it.kind === 'repeat') { flush(); pages.push({ name: it.name, label: it.label, items: [it] }); } else if (visibleItem(it)) loose.push(it);
-  }
-  flush();
+  const walk = (items, ancestors) => {
+    let loose = [];
+    const flush = () => { if (loose.length) pages.push({ name: '', label: ancestors.length ? ancestors[ancestors.length - 1].label : null, items: loose, ancestors }); loose = []; };
+    for (const it of items) {
+      if (it.kind === 'group' && !/field-list/.test(it.appearance || '') && (it.children || []).some((c) => c.kind === 'group')) {
+        flush(); walk(it.children, ancestors.concat([it]));
+      } else if (it.kind === 'group') {
+        flush(); pages.push({ name: it.name, label: it.label, items: it.children || [], group: it, ancestors });
+      } else if (it.kind === 'repeat') {
+        flush(); pages.push({ name: it.name, label: it.label, items: [it], ancestors });
+      } else if (visibleItem(it)) loose.push(it);
+    }
+    flush();
+  };
+  walk(outline, []);
   return pages;
 }
 
 function fillMetadata(iv, items) {
-  for (const it of items) {
-    if (it.kind !== 'field') continue;
+  for (const it of allFields(items)) {
     switch (it.type) {
       case 'start': if (!iv.answers[it.name]) iv.answers[it.name] = iv.started_at; break;
       case 'today': if (!iv.answers[it.name]) iv.answers[it.name] = localDate(new Date(iv.started_at)); break;
       case 'username': if (app.me) iv.answers[it.name] = app.me.name; break;
+      case 'deviceid': if (!iv.answers[it.name]) iv.answers[it.name] = app.deviceId; break;
+      case 'text': if (it.name === 'household_id' && !iv.answers[it.name] && iv.household_id) iv.answers[it.name] = iv.household_id; break;
       default: break;
     }
   }
@@ -487,8 +513,10 @@ function saveSoon() {
 }
 
 function pageRelevant(p) {
-  if (p.group) return app.st.relevant[p.group.name] !== false;
-  return p.items.some((it) => visibleItem(it) && app.st.relevant[it.name] !== false);
+  const rel = app.st.relevant;
+  if (p.ancestors.some((g) => rel[g.name] !== true)) return false;
+  if (p.group) return rel[p.group.name] === true;
+  return p.items.some((it) => visibleItem(it) && rel[it.name] !== false);
 }
 
 // pageProblems lists the problems of fields on page p.
@@ -529,8 +557,17 @@ function drawPage() {
     body.append(buttons);
   }
   const head = el('div', { class: 'ivhead' }, el('span', { text: t('household') + ' ' + app.iv.household_id }), el('span', { class: 'meta', text: app.form.form.title }));
+  // keep the enumerator's place: a redraw (e.g. a repeat growing to its
+  // count while typing) must not take the cursor away
+  const active = document.activeElement;
+  const focusID = active && active.id && $('#page') && $('#page').contains(active) ? active.id : null;
+  const caret = focusID && typeof active.selectionStart === 'number' ? active.selectionStart : null;
   $('#app').replaceChildren(el('div', { class: 'interview' }, head, nav, body));
   applyState();
+  if (focusID) {
+    const again = document.getElementById(focusID);
+    if (again) { again.focus(); if (caret !== null) try { again.setSelectionRange(caret, caret); } catch (e) { /* not a text input */ } }
+  }
 }
 
 function prevPage() {

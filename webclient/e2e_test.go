@@ -1,0 +1,583 @@
+package webclient_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/mongodb"
+	"github.com/dotm-survey/dotm/questionnaire"
+)
+
+// chromiumPath is the browser the end-to-end test drives (Debian's
+// package, installed by CI). A missing browser fails the test.
+const chromiumPath = "/usr/bin/chromium"
+
+// testURI is the MongoDB server of this test binary: DOTM_TEST_MONGO_URI or
+// one embedded server.
+var testURI string
+
+var dbCounter atomic.Int64
+
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+func runTests(m *testing.M) int {
+	testURI = os.Getenv("DOTM_TEST_MONGO_URI")
+	if testURI == "" {
+		dir, err := os.MkdirTemp("", "dotm-webclient-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		e, err := mongodb.StartEmbedded(context.Background(), dir, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer e.Close()
+		testURI = e.URI()
+	}
+	return m.Run()
+}
+
+// e2e is a collector on a fresh database with a survey, the built-in
+// household form, an enumerator, a supervisor and two assignments (one of
+// them returned by the supervisor with a comment).
+type e2e struct {
+	t      *testing.T
+	srv    *httptest.Server
+	db     *mongo.Database
+	tokens map[string]string
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("webclient%d", dbCounter.Add(1))
+	store, err := mongodb.Open(ctx, mongodb.Config{URI: testURI, Database: name})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	key, err := collector.GenerateKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := collector.NewKeyring(key.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := collector.NewServer(collector.Deps{DB: store, Users: store, Accounts: store, Auditor: store, Surveys: store, Forms: store,
+		Assignments: store, Submissions: store, Listings: store, AuditLog: store, Keys: keys})
+	e := &e2e{t: t, srv: httptest.NewServer(api), tokens: map[string]string{}}
+	t.Cleanup(e.srv.Close)
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	e.db = client.Database(name)
+
+	for _, u := range []struct {
+		name    string
+		role    collector.Role
+		surveys []string
+	}{{"admin", collector.RoleAdmin, nil}, {"sup", collector.RoleSupervisor, []string{"co-2026"}}, {"ana", collector.RoleEnumerator, []string{"co-2026"}}} {
+		token, hash, err := collector.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.AddUser(ctx, collector.User{Name: u.name, Role: u.role, Surveys: u.surveys}, hash); err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[u.name] = token
+	}
+	e.call("admin", "POST", "/api/v1/surveys", "application/json", map[string]any{"id": "co-2026", "country": "Colombia", "languages": []string{"es", "en"}}, 201)
+	e.call("admin", "POST", "/api/v1/surveys/co-2026/forms", "application/yaml", questionnaire.HouseholdYAML(), 201)
+	e.call("admin", "POST", "/api/v1/surveys/co-2026/assignments", "application/json", map[string]any{"assignments": []map[string]any{
+		{"id": "a-101", "enumerator": "ana", "supervisor": "sup", "household_id": "BOG-101", "psu": "psu-17", "stratum": "urbano", "form_id": "dotm_household"},
+		{"id": "a-102", "enumerator": "ana", "supervisor": "sup", "household_id": "BOG-102", "psu": "psu-17", "stratum": "urbano", "form_id": "dotm_household"},
+	}}, 201)
+	// a-102 was sent before and returned by the supervisor with a comment
+	answers := fixture(t)
+	answers["household_id"] = "BOG-102"
+	answers["interview_date"] = time.Now().UTC().Format("2006-01-02")
+	id := uuid.NewString()
+	now := time.Now().UTC()
+	e.call("ana", "POST", "/api/v1/submissions", "application/json", map[string]any{"instance_id": id, "form_id": "dotm_household", "form_version": questionnaire.Household().Version,
+		"started_at": now.Add(-time.Hour).Format(time.RFC3339), "ended_at": now.Format(time.RFC3339), "answers": answers, "assignment_id": "a-102"}, 201)
+	e.call("sup", "POST", "/api/v1/submissions/"+id+"/review", "application/json", map[string]any{"decision": "reject", "comment": "La edad del jefe no coincide con la cédula; verifique el listado de miembros."}, 200)
+	return e
+}
+
+// call sends a request as user and checks the status.
+func (e *e2e) call(user, method, path, ctype string, body any, want int) []byte {
+	e.t.Helper()
+	var data []byte
+	switch b := body.(type) {
+	case []byte:
+		data = b
+	default:
+		var err error
+		if data, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		e.t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, res.StatusCode, want, out)
+	}
+	return out
+}
+
+// fixture is a full household interview: a roster of 4, 2 migrants abroad,
+// a returnee, remittances. The app fills household_id from the assignment;
+// the test types today's date.
+func fixture(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("testdata/household_es.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// flatten lists a nested answers object by path, as the app's data-path
+// attributes name fields ("members[2].age"); repeat lengths by repeat path.
+func flatten(prefix string, m map[string]any, values map[string]any, repeats map[string]int) {
+	for k, v := range m {
+		if list, ok := v.([]any); ok && len(list) > 0 {
+			if _, isObj := list[0].(map[string]any); isObj {
+				repeats[prefix+k] = len(list)
+				for i, x := range list {
+					flatten(fmt.Sprintf("%s%s[%d].", prefix, k, i), x.(map[string]any), values, repeats)
+				}
+				continue
+			}
+		}
+		values[prefix+k] = v
+	}
+}
+
+// browserCtx starts chromium with the flags CI uses and a fresh profile.
+func browserCtx(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the end-to-end test needs %s (Debian package chromium): %v", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "es"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+type browserT struct {
+	t       *testing.T
+	ctx     context.Context
+	screens string
+}
+
+func (b *browserT) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval runs JavaScript (promises awaited) and decodes its JSON value into T.
+func eval[T any](b *browserT, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluate %.120s: %v", js, err)
+	}
+	return v
+}
+
+// waitJS waits until the expression is truthy.
+func (b *browserT) waitJS(what, js string, timeout time.Duration) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting for %s (%s): %v", what, js, err)
+	}
+}
+
+// shot writes a screenshot of the viewport at width×height.
+func (b *browserT) shot(name string, width, height int64) {
+	b.t.Helper()
+	b.do("resize", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: width, Height: height, DeviceScaleFactor: 1})
+		return err
+	}), chromedp.Sleep(150*time.Millisecond))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	file := filepath.Join(b.screens, fmt.Sprintf("%s-%dx%d.png", name, width, height))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do("resize back", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 800, DeviceScaleFactor: 1})
+		return err
+	}))
+}
+
+// both takes the screenshot in landscape and in portrait.
+func (b *browserT) both(name string) {
+	b.t.Helper()
+	b.shot(name, 1280, 800)
+	b.shot(name, 800, 1280)
+}
+
+// setOffline switches the page's network off or on (requests fail, and
+// navigator.onLine and the online/offline events follow).
+func (b *browserT) setOffline(off bool) {
+	b.t.Helper()
+	b.do("network", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		yes := off
+		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: &yes,
+			MatchedNetworkConditions:    []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}},
+		}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}))
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// fieldOnPage describes a shown field of the current page.
+type fieldOnPage struct {
+	Path   string `json:"path"`
+	Type   string `json:"type"`
+	Widget string `json:"widget"` // input, textarea, select, choices, geo, check
+}
+
+const listFields = `(() => {
+  const out = [];
+  for (const f of document.querySelectorAll('#page .field')) {
+    if (f.closest('[hidden]')) continue;
+    const type = [...f.classList].find((c) => c.startsWith('type-')).slice(5);
+    let widget = 'input';
+    if (f.querySelector('.choices')) widget = 'choices';
+    else if (f.querySelector('select')) widget = 'select';
+    else if (f.querySelector('.geobox')) widget = 'geo';
+    else if (f.querySelector('textarea')) widget = 'textarea';
+    else if (f.querySelector('input[type=date], input[type=time], input[type=datetime-local]')) widget = 'date';
+    out.push({path: f.dataset.path, type, widget});
+  }
+  return out;
+})()`
+
+// fill answers one field through the page as an enumerator would: typing,
+// tapping choices, picking from a list, recording the location.
+func (b *browserT) fill(f fieldOnPage, v any) {
+	b.t.Helper()
+	sel := fmt.Sprintf(`#page .field[data-path=%q]`, f.Path)
+	// bring the field to the middle of the screen, clear of the sticky bars
+	eval[bool](b, fmt.Sprintf(`(() => { document.querySelector(%s).scrollIntoView({block: 'center'}); return true; })()`, jsString(sel)))
+	switch f.Widget {
+	case "input", "textarea":
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case float64:
+			s = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			b.t.Fatalf("%s: cannot type %#v", f.Path, v)
+		}
+		tag := "input"
+		if f.Widget == "textarea" {
+			tag = "textarea"
+		}
+		eval[bool](b, fmt.Sprintf(`(() => { document.querySelector(%s).value = ''; return true; })()`, jsString(sel+" "+tag)))
+		b.do("type "+f.Path, chromedp.SendKeys(sel+" "+tag, s))
+	case "choices":
+		var names []string
+		switch x := v.(type) {
+		case string:
+			names = []string{x}
+		case []any:
+			for _, n := range x {
+				names = append(names, n.(string))
+			}
+		}
+		for _, n := range names {
+			b.do("tap "+f.Path+"="+n, chromedp.Click(fmt.Sprintf(`%s label[data-choice=%q]`, sel, n)))
+		}
+	case "select", "date":
+		tag := "select"
+		if f.Widget == "date" {
+			tag = "input"
+		}
+		eval[bool](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.value = %s; e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`,
+			jsString(sel+" "+tag), jsString(fmt.Sprint(v))))
+	case "geo":
+		b.do("record location", chromedp.Click(sel+" button.gps"))
+		b.waitJS("location of "+f.Path, fmt.Sprintf(`document.querySelector(%s).textContent.includes('4.711')`, jsString(sel+" output")), 10*time.Second)
+	default:
+		b.t.Fatalf("%s: unknown widget %s", f.Path, f.Widget)
+	}
+}
+
+func TestBrowserEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	ctx := browserCtx(t)
+	screens := os.Getenv("DOTM_SCREENS")
+	if screens == "" {
+		screens = t.TempDir()
+	} else if err := os.MkdirAll(screens, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &browserT{t: t, ctx: ctx, screens: screens}
+	origin := e.srv.URL
+
+	lat, lon, acc, alt := 4.711, -74.0721, 6.5, 2580.0
+	b.do("grant geolocation", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted, Origin: origin}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc, Altitude: &alt})
+		return err
+	}))
+
+	// sign in
+	b.do("open the app", chromedp.Navigate(origin+"/collect/"), chromedp.WaitVisible("#token"))
+	b.shot("01-signin", 800, 1280)
+	b.do("sign in", chromedp.SendKeys("#token", e.tokens["ana"]), chromedp.Click("#signin"))
+	b.waitJS("the assignment list", `document.querySelectorAll('li.assignment').length === 2`, 20*time.Second)
+	if got := eval[string](b, `document.querySelector('[data-assignment="a-102"] .comment').textContent`); !strings.Contains(got, "cédula") {
+		t.Errorf("returned assignment shows %q, want the supervisor's comment", got)
+	}
+	b.waitJS("the service worker", `navigator.serviceWorker.ready.then(() => true)`, 20*time.Second)
+
+	// rule parity: every vector through the WebAssembly build gives what Go gives
+	for _, v := range loadVectors(t) {
+		f, js := vectorForm(t, v)
+		want := goState(t, v, f)
+		got := eval[string](b, fmt.Sprintf(`(async () => { const r = await dotmTest.Rules.load(%s); return JSON.stringify(await dotmTest.Rules.state(r.handle, %s, %s, %s)); })()`,
+			jsString(string(js)), string(v.Answers), jsString(v.Lang), jsString(v.Now)))
+		if g := canonical(t, []byte(got)); !bytes.Equal(g, want) {
+			t.Errorf("vector %s: the browser's state differs from Go's\nbrowser: %s\n     go: %s", v.Name, g, want)
+		}
+	}
+
+	// open the household, in Spanish
+	b.do("open a-101", chromedp.Click(`[data-assignment="a-101"] button.open`), chromedp.WaitVisible("#page"))
+	eval[bool](b, `(() => { const s = document.querySelector('#lang'); s.value = 'es'; s.dispatchEvent(new Event('change')); return true; })()`)
+	b.waitJS("Spanish labels", `document.querySelector('#page h2').textContent === 'Portada'`, 5*time.Second)
+	if got := eval[string](b, `document.querySelector('#page .field[data-path="household_id"] input').value`); got != "BOG-101" {
+		t.Errorf("household_id prefilled %q, want BOG-101 from the assignment", got)
+	}
+
+	values, repeats := map[string]any{}, map[string]int{}
+	flatten("", fixture(t), values, repeats)
+	values["interview_date"] = time.Now().Format("2006-01-02")
+	filled := map[string]bool{"household_id": true}
+	constraintDone := false
+	for step := 0; ; step++ {
+		if step > 40 {
+			t.Fatal("the interview did not reach its end in 40 pages")
+		}
+		if eval[bool](b, `!!document.querySelector('#finish')`) {
+			break
+		}
+		page := eval[int](b, `Number(document.querySelector('.pagelink.current').dataset.page)`)
+		t.Logf("page %d: %s", page, eval[string](b, `document.querySelector('#page h2').textContent`))
+		// add repeat entries the form does not count for us
+		for path, n := range repeats {
+			have := eval[int](b, fmt.Sprintf(`(() => { const r = document.querySelector('#page .repeat[data-path=%q]'); return r && !r.closest('[hidden]') ? r.querySelectorAll(':scope > .instance').length : -1; })()`, path))
+			for ; have >= 0 && have < n; have++ {
+				b.do("add to "+path, chromedp.Click(fmt.Sprintf(`#page button[data-add=%q]`, path)))
+			}
+		}
+		for {
+			var next *fieldOnPage
+			for _, f := range eval[[]fieldOnPage](b, listFields) {
+				if _, ok := values[f.Path]; ok && !filled[f.Path] {
+					next = &f
+					break
+				}
+			}
+			if next == nil {
+				break
+			}
+			if next.Path == "members[1].age" && !constraintDone {
+				// a constraint error: an age of 150, refused next to the field in Spanish
+				b.fill(*next, "150")
+				b.waitJS("the constraint message", `(document.querySelector('#page .field[data-path="members[1].age"] .error') || {}).textContent === 'La edad debe estar entre 0 y 110 años.'`, 5*time.Second)
+				b.do("next with an error", chromedp.Click("#next"))
+				if p := eval[int](b, `Number(document.querySelector('.pagelink.current').dataset.page)`); p != page {
+					t.Fatalf("Next went on to page %d with an invalid age", p)
+				}
+				b.do("scroll", chromedp.ScrollIntoView(`#page .field[data-path="members[1].age"]`))
+				b.both("03-constraint-error")
+				constraintDone = true
+			}
+			b.fill(*next, values[next.Path])
+			filled[next.Path] = true
+		}
+		if page == 1 {
+			eval[bool](b, `(() => { window.scrollTo(0, 0); return true; })()`)
+			b.both("02-roster")
+		}
+		b.do("next page", chromedp.Click("#next"))
+		b.waitJS("the next page", fmt.Sprintf(`Number(document.querySelector('.pagelink.current').dataset.page) !== %d || !!document.querySelector('#finish')`, page), 5*time.Second)
+		if p := eval[int](b, `Number(document.querySelector('.pagelink.current').dataset.page)`); p == page {
+			errs := eval[[]string](b, `[...document.querySelectorAll('#page .invalid')].map((e) => e.dataset.path + ': ' + e.querySelector('.error').textContent)`)
+			t.Fatalf("page %d does not let the interview go on: %v", page, errs)
+		}
+	}
+	if !constraintDone {
+		t.Error("the roster never showed members[1].age: no constraint error was triggered")
+	}
+	var missing []string
+	for p := range values {
+		if !filled[p] {
+			missing = append(missing, p)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("answers of the fixture that the form never asked: %v", missing)
+	}
+	if n := eval[int](b, `document.querySelectorAll('#finish-problems li').length`); n != 0 {
+		t.Fatalf("the finish page lists %d problems", n)
+	}
+
+	// offline: finish and queue
+	b.setOffline(true)
+	b.waitJS("offline", `!navigator.onLine && document.querySelector('#net').classList.contains('off')`, 5*time.Second)
+	b.do("finish", chromedp.Click("#finish"))
+	b.waitJS("the queued interview", `document.querySelectorAll('#queue li.status-queued').length === 1`, 10*time.Second)
+	instance := eval[string](b, `document.querySelector('#queue li').dataset.instance`)
+	b.do("wait while offline", chromedp.Sleep(2*time.Second))
+	b.both("04-offline-queued")
+	ctxDB := context.Background()
+	if n, err := e.db.Collection("submissions").CountDocuments(ctxDB, bson.D{{Key: "_id", Value: instance}}); err != nil || n != 0 {
+		t.Fatalf("while offline the server has %d copies of the interview (%v)", n, err)
+	}
+
+	// online: the queue sends it by itself
+	b.setOffline(false)
+	b.waitJS("the queue to empty", `document.querySelectorAll('#queue li').length === 0 && document.querySelector('#outbox-badge').hidden`, 30*time.Second)
+	b.both("05-synced")
+	if n, err := e.db.Collection("submissions").CountDocuments(ctxDB, bson.D{{Key: "_id", Value: instance}}); err != nil || n != 1 {
+		t.Fatalf("after sync the server has %d copies of interview %s (%v), want 1", n, instance, err)
+	}
+	// a second delivery of the same interview (a retry after a lost answer) is acknowledged, not stored again
+	status := eval[string](b, fmt.Sprintf(`(async () => {
+	  const iv = await dotmTest.db.interview(%s);
+	  if (iv.status !== 'sent') return 'status ' + iv.status;
+	  iv.status = 'queued'; iv.next_try = null; await dotmTest.db.putInterview(iv);
+	  window.dispatchEvent(new Event('online'));
+	  for (let i = 0; i < 100; i++) { await new Promise((r) => setTimeout(r, 100)); if ((await dotmTest.db.interview(%s)).status === 'sent') return 'sent'; }
+	  return 'not sent';
+	})()`, jsString(instance), jsString(instance)))
+	if status != "sent" {
+		t.Fatalf("resending the interview: %s", status)
+	}
+	var doc bson.M
+	if err := e.db.Collection("submissions").FindOne(ctxDB, bson.D{{Key: "_id", Value: instance}}).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.db.Collection("submissions").CountDocuments(ctxDB, bson.D{{Key: "assignment_id", Value: "a-101"}}); n != 1 {
+		t.Errorf("assignment a-101 has %d submissions, want exactly 1", n)
+	}
+	if doc["assignment_id"] != "a-101" || doc["form_id"] != "dotm_household" {
+		t.Errorf("stored submission: assignment %v, form %v", doc["assignment_id"], doc["form_id"])
+	}
+	// what was stored is the interview as entered: read it back through the API
+	var got struct {
+		Answers map[string]any `json:"answers"`
+	}
+	body := e.call("sup", "GET", "/api/v1/submissions/"+instance+"?include=identifiers", "", nil, 200)
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]any{"household_id": "BOG-101", "respondent_name": "Rosa Jiménez", "n_members": 4.0, "n_migrants": 2.0, "hh_size": 4.0}
+	for k, want := range checks {
+		if got.Answers[k] != want {
+			t.Errorf("stored %s = %#v, want %#v", k, got.Answers[k], want)
+		}
+	}
+	if m, _ := got.Answers["members"].([]any); len(m) != 4 || m[1].(map[string]any)["age"] != 44.0 {
+		t.Errorf("stored roster: %v", got.Answers["members"])
+	}
+	if g, _ := got.Answers["gps"].(map[string]any); g == nil || g["lat"] != lat || g["accuracy"] != acc {
+		t.Errorf("stored gps: %v", got.Answers["gps"])
+	}
+
+	// the returned household opens as a correction of the stored interview
+	b.do("correct a-102", chromedp.Click(`[data-assignment="a-102"] button.open`), chromedp.WaitVisible("#page"))
+	if got := eval[string](b, `document.querySelector('#page .field[data-path="respondent_name"] input').value`); got != "Rosa Jiménez" {
+		t.Errorf("the correction starts with respondent_name %q, want the submitted answer", got)
+	}
+	if got := eval[string](b, `(async () => (await dotmTest.db.interviews()).find((iv) => iv.assignment_id === 'a-102').supersedes || '')()`); got == "" {
+		t.Error("the correction does not say which submission it supersedes")
+	}
+	b.do("save the correction", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
+	t.Logf("screenshots in %s", screens)
+}
