@@ -2,7 +2,6 @@ package sampling
 
 import (
 	"io"
-	"strconv"
 )
 
 // PSUSample is the result of SelectPSUs with the names of the frame's extra
@@ -141,6 +140,3 @@ func flag(b bool) string {
 	}
 	return "0"
 }
-
-// itoa is strconv.Itoa, short.
-func itoa(n int) string { return strconv.Itoa(n) }
