@@ -10,7 +10,7 @@ func ExampleInclusionProbabilities() {
 	// Five PSUs, two to select: the largest is taken with certainty and the
 	// second PSU is shared among the other four in proportion to size.
 	pi := sampling.InclusionProbabilities([]float64{100, 200, 100, 2000, 100}, 2)
-	fmt.Println(pi)
+	fmt.Printf("%.4g\n", pi)
 	// Output: [0.2 0.4 0.2 1 0.2]
 }
 
