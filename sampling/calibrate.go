@@ -206,7 +206,7 @@ type RakeResult struct {
 	Weights    []float64
 	Iterations int     // full cycles over the margins
 	Converged  bool    // MaxRelDiff < tol
-	MaxRelDiff float64 // max over categories of |Σw − N|/N after the last cycle
+	MaxRelDiff float64 // max over categories of |Σw − N|/N (|Σw| when N = 0) after the last cycle
 }
 
 // Rake rakes w to the margins of the categorical variables vars by
@@ -247,10 +247,14 @@ func Rake(w []float64, vars []MarginVariable, maxIter int, tol float64) (*RakeRe
 			tally(k)
 			f := make([]float64, len(v.Categories))
 			for c, x := range sums[k] {
-				if !(x > 0) {
+				switch {
+				case v.Totals[c] == 0:
+					f[c] = 0
+				case !(x > 0):
 					return nil, fmt.Errorf("rake: %s = %q: the weights sum to %s", v.Name, v.Categories[c], FormatFloat(x))
+				default:
+					f[c] = v.Totals[c] / x
 				}
-				f[c] = v.Totals[c] / x
 			}
 			for i, c := range v.Code {
 				g[i] *= f[c]
@@ -260,7 +264,11 @@ func Rake(w []float64, vars []MarginVariable, maxIter int, tol float64) (*RakeRe
 		for k, v := range vars {
 			tally(k)
 			for c, x := range sums[k] {
-				res.MaxRelDiff = math.Max(res.MaxRelDiff, math.Abs(x-v.Totals[c])/v.Totals[c])
+				d := math.Abs(x - v.Totals[c])
+				if v.Totals[c] > 0 {
+					d /= v.Totals[c]
+				}
+				res.MaxRelDiff = math.Max(res.MaxRelDiff, d)
 			}
 		}
 		if res.MaxRelDiff < tol {

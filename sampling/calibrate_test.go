@@ -225,3 +225,17 @@ func TestTrimSemantics(t *testing.T) {
 		t.Error("total above n·upper: want an error")
 	}
 }
+
+func TestRakeZeroTotal(t *testing.T) {
+	tab, _ := ReadTable(strings.NewReader("sex,region,w\nf,a,1\nm,a,2\nf,b,3\nm,b,4\nf,c,5\n"))
+	m, _ := ReadMargins(strings.NewReader("variable,category,total\nsex,f,10\nsex,m,10\nregion,a,8\nregion,b,12\nregion,c,0\n"))
+	vars, err := MarginVariables(tab, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := tab.Floats("w")
+	r, err := Rake(w, vars, 100, 1e-12)
+	if err != nil || !r.Converged || r.Weights[4] != 0 {
+		t.Errorf("rake with a zero-total category: %+v %v", r, err)
+	}
+}
