@@ -5,6 +5,28 @@
 // and the server-side validation of a submission's answers with exactly the
 // rules the tablet applies.
 //
+// # Form documents
+//
+// An XLSForm workbook has the sheets survey, choices and settings (names of
+// sheets and columns in any case; other sheets and columns are kept in
+// Extra or ignored, never errors). Translated columns are written
+// label::English (en), hint::Español (es), constraint_message::...; dotm
+// adds the survey column sensitivity (direct, quasi, sensitive or empty).
+// YAML and JSON documents hold the same rows:
+//
+//	settings:  {form_id: dotm_household, version: "2025.1", form_title: ..., default_language: en}
+//	languages: [{code: en, name: English}, {code: es, name: Español}]
+//	survey:    [{type: integer, name: age, label: {en: Age, es: Edad}, constraint: ". <= 110"}, ...]
+//	choices:   [{list_name: yes_no, name: "yes", label: {en: "Yes", es: "Sí"}}, ...]
+//
+// Decode(Encode(f)) gives back the same form in every format, so
+// YAML -> XLSX -> YAML is lossless. A form that cannot be used is refused
+// with FormErrors, each naming sheet, row and column (and, for an
+// expression, the byte position).
+//
+// The WebAssembly build (GOOS=js) leaves out the .xlsx reader and writer
+// (file xlsx.go, build tag !js): the web client gets forms as JSON.
+//
 // It also embeds the built-in Development on the Move household
 // questionnaire (Household).
 //
