@@ -46,6 +46,8 @@ func commands() []command {
 		{"analyze", "design-based estimates from a YAML plan, or the migrant indicator report", runAnalyze},
 		{"synth", "write a synthetic household survey file (CSV or Parquet)", runSynth},
 		{"demo", "run a whole survey round on the embedded store and print a summary", runDemo},
+		{"backup", "write every collection to one gzip-compressed backup file (data keys excluded)", runBackup},
+		{"restore", "load a backup file into an empty store", runRestore},
 		{"forms", "validate a form (XLSForm, YAML, JSON), check a submission against it, convert it", runForms},
 		{"release", "anonymize tables into a Parquet release with codebook and disclosure report", runRelease},
 		{"sample", "allocate and select PSUs (PPS systematic) and households by screening quotas", runSample},
