@@ -108,6 +108,11 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 	for k := range cells {
 		cells[k] = make([]cell, n)
 	}
+	nums := make([][]float64, len(want))
+	for k := range nums {
+		nums[k] = make([]float64, n)
+	}
+	notNum := make([][]bool, nchunk)
 	escaped := make([]map[int]string, nchunk)
 	errs := make([]error, nchunk)
 	var wg sync.WaitGroup
@@ -115,7 +120,10 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			escaped[c], errs[c] = scanChunk(buf, bounds[c], bounds[c+1], firstRow[c], rowsIn[c], colOf, lastField, len(hs), cells, hs)
+			notNum[c] = make([]bool, len(want))
+			sc := &scanner{buf: buf, colOf: colOf, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs}
+			errs[c] = sc.scan(bounds[c], bounds[c+1], firstRow[c], rowsIn[c])
+			escaped[c] = sc.esc
 		}(c)
 	}
 	wg.Wait()
@@ -137,7 +145,20 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		sem <- struct{}{}
 		go func(k int) {
 			defer wg2.Done()
-			cols[k] = convertColumn(want[k], buf, cells[k], esc, k, len(want))
+			isNum := true
+			for c := range notNum {
+				isNum = isNum && !notNum[c][k]
+			}
+			for key := range esc {
+				if key%len(want) == k {
+					isNum = false // quoted with doubled quotes: never a number
+				}
+			}
+			if isNum {
+				cols[k] = &Column{Name: want[k], Num: nums[k]}
+			} else {
+				cols[k] = textColumn(want[k], buf, cells[k], esc, k, len(want))
+			}
 			<-sem
 		}(k)
 	}
@@ -157,10 +178,24 @@ func countLines(b []byte) int {
 	return n
 }
 
-// scanChunk records the wanted fields of rows [first, first+nrows) found in
-// buf[from:to].
-func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, nf int, cells [][]cell, hs []string) (map[int]string, error) {
-	var esc map[int]string
+// scanner splits one chunk of lines: it records where each wanted field
+// is and parses it as a number while the line is in cache, until a value
+// of that column turns out not to be a number.
+type scanner struct {
+	buf       []byte
+	colOf     []int
+	lastField int
+	nf        int
+	cells     [][]cell
+	nums      [][]float64
+	notNum    []bool
+	hs        []string
+	esc       map[int]string
+}
+
+// scan handles rows [first, first+nrows) found in buf[from:to].
+func (sc *scanner) scan(from, to, first, nrows int) error {
+	buf, colOf, lastField, nf, cells, hs := sc.buf, sc.colOf, sc.lastField, sc.nf, sc.cells, sc.hs
 	row := first
 	i := from
 	for i < to && row < first+nrows {
@@ -173,7 +208,7 @@ func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, n
 				for {
 					q := bytes.IndexByte(buf[j:to], '"')
 					if q < 0 {
-						return nil, fmt.Errorf("csv: row %d, column %s: unterminated quoted field", row+1, hs[min(field, len(hs)-1)])
+						return fmt.Errorf("csv: row %d, column %s: unterminated quoted field", row+1, hs[min(field, len(hs)-1)])
 					}
 					j += q
 					if j+1 < to && buf[j+1] == '"' {
@@ -185,10 +220,10 @@ func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, n
 				}
 				start, end = i+1, j
 				if hasEsc && field < len(colOf) && colOf[field] >= 0 {
-					if esc == nil {
-						esc = map[int]string{}
+					if sc.esc == nil {
+						sc.esc = map[int]string{}
 					}
-					esc[row*len(cells)+colOf[field]] = string(bytes.ReplaceAll(buf[start:end], []byte(`""`), []byte(`"`)))
+					sc.esc[row*len(cells)+colOf[field]] = string(bytes.ReplaceAll(buf[start:end], []byte(`""`), []byte(`"`)))
 				}
 				i = j + 1
 			} else {
@@ -202,7 +237,11 @@ func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, n
 				}
 			}
 			if field < len(colOf) && colOf[field] >= 0 {
-				cells[colOf[field]][row] = cell{uint32(start), uint32(end)}
+				k := colOf[field]
+				cells[k][row] = cell{uint32(start), uint32(end)}
+				if !sc.notNum[k] {
+					sc.number(k, row, first, start, end)
+				}
 			}
 			if i < to && buf[i] == '\r' {
 				i++
@@ -212,7 +251,7 @@ func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, n
 				break
 			}
 			if buf[i] != ',' {
-				return nil, fmt.Errorf("csv: row %d: unexpected character after a quoted field", row+1)
+				return fmt.Errorf("csv: row %d: unexpected character after a quoted field", row+1)
 			}
 			i++
 			field++
@@ -228,45 +267,58 @@ func scanChunk(buf []byte, from, to, first, nrows int, colOf []int, lastField, n
 			}
 		}
 		if field < lastField {
-			return nil, fmt.Errorf("csv: row %d has %d fields; the header has %d", row+1, field+1, nf)
+			return fmt.Errorf("csv: row %d has %d fields; the header has %d", row+1, field+1, nf)
 		}
 		row++
 	}
-	return esc, nil
+	return nil
 }
 
-// convertColumn makes a numeric column if every cell parses, else text.
-func convertColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int) *Column {
+// number parses field k of row, reusing the previous row's value when the
+// text is the same (design columns repeat within a PSU).
+func (sc *scanner) number(k, row, first, start, end int) {
+	b := sc.buf[start:end]
+	if row > first {
+		p := sc.cells[k][row-1]
+		if bytes.Equal(b, sc.buf[p.start:p.end]) {
+			sc.nums[k][row] = sc.nums[k][row-1]
+			return
+		}
+	}
+	if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
+		sc.nums[k][row] = math.NaN()
+		return
+	}
+	v, ok := parseNumber(b)
+	if !ok {
+		sc.notNum[k] = true
+		return
+	}
+	sc.nums[k][row] = v
+}
+
+// textColumn codes a text column against its dictionary ("NA" missing).
+func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int) *Column {
 	text := func(i int) []byte {
-		if s, ok := esc[i*nwant+k]; ok {
-			return []byte(s)
+		if len(esc) > 0 {
+			if s, ok := esc[i*nwant+k]; ok {
+				return []byte(s)
+			}
 		}
 		c := cells[i]
 		return buf[c.start:c.end]
 	}
-	num := make([]float64, len(cells))
-	numeric := true
-	for i := range cells {
-		b := text(i)
-		if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
-			num[i] = math.NaN()
-			continue
-		}
-		v, ok := parseNumber(b)
-		if !ok {
-			numeric = false
-			break
-		}
-		num[i] = v
-	}
-	if numeric {
-		return &Column{Name: name, Num: num}
-	}
 	codes := make([]int32, len(cells))
 	idx := map[string]int32{}
 	var levels []string
+	var prev []byte
 	for i := range cells {
 		b := text(i)
+		if prev != nil && bytes.Equal(b, prev) {
+			codes[i] = codes[i-1]
+			continue
+		}
+		prev = b
 		if string(b) == "NA" {
 			codes[i] = -1
 			continue

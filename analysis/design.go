@@ -519,6 +519,16 @@ func (d *Design) onestage(w *varWork, s int, rows []int32, out []float64) ([]int
 			hpres[h] = false
 		}
 	}()
+	return clusters, d.strataVariance(w, s, strata, out)
+}
+
+// strataVariance adds Σ_h scale_h·Σ_i (t_hi − t̄_h)(t_hi − t̄_h)' over the
+// present strata of stage s to out, from the cluster totals in w, applying
+// the lonely-PSU rule (R: onestrat).
+func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64) error {
+	st := &d.stages[s]
+	p := w.p
+	tot, pres := w.tot[s], w.present[s]
 	sort.Slice(strata, func(a, b int) bool { return strata[a] < strata[b] })
 	acc := make([]float64, p*p)
 	mean := make([]float64, p)
@@ -547,7 +557,7 @@ func (d *Design) onestage(w *varWork, s int, rows []int32, out []float64) ([]int
 		if nPSU == 1 {
 			switch d.lonely {
 			case LonelyFail:
-				return nil, fmt.Errorf("stratum %s has only one PSU at stage %d; choose a lonely_psu rule (remove, certainty, adjust, average)", st.stratumName[h], s+1)
+				return fmt.Errorf("stratum %s has only one PSU at stage %d; choose a lonely_psu rule (remove, certainty, adjust, average)", st.stratumName[h], s+1)
 			case LonelyAverage:
 				continue
 			case LonelyRemove, LonelyCertainty:
@@ -589,5 +599,48 @@ func (d *Design) onestage(w *varWork, s int, rows []int32, out []float64) ([]int
 			out[i] += acc[i] * ratio
 		}
 	}
-	return clusters, nil
+	return nil
 }
+
+// linearVar is the one-pass form of vcov for the score z_i = w_i·a·(y_i − b)
+// over domain rows (skipping rows where y is NaN): it returns the variance
+// and Σw(y − b)² without building z. It handles one-stage variance; callers
+// use vcov when the multistage recursion applies.
+func (d *Design) linearVar(y []float64, in []bool, a, b float64) (float64, float64, error) {
+	st := &d.stages[0]
+	w := &varWork{p: 1, in: in}
+	w.tot = [][]float64{make([]float64, len(st.clusterStratum))}
+	w.present = [][]bool{make([]bool, len(st.clusterStratum))}
+	hpres := make([]bool, len(st.stratumName))
+	tot, pres := w.tot[0], w.present[0]
+	var strata []int32
+	var ss float64
+	for r, c := range st.cluster {
+		if in != nil && !in[r] {
+			continue
+		}
+		v := y[r]
+		if v != v {
+			continue
+		}
+		dv := v - b
+		wt := d.w[r]
+		tot[c] += wt * a * dv
+		ss += wt * dv * dv
+		if !pres[c] {
+			pres[c] = true
+			if h := st.stratum[r]; !hpres[h] {
+				hpres[h] = true
+				strata = append(strata, h)
+			}
+		}
+	}
+	out := []float64{0}
+	if err := d.strataVariance(w, 0, strata, out); err != nil {
+		return 0, 0, err
+	}
+	return out[0], ss, nil
+}
+
+// oneStage reports whether the variance is the first stage's alone.
+func (d *Design) oneStage() bool { return !d.hasFPC || len(d.stages) == 1 }

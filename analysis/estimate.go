@@ -113,19 +113,28 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 		return Estimate{}, fmt.Errorf("column %s: total weight is zero in the domain", name)
 	}
 	mean := swy / sw
-	z := make([]float64, d.n)
-	for i, w := range d.w {
-		if m == nil || m[i] {
-			z[i] = w * (y[i] - mean) / sw
+	var v0, ss float64
+	if d.oneStage() {
+		if v0, ss, err = d.linearVar(y, m, 1/sw, mean); err != nil {
+			return Estimate{}, err
 		}
+	} else {
+		z := make([]float64, d.n)
+		for i, w := range d.w {
+			if m == nil || m[i] {
+				z[i] = w * (y[i] - mean) / sw
+			}
+		}
+		v, err := d.vcov([][]float64{z}, m)
+		if err != nil {
+			return Estimate{}, err
+		}
+		v0 = v[0]
+		ss = d.svyvarMean(y, m, mean, sw, nobs) * sw * float64(nobs-1) / float64(nobs)
 	}
-	v, err := d.vcov([][]float64{z}, m)
-	if err != nil {
-		return Estimate{}, err
-	}
-	e := Estimate{Estimate: mean, SE: math.Sqrt(v[0]), N: nobs}
-	vsrs := d.svyvarMean(y, m, mean, sw, nobs) * (sw - float64(nobs)) / (sw * float64(nobs))
-	e.DEff = v[0] / vsrs
+	e := Estimate{Estimate: mean, SE: math.Sqrt(v0), N: nobs}
+	vsrs := ss / sw * float64(nobs) / float64(nobs-1) * (sw - float64(nobs)) / (sw * float64(nobs))
+	e.DEff = v0 / vsrs
 	if sw < float64(nobs) {
 		e.DEff = math.NaN()
 	}

@@ -64,12 +64,14 @@ type IndicatorResult struct {
 // GroupEstimate is an indicator in one group, with the test of its
 // difference from the reference group (non-migrant, male head).
 type GroupEstimate struct {
-	Group    string    `json:"group"`
-	Estimate Num       `json:"estimate"`
-	SE       Num       `json:"se"`
-	CI       [2]Num    `json:"ci"`
-	N        int       `json:"n"`
-	Diff     *DiffTest `json:"difference,omitempty"`
+	Group    string `json:"group"`
+	Estimate Num    `json:"estimate"`
+	SE       Num    `json:"se"`
+	CI       [2]Num `json:"ci"`
+	N        int    `json:"n"`
+	// Reference marks the group differences are taken from.
+	Reference bool      `json:"reference,omitempty"`
+	Diff      *DiffTest `json:"difference,omitempty"`
 }
 
 // DiffTest is a design-based difference from a reference group.
@@ -204,7 +206,11 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 					return g, err
 				}
 				g.Estimate, g.SE, g.CI = Num(qs[0].Estimate), Num(qs[0].SE), [2]Num{Num(qs[0].CI[0]), Num(qs[0].CI[1])}
-				_, _, g.N = d.sums(nil, dom)
+				for i, v := range y {
+					if (dom == nil || dom[i]) && !math.IsNaN(v) && d.w[i] != 0 {
+						g.N++
+					}
+				}
 				return g, nil
 			}
 			var e Estimate
@@ -229,6 +235,7 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s, %s = %s: %w", ind.id, g.col.Name, lv, err)
 				}
+				ge.Reference = lv == g.ref
 				if lv != g.ref && !ind.median {
 					dt, err := d.difference(ind, y, x, g.col, g.ref, lv, sub)
 					if err != nil {
@@ -337,7 +344,7 @@ func chartSVG(ind IndicatorResult) ([]byte, error) {
 	var names []string
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, g := range groups {
-		names = append(names, groupLabels[g.Group])
+		names = append(names, strings.Replace(groupLabels[g.Group], " ", "\n", 1))
 		c := colorMigrant
 		switch {
 		case k == 0:
@@ -433,11 +440,27 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return ""
 	},
+	"fd": func(u string, n Num) string {
+		v := float64(n)
+		if math.IsNaN(v) {
+			return "–"
+		}
+		if strings.HasPrefix(u, "share") {
+			return fmt.Sprintf("%+.1f pp", 100*v)
+		}
+		return fmt.Sprintf("%+.1f", v)
+	},
+	"fs": func(u string, n Num) string {
+		if strings.HasPrefix(u, "share") {
+			return fmt.Sprintf("%.1f pp", 100*float64(n))
+		}
+		return fmt.Sprintf("%.1f", float64(n))
+	},
 	"label": func(s string) string { return groupLabels[s] },
 	"safe":  func(s string) template.HTML { return template.HTML(s) },
 	"svg":   func(b []byte) template.HTML { return template.HTML(b) },
 	"pct":   func(x int, tot int) string { return fmt.Sprintf("%.1f%%", 100*float64(x)/float64(tot)) },
-	"int":   func(n Num) string { return fmt.Sprintf("%.0f", float64(n)) },
+	"int":   func(n Num) string { return thousands(int64(math.Round(float64(n)))) },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Migration and development indicators</title>
@@ -448,7 +471,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;font-size:13px;margin:6px 0 14px;width:100%}
 th,td{padding:4px 8px;border-bottom:1px solid #e2e2e2;text-align:right;white-space:nowrap}
 th{background:#f1f4f8;font-weight:600}td:first-child,th:first-child{text-align:left}
-tr.ref td{color:#555}
+tr.ref td{color:#555}table.est{table-layout:fixed}td.c{text-align:center;color:#777}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:10px 18px}
 .chart{border:1px solid #e4e4e4;border-radius:4px;padding:4px;background:#fff}
 .chart svg{width:100%;height:auto;display:block}
@@ -471,17 +494,18 @@ tr.ref td{color:#555}
 <h2>Estimates</h2>
 {{range .R.Indicators}}{{$u := .Unit}}
 <h3 style="font-size:15px;margin:18px 0 2px">{{.Label}} <span style="font-weight:normal;color:#666">({{.Unit}})</span></h3>
-<table><tr><th>Group</th><th>Estimate</th><th>SE</th><th>95% CI</th><th>n</th><th>Difference</th><th>SE</th><th>t</th><th>df</th><th>p</th></tr>
+<table class="est"><colgroup><col style="width:17%"><col style="width:9%"><col style="width:7%"><col style="width:16%"><col style="width:7%"><col style="width:12%"><col style="width:8%"><col style="width:7%"><col style="width:6%"><col style="width:11%"></colgroup>
+<tr><th>Group</th><th>Estimate</th><th>SE</th><th>95% CI</th><th>n</th><th>Difference</th><th>SE</th><th>t</th><th>df</th><th>p</th></tr>
 <tr class="ref"><td>{{label .All.Group}}</td><td>{{f $u .All.Estimate}}</td><td>{{f $u .All.SE}}</td><td>{{f $u (index .All.CI 0)}} – {{f $u (index .All.CI 1)}}</td><td>{{.All.N}}</td><td colspan="5"></td></tr>
-{{range .ByMigrant}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{f $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{f $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else}}<td colspan="5" style="text-align:center;color:#777">reference</td>{{end}}</tr>
-{{end}}{{range .BySex}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{f $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{f $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else}}<td colspan="5" style="text-align:center;color:#777">reference</td>{{end}}</tr>
+{{range .ByMigrant}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference</td>{{else}}<td colspan="5" class="c">no test for medians</td>{{end}}</tr>
+{{end}}{{range .BySex}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference</td>{{else}}<td colspan="5" class="c">no test for medians</td>{{end}}</tr>
 {{end}}</table>
 {{end}}
 
 <h2>Methods</h2>
 <div class="note">
 <p>Design: {{.R.Design.Rows}} households in {{.R.Design.PSUs}} primary sampling units (PSUs) and {{.R.Design.Strata}} strata{{if .R.Design.Spec.Strata}} (stratum variable <code>{{.R.Design.Spec.Strata}}</code>){{end}}{{if .R.Design.Spec.Weight}}, weights <code>{{.R.Design.Spec.Weight}}</code>{{end}}{{if .R.Design.Spec.FPC}}, finite population correction from <code>{{index .R.Design.Spec.FPC 0}}</code>{{end}}; design degrees of freedom = PSUs − strata = {{.R.Design.DF}}.</p>
-<p>Standard errors use Taylor linearization with the ultimate-cluster variance estimator, as R's survey package (svymean, svyratio, svyquantile, svyttest); estimates for a group keep the full design (households outside the group contribute zeros). Confidence intervals are 95% Student t intervals on the design degrees of freedom. The enrolment rate is the ratio of enrolled children to children aged 6–17. Medians use the weighted empirical quantile with a Woodruff interval; no difference test is shown for them. Differences are group minus reference (non-migrant households; male-headed households), tested with a design-based t test on the degrees of freedom of the two groups' PSUs minus strata, minus one. Stars: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001. Missing values are left out of each indicator.</p>
+<p>Standard errors use Taylor linearization with the ultimate-cluster variance estimator, as R's survey package (svymean, svyratio, svyquantile, svyttest); estimates for a group keep the full design (households outside the group contribute zeros). Confidence intervals are 95% Student t intervals on the design degrees of freedom. The enrolment rate is the ratio of enrolled children to children aged 6–17. Medians use the weighted empirical quantile with a Woodruff interval; no difference test is shown for them. Differences are group minus reference (non-migrant households; male-headed households; shares in percentage points, pp), tested with a design-based t test on the degrees of freedom of the two groups' PSUs minus strata, minus one. Stars: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001. Missing values are left out of each indicator.</p>
 </div>
 </body></html>
 `))
@@ -498,4 +522,17 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		charts = append(charts, svg)
 	}
 	return reportTmpl.Execute(w, map[string]any{"R": r, "Charts": charts})
+}
+
+// thousands formats n with thin-space thousands separators.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteString("\u202f")
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
