@@ -320,4 +320,3 @@ func TestParseNumberExact(t *testing.T) {
 		}
 	}
 }
-
