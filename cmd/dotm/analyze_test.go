@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func dotmRun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"dotm"}, args...), func(string) string { return "" }, &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func TestAnalyzeCSVAndParquet(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"hh.csv", "hh.parquet"} {
+		if out, err := dotmRun(t, "synth", "households", "--n", "3000", "--seed", "4", "--out", filepath.Join(dir, f)); err != nil {
+			t.Fatalf("synth %s: %v\n%s", f, err, out)
+		}
+	}
+	plan := `design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}
+estimates:
+  - {id: m2, mean: cons_pc, na_rm: true}
+  - {id: b1, mean: bank_account, by: migrant}
+  - {id: d1, compare: bank_account, between: migrant, levels: [non_migrant, current_migrant]}
+  - {id: c1, chisq: [migrant, head_female]}
+  - {id: g1, logit: "bank_account ~ migrant + urban"}
+  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
+`
+	var outs []string
+	for _, f := range []string{"hh.csv", "hh.parquet"} {
+		p := filepath.Join(dir, "plan-"+f+".yaml")
+		if err := os.WriteFile(p, []byte("data: "+f+"\n"+plan), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := dotmRun(t, "analyze", p)
+		if err != nil {
+			t.Fatalf("analyze %s: %v\n%s", f, err, out)
+		}
+		var res struct {
+			Results []map[string]any `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 6 {
+			t.Fatalf("%s: %v, %d results\n%s", f, err, len(res.Results), out)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("CSV and Parquet give different results")
+	}
+	// Report: HTML and JSON next to it, never half-written.
+	p := filepath.Join(dir, "plan-hh.csv.yaml")
+	html := filepath.Join(dir, "ind.html")
+	if out, err := dotmRun(t, "analyze", "--report", "indicators", "--out", html, p); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil || !strings.Contains(string(b), "<svg") {
+		t.Fatalf("report html: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ind.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"csv", "table", "html"} {
+		if out, err := dotmRun(t, "analyze", "--format", f, p); err != nil || !strings.Contains(out, "bank_account") {
+			t.Errorf("--format %s: %v\n%s", f, err, out)
+		}
+	}
+}
+
+func TestAnalyzeErrors(t *testing.T) {
+	dir := t.TempDir()
+	survey := filepath.Join(dir, "s.yaml")
+	os.WriteFile(survey, []byte("survey: dotm-gh-2026\nestimates: [{id: a, mean: x}]\n"), 0o644)
+	if _, err := dotmRun(t, "analyze", survey); err == nil || !strings.Contains(err.Error(), "survey") {
+		t.Errorf("survey source: err = %v", err)
+	}
+	var ee exitError
+	if _, err := dotmRun(t, "analyze", "--format", "xml", survey); !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("bad format: err = %v, want exit 2", err)
+	}
+	if _, err := dotmRun(t, "analyze"); !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("no plan: err = %v, want exit 2", err)
+	}
+	if _, err := dotmRun(t, "synth", "households", "--out", filepath.Join(dir, "x.txt")); !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("synth bad extension: err = %v, want exit 2", err)
+	}
+	missing := filepath.Join(dir, "m.yaml")
+	os.WriteFile(missing, []byte("data: nope.csv\nestimates: [{id: a, mean: x}]\n"), 0o644)
+	if _, err := dotmRun(t, "analyze", missing); err == nil || !strings.Contains(err.Error(), "nope.csv") {
+		t.Errorf("missing data: err = %v", err)
+	}
+	if out, err := dotmRun(t, "analyze", "--help"); err != nil || !strings.Contains(out, "Example") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+}
