@@ -52,6 +52,7 @@ func (p PlanDesign) Spec() DesignSpec {
 // nameList accepts a scalar or a sequence of column names.
 type nameList []string
 
+// UnmarshalYAML reads a scalar or a sequence of names.
 func (n *nameList) UnmarshalYAML(v *yaml.Node) error {
 	switch v.Kind {
 	case yaml.ScalarNode:
