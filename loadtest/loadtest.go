@@ -135,7 +135,9 @@ func (r Report) Write(w io.Writer) {
 	}
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + "ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + "ms"
+}
 
 // CheckURL accepts an http or https base URL whose host is on the loopback
 // interface (localhost, 127.0.0.0/8 or ::1), and nothing else.
