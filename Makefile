@@ -4,7 +4,7 @@ BIN     := bin/dotm
 PKGS    := ./...
 CI_FUZZTIME ?= 10s
 
-.PHONY: build demo serve test bench fuzz clean
+.PHONY: build demo serve test test-faults bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dotm
@@ -26,6 +26,10 @@ test:
 ## fuzz: every fuzz target for FUZZTIME (default 2m) each
 fuzz:
 	FUZZTIME=$(or $(FUZZTIME),2m) ./scripts/fuzz.sh
+
+## test-faults: crash, database outage, bad input and security tests at full size (real dotm processes)
+test-faults:
+	DOTM_FAULTS_SIZE=full $(GO) test -count=1 -timeout 30m -v ./faults/
 
 ## bench: benchmarks with reference tools side by side (see BENCHMARKS.md)
 bench: build
