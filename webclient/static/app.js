@@ -552,7 +552,7 @@ function drawPage() {
     renderItems(body, p.items, '');
     const buttons = el('div', { class: 'navbuttons' },
       el('button', { type: 'button', id: 'prev', text: t('prev'), disabled: prevPage() < 0, onclick: () => goPage(prevPage()) }),
-      el('button', { type: 'button', class: 'quiet', id: 'save-exit', text: t('saveExit'), onclick: async () => { await db.putInterview(app.iv); showHome(); } }),
+      el('button', { type: 'button', class: 'quiet', id: 'save-exit', text: t('saveExit'), onclick: async () => { await idle(); await db.putInterview(app.iv); showHome(); } }),
       el('button', { type: 'button', class: 'primary', id: 'next', text: t('next'), onclick: nextPage }));
     body.append(buttons);
   }
@@ -576,6 +576,7 @@ function prevPage() {
 }
 
 async function goPage(i) {
+  await idle();
   app.page = i;
   app.iv.page = i;
   saveSoon();
@@ -584,6 +585,7 @@ async function goPage(i) {
 }
 
 async function nextPage() {
+  await idle();
   const p = app.form.pages[app.page];
   app.showAll.add(app.page);
   if (pageProblems(p).length) {
@@ -617,6 +619,7 @@ function drawFinish(body) {
 }
 
 async function finishInterview() {
+  await idle();
   const iv = app.iv;
   iv.ended_at = new Date().toISOString();
   for (const it of allFields(app.form.outline)) if (it.type === 'end') setAt(iv.answers, it.name, iv.ended_at);
@@ -744,11 +747,13 @@ function renderField(it, prefix) {
   wrap.append(lab);
   if (it.hint) wrap.append(el('p', { class: 'hint', text: textIn(it.hint, app.lang) }));
   const set = (val) => { setAt(app.iv.answers, path, val); app.touched.add(path); changed(path); };
+  // typing: the answer is kept at once, the rules run when the typing pauses
+  const type = (val) => { setAt(app.iv.answers, path, val); app.touched.add(path); saveSoon(); changedSoon(); };
   let control;
   switch (it.type) {
     case 'integer': case 'decimal':
       control = el('input', { id, type: 'text', inputmode: it.type === 'integer' ? 'numeric' : 'decimal', value: v ?? '', autocomplete: 'off', readonly: it.read_only,
-        oninput: (e) => set(numberValue(e.target.value, it.type === 'integer')) });
+        oninput: (e) => type(numberValue(e.target.value, it.type === 'integer')) });
       break;
     case 'date':
       control = el('input', { id, type: 'date', value: v ?? '', readonly: it.read_only, onchange: (e) => set(e.target.value || undefined) });
@@ -773,8 +778,8 @@ function renderField(it, prefix) {
       control = el('p', { class: 'hint', text: t('mediaUnsupported') });
       break;
     default:
-      if (it.appearance && /multiline/.test(it.appearance)) control = el('textarea', { id, rows: 3, readonly: it.read_only, oninput: (e) => set(e.target.value || undefined) }, v ?? '');
-      else control = el('input', { id, type: it.type === 'text' && /numbers/.test(it.appearance || '') ? 'tel' : 'text', value: v ?? '', autocomplete: 'off', readonly: it.read_only, oninput: (e) => set(e.target.value || undefined) });
+      if (it.appearance && /multiline/.test(it.appearance)) control = el('textarea', { id, rows: 3, readonly: it.read_only, oninput: (e) => type(e.target.value || undefined) }, v ?? '');
+      else control = el('input', { id, type: it.type === 'text' && /numbers/.test(it.appearance || '') ? 'tel' : 'text', value: v ?? '', autocomplete: 'off', readonly: it.read_only, oninput: (e) => type(e.target.value || undefined) });
   }
   wrap.append(control, el('div', { class: 'error', 'data-error-for': path, id: id + '-err' }));
   return wrap;
@@ -830,6 +835,18 @@ function renderGeopoint(it, path, id, v, set) {
   } });
   return el('div', { class: 'geobox' }, btn, show, el('button', { type: 'button', class: 'quiet', text: t('clear'), onclick: () => { draw(null); set(undefined); } }));
 }
+
+// changedSoon runs the rules 150 ms after the last keystroke; idle runs a
+// pending evaluation at once (before moving between pages or finishing).
+let typingTimer = null;
+function changedSoon() {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => { typingTimer = null; changed(); }, 150);
+}
+async function idle() {
+  if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; await changed(); }
+}
+window.dotmTest.idle = idle;
 
 let stateSeq = 0;
 async function changed() {

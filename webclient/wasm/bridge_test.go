@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -51,5 +52,48 @@ func TestBridge(t *testing.T) {
 	fs.unload(1)
 	if got := fs.state(1, `{}`, "", ""); !strings.Contains(got, "no form loaded") {
 		t.Errorf("state after unload: %.200s", got)
+	}
+}
+
+// FuzzState feeds arbitrary answers to the bridge: it must answer with one
+// JSON object (a State or an error), never panic.
+func FuzzState(f *testing.F) {
+	js, err := questionnaire.Household().Encode("json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var fs forms
+	fs.load(string(js))
+	for _, seed := range []string{`{}`, `{"consent":"yes","n_members":2,"members":[{"age":3},{}]}`, `{"members":"x"}`, `{"gps":"1 2 3 4"}`, `[`, `{"remit_uses":["food","food"]}`} {
+		f.Add(seed, "es")
+	}
+	f.Fuzz(func(t *testing.T, answers, lang string) {
+		out := fs.state(1, answers, lang, "2026-03-01T00:00:00Z")
+		var v map[string]any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("state(%q) is not a JSON object: %v", answers, err)
+		}
+		if _, isErr := v["error"]; !isErr {
+			if _, ok := v["relevant"]; !ok {
+				t.Fatalf("state(%q) has neither error nor relevant: %.200s", answers, out)
+			}
+		}
+	})
+}
+
+func BenchmarkStateHousehold(b *testing.B) {
+	js, err := questionnaire.Household().Encode("json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	answers, err := os.ReadFile("../testdata/household_es.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fs forms
+	fs.load(string(js))
+	b.ReportAllocs()
+	for b.Loop() {
+		fs.state(1, string(answers), "es", "2026-03-01T00:00:00Z")
 	}
 }
