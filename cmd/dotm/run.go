@@ -49,6 +49,7 @@ func commands() []command {
 		{"backup", "write every collection to one gzip-compressed backup file (data keys excluded)", runBackup},
 		{"restore", "load a backup file into an empty store", runRestore},
 		{"loadtest", "simulate enumerators posting submissions to a local dotm serve and report latency", runLoadtest},
+		{"dev-mongo", "development only: run the embedded MongoDB-wire server as its own process", runDevMongo},
 		{"forms", "validate a form (XLSForm, YAML, JSON), check a submission against it, convert it", runForms},
 		{"release", "anonymize tables into a Parquet release with codebook and disclosure report", runRelease},
 		{"sample", "allocate and select PSUs (PPS systematic) and households by screening quotas", runSample},

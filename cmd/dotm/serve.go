@@ -22,6 +22,8 @@ type serveFlags struct {
 	insecureKey  bool
 	// keys encrypt answers to direct questions; serveOn refuses to start without.
 	keys *collector.Keyring
+	// limits: request deadline, slow-client cut-off, TLS (nil: defaults).
+	limits *serveLimits
 }
 
 func runServe(e *env, args []string) error {
@@ -34,7 +36,11 @@ func runServe(e *env, args []string) error {
 	fs.StringVar(&f.keyFile, "key-file", e.getenv("DOTM_KEY_FILE"), "data key file from dotm keys generate (env DOTM_KEY_FILE; or set DOTM_DATA_KEY)")
 	fs.BoolVar(&f.insecureKey, "insecure-dev-key", false, "without a key, generate one and keep it in the data dir (development only)")
 	f.store = addStoreFlags(e, fs)
+	f.limits = addServeLimits(e, fs)
 	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if err := f.limits.check(); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
@@ -52,7 +58,7 @@ func runServe(e *env, args []string) error {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
 	}
-	logger.Info("dotm serving", "addr", "http://"+ln.Addr().String(), "store", store.URI(), "embedded", store.Embedded(), "version", version(), "data_key", keys.Current())
+	logger.Info("dotm serving", "addr", f.limits.scheme()+"://"+ln.Addr().String(), "store", store.URI(), "embedded", store.Embedded(), "version", version(), "data_key", keys.Current())
 	return serveOn(e.ctx, ln, store, logger, f)
 }
 
@@ -69,15 +75,15 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Version:      version(),
 	})
 	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           f.limits.wrap(api),
+		ReadHeaderTimeout: f.limits.headerTimeout(),
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- f.limits.serve(srv, ln) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():

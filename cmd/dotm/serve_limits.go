@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"net"
+	"net/http"
+	"time"
+)
+
+// serveLimits are serve's defences: a deadline on every request, the
+// header read timeout that cuts slow clients (slowloris), and optional TLS.
+// A nil *serveLimits means the defaults, for callers of serveOn that set no
+// flags (dotm demo).
+type serveLimits struct {
+	requestTimeout    time.Duration
+	readHeaderTimeout time.Duration
+	tlsCert, tlsKey   string
+}
+
+const (
+	defaultRequestTimeout    = 60 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
+)
+
+func addServeLimits(e *env, fs *flag.FlagSet) *serveLimits {
+	l := &serveLimits{}
+	fs.DurationVar(&l.requestTimeout, "request-timeout", defaultRequestTimeout, "deadline of one request's work; a database that does not answer in time gives 503")
+	fs.DurationVar(&l.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "time a client has to send its request headers (cuts slow clients)")
+	fs.StringVar(&l.tlsCert, "tls-cert", e.getenv("DOTM_TLS_CERT"), "PEM certificate (chain) to serve HTTPS; needs --tls-key (env DOTM_TLS_CERT)")
+	fs.StringVar(&l.tlsKey, "tls-key", e.getenv("DOTM_TLS_KEY"), "PEM private key of --tls-cert (env DOTM_TLS_KEY)")
+	return l
+}
+
+// check validates the flags and loads the TLS pair, so that serve fails at
+// start and not at the first connection.
+func (l *serveLimits) check() error {
+	if l == nil {
+		return nil
+	}
+	if l.requestTimeout <= 0 || l.readHeaderTimeout <= 0 {
+		return exitError{code: 2, msg: "serve: --request-timeout and --read-header-timeout must be positive"}
+	}
+	if (l.tlsCert == "") != (l.tlsKey == "") {
+		return exitError{code: 2, msg: "serve: give both --tls-cert and --tls-key, or neither"}
+	}
+	if l.tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(l.tlsCert, l.tlsKey); err != nil {
+			return exitError{code: 1, msg: "serve: TLS certificate and key: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func (l *serveLimits) scheme() string {
+	if l != nil && l.tlsCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
+func (l *serveLimits) headerTimeout() time.Duration {
+	if l == nil {
+		return defaultReadHeaderTimeout
+	}
+	return l.readHeaderTimeout
+}
+
+// wrap gives every request a deadline: handlers pass the request's context
+// to the store, so a database that hangs ends in 503 instead of a request
+// that hangs.
+func (l *serveLimits) wrap(h http.Handler) http.Handler {
+	d := defaultRequestTimeout
+	if l != nil {
+		d = l.requestTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// serve runs srv on ln, with TLS when a certificate was given.
+func (l *serveLimits) serve(srv *http.Server, ln net.Listener) error {
+	if l != nil && l.tlsCert != "" {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		return srv.ServeTLS(ln, l.tlsCert, l.tlsKey)
+	}
+	return srv.Serve(ln)
+}
