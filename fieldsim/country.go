@@ -100,14 +100,14 @@ type Margin struct {
 	Total              float64
 }
 
-// Margins are the census household totals by region and by urban (the
-// answer to the form's urban question: yes/no), for calibration.
+// Margins are the census household totals by region and by urban (1 for
+// urban, 0 for rural, as the households table codes it), for calibration.
 func (c *Country) Margins() []Margin {
 	region := map[string]float64{}
 	urban := map[string]float64{}
 	for _, ea := range c.EAs {
 		region[ea.Region] += float64(ea.Size)
-		urban[yesNo(ea.Urban)] += float64(ea.Size)
+		urban[map[bool]string{true: "1", false: "0"}[ea.Urban]] += float64(ea.Size)
 	}
 	var out []Margin
 	for _, k := range sortedKeys(region) {

@@ -3,36 +3,103 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/fieldsim"
+	"github.com/dotm-survey/dotm/mongodb"
+	"github.com/dotm-survey/dotm/questionnaire"
 )
 
+// demoConfig sizes a demo round.
+type demoConfig struct {
+	out         string
+	households  int // target sample size
+	seed        uint64
+	eas         int // enumeration areas in the frame
+	enumerators int
+	supervisors int
+}
+
+// demoCounts are what the summary reports; the enumerators and supervisors
+// update them concurrently.
+type demoCounts struct {
+	frameEAs, psus, listed, selected        atomic.Int64
+	submitted, interviews, refusals         atomic.Int64
+	invalidFirst, corrected422, duplicates  atomic.Int64
+	batched, rejected, resubmitted, approve atomic.Int64
+	respondents                             atomic.Int64
+}
+
+const demoSurvey = "dotm-demo"
+
 func runDemo(e *env, args []string) error {
-	fs := newFlags(e, "demo", "demo [--out DIR]",
-		"dotm demo --out ./demo\ndotm serve --data-dir ./demo/data   # explore the same data through the API")
-	out := fs.String("out", "demo", "directory for the demo's data, report and release (emptied first)")
+	fs := newFlags(e, "demo", "demo [--out DIR] [--households N] [--seed S]",
+		"dotm demo --out ./demo --households 1200\ndotm serve --data-dir ./demo/data --key-file ./demo/data.key   # explore the same data through the API")
+	cfg := demoConfig{}
+	fs.StringVar(&cfg.out, "out", "demo", "directory for the demo's data, report and release (emptied first)")
+	fs.IntVar(&cfg.households, "households", 1200, "households to select (about 15 per PSU)")
+	seed := fs.Uint64("seed", 2026, "random seed of the whole round")
+	fs.IntVar(&cfg.enumerators, "enumerators", 20, "enumerators interviewing concurrently")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(*out); err != nil {
-		return fmt.Errorf("demo: clear %s: %w", *out, err)
+	cfg.seed = *seed
+	if cfg.households < 30 {
+		return exitError{code: 2, msg: "demo: --households must be at least 30"}
 	}
-	dataDir := filepath.Join(*out, "data")
-	sf := &storeFlags{dataDir: dataDir}
-	fmt.Fprintf(e.stdout, "dotm demo: starting the embedded store in %s\n", dataDir)
-	store, err := sf.open(e)
+	cfg.eas = max(60, cfg.households/2)
+	cfg.supervisors = max(1, cfg.enumerators/5)
+	return demo(e, cfg)
+}
+
+func demo(e *env, cfg demoConfig) error {
+	start := time.Now()
+	out := e.stdout
+	if err := os.RemoveAll(cfg.out); err != nil {
+		return fmt.Errorf("demo: clear %s: %w", cfg.out, err)
+	}
+	dataDir := filepath.Join(cfg.out, "data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(out, "dotm demo: a Development on the Move survey round on the embedded store (seed %d)\n\n", cfg.seed)
+
+	// The store, a data key and the real HTTP server on a loopback port.
+	keyFile := filepath.Join(cfg.out, "data.key")
+	key, err := collector.GenerateKey(time.Now())
+	if err != nil {
+		return err
+	}
+	keys, err := collector.NewKeyring(key.ID, key)
+	if err != nil {
+		return err
+	}
+	if err := keys.WriteKeyFile(keyFile); err != nil {
+		return fmt.Errorf("demo: write key file: %w", err)
+	}
+	store, err := mongodb.Open(e.ctx, mongodb.Config{DataDir: dataDir})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	token, hash, err := collector.NewToken()
+	adminToken, hash, err := collector.NewToken()
 	if err != nil {
 		_ = store.Close(context.Background())
 		return err
@@ -41,12 +108,6 @@ func runDemo(e *env, args []string) error {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("demo: add admin: %w", err)
 	}
-	keys, keyFile, err := devKeyring(dataDir)
-	if err != nil {
-		_ = store.Close(context.Background())
-		return fmt.Errorf("demo: data key: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "dotm demo: identifiers are encrypted with a generated development key in %s (use dotm keys generate for real data)\n", keyFile)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = store.Close(context.Background())
@@ -55,55 +116,635 @@ func runDemo(e *env, args []string) error {
 	base := "http://" + ln.Addr().String()
 	ctx, stop := context.WithCancel(e.ctx)
 	defer stop()
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	done := make(chan error, 1)
 	go func() {
+		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		done <- serveOn(ctx, ln, store, logger, serveFlags{shutdownWait: 10 * time.Second, keys: keys})
 	}()
-	client := &http.Client{Timeout: 30 * time.Second}
-	var me struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
-	}
-	if err := demoGet(ctx, client, base+"/readyz", "", nil); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if err := demoGet(ctx, client, base+"/api/v1/me", token, &me); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "dotm demo: API up at %s, signed in as %s (%s)\n", base, me.Name, me.Role)
+	fmt.Fprintf(out, "  %-34s %s, store in %s\n", "API", base, dataDir)
+
+	r := &demoRun{cfg: cfg, e: e, base: base, admin: newAPIClient(base, adminToken), store: store,
+		rng: rand.New(rand.NewPCG(cfg.seed, 1)), country: fieldsim.NewCountry(cfg.eas, cfg.seed)}
+	runErr := r.run(ctx)
 	stop()
-	if err := <-done; err != nil {
-		return err
+	if err := <-done; err != nil && runErr == nil {
+		runErr = err
 	}
-	tokenFile := filepath.Join(*out, "admin.token")
-	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+	if runErr != nil {
+		return fmt.Errorf("demo: %w", runErr)
+	}
+	tokenFile := filepath.Join(cfg.out, "admin.token")
+	if err := os.WriteFile(tokenFile, []byte(adminToken+"\n"), 0o600); err != nil {
 		return fmt.Errorf("demo: write token: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "\nExplore the same data through the API:\n  dotm serve --data-dir %s\n  curl -H \"Authorization: Bearer $(cat %s)\" http://127.0.0.1:8080/api/v1/me\n", dataDir, tokenFile)
+	r.summary(out, time.Since(start))
+	fmt.Fprintf(out, "\nExplore the same data through the API:\n  dotm serve --data-dir %s --key-file %s\n  curl -H \"Authorization: Bearer $(cat %s)\" http://127.0.0.1:8080/api/v1/surveys/%s/weights\n",
+		dataDir, keyFile, tokenFile, demoSurvey)
 	return nil
 }
 
-// demoGet GETs url with an optional bearer token and decodes a 200 answer.
-func demoGet(ctx context.Context, client *http.Client, url, token string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// demoRun is one demo round in progress.
+type demoRun struct {
+	cfg     demoConfig
+	e       *env
+	base    string
+	admin   *apiClient
+	store   *mongodb.Store
+	rng     *rand.Rand
+	country *fieldsim.Country
+	counts  demoCounts
+
+	enumerators map[string]*apiClient
+	supervisors []*apiClient
+	stat        *apiClient
+	classOf     map[string]string // household id -> screening class
+	form        *questionnaire.Form
+	report      *analysis.Report
+	release     *exports.Manifest
+	relReport   *exports.Report
+	weights     collector.WeightsReport
+}
+
+func (r *demoRun) run(ctx context.Context) error {
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"survey, form and team", r.setup},
+		{"PSU sample", r.drawPSUs},
+		{"listing and screening", r.listing},
+		{"household sample", r.drawHouseholds},
+		{"interviews", r.interviews},
+		{"supervisor review", r.review},
+		{"corrections", r.corrections},
+		{"second review", r.review},
+		{"weights", r.computeWeights},
+		{"indicator report", r.indicatorReport},
+		{"anonymized release", r.makeRelease},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+func (r *demoRun) setup(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "survey, form and team", 3+r.cfg.enumerators+r.cfg.supervisors)
+	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys", map[string]any{
+		"id": demoSurvey, "country": "Demoland", "title": "Development on the Move, demo round", "languages": []string{"en", "es"},
+	}, "", nil); err != nil {
+		return err
+	}
+	p.add(1)
+	r.form = questionnaire.Household()
+	yaml, err := r.form.Encode("yaml")
 	if err != nil {
 		return err
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/forms", yaml, "application/yaml", nil); err != nil {
+		return err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
+	p.add(1)
+	addUser := func(name string, role collector.Role) (*apiClient, error) {
+		var created struct{ Token string }
+		if _, err := r.admin.call(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "surveys": []string{demoSurvey}}, "", &created); err != nil {
+			return nil, err
+		}
+		p.add(1)
+		return newAPIClient(r.base, created.Token), nil
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	r.enumerators = map[string]*apiClient{}
+	for i := 1; i <= r.cfg.enumerators; i++ {
+		c, err := addUser(fmt.Sprintf("enum%02d", i), collector.RoleEnumerator)
+		if err != nil {
+			return err
+		}
+		r.enumerators[fmt.Sprintf("enum%02d", i)] = c
 	}
-	if v == nil {
+	for i := 1; i <= r.cfg.supervisors; i++ {
+		c, err := addUser(fmt.Sprintf("sup%02d", i), collector.RoleSupervisor)
+		if err != nil {
+			return err
+		}
+		r.supervisors = append(r.supervisors, c)
+	}
+	if r.stat, err = addUser("stat01", collector.RoleStatistician); err != nil {
+		return err
+	}
+	p.finish(fmt.Sprintf("%d enumerators, %d supervisors, 1 statistician; form %s %s in en/es", r.cfg.enumerators, r.cfg.supervisors, r.form.ID, r.form.Version))
+	return nil
+}
+
+func (r *demoRun) drawPSUs(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "PSU sample (PPS systematic)", 1)
+	n := max(4, r.cfg.households/15)
+	var sample collector.PSUSample
+	path := fmt.Sprintf("/api/v1/surveys/%s/sample/psus?n=%d&allocation=proportional&seed=%d", demoSurvey, n, r.cfg.seed)
+	if _, err := r.admin.call(ctx, "POST", path, r.country.FrameCSV(), "text/csv", &sample); err != nil {
+		return err
+	}
+	p.add(1)
+	r.counts.frameEAs.Store(int64(len(r.country.EAs)))
+	r.counts.psus.Store(int64(len(sample.PSUs)))
+	certain := 0
+	for _, s := range sample.PSUs {
+		if s.Certainty {
+			certain++
+		}
+	}
+	p.finish(fmt.Sprintf("%d of %d EAs in %d strata (%d with certainty)", len(sample.PSUs), len(r.country.EAs), len(sample.Strata), certain))
+	return nil
+}
+
+func (r *demoRun) listing(ctx context.Context) error {
+	var sample collector.PSUSample
+	if _, err := r.admin.call(ctx, "GET", "/api/v1/surveys/"+demoSurvey+"/sample/psus", nil, "", &sample); err != nil {
+		return err
+	}
+	p := newProgress(r.e.stdout, "listing and screening", len(sample.PSUs))
+	r.classOf = map[string]string{}
+	byClass := map[string]int{}
+	for i, psu := range sample.PSUs {
+		ea, ok := r.country.EA(psu.PSU)
+		if !ok {
+			return fmt.Errorf("PSU %s is not in the frame", psu.PSU)
+		}
+		listed := fieldsim.List(ea, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+100)))
+		hh := make([]map[string]string, len(listed))
+		for j, l := range listed {
+			hh[j] = map[string]string{"household_id": l.ID, "class": l.Class}
+			r.classOf[l.ID] = l.Class
+			byClass[l.Class]++
+		}
+		sup := r.supervisors[i%len(r.supervisors)]
+		if _, err := sup.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/listings", map[string]any{"psu": psu.PSU, "stratum": psu.Stratum, "households": hh}, "", nil); err != nil {
+			return err
+		}
+		r.counts.listed.Add(int64(len(listed)))
+		p.add(1)
+	}
+	p.finish(fmt.Sprintf("%d households listed: %d current migrant, %d return migrant, %d non-migrant",
+		r.counts.listed.Load(), byClass[fieldsim.CurrentMigrant], byClass[fieldsim.ReturnMigrant], byClass[fieldsim.NonMigrant]))
+	return nil
+}
+
+func (r *demoRun) drawHouseholds(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "household sample (quotas)", 1)
+	names := make([]string, 0, len(r.enumerators))
+	for n := range r.enumerators {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var res struct {
+		Selected int            `json:"households_selected"`
+		ByClass  map[string]int `json:"selected_by_class"`
+	}
+	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/sample/households", map[string]any{
+		"quota":       map[string]int{"current_migrant": 6, "return_migrant": 3, "non_migrant": 6},
+		"seed":        r.cfg.seed,
+		"enumerators": names,
+		"form_id":     r.form.ID,
+	}, "", &res); err != nil {
+		return err
+	}
+	p.add(1)
+	r.counts.selected.Store(int64(res.Selected))
+	p.finish(fmt.Sprintf("%d selected (6/3/6 per PSU): %d current, %d return, %d non-migrant; one assignment each",
+		res.Selected, res.ByClass["current_migrant"], res.ByClass["return_migrant"], res.ByClass["non_migrant"]))
+	return nil
+}
+
+// envelope is a submission as a tablet posts it.
+type envelope struct {
+	InstanceID   string         `json:"instance_id"`
+	FormID       string         `json:"form_id"`
+	FormVersion  string         `json:"form_version"`
+	StartedAt    string         `json:"started_at"`
+	EndedAt      string         `json:"ended_at"`
+	Answers      map[string]any `json:"answers"`
+	AssignmentID string         `json:"assignment_id"`
+	Supersedes   string         `json:"supersedes,omitempty"`
+}
+
+// interviews: every enumerator works through its assignments concurrently.
+// About 4% of households refuse, 3% of first attempts carry a mistake the
+// server's 422 catches, 2% are sent twice (a retry after a lost answer), and
+// a quarter of the enumerators work offline and sync in batches.
+func (r *demoRun) interviews(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "interviews (concurrent, over HTTP)", int(r.counts.selected.Load()))
+	names := make([]string, 0, len(r.enumerators))
+	for n := range r.enumerators {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(names))
+	for k, name := range names {
+		wg.Add(1)
+		go func(k int, name string) {
+			defer wg.Done()
+			if err := r.enumerate(ctx, name, k%4 == 3, rand.New(rand.NewPCG(r.cfg.seed, uint64(k)+1000)), p); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}(k, name)
+	}
+	wg.Wait()
+	close(errs)
+	if err := errors.Join(collect(errs)...); err != nil {
+		return err
+	}
+	p.finish(fmt.Sprintf("%d submitted (%d refusals); %d caught by the 422 and corrected; %d retried duplicates; %d sent offline in batches",
+		r.counts.submitted.Load(), r.counts.refusals.Load(), r.counts.corrected422.Load(), r.counts.duplicates.Load(), r.counts.batched.Load()))
+	return nil
+}
+
+func collect(ch chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
+
+func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng *rand.Rand, p *progress) error {
+	c := r.enumerators[name]
+	var list struct {
+		Assignments []collector.Assignment `json:"assignments"`
+	}
+	if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=assigned", nil, "", &list); err != nil {
+		return err
+	}
+	var queue []envelope
+	flush := func() error {
+		if len(queue) == 0 {
+			return nil
+		}
+		var res struct {
+			Results []struct {
+				InstanceID string `json:"instance_id"`
+				Result     string `json:"result"`
+			} `json:"results"`
+		}
+		if _, err := c.call(ctx, "POST", "/api/v1/submissions/batch", map[string]any{"submissions": queue}, "", &res); err != nil {
+			return err
+		}
+		for i, it := range res.Results {
+			if it.Result != "created" && it.Result != "duplicate" {
+				return fmt.Errorf("batch item %s: %s", queue[i].InstanceID, it.Result)
+			}
+		}
+		r.counts.batched.Add(int64(len(queue)))
+		r.counts.submitted.Add(int64(len(queue)))
+		p.add(len(queue))
+		queue = queue[:0]
 		return nil
 	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	for _, a := range list.Assignments {
+		env, err := r.interview(a, rng)
+		if err != nil {
+			return err
+		}
+		if env.Answers["consent"] == "no" {
+			r.counts.refusals.Add(1)
+		} else {
+			r.counts.interviews.Add(1)
+		}
+		if offline {
+			queue = append(queue, env)
+			if len(queue) == 10 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := r.send(ctx, c, env, rng); err != nil {
+			return err
+		}
+		p.add(1)
+	}
+	return flush()
+}
+
+// interview makes the envelope of one assignment's interview.
+func (r *demoRun) interview(a collector.Assignment, rng *rand.Rand) (envelope, error) {
+	ea, ok := r.country.EA(a.PSU)
+	if !ok {
+		return envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
+	}
+	h := fieldsim.Household{ID: a.HouseholdID, Region: ea.Region, Urban: ea.Urban, Class: r.classOf[a.HouseholdID]}
+	end := time.Now().UTC()
+	var answers map[string]any
+	if rng.Float64() < 0.04 {
+		answers = fieldsim.Refusal(rng, h, end)
+	} else {
+		answers = fieldsim.Interview(rng, h, end)
+	}
+	return envelope{InstanceID: uuid.NewString(), FormID: r.form.ID, FormVersion: r.form.Version, AssignmentID: a.ID,
+		StartedAt: end.Add(-time.Duration(40+rng.IntN(40)) * time.Minute).Format(time.RFC3339), EndedAt: end.Format(time.RFC3339), Answers: answers}, nil
+}
+
+// send posts one interview as an online tablet does: a mistake the server
+// refuses is corrected and sent again; a lost answer is retried.
+func (r *demoRun) send(ctx context.Context, c *apiClient, env envelope, rng *rand.Rand) error {
+	if env.Answers["consent"] == "yes" && rng.Float64() < 0.03 {
+		bad, path := fieldsim.Mistake(rng, env.Answers)
+		wrong := env
+		wrong.Answers = bad
+		_, err := c.call(ctx, "POST", "/api/v1/submissions", wrong, "", nil)
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status != 422 || len(ae.Problems) == 0 || ae.Problems[0].Path != path {
+			return fmt.Errorf("a mistake at %s was not refused as expected: %v", path, err)
+		}
+		r.counts.invalidFirst.Add(1)
+		r.counts.corrected422.Add(1)
+	}
+	status, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil)
+	if err != nil {
+		return err
+	}
+	if status != 201 {
+		return fmt.Errorf("first post of %s answered %d", env.InstanceID, status)
+	}
+	r.counts.submitted.Add(1)
+	if rng.Float64() < 0.02 { // the answer was lost on the way: the tablet retries
+		status, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil)
+		if err != nil || status != 200 {
+			return fmt.Errorf("retry of %s: %d %v", env.InstanceID, status, err)
+		}
+		r.counts.duplicates.Add(1)
+	}
+	return nil
+}
+
+// review: supervisors approve what waits, rejecting about 4% of interviews
+// with a comment.
+func (r *demoRun) review(ctx context.Context) error {
+	type item struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	var waiting []item
+	after := ""
+	for {
+		var page struct {
+			Submissions []item `json:"submissions"`
+			NextAfter   string `json:"next_after"`
+		}
+		path := fmt.Sprintf("/api/v1/submissions?survey=%s&status=received&limit=500", demoSurvey)
+		if after != "" {
+			path += "&after=" + after
+		}
+		if _, err := r.supervisors[0].call(ctx, "GET", path, nil, "", &page); err != nil {
+			return err
+		}
+		waiting = append(waiting, page.Submissions...)
+		if page.NextAfter == "" {
+			break
+		}
+		after = page.NextAfter
+	}
+	first := r.counts.rejected.Load() == 0
+	label := "supervisor review"
+	if !first {
+		label = "second review"
+	}
+	p := newProgress(r.e.stdout, label, len(waiting))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(r.supervisors))
+	var rejected, approved atomic.Int64
+	for k, sup := range r.supervisors {
+		wg.Add(1)
+		go func(k int, sup *apiClient) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(r.cfg.seed, uint64(k)+5000))
+			for i := k; i < len(waiting); i += len(r.supervisors) {
+				decision, comment := "approve", ""
+				if first && rng.Float64() < 0.04 {
+					decision, comment = "reject", pickComment(rng)
+				}
+				if _, err := sup.call(ctx, "POST", "/api/v1/submissions/"+waiting[i].ID+"/review", map[string]string{"decision": decision, "comment": comment}, "", nil); err != nil {
+					errs <- err
+					return
+				}
+				if decision == "reject" {
+					rejected.Add(1)
+				} else {
+					approved.Add(1)
+				}
+				p.add(1)
+			}
+		}(k, sup)
+	}
+	wg.Wait()
+	close(errs)
+	if err := errors.Join(collect(errs)...); err != nil {
+		return err
+	}
+	r.counts.rejected.Add(rejected.Load())
+	r.counts.approve.Add(approved.Load())
+	p.finish(fmt.Sprintf("%d approved, %d returned to the enumerator with a comment", approved.Load(), rejected.Load()))
+	return nil
+}
+
+func pickComment(rng *rand.Rand) string {
+	return []string{
+		"Please check the ages in the roster against the ID cards.",
+		"Remittance amount looks too high: confirm with the respondent.",
+		"GPS accuracy poor: take the point again outside the house.",
+	}[rng.IntN(3)]
+}
+
+// corrections: enumerators open their returned assignments, read the
+// comment, revisit and resubmit a correction that supersedes the original.
+func (r *demoRun) corrections(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "corrections", int(r.counts.rejected.Load()))
+	rng := rand.New(rand.NewPCG(r.cfg.seed, 9000))
+	names := make([]string, 0, len(r.enumerators))
+	for n := range r.enumerators {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := r.enumerators[name]
+		var list struct {
+			Assignments []collector.Assignment `json:"assignments"`
+		}
+		if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=returned", nil, "", &list); err != nil {
+			return err
+		}
+		for _, a := range list.Assignments {
+			if a.Comment == "" {
+				return fmt.Errorf("returned assignment %s has no comment", a.ID)
+			}
+			env, err := r.interview(a, rng)
+			if err != nil {
+				return err
+			}
+			env.Supersedes = a.SubmissionID
+			if env.Answers["consent"] == "no" { // a revisit finds the household willing
+				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID]}, time.Now().UTC())
+			}
+			if _, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil); err != nil {
+				return err
+			}
+			r.counts.resubmitted.Add(1)
+			p.add(1)
+		}
+	}
+	p.finish(fmt.Sprintf("%d corrected and resubmitted", r.counts.resubmitted.Load()))
+	return nil
+}
+
+func (r *demoRun) computeWeights(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "weights (base, nonresponse, rake)", 1)
+	var margins []map[string]any
+	for _, m := range r.country.Margins() {
+		margins = append(margins, map[string]any{"variable": m.Variable, "category": m.Category, "total": m.Total})
+	}
+	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/weights", map[string]any{
+		"nonresponse_classes": []string{"stratum"},
+		"calibration":         map[string]any{"method": "rake", "margins": margins, "max_iter": 100, "tol": 1e-10},
+	}, "", &r.weights); err != nil {
+		return err
+	}
+	p.add(1)
+	r.counts.respondents.Store(int64(r.weights.Respondents))
+	cal := ""
+	if c := r.weights.Calibration; c != nil {
+		cal = fmt.Sprintf(", raked to %d census totals in %d iterations (converged: %v)", len(margins), c.Iterations, c.Converged)
+	}
+	p.finish(fmt.Sprintf("%d respondents weighted to %.0f households%s; Kish deff %.2f",
+		r.weights.Respondents, r.weights.Final.Sum, cal, r.weights.Final.Deff))
+	return nil
+}
+
+// surveyData reads the round back from the store, as `dotm analyze` and
+// `dotm release create --survey` do.
+func (r *demoRun) surveyData() collector.SurveyData {
+	return storeSurveyData(r.store)
+}
+
+func (r *demoRun) indicatorReport(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "indicator report", 1)
+	ds, err := r.surveyData().Dataset(ctx, demoSurvey)
+	if err != nil {
+		return err
+	}
+	spec := analysis.DesignSpec{Strata: "stratum", PSU: []string{"psu"}, Weight: "weight", FPC: []string{"fpc"}}
+	t, err := analysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
+	if err != nil {
+		return err
+	}
+	rep, err := analysis.IndicatorReport(t, spec)
+	if err != nil {
+		return err
+	}
+	r.report = rep
+	if err := writeAtomic(filepath.Join(r.cfg.out, "report.html"), func(w io.Writer) error { return rep.WriteHTML(w) }); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(r.cfg.out, "report.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}); err != nil {
+		return err
+	}
+	p.add(1)
+	p.finish(fmt.Sprintf("%s (%d indicators, with charts)", filepath.Join(r.cfg.out, "report.html"), len(rep.Indicators)))
+	return nil
+}
+
+// demoProfile is the release profile of the demo: k-anonymity on the
+// household quasi-identifiers, coarsened ages and sizes, top-coded money.
+const demoProfile = `
+k: 3
+quasi_identifiers: [region, urban, hh_size, head_sex, head_age, dest_country]
+recode: {head_age: [0, 25, 35, 45, 55, 65, 120], hh_size: {top: 8}}
+top_code: {remit_amount: 0.99, cons_pc: 0.995}
+group_rare: {dest_country: 10}
+geo: drop
+max_risk: 0.05
+drop: [household_id_answer, enumerator_comments, dest_country_other, deviceid, start, end]
+`
+
+func (r *demoRun) makeRelease(ctx context.Context) error {
+	p := newProgress(r.e.stdout, "anonymized release", 1)
+	ds, err := r.surveyData().Dataset(ctx, demoSurvey)
+	if err != nil {
+		return err
+	}
+	prof, err := exports.ParseProfile([]byte(demoProfile))
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(r.cfg.out, "release")
+	m, rep, err := exports.Create(ds, prof, dir, exports.Info{ID: uuid.NewString(), Survey: demoSurvey, Created: time.Now().UTC(), Version: version()},
+		exports.Options{Rand: rand.New(rand.NewPCG(r.cfg.seed, 77))})
+	if err != nil {
+		return err
+	}
+	r.release, r.relReport = m, rep
+	p.add(1)
+	var hh int64
+	for _, f := range m.Files {
+		if f.Name == "households.parquet" && f.Rows != nil {
+			hh = *f.Rows
+		}
+	}
+	p.finish(fmt.Sprintf("%s: %d files, %d households, k=%d held, risk %.4f", dir, len(m.Files), hh, rep.K, rep.Tables[0].After.Global))
+	return nil
+}
+
+// summary prints the counts at each step and the key indicators.
+func (r *demoRun) summary(w io.Writer, took time.Duration) {
+	c := &r.counts
+	fmt.Fprintf(w, "\nSurvey round %s finished in %.0fs\n\n", demoSurvey, took.Seconds())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "frame EAs\tPSUs\tlisted\tselected\tinterviewed\trefused\t422 fixed\trejected\tcorrected\tapproved\tweighted\t")
+	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", c.frameEAs.Load(), c.psus.Load(), c.listed.Load(), c.selected.Load(),
+		c.interviews.Load(), c.refusals.Load(), c.corrected422.Load(), c.rejected.Load(), c.resubmitted.Load(), c.approve.Load(), c.respondents.Load())
+	tw.Flush()
+	if r.report == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nKey indicators by household migration status (estimate [95% CI])")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	groups := []string{fieldsim.CurrentMigrant, fieldsim.ReturnMigrant, fieldsim.NonMigrant}
+	fmt.Fprintln(tw, "indicator\t"+strings.Join(groups, "\t")+"\t")
+	for _, ind := range r.report.Indicators {
+		switch ind.ID {
+		case "remit_share", "cons_mean", "bank", "enrolled", "women_decide":
+		default:
+			continue
+		}
+		row := []string{ind.Label}
+		for _, g := range groups {
+			cell := "-"
+			for _, ge := range ind.ByMigrant {
+				if ge.Group == g {
+					cell = fmtEstimate(float64(ge.Estimate), float64(ge.CI[0]), float64(ge.CI[1]), ind.Unit)
+					if ge.Diff != nil && float64(ge.Diff.P) < 0.05 {
+						cell += " *"
+					}
+				}
+			}
+			row = append(row, cell)
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "  * differs from non-migrant households (design-based t test, p < 0.05)")
+	fmt.Fprintf(w, "\nReport:  %s\nRelease: %s (disclosure report, codebook, manifest)\n",
+		filepath.Join(r.cfg.out, "report.html"), filepath.Join(r.cfg.out, "release"))
+}
+
+func fmtEstimate(est, lo, hi float64, unit string) string {
+	if strings.HasPrefix(unit, "share") {
+		return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*est, 100*lo, 100*hi)
+	}
+	return fmt.Sprintf("%.0f [%.0f, %.0f]", est, lo, hi)
 }
