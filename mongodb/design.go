@@ -199,7 +199,11 @@ func (s *Store) ApprovedSubmissions(ctx context.Context, survey string, fn func(
 		if err := cur.Decode(&d); err != nil {
 			return err
 		}
-		sub, err := d.submission()
+		b, err := s.body(ctx, d)
+		if err != nil {
+			return err
+		}
+		sub, err := d.submission(b)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package mongodb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,9 +15,12 @@ import (
 	"github.com/dotm-survey/dotm/collector"
 )
 
-// submissionDoc is a stored interview, keyed by its instance id so that the
-// database itself refuses a second copy. Answers to direct questions are only
-// in Sealed, encrypted by the collector before they get here.
+// submissionDoc is a stored interview's record, keyed by its instance id so
+// that the database itself refuses a second copy. It is small: the answers
+// live in a bodyDoc of their own (colSubmissionBodies), because the
+// embedded server rewrites by scanning the whole collection, and review
+// decisions update this record. Answers to direct questions are only in the
+// body's Sealed, encrypted by the collector before they get here.
 type submissionDoc struct {
 	ID           string      `bson:"_id"`
 	Survey       string      `bson:"survey"`
@@ -29,10 +34,23 @@ type submissionDoc struct {
 	EndedAt      time.Time   `bson:"ended_at"`
 	ReceivedAt   time.Time   `bson:"received_at"`
 	Status       string      `bson:"status"`
-	Answers      bson.Raw    `bson:"answers,omitempty"`
-	Sealed       []sealedDoc `bson:"sealed"`
+	Body         string      `bson:"body"` // _id of the bodyDoc with the answers
 	Reviews      []reviewDoc `bson:"reviews"`
 }
+
+// bodyDoc holds one submission attempt's answers. Its _id is the instance
+// id and a hash of the content, so that it is written before the record
+// without a transaction: a body whose record never got written (a crash, a
+// lost race between two different contents) is never referenced.
+type bodyDoc struct {
+	ID         string      `bson:"_id"`
+	Submission string      `bson:"submission"`
+	Answers    bson.Raw    `bson:"answers,omitempty"`
+	Sealed     []sealedDoc `bson:"sealed"`
+}
+
+// colSubmissionBodies holds bodyDocs (insert-only, but for key rotation).
+const colSubmissionBodies = "submission_bodies"
 
 type sealedDoc struct {
 	Path  string `bson:"p"`
@@ -48,41 +66,51 @@ type reviewDoc struct {
 	At       time.Time `bson:"at"`
 }
 
-func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
+func toSubmissionDoc(s collector.Submission) (submissionDoc, bodyDoc, error) {
 	ans := s.Answers
 	if ans == nil {
 		ans = map[string]any{}
 	}
 	raw, err := bson.Marshal(ans)
 	if err != nil {
-		return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+		return submissionDoc{}, bodyDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
 	}
+	b := bodyDoc{Submission: s.ID, Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed))}
+	h := sha256.New()
+	h.Write(raw)
+	for i, v := range s.Sealed {
+		b.Sealed[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
+		h.Write([]byte(v.Path))
+		h.Write(v.Nonce)
+		h.Write(v.Ciphertext)
+	}
+	b.ID = s.ID + "/" + hex.EncodeToString(h.Sum(nil)[:12])
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt.UTC(), EndedAt: s.EndedAt.UTC(), ReceivedAt: s.ReceivedAt.UTC(), Status: string(s.Status),
-		Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed)), Reviews: make([]reviewDoc, len(s.Reviews))}
-	for i, v := range s.Sealed {
-		d.Sealed[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
-	}
+		Body: b.ID, Reviews: make([]reviewDoc, len(s.Reviews))}
 	for i, r := range s.Reviews {
 		d.Reviews[i] = reviewDoc(r)
 	}
-	return d, nil
+	return d, b, nil
 }
 
-func (d submissionDoc) submission() (collector.Submission, error) {
+// submission converts a record and (optionally, nil for a listing) its body.
+func (d submissionDoc) submission(body *bodyDoc) (collector.Submission, error) {
 	s := collector.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
 		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
 		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: collector.SubmissionStatus(d.Status)}
-	if len(d.Answers) > 0 {
-		m, err := plainDoc(d.Answers)
-		if err != nil {
-			return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
+	if body != nil {
+		if len(body.Answers) > 0 {
+			m, err := plainDoc(body.Answers)
+			if err != nil {
+				return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
+			}
+			s.Answers = m
 		}
-		s.Answers = m
-	}
-	for _, v := range d.Sealed {
-		s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
+		for _, v := range body.Sealed {
+			s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
+		}
 	}
 	for _, r := range d.Reviews {
 		s.Reviews = append(s.Reviews, collector.Review(r))
@@ -90,16 +118,36 @@ func (d submissionDoc) submission() (collector.Submission, error) {
 	return s, nil
 }
 
+// body finds the answers of a record.
+func (s *Store) body(ctx context.Context, d submissionDoc) (*bodyDoc, error) {
+	var b bodyDoc
+	if err := s.collection(colSubmissionBodies).FindOne(ctx, bson.D{{Key: "_id", Value: d.Body}}).Decode(&b); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, fmt.Errorf("mongodb: submission %s: its answers %s are missing", d.ID, d.Body)
+		}
+		return nil, unavailable(err, "find answers of submission "+d.ID)
+	}
+	return &b, nil
+}
+
+// isDuplicate reports a duplicate-key error of an insert.
+func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
 // InsertSubmission implements collector.SubmissionStore: one insert, which
 // returns only once the server acknowledged it (write concern majority on a
 // replica set).
 func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) error {
-	d, err := toSubmissionDoc(sub)
+	d, b, err := toSubmissionDoc(sub)
 	if err != nil {
 		return err
 	}
+	// The body first: the record, written second, is what makes the
+	// submission exist, and it only ever points at a body that is there.
+	if _, err := s.collection(colSubmissionBodies).InsertOne(ctx, b); err != nil && !isDuplicate(err) {
+		return unavailable(err, "insert answers of submission "+sub.ID)
+	}
 	if _, err := s.collection(colSubmissions).InsertOne(ctx, d); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+		if isDuplicate(err) {
 			return collector.Errorf(collector.ECONFLICT, "submission %s exists", sub.ID)
 		}
 		return unavailable(err, "insert submission "+sub.ID)
@@ -107,26 +155,41 @@ func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) 
 	return nil
 }
 
-// InsertSubmissions implements collector.SubmissionStore with one unordered
-// insertMany.
+// InsertSubmissions implements collector.SubmissionStore with two unordered
+// insertMany calls: the bodies, then the records of those whose body is in.
 func (s *Store) InsertSubmissions(ctx context.Context, subs []collector.Submission) []error {
 	errs := make([]error, len(subs))
-	docs := make([]any, 0, len(subs))
+	bodies := make([]any, 0, len(subs))
+	metas := make([]submissionDoc, 0, len(subs))
 	idx := make([]int, 0, len(subs))
 	for i, sub := range subs {
-		d, err := toSubmissionDoc(sub)
+		d, b, err := toSubmissionDoc(sub)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		docs = append(docs, d)
+		bodies = append(bodies, b)
+		metas = append(metas, d)
 		idx = append(idx, i)
+	}
+	if len(bodies) == 0 {
+		return errs
+	}
+	docs := make([]any, 0, len(metas))
+	next := make([]int, 0, len(metas))
+	for j, err := range s.insertMany(ctx, colSubmissionBodies, bodies) {
+		if err != nil && collector.ErrorCode(err) != collector.ECONFLICT {
+			errs[idx[j]] = err
+			continue
+		}
+		docs = append(docs, metas[j])
+		next = append(next, idx[j])
 	}
 	if len(docs) == 0 {
 		return errs
 	}
 	for j, err := range s.insertMany(ctx, colSubmissions, docs) {
-		errs[idx[j]] = err
+		errs[next[j]] = err
 	}
 	return errs
 }
@@ -137,7 +200,11 @@ func (s *Store) Submission(ctx context.Context, id string) (collector.Submission
 	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
 		return collector.Submission{}, notFound(err, "submission "+id)
 	}
-	return d.submission()
+	b, err := s.body(ctx, d)
+	if err != nil {
+		return collector.Submission{}, err
+	}
+	return d.submission(b)
 }
 
 // Submissions implements collector.SubmissionStore. The filter scans on the
@@ -156,7 +223,7 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	if f.After != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "sealed", Value: 0}})
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
 	if f.Limit > 0 {
 		opts.SetLimit(int64(f.Limit))
 	}
@@ -166,7 +233,7 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	}
 	out := make([]collector.Submission, len(docs))
 	for i, d := range docs {
-		sub, err := d.submission()
+		sub, err := d.submission(nil)
 		if err != nil {
 			return nil, err
 		}
@@ -187,6 +254,13 @@ func (s *Store) ReviewSubmission(ctx context.Context, id string, r collector.Rev
 			{Key: "$push", Value: bson.D{{Key: "reviews", Value: reviewDoc{Decision: r.Decision, Comment: r.Comment, By: r.By, At: r.At.UTC()}}}},
 		},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if err == nil {
+		b, err := s.body(ctx, d)
+		if err != nil {
+			return collector.Submission{}, err
+		}
+		return d.submission(b)
+	}
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		cur, err := s.Submission(ctx, id)
 		if err != nil {
@@ -194,10 +268,7 @@ func (s *Store) ReviewSubmission(ctx context.Context, id string, r collector.Rev
 		}
 		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s is %s, not waiting for review", id, cur.Status)
 	}
-	if err != nil {
-		return collector.Submission{}, unavailable(err, "review submission "+id)
-	}
-	return d.submission()
+	return collector.Submission{}, unavailable(err, "review submission "+id)
 }
 
 // MarkSuperseded implements collector.SubmissionStore; it is idempotent and
@@ -226,7 +297,7 @@ func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id s
 		Sealed []sealedDoc `bson:"sealed"`
 	}
 	var docs []idDoc
-	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+	if err := s.findAll(ctx, colSubmissionBodies, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
 		return err
 	}
 	for _, d := range docs {
@@ -237,24 +308,30 @@ func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id s
 		if !stale {
 			continue
 		}
-		sub, err := s.Submission(ctx, d.ID)
-		if err != nil {
-			return err
+		var b bodyDoc
+		if err := s.collection(colSubmissionBodies).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&b); err != nil {
+			return notFound(err, "answers "+d.ID)
 		}
-		if err := fn(sub.ID, sub.Sealed); err != nil {
+		sealed := make([]collector.SealedValue, len(b.Sealed))
+		for i, v := range b.Sealed {
+			sealed[i] = collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data}
+		}
+		if err := fn(b.Submission, sealed); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Reseal implements collector.Resealer.
+// Reseal implements collector.Resealer: it rewrites the sealed values of
+// every stored body of submission id (attempts that lost a race included,
+// so that no value stays under a retired key).
 func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.SealedValue) error {
 	docs := make([]sealedDoc, len(sealed))
 	for i, v := range sealed {
 		docs[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
 	}
-	res, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: docs}}}})
+	res, err := s.collection(colSubmissionBodies).UpdateMany(ctx, bson.D{{Key: "submission", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: docs}}}})
 	if err != nil {
 		return unavailable(err, "reseal submission "+id)
 	}
@@ -271,7 +348,7 @@ func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 		Sealed []sealedDoc `bson:"sealed"`
 	}
 	var docs []idDoc
-	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+	if err := s.findAll(ctx, colSubmissionBodies, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
 	n := map[string]int{}
