@@ -63,29 +63,54 @@ func (d *Design) Compare(name string, y []float64, group *Column, levels []strin
 	dom := make([]bool, d.n)
 	used := make([]bool, d.n)
 	x := make([]float64, d.n)
-	var wsum float64
-	nd := 0
 	for i, c := range f.codes {
 		if (in == nil || in[i]) && (c == pick[0] || c == pick[1]) {
 			dom[i] = true
-			wsum += d.w[i]
-			nd++
 			used[i] = !math.IsNaN(y[i])
 			if c == pick[1] {
 				x[i] = 1
 			}
 		}
 	}
-	if wsum == 0 {
-		return TTest{}, fmt.Errorf("compare %s between %s: total weight is zero", name, group.Name)
+	// The regression on an intercept and a group indicator is saturated:
+	// its slope is the difference of the weighted group means and its
+	// sandwich scores A⁻¹·x_i·r_i·w_i reduce to w_i(y_i − ȳ_b)/Σ_b w for
+	// the second group and −w_i(y_i − ȳ_a)/Σ_a w for the first, so the
+	// closed form below equals svyglm's coefficient and SE.
+	var sw, swy [2]float64
+	n := 0
+	for i, u := range used {
+		if u {
+			k := int(x[i])
+			sw[k] += d.w[i]
+			swy[k] += d.w[i] * y[i]
+			n++
+		}
 	}
-	reg, err := d.glmFit([]string{"(Intercept)", group.Name}, [][]float64{nil, x}, y, used, wsum/float64(nd), Gaussian)
+	if sw[0] == 0 || sw[1] == 0 {
+		return TTest{}, fmt.Errorf("compare %s between %s: a group has no rows with %s present and positive weight", name, group.Name, name)
+	}
+	mean := [2]float64{swy[0] / sw[0], swy[1] / sw[1]}
+	z := make([]float64, d.n)
+	for i, u := range used {
+		if u {
+			k := int(x[i])
+			sign := 1.0
+			if k == 0 {
+				sign = -1
+			}
+			z[i] = sign * d.w[i] * (y[i] - mean[k]) / sw[k]
+		}
+	}
+	v, err := d.vcov([][]float64{z}, used)
 	if err != nil {
 		return TTest{}, fmt.Errorf("compare %s between %s: %w", name, group.Name, err)
 	}
-	c := reg.Coefficients[1]
-	t := TTest{Levels: [2]string{f.levels[pick[0]], f.levels[pick[1]]}, Difference: c.Estimate, SE: c.SE, T: c.T, DF: reg.DF, P: c.P, N: reg.N}
-	q := tQuantile(reg.DF)
+	df := d.DF(used) - 1
+	t := TTest{Levels: [2]string{f.levels[pick[0]], f.levels[pick[1]]}, Difference: mean[1] - mean[0], SE: math.Sqrt(v[0]), DF: df, N: n}
+	t.T = t.Difference / t.SE
+	t.P = tPValue(t.T, df)
+	q := tQuantile(df)
 	t.CI = [2]float64{t.Difference - q*t.SE, t.Difference + q*t.SE}
 	return t, nil
 }

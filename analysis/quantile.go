@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -25,16 +27,30 @@ func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, na
 	if err != nil {
 		return nil, err
 	}
-	var idx []int32
+	type item struct {
+		x float64
+		i int32
+	}
+	var items []item
 	for i, w := range d.w {
 		if (m == nil || m[i]) && w != 0 {
-			idx = append(idx, int32(i))
+			items = append(items, item{x[i], int32(i)})
 		}
 	}
-	if len(idx) == 0 {
+	if len(items) == 0 {
 		return nil, fmt.Errorf("column %s: no rows with positive weight in the domain", name)
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	// Order by value, ties by row: the stable order R's order() gives.
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmp.Compare(a.x, b.x); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	idx := make([]int32, len(items))
+	for j, it := range items {
+		idx[j] = it.i
+	}
 	sx := make([]float64, len(idx))
 	cumw := make([]float64, len(idx))
 	// R's cumsum and sum accumulate in long double; compensated
