@@ -100,6 +100,7 @@ func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *collector.Keyring, se
 		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     store, Users: store, Accounts: store, Auditor: store,
 		Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
+		Design: store, Weights: store, Approved: store,
 		Keys: keys,
 	})
 	a.srv = httptest.NewServer(a.api)

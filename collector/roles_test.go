@@ -3,6 +3,7 @@ package collector_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -24,7 +25,14 @@ type routeCase struct {
 	// req makes the path and body for one attempt by user (called once per
 	// attempt, so that attempts that create things do not collide).
 	req func(a *apiEnv, user string) (path string, body any)
+	// authOnly: the request passes authentication and authorization but
+	// needs a whole survey round to succeed (the design tests cover that):
+	// allowed roles get neither 401 nor 403.
+	authOnly bool
 }
+
+// frameCSV is a small sampling frame for the PSU draw.
+const frameCSV = "psu_id,stratum,size\nn1,north,120\nn2,north,80\nn3,north,200\ns1,south,150\ns2,south,90\n"
 
 var seq atomic.Int64
 
@@ -77,6 +85,24 @@ func routeTable() map[string]routeCase {
 		"POST /api/v1/surveys/:survey/listings": {roles: []collector.Role{sup, enu}, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/listings", map[string]any{"psu": uniq("psu"), "households": []map[string]any{{"household_id": "h1", "class": "non_migrant"}}}
 		}},
+		"POST /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+			id := uniq("draw") // a sample is drawn once per survey
+			a.mustDo("admin", "POST", "/api/v1/surveys", map[string]any{"id": id, "country": "Ghana", "languages": []string{"en"}}, 201)
+			return "/api/v1/surveys/" + id + "/sample/psus?n=4&seed=7", rawBody{"text/csv", frameCSV}
+		}},
+		"GET /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+			if st, b, _ := a.doRaw("admin", "POST", "/api/v1/surveys/gh-2026/sample/psus?n=4&seed=7", "text/csv", strings.NewReader(frameCSV), nil); st != 201 && st != 409 {
+				a.t.Fatalf("draw PSUs: %d %s", st, b)
+			}
+			return "/api/v1/surveys/gh-2026/sample/psus", nil
+		}},
+		"POST /api/v1/surveys/:survey/sample/households": {roles: []collector.Role{adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/sample/households", map[string]any{"quota": map[string]int{"current_migrant": 1}, "seed": 1, "enumerators": []string{"ana"}}
+		}},
+		"POST /api/v1/surveys/:survey/weights": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/weights", map[string]any{}
+		}},
+		"GET /api/v1/surveys/:survey/weights":       {roles: []collector.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
 		"GET /api/v1/surveys/:survey/listings":      {roles: []collector.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
 		"GET /api/v1/forms/:form":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
 		"GET /api/v1/forms/:form/versions/:version": {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
@@ -97,6 +123,9 @@ func routeTable() map[string]routeCase {
 		}},
 	}
 }
+
+// rawBody is a request body sent as is with its content type.
+type rawBody struct{ contentType, body string }
 
 // submit stores a fresh valid submission by user and returns its id.
 func (a *apiEnv) submit(user string) string {
@@ -130,6 +159,9 @@ func TestRouteRoleTable(t *testing.T) {
 			defer func() { a.t = nil }()
 			if !rc.public {
 				path, body := rc.req(a, "")
+				if rb, ok := body.(rawBody); ok {
+					body = rb.body
+				}
 				if st, b, _ := a.do("", r.Method, path, body); st != 401 {
 					t.Errorf("no token: %d, want 401: %s", st, b)
 				}
@@ -137,10 +169,19 @@ func TestRouteRoleTable(t *testing.T) {
 			for _, role := range collector.Roles {
 				user := actingUser[role]
 				path, body := rc.req(a, user)
-				st, b, h := a.do(user, r.Method, path, body)
+				var st int
+				var b []byte
+				var h http.Header
+				if rb, ok := body.(rawBody); ok {
+					st, b, h = a.doRaw(user, r.Method, path, rb.contentType, strings.NewReader(rb.body), nil)
+				} else {
+					st, b, h = a.do(user, r.Method, path, body)
+				}
 				allowed := rc.public || slices.Contains(rc.roles, role)
 				switch {
-				case allowed && (st < 200 || st > 299):
+				case allowed && rc.authOnly && (st == 401 || st == 403 || st >= 500):
+					t.Errorf("%s: %d, want authorized: %s", role, st, b)
+				case allowed && !rc.authOnly && (st < 200 || st > 299):
 					t.Errorf("%s: %d, want 2xx: %s", role, st, b)
 				case !allowed && st != 403:
 					t.Errorf("%s: %d, want 403: %s", role, st, b)

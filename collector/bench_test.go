@@ -1,0 +1,235 @@
+package collector_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/questionnaire"
+)
+
+// householdEnv is an API with the built-in DotM household form uploaded and
+// n enumerators e0, e1, …
+func householdEnv(t testing.TB, n int) (*apiEnv, questionnaire.Submission) {
+	t.Helper()
+	a := newAPIEnv(t)
+	a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/forms", "application/yaml", questionnaire.HouseholdYAML(), 201)
+	ctx := context.Background()
+	for i := range n {
+		token, hash, err := collector.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("e%d", i)
+		if err := a.store.AddUser(ctx, collector.User{Name: name, Role: collector.RoleEnumerator, Surveys: []string{"gh-2026"}}, hash); err != nil {
+			t.Fatal(err)
+		}
+		a.tokens[name] = token
+	}
+	return a, questionnaire.HouseholdExample()
+}
+
+// householdEnvelope is the example household as a new interview.
+func householdEnvelope(ex questionnaire.Submission, i int) []byte {
+	ans := ex.Answers
+	ans["respondent_name"] = fmt.Sprintf("Respondent %d", i)
+	b, _ := json.Marshal(map[string]any{
+		"instance_id": uuid.NewString(), "form_id": ex.FormID, "form_version": ex.FormVersion,
+		"started_at": ex.StartedAt, "ended_at": ex.EndedAt, "answers": ans,
+	})
+	return b
+}
+
+// TestHouseholdExample posts the questionnaire's valid household example:
+// it is stored, its identifiers are encrypted, and the supervisor reads them.
+func TestHouseholdExample(t *testing.T) {
+	t.Parallel()
+	a, ex := householdEnv(t, 1)
+	body := householdEnvelope(ex, 7)
+	var env map[string]any
+	_ = json.Unmarshal(body, &env)
+	id := env["instance_id"].(string)
+	a.mustDo("e0", "POST", "/api/v1/submissions", body, 201)
+	dump := a.dumpDB()
+	for _, secret := range []string{"Respondent 7", "+57 310 555 0123", "Camila"} {
+		if strings.Contains(dump, secret) {
+			t.Fatalf("%q stored in clear", secret)
+		}
+	}
+	s := decode[submissionJSON](t, a.mustDo("sup", "GET", "/api/v1/submissions/"+id+"?include=identifiers", nil, 200))
+	if s.Answers["respondent_name"] != "Respondent 7" || s.Answers["phone"] != "+57 310 555 0123" {
+		t.Fatalf("identifiers: %v %v", s.Answers["respondent_name"], s.Answers["phone"])
+	}
+}
+
+// loadResult is one measured run.
+type loadResult struct {
+	n        int
+	elapsed  time.Duration
+	lat      []time.Duration // one per call
+	failures int64
+}
+
+func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r loadResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.lat)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+// runLoad runs calls (each storing per documents) on workers goroutines.
+func runLoad(workers int, calls [][]func() error, per int) loadResult {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, len(calls[w]))
+			for _, call := range calls[w] {
+				t0 := time.Now()
+				if err := call(); err != nil {
+					failures.Add(1)
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, c := range calls {
+		n += len(c) * per
+	}
+	return loadResult{n: n, elapsed: time.Since(start), lat: lat, failures: failures.Load()}
+}
+
+// BenchmarkIngest measures ingest of valid DotM household submissions over
+// loopback HTTP by 8 and 32 simulated enumerators, one by one and in batches,
+// and the raw driver rate (insertOne loop, insertMany) of the same stored
+// documents into the same embedded server, and reports API/raw.
+//
+//	go test -run '^$' -bench Ingest -benchtime 1x ./collector/
+func BenchmarkIngest(b *testing.B) {
+	const (
+		total     = 1920 // submissions per scenario
+		batchSize = 40
+	)
+	for range b.N {
+		for _, workers := range []int{8, 32} {
+			a, ex := householdEnv(b, workers)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+			post := func(user, path string, body []byte, want int) func() error {
+				return func() error {
+					req, _ := http.NewRequest("POST", a.srv.URL+path, bytes.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+a.tokens[user])
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						return err
+					}
+					defer resp.Body.Close()
+					var sink bytes.Buffer
+					_, _ = sink.ReadFrom(resp.Body)
+					if resp.StatusCode != want {
+						return fmt.Errorf("status %d: %s", resp.StatusCode, sink.Bytes())
+					}
+					return nil
+				}
+			}
+			// API, one submission per request.
+			single := make([][]func() error, workers)
+			for i := range total {
+				w := i % workers
+				single[w] = append(single[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions", householdEnvelope(ex, i), 201))
+			}
+			apiSingle := runLoad(workers, single, 1)
+			// API, batches.
+			batches := make([][]func() error, workers)
+			for i := 0; i < total; i += batchSize {
+				w := (i / batchSize) % workers
+				items := make([]json.RawMessage, batchSize)
+				for j := range items {
+					items[j] = householdEnvelope(ex, total+i+j)
+				}
+				body, _ := json.Marshal(map[string]any{"submissions": items})
+				batches[w] = append(batches[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions/batch", body, 200))
+			}
+			apiBatch := runLoad(workers, batches, batchSize)
+
+			// Raw driver: the very documents the API stored, under new ids.
+			db := a.rawDB()
+			ctx := context.Background()
+			cur, err := db.Collection("submissions").Find(ctx, bson.D{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var docs []bson.D
+			if err := cur.All(ctx, &docs); err != nil {
+				b.Fatal(err)
+			}
+			fresh := func() []any {
+				out := make([]any, len(docs))
+				for i, d := range docs {
+					d2 := slices.Clone(d)
+					d2[0] = bson.E{Key: "_id", Value: uuid.NewString()}
+					out[i] = d2
+				}
+				return out
+			}
+			one := db.Collection("raw_insert_one")
+			ones := make([][]func() error, workers)
+			for i, d := range fresh()[:total] {
+				ones[i%workers] = append(ones[i%workers], func() error { _, err := one.InsertOne(ctx, d); return err })
+			}
+			rawOne := runLoad(workers, ones, 1)
+			many := db.Collection("raw_insert_many")
+			manys := make([][]func() error, workers)
+			fd := fresh()[:total]
+			for i := 0; i < total; i += batchSize {
+				chunk := fd[i : i+batchSize]
+				w := (i / batchSize) % workers
+				manys[w] = append(manys[w], func() error { _, err := many.InsertMany(ctx, chunk); return err })
+			}
+			rawMany := runLoad(workers, manys, batchSize)
+			if f := apiSingle.failures + apiBatch.failures + rawOne.failures + rawMany.failures; f > 0 {
+				b.Fatalf("%d failed calls", f)
+			}
+			b.Logf("%d enumerators, %d household submissions per path", workers, total)
+			for _, r := range []struct {
+				name string
+				r    loadResult
+			}{{"api single", apiSingle}, {"raw insertOne", rawOne}, {fmt.Sprintf("api batch(%d)", batchSize), apiBatch}, {fmt.Sprintf("raw insertMany(%d)", batchSize), rawMany}} {
+				b.Logf("  %-20s %8.0f submissions/s  p50 %7.2f ms  p99 %7.2f ms", r.name, r.r.rate(), ms(r.r.pct(0.5)), ms(r.r.pct(0.99)))
+			}
+			b.Logf("  ratio API/raw: single %.2f, batch %.2f", apiSingle.rate()/rawOne.rate(), apiBatch.rate()/rawMany.rate())
+			b.ReportMetric(apiSingle.rate(), fmt.Sprintf("single_subs/s_%d", workers))
+			b.ReportMetric(apiBatch.rate(), fmt.Sprintf("batch_subs/s_%d", workers))
+			b.ReportMetric(apiSingle.rate()/rawOne.rate(), fmt.Sprintf("single_ratio_%d", workers))
+			b.ReportMetric(apiBatch.rate()/rawMany.rate(), fmt.Sprintf("batch_ratio_%d", workers))
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
