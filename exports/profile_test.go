@@ -50,6 +50,7 @@ func TestParseProfileErrors(t *testing.T) {
 		{"k: 3\ngeo: blur\n", "geo"},
 		{"k: 3\ndirect: [household_id]\n", "design variable"},
 		{"k: [3]\n", "profile"},
+		{"k: 3\nk: 4\n", "already defined"},
 	} {
 		_, err := ParseProfile([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
