@@ -218,6 +218,10 @@ func browserCtx(t *testing.T) context.Context {
 	t.Cleanup(cancelA)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancel)
+	// start the browser on this context (a step's shorter timeout must not own it)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
 	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
 	t.Cleanup(cancelT)
 	return ctx
@@ -231,8 +235,22 @@ type browserT struct {
 
 func (b *browserT) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.failShot()
 		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// failShot keeps what the screen showed when a step failed.
+func (b *browserT) failShot() {
+	if png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
+		_ = os.WriteFile(filepath.Join(b.screens, "failure.png"), png, 0o644)
+		b.t.Logf("the screen at the failure: %s", filepath.Join(b.screens, "failure.png"))
+	}
+	if msg, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#toast').textContent`)); err == nil && msg != "" {
+		b.t.Logf("the last message shown: %s", msg)
 	}
 }
 
@@ -250,6 +268,7 @@ func eval[T any](b *browserT, js string) T {
 func (b *browserT) waitJS(what, js string, timeout time.Duration) {
 	b.t.Helper()
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.failShot()
 		b.t.Fatalf("waiting for %s (%s): %v", what, js, err)
 	}
 }
@@ -433,6 +452,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	// open the household, in Spanish
+	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
 	b.do("open a-101", chromedp.Click(`[data-assignment="a-101"] button.open`), chromedp.WaitVisible("#page"))
 	eval[bool](b, `(() => { const s = document.querySelector('#lang'); s.value = 'es'; s.dispatchEvent(new Event('change')); return true; })()`)
 	b.waitJS("Spanish labels", `document.querySelector('#page h2').textContent === 'Portada'`, 5*time.Second)
@@ -515,9 +535,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("the finish page lists %d problems", n)
 	}
 
-	// offline: finish and queue
+	// offline: the app itself comes from the service worker's cache, the
+	// assignments and the draft from IndexedDB; finish and queue
+	b.do("let the draft be saved", chromedp.Sleep(500*time.Millisecond))
 	b.setOffline(true)
-	b.waitJS("offline", `!navigator.onLine && document.querySelector('#net').classList.contains('off')`, 5*time.Second)
+	b.do("reload offline", chromedp.Reload())
+	b.waitJS("the app without a network", `document.querySelectorAll('li.assignment').length === 2 && document.querySelector('#net').classList.contains('off')`, 20*time.Second)
+	if got := eval[string](b, `navigator.serviceWorker.controller ? 'controlled' : 'not controlled'`); got != "controlled" {
+		t.Errorf("the page is %s by the service worker", got)
+	}
+	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
+	b.do("resume the draft", chromedp.Click(`[data-assignment="a-101"] button.open`), chromedp.WaitVisible("#finish"))
 	b.do("finish", chromedp.Click("#finish"))
 	b.waitJS("the queued interview", `document.querySelectorAll('#queue li.status-queued').length === 1`, 10*time.Second)
 	instance := eval[string](b, `document.querySelector('#queue li').dataset.instance`)
@@ -579,6 +607,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	// the returned household opens as a correction of the stored interview
+	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
 	b.do("correct a-102", chromedp.Click(`[data-assignment="a-102"] button.open`), chromedp.WaitVisible("#page"))
 	if got := eval[string](b, `document.querySelector('#page .field[data-path="respondent_name"] input').value`); got != "Rosa Jiménez" {
 		t.Errorf("the correction starts with respondent_name %q, want the submitted answer", got)

@@ -121,7 +121,7 @@ const app = {
   iv: null, // the open interview (IndexedDB record)
   form: null, // {handle, form, outline, pages}
   st: null, // the last questionnaire State
-  page: 0, touched: new Set(), showAll: new Set(), syncing: false, syncTimer: null,
+  view: 0, homeLoading: 0, page: 0, touched: new Set(), showAll: new Set(), syncing: false, syncTimer: null,
 };
 
 function el(tag, attrs = {}, ...kids) {
@@ -216,6 +216,7 @@ async function drawNet() {
 // ---- sign in ----
 function showSignIn(err) {
   app.iv = null;
+  ++app.view;
   drawLangs(['en', 'es'], { en: 'English', es: 'Español' });
   const input = el('input', { id: 'token', type: 'password', autocomplete: 'current-password', 'aria-describedby': 'token-hint', required: true });
   const msg = el('p', { class: 'error', id: 'signin-error', text: err || '' });
@@ -304,10 +305,17 @@ async function prefetchForms() {
 }
 
 async function showHome() {
+  app.homeLoading++;
+  try { await drawHome(); } finally { app.homeLoading--; }
+}
+
+async function drawHome() {
   app.iv = null; app.form = null;
+  const view = ++app.view; // a newer screen wins over this one while it loads
   drawLangs(['en', 'es'], { en: 'English', es: 'Español' });
   await fetchAssignments();
   const ivs = await db.interviews();
+  if (view !== app.view) return;
   const byAssignment = {};
   for (const iv of ivs) {
     const prev = byAssignment[iv.assignment_id];
@@ -369,6 +377,7 @@ function uuid() {
 }
 
 async function openAssignment(a, local) {
+  ++app.view;
   $('#app').replaceChildren(el('p', { class: 'loading', text: t('loadingForm') }));
   let iv = local && local.status === 'draft' ? local : null;
   if (!iv) {
@@ -847,6 +856,8 @@ async function idle() {
   if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; await changed(); }
 }
 window.dotmTest.idle = idle;
+// quiet: no screen is loading and the queue is not sending (tests wait for it)
+window.dotmTest.quiet = () => app.homeLoading === 0 && !app.syncing;
 
 let stateSeq = 0;
 async function changed() {
@@ -924,6 +935,7 @@ async function sync() {
   app.syncing = true;
   let sent = 0;
   let next = Infinity;
+  let tried = false;
   try {
     const now = Date.now();
     const all = (await db.interviews()).filter((iv) => iv.status === 'queued' || iv.status === 'sending');
@@ -931,6 +943,7 @@ async function sync() {
     for (const iv of all) if (iv.next_try && iv.next_try > now) next = Math.min(next, iv.next_try - now);
     if (due.length && !navigator.onLine) next = Math.min(next, 5000);
     else if (due.length) {
+      tried = true;
       for (let i = 0; i < due.length; i += 500) {
         const chunk = due.slice(i, i + 500);
         const out = chunk.length === 1 ? await sendOne(chunk[0]) : await sendBatch(chunk);
@@ -944,7 +957,7 @@ async function sync() {
   if (sent) toast(t('sentToast', sent));
   if (next < Infinity) syncSoon(next);
   drawNet();
-  if (!app.iv && app.token && document.querySelector('.home')) showHome();
+  if (tried && !app.iv && app.token && document.querySelector('.home')) showHome(); // the queue's new state
 }
 
 async function settle(iv, status, detail, problems) {
