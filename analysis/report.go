@@ -456,6 +456,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", float64(n))
 	},
+	"n":     func(x int) string { return thousands(int64(x)) },
 	"label": func(s string) string { return groupLabels[s] },
 	"safe":  func(s string) template.HTML { return template.HTML(s) },
 	"svg":   func(b []byte) template.HTML { return template.HTML(b) },
@@ -484,7 +485,7 @@ tr.ref td{color:#555}table.est{table-layout:fixed}td.c{text-align:center;color:#
 
 <h2>Sample</h2>
 <table class="sizes"><tr><th>Group</th><th>Households in sample</th><th>Estimated households</th></tr>
-{{range .R.Groups}}<tr><td>{{label .Level}}</td><td>{{.N}}</td><td>{{int .Population}}</td></tr>{{end}}
+{{range .R.Groups}}<tr><td>{{label .Level}}</td><td>{{n .N}}</td><td>{{int .Population}}</td></tr>{{end}}
 </table>
 
 <h2>Charts</h2>
