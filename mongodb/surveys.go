@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,22 +205,75 @@ func firstN(s []string, n int) []string {
 	return s
 }
 
-// Assignment implements collector.AssignmentStore.
-func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment, error) {
-	var d assignmentDoc
-	if err := s.collection(colAssignments).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return collector.Assignment{}, notFound(err, "assignment "+id)
-	}
-	return d.assignment(), nil
+// An assignment's status changes are not updates of its document: the
+// embedded server rewrites by scanning the whole collection, which made each
+// move cost O(assignments). Each move is instead an insert into
+// colAssignmentMoves with _id "<assignment id>#<n>" (n = 1, 2, …): the
+// current state is the highest n, read by _id lookups, and two concurrent
+// moves from the same state race for the same _id, so exactly one wins
+// (a compare-and-swap made of a unique key).
+const colAssignmentMoves = "assignment_moves"
+
+type moveDoc struct {
+	ID           string    `bson:"_id"`
+	Assignment   string    `bson:"assignment"`
+	Survey       string    `bson:"survey"`
+	Seq          int       `bson:"seq"`
+	Status       string    `bson:"status"`
+	Comment      string    `bson:"comment"`
+	SubmissionID string    `bson:"submission_id"`
+	At           time.Time `bson:"at"`
 }
 
-// Assignments implements collector.AssignmentStore.
+func moveID(assignment string, seq int) string { return assignment + "#" + strconv.Itoa(seq) }
+
+func (m moveDoc) apply(a *collector.Assignment) {
+	a.Status = collector.AssignmentStatus(m.Status)
+	a.Comment = m.Comment
+	if m.SubmissionID != "" {
+		a.SubmissionID = m.SubmissionID
+	}
+	a.UpdatedAt = m.At
+}
+
+// assignment finds an assignment in its current state and the number of
+// moves it has made.
+func (s *Store) assignment(ctx context.Context, id string) (collector.Assignment, int, error) {
+	var d assignmentDoc
+	if err := s.collection(colAssignments).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return collector.Assignment{}, 0, notFound(err, "assignment "+id)
+	}
+	a := d.assignment()
+	seq := 0
+	for {
+		var m moveDoc
+		err := s.collection(colAssignmentMoves).FindOne(ctx, bson.D{{Key: "_id", Value: moveID(id, seq+1)}}).Decode(&m)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return a, seq, nil
+		}
+		if err != nil {
+			return collector.Assignment{}, 0, unavailable(err, "find moves of assignment "+id)
+		}
+		m.apply(&a)
+		seq++
+	}
+}
+
+// Assignment implements collector.AssignmentStore.
+func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment, error) {
+	a, _, err := s.assignment(ctx, id)
+	return a, err
+}
+
+// Assignments implements collector.AssignmentStore: the documents that match
+// the survey and enumerator, each brought to its current state by its moves,
+// then filtered by status.
 func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) ([]collector.Assignment, error) {
 	filter := bson.D{}
 	if len(f.Surveys) > 0 {
 		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
 	}
-	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "enumerator", Value: f.Enumerator}, {Key: "status", Value: string(f.Status)}} {
+	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "enumerator", Value: f.Enumerator}} {
 		if e.Value != "" {
 			filter = append(filter, e)
 		}
@@ -228,35 +282,66 @@ func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) (
 	if err := s.findAll(ctx, colAssignments, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
-	out := make([]collector.Assignment, len(docs))
-	for i, d := range docs {
-		out[i] = d.assignment()
+	if len(docs) == 0 {
+		return []collector.Assignment{}, nil
+	}
+	moveFilter := bson.D{}
+	if f.Survey != "" {
+		moveFilter = bson.D{{Key: "survey", Value: f.Survey}}
+	} else if len(f.Surveys) > 0 {
+		moveFilter = bson.D{{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}}}
+	}
+	var moves []moveDoc
+	if err := s.findAll(ctx, colAssignmentMoves, moveFilter, nil, &moves); err != nil {
+		return nil, err
+	}
+	last := map[string]moveDoc{}
+	lastSub := map[string]moveDoc{} // the latest move that named a submission
+	for _, m := range moves {
+		if cur, ok := last[m.Assignment]; !ok || m.Seq > cur.Seq {
+			last[m.Assignment] = m
+		}
+		if cur, ok := lastSub[m.Assignment]; m.SubmissionID != "" && (!ok || m.Seq > cur.Seq) {
+			lastSub[m.Assignment] = m
+		}
+	}
+	out := make([]collector.Assignment, 0, len(docs))
+	for _, d := range docs {
+		a := d.assignment()
+		if m, ok := last[d.ID]; ok {
+			a.SubmissionID = lastSub[d.ID].SubmissionID
+			m.apply(&a)
+		}
+		if f.Status != "" && a.Status != f.Status {
+			continue
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }
 
-// MoveAssignment implements collector.AssignmentStore with one conditional
-// update of one document.
+// MoveAssignment implements collector.AssignmentStore: it reads the current
+// state and inserts the next move; a concurrent move from the same state
+// takes the same _id first and this one is an ECONFLICT.
 func (s *Store) MoveAssignment(ctx context.Context, id string, from []collector.AssignmentStatus, to collector.AssignmentStatus, submissionID, comment string) error {
-	fromS := make([]string, len(from))
-	for i, f := range from {
-		fromS[i] = string(f)
-	}
-	set := bson.D{{Key: "status", Value: string(to)}, {Key: "comment", Value: comment}, {Key: "updated_at", Value: time.Now().UTC()}}
-	if submissionID != "" {
-		set = append(set, bson.E{Key: "submission_id", Value: submissionID})
-	}
-	res, err := s.collection(colAssignments).UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: fromS}}}},
-		bson.D{{Key: "$set", Value: set}})
+	a, seq, err := s.assignment(ctx, id)
 	if err != nil {
-		return unavailable(err, "update assignment "+id)
+		return err
 	}
-	if res.MatchedCount == 0 {
-		if _, err := s.Assignment(ctx, id); err != nil {
-			return err
+	if !slices.Contains(from, a.Status) {
+		fromS := make([]string, len(from))
+		for i, f := range from {
+			fromS[i] = string(f)
 		}
-		return collector.Errorf(collector.ECONFLICT, "assignment %s is not %s", id, strings.Join(fromS, " or "))
+		return collector.Errorf(collector.ECONFLICT, "assignment %s is %s, not %s", id, a.Status, strings.Join(fromS, " or "))
+	}
+	m := moveDoc{ID: moveID(id, seq+1), Assignment: id, Survey: a.Survey, Seq: seq + 1, Status: string(to), Comment: comment,
+		SubmissionID: submissionID, At: time.Now().UTC()}
+	if _, err := s.collection(colAssignmentMoves).InsertOne(ctx, m); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return collector.Errorf(collector.ECONFLICT, "assignment %s changed at the same time; try again", id)
+		}
+		return unavailable(err, "move assignment "+id)
 	}
 	return nil
 }
