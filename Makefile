@@ -31,9 +31,11 @@ fuzz:
 test-faults:
 	DOTM_FAULTS_SIZE=full $(GO) test -count=1 -timeout 30m -v ./faults/
 
-## bench: benchmarks with reference tools side by side (see BENCHMARKS.md)
+## bench: Go benchmarks, then dotm beside R on the same data (ratios printed; R optional)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem ./questionnaire ./sampling ./analysis ./exports ./collector
+	./bench/sampling_vs_r.sh
+	./bench/analyze_vs_r.sh
 
 clean:
 	rm -rf bin demo
