@@ -2,9 +2,9 @@ package mongodb
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -242,49 +242,106 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	return out, nil
 }
 
-// ReviewSubmission implements collector.SubmissionStore with one
-// conditional update: only a submission still received can be reviewed, so
-// two supervisors deciding at once cannot both win.
+// ReviewSubmission implements collector.SubmissionStore. A submission is
+// reviewed once: the decision is first inserted into colDecisions under the
+// submission's id, so of two supervisors deciding at once exactly one
+// insert succeeds (a compare-and-swap made of a unique key), and only then
+// is the submission itself updated by an _id-only filter (a filter on any
+// other field makes the embedded server scan the collection). If the process
+// dies between the two writes, the next review of the submission finishes
+// the first decision's update before it reports the conflict.
 func (s *Store) ReviewSubmission(ctx context.Context, id string, r collector.Review, status collector.SubmissionStatus) (collector.Submission, error) {
-	var d submissionDoc
-	err := s.collection(colSubmissions).FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: string(collector.SubmissionReceived)}},
-		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "status", Value: string(status)}}},
-			{Key: "$push", Value: bson.D{{Key: "reviews", Value: reviewDoc{Decision: r.Decision, Comment: r.Comment, By: r.By, At: r.At.UTC()}}}},
-		},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	if err == nil {
-		b, err := s.body(ctx, d)
-		if err != nil {
+	sub, err := s.Submission(ctx, id)
+	if err != nil {
+		return collector.Submission{}, err
+	}
+	if sub.Status != collector.SubmissionReceived {
+		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s is %s, not waiting for review", id, sub.Status)
+	}
+	rd := reviewDoc{Decision: r.Decision, Comment: r.Comment, By: r.By, At: r.At.UTC()}
+	d := decisionDoc{ID: id, Status: string(status), Review: rd}
+	if _, err := s.collection(colDecisions).InsertOne(ctx, d); err != nil {
+		if !mongo.IsDuplicateKeyError(err) {
+			return collector.Submission{}, unavailable(err, "review submission "+id)
+		}
+		// Decided concurrently, or a decision whose update was lost: apply it.
+		var first decisionDoc
+		if err := s.collection(colDecisions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&first); err != nil {
+			return collector.Submission{}, unavailable(err, "read decision on "+id)
+		}
+		if err := s.applyDecision(ctx, first); err != nil {
 			return collector.Submission{}, err
 		}
-		return d.submission(b)
+		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s was reviewed by %s meanwhile", id, first.Review.By)
 	}
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		cur, err := s.Submission(ctx, id)
-		if err != nil {
-			return collector.Submission{}, err
-		}
-		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s is %s, not waiting for review", id, cur.Status)
+	if err := s.applyDecision(ctx, d); err != nil {
+		return collector.Submission{}, err
 	}
-	return collector.Submission{}, unavailable(err, "review submission "+id)
+	sub.Status = status
+	sub.Reviews = append(sub.Reviews, collector.Review(rd))
+	return sub, nil
 }
 
+// colDecisions holds one review decision per submission, keyed by its id.
+const colDecisions = "review_decisions"
+
+type decisionDoc struct {
+	ID     string    `bson:"_id"`
+	Status string    `bson:"status"`
+	Review reviewDoc `bson:"review"`
+}
+
+// applyDecision writes a decision into its submission; idempotent.
+func (s *Store) applyDecision(ctx context.Context, d decisionDoc) error {
+	var cur struct {
+		Status string `bson:"status"`
+	}
+	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&cur); err != nil {
+		return notFound(err, "submission "+d.ID)
+	}
+	if cur.Status == d.Status {
+		return nil
+	}
+	_, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "status", Value: d.Status}}},
+		{Key: "$push", Value: bson.D{{Key: "reviews", Value: d.Review}}},
+	})
+	if err != nil {
+		return unavailable(err, "review submission "+d.ID)
+	}
+	return nil
+}
+
+// colCorrections records, per corrected submission, the one submission that
+// corrects it, keyed by the corrected submission's id.
+const colCorrections = "corrections"
+
 // MarkSuperseded implements collector.SubmissionStore; it is idempotent and
-// refuses to point a submission at a second correction.
+// refuses to point a submission at a second correction. The claim is an
+// insert keyed by the corrected id (one correction wins), then an _id-only
+// update of the corrected submission.
 func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
-	res, err := s.collection(colSubmissions).UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "superseded_by", Value: bson.D{{Key: "$in", Value: bson.A{"", newID}}}}},
+	if _, err := s.collection(colCorrections).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "by", Value: newID}}); err != nil {
+		if !mongo.IsDuplicateKeyError(err) {
+			return unavailable(err, "mark submission "+id+" superseded")
+		}
+		var c struct {
+			By string `bson:"by"`
+		}
+		if err := s.collection(colCorrections).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c); err != nil {
+			return unavailable(err, "read correction of "+id)
+		}
+		if c.By != newID {
+			return collector.Errorf(collector.ECONFLICT, "submission %s is already corrected by another submission", id)
+		}
+	}
+	res, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "superseded_by", Value: newID}}}})
 	if err != nil {
 		return unavailable(err, "mark submission "+id+" superseded")
 	}
 	if res.MatchedCount == 0 {
-		if _, err := s.Submission(ctx, id); err != nil {
-			return err
-		}
-		return collector.Errorf(collector.ECONFLICT, "submission %s is already corrected by another submission", id)
+		return collector.Errorf(collector.ENOTFOUND, "submission %s not found", id)
 	}
 	return nil
 }

@@ -31,9 +31,17 @@ type userDoc struct {
 	RevokedAt time.Time `bson:"revoked_at,omitempty"`
 }
 
+// tokenDoc maps a token's hash to its user. It carries a copy of the user's
+// role and scope so that signing in is one _id lookup on every request; the
+// copy cannot go stale because a user's role and scope never change and
+// revocation deletes the token document. Token documents without the copy
+// (written by older versions) fall back to reading the user.
 type tokenDoc struct {
-	Hash string `bson:"_id"`
-	User string `bson:"user"`
+	Hash      string    `bson:"_id"`
+	User      string    `bson:"user"`
+	Role      string    `bson:"role,omitempty"`
+	Surveys   []string  `bson:"surveys,omitempty"`
+	CreatedAt time.Time `bson:"created_at,omitempty"`
 }
 
 func (d userDoc) user() collector.User {
@@ -57,7 +65,7 @@ func (s *Store) AddUser(ctx context.Context, u collector.User, tokenHash string)
 		return fmt.Errorf("mongodb: add user %s: %w", u.Name, err)
 	}
 	// The user is written first: a token never points at a missing user.
-	if _, err := s.collection(colTokens).InsertOne(ctx, tokenDoc{Hash: tokenHash, User: u.Name}); err != nil {
+	if _, err := s.collection(colTokens).InsertOne(ctx, tokenDoc{Hash: tokenHash, User: u.Name, Role: string(u.Role), Surveys: u.Surveys, CreatedAt: u.CreatedAt}); err != nil {
 		return fmt.Errorf("mongodb: add token of %s: %w", u.Name, err)
 	}
 	return nil
@@ -68,6 +76,13 @@ func (s *Store) UserByTokenHash(ctx context.Context, hash string) (collector.Use
 	var t tokenDoc
 	if err := s.collection(colTokens).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
 		return collector.User{}, "", notFound(err, "token")
+	}
+	if t.Role != "" {
+		surveys := t.Surveys
+		if surveys == nil {
+			surveys = []string{}
+		}
+		return collector.User{Name: t.User, Role: collector.Role(t.Role), Surveys: surveys, CreatedAt: t.CreatedAt}, t.Hash, nil
 	}
 	var d userDoc
 	if err := s.collection(colUsers).FindOne(ctx, bson.D{{Key: "_id", Value: t.User}}).Decode(&d); err != nil {
