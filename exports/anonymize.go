@@ -118,8 +118,7 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 		if err := in.Check(); err != nil {
 			return nil, nil, fmt.Errorf("exports: %w", err)
 		}
-		t := in.clone()
-		tr, err := anonymizeTable(t, p, d, key, codes, rng)
+		t, tr, err := anonymizeTable(in, p, d, key, codes, rng)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -230,41 +229,45 @@ func designCodes(ds *Dataset, d Design, key []byte) map[string]map[string]string
 	return codes
 }
 
-func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string]map[string]string, rng *rand.Rand) (*TableReport, error) {
-	tr := &TableReport{Table: t.Name, Rows: t.Rows(), Suppressed: map[string]int{}}
+func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[string]map[string]string, rng *rand.Rand) (*Table, *TableReport, error) {
+	tr := &TableReport{Table: in.Name, Rows: in.Rows(), Suppressed: map[string]int{}}
 	inList := func(list []string, s string) bool { return slices.Contains(list, s) }
 
-	// Sensitivity classes given by the profile (files without a form).
-	for _, c := range t.Columns {
+	// 1. Drop direct identifiers and columns the profile drops; copy the
+	// rest (the input is never changed). The profile gives sensitivity
+	// classes to files without a form.
+	t := &Table{Name: in.Name}
+	for _, c := range in.Columns {
+		sens := c.Meta.Sensitivity
 		switch {
 		case inList(p.Direct, c.Name):
-			c.Meta.Sensitivity = Direct
-		case inList(p.QuasiIdentifiers, c.Name) && c.Meta.Sensitivity == "":
-			c.Meta.Sensitivity = Quasi
-		case inList(p.Sensitive, c.Name) && c.Meta.Sensitivity == "":
-			c.Meta.Sensitivity = Sensitive
+			sens = Direct
+		case inList(p.QuasiIdentifiers, c.Name) && sens == "":
+			sens = Quasi
+		case inList(p.Sensitive, c.Name) && sens == "":
+			sens = Sensitive
 		}
-	}
-	// 1. Drop direct identifiers and columns the profile drops.
-	for _, c := range slices.Clone(t.Columns) {
 		reason := ""
 		switch {
-		case c.Meta.Sensitivity == Direct && inList(p.QuasiIdentifiers, c.Name):
-			return nil, fmt.Errorf("profile: quasi_identifiers: %s is a direct identifier", c.Name)
-		case c.Meta.Sensitivity == Direct:
+		case sens == Direct && inList(p.QuasiIdentifiers, c.Name):
+			return nil, nil, fmt.Errorf("profile: quasi_identifiers: %s is a direct identifier", c.Name)
+		case sens == Direct:
 			reason = "direct identifier"
 		case inList(p.Drop, c.Name):
 			reason = "dropped by the release profile"
 		}
 		if reason != "" {
-			t.remove(c.Name)
 			tr.Dropped = append(tr.Dropped, Dropped{c.Name, reason})
+			continue
 		}
+		cc := c.clone()
+		cc.Meta.Sensitivity = sens
+		t.Columns = append(t.Columns, cc)
 	}
 	// Geographic coordinates: dropped or displaced (before PSU codes replace
 	// the PSU labels displacement is grouped by).
 	if err := geoStep(t, p, d, rng, tr); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// 2. Pseudonymous design variables.
 	if c := t.Column(d.ID); c != nil {
@@ -283,7 +286,7 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	var weight *Column
 	if c := t.Column(d.Weight); c != nil {
 		if c.Type != Float && c.Type != Int {
-			return nil, fmt.Errorf("table %s: column %s: weight must be numeric, not %s", t.Name, c.Name, c.Type)
+			return nil, nil, fmt.Errorf("table %s: column %s: weight must be numeric, not %s", t.Name, c.Name, c.Type)
 		}
 		weight = c
 	}
@@ -296,7 +299,7 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	tr.QuasiIdentifiers = qis
 	before, err := newKeys(t, qis, weight)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tr.Before, _, _, _ = before.risk(p.K)
 	before = nil
@@ -316,14 +319,14 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	for _, name := range sortedKeys(p.Recode) {
 		if c := t.Column(name); c != nil {
 			if err := recode(t, c, p.Recode[name]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	for _, name := range sortedKeys(p.TopCode) {
 		if c := t.Column(name); c != nil {
 			if err := topCode(t, c, p.TopCode[name]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -331,14 +334,14 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	for _, name := range sortedKeys(p.GroupRare) {
 		if c := t.Column(name); c != nil {
 			if err := groupRare(t, c, p.GroupRare[name]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	// 6. Local suppression, least important quasi-identifier first.
 	ks, err := newKeys(t, qis, weight)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	order := make([]int, len(qis))
 	for i := range order {
@@ -379,7 +382,7 @@ func anonymizeTable(t *Table, p *Profile, d Design, key []byte, codes map[string
 	for _, c := range t.Columns {
 		c.permute(perm)
 	}
-	return tr, nil
+	return t, tr, nil
 }
 
 func pseudonymize(c *Column, f func(string) string, note string) {

@@ -26,6 +26,14 @@
 // temporary folder next to the destination and renames it into place only
 // when every file is complete, so a refused or failed release leaves nothing.
 //
+// Releases of a survey: the dataset step implements [Source] over approved
+// submissions, with column metadata from the form (sensitivity classes,
+// question texts, value labels); cmd/dotm passes its [Dataset] to [Create]
+// exactly as it passes a table read from a file with [ReadCSV] or
+// [ReadParquet]. Publishing is outside this package: a release folder is
+// complete and immutable once renamed into place, and the manifest's
+// SHA-256 sums serve as download ETags.
+//
 // The package is not a general SDC toolkit (no microaggregation, PRAM or
 // record swapping), does not read the operational store (a [Source] supplies
 // the tables) and does not serve downloads (the collector does).

@@ -149,6 +149,11 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	if err := syncDir(tmp); err != nil {
 		return nil, err
 	}
+	// An empty destination folder is replaced (os.Rename refuses to
+	// rename onto a directory); Remove fails if it is no longer empty.
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("exports: release folder: %w", err)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, fmt.Errorf("exports: publish release folder: %w", err)
 	}

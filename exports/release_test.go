@@ -323,6 +323,15 @@ func TestReleaseFromCSV(t *testing.T) {
 		t.Errorf("codebook.md lacks head_age or the dropped list:\n%s", md)
 	}
 
+	// An existing empty folder is filled.
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.Mkdir(empty, 0o755)
+	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(50, 3)}}, &Profile{K: 1}, empty, testInfo, seeded(1)); err != nil {
+		t.Errorf("release into an empty folder: %v", err)
+	} else if ents, _ := os.ReadDir(empty); len(ents) != 5 {
+		t.Errorf("empty folder now holds %d files", len(ents))
+	}
+
 	// Immutable: a second release into the same folder is refused.
 	if _, _, err := Create(&Dataset{Tables: []*Table{in}}, p, out, testInfo, seeded(1)); err == nil {
 		t.Error("second release into a full folder succeeded")

@@ -247,14 +247,6 @@ func (t *Table) Check() error {
 	return nil
 }
 
-func (t *Table) clone() *Table {
-	u := &Table{Name: t.Name, Columns: make([]*Column, len(t.Columns))}
-	for i, c := range t.Columns {
-		u.Columns[i] = c.clone()
-	}
-	return u
-}
-
 func (t *Table) remove(name string) {
 	for i, c := range t.Columns {
 		if c.Name == name {
