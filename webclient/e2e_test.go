@@ -615,6 +615,14 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if got := eval[string](b, `(async () => (await dotmTest.db.interviews()).find((iv) => iv.assignment_id === 'a-102').supersedes || '')()`); got == "" {
 		t.Error("the correction does not say which submission it supersedes")
 	}
+	// repeats: an extra roster entry is refused by the count, removing it fixes that
+	b.do("roster of the correction", chromedp.Click(`.pagelink[data-page="1"]`), chromedp.WaitVisible(`#page button[data-add="members"]`))
+	b.do("add a member", chromedp.Click(`#page button[data-add="members"]`))
+	b.waitJS("five entries", `document.querySelectorAll('#page .repeat[data-path="members"] > .instance').length === 5`, 5*time.Second)
+	b.do("next with five", chromedp.Click("#next"))
+	b.waitJS("the count problem", `(document.querySelector('#page .repeat[data-path="members"] > .error') || {}).textContent.includes('4')`, 5*time.Second)
+	b.do("remove the fifth", chromedp.Click(`#page button[data-remove="members[4]"]`))
+	b.waitJS("four entries and no count problem", `document.querySelectorAll('#page .repeat[data-path="members"] > .instance').length === 4 && document.querySelector('#page .repeat[data-path="members"] > .error').textContent === ''`, 5*time.Second)
 	b.do("save the correction", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
 	t.Logf("screenshots in %s", screens)
 }

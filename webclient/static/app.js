@@ -25,7 +25,7 @@ const UI = {
     sentToast: (n) => `${n} interview${n === 1 ? '' : 's'} sent.`, fixPage: 'Please fix the marked answers.', comment: 'Supervisor', household: 'Household',
     noAssignments: 'No households assigned yet.', pages: 'Sections', refresh: 'Refresh', mediaUnsupported: 'Photos and recordings are not taken by this app.',
     selectOne: 'Choose…', loadingForm: 'Loading the questionnaire…', formMissing: 'The questionnaire is not on this tablet yet; connect once to download it.',
-    problems: 'problems', page: 'Section',
+    problems: 'problems', page: 'Section', noNetwork: 'waiting for a network',
   },
   es: {
     signin: 'Ingresar', token: 'Clave de acceso', tokenHint: 'La clave que le dio el responsable de la encuesta.', badToken: 'Esta clave no es aceptada.',
@@ -40,7 +40,7 @@ const UI = {
     sentToast: (n) => `${n} entrevista${n === 1 ? '' : 's'} enviada${n === 1 ? '' : 's'}.`, fixPage: 'Corrija las respuestas marcadas.', comment: 'Supervisor', household: 'Hogar',
     noAssignments: 'Todavía no tiene hogares asignados.', pages: 'Secciones', refresh: 'Actualizar', mediaUnsupported: 'Esta aplicación no toma fotos ni grabaciones.',
     selectOne: 'Elija…', loadingForm: 'Cargando el cuestionario…', formMissing: 'El cuestionario aún no está en esta tableta; conéctese una vez para descargarlo.',
-    problems: 'problemas', page: 'Sección',
+    problems: 'problemas', page: 'Sección', noNetwork: 'esperando red',
   },
 };
 function t(key, ...args) {
@@ -348,7 +348,7 @@ async function drawHome() {
     ol.append(el('li', { class: 'queued-item status-' + iv.status, 'data-instance': iv.instance_id },
       el('strong', { text: iv.household_id || iv.instance_id.slice(0, 8) }),
       el('span', { class: 'pill ' + iv.status, text: t(iv.status) }),
-      el('span', { class: 'meta', text: t('attempts', iv.attempts || 0) + when }),
+      el('span', { class: 'meta', text: (navigator.onLine ? t('attempts', iv.attempts || 0) : t('noNetwork')) + when }),
       iv.last_error ? el('p', { class: 'error', text: iv.last_error }) : null));
   }
   outbox.append(ol);
