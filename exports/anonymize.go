@@ -348,6 +348,13 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 		order[i] = len(qis) - 1 - i
 	}
 	if len(qis) > 0 {
+		// A column that recodes a quasi-identifier one to one (head_female
+		// for head_sex) would give suppressed values away: it loses the
+		// same values.
+		linked := make([][]*Column, len(qis))
+		for j, q := range qis {
+			linked[j] = aliases(t, t.Column(q), qis)
+		}
 		nulled := ks.suppress(p.K, order)
 		for j, rows := range nulled {
 			c := t.Column(qis[j])
@@ -362,6 +369,17 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 		}
 		for _, q := range qis {
 			t.Column(q).Nullable = true
+		}
+		for j, q := range qis {
+			for _, a := range linked[j] {
+				for _, i := range nulled[j] {
+					a.SetNull(i)
+				}
+				a.Nullable = true
+				if len(nulled[j]) > 0 {
+					a.Meta.Transforms = append(a.Meta.Transforms, fmt.Sprintf("%d values set to null where %s, which it recodes one to one, was suppressed", len(nulled[j]), q))
+				}
+			}
 		}
 	}
 	// 7. Risk after, and the verdict.
@@ -383,6 +401,49 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 		c.permute(perm)
 	}
 	return t, tr, nil
+}
+
+// aliases returns the columns of t, other than the quasi-identifiers, whose
+// values correspond one to one with those of q (same rows null, each value
+// of q always with the same value of the column and the reverse).
+func aliases(t *Table, q *Column, qis []string) []*Column {
+	var out []*Column
+	for _, c := range t.Columns {
+		if c == q || slices.Contains(qis, c.Name) || c.Type == Float {
+			continue
+		}
+		if isAlias(q, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isAlias(a, b *Column) bool {
+	fwd, bwd := map[string]string{}, map[string]string{}
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) != b.IsNull(i) {
+			return false
+		}
+		if a.IsNull(i) {
+			continue
+		}
+		x, y := a.Format(i), b.Format(i)
+		if v, ok := fwd[x]; ok && v != y {
+			return false
+		} else if !ok {
+			fwd[x] = y
+		}
+		if v, ok := bwd[y]; ok && v != x {
+			return false
+		} else if !ok {
+			bwd[y] = x
+		}
+		if len(fwd) > 1000 {
+			return false // not a recode of a categorical variable
+		}
+	}
+	return len(fwd) > 1
 }
 
 func pseudonymize(c *Column, f func(string) string, note string) {

@@ -16,7 +16,9 @@
 //  5. group rare categories into "other";
 //  6. displace or drop coordinates (DHS practice);
 //  7. local suppression of quasi-identifier values until every combination
-//     occurs at least k times (k-anonymity);
+//     occurs at least k times (k-anonymity); a column that recodes a
+//     quasi-identifier one to one (head_female for head_sex) loses the same
+//     values;
 //  8. individual and global re-identification risk (sdcMicro's
 //     Benedetti–Franconi estimator), before and after;
 //  9. shuffle record order.

@@ -290,6 +290,21 @@ func TestReleaseFromCSV(t *testing.T) {
 		t.Errorf("no rare destination grouped into other: %v", count)
 	}
 
+	// head_female recodes head_sex: it must not give suppressed sexes away.
+	sexes, females := arrowStrings(t, tbl, "head_sex"), arrowStrings(t, tbl, "head_female")
+	nullSex := 0
+	for i := range sexes {
+		if (sexes[i] == "\x00null") != (females[i] == "\x00null") {
+			t.Fatalf("row %d: head_sex %q but head_female %q", i, sexes[i], females[i])
+		}
+		if sexes[i] == "\x00null" {
+			nullSex++
+		}
+	}
+	if nullSex == 0 {
+		t.Error("test data should suppress some head_sex values")
+	}
+
 	// k-anonymity recomputed from the file.
 	var qcols [][]string
 	for _, q := range p.QuasiIdentifiers {
