@@ -62,9 +62,12 @@ func readGolden(t *testing.T, path string) map[string][]float64 {
 // maxRel records the largest relative difference seen, for the report.
 var maxRel float64
 
+var maxName string
+
 func checkClose(t *testing.T, name string, got, want float64) {
 	t.Helper()
 	if r := math.Abs(got-want) / math.Abs(want); r > maxRel && want != 0 {
+		maxName = name
 		maxRel = r
 	}
 	if math.IsNaN(want) && math.IsNaN(got) {

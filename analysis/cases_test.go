@@ -200,5 +200,5 @@ func TestRCases(t *testing.T) {
 	if n < 150 {
 		t.Fatalf("only %d golden values compared", n)
 	}
-	t.Logf("%d values, max relative difference so far %.3g", n, maxRel)
+	t.Logf("%d values, max relative difference so far %.3g (%s)", n, maxRel, maxName)
 }
