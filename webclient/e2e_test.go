@@ -624,5 +624,41 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.do("remove the fifth", chromedp.Click(`#page button[data-remove="members[4]"]`))
 	b.waitJS("four entries and no count problem", `document.querySelectorAll('#page .repeat[data-path="members"] > .instance').length === 4 && document.querySelector('#page .repeat[data-path="members"] > .error').textContent === ''`, 5*time.Second)
 	b.do("save the correction", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
+
+	// choice filters in the page: a second form whose districts follow the region
+	rules, err := os.ReadFile("testdata/vectors/form_rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.call("admin", "POST", "/api/v1/surveys/co-2026/forms", "application/yaml", rules, 201)
+	e.call("admin", "POST", "/api/v1/surveys/co-2026/assignments", "application/json", map[string]any{"assignments": []map[string]any{
+		{"id": "a-103", "enumerator": "ana", "household_id": "BOG-103", "form_id": "rules"}}}, 201)
+	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
+	b.do("refresh", chromedp.Click(`.home-head button`))
+	b.waitJS("the new assignment", `!!document.querySelector('[data-assignment="a-103"] button.open') && dotmTest.quiet()`, 10*time.Second)
+	b.do("open a-103", chromedp.Click(`[data-assignment="a-103"] button.open`), chromedp.WaitVisible(`#page .field[data-path="district"]`))
+	shown := func() string {
+		return eval[string](b, `[...document.querySelectorAll('#page .field[data-path="district"] [data-choice]')].filter((c) => !c.hidden).map((c) => c.dataset.choice).join(' ')`)
+	}
+	if got := shown(); got != "" {
+		t.Errorf("districts before a region: %q, want none", got)
+	}
+	b.fill(fieldOnPage{Path: "region", Widget: "choices"}, "north")
+	if got := shown(); got != "n1 n2" {
+		t.Errorf("districts of the north: %q", got)
+	}
+	b.fill(fieldOnPage{Path: "region", Widget: "choices"}, "south")
+	if got := shown(); got != "s1" {
+		t.Errorf("districts of the south: %q", got)
+	}
+	migrants := `[...document.querySelectorAll('.pagelink')].find((l) => ['Migrantes', 'Migrants'].includes(l.textContent)).hidden`
+	if !eval[bool](b, migrants) {
+		t.Error("the migrants section is offered before anyone is abroad")
+	}
+	b.do("the page of has_migrants", chromedp.Click(`.pagelink[data-page="2"]`), chromedp.WaitVisible(`#page .field[data-path="has_migrants"]`))
+	b.fill(fieldOnPage{Path: "has_migrants", Widget: "choices"}, "yes")
+	if eval[bool](b, migrants) {
+		t.Error("the migrants section stays hidden with someone abroad")
+	}
 	t.Logf("screenshots in %s", screens)
 }

@@ -545,8 +545,7 @@ function drawPage() {
   const pages = app.form.pages;
   const finish = app.page >= pages.length;
   const nav = el('nav', { class: 'pages', 'aria-label': t('pages') });
-  pages.forEach((p, i) => {
-    if (!pageRelevant(p)) return;
+  pages.forEach((p, i) => { // every section, shown or hidden by applyState as the answers change
     const n = pageProblems(p).length;
     nav.append(el('button', { type: 'button', class: 'pagelink' + (i === app.page ? ' current' : '') + (n && app.showAll.has(i) ? ' bad' : ''), 'data-page': i,
       text: textIn(p.label, app.lang) || (t('page') + ' ' + (i + 1)), onclick: () => goPage(i) }));
