@@ -323,7 +323,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "\n## Table `%s` (%s, %d rows)\n\n", t.Name, t.File, t.Rows)
 		b.WriteString("| variable | type | sensitivity | nulls | description |\n|---|---|---|---|---|\n")
 		for _, v := range t.Variables {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s |\n", v.Name, v.Type, v.Sensitivity, v.Nulls, mdEscape(firstText(v)))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s |\n", v.Name, v.Type, v.Sensitivity, v.Nulls, mdEscape(firstText(v, cb.Languages)))
 		}
 		for _, v := range t.Variables {
 			fmt.Fprintf(&b, "\n### `%s`\n\n- type: %s", v.Name, v.Type)
@@ -366,9 +366,14 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-func firstText(v Variable) string {
+// firstText is a variable's description, else its question in the default
+// language (the first), else in any language.
+func firstText(v Variable, langs []string) string {
 	if v.Description != "" {
 		return v.Description
+	}
+	if len(langs) > 0 && v.Question[langs[0]] != "" {
+		return v.Question[langs[0]]
 	}
 	for _, lang := range sortedKeys(v.Question) {
 		return v.Question[lang]
