@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/dataset"
 	"github.com/dotm-survey/dotm/exports"
 	"github.com/dotm-survey/dotm/questionnaire"
@@ -410,3 +411,66 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 
 // now is time.Now in UTC; handlers stamp records with it.
 func now() time.Time { return time.Now().UTC() }
+
+// AnalysisTable copies the named columns of a dataset table into an
+// analysis table: numbers (integers, decimals, booleans, dates as days) as
+// float64 with NaN for missing, text as strings with "" for missing.
+func AnalysisTable(t *exports.Table, columns []string) (*analysis.Table, error) {
+	if t == nil {
+		return nil, fmt.Errorf("no such table")
+	}
+	out := analysis.NewTable(t.Rows())
+	seen := map[string]bool{}
+	for _, name := range columns {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		c := t.Column(name)
+		if c == nil {
+			return nil, fmt.Errorf("column %q is not in table %s", name, t.Name)
+		}
+		n := c.Len()
+		if c.Type == exports.String {
+			v := make([]string, n)
+			for i := range v {
+				if !c.IsNull(i) {
+					v[i] = c.Strings[i]
+				}
+			}
+			out.AddStrings(name, v)
+			continue
+		}
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = c.Float(i)
+			if c.IsNull(i) {
+				v[i] = math.NaN()
+			}
+		}
+		out.AddNumeric(name, v)
+	}
+	return out, nil
+}
+
+// SurveySource is an analysis.Source over a survey's approved interviews:
+// the households table of its dataset (design variables, final weights and
+// the derived household variables).
+type SurveySource struct {
+	Data   SurveyData
+	Survey string
+}
+
+// Load implements analysis.Source. A column the households table lacks is
+// an EUNPROCESSABL naming it.
+func (s SurveySource) Load(ctx context.Context, columns []string) (*analysis.Table, error) {
+	ds, err := s.Data.Dataset(ctx, s.Survey)
+	if err != nil {
+		return nil, err
+	}
+	t, err := AnalysisTable(ds.Table(dataset.Households), columns)
+	if err != nil {
+		return nil, &Error{Code: EUNPROCESSABL, Message: "survey " + s.Survey + ": " + err.Error(), Err: err}
+	}
+	return t, nil
+}

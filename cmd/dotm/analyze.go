@@ -10,15 +10,18 @@ import (
 	"strings"
 
 	"github.com/dotm-survey/dotm/analysis"
+	"github.com/dotm-survey/dotm/collector"
 )
 
 // runAnalyze is `dotm analyze [--format F] [--out FILE] [--report indicators] PLAN.yaml`.
 func runAnalyze(e *env, args []string) error {
-	fs := newFlags(e, "analyze", "analyze [--format json|table|csv|html] [--out FILE] [--report indicators] PLAN.yaml",
-		"dotm analyze --format table plan.yaml\ndotm analyze --report indicators --out report.html plan.yaml\n\nplan.yaml:\n  data: households.csv\n  design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}\n  estimates:\n    - {id: b1, mean: bank_account, by: migrant}")
+	fs := newFlags(e, "analyze", "analyze [--format json|table|csv|html] [--out FILE] [--report indicators] (PLAN.yaml | --survey ID)",
+		"dotm analyze --format table plan.yaml\ndotm analyze --report indicators --out report.html plan.yaml\ndotm analyze --report indicators --survey gh-2026 --data-dir ./data\n\nplan.yaml:\n  data: households.csv          # or survey: gh-2026 (approved interviews with their weights)\n  design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}\n  estimates:\n    - {id: b1, mean: bank_account, by: migrant}")
 	format := fs.String("format", "json", "output format: json, table, csv or html")
 	out := fs.String("out", "", "output file (default: standard output; for --report, indicators.html)")
 	report := fs.String("report", "", "build a report instead of the plan's estimates: indicators")
+	surveyID := fs.String("survey", "", "with --report: the survey whose approved interviews to report on (no plan needed)")
+	sf := addStoreFlags(e, fs)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -33,8 +36,12 @@ func runAnalyze(e *env, args []string) error {
 			return exitError{code: 2}
 		}
 	}
-	if len(rest) < 1 {
-		fmt.Fprintln(e.stderr, "analyze: give a PLAN.yaml (dotm analyze --help)")
+	if len(rest) < 1 && *surveyID == "" {
+		fmt.Fprintln(e.stderr, "analyze: give a PLAN.yaml, or --report indicators --survey ID (dotm analyze --help)")
+		return exitError{code: 2}
+	}
+	if *surveyID != "" && (len(rest) > 0 || *report == "") {
+		fmt.Fprintln(e.stderr, "analyze: --survey goes with --report indicators and no plan; a plan names its survey with survey: ID")
 		return exitError{code: 2}
 	}
 	switch *format {
@@ -47,28 +54,43 @@ func runAnalyze(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "analyze: --report %q: the only report is indicators\n", *report)
 		return exitError{code: 2}
 	}
-	planPath := rest[0]
-	b, err := os.ReadFile(planPath)
-	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
 	var plan *analysis.Plan
-	if *report != "" {
-		plan, err = analysis.ParseReportPlan(b)
+	var planPath string
+	if *surveyID != "" {
+		plan = &analysis.Plan{Survey: *surveyID}
 	} else {
-		plan, err = analysis.ParsePlan(b)
+		planPath = rest[0]
+		b, err := os.ReadFile(planPath)
+		if err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		if *report != "" {
+			plan, err = analysis.ParseReportPlan(b)
+		} else {
+			plan, err = analysis.ParsePlan(b)
+		}
+		if err != nil {
+			return fmt.Errorf("analyze: %s: %w", planPath, err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("analyze: %s: %w", planPath, err)
-	}
+	var src analysis.Source
 	if plan.Survey != "" {
-		return fmt.Errorf("analyze: %s: survey: %s: reading approved submissions of a survey is not available yet; export them to .csv or .parquet and use data: FILE", planPath, plan.Survey)
+		store, err := sf.open(e)
+		if err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		defer store.Close(e.ctx)
+		if plan.Design.Weight == "" && plan.Design.Prob == "" {
+			plan.Design = collector.SurveyDesign(plan.Design.LonelyPSU)
+		}
+		src = collector.SurveySource{Data: storeSurveyData(store), Survey: plan.Survey}
+	} else {
+		data := plan.Data
+		if !filepath.IsAbs(data) {
+			data = filepath.Join(filepath.Dir(planPath), data)
+		}
+		src = fileSource{path: data}
 	}
-	data := plan.Data
-	if !filepath.IsAbs(data) {
-		data = filepath.Join(filepath.Dir(planPath), data)
-	}
-	src := fileSource{path: data}
 	if *report != "" {
 		return runIndicatorReport(e, plan, src, *out)
 	}

@@ -79,7 +79,9 @@ func TestAnalyzeErrors(t *testing.T) {
 	dir := t.TempDir()
 	survey := filepath.Join(dir, "s.yaml")
 	os.WriteFile(survey, []byte("survey: dotm-gh-2026\nestimates: [{id: a, mean: x}]\n"), 0o644)
-	if _, err := dotmRun(t, "analyze", survey); err == nil || !strings.Contains(err.Error(), "survey") {
+	// A survey that has no weights (here: no such survey in an empty store)
+	// is refused with a message that names it.
+	if _, err := dotmRun(t, "analyze", "--data-dir", filepath.Join(dir, "data"), survey); err == nil || !strings.Contains(err.Error(), "dotm-gh-2026") {
 		t.Errorf("survey source: err = %v", err)
 	}
 	var ee exitError

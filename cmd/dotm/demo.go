@@ -634,7 +634,7 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 		return err
 	}
 	spec := analysis.DesignSpec{Strata: "stratum", PSU: []string{"psu"}, Weight: "weight", FPC: []string{"fpc"}}
-	t, err := analysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
+	t, err := collector.AnalysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
 	if err != nil {
 		return err
 	}
