@@ -625,6 +625,37 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.waitJS("four entries and no count problem", `document.querySelectorAll('#page .repeat[data-path="members"] > .instance').length === 4 && document.querySelector('#page .repeat[data-path="members"] > .error').textContent === ''`, 5*time.Second)
 	b.do("save the correction", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
 
+	// several waiting interviews go in one batch; one the server refuses stays
+	// on the tablet with the server's reasons, the other is stored
+	good, bad := uuid.NewString(), uuid.NewString()
+	answers := fixture(t)
+	answers["household_id"] = "BOG-201"
+	answers["interview_date"] = time.Now().Format("2006-01-02")
+	aj, _ := json.Marshal(answers)
+	ended := time.Now().UTC().Format(time.RFC3339)
+	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
+	eval[bool](b, fmt.Sprintf(`(async () => {
+	  const base = {form_id: 'dotm_household', form_version: %s, started_at: %s, ended_at: %s, status: 'queued', attempts: 0};
+	  await dotmTest.db.putInterview(Object.assign({instance_id: %s, household_id: 'BOG-201', answers: %s}, base));
+	  await dotmTest.db.putInterview(Object.assign({instance_id: %s, household_id: 'BOG-202', answers: {}}, base));
+	  window.dispatchEvent(new Event('online'));
+	  return true;
+	})()`, jsString(questionnaire.Household().Version), jsString(time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)), jsString(ended),
+		jsString(good), string(aj), jsString(bad)))
+	b.waitJS("the batch results", fmt.Sprintf(`document.querySelectorAll('#queue li').length === 1 && !!document.querySelector('#queue li.status-failed[data-instance=%q] .error')`, bad), 20*time.Second)
+	if msg := eval[string](b, `document.querySelector('#queue li.status-failed .error').textContent`); !strings.Contains(msg, "respondent_name") {
+		t.Errorf("the refused interview shows %q, want the server's problems", msg)
+	}
+	for id, want := range map[string]int64{good: 1, bad: 0} {
+		if n, err := e.db.Collection("submissions").CountDocuments(ctxDB, bson.D{{Key: "_id", Value: id}}); err != nil || n != want {
+			t.Errorf("batch: %d copies of %s, want %d (%v)", n, id, want, err)
+		}
+	}
+	b.shot("06-batch-refused", 800, 1280)
+	b.do("reopen the refused interview", chromedp.Click(fmt.Sprintf(`#queue li[data-instance=%q] button.reopen`, bad)), chromedp.WaitVisible("#page"))
+	b.waitJS("the problems next to the fields", `document.querySelectorAll('#page .field.invalid').length > 0 || document.querySelectorAll('#page .field.required').length > 0`, 5*time.Second)
+	b.do("close it", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
+
 	// choice filters in the page: a second form whose districts follow the region
 	rules, err := os.ReadFile("testdata/vectors/form_rules.yaml")
 	if err != nil {

@@ -349,7 +349,8 @@ async function drawHome() {
       el('strong', { text: iv.household_id || iv.instance_id.slice(0, 8) }),
       el('span', { class: 'pill ' + iv.status, text: t(iv.status) }),
       el('span', { class: 'meta', text: (navigator.onLine ? t('attempts', iv.attempts || 0) : t('noNetwork')) + when }),
-      iv.last_error ? el('p', { class: 'error', text: iv.last_error }) : null));
+      iv.last_error ? el('p', { class: 'error', text: iv.last_error }) : null,
+      iv.status === 'failed' || iv.status === 'conflict' ? el('button', { type: 'button', class: 'reopen', text: t('open'), onclick: () => reopen(iv) }) : null));
   }
   outbox.append(ol);
   if (waiting.some((iv) => iv.status === 'queued')) outbox.append(el('button', { type: 'button', id: 'send-now', text: t('sendNow'), onclick: () => syncSoon(0) }));
@@ -402,6 +403,21 @@ async function openAssignment(a, local) {
     }
     await db.putInterview(iv);
   }
+  await openInterview(iv);
+}
+
+// reopen takes an interview the server refused back to a draft to fix it; one
+// in conflict (its instance_id holds other content) continues under a new id.
+async function reopen(iv) {
+  ++app.view;
+  if (iv.status === 'conflict') {
+    const copy = Object.assign({}, iv, { instance_id: uuid(), attempts: 0 });
+    iv.status = 'sent'; iv.last_error = 'replaced by ' + copy.instance_id; // kept, no longer queued
+    await db.putInterview(iv);
+    iv = copy;
+  }
+  iv.status = 'draft'; iv.last_error = ''; iv.next_try = null;
+  await db.putInterview(iv);
   await openInterview(iv);
 }
 
