@@ -100,7 +100,7 @@ func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *collector.Keyring, se
 		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     store, Users: store, Accounts: store, Auditor: store,
 		Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
-		Design: store, Weights: store, Approved: store,
+		Design: store, Weights: store, Approved: store, Releases: store,
 		Keys: keys,
 	})
 	a.srv = httptest.NewServer(a.api)
@@ -315,6 +315,7 @@ func (a *apiEnv) assignment(user, id string) collector.Assignment {
 }
 
 func TestSubmissionLifecycle(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	id := uuid.NewString()
 	env := a.envelope(id, "a-ana-1", validAnswers("Kofi"))
@@ -429,6 +430,7 @@ func TestSubmissionLifecycle(t *testing.T) {
 }
 
 func TestSubmissionRefusals(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	post := func(user string, env map[string]any, want int) problemDoc {
 		t.Helper()
@@ -490,6 +492,7 @@ func (p problemDoc) has(path, code string) bool {
 }
 
 func TestFormsAPI(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	form, _ := os.ReadFile("testdata/mini_household.yaml")
 	// The same version with the same content again: 200, nothing new.
@@ -547,6 +550,7 @@ func TestFormsAPI(t *testing.T) {
 }
 
 func TestListings(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	listing := map[string]any{"psu": "p1", "stratum": "north", "households": []map[string]any{
 		{"household_id": "h1", "class": "current_migrant"}, {"household_id": "h2", "class": "non_migrant"}, {"household_id": "h3", "class": "return_migrant"},
@@ -580,6 +584,7 @@ func TestListings(t *testing.T) {
 }
 
 func TestAssignmentsAPI(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	// Bulk creation through the store, as the sampling step does it.
 	var many []collector.Assignment

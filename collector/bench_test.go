@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,14 +20,33 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
 // householdEnv is an API with the built-in DotM household form uploaded and
 // n enumerators e0, e1, …
+//
+// Like dotm serve on its embedded store, the store writes with the server's
+// default write concern (w:1), the same as the raw driver runs it is
+// compared with; the other tests' stores ask for majority.
 func householdEnv(t testing.TB, n int) (*apiEnv, questionnaire.Submission) {
 	t.Helper()
-	a := newAPIEnv(t)
+	uri, err := url.Parse(testURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := uri.Query()
+	if q.Get("w") == "" {
+		q.Set("w", "1")
+	}
+	uri.RawQuery = q.Encode()
+	store, err := mongodb.Open(context.Background(), mongodb.Config{URI: uri.String(), Database: fmt.Sprintf("bench%d", seq.Add(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	a := newAPIEnvOn(t, store, newTestKeys(t), true)
 	a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/forms", "application/yaml", questionnaire.HouseholdYAML(), 201)
 	ctx := context.Background()
 	for i := range n {
@@ -132,10 +154,11 @@ func runLoad(workers int, calls [][]func() error, per int) loadResult {
 //
 //	go test -run '^$' -bench Ingest -benchtime 1x ./collector/
 func BenchmarkIngest(b *testing.B) {
-	const (
-		total     = 1920 // submissions per scenario
-		batchSize = 40
-	)
+	const batchSize = 40
+	total := 1920 // submissions per path; DOTM_BENCH_SUBMISSIONS changes it (a multiple of 32 × 40)
+	if v, err := strconv.Atoi(os.Getenv("DOTM_BENCH_SUBMISSIONS")); err == nil && v > 0 {
+		total = (v + 32*batchSize - 1) / (32 * batchSize) * 32 * batchSize
+	}
 	for range b.N {
 		for _, workers := range []int{8, 32} {
 			a, ex := householdEnv(b, workers)

@@ -20,6 +20,7 @@ import (
 // and the captured logs: no marker anywhere. A supervisor asking for
 // identifiers gets them back, and that read is in the audit trail.
 func TestMarkersNeverStoredOrLogged(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	marker := "MARKER" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	id := uuid.NewString()
@@ -100,6 +101,7 @@ func TestMarkersNeverStoredOrLogged(t *testing.T) {
 // TestConcurrentDuplicatePosts: 20 goroutines post one instance at once;
 // exactly one document is stored, one answer is 201 and the others 200.
 func TestConcurrentDuplicatePosts(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	id := uuid.NewString()
 	env := a.envelope(id, "a-ana-1", validAnswers("dup"))
@@ -177,6 +179,7 @@ type batchJSON struct {
 }
 
 func TestBatchMixed(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	stored := uuid.NewString()
 	a.mustDo("ana", "POST", "/api/v1/submissions", a.envelope(stored, "", validAnswers("s")), 201)
@@ -237,6 +240,7 @@ func TestBatchMixed(t *testing.T) {
 
 // TestBadInput: every kind of garbage is a 4xx problem+json, never a 5xx.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	good := func(mod func(map[string]any)) map[string]any {
 		e := a.envelope(uuid.NewString(), "", validAnswers("b"))

@@ -103,12 +103,29 @@ func routeTable() map[string]routeCase {
 			return "/api/v1/surveys/gh-2026/weights", map[string]any{}
 		}},
 		"GET /api/v1/surveys/:survey/weights":       {roles: []collector.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
+		"POST /api/v1/surveys/:survey/analyses": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/analyses", map[string]any{"estimates": []map[string]any{{"id": "m", "mean": "cons_pc"}}}
+		}},
 		"GET /api/v1/surveys/:survey/listings":      {roles: []collector.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
 		"GET /api/v1/forms/:form":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
 		"GET /api/v1/forms/:form/versions/:version": {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
 		"GET /api/v1/assignments":                   {roles: []collector.Role{enu, sup, adm}, req: fixed("/api/v1/assignments")},
 		"GET /api/v1/submissions":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions")},
 		"GET /api/v1/audit":                         {roles: []collector.Role{adm}, req: fixed("/api/v1/audit")},
+		// Making a release needs a whole survey round (TestSurveyRelease).
+		"POST /api/v1/surveys/:survey/releases": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+			return "/api/v1/surveys/gh-2026/releases", map[string]any{"k": 3}
+		}},
+		"POST /api/v1/releases/:id/publish": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/releases/" + a.storedRelease(false) + "/publish", nil
+		}},
+		"GET /api/v1/releases": {roles: []collector.Role{res, stat, adm}, req: fixed("/api/v1/releases")},
+		"GET /api/v1/releases/:id": {roles: []collector.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/releases/" + a.storedRelease(true), nil
+		}},
+		"GET /api/v1/releases/:id/files/:name": {roles: []collector.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/releases/" + a.storedRelease(true) + "/files/manifest.json", nil
+		}},
 		"POST /api/v1/submissions": {roles: []collector.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions", a.envelope(uuid.NewString(), "", validAnswers("role"))
 		}},
@@ -139,6 +156,7 @@ func (a *apiEnv) submit(user string) string {
 // table, answers 401 without a token (unless public), 2xx to each allowed
 // role and 403 to every other role.
 func TestRouteRoleTable(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	table := routeTable()
 	actingUser := map[collector.Role]string{
@@ -201,6 +219,7 @@ func TestRouteRoleTable(t *testing.T) {
 // TestOpenAPIDocumentsEveryRoute checks the OpenAPI document against the
 // router: every route documented, nothing documented that is not a route.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	t.Parallel()
 	a := newAPIEnv(t)
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
