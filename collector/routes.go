@@ -54,5 +54,11 @@ func (s *Server) routes() {
 	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, d.Keys, d.Auditor))
 	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Auditor, d.Logger))
 
+	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))
+	authed.POST("/releases/:id/publish", allow(adm), handlePublishRelease(d.Releases, d.Auditor))
+	authed.GET("/releases", allow(RoleResearcher, stat, adm), handleListReleases(d.Releases))
+	authed.GET("/releases/:id", allow(RoleResearcher, stat, adm), handleGetRelease(d.Releases))
+	authed.GET("/releases/:id/files/:name", allow(RoleResearcher, stat, adm), handleReleaseFile(d.Releases, d.Auditor))
+
 	authed.GET("/audit", allow(adm), handleAudit(d.AuditLog))
 }

@@ -40,6 +40,8 @@ type Deps struct {
 	Design   DesignStore
 	Weights  WeightStore
 	Approved ApprovedSource
+	// Releases keeps anonymized releases and their files.
+	Releases ReleaseStore
 	// Keys encrypt answers to direct questions. Without keys the server
 	// refuses submissions (503); cmd/dotm refuses to start without them.
 	Keys *Keyring
