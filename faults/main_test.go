@@ -18,8 +18,17 @@ import (
 	"time"
 )
 
-// dotmBin is the dotm binary under test, built once in TestMain.
-var dotmBin string
+// binDir holds the dotm binary, built on first use (fuzz workers, which
+// run TestMain too, never need it).
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binError error
+)
+
+// cleanups run after all tests, for resources shared by several tests.
+var cleanups []func()
 
 // full reports whether the tests run at full size (make test-faults).
 var full = os.Getenv("DOTM_FAULTS_SIZE") == "full"
@@ -30,17 +39,31 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	dotmBin = filepath.Join(dir, "dotm")
-	// Without -race: these tests are about processes dying, not about data
-	// races, and a race-instrumented server is too slow for the full sizes.
-	out, err := exec.Command("go", "build", "-o", dotmBin, "github.com/dotm-survey/dotm/cmd/dotm").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build dotm: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	binDir = dir
 	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// dotmBin builds the dotm binary once and returns its path. Without -race:
+// these tests are about processes dying, not about data races, and a
+// race-instrumented server is too slow for the full sizes.
+func dotmBin(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binPath = filepath.Join(binDir, "dotm")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/dotm-survey/dotm/cmd/dotm").CombinedOutput()
+		if err != nil {
+			binError = fmt.Errorf("build dotm: %v\n%s", err, out)
+		}
+	})
+	if binError != nil {
+		t.Fatal(binError)
+	}
+	return binPath
 }
 
 // cleanEnv is the environment without the caller's DOTM_ variables.
@@ -59,7 +82,7 @@ func dotm(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, dotmBin, args...)
+	cmd := exec.CommandContext(ctx, dotmBin(t), args...)
 	cmd.Env = cleanEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -70,7 +93,7 @@ func dotm(t *testing.T, args ...string) string {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -110,7 +133,7 @@ type process struct {
 // if it still runs.
 func start(t *testing.T, out *syncBuffer, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(dotmBin, args...)
+	cmd := exec.Command(dotmBin(t), args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
