@@ -18,6 +18,7 @@ import (
 // its files under a directory so that data survives a restart.
 type Embedded struct {
 	uri    string
+	dir    string // absolute path of the SQLite files
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -55,7 +56,7 @@ func StartEmbeddedOn(ctx context.Context, dir, addr string, logger *slog.Logger)
 		return nil, fmt.Errorf("mongodb: start embedded server in %s: %w", abs, err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{dir: abs, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(runCtx)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -62,8 +63,8 @@ func runDemo(e *env, args []string) error {
 		return err
 	}
 	cfg.seed = *seed
-	if cfg.households < 30 {
-		return exitError{code: 2, msg: "demo: --households must be at least 30"}
+	if cfg.households < 60 {
+		return exitError{code: 2, msg: "demo: --households must be at least 60 (3 in each of 20 PSUs)"}
 	}
 	cfg.eas = max(60, cfg.households/2)
 	cfg.supervisors = max(1, cfg.enumerators/5)
@@ -138,6 +139,9 @@ func demo(e *env, cfg demoConfig) error {
 		return fmt.Errorf("demo: write token: %w", err)
 	}
 	r.summary(out, time.Since(start))
+	if err := r.writeSummary(filepath.Join(cfg.out, "summary.json"), time.Since(start)); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	fmt.Fprintf(out, "\nExplore the same data through the API:\n  dotm serve --data-dir %s --key-file %s\n  curl -H \"Authorization: Bearer $(cat %s)\" http://127.0.0.1:8080/api/v1/surveys/%s/weights\n",
 		dataDir, keyFile, tokenFile, demoSurvey)
 	return nil
@@ -239,7 +243,7 @@ func (r *demoRun) setup(ctx context.Context) error {
 
 func (r *demoRun) drawPSUs(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "PSU sample (PPS systematic)", 1)
-	n := max(4, r.cfg.households/15)
+	n := r.psuCount()
 	var sample collector.PSUSample
 	path := fmt.Sprintf("/api/v1/surveys/%s/sample/psus?n=%d&allocation=proportional&seed=%d", demoSurvey, n, r.cfg.seed)
 	if _, err := r.admin.call(ctx, "POST", path, r.country.FrameCSV(), "text/csv", &sample); err != nil {
@@ -302,7 +306,7 @@ func (r *demoRun) drawHouseholds(ctx context.Context) error {
 		ByClass  map[string]int `json:"selected_by_class"`
 	}
 	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/sample/households", map[string]any{
-		"quota":       map[string]int{"current_migrant": 6, "return_migrant": 3, "non_migrant": 6},
+		"quota":       r.quota(),
 		"seed":        r.cfg.seed,
 		"enumerators": names,
 		"form_id":     r.form.ID,
@@ -311,9 +315,24 @@ func (r *demoRun) drawHouseholds(ctx context.Context) error {
 	}
 	p.add(1)
 	r.counts.selected.Store(int64(res.Selected))
-	p.finish(fmt.Sprintf("%d selected (6/3/6 per PSU): %d current, %d return, %d non-migrant; one assignment each",
-		res.Selected, res.ByClass["current_migrant"], res.ByClass["return_migrant"], res.ByClass["non_migrant"]))
+	q := r.quota()
+	p.finish(fmt.Sprintf("%d selected (%d/%d/%d per PSU): %d current, %d return, %d non-migrant; one assignment each",
+		res.Selected, q["current_migrant"], q["return_migrant"], q["non_migrant"], res.ByClass["current_migrant"], res.ByClass["return_migrant"], res.ByClass["non_migrant"]))
 	return nil
+}
+
+// psuCount is the number of PSUs to draw: about 15 households each, and at
+// least 2 in each of the 10 strata.
+func (r *demoRun) psuCount() int { return max(20, r.cfg.households/15) }
+
+// quota splits a PSU's households 40/20/40 between current-migrant,
+// return-migrant and non-migrant households (6/3/6 for the default round):
+// migrant households are oversampled against their share in the listing.
+func (r *demoRun) quota() map[string]int {
+	per := max(3, r.cfg.households/r.psuCount())
+	ret := max(1, int(math.Round(0.2*float64(per))))
+	cur := (per - ret + 1) / 2
+	return map[string]int{"current_migrant": cur, "return_migrant": ret, "non_migrant": per - ret - cur}
 }
 
 // envelope is a submission as a tablet posts it.
@@ -455,7 +474,13 @@ func (r *demoRun) send(ctx context.Context, c *apiClient, env envelope, rng *ran
 		wrong.Answers = bad
 		_, err := c.call(ctx, "POST", "/api/v1/submissions", wrong, "", nil)
 		var ae *apiError
-		if !errors.As(err, &ae) || ae.Status != 422 || len(ae.Problems) == 0 || ae.Problems[0].Path != path {
+		caught := false
+		if errors.As(err, &ae) && ae.Status == 422 {
+			for _, p := range ae.Problems {
+				caught = caught || p.Path == path
+			}
+		}
+		if !caught {
 			return fmt.Errorf("a mistake at %s was not refused as expected: %v", path, err)
 		}
 		r.counts.invalidFirst.Add(1)
@@ -740,6 +765,50 @@ func (r *demoRun) summary(w io.Writer, took time.Duration) {
 	fmt.Fprintln(w, "  * differs from non-migrant households (design-based t test, p < 0.05)")
 	fmt.Fprintf(w, "\nReport:  %s\nRelease: %s (disclosure report, codebook, manifest)\n",
 		filepath.Join(r.cfg.out, "report.html"), filepath.Join(r.cfg.out, "release"))
+}
+
+// demoSummary is summary.json: the counts of the round, where its outputs
+// are, and whether the release passed its disclosure checks.
+type demoSummary struct {
+	Survey     string                     `json:"survey"`
+	Seconds    float64                    `json:"seconds"`
+	Counts     map[string]int64           `json:"counts"`
+	Weighted   float64                    `json:"weighted_households"`
+	Report     string                     `json:"report"`
+	Release    string                     `json:"release"`
+	ReleaseOK  bool                       `json:"release_passed"`
+	ReleaseHH  int64                      `json:"release_households"`
+	Indicators []analysis.IndicatorResult `json:"indicators"`
+}
+
+func (r *demoRun) writeSummary(path string, took time.Duration) error {
+	c := &r.counts
+	sum := demoSummary{Survey: demoSurvey, Seconds: took.Seconds(), Weighted: r.weights.Final.Sum,
+		Report: filepath.Join(r.cfg.out, "report.html"), Release: filepath.Join(r.cfg.out, "release"),
+		Counts: map[string]int64{
+			"frame_eas": c.frameEAs.Load(), "psus": c.psus.Load(), "listed": c.listed.Load(), "selected": c.selected.Load(),
+			"submitted": c.submitted.Load(), "interviews": c.interviews.Load(), "refusals": c.refusals.Load(),
+			"refused_by_422_and_corrected": c.corrected422.Load(), "retried_duplicates": c.duplicates.Load(), "batched": c.batched.Load(),
+			"rejected": c.rejected.Load(), "resubmitted": c.resubmitted.Load(), "approved": c.approve.Load(), "respondents": c.respondents.Load(),
+		}}
+	if r.relReport != nil {
+		sum.ReleaseOK = r.relReport.Passed
+	}
+	if r.release != nil {
+		for _, f := range r.release.Files {
+			if f.Name == "households.parquet" && f.Rows != nil {
+				sum.ReleaseHH = *f.Rows
+			}
+		}
+	}
+	if r.report != nil {
+		sum.Indicators = r.report.Indicators
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	})
 }
 
 func fmtEstimate(est, lo, hi float64, unit string) string {

@@ -20,7 +20,7 @@ import (
 func runSynth(e *env, args []string) error {
 	if len(args) == 0 || args[0] != "households" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: dotm synth households --n N --seed S --out FILE.csv|FILE.parquet")
+			fmt.Fprintln(e.stdout, "Usage: dotm synth households --n N --seed S --out FILE.csv|FILE.parquet\n\nWrites a synthetic household survey file (stratified two-stage design, migrant oversampling, weights).\n\nExample:\n  dotm synth households --n 1000000 --seed 1 --out households.csv")
 			return nil
 		}
 		fmt.Fprintln(e.stderr, "Usage: dotm synth households --n N --seed S --out FILE.csv|FILE.parquet")

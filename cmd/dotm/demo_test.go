@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemoRound runs the real binary's demo at a small size: every step goes
+// through the HTTP API on the embedded store. The counts must add up, the
+// release must pass its own disclosure checks and hold every weighted
+// household, and the report must have its charts.
+func TestDemoRound(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo")
+	stdout, stderr, err := dotm(t, nil, "demo", "--out", out, "--households", "100", "--enumerators", "4", "--seed", "7")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum demoSummary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	c := sum.Counts
+	if c["psus"] != 20 || c["selected"] < 60 || c["listed"] <= c["selected"] {
+		t.Errorf("sample: %v", c)
+	}
+	// Every selected household was visited once: an interview or a refusal.
+	if c["submitted"] != c["selected"] || c["interviews"]+c["refusals"] != c["selected"] {
+		t.Errorf("visits do not add up: %v", c)
+	}
+	// Everything submitted was reviewed: approved, or rejected and corrected,
+	// and the corrections approved.
+	if c["resubmitted"] != c["rejected"] || c["approved"] != c["submitted"] {
+		t.Errorf("reviews do not add up: %v", c)
+	}
+	// Respondents are the approved interviews with consent (a rejected
+	// refusal revisited may become an interview).
+	if c["respondents"] < c["interviews"]-c["rejected"] || c["respondents"] > c["interviews"]+c["rejected"] {
+		t.Errorf("respondents %d for %d interviews and %d rejected", c["respondents"], c["interviews"], c["rejected"])
+	}
+	if !sum.ReleaseOK || sum.ReleaseHH != c["respondents"] {
+		t.Errorf("release passed=%v with %d households, want %d", sum.ReleaseOK, sum.ReleaseHH, c["respondents"])
+	}
+	var rep struct {
+		Passed bool `json:"passed"`
+		K      int  `json:"k"`
+	}
+	b, err = os.ReadFile(filepath.Join(out, "release", "disclosure-report.json"))
+	if err != nil || json.Unmarshal(b, &rep) != nil || !rep.Passed || rep.K < 3 {
+		t.Errorf("disclosure report: %s %v", b, err)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || strings.Count(string(html), "<svg") < 8 {
+		t.Errorf("report.html has %d charts (%v)", strings.Count(string(html), "<svg"), err)
+	}
+	if len(sum.Indicators) < 8 || sum.Weighted <= float64(c["respondents"]) {
+		t.Errorf("indicators %d, weighted households %v", len(sum.Indicators), sum.Weighted)
+	}
+	for _, want := range []string{"Survey round", "Key indicators", "dotm serve --data-dir"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("terminal summary lacks %q", want)
+		}
+	}
+}
