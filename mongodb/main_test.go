@@ -13,6 +13,9 @@ import (
 // when set (a real MongoDB), else one embedded server per test binary.
 var testURI string
 
+// testDir holds the embedded server's files (empty with DOTM_TEST_MONGO_URI).
+var testDir string
+
 var dbCounter atomic.Int64
 
 func TestMain(m *testing.M) {
@@ -34,7 +37,7 @@ func runTests(m *testing.M) int {
 			return 1
 		}
 		defer e.Close()
-		testURI = e.URI()
+		testURI, testDir = e.URI(), dir
 	}
 	return m.Run()
 }
@@ -47,7 +50,7 @@ func openTestStore(t testing.TB) *Store {
 	if len(name) > 60 {
 		name = name[:60]
 	}
-	s, err := Open(context.Background(), Config{URI: testURI, Database: name})
+	s, err := Open(context.Background(), Config{URI: testURI, Database: name, EmbeddedDir: testDir})
 	if err != nil {
 		t.Fatalf("open test store: %v", err)
 	}

@@ -38,16 +38,21 @@ type Config struct {
 	Logger *slog.Logger
 	// ConnectTimeout bounds the first ping (default 10s).
 	ConnectTimeout time.Duration
+	// EmbeddedDir is the directory of an embedded server that URI points at
+	// (one started with StartEmbedded, as tests do): Open then indexes its
+	// _id lookups as it does for the embedded server it starts itself.
+	EmbeddedDir string
 }
 
 // Store is an open connection to dotm's database.
 type Store struct {
-	client   *mongo.Client
-	db       *mongo.Database
-	embedded *Embedded
-	lock     *os.File
-	uri      string
-	shared   bool
+	embeddedDir string // SQLite files of the embedded server in use, if known
+	client      *mongo.Client
+	db          *mongo.Database
+	embedded    *Embedded
+	lock        *os.File
+	uri         string
+	shared      bool
 }
 
 // Open connects to the server cfg names and creates dotm's indexes.
@@ -73,6 +78,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	s.uri = uri
+	if s.embedded != nil {
+		s.embeddedDir = s.embedded.dir
+	} else if cfg.EmbeddedDir != "" {
+		if abs, err := filepath.Abs(cfg.EmbeddedDir); err == nil {
+			s.embeddedDir = abs
+		}
+	}
 	dbName := cfg.Database
 	if dbName == "" {
 		dbName = databaseFromURI(uri)

@@ -141,8 +141,8 @@ func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
 
 // EnsureIndexes creates dotm's secondary indexes; safe to call on every start.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if s.embedded != nil {
-		if err := s.indexEmbeddedIDs(ctx, s.embedded.dir); err != nil {
+	if s.embeddedDir != "" {
+		if err := s.indexEmbeddedIDs(ctx, s.embeddedDir); err != nil {
 			return err
 		}
 	}
