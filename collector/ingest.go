@@ -49,7 +49,7 @@ type ingester struct {
 // a safe retry.
 type prepared struct {
 	sub     Submission
-	content []byte
+	answers map[string]any // every answer, direct ones included, as validated
 }
 
 // decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
@@ -192,27 +192,19 @@ func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.
 	if len(vprobs) > 0 {
 		ps := make([]Problem, len(vprobs))
 		for i, p := range vprobs {
-			ps[i] = Problem{Path: p.Path, Code: p.Code, Message: p.Message}
+			ps[i] = Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message)}
 		}
 		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
 	}
-	// One JSON round trip gives plain values (strings, float64, bool, maps,
-	// slices) that store and compare the same way whatever the validator
-	// returned.
-	answers, err := jsonPlain(normalized)
-	if err != nil {
-		return prepared{}, &Error{Code: EINTERNAL, Err: err}
+	if normalized == nil {
+		normalized = map[string]any{}
 	}
-	content, err := contentOf(sub, answers)
-	if err != nil {
-		return prepared{}, &Error{Code: EINTERNAL, Err: err}
-	}
-	plain, sealed, err := sealAnswers(in.keys, id, answers, cf.direct)
+	plain, sealed, err := sealAnswers(in.keys, id, normalized, cf.direct)
 	if err != nil {
 		return prepared{}, &Error{Code: EINTERNAL, Err: err}
 	}
 	sub.Answers, sub.Sealed = plain, sealed
-	return prepared{sub: sub, content: content}, nil
+	return prepared{sub: sub, answers: normalized}, nil
 }
 
 func jsonPlain(v map[string]any) (map[string]any, error) {
@@ -232,8 +224,15 @@ func jsonPlain(v map[string]any) (map[string]any, error) {
 
 // contentOf is the canonical JSON of what a client decides in a submission;
 // two posts of one instance are the same when their contents are equal.
-// encoding/json sorts map keys, so the encoding is canonical.
+// The answers first go through one JSON round trip, so that values compare
+// the same whatever Go types hold them (the validator's int64 and []string,
+// the database's float64 and []any); encoding/json sorts map keys, so the
+// encoding is canonical. It is only computed when an instance comes twice.
 func contentOf(s Submission, answers map[string]any) ([]byte, error) {
+	answers, err := jsonPlain(answers)
+	if err != nil {
+		return nil, err
+	}
 	return json.Marshal(struct {
 		Enumerator, FormID, FormVersion, AssignmentID, Supersedes string
 		StartedAt, EndedAt                                        time.Time
@@ -257,11 +256,15 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
-		content, err := contentOf(old, answers)
+		stored, err := contentOf(old, answers)
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
-		if !bytes.Equal(content, p.content) {
+		incoming, err := contentOf(p.sub, p.answers)
+		if err != nil {
+			return "", &Error{Code: EINTERNAL, Err: err}
+		}
+		if !bytes.Equal(stored, incoming) {
 			return resultConflict, nil
 		}
 		result = resultDuplicate

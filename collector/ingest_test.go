@@ -282,7 +282,7 @@ func TestBadInput(t *testing.T) {
 		{"invalid supersedes", "", good(func(e map[string]any) { e["supersedes"] = "x" }), 422, "supersedes"},
 		{"invalid assignment id", "", good(func(e map[string]any) { e["assignment_id"] = "../../etc" }), 422, "assignment_id"},
 		{"null answers", "", good(func(e map[string]any) { e["answers"] = nil }), 422, "answers"},
-		{"invalid UTF-8", "", []byte("{\"instance_id\":\"\xff\xfe\"}"), 422, "instance_id"},
+		{"invalid UTF-8", "", []byte("{\"instance_id\":\"\xff\xfe\"}"), 400, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -321,7 +321,7 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 			// The same garbage inside a batch is an invalid item, never a 5xx.
-			if c.contentType == "" && st != 413 && len(body) > 0 && body[0] == '{' && c.name != "two values" && c.name != "malformed JSON" && c.name != "deep nesting" {
+			if c.contentType == "" && st != 413 && st != 400 && len(body) > 0 && body[0] == '{' {
 				bst, bresp, _ := a.doRaw("ana", "POST", "/api/v1/submissions/batch", "application/json",
 					strings.NewReader(`{"submissions":[`+string(body)+`]}`), nil)
 				if bst != http.StatusOK {

@@ -102,7 +102,7 @@ func routeTable() map[string]routeCase {
 		"POST /api/v1/surveys/:survey/weights": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/weights", map[string]any{}
 		}},
-		"GET /api/v1/surveys/:survey/weights":       {roles: []collector.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
+		"GET /api/v1/surveys/:survey/weights": {roles: []collector.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
 		"POST /api/v1/surveys/:survey/analyses": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/analyses", map[string]any{"estimates": []map[string]any{{"id": "m", "mean": "cons_pc"}}}
 		}},
