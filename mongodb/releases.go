@@ -74,6 +74,12 @@ func chunkID(release, file string, n int) string {
 // never listed or served (its chunks are left behind, keyed by a fresh
 // UUID that nothing else uses).
 func (s *Store) PutRelease(ctx context.Context, r collector.Release, files fs.FS) error {
+	return s.putRelease(ctx, r, files, ReleaseChunkBytes)
+}
+
+// putRelease stores r with files cut into chunks of chunkSize bytes (the
+// size is kept in the record; tests use small ones).
+func (s *Store) putRelease(ctx context.Context, r collector.Release, files fs.FS, chunkSize int) error {
 	if _, err := s.Release(ctx, r.ID); err == nil {
 		return collector.Errorf(collector.ECONFLICT, "release %s exists; a release is stored once", r.ID)
 	} else if collector.ErrorCode(err) != collector.ENOTFOUND {
@@ -88,8 +94,8 @@ func (s *Store) PutRelease(ctx context.Context, r collector.Release, files fs.FS
 		return fmt.Errorf("mongodb: release %s report: %w", r.ID, err)
 	}
 	d := releaseDoc{ID: r.ID, Survey: r.Survey, Created: r.Created, CreatedBy: r.CreatedBy, Profile: r.Profile,
-		Manifest: string(man), Report: string(rep), ChunkSize: ReleaseChunkBytes}
-	buf := make([]byte, ReleaseChunkBytes)
+		Manifest: string(man), Report: string(rep), ChunkSize: int64(chunkSize)}
+	buf := make([]byte, chunkSize)
 	for _, f := range r.Files {
 		n, size, err := s.putReleaseFile(ctx, r.ID, f.Name, files, buf)
 		if err != nil {
