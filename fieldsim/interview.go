@@ -248,7 +248,7 @@ func Interview(rng *rand.Rand, h Household, day time.Time) map[string]any {
 		if headFemale {
 			opts = []string{"head_female", "head_female", "joint", "other_man"}
 		} else {
-			opts = []string{"head_male", "head_male", "head_male", "joint", "other_woman"}
+			opts = []string{"head_male", "head_male", "head_male", "head_male", "head_male", "head_male", "joint", "other_woman"}
 			if cur {
 				opts = append(opts, "joint", "other_woman")
 			}
