@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -190,7 +192,16 @@ func decodeJSON(c *gin.Context, v any) error {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
 		return Errorf(EINVALID, "content type %q: send application/json", ct)
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body) // bounded by limitBody
+	if err != nil {
+		return jsonError(err)
+	}
+	// JSON is UTF-8 (RFC 8259); the decoder would silently turn invalid
+	// bytes into U+FFFD and the damaged text would be stored.
+	if !utf8.Valid(body) {
+		return Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
