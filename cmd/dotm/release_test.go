@@ -63,10 +63,10 @@ func TestReleaseCreateCommand(t *testing.T) {
 		}
 		return 0
 	}
-	// --survey is refused for now, as a usage error.
-	_, stderr, err = dotm(t, nil, "release", "create", "--survey", "gh-2026", "--profile", profile, "--out", filepath.Join(dir, "s"))
+	// --survey and --data together are a usage error.
+	_, stderr, err = dotm(t, nil, "release", "create", "--survey", "gh-2026", "--data", data, "--profile", profile, "--out", filepath.Join(dir, "s"))
 	if exitCode(err) != 2 || !strings.Contains(stderr, "--survey") {
-		t.Errorf("--survey: exit %d, stderr %s", exitCode(err), stderr)
+		t.Errorf("--survey with --data: exit %d, stderr %s", exitCode(err), stderr)
 	}
 	// A profile that cannot be met: exit 1, a report, nothing written.
 	os.WriteFile(profile, []byte("k: 3\nquasi_identifiers: [region, urban, hh_size, head_sex, head_age]\nmax_risk: 0.000001\n"), 0o644)

@@ -80,6 +80,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Design:       store,
 		Weights:      store,
 		Approved:     store,
+		Releases:     store,
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
