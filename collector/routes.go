@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	authed.POST("/surveys/:survey/sample/households", allow(adm), handleDrawHouseholds(d.Surveys, d.Design, d.Listings, d.Assignments, d.Auditor))
 	authed.POST("/surveys/:survey/weights", allow(stat, adm), handleComputeWeights(s))
 	authed.GET("/surveys/:survey/weights", allow(stat, adm), handleGetWeights(d.Surveys, d.Weights))
+	authed.POST("/surveys/:survey/analyses", allow(stat, adm), handleAnalyses(s))
 
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))
