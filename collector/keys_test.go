@@ -206,14 +206,15 @@ func FuzzEnvelope(f *testing.F) {
 func dropNil(m map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range m {
-		if k == "name" && v == nil {
+		if k == "name" { // sealed whole, inner structure and all
+			if v != nil {
+				out[k] = v
+			}
 			continue
 		}
 		switch x := v.(type) {
 		case map[string]any:
-			if k != "name" {
-				v = dropNil(x)
-			}
+			v = dropNil(x)
 		case []any:
 			items := make([]any, len(x))
 			for i, it := range x {
