@@ -87,3 +87,25 @@ func (c *apiClient) call(ctx context.Context, method, path string, body any, con
 func newAPIClient(base, token string) *apiClient {
 	return &apiClient{base: base, token: token, http: &http.Client{Timeout: 2 * time.Minute}}
 }
+
+// get downloads path as bytes (a file, not JSON).
+func (c *apiClient) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &apiError{Status: resp.StatusCode, Detail: string(b)}
+	}
+	return b, nil
+}

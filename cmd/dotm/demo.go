@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,6 +168,7 @@ type demoRun struct {
 	report      *analysis.Report
 	release     *exports.Manifest
 	relReport   *exports.Report
+	releaseID   string
 	weights     collector.WeightsReport
 }
 
@@ -212,12 +215,11 @@ func (r *demoRun) setup(ctx context.Context) error {
 	}
 	p.add(1)
 	addUser := func(name string, role collector.Role) (*apiClient, error) {
-		var created struct{ Token string }
-		if _, err := r.admin.call(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "surveys": []string{demoSurvey}}, "", &created); err != nil {
-			return nil, err
+		c, err := r.addUser(ctx, name, role)
+		if err == nil {
+			p.add(1)
 		}
-		p.add(1)
-		return newAPIClient(r.base, created.Token), nil
+		return c, err
 	}
 	r.enumerators = map[string]*apiClient{}
 	for i := 1; i <= r.cfg.enumerators; i++ {
@@ -239,6 +241,16 @@ func (r *demoRun) setup(ctx context.Context) error {
 	}
 	p.finish(fmt.Sprintf("%d enumerators, %d supervisors, 1 statistician; form %s %s in en/es", r.cfg.enumerators, r.cfg.supervisors, r.form.ID, r.form.Version))
 	return nil
+}
+
+// addUser creates a user of the demo survey through the API and returns a
+// client signed in as that user.
+func (r *demoRun) addUser(ctx context.Context, name string, role collector.Role) (*apiClient, error) {
+	var created struct{ Token string }
+	if _, err := r.admin.call(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "surveys": []string{demoSurvey}}, "", &created); err != nil {
+		return nil, err
+	}
+	return newAPIClient(r.base, created.Token), nil
 }
 
 func (r *demoRun) drawPSUs(ctx context.Context) error {
@@ -696,31 +708,52 @@ max_risk: 0.05
 drop: [household_id_answer, enumerator_comments, dest_country_other, deviceid, start, end]
 `
 
+// makeRelease goes through the API as the three people involved do: the
+// statistician makes the release (disclosure control runs on the server),
+// the admin publishes it, and a researcher lists and downloads its files,
+// each checked against the manifest's SHA-256.
 func (r *demoRun) makeRelease(ctx context.Context) error {
-	p := newProgress(r.e.stdout, "anonymized release", 1)
-	ds, err := r.surveyData().Dataset(ctx, demoSurvey)
-	if err != nil {
+	p := newProgress(r.e.stdout, "anonymized release", 3)
+	var rel collector.Release
+	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/releases", []byte(demoProfile), "application/yaml", &rel); err != nil {
 		return err
 	}
-	prof, err := exports.ParseProfile([]byte(demoProfile))
+	p.add(1)
+	if _, err := r.admin.call(ctx, "POST", "/api/v1/releases/"+rel.ID+"/publish", nil, "", nil); err != nil {
+		return err
+	}
+	p.add(1)
+	researcher, err := r.addUser(ctx, "researcher01", collector.RoleResearcher)
 	if err != nil {
 		return err
 	}
 	dir := filepath.Join(r.cfg.out, "release")
-	m, rep, err := exports.Create(ds, prof, dir, exports.Info{ID: uuid.NewString(), Survey: demoSurvey, Created: time.Now().UTC(), Version: version()},
-		exports.Options{Rand: rand.New(rand.NewPCG(r.cfg.seed, 77))})
-	if err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	r.release, r.relReport = m, rep
+	for _, f := range rel.Files {
+		b, err := researcher.get(ctx, "/api/v1/releases/"+rel.ID+"/files/"+f.Name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != f.SHA256 {
+			return fmt.Errorf("release file %s: SHA-256 differs from the manifest", f.Name)
+		}
+		if err := writeAtomic(filepath.Join(dir, f.Name), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return err
+		}
+	}
 	p.add(1)
+	r.release, r.relReport, r.releaseID = rel.Manifest, rel.Report, rel.ID
 	var hh int64
-	for _, f := range m.Files {
+	for _, f := range rel.Manifest.Files {
 		if f.Name == "households.parquet" && f.Rows != nil {
 			hh = *f.Rows
 		}
 	}
-	p.finish(fmt.Sprintf("%s: %d files, %d households, k=%d held, risk %.4f", dir, len(m.Files), hh, rep.K, rep.Tables[0].After.Global))
+	p.finish(fmt.Sprintf("release %s published; a researcher downloaded its %d files to %s: %d households, k=%d held, risk %.4f",
+		rel.ID[:8], len(rel.Files), dir, hh, rel.Report.K, rel.Report.Tables[0].After.Global))
 	return nil
 }
 
@@ -763,8 +796,8 @@ func (r *demoRun) summary(w io.Writer, took time.Duration) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "  * differs from non-migrant households (design-based t test, p < 0.05)")
-	fmt.Fprintf(w, "\nReport:  %s\nRelease: %s (disclosure report, codebook, manifest)\n",
-		filepath.Join(r.cfg.out, "report.html"), filepath.Join(r.cfg.out, "release"))
+	fmt.Fprintf(w, "\nReport:  %s\nRelease: %s (Parquet tables, disclosure report, codebook, manifest; published as release %s)\n",
+		filepath.Join(r.cfg.out, "report.html"), filepath.Join(r.cfg.out, "release"), r.releaseID)
 }
 
 // demoSummary is summary.json: the counts of the round, where its outputs
