@@ -101,7 +101,15 @@ func runUsersRevoke(e *env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 {
+		return exitError{code: 2, msg: "users revoke: give exactly one user name"}
+	}
+	name := fs.Arg(0)
+	// Flags may follow the name too: dotm users revoke ana --data-dir D.
+	if err := parseFlags(e, fs, fs.Args()[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
 		return exitError{code: 2, msg: "users revoke: give exactly one user name"}
 	}
 	store, err := sf.open(e)
@@ -109,9 +117,9 @@ func runUsersRevoke(e *env, args []string) error {
 		return err
 	}
 	defer store.Close(e.ctx)
-	if err := store.RevokeUser(e.ctx, fs.Arg(0)); err != nil {
+	if err := store.RevokeUser(e.ctx, name); err != nil {
 		return fmt.Errorf("users revoke: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "user %s revoked\n", fs.Arg(0))
+	fmt.Fprintf(e.stdout, "user %s revoked\n", name)
 	return nil
 }
