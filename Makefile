@@ -13,9 +13,10 @@ build:
 demo: build
 	./$(BIN) demo --out demo
 
-## serve: the HTTP API on 127.0.0.1:8080 with the embedded store in ./data
+## serve: the HTTP API on 127.0.0.1:8080 with the embedded store in ./data (data key made once in ./data.key)
 serve: build
-	./$(BIN) serve --data-dir data
+	test -f data.key || ./$(BIN) keys generate --out data.key
+	./$(BIN) serve --data-dir data --key-file data.key
 
 ## test: vet, the race-enabled test suite and every fuzz target briefly (what CI runs)
 test:
