@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}
 status=0
 while IFS= read -r file; do
-  pkg=./$(dirname "$file")
+  pkg=./$(dirname "${file#./}")
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     t=$fuzztime
     # The expression language and form importers get at least 20s (issue: questionnaire fuzzing).
