@@ -17,28 +17,13 @@ import (
 )
 
 func runForms(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, `Usage: dotm forms validate|check|convert [flags] FILE
-
-  validate  load a form (XLSForm .xlsx, .yaml or .json) and print a summary, or every error
-  check     validate a submission's answers against a form (exit 1 when invalid)
-  convert   write a form as xlsx, yaml or json
-
-Example:
-  dotm forms validate questionnaire/forms/dotm_household.yaml
-  dotm forms check questionnaire/forms/dotm_household.yaml --submission questionnaire/testdata/household_valid.json --lang es
-  dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx`)
-		return nil
-	}
-	switch args[0] {
-	case "validate":
-		return runFormsValidate(e, args[1:])
-	case "check":
-		return runFormsCheck(e, args[1:])
-	case "convert":
-		return runFormsConvert(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("forms: unknown subcommand %q (validate, check, convert)", args[0])}
+	return dispatch(e, "forms", []subcommand{
+		{"validate", "load a form (XLSForm .xlsx, .yaml or .json) and print a summary, or every error", runFormsValidate},
+		{"check", "validate a submission's answers against a form (exit 1 when invalid)", runFormsCheck},
+		{"convert", "write a form as xlsx, yaml or json", runFormsConvert},
+	}, "", `dotm forms validate questionnaire/forms/dotm_household.yaml
+dotm forms check questionnaire/forms/dotm_household.yaml --submission questionnaire/testdata/household_valid.json --lang es
+dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx`, args)
 }
 
 // formsParseArgs parses flags that may come before or after the single

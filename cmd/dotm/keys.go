@@ -15,33 +15,14 @@ import (
 )
 
 func runKeys(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, `Usage: dotm keys generate|rotate|retire|list [flags]
-
-  generate  write a new key file (or print a key for DOTM_DATA_KEY)
-  rotate    add a new current key to a key file and re-encrypt every stored identifier to it
-  retire    remove an old key from a key file once no stored value needs it
-  list      list the keys of a key file
-
-Data keys encrypt the answers to direct questions (AES-256-GCM). They live in
-a key file or DOTM_DATA_KEY (base64 of 32 random bytes), never in the database.
-
-Example:
-  dotm keys generate --out /etc/dotm/data.key
-  dotm serve --key-file /etc/dotm/data.key`)
-		return nil
-	}
-	switch args[0] {
-	case "generate":
-		return runKeysGenerate(e, args[1:])
-	case "rotate":
-		return runKeysRotate(e, args[1:])
-	case "retire":
-		return runKeysRetire(e, args[1:])
-	case "list":
-		return runKeysList(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("keys: unknown subcommand %q (generate, rotate, retire, list)", args[0])}
+	return dispatch(e, "keys", []subcommand{
+		{"generate", "write a new key file (or print a key for DOTM_DATA_KEY)", runKeysGenerate},
+		{"rotate", "add a new current key to a key file and re-encrypt every stored identifier to it", runKeysRotate},
+		{"retire", "remove an old key from a key file once no stored value needs it", runKeysRetire},
+		{"list", "list the keys of a key file", runKeysList},
+	}, `Data keys encrypt the answers to direct questions (AES-256-GCM). They live in
+a key file or DOTM_DATA_KEY (base64 of 32 random bytes), never in the database.`, `dotm keys generate --out /etc/dotm/data.key
+dotm serve --key-file /etc/dotm/data.key`, args)
 }
 
 func runKeysGenerate(e *env, args []string) error {

@@ -19,29 +19,13 @@ import (
 )
 
 func runRelease(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, `Usage: dotm release create|publish|list [flags]
-
-  create   anonymize a survey's approved interviews into a release kept in the
-           store (--survey), or a CSV/Parquet file into a release folder (--data)
-  publish  make a stored release visible to researchers (once; it never changes)
-  list     list the stored releases
-
-Example:
-  dotm release create --survey gh-2026 --profile release.yaml --out releases/gh-2026-r1
-  dotm release publish 0b6f…
-  dotm release create --data households.csv --profile release.yaml --out releases/gh-2026-r1`)
-		return nil
-	}
-	switch args[0] {
-	case "create":
-		return runReleaseCreate(e, args[1:])
-	case "publish":
-		return runReleasePublish(e, args[1:])
-	case "list":
-		return runReleaseList(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("release: unknown subcommand %q (create, publish, list)", args[0])}
+	return dispatch(e, "release", []subcommand{
+		{"create", "anonymize a survey's approved interviews into a release kept in the store (--survey), or a CSV/Parquet file into a release folder (--data)", runReleaseCreate},
+		{"publish", "make a stored release visible to researchers (once; it never changes)", runReleasePublish},
+		{"list", "list the stored releases", runReleaseList},
+	}, "", `dotm release create --survey gh-2026 --profile release.yaml --out releases/gh-2026-r1
+dotm release publish 0b6f…
+dotm release create --data households.csv --profile release.yaml --out releases/gh-2026-r1`, args)
 }
 
 func runReleaseCreate(e *env, args []string) error {

@@ -97,6 +97,42 @@ func usage(w io.Writer) {
 	tw.Flush()
 }
 
+// subcommand is one `dotm GROUP NAME` command (users add, sample psus, …).
+type subcommand struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+// dispatch runs the subcommand of group that args[0] names. Without
+// arguments, or with --help, it prints the group's usage: each subcommand
+// with its summary, an optional note and the examples.
+func dispatch(e *env, group string, subs []subcommand, note, example string, args []string) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprintf(e.stdout, "Usage: dotm %s %s [flags]   (dotm %s SUBCOMMAND --help for its flags)\n\n", group, strings.Join(names, "|"), group)
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		for _, s := range subs {
+			fmt.Fprintf(tw, "  %s\t%s\n", s.name, s.summary)
+		}
+		tw.Flush()
+		if note != "" {
+			fmt.Fprintf(e.stdout, "\n%s\n", note)
+		}
+		fmt.Fprintf(e.stdout, "\nExample:\n  %s\n", strings.ReplaceAll(example, "\n", "\n  "))
+		return nil
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(e, args[1:])
+		}
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("%s: unknown subcommand %q (%s)", group, args[0], strings.Join(names, ", "))}
+}
+
 // newFlags makes a flag set whose --help prints what the command does, its
 // flags and an example.
 func newFlags(e *env, name, synopsis, example string) *flag.FlagSet {

@@ -13,24 +13,11 @@ import (
 )
 
 func runSample(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, `Usage: dotm sample psus|households [flags]
-
-  psus        allocate PSUs to strata and select them with probability proportional to size
-  households  select households within PSUs from their listing, with a quota per screening class
-
-Example:
-  dotm sample psus --frame frame.csv --id ea --stratum stratum --size households --n 100 --allocation proportional --seed 2026 --out psus.csv
-  dotm sample households --listing listing.csv --psu ea --id hh --class status --quota current_migrant=6,return_migrant=3,non_migrant=6 --seed 2026 --out households.csv`)
-		return nil
-	}
-	switch args[0] {
-	case "psus":
-		return runSamplePSUs(e, args[1:])
-	case "households":
-		return runSampleHouseholds(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("sample: unknown subcommand %q (psus, households)", args[0])}
+	return dispatch(e, "sample", []subcommand{
+		{"psus", "allocate PSUs to strata and select them with probability proportional to size", runSamplePSUs},
+		{"households", "select households within PSUs from their listing, with a quota per screening class", runSampleHouseholds},
+	}, "", `dotm sample psus --frame frame.csv --id ea --stratum stratum --size households --n 100 --allocation proportional --seed 2026 --out psus.csv
+dotm sample households --listing listing.csv --psu ea --id hh --class status --quota current_migrant=6,return_migrant=3,non_migrant=6 --seed 2026 --out households.csv`, args)
 }
 
 func runSamplePSUs(e *env, args []string) error {

@@ -10,17 +10,10 @@ import (
 )
 
 func runSurveys(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, "Usage: dotm surveys create|list [flags]\n\n  create  create a survey (one country round)\n  list    list surveys\n\nExample:\n  dotm surveys create --id gh-2026 --country Ghana --language en")
-		return nil
-	}
-	switch args[0] {
-	case "create":
-		return runSurveysCreate(e, args[1:])
-	case "list":
-		return runSurveysList(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("surveys: unknown subcommand %q (create, list)", args[0])}
+	return dispatch(e, "surveys", []subcommand{
+		{"create", "create a survey (one country round)", runSurveysCreate},
+		{"list", "list surveys", runSurveysList},
+	}, "", "dotm surveys create --id gh-2026 --country Ghana --language en", args)
 }
 
 func runSurveysCreate(e *env, args []string) error {

@@ -9,19 +9,11 @@ import (
 )
 
 func runUsers(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, "Usage: dotm users add|list|revoke [flags]\n\n  add     create a user and print its bearer token once\n  list    list users\n  revoke  revoke a user's token\n\nExample:\n  dotm users add --name ana --role enumerator --survey gh-2026")
-		return nil
-	}
-	switch args[0] {
-	case "add":
-		return runUsersAdd(e, args[1:])
-	case "list":
-		return runUsersList(e, args[1:])
-	case "revoke":
-		return runUsersRevoke(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("users: unknown subcommand %q (add, list, revoke)", args[0])}
+	return dispatch(e, "users", []subcommand{
+		{"add", "create a user and print its bearer token once", runUsersAdd},
+		{"list", "list users", runUsersList},
+		{"revoke", "revoke a user's token", runUsersRevoke},
+	}, "", "dotm users add --name ana --role enumerator --survey gh-2026", args)
 }
 
 // surveyList collects repeated --survey flags.

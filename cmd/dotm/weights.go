@@ -13,35 +13,16 @@ import (
 )
 
 func runWeights(e *env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(e.stdout, `Usage: dotm weights base|nonresponse|calibrate|trim|report [flags]
-
-  base         base weights 1/(pi1*pi2) of the selected households
-  nonresponse  adjust weights for nonresponse within weighting classes
-  calibrate    post-stratify, rake or calibrate (linear/GREG) to population margins
-  trim         trim weights to bounds as R survey::trimWeights
-  report       n, sum, min, max, max/min, CV and Kish design effect, overall and per group
-
-Example:
-  dotm weights base --psus psus.csv --households households.csv --out base.csv
-  dotm weights nonresponse --data base.csv --weight weight --class stratum,class --responded responded --out nr.csv
-  dotm weights calibrate --data nr.csv --weight weight --method rake --margins margins.csv --out final.csv
-  dotm weights report --data final.csv --weight weight --by stratum`)
-		return nil
-	}
-	switch args[0] {
-	case "base":
-		return runWeightsBase(e, args[1:])
-	case "nonresponse":
-		return runWeightsNonresponse(e, args[1:])
-	case "calibrate":
-		return runWeightsCalibrate(e, args[1:])
-	case "trim":
-		return runWeightsTrim(e, args[1:])
-	case "report":
-		return runWeightsReport(e, args[1:])
-	}
-	return exitError{code: 2, msg: fmt.Sprintf("weights: unknown subcommand %q (base, nonresponse, calibrate, trim, report)", args[0])}
+	return dispatch(e, "weights", []subcommand{
+		{"base", "base weights 1/(pi1*pi2) of the selected households", runWeightsBase},
+		{"nonresponse", "adjust weights for nonresponse within weighting classes", runWeightsNonresponse},
+		{"calibrate", "post-stratify, rake or calibrate (linear/GREG) to population margins", runWeightsCalibrate},
+		{"trim", "trim weights to bounds as R survey::trimWeights", runWeightsTrim},
+		{"report", "n, sum, min, max, max/min, CV and Kish design effect, overall and per group", runWeightsReport},
+	}, "", `dotm weights base --psus psus.csv --households households.csv --out base.csv
+dotm weights nonresponse --data base.csv --weight weight --class stratum,class --responded responded --out nr.csv
+dotm weights calibrate --data nr.csv --weight weight --method rake --margins margins.csv --out final.csv
+dotm weights report --data final.csv --weight weight --by stratum`, args)
 }
 
 func runWeightsBase(e *env, args []string) error {
