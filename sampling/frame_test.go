@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -164,6 +165,33 @@ func FuzzReadListing(f *testing.F) {
 			if taken[[2]string{d.PSU, d.Class}] != d.Taken {
 				t.Fatalf("PSU %q class %q: %d selected, want %d", d.PSU, d.Class, taken[[2]string{d.PSU, d.Class}], d.Taken)
 			}
+		}
+	})
+}
+
+// FuzzReadMargins feeds the margins reader (and, with the same bytes, the
+// allocation-table reader) arbitrary CSV: never a panic, errors with a
+// message, and what is accepted is usable: finite, non-negative totals.
+func FuzzReadMargins(f *testing.F) {
+	f.Add("variable,category,total\nregion,north,100\nregion,south,50\nurban,1,90\nurban,0,60\n")
+	f.Add("variable,category,total\nincome,,1e6\n")
+	f.Add("stratum,n\nA,3\nB,2\n")
+	f.Add("variable,category\nregion,north\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		ms, err := ReadMargins(strings.NewReader(data))
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+		} else {
+			for _, m := range ms {
+				if m.Variable == "" || !(m.Total >= 0) || math.IsInf(m.Total, 0) {
+					t.Fatalf("invalid margin accepted: %+v", m)
+				}
+			}
+		}
+		if _, err := ReadAllocationTable(strings.NewReader(data)); err != nil && err.Error() == "" {
+			t.Fatal("empty error message")
 		}
 	})
 }
