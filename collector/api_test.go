@@ -234,7 +234,7 @@ func (a *apiEnv) envelope(id, assignment string, answers map[string]any) map[str
 // copy of it would.
 func (a *apiEnv) rawDB() *mongo.Database {
 	a.t.Helper()
-	client, err := mongo.Connect(options.Client().ApplyURI(testURI))
+	client, err := mongo.Connect(options.Client().ApplyURI(testServer.URI))
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ import (
 // compared with; the other tests' stores ask for majority.
 func householdEnv(t testing.TB, n int) (*apiEnv, questionnaire.Submission) {
 	t.Helper()
-	uri, err := url.Parse(testURI)
+	uri, err := url.Parse(testServer.URI)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dotm-survey/dotm/collector"
-	"github.com/dotm-survey/dotm/mongodb"
+	"github.com/dotm-survey/dotm/mongodb/mongotest"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -35,33 +34,11 @@ import (
 // package, installed by CI). A missing browser fails the test.
 const chromiumPath = "/usr/bin/chromium"
 
-// testURI is the MongoDB server of this test binary: DOTM_TEST_MONGO_URI or
-// one embedded server.
-var testURI string
+// testServer is the MongoDB server of this test binary: DOTM_TEST_MONGO_URI
+// or one embedded server.
+var testServer *mongotest.Server
 
-var dbCounter atomic.Int64
-
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	testURI = os.Getenv("DOTM_TEST_MONGO_URI")
-	if testURI == "" {
-		dir, err := os.MkdirTemp("", "dotm-webclient-test-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		e, err := mongodb.StartEmbedded(context.Background(), dir, nil)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer e.Close()
-		testURI = e.URI()
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(mongotest.Run(m, &testServer)) }
 
 // e2e is a collector on a fresh database with a survey, the built-in
 // household form, an enumerator, a supervisor and two assignments (one of
@@ -76,12 +53,7 @@ type e2e struct {
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("webclient%d", dbCounter.Add(1))
-	store, err := mongodb.Open(ctx, mongodb.Config{URI: testURI, Database: name})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	store := testServer.Open(t)
 	key, err := collector.GenerateKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -94,12 +66,12 @@ func newE2E(t *testing.T) *e2e {
 		Assignments: store, Submissions: store, Listings: store, AuditLog: store, Keys: keys})
 	e := &e2e{t: t, srv: httptest.NewServer(api), tokens: map[string]string{}}
 	t.Cleanup(e.srv.Close)
-	client, err := mongo.Connect(options.Client().ApplyURI(testURI))
+	client, err := mongo.Connect(options.Client().ApplyURI(testServer.URI))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	e.db = client.Database(name)
+	e.db = client.Database(store.Database())
 
 	for _, u := range []struct {
 		name    string
