@@ -216,9 +216,11 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 
 	// Calibration and trimming work on the respondents.
 	var resp []int
+	var respIDs []string
 	for i := range units {
 		if responded[i] {
 			resp = append(resp, i)
+			respIDs = append(respIDs, units[i].hw.HouseholdID)
 		}
 	}
 	report.Respondents = len(resp)
@@ -227,7 +229,7 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 		rw[k] = final[i]
 	}
 	if spec.Calibration != nil {
-		cal, err := d.calibrate(ctx, survey, spec.Calibration, units2ids(len(resp), func(k int) string { return units[resp[k]].hw.HouseholdID }), ivs, rw)
+		cal, err := d.calibrate(ctx, survey, spec.Calibration, respIDs, ivs, rw)
 		if err != nil {
 			return Weights{}, err
 		}
@@ -255,14 +257,6 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 	report.Final, report.ByStratum = sampling.Summarize(rw, strata)
 	out.Report = report
 	return out, nil
-}
-
-func units2ids(n int, id func(int) string) []string {
-	out := make([]string, n)
-	for k := range out {
-		out[k] = id(k)
-	}
-	return out
 }
 
 type calibrated struct {
