@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,9 +41,9 @@ func StartEmbeddedOn(ctx context.Context, dir, addr string, logger *slog.Logger)
 		return nil, fmt.Errorf("mongodb: create embedded data dir: %w", err)
 	}
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	} else {
-		logger = slog.New(levelFloor{logger.Handler(), slog.LevelError})
+		logger = slog.New(levelFloor{h: logger.Handler(), min: slog.LevelError})
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
@@ -87,20 +86,60 @@ func (e *Embedded) Close() error {
 	}
 }
 
-// levelFloor passes on only records at or above min.
+// levelFloor passes on only records at or above min. It keeps the
+// attributes and groups that loggers derived from it add, and hands them to
+// the wrapped handler only for a record it passes on: FerretDB derives a
+// logger with the SQL text and arguments (whole documents) before each
+// statement to log it at debug level, and a handler that formats attributes
+// eagerly (as slog's text and JSON handlers do) would spend as much time
+// quoting every stored document as the database spends storing it.
 type levelFloor struct {
-	slog.Handler
+	h   slog.Handler
 	min slog.Level
+	ops []levelFloorOp // in order
+}
+
+// levelFloorOp is one WithAttrs (attrs) or WithGroup (group) call.
+type levelFloorOp struct {
+	attrs []slog.Attr
+	group string
 }
 
 func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+	return l >= h.min && h.h.Enabled(ctx, l)
+}
+
+func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < h.min {
+		return nil
+	}
+	inner := h.h
+	for _, op := range h.ops {
+		if op.attrs != nil {
+			inner = inner.WithAttrs(op.attrs)
+		} else {
+			inner = inner.WithGroup(op.group)
+		}
+	}
+	return inner.Handle(ctx, r)
+}
+
+func (h levelFloor) with(op levelFloorOp) levelFloor {
+	ops := make([]levelFloorOp, len(h.ops), len(h.ops)+1)
+	copy(ops, h.ops)
+	return levelFloor{h: h.h, min: h.min, ops: append(ops, op)}
 }
 
 func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelFloor{h.Handler.WithAttrs(a), h.min}
+	if len(a) == 0 {
+		return h
+	}
+	return h.with(levelFloorOp{attrs: a})
 }
 
 func (h levelFloor) WithGroup(name string) slog.Handler {
-	return levelFloor{h.Handler.WithGroup(name), h.min}
+	if name == "" {
+		return h
+	}
+	return h.with(levelFloorOp{group: name})
 }
