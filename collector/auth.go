@@ -23,10 +23,14 @@ func currentUser(c *gin.Context) User {
 
 // authenticate resolves the bearer token to a user: 401 when missing,
 // unknown or revoked, 429 when the client address has failed too often.
-func authenticate(users UserStore, limiter *failLimiter, logger *slog.Logger, audit Auditor) gin.HandlerFunc {
+// Resolved tokens are remembered for tokens.ttl, so that a tablet posting
+// interviews back to back costs one database read per TTL, not one per
+// request (see tokenCache for what that means for revocation).
+func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, logger *slog.Logger, audit Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ip := c.ClientIP()
-		if wait := limiter.blocked(ip, time.Now()); wait > 0 {
+		now := time.Now()
+		if wait := limiter.blocked(ip, now); wait > 0 {
 			fail(c, &Error{Code: ERATELIMIT, Message: "too many failed sign-ins from this address", RetryAfter: int(math.Ceil(wait.Seconds()))})
 			return
 		}
@@ -38,24 +42,102 @@ func authenticate(users UserStore, limiter *failLimiter, logger *slog.Logger, au
 			return
 		}
 		hash := HashToken(token)
-		user, stored, err := users.UserByTokenHash(c.Request.Context(), hash)
-		if err != nil && ErrorCode(err) != ENOTFOUND {
-			fail(c, err)
-			return
-		}
-		if err != nil || subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || user.Revoked {
-			limiter.failed(ip, time.Now())
-			if audit != nil {
-				if err := audit.Record(c.Request.Context(), AuditEntry{Action: "sign_in_failed", Target: ip}); err != nil {
-					logger.Error("audit sign-in failure", "error", err.Error())
-				}
+		user, found := tokens.get(hash, now)
+		if !found {
+			var stored string
+			var err error
+			user, stored, err = users.UserByTokenHash(c.Request.Context(), hash)
+			if err != nil && ErrorCode(err) != ENOTFOUND {
+				fail(c, err)
+				return
 			}
-			c.Header("WWW-Authenticate", `Bearer realm="dotm", error="invalid_token"`)
-			fail(c, Errorf(EUNAUTHORIZED, "unknown or revoked token"))
-			return
+			if err != nil || subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || user.Revoked {
+				limiter.failed(ip, now)
+				if audit != nil {
+					if err := audit.Record(c.Request.Context(), AuditEntry{Action: "sign_in_failed", Target: ip}); err != nil {
+						logger.Error("audit sign-in failure", "error", err.Error())
+					}
+				}
+				c.Header("WWW-Authenticate", `Bearer realm="dotm", error="invalid_token"`)
+				fail(c, Errorf(EUNAUTHORIZED, "unknown or revoked token"))
+				return
+			}
+			tokens.put(hash, user, now)
 		}
 		c.Set(ctxUser, user)
 		c.Next()
+	}
+}
+
+// DefaultTokenCacheTTL is how long the server trusts a token it resolved
+// before it reads the token's user again.
+const DefaultTokenCacheTTL = 2 * time.Second
+
+// tokenCache remembers, per token hash, the user a valid token resolved to,
+// for ttl. Only valid tokens are remembered: an unknown token always goes to
+// the database (and counts as a failed sign-in). A user revoked through this
+// server's API is forgotten at once; one revoked elsewhere (`dotm users
+// revoke` against the same database, another server) loses access within
+// ttl. A ttl of zero or less turns the cache off.
+type tokenCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]cachedToken
+}
+
+type cachedToken struct {
+	user  User
+	until time.Time
+}
+
+// maxCachedTokens bounds the cache; a full cache drops its expired entries,
+// or everything when none has expired.
+const maxCachedTokens = 10_000
+
+func newTokenCache(ttl time.Duration) *tokenCache {
+	return &tokenCache{ttl: ttl, m: map[string]cachedToken{}}
+}
+
+func (tc *tokenCache) get(hash string, now time.Time) (User, bool) {
+	if tc.ttl <= 0 {
+		return User{}, false
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	e, ok := tc.m[hash]
+	if !ok || !now.Before(e.until) {
+		return User{}, false
+	}
+	return e.user, true
+}
+
+func (tc *tokenCache) put(hash string, u User, now time.Time) {
+	if tc.ttl <= 0 {
+		return
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.m) >= maxCachedTokens {
+		for h, e := range tc.m {
+			if !now.Before(e.until) {
+				delete(tc.m, h)
+			}
+		}
+		if len(tc.m) >= maxCachedTokens {
+			clear(tc.m)
+		}
+	}
+	tc.m[hash] = cachedToken{user: u, until: now.Add(tc.ttl)}
+}
+
+// forget drops every remembered token of the named user.
+func (tc *tokenCache) forget(name string) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for h, e := range tc.m {
+		if e.user.Name == name {
+			delete(tc.m, h)
+		}
 	}
 }
 

@@ -84,13 +84,14 @@ func handleListUsers(accounts Accounts) gin.HandlerFunc {
 	}
 }
 
-func handleRevokeUser(accounts Accounts, audit Auditor) gin.HandlerFunc {
+func handleRevokeUser(accounts Accounts, tokens *tokenCache, audit Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		name := c.Param("name")
 		if err := accounts.RevokeUser(c.Request.Context(), name); err != nil {
 			fail(c, err)
 			return
 		}
+		tokens.forget(name)
 		admin := currentUser(c)
 		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_revoke", Target: name}); err != nil {
 			fail(c, err)

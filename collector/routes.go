@@ -23,12 +23,12 @@ func (s *Server) routes() {
 		stat = RoleStatistician
 		adm  = RoleAdmin
 	)
-	authed := api.Group("", authenticate(d.Users, s.limiter, d.Logger, d.Auditor))
+	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, d.Logger, d.Auditor))
 	authed.GET("/me", handleMe())
 	admin := authed.Group("", allow(RoleAdmin))
 	admin.GET("/users", handleListUsers(d.Accounts))
 	admin.POST("/users", handleAddUser(d.Accounts, d.Auditor))
-	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, d.Auditor))
+	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, s.tokens, d.Auditor))
 
 	authed.POST("/surveys", allow(adm), handleCreateSurvey(d.Surveys))
 	authed.GET("/surveys", handleListSurveys(d.Surveys))

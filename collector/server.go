@@ -51,6 +51,11 @@ type Deps struct {
 	MaxBodyBytes int64
 	// Version is shown by /api/v1/version.
 	Version string
+	// TokenCacheTTL is how long a resolved token is trusted before its user
+	// is read again; 0 means DefaultTokenCacheTTL, negative turns caching
+	// off. A user revoked through the API is refused at once; one revoked
+	// directly in the database within this time.
+	TokenCacheTTL time.Duration
 }
 
 // Server is the HTTP API.
@@ -58,6 +63,7 @@ type Server struct {
 	deps    Deps
 	engine  *gin.Engine
 	limiter *failLimiter
+	tokens  *tokenCache
 	ingest  *ingester
 }
 
@@ -69,11 +75,14 @@ func NewServer(deps Deps) *Server {
 	if deps.MaxBodyBytes == 0 {
 		deps.MaxBodyBytes = 32 << 20
 	}
+	if deps.TokenCacheTTL == 0 {
+		deps.TokenCacheTTL = DefaultTokenCacheTTL
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute)}
+	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL)}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: deps.Keys, logger: deps.Logger}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {

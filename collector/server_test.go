@@ -270,3 +270,56 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestRevokedOutsideTheServer: a token the server has resolved stays valid
+// for at most the token cache's TTL after its user is revoked directly in
+// the database (as `dotm users revoke` does while the server runs), and is
+// refused after it; with the cache off it is refused at once.
+func TestRevokedOutsideTheServer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"cached", 300 * time.Millisecond}, {"no cache", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := openTestStore(t)
+			name := "rev" + strings.ReplaceAll(tc.name, " ", "")
+			token := addUser(t, store, name, collector.RoleEnumerator)
+			srv := httptest.NewServer(collector.NewServer(collector.Deps{DB: store, Users: store, Accounts: store, Auditor: store, TokenCacheTTL: tc.ttl}))
+			t.Cleanup(srv.Close)
+			me := func() int {
+				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if code := me(); code != 200 {
+				t.Fatalf("before revocation: %d", code)
+			}
+			revoked := time.Now()
+			if err := store.RevokeUser(context.Background(), name); err != nil {
+				t.Fatal(err)
+			}
+			if tc.ttl < 0 {
+				if code := me(); code != 401 {
+					t.Fatalf("without a cache a revoked token answered %d", code)
+				}
+				return
+			}
+			for time.Since(revoked) < tc.ttl+time.Second {
+				code := me()
+				if code == 401 {
+					return
+				}
+				if code != 200 {
+					t.Fatalf("status %d", code)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Fatalf("the revoked token was still accepted %s after revocation (TTL %s)", time.Since(revoked), tc.ttl)
+		})
+	}
+}
