@@ -199,11 +199,7 @@ func (s *Store) ApprovedSubmissions(ctx context.Context, survey string, fn func(
 		if err := cur.Decode(&d); err != nil {
 			return err
 		}
-		b, err := s.body(ctx, d)
-		if err != nil {
-			return err
-		}
-		sub, err := d.submission(b)
+		sub, err := d.submission()
 		if err != nil {
 			return err
 		}

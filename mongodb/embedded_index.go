@@ -16,7 +16,7 @@ import (
 // server's tables exist (and get their _id index) before the first write.
 var collections = []string{
 	colUsers, colTokens, colAudit, colSurveys, colForms, colAssignments, colAssignmentMoves,
-	colSubmissions, colSubmissionBodies, colDecisions, colCorrections, colListings,
+	colSubmissions, colDecisions, colCorrections, colListings,
 	colPSUSamples, colHouseholdSamples, colWeights, "releases", "release_published", "release_files",
 }
 

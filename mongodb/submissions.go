@@ -2,9 +2,6 @@ package mongodb
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,12 +12,12 @@ import (
 	"github.com/dotm-survey/dotm/collector"
 )
 
-// submissionDoc is a stored interview's record, keyed by its instance id so
-// that the database itself refuses a second copy. It is small: the answers
-// live in a bodyDoc of their own (colSubmissionBodies), because the
-// embedded server rewrites by scanning the whole collection, and review
-// decisions update this record. Answers to direct questions are only in the
-// body's Sealed, encrypted by the collector before they get here.
+// submissionDoc is one stored interview, keyed by its instance id so that
+// the database itself refuses a second copy: one document, written by one
+// insert, so that a submission is either wholly stored or not at all.
+// Answers to direct questions are only in Sealed, encrypted by the collector
+// before they get here. Review decisions and corrections update the
+// document by _id only (the embedded server scans for any other filter).
 type submissionDoc struct {
 	ID           string      `bson:"_id"`
 	Survey       string      `bson:"survey"`
@@ -34,23 +31,13 @@ type submissionDoc struct {
 	EndedAt      time.Time   `bson:"ended_at"`
 	ReceivedAt   time.Time   `bson:"received_at"`
 	Status       string      `bson:"status"`
-	Body         string      `bson:"body"` // _id of the bodyDoc with the answers
 	Reviews      []reviewDoc `bson:"reviews"`
+	Answers      bson.Raw    `bson:"answers,omitempty"`
+	Sealed       []sealedDoc `bson:"sealed"`
 }
 
-// bodyDoc holds one submission attempt's answers. Its _id is the instance
-// id and a hash of the content, so that it is written before the record
-// without a transaction: a body whose record never got written (a crash, a
-// lost race between two different contents) is never referenced.
-type bodyDoc struct {
-	ID         string      `bson:"_id"`
-	Submission string      `bson:"submission"`
-	Answers    bson.Raw    `bson:"answers,omitempty"`
-	Sealed     []sealedDoc `bson:"sealed"`
-}
-
-// colSubmissionBodies holds bodyDocs (insert-only, but for key rotation).
-const colSubmissionBodies = "submission_bodies"
+// withoutAnswers is the projection of a listing: records, not answers.
+var withoutAnswers = bson.D{{Key: "answers", Value: 0}, {Key: "sealed", Value: 0}}
 
 type sealedDoc struct {
 	Path  string `bson:"p"`
@@ -66,51 +53,43 @@ type reviewDoc struct {
 	At       time.Time `bson:"at"`
 }
 
-func toSubmissionDoc(s collector.Submission) (submissionDoc, bodyDoc, error) {
+func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
 	ans := s.Answers
 	if ans == nil {
 		ans = map[string]any{}
 	}
 	raw, err := bson.Marshal(ans)
 	if err != nil {
-		return submissionDoc{}, bodyDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+		return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
 	}
-	b := bodyDoc{Submission: s.ID, Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed))}
-	h := sha256.New()
-	h.Write(raw)
-	for i, v := range s.Sealed {
-		b.Sealed[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
-		h.Write([]byte(v.Path))
-		h.Write(v.Nonce)
-		h.Write(v.Ciphertext)
-	}
-	b.ID = s.ID + "/" + hex.EncodeToString(h.Sum(nil)[:12])
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt.UTC(), EndedAt: s.EndedAt.UTC(), ReceivedAt: s.ReceivedAt.UTC(), Status: string(s.Status),
-		Body: b.ID, Reviews: make([]reviewDoc, len(s.Reviews))}
+		Reviews: make([]reviewDoc, len(s.Reviews)), Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed))}
 	for i, r := range s.Reviews {
 		d.Reviews[i] = reviewDoc(r)
 	}
-	return d, b, nil
+	for i, v := range s.Sealed {
+		d.Sealed[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
+	}
+	return d, nil
 }
 
-// submission converts a record and (optionally, nil for a listing) its body.
-func (d submissionDoc) submission(body *bodyDoc) (collector.Submission, error) {
+// submission converts a stored document; a listing's (projected without
+// answers) converts to a submission without answers.
+func (d submissionDoc) submission() (collector.Submission, error) {
 	s := collector.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
 		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
 		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: collector.SubmissionStatus(d.Status)}
-	if body != nil {
-		if len(body.Answers) > 0 {
-			m, err := plainDoc(body.Answers)
-			if err != nil {
-				return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
-			}
-			s.Answers = m
+	if len(d.Answers) > 0 {
+		m, err := plainDoc(d.Answers)
+		if err != nil {
+			return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
 		}
-		for _, v := range body.Sealed {
-			s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
-		}
+		s.Answers = m
+	}
+	for _, v := range d.Sealed {
+		s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
 	}
 	for _, r := range d.Reviews {
 		s.Reviews = append(s.Reviews, collector.Review(r))
@@ -118,36 +97,16 @@ func (d submissionDoc) submission(body *bodyDoc) (collector.Submission, error) {
 	return s, nil
 }
 
-// body finds the answers of a record.
-func (s *Store) body(ctx context.Context, d submissionDoc) (*bodyDoc, error) {
-	var b bodyDoc
-	if err := s.collection(colSubmissionBodies).FindOne(ctx, bson.D{{Key: "_id", Value: d.Body}}).Decode(&b); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, fmt.Errorf("mongodb: submission %s: its answers %s are missing", d.ID, d.Body)
-		}
-		return nil, unavailable(err, "find answers of submission "+d.ID)
-	}
-	return &b, nil
-}
-
-// isDuplicate reports a duplicate-key error of an insert.
-func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
-
 // InsertSubmission implements collector.SubmissionStore: one insert, which
 // returns only once the server acknowledged it (write concern majority on a
 // replica set).
 func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) error {
-	d, b, err := toSubmissionDoc(sub)
+	d, err := toSubmissionDoc(sub)
 	if err != nil {
 		return err
 	}
-	// The body first: the record, written second, is what makes the
-	// submission exist, and it only ever points at a body that is there.
-	if _, err := s.collection(colSubmissionBodies).InsertOne(ctx, b); err != nil && !isDuplicate(err) {
-		return unavailable(err, "insert answers of submission "+sub.ID)
-	}
 	if _, err := s.collection(colSubmissions).InsertOne(ctx, d); err != nil {
-		if isDuplicate(err) {
+		if mongo.IsDuplicateKeyError(err) {
 			return collector.Errorf(collector.ECONFLICT, "submission %s exists", sub.ID)
 		}
 		return unavailable(err, "insert submission "+sub.ID)
@@ -155,41 +114,26 @@ func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) 
 	return nil
 }
 
-// InsertSubmissions implements collector.SubmissionStore with two unordered
-// insertMany calls: the bodies, then the records of those whose body is in.
+// InsertSubmissions implements collector.SubmissionStore with one unordered
+// insertMany.
 func (s *Store) InsertSubmissions(ctx context.Context, subs []collector.Submission) []error {
 	errs := make([]error, len(subs))
-	bodies := make([]any, 0, len(subs))
-	metas := make([]submissionDoc, 0, len(subs))
+	docs := make([]any, 0, len(subs))
 	idx := make([]int, 0, len(subs))
 	for i, sub := range subs {
-		d, b, err := toSubmissionDoc(sub)
+		d, err := toSubmissionDoc(sub)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		bodies = append(bodies, b)
-		metas = append(metas, d)
+		docs = append(docs, d)
 		idx = append(idx, i)
-	}
-	if len(bodies) == 0 {
-		return errs
-	}
-	docs := make([]any, 0, len(metas))
-	next := make([]int, 0, len(metas))
-	for j, err := range s.insertMany(ctx, colSubmissionBodies, bodies) {
-		if err != nil && collector.ErrorCode(err) != collector.ECONFLICT {
-			errs[idx[j]] = err
-			continue
-		}
-		docs = append(docs, metas[j])
-		next = append(next, idx[j])
 	}
 	if len(docs) == 0 {
 		return errs
 	}
 	for j, err := range s.insertMany(ctx, colSubmissions, docs) {
-		errs[next[j]] = err
+		errs[idx[j]] = err
 	}
 	return errs
 }
@@ -200,11 +144,7 @@ func (s *Store) Submission(ctx context.Context, id string) (collector.Submission
 	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
 		return collector.Submission{}, notFound(err, "submission "+id)
 	}
-	b, err := s.body(ctx, d)
-	if err != nil {
-		return collector.Submission{}, err
-	}
-	return d.submission(b)
+	return d.submission()
 }
 
 // Submissions implements collector.SubmissionStore. The filter scans on the
@@ -223,7 +163,7 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	if f.After != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(withoutAnswers)
 	if f.Limit > 0 {
 		opts.SetLimit(int64(f.Limit))
 	}
@@ -233,7 +173,7 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	}
 	out := make([]collector.Submission, len(docs))
 	for i, d := range docs {
-		sub, err := d.submission(nil)
+		sub, err := d.submission()
 		if err != nil {
 			return nil, err
 		}
@@ -346,15 +286,12 @@ func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
 	return nil
 }
 
-// SealedSubmissions implements collector.Resealer. It reads ids first and
-// then each submission by id, so that a long rotation holds no cursor open.
+// SealedSubmissions implements collector.Resealer. It reads the key ids of
+// every submission first and then each stale submission by id, so that a
+// long rotation holds no cursor open.
 func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id string, sealed []collector.SealedValue) error) error {
-	type idDoc struct {
-		ID     string      `bson:"_id"`
-		Sealed []sealedDoc `bson:"sealed"`
-	}
-	var docs []idDoc
-	if err := s.findAll(ctx, colSubmissionBodies, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+	var docs []keyIDsDoc
+	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
 		return err
 	}
 	for _, d := range docs {
@@ -365,30 +302,35 @@ func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id s
 		if !stale {
 			continue
 		}
-		var b bodyDoc
-		if err := s.collection(colSubmissionBodies).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&b); err != nil {
-			return notFound(err, "answers "+d.ID)
+		var full submissionDoc
+		if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&full); err != nil {
+			return notFound(err, "submission "+d.ID)
 		}
-		sealed := make([]collector.SealedValue, len(b.Sealed))
-		for i, v := range b.Sealed {
+		sealed := make([]collector.SealedValue, len(full.Sealed))
+		for i, v := range full.Sealed {
 			sealed[i] = collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data}
 		}
-		if err := fn(b.Submission, sealed); err != nil {
+		if err := fn(full.ID, sealed); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Reseal implements collector.Resealer: it rewrites the sealed values of
-// every stored body of submission id (attempts that lost a race included,
-// so that no value stays under a retired key).
+// keyIDsDoc is a submission projected to the key ids of its sealed values.
+type keyIDsDoc struct {
+	ID     string      `bson:"_id"`
+	Sealed []sealedDoc `bson:"sealed"`
+}
+
+// Reseal implements collector.Resealer: it replaces the sealed values of
+// submission id.
 func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.SealedValue) error {
 	docs := make([]sealedDoc, len(sealed))
 	for i, v := range sealed {
 		docs[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
 	}
-	res, err := s.collection(colSubmissionBodies).UpdateMany(ctx, bson.D{{Key: "submission", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: docs}}}})
+	res, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: docs}}}})
 	if err != nil {
 		return unavailable(err, "reseal submission "+id)
 	}
@@ -401,11 +343,8 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.Sealed
 // KeyUse counts the stored encrypted values per key id, so that a key is
 // retired only once nothing needs it.
 func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
-	type idDoc struct {
-		Sealed []sealedDoc `bson:"sealed"`
-	}
-	var docs []idDoc
-	if err := s.findAll(ctx, colSubmissionBodies, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
+	var docs []keyIDsDoc
+	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
 	n := map[string]int{}

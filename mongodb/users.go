@@ -157,7 +157,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("mongodb: create index on %s: %w", i.col, err)
 		}
 	}
-	return nil
+	return s.migrateSubmissionBodies(ctx)
 }
 
 // notFound turns ErrNoDocuments into collector's ENOTFOUND.
