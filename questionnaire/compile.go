@@ -35,6 +35,9 @@ type item struct {
 	// answer, from the outermost group inside its repeat level down to
 	// the item itself.
 	relChain []*item
+	// calcInside marks a repeat with a calculation among its items (at any
+	// depth); the calculation pass skips the others.
+	calcInside bool
 }
 
 // level is the repeat an item's answer lives in (nil = top level).
@@ -316,6 +319,11 @@ func (f *Form) Compile() error {
 			}
 		}
 		it.relChain = append(it.relChain, it)
+		if it.calc != nil {
+			for _, r := range it.repeats {
+				r.calcInside = true
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return errs

@@ -38,13 +38,17 @@ func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[strin
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}}
 	root := st.normalizeLevel(nil, answers, "")
 	st.root = root
-	st.pass(nil, nil, root, "", passCalc)
-	st.pass(nil, nil, root, "", passRelevance)
-	st.pass(nil, nil, root, "", passCheck)
+	frames := st.frames[:0]
+	st.pass(nil, frames, root, passCalc)
+	st.pass(nil, frames, root, passRelevance)
+	st.pass(nil, frames, root, passCheck)
+	if len(st.problems) == 0 {
+		return root, nil
+	}
 	sort.SliceStable(st.problems, func(i, j int) bool { return st.problems[i].order < st.problems[j].order })
-	var out []Problem
-	for _, p := range st.problems {
-		out = append(out, p.Problem)
+	out := make([]Problem, len(st.problems))
+	for i, p := range st.problems {
+		out[i] = p.Problem
 	}
 	return root, out
 }
@@ -63,6 +67,8 @@ type vstate struct {
 	problems []orderedProblem
 	bad      map[string]bool // paths with a type or choice problem
 	seq      int
+	env      evalEnv  // the environment of the current evaluation (see envFor)
+	frames   [4]frame // room for the frames of nested repeat instances
 }
 
 // add records a problem; seq orders problems of the same pass by form
@@ -75,84 +81,88 @@ func (st *vstate) add(path, code, msg string) {
 // ---- normalization ----
 
 func (st *vstate) normalizeLevel(level *item, in map[string]any, prefix string) map[string]any {
-	out := map[string]any{}
-	keys := make([]string, 0, len(in))
+	out := make(map[string]any, len(in))
+	// known keys in form order (the level's members), then unknown keys
+	// sorted
+	known := 0
+	for _, it := range st.c.members[level] {
+		v, ok := in[it.q.Name]
+		if !ok {
+			continue
+		}
+		known++
+		st.normalizeAnswer(it, v, out, prefix)
+	}
+	if known == len(in) {
+		return out
+	}
+	var unknown []string
 	for k := range in {
-		keys = append(keys, k)
-	}
-	// form order for known keys, then unknown keys sorted
-	pos := map[string]int{}
-	for i, it := range st.c.members[level] {
-		pos[it.q.Name] = i
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		pi, iok := pos[keys[i]]
-		pj, jok := pos[keys[j]]
-		if iok != jok {
-			return iok
+		if it, ok := st.c.byName[k]; !ok || it.kind == kindGroup || it.level() != level {
+			unknown = append(unknown, k)
 		}
-		if iok {
-			return pi < pj
-		}
-		return keys[i] < keys[j]
-	})
-	for _, k := range keys {
-		v := in[k]
-		path := prefix + k
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
 		it, ok := st.c.byName[k]
-		if !ok || it.kind == kindGroup || it.level() != level {
-			msg := fmt.Sprintf("%s is not a question of this form", k)
-			switch {
-			case ok && it.kind == kindGroup:
-				msg = fmt.Sprintf("%s is a group; its questions' answers go beside it, not inside it", k)
-			case ok && it.level() == nil:
-				msg = fmt.Sprintf("%s is a top-level question, not part of this repeat", k)
-			case ok:
-				msg = fmt.Sprintf("%s belongs in repeat %s", k, it.level().q.Name)
-			}
-			st.add(path, CodeUnknownField, msg)
-			continue
+		msg := fmt.Sprintf("%s is not a question of this form", k)
+		switch {
+		case ok && it.kind == kindGroup:
+			msg = fmt.Sprintf("%s is a group; its questions' answers go beside it, not inside it", k)
+		case ok && it.level() == nil:
+			msg = fmt.Sprintf("%s is a top-level question, not part of this repeat", k)
+		case ok:
+			msg = fmt.Sprintf("%s belongs in repeat %s", k, it.level().q.Name)
 		}
-		if v == nil {
-			continue
-		}
-		switch it.kind {
-		case kindNote:
-			if s, isStr := v.(string); !isStr || s != "" {
-				st.add(path, CodeUnknownField, fmt.Sprintf("%s is a note and takes no answer", k))
-			}
-			continue
-		case kindRepeat:
-			list, isList := v.([]any)
-			if !isList {
-				st.add(path, CodeType, fmt.Sprintf("%s is a repeat: expected an array of objects", k))
-				st.bad[path] = true
-				continue
-			}
-			insts := make([]any, 0, len(list))
-			for i, x := range list {
-				m, isMap := x.(map[string]any)
-				ipath := fmt.Sprintf("%s[%d]", path, i)
-				if !isMap {
-					st.add(ipath, CodeType, fmt.Sprintf("%s: expected an object", ipath))
-					m = map[string]any{}
-				}
-				insts = append(insts, st.normalizeLevel(it, m, ipath+"."))
-			}
-			out[k] = insts
-			continue
-		}
-		nv, code, msg := normalizeValue(it, v, st.c)
-		if code != "" {
-			st.add(path, code, fmt.Sprintf("%s: %s", k, msg))
-			st.bad[path] = true
-			continue
-		}
-		if nv != nil {
-			out[k] = nv
-		}
+		st.add(prefix+k, CodeUnknownField, msg)
 	}
 	return out
+}
+
+// normalizeAnswer checks the answer v of it (a member of the level whose
+// answers out collects) and stores its normalized value in out.
+func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, prefix string) {
+	k := it.q.Name
+	if v == nil {
+		return
+	}
+	switch it.kind {
+	case kindNote:
+		if s, isStr := v.(string); !isStr || s != "" {
+			st.add(prefix+k, CodeUnknownField, fmt.Sprintf("%s is a note and takes no answer", k))
+		}
+		return
+	case kindRepeat:
+		path := prefix + k
+		list, isList := v.([]any)
+		if !isList {
+			st.add(path, CodeType, fmt.Sprintf("%s is a repeat: expected an array of objects", k))
+			st.bad[path] = true
+			return
+		}
+		insts := make([]any, 0, len(list))
+		for i, x := range list {
+			m, isMap := x.(map[string]any)
+			ipath := path + "[" + strconv.Itoa(i) + "]"
+			if !isMap {
+				st.add(ipath, CodeType, fmt.Sprintf("%s: expected an object", ipath))
+				m = map[string]any{}
+			}
+			insts = append(insts, st.normalizeLevel(it, m, ipath+"."))
+		}
+		out[k] = insts
+		return
+	}
+	nv, code, msg := normalizeValue(it, v, st.c)
+	if code != "" {
+		path := prefix + k
+		st.add(path, code, fmt.Sprintf("%s: %s", k, msg))
+		st.bad[path] = true
+		return
+	}
+	if nv != nil {
+		out[k] = nv
+	}
 }
 
 // asNumber reads a JSON number (float64, json.Number, Go integer) or a
@@ -466,18 +476,56 @@ type frame struct {
 	m   map[string]any
 }
 
-func (st *vstate) pass(level *item, frames []frame, m map[string]any, prefix string, pass int) {
+// pathOf is the path of the answer name in the repeat instances frames:
+// "members[2].age".
+func pathOf(frames []frame, name string) string {
+	if len(frames) == 0 {
+		return name
+	}
+	var b strings.Builder
+	for _, fr := range frames {
+		b.WriteString(fr.rep.q.Name)
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(fr.idx))
+		b.WriteString("].")
+	}
+	b.WriteString(name)
+	return b.String()
+}
+
+// isBad reports whether the answer name in frames has a type or choice
+// problem.
+func (st *vstate) isBad(frames []frame, name string) bool {
+	return len(st.bad) > 0 && st.bad[pathOf(frames, name)]
+}
+
+// envFor points the state's one evaluation environment at an item in a
+// context. Evaluation does not nest, so one environment serves a whole
+// pass.
+func (st *vstate) envFor(frames []frame, m map[string]any, cur *item) *evalEnv {
+	st.env = evalEnv{st: st, frames: frames, m: m, cur: cur, buf: st.env.buf[:0]}
+	return &st.env
+}
+
+// pass runs one pass over the items answered at a repeat level (nil = top)
+// in the instance m. frames lists the enclosing repeat instances; the
+// slice's spare capacity is used for the nested instances' frames, so
+// frames must not be kept beyond an evaluation. Paths are built only for
+// problems.
+func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) {
 	for _, it := range st.c.members[level] {
 		if it.kind == kindNote {
 			continue
 		}
-		path := prefix + it.q.Name
+		if pass == passCalc && it.calc == nil && !it.calcInside {
+			continue // nothing to compute
+		}
 		relevant := pass == passCalc || st.relevant(it, frames, m)
 		if it.kind == kindRepeat {
 			list, _ := m[it.q.Name].([]any)
 			if !relevant {
 				if pass == passRelevance && len(list) > 0 {
-					st.add(path, CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
+					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
 				}
 				delete(m, it.q.Name)
 				continue
@@ -487,73 +535,77 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, prefix str
 				if inst == nil {
 					continue
 				}
-				sub := append(append([]frame(nil), frames...), frame{rep: it, idx: i, m: inst})
-				st.pass(it, sub, inst, fmt.Sprintf("%s[%d].", path, i), pass)
+				st.pass(it, append(frames, frame{rep: it, idx: i, m: inst}), inst, pass)
 			}
-			if pass == passCheck && it.count != nil && !st.bad[path] {
-				want := toNumber(it.count.eval(&evalEnv{st: st, frames: frames, m: m}))
+			if pass == passCheck && it.count != nil && !st.isBad(frames, it.q.Name) {
+				want := toNumber(it.count.eval(st.envFor(frames, m, nil)))
 				if math.IsNaN(want) {
 					want = 0
 				}
 				if float64(len(list)) != want {
-					st.add(path, CodeRepeatCount, fmt.Sprintf("%s has %d entries; the form expects %s (%s)", it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
+					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, fmt.Sprintf("%s has %d entries; the form expects %s (%s)", it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
 				}
 			}
 			continue
 		}
 		if !relevant {
 			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
-				st.add(path, CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
+				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
 			}
 			delete(m, it.q.Name)
 			continue
 		}
-		env := &evalEnv{st: st, frames: frames, m: m, cur: it}
 		if it.calc != nil {
-			setCalc(m, it.q.Name, it.calc.eval(env))
+			setCalc(m, it.q.Name, it.calc.eval(st.envFor(frames, m, it)))
 		}
-		if pass != passCheck || st.bad[path] {
+		if pass != passCheck || st.isBad(frames, it.q.Name) {
 			continue
 		}
 		v := m[it.q.Name]
 		if isEmpty(v) {
-			required := it.requiredStatic || it.required != nil && toBool(it.required.eval(env))
+			required := it.requiredStatic || it.required != nil && toBool(it.required.eval(st.envFor(frames, m, it)))
 			if required && it.base != "calculate" {
-				st.add(path, CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
+				st.add(pathOf(frames, it.q.Name), CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
 			}
 			continue
 		}
-		if it.constraint != nil && !toBool(it.constraint.eval(env)) {
-			st.add(path, CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
+		if it.constraint != nil && !toBool(it.constraint.eval(st.envFor(frames, m, it))) {
+			st.add(pathOf(frames, it.q.Name), CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
 		}
 		if it.filter != nil {
+			var one [1]string
 			var chosen []string
 			switch x := v.(type) {
 			case string:
-				chosen = []string{x}
+				one[0] = x
+				chosen = one[:]
 			case []string:
 				chosen = x
 			}
 			for _, name := range chosen {
-				if !st.choiceAllowed(it, env, name) {
-					st.add(path, CodeChoice, fmt.Sprintf("%s: %q is not offered here (choice_filter %s)", it.q.Name, name, it.q.ChoiceFilter))
+				if !st.choiceAllowed(it, st.envFor(frames, m, it), name) {
+					st.add(pathOf(frames, it.q.Name), CodeChoice, fmt.Sprintf("%s: %q is not offered here (choice_filter %s)", it.q.Name, name, it.q.ChoiceFilter))
 				}
 			}
 		}
 	}
 }
 
+// choiceAllowed reports whether the choice_filter of it lets the choice
+// name through in env's context (env.choice is set for each candidate
+// and cleared again).
 func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 	if it.orOther && name == "other" {
 		return true
 	}
+	defer func() { env.choice = nil }()
 	for _, ch := range st.c.lists[it.list] {
 		if ch.Name != name {
 			continue
 		}
-		e := *env
-		e.choice = ch
-		if toBool(it.filter.eval(&e)) {
+		env.choice = ch
+		env.buf = env.buf[:0]
+		if toBool(it.filter.eval(env)) {
 			return true
 		}
 	}
@@ -567,7 +619,7 @@ func (st *vstate) relevant(it *item, frames []frame, m map[string]any) bool {
 		if g.relevant == nil {
 			continue
 		}
-		if !toBool(g.relevant.eval(&evalEnv{st: st, frames: frames, m: m, cur: g})) {
+		if !toBool(g.relevant.eval(st.envFor(frames, m, g))) {
 			return false
 		}
 	}
@@ -642,6 +694,7 @@ type evalEnv struct {
 	m      map[string]any // answers of the current level
 	cur    *item
 	choice *ChoiceRow
+	buf    nodeset // node sets of the current evaluation are cut from buf
 }
 
 func valueNode(v any) xnode {
