@@ -38,9 +38,13 @@ func TestSealRoundTrip(t *testing.T) {
 		},
 		"empty": nil,
 	}
+	before, _ := json.Marshal(answers)
 	plain, sealed, err := sealAnswers(kr, "id-1", answers, direct)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if after, _ := json.Marshal(answers); string(after) != string(before) {
+		t.Fatalf("sealing changed the answers:\n%s\n%s", before, after)
 	}
 	js, _ := json.Marshal(plain)
 	for _, secret := range []string{"Ama", "Kofi", "nested", "5.6"} {
@@ -65,6 +69,9 @@ func TestSealRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, answers) {
 		t.Fatalf("round trip:\n got %#v\nwant %#v", back, answers)
+	}
+	if after, _ := json.Marshal(answers); string(after) != string(before) {
+		t.Fatalf("unsealing the plain part changed the answers:\n%s\n%s", before, after)
 	}
 
 	// A value moved to another path or another submission does not open.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,55 +13,79 @@ import (
 
 // sealAnswers splits answers into the plain part the database may see and
 // the encrypted values of the questions named in direct, wherever they occur
-// (at the top level, in repeats, nested repeats or groups). answers is not
-// modified.
+// (at the top level, in repeats, nested repeats or groups), sorted by path.
+// answers is not modified: the plain part shares every object and array
+// that holds no direct answer with it, and copies the others.
 func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[string]bool) (map[string]any, []SealedValue, error) {
 	var sealed []SealedValue
 	var walk func(prefix string, m map[string]any) (map[string]any, error)
+	// walk returns m itself when nothing under it is direct.
 	walk = func(prefix string, m map[string]any) (map[string]any, error) {
-		out := make(map[string]any, len(m))
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			v := m[k]
-			path := prefix + k
+		var out map[string]any // a copy of m, once something under m changed
+		change := func(k string, v any, drop bool) {
+			if out == nil {
+				out = make(map[string]any, len(m))
+				for k2, v2 := range m {
+					out[k2] = v2
+				}
+			}
+			if drop {
+				delete(out, k)
+			} else {
+				out[k] = v
+			}
+		}
+		for k, v := range m {
 			if direct[k] {
-				if v == nil {
-					continue
+				if v != nil {
+					path := prefix + k
+					b, err := json.Marshal(v)
+					if err != nil {
+						return nil, fmt.Errorf("collector: encode answer at %s: %w", path, err)
+					}
+					sv, err := keys.seal(path, b, sealAAD(id, path))
+					if err != nil {
+						return nil, err
+					}
+					sealed = append(sealed, sv)
 				}
-				b, err := json.Marshal(v)
-				if err != nil {
-					return nil, fmt.Errorf("collector: encode answer at %s: %w", path, err)
-				}
-				sv, err := keys.seal(path, b, sealAAD(id, path))
-				if err != nil {
-					return nil, err
-				}
-				sealed = append(sealed, sv)
+				change(k, nil, true)
 				continue
 			}
 			switch x := v.(type) {
 			case map[string]any:
-				sub, err := walk(path+".", x)
+				sub, err := walk(prefix+k+".", x)
 				if err != nil {
 					return nil, err
 				}
-				out[k] = sub
+				if !sameMap(sub, x) {
+					change(k, sub, false)
+				}
 			case []any:
-				items := make([]any, len(x))
+				var items []any // a copy of x, once an item changed
 				for i, item := range x {
-					if im, ok := item.(map[string]any); ok {
-						sub, err := walk(path+"["+strconv.Itoa(i)+"].", im)
-						if err != nil {
-							return nil, err
+					im, ok := item.(map[string]any)
+					if !ok {
+						continue
+					}
+					sub, err := walk(prefix+k+"["+strconv.Itoa(i)+"].", im)
+					if err != nil {
+						return nil, err
+					}
+					if !sameMap(sub, im) {
+						if items == nil {
+							items = slices.Clone(x)
 						}
 						items[i] = sub
-					} else {
-						items[i] = item
 					}
 				}
-				out[k] = items
-			default:
-				out[k] = v
+				if items != nil {
+					change(k, items, false)
+				}
 			}
+		}
+		if out == nil {
+			return m, nil
 		}
 		return out, nil
 	}
@@ -68,7 +93,19 @@ func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 	if err != nil {
 		return nil, nil, err
 	}
+	if sameMap(plain, answers) {
+		plain = maps.Clone(answers)
+		if plain == nil {
+			plain = map[string]any{}
+		}
+	}
+	slices.SortFunc(sealed, func(a, b SealedValue) int { return strings.Compare(a.Path, b.Path) })
 	return plain, sealed, nil
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // unsealAnswers decrypts sealed and puts each value back at its path in
