@@ -6,17 +6,76 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// Values an expression evaluates to: float64, string, bool, nodeset or
-// dateVal.
+// Values an expression evaluates to: a number, a string, a boolean, a
+// node set or a date (see value). Expr.eval hands them out as float64,
+// string, bool, nodeset or dateVal.
 
 // xnode is one node of a node set: an answer's string value, and whether
 // the answer is numeric (a numeric answer is a number in a boolean
-// context, as JavaRosa unpacks it).
+// context, as JavaRosa unpacks it). A node made from an int64 or a finite
+// float64 answer (valueNode) keeps the number itself (nk, i, f) and spells
+// its string value only when asked (str), so that numbers are not written
+// out and read back; f is then exactly what stringToNumber gives for the
+// string value.
 type xnode struct {
 	s   string
 	num bool
+	nk  uint8 // 0: s is the value; nodeInt: the int64 i; nodeFloat: the float64 f
+	i   int64
+	f   float64
+}
+
+const (
+	nodeInt   = 1
+	nodeFloat = 2
+)
+
+// str is the node's string value.
+func (x xnode) str() string {
+	switch x.nk {
+	case nodeInt:
+		return strconv.FormatInt(x.i, 10)
+	case nodeFloat:
+		return formatNumber(x.f)
+	}
+	return x.s
+}
+
+// number is the node's string value as a number (stringToNumber).
+func (x xnode) number() float64 {
+	if x.nk != 0 {
+		return x.f
+	}
+	return stringToNumber(x.s)
+}
+
+// strEq reports whether the node's string value is s, without spelling
+// out a number.
+func (x xnode) strEq(s string) bool {
+	var buf [32]byte
+	switch x.nk {
+	case nodeInt:
+		return string(strconv.AppendInt(buf[:0], x.i, 10)) == s
+	case nodeFloat:
+		return string(strconv.AppendFloat(buf[:0], x.f, 'f', -1, 64)) == s
+	}
+	return x.s == s
+}
+
+// nodeStrEq reports whether two nodes' string values are equal.
+func nodeStrEq(a, b xnode) bool {
+	switch {
+	case a.nk == 0:
+		return b.strEq(a.s)
+	case b.nk == 0:
+		return a.strEq(b.s)
+	case a.nk == nodeInt && b.nk == nodeInt:
+		return a.i == b.i
+	}
+	return a.str() == b.str()
 }
 
 type nodeset []xnode
@@ -44,94 +103,170 @@ type env interface {
 	now() time.Time
 }
 
+type vkind uint8
+
+const (
+	vStr vkind = iota
+	vNum
+	vBool
+	vNodes
+	vDate
+	vAtom // one node of a node set taken as a string (in comparisons)
+)
+
+// value is what evalNode returns: one of a string, a number, a boolean, a
+// node set or a date, without boxing it in an interface.
+type value struct {
+	k  vkind
+	b  bool
+	f  float64
+	s  string
+	ns nodeset // vNodes; for vAtom the one node
+	d  dateVal
+}
+
+func numV(f float64) value    { return value{k: vNum, f: f} }
+func strV(s string) value     { return value{k: vStr, s: s} }
+func boolV(b bool) value      { return value{k: vBool, b: b} }
+func nodesV(ns nodeset) value { return value{k: vNodes, ns: ns} }
+func dateV(d dateVal) value   { return value{k: vDate, d: d} }
+
+// toAny is the value as Expr.eval hands it out.
+func (v value) toAny() any {
+	switch v.k {
+	case vNum:
+		return v.f
+	case vBool:
+		return v.b
+	case vNodes:
+		if v.ns == nil {
+			return nodeset{}
+		}
+		return v.ns
+	case vDate:
+		return v.d
+	case vAtom:
+		return v.ns[0].str()
+	}
+	return v.s
+}
+
+// anyValue is the inverse of toAny (other types are the empty string).
+func anyValue(x any) value {
+	switch x := x.(type) {
+	case float64:
+		return numV(x)
+	case bool:
+		return boolV(x)
+	case string:
+		return strV(x)
+	case nodeset:
+		return nodesV(x)
+	case dateVal:
+		return dateV(x)
+	}
+	return value{}
+}
+
 // Eval evaluates the expression against e. It never panics: type mismatches
 // give NaN, "" or false as XPath does.
-func (x *Expr) eval(e env) any { return evalNode(x.root, e) }
+func (x *Expr) eval(e env) any { return evalNode(x.root, e).toAny() }
 
-func evalNode(n node, e env) any {
+// evalValue is eval without boxing the result.
+func (x *Expr) evalValue(e env) value { return evalNode(x.root, e) }
+
+func evalNode(n node, e env) value {
 	switch n := n.(type) {
 	case *numNode:
-		return n.v
+		return numV(n.v)
 	case *strNode:
-		return n.v
+		return strV(n.v)
 	case *refNode:
-		return e.ref(n.name)
+		return nodesV(e.ref(n.name))
 	case *selfNode:
-		return e.self()
+		return nodesV(e.self())
 	case *parentNode:
-		return nodeset{{s: ""}}
+		return nodesV(nodeset{{s: ""}})
 	case *nameNode:
-		return e.column(n.name)
+		return nodesV(e.column(n.name))
 	case *negNode:
-		return -toNumber(evalNode(n.x, e))
+		return numV(-evalNode(n.x, e).number())
 	case *binNode:
 		return evalBin(n, e)
 	case *callNode:
 		return evalCall(n, e)
 	}
-	return ""
+	return strV("")
 }
 
-func evalBin(n *binNode, e env) any {
+func evalBin(n *binNode, e env) value {
 	switch n.op {
 	case "and":
-		return toBool(evalNode(n.l, e)) && toBool(evalNode(n.r, e))
+		return boolV(evalNode(n.l, e).boolean() && evalNode(n.r, e).boolean())
 	case "or":
-		return toBool(evalNode(n.l, e)) || toBool(evalNode(n.r, e))
+		return boolV(evalNode(n.l, e).boolean() || evalNode(n.r, e).boolean())
 	case "|":
 		l, r := evalNode(n.l, e), evalNode(n.r, e)
-		ln, _ := l.(nodeset)
-		rn, _ := r.(nodeset)
+		var ln, rn nodeset
+		if l.k == vNodes {
+			ln = l.ns
+		}
+		if r.k == vNodes {
+			rn = r.ns
+		}
 		out := make(nodeset, 0, len(ln)+len(rn))
-		return append(append(out, ln...), rn...)
+		return nodesV(append(append(out, ln...), rn...))
 	}
 	l, r := evalNode(n.l, e), evalNode(n.r, e)
 	switch n.op {
 	case "+":
-		return toNumber(l) + toNumber(r)
+		return numV(l.number() + r.number())
 	case "-":
-		return toNumber(l) - toNumber(r)
+		return numV(l.number() - r.number())
 	case "*":
-		return toNumber(l) * toNumber(r)
+		return numV(l.number() * r.number())
 	case "div":
-		return toNumber(l) / toNumber(r)
+		return numV(l.number() / r.number())
 	case "mod":
-		return math.Mod(toNumber(l), toNumber(r))
+		return numV(math.Mod(l.number(), r.number()))
 	}
-	return compare(n.op, l, r)
+	return boolV(compare(n.op, l, r))
 }
 
 // compare implements XPath 1.0 comparison: existential over node sets;
 // = and != compare booleans if either side is boolean, numbers if either
 // is a number or a date, strings otherwise; < <= > >= compare numbers.
-func compare(op string, l, r any) bool {
-	if ln, ok := l.(nodeset); ok {
-		if rn, ok := r.(nodeset); ok {
-			for _, a := range ln {
-				for _, b := range rn {
-					if compareAtoms(op, a.atom(), b.atom()) {
+func compare(op string, l, r value) bool {
+	if l.k == vNodes {
+		ln := l.ns
+		if r.k == vNodes {
+			rn := r.ns
+			for i := range ln {
+				for j := range rn {
+					if compareAtoms(op, atomV(ln, i), atomV(rn, j)) {
 						return true
 					}
 				}
 			}
 			return false
 		}
-		if _, ok := r.(bool); ok {
-			return compareAtoms(op, toBool(l), r)
+		if r.k == vBool {
+			return compareAtoms(op, boolV(l.boolean()), r)
 		}
-		for _, a := range ln {
-			if compareAtoms(op, a.atom(), r) {
+		for i := range ln {
+			if compareAtoms(op, atomV(ln, i), r) {
 				return true
 			}
 		}
 		return false
 	}
-	if rn, ok := r.(nodeset); ok {
-		if _, ok := l.(bool); ok {
-			return compareAtoms(op, l, toBool(r))
+	if r.k == vNodes {
+		rn := r.ns
+		if l.k == vBool {
+			return compareAtoms(op, l, boolV(r.boolean()))
 		}
-		for _, b := range rn {
-			if compareAtoms(op, l, b.atom()) {
+		for j := range rn {
+			if compareAtoms(op, l, atomV(rn, j)) {
 				return true
 			}
 		}
@@ -140,31 +275,26 @@ func compare(op string, l, r any) bool {
 	return compareAtoms(op, l, r)
 }
 
-func (x xnode) atom() any { return x.s }
+// atomV is node i of ns as a string atom.
+func atomV(ns nodeset, i int) value { return value{k: vAtom, ns: ns[i : i+1 : i+1]} }
 
-func compareAtoms(op string, l, r any) bool {
+func compareAtoms(op string, l, r value) bool {
 	if op == "=" || op == "!=" {
 		var eq bool
-		_, lb := l.(bool)
-		_, rb := r.(bool)
-		_, lf := l.(float64)
-		_, rf := r.(float64)
-		_, ld := l.(dateVal)
-		_, rd := r.(dateVal)
 		switch {
-		case lb || rb:
-			eq = toBool(l) == toBool(r)
-		case lf || rf || ld || rd:
-			eq = toNumber(l) == toNumber(r)
+		case l.k == vBool || r.k == vBool:
+			eq = l.boolean() == r.boolean()
+		case l.k == vNum || r.k == vNum || l.k == vDate || r.k == vDate:
+			eq = l.number() == r.number()
 		default:
-			eq = toString(l) == toString(r)
+			eq = stringsEqual(l, r)
 		}
 		if op == "=" {
 			return eq
 		}
 		return !eq
 	}
-	a, b := toNumber(l), toNumber(r)
+	a, b := l.number(), r.number()
 	switch op {
 	case "<":
 		return a < b
@@ -178,29 +308,45 @@ func compareAtoms(op string, l, r any) bool {
 	return false
 }
 
+// stringsEqual compares the string values of two atoms (strings or
+// nodes).
+func stringsEqual(l, r value) bool {
+	switch {
+	case l.k == vAtom && r.k == vAtom:
+		return nodeStrEq(l.ns[0], r.ns[0])
+	case l.k == vAtom && r.k == vStr:
+		return l.ns[0].strEq(r.s)
+	case l.k == vStr && r.k == vAtom:
+		return r.ns[0].strEq(l.s)
+	}
+	return l.str() == r.str()
+}
+
 // ---- conversions (XPath 1.0 string(), number(), boolean()) ----
 
-func toString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case float64:
-		return formatNumber(v)
-	case bool:
-		if v {
+func toString(v any) string { return anyValue(v).str() }
+
+func (v value) str() string {
+	switch v.k {
+	case vStr:
+		return v.s
+	case vNum:
+		return formatNumber(v.f)
+	case vBool:
+		if v.b {
 			return "true"
 		}
 		return "false"
-	case nodeset:
-		if len(v) == 0 {
+	case vNodes, vAtom:
+		if len(v.ns) == 0 {
 			return ""
 		}
-		return v[0].s
-	case dateVal:
-		if v.withTime {
-			return v.t.Format("2006-01-02T15:04:05.000Z07:00")
+		return v.ns[0].str()
+	case vDate:
+		if v.d.withTime {
+			return v.d.t.Format("2006-01-02T15:04:05.000Z07:00")
 		}
-		return v.t.Format("2006-01-02")
+		return v.d.t.Format("2006-01-02")
 	}
 	return ""
 }
@@ -234,23 +380,31 @@ func daysSinceEpoch(t time.Time, withTime bool) float64 {
 }
 
 func toNumber(v any) float64 {
-	switch v := v.(type) {
-	case float64:
-		return v
-	case bool:
-		if v {
+	switch v.(type) {
+	case float64, bool, string, nodeset, dateVal:
+		return anyValue(v).number()
+	}
+	return math.NaN()
+}
+
+func (v value) number() float64 {
+	switch v.k {
+	case vNum:
+		return v.f
+	case vBool:
+		if v.b {
 			return 1
 		}
 		return 0
-	case string:
-		return stringToNumber(v)
-	case nodeset:
-		if len(v) == 0 {
+	case vStr:
+		return stringToNumber(v.s)
+	case vNodes, vAtom:
+		if len(v.ns) == 0 {
 			return math.NaN()
 		}
-		return stringToNumber(v[0].s)
-	case dateVal:
-		return daysSinceEpoch(v.t, v.withTime)
+		return v.ns[0].number()
+	case vDate:
+		return daysSinceEpoch(v.d.t, v.d.withTime)
 	}
 	return math.NaN()
 }
@@ -287,311 +441,347 @@ func parseDateValue(s string) (dateVal, bool) {
 	return dateVal{}, false
 }
 
-func toBool(v any) bool {
-	switch v := v.(type) {
-	case bool:
-		return v
-	case float64:
-		return v != 0 && !math.IsNaN(v)
-	case string:
-		return v != ""
-	case nodeset:
-		if len(v) == 1 { // JavaRosa unpacks a single node to its value
-			if v[0].num {
-				f := stringToNumber(v[0].s)
+func toBool(v any) bool { return anyValue(v).boolean() }
+
+func (v value) boolean() bool {
+	switch v.k {
+	case vBool:
+		return v.b
+	case vNum:
+		return v.f != 0 && !math.IsNaN(v.f)
+	case vStr:
+		return v.s != ""
+	case vAtom:
+		return v.ns[0].nk != 0 || v.ns[0].s != ""
+	case vNodes:
+		if len(v.ns) == 1 { // JavaRosa unpacks a single node to its value
+			x := v.ns[0]
+			if x.num {
+				f := x.number()
 				return f != 0 && !math.IsNaN(f)
 			}
-			return v[0].s != ""
+			return x.nk != 0 || x.s != ""
 		}
-		return len(v) > 0
-	case dateVal:
+		return len(v.ns) > 0
+	case vDate:
 		return true
 	}
 	return false
 }
 
-func toDate(v any) (dateVal, bool) {
-	switch v := v.(type) {
-	case dateVal:
-		return v, true
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e7 {
+func (v value) date() (dateVal, bool) {
+	switch v.k {
+	case vDate:
+		return v.d, true
+	case vNum:
+		f := v.f
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e7 {
 			return dateVal{}, false
 		}
-		days := math.Floor(v)
+		days := math.Floor(f)
 		t := time.Unix(0, 0).UTC().AddDate(0, 0, int(days))
-		frac := v - days
+		frac := f - days
 		if frac != 0 {
 			return dateVal{t: t.Add(time.Duration(frac * float64(24*time.Hour))), withTime: true}, true
 		}
 		return dateVal{t: t}, true
-	case string:
-		return parseDateValue(strings.TrimSpace(v))
-	case nodeset:
-		if len(v) == 0 {
+	case vStr:
+		return parseDateValue(strings.TrimSpace(v.s))
+	case vNodes, vAtom:
+		if len(v.ns) == 0 {
 			return dateVal{}, false
 		}
-		return parseDateValue(strings.TrimSpace(v[0].s))
+		return parseDateValue(strings.TrimSpace(v.ns[0].str()))
 	}
 	return dateVal{}, false
 }
 
 // ---- functions ----
 
-func evalCall(c *callNode, e env) any {
-	arg := func(i int) any { return evalNode(c.args[i], e) }
+func evalCall(c *callNode, e env) value {
+	arg := func(i int) value { return evalNode(c.args[i], e) }
 	switch c.fn {
 	case "true":
-		return true
+		return boolV(true)
 	case "false":
-		return false
+		return boolV(false)
 	case "not":
-		return !toBool(arg(0))
+		return boolV(!arg(0).boolean())
 	case "boolean":
-		return toBool(arg(0))
+		return boolV(arg(0).boolean())
 	case "if":
-		if toBool(arg(0)) {
+		if arg(0).boolean() {
 			return arg(1)
 		}
 		return arg(2)
 	case "coalesce":
 		for i := range c.args {
-			if v := arg(i); toString(v) != "" {
+			if v := arg(i); v.str() != "" {
 				return v
 			}
 		}
-		return ""
+		return strV("")
 	case "once":
 		return arg(0)
 	case "selected":
-		want := strings.TrimSpace(toString(arg(1)))
-		for _, s := range strings.Fields(toString(arg(0))) {
+		want := strings.TrimSpace(arg(1).str())
+		for s := range strings.FieldsSeq(arg(0).str()) {
 			if s == want {
-				return true
+				return boolV(true)
 			}
 		}
-		return false
+		return boolV(false)
 	case "count-selected":
-		return float64(len(strings.Fields(toString(arg(0)))))
-	case "selected-at":
-		items := strings.Fields(toString(arg(0)))
-		i := toNumber(arg(1))
-		if math.IsNaN(i) || i < 0 || i >= float64(len(items)) {
-			return ""
+		n := 0
+		for range strings.FieldsSeq(arg(0).str()) {
+			n++
 		}
-		return items[int(i)]
+		return numV(float64(n))
+	case "selected-at":
+		items := strings.Fields(arg(0).str())
+		i := arg(1).number()
+		if math.IsNaN(i) || i < 0 || i >= float64(len(items)) {
+			return strV("")
+		}
+		return strV(items[int(i)])
 	case "choice-name":
-		return toString(arg(0))
+		return strV(arg(0).str())
 	case "concat":
 		var b strings.Builder
 		for i := range c.args {
-			if ns, ok := arg(i).(nodeset); ok {
-				for _, n := range ns {
-					b.WriteString(n.s)
+			if v := arg(i); v.k == vNodes {
+				for _, n := range v.ns {
+					b.WriteString(n.str())
 				}
 				continue
 			}
-			b.WriteString(toString(arg(i)))
+			b.WriteString(arg(i).str())
 		}
-		return b.String()
+		return strV(b.String())
 	case "join":
-		sep := toString(arg(0))
+		sep := arg(0).str()
 		var parts []string
 		for i := 1; i < len(c.args); i++ {
-			if ns, ok := arg(i).(nodeset); ok {
-				for _, n := range ns {
-					parts = append(parts, n.s)
+			if v := arg(i); v.k == vNodes {
+				for _, n := range v.ns {
+					parts = append(parts, n.str())
 				}
 				continue
 			}
-			parts = append(parts, toString(arg(i)))
+			parts = append(parts, arg(i).str())
 		}
-		return strings.Join(parts, sep)
+		return strV(strings.Join(parts, sep))
 	case "string-length":
 		if len(c.args) == 0 {
-			return float64(len([]rune(toString(e.self()))))
+			return numV(float64(utf8.RuneCountInString(nodesV(e.self()).str())))
 		}
-		return float64(len([]rune(toString(arg(0)))))
+		return numV(float64(utf8.RuneCountInString(arg(0).str())))
 	case "normalize-space":
-		s := toString(e.self())
+		s := nodesV(e.self()).str()
 		if len(c.args) == 1 {
-			s = toString(arg(0))
+			s = arg(0).str()
 		}
-		return strings.Join(strings.Fields(s), " ")
+		return strV(strings.Join(strings.Fields(s), " "))
 	case "substr", "substring":
-		r := []rune(toString(arg(0)))
-		start := toNumber(arg(1))
+		r := []rune(arg(0).str())
+		start := arg(1).number()
 		end := float64(len(r))
 		if len(c.args) == 3 {
-			end = toNumber(arg(2))
+			end = arg(2).number()
 		}
 		if c.fn == "substring" { // XPath substring(s, start1, length)
 			start--
 			if len(c.args) == 3 {
-				end = start + toNumber(arg(2))
+				end = start + arg(2).number()
 			}
 			start, end = math.Round(start), math.Round(end)
 		}
 		if math.IsNaN(start) || math.IsNaN(end) {
-			return ""
+			return strV("")
 		}
 		s := int(math.Max(0, math.Min(start, float64(len(r)))))
 		en := int(math.Max(0, math.Min(end, float64(len(r)))))
 		if en <= s {
-			return ""
+			return strV("")
 		}
-		return string(r[s:en])
+		return strV(string(r[s:en]))
 	case "contains":
-		return strings.Contains(toString(arg(0)), toString(arg(1)))
+		return boolV(strings.Contains(arg(0).str(), arg(1).str()))
 	case "starts-with":
-		return strings.HasPrefix(toString(arg(0)), toString(arg(1)))
+		return boolV(strings.HasPrefix(arg(0).str(), arg(1).str()))
 	case "ends-with":
-		return strings.HasSuffix(toString(arg(0)), toString(arg(1)))
+		return boolV(strings.HasSuffix(arg(0).str(), arg(1).str()))
 	case "regex":
 		re := c.re
 		if re == nil {
 			var err error
-			if re, err = regexp.Compile(toString(arg(1))); err != nil {
-				return false
+			if re, err = regexp.Compile(arg(1).str()); err != nil {
+				return boolV(false)
 			}
 		}
-		return re.MatchString(toString(arg(0)))
+		return boolV(re.MatchString(arg(0).str()))
 	case "int":
-		return math.Trunc(toNumber(arg(0)))
+		return numV(math.Trunc(arg(0).number()))
 	case "number":
 		if len(c.args) == 0 {
-			return toNumber(e.self())
+			return numV(nodesV(e.self()).number())
 		}
-		return toNumber(arg(0))
+		return numV(arg(0).number())
 	case "string":
 		if len(c.args) == 0 {
-			return toString(e.self())
+			return strV(nodesV(e.self()).str())
 		}
-		return toString(arg(0))
+		return strV(arg(0).str())
 	case "round":
-		x := toNumber(arg(0))
+		x := arg(0).number()
 		digits := 0.0
 		if len(c.args) == 2 {
-			digits = math.Trunc(toNumber(arg(1)))
+			digits = math.Trunc(arg(1).number())
 		}
 		if math.IsNaN(digits) || math.Abs(digits) > 300 {
-			return math.NaN()
+			return numV(math.NaN())
 		}
 		p := math.Pow(10, digits)
-		return math.Floor(x*p+0.5) / p
+		return numV(math.Floor(x*p+0.5) / p)
 	case "sqrt", "exp", "exp10", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan":
-		x := toNumber(arg(0))
-		return map[string]func(float64) float64{"sqrt": math.Sqrt, "exp": math.Exp, "exp10": func(x float64) float64 { return math.Pow(10, x) },
-			"log": math.Log, "log10": math.Log10, "sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
-			"asin": math.Asin, "acos": math.Acos, "atan": math.Atan}[c.fn](x)
+		return numV(mathFunc(c.fn, arg(0).number()))
 	case "atan2":
-		return math.Atan2(toNumber(arg(0)), toNumber(arg(1)))
+		return numV(math.Atan2(arg(0).number(), arg(1).number()))
 	case "pi":
-		return math.Pi
+		return numV(math.Pi)
 	case "floor":
-		return math.Floor(toNumber(arg(0)))
+		return numV(math.Floor(arg(0).number()))
 	case "ceiling":
-		return math.Ceil(toNumber(arg(0)))
+		return numV(math.Ceil(arg(0).number()))
 	case "abs":
-		return math.Abs(toNumber(arg(0)))
+		return numV(math.Abs(arg(0).number()))
 	case "pow":
-		return math.Pow(toNumber(arg(0)), toNumber(arg(1)))
+		return numV(math.Pow(arg(0).number(), arg(1).number()))
 	case "today":
 		n := e.now()
-		return dateVal{t: time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)}
+		return dateV(dateVal{t: time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)})
 	case "now":
-		return dateVal{t: e.now(), withTime: true}
+		return dateV(dateVal{t: e.now(), withTime: true})
 	case "date", "date-time":
-		if d, ok := toDate(arg(0)); ok {
+		if d, ok := arg(0).date(); ok {
 			if c.fn == "date" && d.withTime {
 				d = dateVal{t: time.Date(d.t.Year(), d.t.Month(), d.t.Day(), 0, 0, 0, 0, time.UTC)}
 			}
-			return d
+			return dateV(d)
 		}
-		return ""
+		return strV("")
 	case "decimal-date-time":
-		v := arg(0)
-		if d, ok := toDate(v); ok {
-			return daysSinceEpoch(d.t, true)
+		if d, ok := arg(0).date(); ok {
+			return numV(daysSinceEpoch(d.t, true))
 		}
-		return math.NaN()
+		return numV(math.NaN())
 	case "format-date", "format-date-time":
-		d, ok := toDate(arg(0))
+		d, ok := arg(0).date()
 		if !ok {
-			return ""
+			return strV("")
 		}
-		return formatDate(d.t, toString(arg(1)))
+		return strV(formatDate(d.t, arg(1).str()))
 	case "position":
 		if len(c.args) == 1 {
 			if r, ok := c.args[0].(*refNode); ok {
-				return float64(e.position(r.name))
+				return numV(float64(e.position(r.name)))
 			}
 		}
-		return float64(e.position(""))
+		return numV(float64(e.position("")))
 	case "count":
-		if ns, ok := arg(0).(nodeset); ok {
-			return float64(len(ns))
+		if v := arg(0); v.k == vNodes {
+			return numV(float64(len(v.ns)))
 		}
-		return math.NaN()
+		return numV(math.NaN())
 	case "count-non-empty":
 		n := 0
-		if ns, ok := arg(0).(nodeset); ok {
-			for _, x := range ns {
-				if x.s != "" {
+		if v := arg(0); v.k == vNodes {
+			for _, x := range v.ns {
+				if x.nk != 0 || x.s != "" {
 					n++
 				}
 			}
 		}
-		return float64(n)
+		return numV(float64(n))
 	case "sum":
-		ns, ok := arg(0).(nodeset)
-		if !ok {
-			return math.NaN()
+		v := arg(0)
+		if v.k != vNodes {
+			return numV(math.NaN())
 		}
 		s := 0.0
-		for _, x := range ns {
-			s += stringToNumber(x.s)
+		for _, x := range v.ns {
+			s += x.number()
 		}
-		return s
+		return numV(s)
 	case "min", "max":
-		var xs []float64
+		best, have := 0.0, false
 		for i := range c.args {
-			if ns, ok := arg(i).(nodeset); ok {
-				for _, x := range ns {
-					xs = append(xs, stringToNumber(x.s))
+			if v := arg(i); v.k == vNodes {
+				for _, x := range v.ns {
+					f := x.number()
+					if math.IsNaN(f) {
+						return numV(math.NaN())
+					}
+					if !have || c.fn == "min" && f < best || c.fn == "max" && f > best {
+						best, have = f, true
+					}
 				}
 				continue
 			}
-			xs = append(xs, toNumber(arg(i)))
-		}
-		if len(xs) == 0 {
-			return math.NaN()
-		}
-		best := xs[0]
-		for _, x := range xs {
-			if math.IsNaN(x) {
-				return math.NaN()
+			f := arg(i).number()
+			if math.IsNaN(f) {
+				return numV(math.NaN())
 			}
-			if c.fn == "min" && x < best || c.fn == "max" && x > best {
-				best = x
+			if !have || c.fn == "min" && f < best || c.fn == "max" && f > best {
+				best, have = f, true
 			}
 		}
-		return best
+		if !have {
+			return numV(math.NaN())
+		}
+		return numV(best)
 	case "indexed-repeat":
 		field := c.args[0].(*refNode).name
 		var repeats []string
 		var idx []int
 		for i := 1; i+1 < len(c.args); i += 2 {
 			repeats = append(repeats, c.args[i].(*refNode).name)
-			k := toNumber(arg(i + 1))
+			k := arg(i + 1).number()
 			if math.IsNaN(k) || k < 1 || k > 1e9 {
-				return nodeset{}
+				return nodesV(nodeset{})
 			}
 			idx = append(idx, int(k))
 		}
-		return e.indexed(field, repeats, idx)
+		return nodesV(e.indexed(field, repeats, idx))
 	}
-	return ""
+	return strV("")
+}
+
+// mathFunc applies the one-argument math function fn.
+func mathFunc(fn string, x float64) float64 {
+	switch fn {
+	case "sqrt":
+		return math.Sqrt(x)
+	case "exp":
+		return math.Exp(x)
+	case "exp10":
+		return math.Pow(10, x)
+	case "log":
+		return math.Log(x)
+	case "log10":
+		return math.Log10(x)
+	case "sin":
+		return math.Sin(x)
+	case "cos":
+		return math.Cos(x)
+	case "tan":
+		return math.Tan(x)
+	case "asin":
+		return math.Asin(x)
+	case "acos":
+		return math.Acos(x)
+	}
+	return math.Atan(x)
 }
 
 // formatDate implements ODK's format-date patterns: %Y %y %m %n %b %d %e

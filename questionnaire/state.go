@@ -82,8 +82,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 			continue
 		}
 		path := prefix + it.q.Name
-		env := &evalEnv{st: st, frames: frames, m: m, cur: it}
-		rel := it.relevant == nil || toBool(it.relevant.eval(env))
+		rel := it.relevant == nil || it.relevant.evalValue(st.envFor(frames, m, it)).boolean()
 		s.Relevant[path] = rel
 		if !rel {
 			continue
@@ -91,7 +90,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 		switch it.kind {
 		case kindRepeat:
 			if it.count != nil {
-				n := toNumber(it.count.eval(&evalEnv{st: st, frames: frames, m: m}))
+				n := it.count.evalValue(st.envFor(frames, m, nil)).number()
 				if math.IsNaN(n) || n < 0 {
 					n = 0
 				}
@@ -107,15 +106,15 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 				st.stateLevel(s, it, sub, inst, fmt.Sprintf("%s[%d].", path, i))
 			}
 		case kindField:
-			if it.base != "calculate" && (it.requiredStatic || it.required != nil && toBool(it.required.eval(env))) {
+			if it.base != "calculate" && (it.requiredStatic || it.required != nil && it.required.evalValue(st.envFor(frames, m, it)).boolean()) {
 				s.Required[path] = true
 			}
 			if it.filter != nil {
 				names := []string{}
 				for _, ch := range st.c.lists[it.list] {
-					e := *env
-					e.choice = ch
-					if toBool(it.filter.eval(&e)) {
+					env := st.envFor(frames, m, it)
+					env.choice = ch
+					if it.filter.evalValue(env).boolean() {
 						names = append(names, ch.Name)
 					}
 				}

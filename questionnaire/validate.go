@@ -538,7 +538,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 				st.pass(it, append(frames, frame{rep: it, idx: i, m: inst}), inst, pass)
 			}
 			if pass == passCheck && it.count != nil && !st.isBad(frames, it.q.Name) {
-				want := toNumber(it.count.eval(st.envFor(frames, m, nil)))
+				want := it.count.evalValue(st.envFor(frames, m, nil)).number()
 				if math.IsNaN(want) {
 					want = 0
 				}
@@ -556,20 +556,20 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			continue
 		}
 		if it.calc != nil {
-			setCalc(m, it.q.Name, it.calc.eval(st.envFor(frames, m, it)))
+			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))
 		}
 		if pass != passCheck || st.isBad(frames, it.q.Name) {
 			continue
 		}
 		v := m[it.q.Name]
 		if isEmpty(v) {
-			required := it.requiredStatic || it.required != nil && toBool(it.required.eval(st.envFor(frames, m, it)))
+			required := it.requiredStatic || it.required != nil && it.required.evalValue(st.envFor(frames, m, it)).boolean()
 			if required && it.base != "calculate" {
 				st.add(pathOf(frames, it.q.Name), CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
 			}
 			continue
 		}
-		if it.constraint != nil && !toBool(it.constraint.eval(st.envFor(frames, m, it))) {
+		if it.constraint != nil && !it.constraint.evalValue(st.envFor(frames, m, it)).boolean() {
 			st.add(pathOf(frames, it.q.Name), CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
 		}
 		if it.filter != nil {
@@ -605,7 +605,7 @@ func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 		}
 		env.choice = ch
 		env.buf = env.buf[:0]
-		if toBool(it.filter.eval(env)) {
+		if it.filter.evalValue(env).boolean() {
 			return true
 		}
 	}
@@ -619,7 +619,7 @@ func (st *vstate) relevant(it *item, frames []frame, m map[string]any) bool {
 		if g.relevant == nil {
 			continue
 		}
-		if !toBool(g.relevant.eval(st.envFor(frames, m, g))) {
+		if !g.relevant.evalValue(st.envFor(frames, m, g)).boolean() {
 			return false
 		}
 	}
@@ -658,16 +658,18 @@ func isEmpty(v any) bool {
 
 // setCalc stores a calculation's result: int64 when integral, float64,
 // or string; empty and NaN results remove the answer.
-func setCalc(m map[string]any, name string, v any) {
-	if ns, ok := v.(nodeset); ok {
-		if len(ns) == 1 && ns[0].num {
-			v = stringToNumber(ns[0].s)
+func setCalc(m map[string]any, name string, v any) { setCalcValue(m, name, anyValue(v)) }
+
+func setCalcValue(m map[string]any, name string, v value) {
+	if v.k == vNodes {
+		if len(v.ns) == 1 && v.ns[0].num {
+			v = numV(v.ns[0].number())
 		} else {
-			v = toString(ns)
+			v = strV(v.str())
 		}
 	}
-	switch x := v.(type) {
-	case float64:
+	if v.k == vNum {
+		x := v.f
 		switch {
 		case math.IsNaN(x) || math.IsInf(x, 0):
 			delete(m, name)
@@ -678,7 +680,7 @@ func setCalc(m map[string]any, name string, v any) {
 		}
 		return
 	}
-	s := toString(v)
+	s := v.str()
 	if s == "" {
 		delete(m, name)
 		return
@@ -704,11 +706,14 @@ func valueNode(v any) xnode {
 	case string:
 		return xnode{s: x}
 	case int64:
-		return xnode{s: strconv.FormatInt(x, 10), num: true}
+		return xnode{num: true, nk: nodeInt, i: x, f: float64(x)}
 	case float64:
-		return xnode{s: formatNumber(x), num: true}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return xnode{s: formatNumber(x), num: true}
+		}
+		return xnode{num: true, nk: nodeFloat, f: x}
 	case int:
-		return xnode{s: strconv.Itoa(x), num: true}
+		return xnode{num: true, nk: nodeInt, i: int64(x), f: float64(x)}
 	case json.Number:
 		return xnode{s: x.String(), num: true}
 	case bool:
@@ -735,45 +740,80 @@ func (e *evalEnv) ref(name string) nodeset { return e.resolve(name, e.frames) }
 
 // resolve finds every answer of question name reachable from frames: in
 // the current instance of each repeat the context is in, in all instances
-// of the others.
+// of the others. The nodes are appended to e.buf (see one).
 func (e *evalEnv) resolve(name string, frames []frame) nodeset {
 	it, ok := e.st.c.byName[name]
 	if !ok {
 		return nodeset{}
 	}
+	start := len(e.buf)
 	chain := it.repeats
-	var out nodeset
-	var walk func(m map[string]any, level int)
-	walk = func(m map[string]any, level int) {
-		if level == len(chain) {
-			if it.kind == kindRepeat {
-				list, _ := m[name].([]any)
-				for range list {
-					out = append(out, xnode{})
-				}
-				return
+	if len(chain) <= len(frames) {
+		// fast path: the context is in an instance of every repeat of
+		// the question (or it is at the top level): one instance
+		m, inContext := e.st.root, true
+		for i, rep := range chain {
+			if frames[i].rep != rep {
+				inContext = false
+				break
 			}
-			if it.kind == kindGroup {
-				out = append(out, xnode{})
-				return
-			}
-			out = append(out, valueNode(m[name]))
-			return
+			m = frames[i].m
 		}
-		rep := chain[level]
-		if level < len(frames) && frames[level].rep == rep {
-			walk(frames[level].m, level+1)
-			return
-		}
-		list, _ := m[rep.q.Name].([]any)
-		for _, x := range list {
-			if inst, ok := x.(map[string]any); ok {
-				walk(inst, level+1)
-			}
+		if inContext {
+			e.leaf(it, m)
+			return e.buf[start:len(e.buf):len(e.buf)]
 		}
 	}
-	walk(e.st.root, 0)
-	return out
+	e.walk(it, frames, e.st.root, 0)
+	return e.buf[start:len(e.buf):len(e.buf)]
+}
+
+// walk appends the nodes of it in the instance m of repeat level
+// it.repeats[level-1] (the root for level 0) and the instances below it.
+func (e *evalEnv) walk(it *item, frames []frame, m map[string]any, level int) {
+	chain := it.repeats
+	if level == len(chain) {
+		e.leaf(it, m)
+		return
+	}
+	rep := chain[level]
+	if level < len(frames) && frames[level].rep == rep {
+		e.walk(it, frames, frames[level].m, level+1)
+		return
+	}
+	list, _ := m[rep.q.Name].([]any)
+	for _, x := range list {
+		if inst, ok := x.(map[string]any); ok {
+			e.walk(it, frames, inst, level+1)
+		}
+	}
+}
+
+// leaf appends the nodes of it in the instance m it is answered in: one
+// empty node per entry of a repeat, one empty node for a group, the
+// answer for a field.
+func (e *evalEnv) leaf(it *item, m map[string]any) {
+	switch it.kind {
+	case kindRepeat:
+		list, _ := m[it.q.Name].([]any)
+		for range list {
+			e.buf = append(e.buf, xnode{})
+		}
+	case kindGroup:
+		e.buf = append(e.buf, xnode{})
+	default:
+		e.buf = append(e.buf, valueNode(m[it.q.Name]))
+	}
+}
+
+// one returns a node set of the one node x, cut from e.buf. Node sets of
+// one evaluation are cut from e.buf (capacity-limited, so appending to
+// one does not overwrite another); envFor empties it before the next
+// evaluation, which makes node sets valid until then only.
+func (e *evalEnv) one(x xnode) nodeset {
+	start := len(e.buf)
+	e.buf = append(e.buf, x)
+	return e.buf[start : start+1 : start+1]
 }
 
 func (e *evalEnv) indexed(name string, repeats []string, idx []int) nodeset {
@@ -810,7 +850,7 @@ func (e *evalEnv) self() nodeset {
 	if e.cur == nil {
 		return nodeset{}
 	}
-	return nodeset{valueNode(e.m[e.cur.q.Name])}
+	return e.one(valueNode(e.m[e.cur.q.Name]))
 }
 
 func (e *evalEnv) column(name string) nodeset {
@@ -821,17 +861,17 @@ func (e *evalEnv) column(name string) nodeset {
 	low := strings.ToLower(name)
 	switch {
 	case low == "name":
-		return nodeset{{s: ch.Name}}
+		return e.one(xnode{s: ch.Name})
 	case low == "list_name":
-		return nodeset{{s: ch.ListName}}
+		return e.one(xnode{s: ch.ListName})
 	case low == "label":
-		return nodeset{{s: ch.Label.In(e.st.lang, e.st.f.DefaultLanguage)}}
+		return e.one(xnode{s: ch.Label.In(e.st.lang, e.st.f.DefaultLanguage)})
 	}
 	if base, code, _ := splitHeader(name); base == "label" {
-		return nodeset{{s: ch.Label[code]}}
+		return e.one(xnode{s: ch.Label[code]})
 	}
 	if v, ok := ch.Extra[low]; ok {
-		return nodeset{{s: v}}
+		return e.one(xnode{s: v})
 	}
 	return nodeset{}
 }
