@@ -243,6 +243,29 @@ func (a *apiEnv) rawDB() *mongo.Database {
 }
 
 // dumpDB returns every document of every collection as extended JSON.
+// writeBinaryDocs writes, as extended JSON, every BSON document that doc
+// holds in binary data, at any depth.
+func writeBinaryDocs(sb *strings.Builder, doc bson.Raw) {
+	elems, _ := doc.Elements()
+	for _, e := range elems {
+		v := e.Value()
+		switch v.Type {
+		case bson.TypeEmbeddedDocument, bson.TypeArray:
+			writeBinaryDocs(sb, v.Value)
+		case bson.TypeBinary:
+			_, data := v.Binary()
+			if inner := bson.Raw(data); inner.Validate() == nil {
+				if js, err := bson.MarshalExtJSON(inner, false, false); err == nil {
+					sb.WriteString(e.Key() + " (binary): ")
+					sb.Write(js)
+					sb.WriteByte('\n')
+				}
+				writeBinaryDocs(sb, inner)
+			}
+		}
+	}
+}
+
 func (a *apiEnv) dumpDB() string {
 	a.t.Helper()
 	ctx := context.Background()
@@ -265,7 +288,9 @@ func (a *apiEnv) dumpDB() string {
 			sb.WriteString(n + ": ")
 			sb.Write(js)
 			sb.WriteByte('\n')
-			// Binary fields too, as raw bytes, in case a value sits in one.
+			// Documents held in binary fields (the stored answers) as JSON,
+			// and the raw bytes, in case a value sits in any binary field.
+			writeBinaryDocs(&sb, cur.Current)
 			sb.Write(cur.Current)
 			sb.WriteByte('\n')
 		}

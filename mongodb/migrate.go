@@ -60,7 +60,7 @@ func (s *Store) migrateSubmissionBodies(ctx context.Context) error {
 			set[0].Value = []sealedDoc{}
 		}
 		if len(b.Answers) > 0 {
-			set = append(set, bson.E{Key: "answers", Value: b.Answers})
+			set = append(set, bson.E{Key: "answers", Value: answersValue(b.Answers)})
 		}
 		if _, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}},
 			bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "body", Value: ""}}}}); err != nil {

@@ -2,7 +2,9 @@ package mongodb
 
 import (
 	"context"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +97,53 @@ func TestMigrateSubmissionBodies(t *testing.T) {
 		return nil
 	}); err != nil || approved != 1 {
 		t.Fatalf("approved: %d %v", approved, err)
+	}
+}
+
+// TestAnswersStoredAsBinary: a submission's answers are stored as binary
+// data holding a BSON document (so that the embedded server does not decode
+// them on every filtered query), read back with their Go types, and answers
+// stored as an embedded document read the same.
+func TestAnswersStoredAsBinary(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	answers := map[string]any{"hh_size": int64(4), "members": []any{map[string]any{"age": int64(40)}}, "income": 12.5}
+	sub := collector.Submission{ID: "00000000-0000-4000-8000-00000000000a", Survey: "gh-2026", FormID: "hh", FormVersion: "1",
+		Enumerator: "ana", Status: collector.SubmissionReceived, Answers: answers}
+	if err := s.InsertSubmission(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	var raw bson.Raw
+	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: sub.ID}}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if v := raw.Lookup("answers"); v.Type != bson.TypeBinary {
+		t.Fatalf("answers stored as %s", v.Type)
+	}
+	embedded, _ := bson.Marshal(answers)
+	doc := bson.D{{Key: "_id", Value: "00000000-0000-4000-8000-00000000000b"}, {Key: "survey", Value: "gh-2026"}, {Key: "status", Value: "received"},
+		{Key: "answers", Value: bson.Raw(embedded)}, {Key: "sealed", Value: bson.A{}}, {Key: "reviews", Value: bson.A{}}}
+	if _, err := s.collection(colSubmissions).InsertOne(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{sub.ID, "00000000-0000-4000-8000-00000000000b"} {
+		got, err := s.Submission(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Answers, answers) {
+			t.Errorf("%s: answers %#v, want %#v", id, got.Answers, answers)
+		}
+	}
+	list, err := s.Submissions(ctx, collector.SubmissionFilter{Survey: "gh-2026"})
+	if err != nil || len(list) != 2 || list[0].Answers != nil {
+		t.Fatalf("listing: %d %v (answers %v)", len(list), err, list)
+	}
+	bad := bson.D{{Key: "_id", Value: "00000000-0000-4000-8000-00000000000c"}, {Key: "answers", Value: bson.Binary{Subtype: 0, Data: []byte("not bson")}}}
+	if _, err := s.collection(colSubmissions).InsertOne(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submission(ctx, "00000000-0000-4000-8000-00000000000c"); err == nil || !strings.Contains(err.Error(), "answers of submission") {
+		t.Fatalf("damaged answers read without an error naming them: %v", err)
 	}
 }

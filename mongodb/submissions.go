@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/dotm-survey/dotm/collector"
 )
@@ -18,22 +19,31 @@ import (
 // Answers to direct questions are only in Sealed, encrypted by the collector
 // before they get here. Review decisions and corrections update the
 // document by _id only (the embedded server scans for any other filter).
+//
+// The answers are a BSON document kept as binary data (subtype 0), not as
+// an embedded document: the embedded server answers every query on a field
+// other than _id by decoding each stored document in full, and an hour-long
+// interview's answers are hundreds of fields, so listings and filters took
+// ten times longer with the answers embedded (2,000 household submissions:
+// 2.1–3.1 s against 0.26–0.31 s). dotm never queries answers in the
+// database; it reads them back whole. A document whose answers are an
+// embedded document reads the same.
 type submissionDoc struct {
-	ID           string      `bson:"_id"`
-	Survey       string      `bson:"survey"`
-	FormID       string      `bson:"form_id"`
-	FormVersion  string      `bson:"form_version"`
-	AssignmentID string      `bson:"assignment_id"`
-	Enumerator   string      `bson:"enumerator"`
-	Supersedes   string      `bson:"supersedes"`
-	SupersededBy string      `bson:"superseded_by"`
-	StartedAt    time.Time   `bson:"started_at"`
-	EndedAt      time.Time   `bson:"ended_at"`
-	ReceivedAt   time.Time   `bson:"received_at"`
-	Status       string      `bson:"status"`
-	Reviews      []reviewDoc `bson:"reviews"`
-	Answers      bson.Raw    `bson:"answers,omitempty"`
-	Sealed       []sealedDoc `bson:"sealed"`
+	ID           string        `bson:"_id"`
+	Survey       string        `bson:"survey"`
+	FormID       string        `bson:"form_id"`
+	FormVersion  string        `bson:"form_version"`
+	AssignmentID string        `bson:"assignment_id"`
+	Enumerator   string        `bson:"enumerator"`
+	Supersedes   string        `bson:"supersedes"`
+	SupersededBy string        `bson:"superseded_by"`
+	StartedAt    time.Time     `bson:"started_at"`
+	EndedAt      time.Time     `bson:"ended_at"`
+	ReceivedAt   time.Time     `bson:"received_at"`
+	Status       string        `bson:"status"`
+	Reviews      []reviewDoc   `bson:"reviews"`
+	Answers      bson.RawValue `bson:"answers,omitempty"` // binary holding a BSON document (or, read only, the document)
+	Sealed       []sealedDoc   `bson:"sealed"`
 }
 
 // withoutAnswers is the projection of a listing: records, not answers.
@@ -65,7 +75,7 @@ func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt.UTC(), EndedAt: s.EndedAt.UTC(), ReceivedAt: s.ReceivedAt.UTC(), Status: string(s.Status),
-		Reviews: make([]reviewDoc, len(s.Reviews)), Answers: raw, Sealed: make([]sealedDoc, len(s.Sealed))}
+		Reviews: make([]reviewDoc, len(s.Reviews)), Answers: answersValue(raw), Sealed: make([]sealedDoc, len(s.Sealed))}
 	for i, r := range s.Reviews {
 		d.Reviews[i] = reviewDoc(r)
 	}
@@ -81,8 +91,12 @@ func (d submissionDoc) submission() (collector.Submission, error) {
 	s := collector.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
 		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
 		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: collector.SubmissionStatus(d.Status)}
-	if len(d.Answers) > 0 {
-		m, err := plainDoc(d.Answers)
+	if d.Answers.Type != 0 {
+		raw, err := answersDoc(d.Answers)
+		if err != nil {
+			return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
+		}
+		m, err := plainDoc(raw)
 		if err != nil {
 			return s, fmt.Errorf("mongodb: answers of submission %s: %w", d.ID, err)
 		}
@@ -95,6 +109,31 @@ func (d submissionDoc) submission() (collector.Submission, error) {
 		s.Reviews = append(s.Reviews, collector.Review(r))
 	}
 	return s, nil
+}
+
+// answersValue is the stored form of a BSON answers document.
+func answersValue(doc bson.Raw) bson.RawValue {
+	return bson.RawValue{Type: bson.TypeBinary, Value: bsoncore.AppendBinary(nil, 0, doc)}
+}
+
+// answersDoc reads stored answers: binary data holding a BSON document, or
+// an embedded document.
+func answersDoc(v bson.RawValue) (bson.Raw, error) {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return v.Document(), nil
+	case bson.TypeBinary:
+		subtype, data, _, ok := bsoncore.ReadBinary(v.Value)
+		if !ok || subtype != 0 {
+			return nil, fmt.Errorf("answers are binary data of subtype %d, not a BSON document", subtype)
+		}
+		raw := bson.Raw(data)
+		if err := raw.Validate(); err != nil {
+			return nil, err
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("answers are a BSON %s, not a document", v.Type)
 }
 
 // InsertSubmission implements collector.SubmissionStore: one insert, which
