@@ -267,7 +267,9 @@ func (f *Form) Compile() error {
 		var bad bool
 		walkNodes(e.root, func(n node) {
 			if r, ok := n.(*refNode); ok {
-				if _, ok := c.byName[r.name]; !ok && !bad {
+				if target, ok := c.byName[r.name]; ok {
+					r.it, r.c = target, c
+				} else if !bad {
 					fail("survey", it.q.Row, col, "position %d: unknown question ${%s}", r.pos, r.name)
 					bad = true
 				}

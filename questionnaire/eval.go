@@ -122,14 +122,14 @@ type value struct {
 	f  float64
 	s  string
 	ns nodeset // vNodes; for vAtom the one node
-	d  dateVal
+	d  *dateVal
 }
 
 func numV(f float64) value    { return value{k: vNum, f: f} }
 func strV(s string) value     { return value{k: vStr, s: s} }
 func boolV(b bool) value      { return value{k: vBool, b: b} }
 func nodesV(ns nodeset) value { return value{k: vNodes, ns: ns} }
-func dateV(d dateVal) value   { return value{k: vDate, d: d} }
+func dateV(d dateVal) value   { return value{k: vDate, d: &d} }
 
 // toAny is the value as Expr.eval hands it out.
 func (v value) toAny() any {
@@ -144,7 +144,7 @@ func (v value) toAny() any {
 		}
 		return v.ns
 	case vDate:
-		return v.d
+		return *v.d
 	case vAtom:
 		return v.ns[0].str()
 	}
@@ -182,6 +182,9 @@ func evalNode(n node, e env) value {
 	case *strNode:
 		return strV(n.v)
 	case *refNode:
+		if ee, ok := e.(*evalEnv); ok && n.it != nil && n.c == ee.st.c {
+			return nodesV(ee.resolveItem(n.it, ee.frames))
+		}
 		return nodesV(e.ref(n.name))
 	case *selfNode:
 		return nodesV(e.self())
@@ -472,7 +475,7 @@ func (v value) boolean() bool {
 func (v value) date() (dateVal, bool) {
 	switch v.k {
 	case vDate:
-		return v.d, true
+		return *v.d, true
 	case vNum:
 		f := v.f
 		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e7 {

@@ -297,6 +297,10 @@ type strNode struct{ v string }
 type refNode struct {
 	name string
 	pos  int
+	// it is the question name refers to in the compiled form c (set by
+	// Form.Compile; evaluation then skips looking the name up).
+	it *item
+	c  *compiled
 }
 type selfNode struct{}
 type parentNode struct{}

@@ -67,8 +67,10 @@ type vstate struct {
 	problems []orderedProblem
 	bad      map[string]bool // paths with a type or choice problem
 	seq      int
-	env      evalEnv  // the environment of the current evaluation (see envFor)
-	frames   [4]frame // room for the frames of nested repeat instances
+	ver      int         // counts changes to the answers during the passes
+	env      evalEnv     // the environment of the current evaluation (see envFor)
+	frames   [4]frame    // room for the frames of nested repeat instances
+	memos    [][]relMemo // groups' relevance in the current instances, by repeat depth (see relevant)
 }
 
 // add records a problem; seq orders problems of the same pass by form
@@ -503,8 +505,9 @@ func (st *vstate) isBad(frames []frame, name string) bool {
 // context. Evaluation does not nest, so one environment serves a whole
 // pass.
 func (st *vstate) envFor(frames []frame, m map[string]any, cur *item) *evalEnv {
-	st.env = evalEnv{st: st, frames: frames, m: m, cur: cur, buf: st.env.buf[:0]}
-	return &st.env
+	e := &st.env
+	e.st, e.frames, e.m, e.cur, e.choice, e.buf = st, frames, m, cur, nil, e.buf[:0]
+	return e
 }
 
 // pass runs one pass over the items answered at a repeat level (nil = top)
@@ -513,6 +516,11 @@ func (st *vstate) envFor(frames []frame, m map[string]any, cur *item) *evalEnv {
 // frames must not be kept beyond an evaluation. Paths are built only for
 // problems.
 func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) {
+	d := len(frames)
+	for len(st.memos) <= d {
+		st.memos = append(st.memos, nil)
+	}
+	st.memos[d] = st.memos[d][:0]
 	for _, it := range st.c.members[level] {
 		if it.kind == kindNote {
 			continue
@@ -527,7 +535,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 				if pass == passRelevance && len(list) > 0 {
 					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
 				}
-				delete(m, it.q.Name)
+				st.remove(m, it.q.Name)
 				continue
 			}
 			for i, x := range list {
@@ -552,11 +560,15 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
 				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
 			}
-			delete(m, it.q.Name)
+			st.remove(m, it.q.Name)
 			continue
 		}
 		if it.calc != nil {
+			old, had := m[it.q.Name]
 			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))
+			if v, has := m[it.q.Name]; has != had || has && !sameScalar(old, v) {
+				st.ver++
+			}
 		}
 		if pass != passCheck || st.isBad(frames, it.q.Name) {
 			continue
@@ -613,17 +625,73 @@ func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 }
 
 // relevant evaluates the item's relevant and those of its enclosing groups
-// (inside its repeat level) in the current context.
+// (inside its repeat level) in the current context. st.memos keeps the
+// groups' results for the instance m at answers version st.ver: a group's
+// relevant is evaluated again only when an answer has changed since.
 func (st *vstate) relevant(it *item, frames []frame, m map[string]any) bool {
+	memo := &st.memos[len(frames)]
 	for _, g := range it.relChain {
 		if g.relevant == nil {
 			continue
 		}
-		if !g.relevant.evalValue(st.envFor(frames, m, g)).boolean() {
+		if g == it {
+			if !g.relevant.evalValue(st.envFor(frames, m, g)).boolean() {
+				return false
+			}
+			continue
+		}
+		k := -1
+		for i := range *memo {
+			if (*memo)[i].g == g {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			*memo = append(*memo, relMemo{g: g, ver: -1})
+			k = len(*memo) - 1
+		}
+		r := &(*memo)[k]
+		if r.ver != st.ver {
+			r.val, r.ver = g.relevant.evalValue(st.envFor(frames, m, g)).boolean(), st.ver
+		}
+		if !r.val {
 			return false
 		}
 	}
 	return true
+}
+
+// relMemo is a group's relevance in one repeat instance (or the top
+// level) at answers version ver.
+type relMemo struct {
+	g   *item
+	ver int
+	val bool
+}
+
+// remove deletes an answer, counting the change.
+func (st *vstate) remove(m map[string]any, name string) {
+	if _, ok := m[name]; ok {
+		delete(m, name)
+		st.ver++
+	}
+}
+
+// sameScalar reports whether two stored answers are the same value.
+func sameScalar(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && math.Float64bits(x) == math.Float64bits(y)
+	}
+	return false
 }
 
 var defaultRequired = Text{"en": "This question is required.", "es": "Esta pregunta es obligatoria.", "fr": "Cette question est obligatoire."}
@@ -746,6 +814,11 @@ func (e *evalEnv) resolve(name string, frames []frame) nodeset {
 	if !ok {
 		return nodeset{}
 	}
+	return e.resolveItem(it, frames)
+}
+
+// resolveItem is resolve for the question it.
+func (e *evalEnv) resolveItem(it *item, frames []frame) nodeset {
 	start := len(e.buf)
 	chain := it.repeats
 	if len(chain) <= len(frames) {
