@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -637,4 +639,44 @@ func TestAssignmentsAPI(t *testing.T) {
 	a.mustDo("ana", "GET", "/api/v1/assignments?enumerator=ben", nil, 403)
 	a.mustDo("admin", "POST", "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"enumerator": "", "household_id": ""}}}, 422)
 	a.mustDo("admin", "POST", "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"id": "a-ana-1", "enumerator": "ana", "household_id": "h"}}}, 409)
+}
+
+// TestAuditPagesShareAnInstant pages through audit entries recorded in the
+// same instant, two at a time: every entry comes exactly once, newest first
+// (a page boundary by time alone skipped the rest of the instant).
+func TestAuditPagesShareAnInstant(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t)
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if err := a.store.Record(ctx, collector.AuditEntry{Time: at, Actor: "admin", Action: "same_instant", Target: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.store.Record(ctx, collector.AuditEntry{Time: at.Add(-time.Second), Actor: "admin", Action: "same_instant", Target: "older"}); err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Entries      []collector.AuditEntry `json:"entries"`
+		NextBefore   string                 `json:"next_before"`
+		NextBeforeID string                 `json:"next_before_id"`
+	}
+	var got []string
+	path := "/api/v1/audit?action=same_instant&limit=2"
+	for range 10 {
+		p := decode[page](t, a.mustDo("admin", "GET", path, nil, 200))
+		for _, e := range p.Entries {
+			got = append(got, e.Target)
+		}
+		if p.NextBefore == "" {
+			break
+		}
+		path = "/api/v1/audit?action=same_instant&limit=2&before=" + url.QueryEscape(p.NextBefore) + "&before_id=" + p.NextBeforeID
+	}
+	if want := []string{"4", "3", "2", "1", "0", "older"}; !slices.Equal(got, want) {
+		t.Fatalf("pages gave %v, want %v", got, want)
+	}
+	a.mustDo("admin", "GET", "/api/v1/audit?before_id=0123456789abcdef01234567", nil, 400)
+	a.mustDo("admin", "GET", "/api/v1/audit?before=2026-05-01T12:00:00Z&before_id=xyz", nil, 400)
 }

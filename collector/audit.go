@@ -7,6 +7,7 @@ import (
 
 // AuditEntry is one line of the append-only audit trail: who did what, when.
 type AuditEntry struct {
+	ID     string    `json:"id,omitempty"` // set by the store; orders entries of one instant
 	Time   time.Time `json:"time"`
 	Actor  string    `json:"actor"`            // user name; empty for an unknown caller
 	Role   Role      `json:"role,omitempty"`   // the actor's role

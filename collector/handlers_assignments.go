@@ -2,6 +2,7 @@ package collector
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -214,6 +215,8 @@ func handleGetListings(surveys SurveyStore, listings ListingStore) gin.HandlerFu
 
 // handleAudit: GET /api/v1/audit?action=&actor=&survey=&before=&limit= (admin),
 // newest first; next_before continues the list.
+var auditIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
 func handleAudit(log AuditLog) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f := AuditFilter{Action: c.Query("action"), Actor: c.Query("actor"), Survey: c.Query("survey")}
@@ -224,6 +227,17 @@ func handleAudit(log AuditLog) gin.HandlerFunc {
 				return
 			}
 			f.Before = t
+		}
+		if id := c.Query("before_id"); id != "" {
+			if f.Before.IsZero() {
+				fail(c, Errorf(EINVALID, "before_id: only together with before"))
+				return
+			}
+			if !auditIDPattern.MatchString(id) {
+				fail(c, Errorf(EINVALID, "before_id: an audit entry id (24 hexadecimal digits)"))
+				return
+			}
+			f.BeforeID = id
 		}
 		limit, err := queryLimit(c, 100, 1000)
 		if err != nil {
@@ -241,7 +255,9 @@ func handleAudit(log AuditLog) gin.HandlerFunc {
 		}
 		out := gin.H{"entries": entries}
 		if len(entries) == limit {
-			out["next_before"] = entries[len(entries)-1].Time.Format(time.RFC3339Nano)
+			last := entries[len(entries)-1]
+			out["next_before"] = last.Time.Format(time.RFC3339Nano)
+			out["next_before_id"] = last.ID
 		}
 		c.JSON(http.StatusOK, out)
 	}

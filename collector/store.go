@@ -234,8 +234,11 @@ type AuditFilter struct {
 	Action string
 	Actor  string
 	Survey string
-	Before time.Time // only entries strictly older (pagination)
-	Limit  int
+	Before time.Time // only entries older (pagination) …
+	// … or, with BeforeID, as old and with a smaller id: entries recorded
+	// in the same instant are neither skipped nor repeated across pages.
+	BeforeID string
+	Limit    int
 }
 
 // AuditLog reads the audit trail, newest first.

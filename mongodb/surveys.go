@@ -427,13 +427,14 @@ func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listin
 }
 
 type auditDoc struct {
-	Time   time.Time `bson:"time"`
-	Actor  string    `bson:"actor"`
-	Role   string    `bson:"role"`
-	Action string    `bson:"action"`
-	Survey string    `bson:"survey"`
-	Target string    `bson:"target"`
-	Detail string    `bson:"detail"`
+	ID     bson.ObjectID `bson:"_id"`
+	Time   time.Time     `bson:"time"`
+	Actor  string        `bson:"actor"`
+	Role   string        `bson:"role"`
+	Action string        `bson:"action"`
+	Survey string        `bson:"survey"`
+	Target string        `bson:"target"`
+	Detail string        `bson:"detail"`
 }
 
 // AuditEntries implements collector.AuditLog.
@@ -444,7 +445,18 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 			filter = append(filter, e)
 		}
 	}
-	if !f.Before.IsZero() {
+	switch {
+	case f.BeforeID != "":
+		oid, err := bson.ObjectIDFromHex(f.BeforeID)
+		if err != nil {
+			return nil, collector.Errorf(collector.EINVALID, "before_id: not an audit entry id")
+		}
+		// (time, _id) < (Before, BeforeID) in the listing's order.
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}}},
+			bson.D{{Key: "time", Value: f.Before.UTC()}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: oid}}}},
+		}})
+	case !f.Before.IsZero():
 		filter = append(filter, bson.E{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}})
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "time", Value: -1}, {Key: "_id", Value: -1}})
@@ -457,7 +469,7 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 	}
 	out := make([]collector.AuditEntry, len(docs))
 	for i, d := range docs {
-		out[i] = collector.AuditEntry{Time: d.Time, Actor: d.Actor, Role: collector.Role(d.Role), Action: d.Action, Survey: d.Survey, Target: d.Target, Detail: d.Detail}
+		out[i] = collector.AuditEntry{ID: d.ID.Hex(), Time: d.Time, Actor: d.Actor, Role: collector.Role(d.Role), Action: d.Action, Survey: d.Survey, Target: d.Target, Detail: d.Detail}
 	}
 	return out, nil
 }
