@@ -76,6 +76,7 @@ type compiled struct {
 	byName  map[string]*item
 	lists   map[string][]*ChoiceRow
 	members map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
+	calcs   map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
 }
 
 // Field types a form may use, with the kind of answer Validate expects.
@@ -164,7 +165,7 @@ func staticBool(s string) (value, ok bool) {
 // compiled forms; call Compile after building or changing a Form in code.
 // The error is a FormErrors listing every problem.
 func (f *Form) Compile() error {
-	c := &compiled{byName: map[string]*item{}, lists: map[string][]*ChoiceRow{}, members: map[*item][]*item{}}
+	c := &compiled{byName: map[string]*item{}, lists: map[string][]*ChoiceRow{}, members: map[*item][]*item{}, calcs: map[*item]int{}}
 	var errs FormErrors
 	fail := func(sheet string, row int, col, format string, args ...any) {
 		errs = append(errs, &FormError{Sheet: sheet, Row: row, Column: col, Err: fmt.Errorf(format, args...)})
@@ -322,6 +323,7 @@ func (f *Form) Compile() error {
 		}
 		it.relChain = append(it.relChain, it)
 		if it.calc != nil {
+			c.calcs[it.level()]++
 			for _, r := range it.repeats {
 				r.calcInside = true
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,8 +37,9 @@ func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[strin
 		lang = f.DefaultLanguage
 	}
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}}
-	root := st.normalizeLevel(nil, answers, "")
+	root := st.normalizeLevel(nil, answers, nil)
 	st.root = root
+	st.env.buf = make(nodeset, 0, 32)
 	frames := st.frames[:0]
 	st.pass(nil, frames, root, passCalc)
 	st.pass(nil, frames, root, passRelevance)
@@ -82,8 +84,9 @@ func (st *vstate) add(path, code, msg string) {
 
 // ---- normalization ----
 
-func (st *vstate) normalizeLevel(level *item, in map[string]any, prefix string) map[string]any {
-	out := make(map[string]any, len(in))
+func (st *vstate) normalizeLevel(level *item, in map[string]any, inst *instPath) map[string]any {
+	// room for the answers and the calculations the passes add
+	out := make(map[string]any, len(in)+st.c.calcs[level])
 	// known keys in form order (the level's members), then unknown keys
 	// sorted
 	known := 0
@@ -93,7 +96,7 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, prefix string) 
 			continue
 		}
 		known++
-		st.normalizeAnswer(it, v, out, prefix)
+		st.normalizeAnswer(it, v, out, inst)
 	}
 	if known == len(in) {
 		return out
@@ -116,14 +119,14 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, prefix string) 
 		case ok:
 			msg = fmt.Sprintf("%s belongs in repeat %s", k, it.level().q.Name)
 		}
-		st.add(prefix+k, CodeUnknownField, msg)
+		st.add(inst.prefix()+k, CodeUnknownField, msg)
 	}
 	return out
 }
 
 // normalizeAnswer checks the answer v of it (a member of the level whose
 // answers out collects) and stores its normalized value in out.
-func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, prefix string) {
+func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst *instPath) {
 	k := it.q.Name
 	if v == nil {
 		return
@@ -131,13 +134,13 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, prefix st
 	switch it.kind {
 	case kindNote:
 		if s, isStr := v.(string); !isStr || s != "" {
-			st.add(prefix+k, CodeUnknownField, fmt.Sprintf("%s is a note and takes no answer", k))
+			st.add(inst.prefix()+k, CodeUnknownField, fmt.Sprintf("%s is a note and takes no answer", k))
 		}
 		return
 	case kindRepeat:
-		path := prefix + k
 		list, isList := v.([]any)
 		if !isList {
+			path := inst.prefix() + k
 			st.add(path, CodeType, fmt.Sprintf("%s is a repeat: expected an array of objects", k))
 			st.bad[path] = true
 			return
@@ -145,19 +148,20 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, prefix st
 		insts := make([]any, 0, len(list))
 		for i, x := range list {
 			m, isMap := x.(map[string]any)
-			ipath := path + "[" + strconv.Itoa(i) + "]"
+			sub := instPath{parent: inst, rep: k, idx: i}
 			if !isMap {
+				ipath := inst.prefix() + k + "[" + strconv.Itoa(i) + "]"
 				st.add(ipath, CodeType, fmt.Sprintf("%s: expected an object", ipath))
 				m = map[string]any{}
 			}
-			insts = append(insts, st.normalizeLevel(it, m, ipath+"."))
+			insts = append(insts, st.normalizeLevel(it, m, &sub))
 		}
 		out[k] = insts
 		return
 	}
 	nv, code, msg := normalizeValue(it, v, st.c)
 	if code != "" {
-		path := prefix + k
+		path := inst.prefix() + k
 		st.add(path, code, fmt.Sprintf("%s: %s", k, msg))
 		st.bad[path] = true
 		return
@@ -165,6 +169,23 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, prefix st
 	if nv != nil {
 		out[k] = nv
 	}
+}
+
+// instPath names a repeat instance being normalized (nil = the top
+// level); its path is spelled out only for a problem.
+type instPath struct {
+	parent *instPath
+	rep    string
+	idx    int
+}
+
+// prefix is the path prefix of the instance's answers: "" at the top
+// level, "members[2]." in an instance.
+func (p *instPath) prefix() string {
+	if p == nil {
+		return ""
+	}
+	return p.parent.prefix() + p.rep + "[" + strconv.Itoa(p.idx) + "]."
 }
 
 // asNumber reads a JSON number (float64, json.Number, Go integer) or a
@@ -251,7 +272,7 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 		if !it.hasChoice(s, c) {
 			return nil, CodeChoice, fmt.Sprintf("%q is not a choice of list %s", s, it.list)
 		}
-		return s, "", ""
+		return keepString(v, s), "", ""
 	case "select_multiple":
 		var items []string
 		switch x := v.(type) {
@@ -274,12 +295,10 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 			return nil, "", ""
 		}
 		var badOnes []string
-		seen := map[string]bool{}
-		for _, s := range items {
-			if seen[s] {
+		for i, s := range items {
+			if slices.Contains(items[:i], s) {
 				return nil, CodeType, fmt.Sprintf("choice %q is selected twice", s)
 			}
-			seen[s] = true
 			if !it.hasChoice(s, c) {
 				badOnes = append(badOnes, strconv.Quote(s))
 			}
@@ -299,7 +318,7 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 		if _, err := time.Parse("2006-01-02", s); err != nil {
 			return nil, CodeType, fmt.Sprintf("expected a date YYYY-MM-DD, got %q", s)
 		}
-		return s, "", ""
+		return keepString(v, s), "", ""
 	case "datetime", "start", "end":
 		s, ok := v.(string)
 		if !ok {
@@ -311,7 +330,7 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 		if _, ok := parseDateValue(s); !ok || len(s) <= 10 {
 			return nil, CodeType, fmt.Sprintf("expected an RFC 3339 date-time, got %q", s)
 		}
-		return s, "", ""
+		return keepString(v, s), "", ""
 	case "time":
 		s, ok := v.(string)
 		if !ok {
@@ -323,7 +342,7 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 		if !validTime(s) {
 			return nil, CodeType, fmt.Sprintf("expected a time HH:MM[:SS], got %q", s)
 		}
-		return s, "", ""
+		return keepString(v, s), "", ""
 	case "geopoint":
 		return normalizeGeopoint(v)
 	case "acknowledge":
@@ -360,7 +379,16 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 	if s == "" {
 		return nil, "", ""
 	}
-	return s, "", ""
+	return keepString(v, s), "", ""
+}
+
+// keepString returns v itself when it is the string s (saving a copy
+// into a new interface), else s.
+func keepString(v any, s string) any {
+	if x, ok := v.(string); ok && x == s {
+		return v
+	}
+	return s
 }
 
 func describe(v any) string {
@@ -742,9 +770,13 @@ func setCalcValue(m map[string]any, name string, v value) {
 		case math.IsNaN(x) || math.IsInf(x, 0):
 			delete(m, name)
 		case x == math.Trunc(x) && math.Abs(x) <= 1<<53:
-			m[name] = int64(x)
+			if old, ok := m[name].(int64); !ok || old != int64(x) { // the value stored in an earlier pass is kept
+				m[name] = int64(x)
+			}
 		default:
-			m[name] = x
+			if old, ok := m[name].(float64); !ok || math.Float64bits(old) != math.Float64bits(x) {
+				m[name] = x
+			}
 		}
 		return
 	}
@@ -753,7 +785,9 @@ func setCalcValue(m map[string]any, name string, v value) {
 		delete(m, name)
 		return
 	}
-	m[name] = s
+	if old, ok := m[name].(string); !ok || old != s {
+		m[name] = s
+	}
 }
 
 // ---- expression environment over answers ----
