@@ -3,6 +3,8 @@ package mongodb
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -68,9 +70,12 @@ func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
 	if ans == nil {
 		ans = map[string]any{}
 	}
-	raw, err := bson.Marshal(ans)
-	if err != nil {
-		return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+	raw, ok := appendAnswerDoc(make([]byte, 0, 4096), ans)
+	if !ok { // a type the fast encoder does not know: the driver's
+		var err error
+		if raw, err = bson.Marshal(ans); err != nil {
+			return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+		}
 	}
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
@@ -109,6 +114,73 @@ func (d submissionDoc) submission() (collector.Submission, error) {
 		s.Reviews = append(s.Reviews, collector.Review(r))
 	}
 	return s, nil
+}
+
+// appendAnswerDoc appends answers as a BSON document, for the value types
+// the validator and the collector produce (string, int64, int, float64,
+// bool, nil, time.Time, []string, []any, map[string]any), without the
+// driver's reflection: this runs for every stored submission. ok is false
+// for any other type, and for keys with a NUL byte, which BSON cannot
+// hold; the caller then uses bson.Marshal.
+func appendAnswerDoc(dst []byte, m map[string]any) (out []byte, ok bool) {
+	idx, dst := bsoncore.AppendDocumentStart(dst)
+	for k, v := range m {
+		if dst, ok = appendAnswer(dst, k, v); !ok {
+			return nil, false
+		}
+	}
+	dst, err := bsoncore.AppendDocumentEnd(dst, idx)
+	return dst, err == nil
+}
+
+func appendAnswer(dst []byte, key string, v any) ([]byte, bool) {
+	if strings.IndexByte(key, 0) >= 0 {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case string:
+		return bsoncore.AppendStringElement(dst, key, x), true
+	case int64:
+		return bsoncore.AppendInt64Element(dst, key, x), true
+	case int:
+		return bsoncore.AppendInt64Element(dst, key, int64(x)), true
+	case float64:
+		return bsoncore.AppendDoubleElement(dst, key, x), true
+	case bool:
+		return bsoncore.AppendBooleanElement(dst, key, x), true
+	case nil:
+		return bsoncore.AppendNullElement(dst, key), true
+	case time.Time:
+		return bsoncore.AppendDateTimeElement(dst, key, x.UnixMilli()), true
+	case []string:
+		idx, dst := bsoncore.AppendArrayElementStart(dst, key)
+		for i, e := range x {
+			dst = bsoncore.AppendStringElement(dst, strconv.Itoa(i), e)
+		}
+		dst, err := bsoncore.AppendArrayEnd(dst, idx)
+		return dst, err == nil
+	case []any:
+		idx, dst := bsoncore.AppendArrayElementStart(dst, key)
+		for i, e := range x {
+			var ok bool
+			if dst, ok = appendAnswer(dst, strconv.Itoa(i), e); !ok {
+				return nil, false
+			}
+		}
+		dst, err := bsoncore.AppendArrayEnd(dst, idx)
+		return dst, err == nil
+	case map[string]any:
+		idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
+		for k, e := range x {
+			var ok bool
+			if dst, ok = appendAnswer(dst, k, e); !ok {
+				return nil, false
+			}
+		}
+		dst, err := bsoncore.AppendDocumentEnd(dst, idx)
+		return dst, err == nil
+	}
+	return nil, false
 }
 
 // answersValue is the stored form of a BSON answers document.
