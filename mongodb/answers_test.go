@@ -24,7 +24,7 @@ func TestAppendAnswerDoc(t *testing.T) {
 		"household": household,
 		"every type": {
 			"s": "text ñ", "i": int64(-7), "n": 3, "f": 2.5, "b": true, "z": nil,
-			"t": time.Date(2026, 3, 1, 9, 30, 0, 123e6, time.UTC),
+			"t":  time.Date(2026, 3, 1, 9, 30, 0, 123e6, time.UTC),
 			"ss": []string{"a", "b"}, "empty": []any{}, "nested": []any{map[string]any{"x": []any{int64(1), "two", nil}}},
 			"geo": map[string]any{"lat": 5.6, "lon": -0.2}, "none": map[string]any{},
 		},
@@ -55,7 +55,7 @@ func TestAppendAnswerDoc(t *testing.T) {
 		}
 	}
 	for name, answers := range map[string]map[string]any{
-		"json.Number": {"n": json.Number("12")},
+		"json.Number":  {"n": json.Number("12")},
 		"NUL in a key": {"members": []any{map[string]any{"a\x00b": "x"}}},
 		"a struct":     {"v": struct{ A int }{1}},
 	} {
