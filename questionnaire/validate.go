@@ -29,6 +29,12 @@ import (
 // Problems are reported in form order with the codes required, type,
 // choice, constraint, not_relevant, repeat_count and unknown_field.
 func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[string]any, []Problem) {
+	return f.validate(answers, opts, true)
+}
+
+// validate is Validate; replay lets the check pass reuse the relevance
+// pass's results when that pass changed no answer (see relevantOnce).
+func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay bool) (map[string]any, []Problem) {
 	if f.c == nil {
 		return nil, []Problem{{Path: "", Code: CodeType, Message: "the form is not compiled (call Compile)"}}
 	}
@@ -42,7 +48,10 @@ func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[strin
 	st.env.buf = make(nodeset, 0, 32)
 	frames := st.frames[:0]
 	st.pass(nil, frames, root, passCalc)
+	st.recording, st.recVer = replay, st.ver
 	st.pass(nil, frames, root, passRelevance)
+	st.recording = false
+	st.replaying = replay && st.ver == st.recVer
 	st.pass(nil, frames, root, passCheck)
 	if len(st.problems) == 0 {
 		return root, nil
@@ -69,10 +78,16 @@ type vstate struct {
 	problems []orderedProblem
 	bad      map[string]bool // paths with a type or choice problem
 	seq      int
-	ver      int         // counts changes to the answers during the passes
-	env      evalEnv     // the environment of the current evaluation (see envFor)
-	frames   [4]frame    // room for the frames of nested repeat instances
-	memos    [][]relMemo // groups' relevance in the current instances, by repeat depth (see relevant)
+	ver      int      // counts changes to the answers during the passes
+	env      evalEnv  // the environment of the current evaluation (see envFor)
+	frames   [4]frame // room for the frames of nested repeat instances
+	// relevance results of the relevance pass, replayed by the check
+	// pass while the answers are those of answers version recVer (see
+	// relevantOnce)
+	rec                  []bool
+	recVer, replayed     int
+	recording, replaying bool
+	memos                [][]relMemo // groups' relevance in the current instances, by repeat depth (see relevant)
 }
 
 // add records a problem; seq orders problems of the same pass by form
@@ -556,7 +571,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 		if pass == passCalc && it.calc == nil && !it.calcInside {
 			continue // nothing to compute
 		}
-		relevant := pass == passCalc || st.relevant(it, frames, m)
+		relevant := pass == passCalc || st.relevantOnce(it, frames, m)
 		if it.kind == kindRepeat {
 			list, _ := m[it.q.Name].([]any)
 			if !relevant {
@@ -591,7 +606,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			st.remove(m, it.q.Name)
 			continue
 		}
-		if it.calc != nil {
+		if it.calc != nil && !st.unchanged() {
 			old, had := m[it.q.Name]
 			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))
 			if v, has := m[it.q.Name]; has != had || has && !sameScalar(old, v) {
@@ -689,6 +704,31 @@ func (st *vstate) relevant(it *item, frames []frame, m map[string]any) bool {
 	}
 	return true
 }
+
+// relevantOnce is relevant, evaluated once for both the relevance and the
+// check pass when the relevance pass changed no answer: the relevance
+// pass records its results in order, and the check pass, which visits
+// the same items in the same instances in the same order, replays them
+// as long as the answers stay unchanged.
+func (st *vstate) relevantOnce(it *item, frames []frame, m map[string]any) bool {
+	if st.replaying {
+		if st.unchanged() && st.replayed < len(st.rec) {
+			st.replayed++
+			return st.rec[st.replayed-1]
+		}
+		st.replaying = false
+	}
+	v := st.relevant(it, frames, m)
+	if st.recording {
+		st.rec = append(st.rec, v)
+	}
+	return v
+}
+
+// unchanged reports whether the check pass runs on the answers the
+// relevance pass left, none changed since (so the relevance pass's
+// relevance and calculations still hold).
+func (st *vstate) unchanged() bool { return st.replaying && st.ver == st.recVer }
 
 // relMemo is a group's relevance in one repeat instance (or the top
 // level) at answers version ver.
