@@ -43,7 +43,9 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay boo
 		lang = f.DefaultLanguage
 	}
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}}
-	root := st.normalizeLevel(nil, answers, nil)
+	st.rec = make([]bool, 0, 128)
+	st.memos = st.memoLevels[:0]
+	root := st.normalizeLevel(nil, answers, st.steps[:0])
 	st.root = root
 	st.env.buf = make(nodeset, 0, 32)
 	frames := st.frames[:0]
@@ -88,6 +90,8 @@ type vstate struct {
 	recVer, replayed     int
 	recording, replaying bool
 	memos                [][]relMemo // groups' relevance in the current instances, by repeat depth (see relevant)
+	memoLevels           [4][]relMemo
+	steps                [4]instStep // room for the instPaths of nested repeat instances
 }
 
 // add records a problem; seq orders problems of the same pass by form
@@ -99,7 +103,7 @@ func (st *vstate) add(path, code, msg string) {
 
 // ---- normalization ----
 
-func (st *vstate) normalizeLevel(level *item, in map[string]any, inst *instPath) map[string]any {
+func (st *vstate) normalizeLevel(level *item, in map[string]any, inst instPath) map[string]any {
 	// room for the answers and the calculations the passes add
 	out := make(map[string]any, len(in)+st.c.calcs[level])
 	// known keys in form order (the level's members), then unknown keys
@@ -141,7 +145,7 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, inst *instPath)
 
 // normalizeAnswer checks the answer v of it (a member of the level whose
 // answers out collects) and stores its normalized value in out.
-func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst *instPath) {
+func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst instPath) {
 	k := it.q.Name
 	if v == nil {
 		return
@@ -163,13 +167,12 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst *ins
 		insts := make([]any, 0, len(list))
 		for i, x := range list {
 			m, isMap := x.(map[string]any)
-			sub := instPath{parent: inst, rep: k, idx: i}
 			if !isMap {
 				ipath := inst.prefix() + k + "[" + strconv.Itoa(i) + "]"
 				st.add(ipath, CodeType, fmt.Sprintf("%s: expected an object", ipath))
 				m = map[string]any{}
 			}
-			insts = append(insts, st.normalizeLevel(it, m, &sub))
+			insts = append(insts, st.normalizeLevel(it, m, append(inst, instStep{rep: k, idx: i})))
 		}
 		out[k] = insts
 		return
@@ -186,21 +189,28 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst *ins
 	}
 }
 
-// instPath names a repeat instance being normalized (nil = the top
-// level); its path is spelled out only for a problem.
-type instPath struct {
-	parent *instPath
-	rep    string
-	idx    int
+// instPath names a repeat instance being normalized, by the repeats and
+// indices leading to it (empty = the top level); its path is spelled out
+// only for a problem. Nested instances' paths are appended in the spare
+// capacity (of vstate.steps), so an instPath is not kept.
+type instPath []instStep
+
+type instStep struct {
+	rep string
+	idx int
 }
 
 // prefix is the path prefix of the instance's answers: "" at the top
 // level, "members[2]." in an instance.
-func (p *instPath) prefix() string {
-	if p == nil {
-		return ""
+func (p instPath) prefix() string {
+	var b strings.Builder
+	for _, s := range p {
+		b.WriteString(s.rep)
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(s.idx))
+		b.WriteString("].")
 	}
-	return p.parent.prefix() + p.rep + "[" + strconv.Itoa(p.idx) + "]."
+	return b.String()
 }
 
 // asNumber reads a JSON number (float64, json.Number, Go integer) or a
@@ -867,15 +877,22 @@ func valueNode(v any) xnode {
 		return xnode{s: strings.Join(x, " ")}
 	case map[string]any:
 		if _, ok := x["lat"]; ok {
-			return xnode{s: fmt.Sprintf("%s %s %s %s", geoNum(x["lat"]), geoNum(x["lon"]), geoNum(x["alt"]), geoNum(x["accuracy"]))}
+			var b []byte
+			for i, k := range [4]string{"lat", "lon", "alt", "accuracy"} {
+				if i > 0 {
+					b = append(b, ' ')
+				}
+				b = strconv.AppendFloat(b, geoFloat(x[k]), 'f', -1, 64)
+			}
+			return xnode{s: string(b)}
 		}
 	}
 	return xnode{}
 }
 
-func geoNum(v any) string {
+func geoFloat(v any) float64 {
 	f, _ := asNumber(v)
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	return f
 }
 
 func (e *evalEnv) ref(name string) nodeset { return e.resolve(name, e.frames) }
