@@ -35,6 +35,7 @@ type item struct {
 	// answer, from the outermost group inside its repeat level down to
 	// the item itself.
 	relChain []*item
+	choices  []*ChoiceRow // the choices of list
 	// calcInside marks a repeat with a calculation among its items (at any
 	// depth); the calculation pass skips the others.
 	calcInside bool
@@ -206,7 +207,7 @@ func (f *Form) Compile() error {
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		it := &item{q: q, kind: kind, base: base, list: list, orOther: orOther, external: external}
+		it := &item{q: q, kind: kind, base: base, list: list, orOther: orOther, external: external, choices: c.lists[list]}
 		if len(stack) > 0 {
 			it.parent = stack[len(stack)-1]
 			it.repeats = append([]*item(nil), it.parent.repeats...)

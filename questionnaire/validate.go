@@ -42,7 +42,7 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay boo
 	if lang == "" {
 		lang = f.DefaultLanguage
 	}
-	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}}
+	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now}
 	st.rec = make([]bool, 0, 128)
 	st.memos = st.memoLevels[:0]
 	root := st.normalizeLevel(nil, answers, st.steps[:0])
@@ -78,7 +78,7 @@ type vstate struct {
 	now      time.Time
 	root     map[string]any
 	problems []orderedProblem
-	bad      map[string]bool // paths with a type or choice problem
+	bad      map[string]bool // paths with a type or choice problem (nil: none)
 	seq      int
 	ver      int      // counts changes to the answers during the passes
 	env      evalEnv  // the environment of the current evaluation (see envFor)
@@ -161,7 +161,7 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst inst
 		if !isList {
 			path := inst.prefix() + k
 			st.add(path, CodeType, fmt.Sprintf("%s is a repeat: expected an array of objects", k))
-			st.bad[path] = true
+			st.markBad(path)
 			return
 		}
 		insts := make([]any, 0, len(list))
@@ -181,7 +181,7 @@ func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst inst
 	if code != "" {
 		path := inst.prefix() + k
 		st.add(path, code, fmt.Sprintf("%s: %s", k, msg))
-		st.bad[path] = true
+		st.markBad(path)
 		return
 	}
 	if nv != nil {
@@ -509,7 +509,7 @@ func (it *item) hasChoice(name string, c *compiled) bool {
 	if it.external || it.orOther && name == "other" {
 		return true
 	}
-	for _, ch := range c.lists[it.list] {
+	for _, ch := range it.choices {
 		if ch.Name == name {
 			return true
 		}
@@ -546,6 +546,14 @@ func pathOf(frames []frame, name string) string {
 	}
 	b.WriteString(name)
 	return b.String()
+}
+
+// markBad records that the answer at path has a type or choice problem.
+func (st *vstate) markBad(path string) {
+	if st.bad == nil {
+		st.bad = map[string]bool{}
+	}
+	st.bad[path] = true
 }
 
 // isBad reports whether the answer name in frames has a type or choice
@@ -664,7 +672,7 @@ func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 		return true
 	}
 	defer func() { env.choice = nil }()
-	for _, ch := range st.c.lists[it.list] {
+	for _, ch := range it.choices {
 		if ch.Name != name {
 			continue
 		}
