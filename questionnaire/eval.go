@@ -16,17 +16,21 @@ import (
 // xnode is one node of a node set: an answer's string value, and whether
 // the answer is numeric (a numeric answer is a number in a boolean
 // context, as JavaRosa unpacks it). A node made from an int64 or a finite
-// float64 answer (valueNode) keeps the number itself (nk, i, f) and spells
+// float64 answer (valueNode) keeps the number itself (nk, n) and spells
 // its string value only when asked (str), so that numbers are not written
-// out and read back; f is then exactly what stringToNumber gives for the
-// string value.
+// out and read back; number gives exactly what stringToNumber gives for
+// the string value (float64 rounds an int64 to nearest as ParseFloat does
+// its decimal string).
 type xnode struct {
 	s   string
 	num bool
-	nk  uint8 // 0: s is the value; nodeInt: the int64 i; nodeFloat: the float64 f
-	i   int64
-	f   float64
+	nk  uint8  // 0: s is the value; nodeInt: n is an int64; nodeFloat: n holds a finite float64's bits
+	n   uint64 // the number, for nodeInt and nodeFloat
 }
+
+func intNode(i int64) xnode { return xnode{num: true, nk: nodeInt, n: uint64(i)} }
+
+func floatNode(f float64) xnode { return xnode{num: true, nk: nodeFloat, n: math.Float64bits(f)} }
 
 const (
 	nodeInt   = 1
@@ -37,17 +41,20 @@ const (
 func (x xnode) str() string {
 	switch x.nk {
 	case nodeInt:
-		return strconv.FormatInt(x.i, 10)
+		return strconv.FormatInt(int64(x.n), 10)
 	case nodeFloat:
-		return formatNumber(x.f)
+		return formatNumber(math.Float64frombits(x.n))
 	}
 	return x.s
 }
 
 // number is the node's string value as a number (stringToNumber).
 func (x xnode) number() float64 {
-	if x.nk != 0 {
-		return x.f
+	switch x.nk {
+	case nodeInt:
+		return float64(int64(x.n))
+	case nodeFloat:
+		return math.Float64frombits(x.n)
 	}
 	return stringToNumber(x.s)
 }
@@ -58,9 +65,9 @@ func (x xnode) strEq(s string) bool {
 	var buf [32]byte
 	switch x.nk {
 	case nodeInt:
-		return string(strconv.AppendInt(buf[:0], x.i, 10)) == s
+		return string(strconv.AppendInt(buf[:0], int64(x.n), 10)) == s
 	case nodeFloat:
-		return string(strconv.AppendFloat(buf[:0], x.f, 'f', -1, 64)) == s
+		return string(strconv.AppendFloat(buf[:0], math.Float64frombits(x.n), 'f', -1, 64)) == s
 	}
 	return x.s == s
 }
@@ -73,7 +80,7 @@ func nodeStrEq(a, b xnode) bool {
 	case b.nk == 0:
 		return a.strEq(b.s)
 	case a.nk == nodeInt && b.nk == nodeInt:
-		return a.i == b.i
+		return a.n == b.n
 	}
 	return a.str() == b.str()
 }

@@ -47,7 +47,7 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay boo
 	st.memos = st.memoLevels[:0]
 	root := st.normalizeLevel(nil, answers, st.steps[:0])
 	st.root = root
-	st.env.buf = make(nodeset, 0, 32)
+	st.env.buf = make(nodeset, 0, 16)
 	frames := st.frames[:0]
 	st.pass(nil, frames, root, passCalc)
 	st.recording, st.recVer = replay, st.ver
@@ -866,14 +866,14 @@ func valueNode(v any) xnode {
 	case string:
 		return xnode{s: x}
 	case int64:
-		return xnode{num: true, nk: nodeInt, i: x, f: float64(x)}
+		return intNode(x)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return xnode{s: formatNumber(x), num: true}
 		}
-		return xnode{num: true, nk: nodeFloat, f: x}
+		return floatNode(x)
 	case int:
-		return xnode{num: true, nk: nodeInt, i: int64(x), f: float64(x)}
+		return intNode(int64(x))
 	case json.Number:
 		return xnode{s: x.String(), num: true}
 	case bool:
