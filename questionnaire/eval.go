@@ -209,13 +209,72 @@ func evalNode(n node, e env) value {
 	return strV("")
 }
 
-func evalBin(n *binNode, e env) value {
-	switch n.op {
+// binOp is a binary operator.
+type binOp uint8
+
+const (
+	opUnknown binOp = iota
+	opAnd
+	opOr
+	opUnion
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opMod
+	opEq
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+)
+
+func binOpOf(op string) binOp {
+	switch op {
 	case "and":
-		return boolV(evalNode(n.l, e).boolean() && evalNode(n.r, e).boolean())
+		return opAnd
 	case "or":
-		return boolV(evalNode(n.l, e).boolean() || evalNode(n.r, e).boolean())
+		return opOr
 	case "|":
+		return opUnion
+	case "+":
+		return opAdd
+	case "-":
+		return opSub
+	case "*":
+		return opMul
+	case "div":
+		return opDiv
+	case "mod":
+		return opMod
+	case "=":
+		return opEq
+	case "!=":
+		return opNe
+	case "<":
+		return opLt
+	case "<=":
+		return opLe
+	case ">":
+		return opGt
+	case ">=":
+		return opGe
+	}
+	return opUnknown
+}
+
+func evalBin(n *binNode, e env) value {
+	op := n.code
+	if op == opUnknown {
+		op = binOpOf(n.op)
+	}
+	switch op {
+	case opAnd:
+		return boolV(evalNode(n.l, e).boolean() && evalNode(n.r, e).boolean())
+	case opOr:
+		return boolV(evalNode(n.l, e).boolean() || evalNode(n.r, e).boolean())
+	case opUnion:
 		l, r := evalNode(n.l, e), evalNode(n.r, e)
 		var ln, rn nodeset
 		if l.k == vNodes {
@@ -228,25 +287,25 @@ func evalBin(n *binNode, e env) value {
 		return nodesV(append(append(out, ln...), rn...))
 	}
 	l, r := evalNode(n.l, e), evalNode(n.r, e)
-	switch n.op {
-	case "+":
+	switch op {
+	case opAdd:
 		return numV(l.number() + r.number())
-	case "-":
+	case opSub:
 		return numV(l.number() - r.number())
-	case "*":
+	case opMul:
 		return numV(l.number() * r.number())
-	case "div":
+	case opDiv:
 		return numV(l.number() / r.number())
-	case "mod":
+	case opMod:
 		return numV(math.Mod(l.number(), r.number()))
 	}
-	return boolV(compare(n.op, l, r))
+	return boolV(compare(op, l, r))
 }
 
 // compare implements XPath 1.0 comparison: existential over node sets;
 // = and != compare booleans if either side is boolean, numbers if either
 // is a number or a date, strings otherwise; < <= > >= compare numbers.
-func compare(op string, l, r value) bool {
+func compare(op binOp, l, r value) bool {
 	if l.k == vNodes {
 		ln := l.ns
 		if r.k == vNodes {
@@ -288,8 +347,8 @@ func compare(op string, l, r value) bool {
 // atomV is node i of ns as a string atom.
 func atomV(ns nodeset, i int) value { return value{k: vAtom, ns: ns[i : i+1 : i+1]} }
 
-func compareAtoms(op string, l, r value) bool {
-	if op == "=" || op == "!=" {
+func compareAtoms(op binOp, l, r value) bool {
+	if op == opEq || op == opNe {
 		var eq bool
 		switch {
 		case l.k == vBool || r.k == vBool:
@@ -299,20 +358,20 @@ func compareAtoms(op string, l, r value) bool {
 		default:
 			eq = stringsEqual(l, r)
 		}
-		if op == "=" {
+		if op == opEq {
 			return eq
 		}
 		return !eq
 	}
 	a, b := l.number(), r.number()
 	switch op {
-	case "<":
+	case opLt:
 		return a < b
-	case "<=":
+	case opLe:
 		return a <= b
-	case ">":
+	case opGt:
 		return a > b
-	case ">=":
+	case opGe:
 		return a >= b
 	}
 	return false

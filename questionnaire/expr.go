@@ -308,8 +308,12 @@ type nameNode struct{ name string }
 type negNode struct{ x node }
 type binNode struct {
 	op   string
+	code binOp // op, read once (see newBin)
 	l, r node
 }
+
+func newBin(op string, l, r node) *binNode { return &binNode{op: op, code: binOpOf(op), l: l, r: r} }
+
 type callNode struct {
 	fn   string
 	args []node
@@ -380,7 +384,7 @@ func (p *parser) parseOr() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: "or", l: l, r: r}
+		l = newBin("or", l, r)
 	}
 	return l, nil
 }
@@ -396,7 +400,7 @@ func (p *parser) parseAnd() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: "and", l: l, r: r}
+		l = newBin("and", l, r)
 	}
 	return l, nil
 }
@@ -412,7 +416,7 @@ func (p *parser) parseEq() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: op, l: l, r: r}
+		l = newBin(op, l, r)
 	}
 	return l, nil
 }
@@ -428,7 +432,7 @@ func (p *parser) parseRel() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: op, l: l, r: r}
+		l = newBin(op, l, r)
 	}
 	return l, nil
 }
@@ -444,7 +448,7 @@ func (p *parser) parseAdd() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: op, l: l, r: r}
+		l = newBin(op, l, r)
 	}
 	return l, nil
 }
@@ -460,7 +464,7 @@ func (p *parser) parseMul() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: op, l: l, r: r}
+		l = newBin(op, l, r)
 	}
 	return l, nil
 }
@@ -492,7 +496,7 @@ func (p *parser) parseUnion() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = &binNode{op: "|", l: l, r: r}
+		l = newBin("|", l, r)
 	}
 	return l, nil
 }
