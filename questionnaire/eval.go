@@ -306,6 +306,38 @@ func evalBin(n *binNode, e env) value {
 // = and != compare booleans if either side is boolean, numbers if either
 // is a number or a date, strings otherwise; < <= > >= compare numbers.
 func compare(op binOp, l, r value) bool {
+	// the usual shapes, a node set against a number or a string, without
+	// going through compareAtoms node by node (same results)
+	switch {
+	case l.k == vNodes && r.k == vNum:
+		for _, x := range l.ns {
+			if numCmp(op, x.number(), r.f) {
+				return true
+			}
+		}
+		return false
+	case l.k == vNum && r.k == vNodes:
+		for _, x := range r.ns {
+			if numCmp(op, l.f, x.number()) {
+				return true
+			}
+		}
+		return false
+	case l.k == vNodes && r.k == vStr && (op == opEq || op == opNe):
+		for _, x := range l.ns {
+			if x.strEq(r.s) == (op == opEq) {
+				return true
+			}
+		}
+		return false
+	case l.k == vStr && r.k == vNodes && (op == opEq || op == opNe):
+		for _, x := range r.ns {
+			if x.strEq(l.s) == (op == opEq) {
+				return true
+			}
+		}
+		return false
+	}
 	if l.k == vNodes {
 		ln := l.ns
 		if r.k == vNodes {
@@ -342,6 +374,26 @@ func compare(op binOp, l, r value) bool {
 		return false
 	}
 	return compareAtoms(op, l, r)
+}
+
+// numCmp compares two numbers as compareAtoms does when either side is a
+// number.
+func numCmp(op binOp, a, b float64) bool {
+	switch op {
+	case opEq:
+		return a == b
+	case opNe:
+		return a != b
+	case opLt:
+		return a < b
+	case opLe:
+		return a <= b
+	case opGt:
+		return a > b
+	case opGe:
+		return a >= b
+	}
+	return false
 }
 
 // atomV is node i of ns as a string atom.
