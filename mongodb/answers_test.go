@@ -1,6 +1,7 @@
 package mongodb
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -61,6 +63,38 @@ func TestAppendAnswerDoc(t *testing.T) {
 	} {
 		if _, ok := appendAnswerDoc(nil, answers); ok {
 			t.Errorf("%s: encoded by the fast path", name)
+		}
+	}
+}
+
+// TestSubmissionDocMarshal: the hand-written encoding of a stored submission
+// is byte for byte the driver's encoding of the same struct.
+func TestSubmissionDocMarshal(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+	full := collector.Submission{ID: "00000000-0000-4000-8000-000000000001", Survey: "gh-2026", FormID: "hh", FormVersion: "2026-01",
+		AssignmentID: "a-1", Enumerator: "ana", Supersedes: "00000000-0000-4000-8000-000000000000", SupersededBy: "x",
+		StartedAt: at, EndedAt: at.Add(time.Hour), ReceivedAt: at.Add(2 * time.Hour), Status: collector.SubmissionRejected,
+		Reviews: []collector.Review{{Decision: "reject", Comment: "age of member 2?", By: "sup", At: at.Add(3 * time.Hour)}},
+		Answers: map[string]any{"hh_size": int64(4), "members": []any{map[string]any{"age": int64(40)}}},
+		Sealed:  []collector.SealedValue{{Path: "phone", KeyID: "k1", Nonce: []byte{1, 2, 3}, Ciphertext: []byte("sealed")}, {Path: "name", KeyID: "k1"}}}
+	cases := map[string]collector.Submission{"full": full, "bare": {ID: "b"}}
+	for name, sub := range cases {
+		d, err := toSubmissionDoc(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		variants := map[string]submissionDoc{"as built": d}
+		nils := d
+		nils.Reviews, nils.Sealed, nils.Answers = nil, nil, bson.RawValue{}
+		variants["nil slices, no answers"] = nils
+		for vname, v := range variants {
+			want, err := bson.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.marshal(); !bytes.Equal(got, want) {
+				t.Errorf("%s, %s:\n got  %s\n want %s", name, vname, bson.Raw(got), bson.Raw(want))
+			}
 		}
 	}
 }
