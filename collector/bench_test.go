@@ -152,13 +152,25 @@ func runLoad(workers int, calls [][]func() error, per int) loadResult {
 // and the raw driver rate (insertOne loop, insertMany) of the same stored
 // documents into the same embedded server, and reports API/raw.
 //
+// The raw paths insert the documents the API stored (read back from the
+// database, under new ids). The paths take turns in rounds (API then raw,
+// raw then API in the next round), so that drift over the run (the database
+// file and its write-ahead log growing, garbage collection) falls on both
+// alike; a path's rate is its submissions over its time summed over rounds.
+//
 //	go test -run '^$' -bench Ingest -benchtime 1x ./collector/
 func BenchmarkIngest(b *testing.B) {
-	const batchSize = 40
-	total := 1920 // submissions per path; DOTM_BENCH_SUBMISSIONS changes it (a multiple of 32 × 40)
+	const (
+		batchSize = 40
+		rounds    = 4
+	)
+	total := 3840 // submissions per path; DOTM_BENCH_SUBMISSIONS changes it (a multiple of 32 × 40 × 4)
 	if v, err := strconv.Atoi(os.Getenv("DOTM_BENCH_SUBMISSIONS")); err == nil && v > 0 {
-		total = (v + 32*batchSize - 1) / (32 * batchSize) * 32 * batchSize
+		total = v
 	}
+	unit := 32 * batchSize * rounds
+	total = (total + unit - 1) / unit * unit
+	perRound := total / rounds
 	for range b.N {
 		for _, workers := range []int{8, 32} {
 			a, ex := householdEnv(b, workers)
@@ -181,78 +193,119 @@ func BenchmarkIngest(b *testing.B) {
 					return nil
 				}
 			}
-			// API, one submission per request.
-			single := make([][]func() error, workers)
-			for i := range total {
-				w := i % workers
-				single[w] = append(single[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions", householdEnvelope(ex, i), 201))
-			}
-			apiSingle := runLoad(workers, single, 1)
-			// API, batches.
-			batches := make([][]func() error, workers)
-			for i := 0; i < total; i += batchSize {
-				w := (i / batchSize) % workers
-				items := make([]json.RawMessage, batchSize)
-				for j := range items {
-					items[j] = householdEnvelope(ex, total+i+j)
+			seqNo := 0
+			apiSingle := func() [][]func() error {
+				calls := make([][]func() error, workers)
+				for i := range perRound {
+					w := i % workers
+					calls[w] = append(calls[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions", householdEnvelope(ex, seqNo), 201))
+					seqNo++
 				}
-				body, _ := json.Marshal(map[string]any{"submissions": items})
-				batches[w] = append(batches[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions/batch", body, 200))
+				return calls
 			}
-			apiBatch := runLoad(workers, batches, batchSize)
+			apiBatch := func() [][]func() error {
+				calls := make([][]func() error, workers)
+				for i := 0; i < perRound; i += batchSize {
+					w := (i / batchSize) % workers
+					items := make([]json.RawMessage, batchSize)
+					for j := range items {
+						items[j] = householdEnvelope(ex, seqNo)
+						seqNo++
+					}
+					body, _ := json.Marshal(map[string]any{"submissions": items})
+					calls[w] = append(calls[w], post(fmt.Sprintf("e%d", w), "/api/v1/submissions/batch", body, 200))
+				}
+				return calls
+			}
 
-			// Raw driver: the very documents the API stored, under new ids.
+			// Warm-up (not timed): the documents the raw paths insert are
+			// the ones these API calls stored.
+			if r := runLoad(workers, apiSingle()[:workers], 1); r.failures > 0 {
+				b.Fatalf("warm-up: %d failed calls", r.failures)
+			}
 			db := a.rawDB()
 			ctx := context.Background()
 			cur, err := db.Collection("submissions").Find(ctx, bson.D{})
 			if err != nil {
 				b.Fatal(err)
 			}
-			var docs []bson.D
-			if err := cur.All(ctx, &docs); err != nil {
+			var stored []bson.D
+			if err := cur.All(ctx, &stored); err != nil {
 				b.Fatal(err)
 			}
-			fresh := func() []any {
-				out := make([]any, len(docs))
-				for i, d := range docs {
-					d2 := slices.Clone(d)
-					d2[0] = bson.E{Key: "_id", Value: uuid.NewString()}
-					out[i] = d2
+			if len(stored) == 0 {
+				b.Fatal("no stored submissions to insert raw")
+			}
+			docs := func(n int) []any {
+				out := make([]any, n)
+				for i := range out {
+					d := slices.Clone(stored[i%len(stored)])
+					d[0] = bson.E{Key: "_id", Value: uuid.NewString()}
+					out[i] = d
 				}
 				return out
 			}
-			one := db.Collection("raw_insert_one")
-			ones := make([][]func() error, workers)
-			for i, d := range fresh()[:total] {
-				ones[i%workers] = append(ones[i%workers], func() error { _, err := one.InsertOne(ctx, d); return err })
+			one, many := db.Collection("raw_insert_one"), db.Collection("raw_insert_many")
+			rawOne := func() [][]func() error {
+				calls := make([][]func() error, workers)
+				for i, d := range docs(perRound) {
+					calls[i%workers] = append(calls[i%workers], func() error { _, err := one.InsertOne(ctx, d); return err })
+				}
+				return calls
 			}
-			rawOne := runLoad(workers, ones, 1)
-			many := db.Collection("raw_insert_many")
-			manys := make([][]func() error, workers)
-			fd := fresh()[:total]
-			for i := 0; i < total; i += batchSize {
-				chunk := fd[i : i+batchSize]
-				w := (i / batchSize) % workers
-				manys[w] = append(manys[w], func() error { _, err := many.InsertMany(ctx, chunk); return err })
+			rawMany := func() [][]func() error {
+				calls := make([][]func() error, workers)
+				fd := docs(perRound)
+				for i := 0; i < perRound; i += batchSize {
+					chunk := fd[i : i+batchSize]
+					w := (i / batchSize) % workers
+					calls[w] = append(calls[w], func() error { _, err := many.InsertMany(ctx, chunk); return err })
+				}
+				return calls
 			}
-			rawMany := runLoad(workers, manys, batchSize)
-			if f := apiSingle.failures + apiBatch.failures + rawOne.failures + rawMany.failures; f > 0 {
-				b.Fatalf("%d failed calls", f)
+
+			var res [4]loadResult // api single, raw insertOne, api batch, raw insertMany
+			for r := range rounds {
+				order := []int{0, 1, 2, 3}
+				if r%2 == 1 {
+					order = []int{1, 0, 3, 2}
+				}
+				for _, p := range order {
+					var got loadResult
+					switch p {
+					case 0:
+						got = runLoad(workers, apiSingle(), 1)
+					case 1:
+						got = runLoad(workers, rawOne(), 1)
+					case 2:
+						got = runLoad(workers, apiBatch(), batchSize)
+					case 3:
+						got = runLoad(workers, rawMany(), batchSize)
+					}
+					res[p].n += got.n
+					res[p].elapsed += got.elapsed
+					res[p].lat = append(res[p].lat, got.lat...)
+					res[p].failures += got.failures
+				}
+			}
+			for _, r := range res {
+				if r.failures > 0 {
+					b.Fatalf("%d failed calls", r.failures)
+				}
 			}
 			// Printed, not logged: the testing package cuts a benchmark's log
 			// after ten lines, and both runs' tables are the point.
-			fmt.Printf("BenchmarkIngest: %d enumerators, %d household submissions per path\n", workers, total)
-			for _, r := range []struct {
-				name string
-				r    loadResult
-			}{{"api single", apiSingle}, {"raw insertOne", rawOne}, {fmt.Sprintf("api batch(%d)", batchSize), apiBatch}, {fmt.Sprintf("raw insertMany(%d)", batchSize), rawMany}} {
-				fmt.Printf("  %-20s %8.0f submissions/s  p50 %7.2f ms  p99 %7.2f ms\n", r.name, r.r.rate(), ms(r.r.pct(0.5)), ms(r.r.pct(0.99)))
+			fmt.Printf("BenchmarkIngest: %d enumerators, %d household submissions per path in %d rounds\n", workers, total, rounds)
+			names := []string{"api single", "raw insertOne", fmt.Sprintf("api batch(%d)", batchSize), fmt.Sprintf("raw insertMany(%d)", batchSize)}
+			for i, r := range res {
+				fmt.Printf("  %-20s %8.0f submissions/s  p50 %7.2f ms  p99 %7.2f ms\n", names[i], r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)))
 			}
-			fmt.Printf("  ratio API/raw: single %.2f, batch %.2f\n", apiSingle.rate()/rawOne.rate(), apiBatch.rate()/rawMany.rate())
-			b.ReportMetric(apiSingle.rate(), fmt.Sprintf("single_subs/s_%d", workers))
-			b.ReportMetric(apiBatch.rate(), fmt.Sprintf("batch_subs/s_%d", workers))
-			b.ReportMetric(apiSingle.rate()/rawOne.rate(), fmt.Sprintf("single_ratio_%d", workers))
-			b.ReportMetric(apiBatch.rate()/rawMany.rate(), fmt.Sprintf("batch_ratio_%d", workers))
+			single, batch := res[0].rate()/res[1].rate(), res[2].rate()/res[3].rate()
+			fmt.Printf("  ratio API/raw: single %.2f, batch %.2f\n", single, batch)
+			b.ReportMetric(res[0].rate(), fmt.Sprintf("single_subs/s_%d", workers))
+			b.ReportMetric(res[2].rate(), fmt.Sprintf("batch_subs/s_%d", workers))
+			b.ReportMetric(single, fmt.Sprintf("single_ratio_%d", workers))
+			b.ReportMetric(batch, fmt.Sprintf("batch_ratio_%d", workers))
 		}
 	}
 }
