@@ -39,6 +39,12 @@ type item struct {
 	// calcInside marks a repeat with a calculation among its items (at any
 	// depth); the calculation pass skips the others.
 	calcInside bool
+	// calcSlot numbers the top-level calculations (-1 for other items);
+	// calcDeps are the items whose answers a top-level calculation
+	// reads: the questions it references and their repeats, and itself
+	// when it reads its own value.
+	calcSlot int
+	calcDeps []*item
 }
 
 // level is the repeat an item's answer lives in (nil = top level).
@@ -72,12 +78,13 @@ func (it *item) field(c *compiled) Field {
 }
 
 type compiled struct {
-	all     []*item // every item in form order
-	fields  []*item // answerable items
-	byName  map[string]*item
-	lists   map[string][]*ChoiceRow
-	members map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
-	calcs   map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
+	all      []*item // every item in form order
+	fields   []*item // answerable items
+	byName   map[string]*item
+	lists    map[string][]*ChoiceRow
+	members  map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
+	calcs    map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
+	topCalcs int               // number of top-level calculations (see item.calcSlot)
 }
 
 // Field types a form may use, with the kind of answer Validate expects.
@@ -323,6 +330,12 @@ func (f *Form) Compile() error {
 			}
 		}
 		it.relChain = append(it.relChain, it)
+		it.calcSlot = -1
+		if it.calc != nil && len(it.repeats) == 0 {
+			it.calcSlot = c.topCalcs
+			c.topCalcs++
+			it.calcDeps = calcDeps(it, c)
+		}
 		if it.calc != nil {
 			c.calcs[it.level()]++
 			for _, r := range it.repeats {
@@ -335,4 +348,41 @@ func (f *Form) Compile() error {
 	}
 	f.c = c
 	return nil
+}
+
+// calcDeps lists the items whose answers the calculation of it reads: the
+// questions it references with the repeats they are in, and it itself
+// when the expression reads the current answer (".", or string(),
+// number(), string-length() or normalize-space() without an argument).
+func calcDeps(it *item, c *compiled) []*item {
+	var deps []*item
+	add := func(d *item) {
+		for _, x := range deps {
+			if x == d {
+				return
+			}
+		}
+		deps = append(deps, d)
+	}
+	walkNodes(it.calc.root, func(n node) {
+		switch n := n.(type) {
+		case *refNode:
+			if d, ok := c.byName[n.name]; ok {
+				add(d)
+				for _, r := range d.repeats {
+					add(r)
+				}
+			}
+		case *selfNode:
+			add(it)
+		case *callNode:
+			switch n.fn {
+			case "string", "number", "string-length", "normalize-space":
+				if len(n.args) == 0 {
+					add(it)
+				}
+			}
+		}
+	})
+	return deps
 }

@@ -43,3 +43,29 @@ survey:
 		t.Errorf("problems %v, want %v", got, wantProbs)
 	}
 }
+
+// TestCalculationRelevantAgain checks that a calculation dropped as not
+// relevant in one pass is computed again in a later pass where it is
+// relevant, though nothing it reads has changed.
+func TestCalculationRelevantAgain(t *testing.T) {
+	form, err := Decode([]byte(`
+settings: {form_id: t, version: "1"}
+survey:
+  - {type: text, name: a}
+  - {type: begin group, name: g, relevant: "${b} = ''"}
+  - {type: calculate, name: x, calculation: "'v'"}
+  - {type: end group}
+  - {type: text, name: b, relevant: "${a} = 'show'"}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, probs := form.Validate(map[string]any{"a": "hide", "b": "y"}, ValidateOptions{})
+	want := map[string]any{"a": "hide", "x": "v"}
+	if !reflect.DeepEqual(out, want) {
+		t.Errorf("answers %v, want %v", out, want)
+	}
+	if len(probs) != 1 || probs[0].Path != "b" || probs[0].Code != CodeNotRelevant {
+		t.Errorf("problems %v, want b not_relevant", probs)
+	}
+}

@@ -32,9 +32,12 @@ func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[strin
 	return f.validate(answers, opts, true)
 }
 
-// validate is Validate; replay lets the check pass reuse the relevance
-// pass's results when that pass changed no answer (see relevantOnce).
-func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay bool) (map[string]any, []Problem) {
+// validate is Validate; reuse lets the check pass reuse the relevance
+// pass's results when that pass changed no answer (see relevantOnce) and
+// the later passes keep a top-level calculation whose inputs have not
+// changed (see calcHolds). Without it every expression is evaluated in
+// every pass.
+func (f *Form) validate(answers map[string]any, opts ValidateOptions, reuse bool) (map[string]any, []Problem) {
 	if f.c == nil {
 		return nil, []Problem{{Path: "", Code: CodeType, Message: "the form is not compiled (call Compile)"}}
 	}
@@ -43,17 +46,29 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, replay boo
 		lang = f.DefaultLanguage
 	}
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now}
+	st.reuse = reuse
 	st.rec = make([]bool, 0, 128)
+	st.changes = st.changeArr[:0]
+	if reuse && f.c.topCalcs > 0 {
+		st.calcAt = st.calcAtArr[:0]
+		if f.c.topCalcs > len(st.calcAtArr) {
+			st.calcAt = make([]int, 0, f.c.topCalcs)
+		}
+		st.calcAt = st.calcAt[:f.c.topCalcs]
+		for i := range st.calcAt {
+			st.calcAt[i] = -1
+		}
+	}
 	st.memos = st.memoLevels[:0]
 	root := st.normalizeLevel(nil, answers, st.steps[:0])
 	st.root = root
 	st.env.buf = make(nodeset, 0, 16)
 	frames := st.frames[:0]
 	st.pass(nil, frames, root, passCalc)
-	st.recording, st.recVer = replay, st.ver
+	st.recording, st.recVer = reuse, st.ver
 	st.pass(nil, frames, root, passRelevance)
 	st.recording = false
-	st.replaying = replay && st.ver == st.recVer
+	st.replaying = reuse && st.ver == st.recVer
 	st.pass(nil, frames, root, passCheck)
 	if len(st.problems) == 0 {
 		return root, nil
@@ -72,17 +87,22 @@ type orderedProblem struct {
 }
 
 type vstate struct {
-	f        *Form
-	c        *compiled
-	lang     string
-	now      time.Time
-	root     map[string]any
-	problems []orderedProblem
-	bad      map[string]bool // paths with a type or choice problem (nil: none)
-	seq      int
-	ver      int      // counts changes to the answers during the passes
-	env      evalEnv  // the environment of the current evaluation (see envFor)
-	frames   [4]frame // room for the frames of nested repeat instances
+	f         *Form
+	c         *compiled
+	lang      string
+	now       time.Time
+	root      map[string]any
+	problems  []orderedProblem
+	bad       map[string]bool // paths with a type or choice problem (nil: none)
+	seq       int
+	ver       int       // counts changes to the answers during the passes
+	changes   []*item   // the item of each change (see changed)
+	calcAt    []int     // by calcSlot: the version a top-level calculation was computed on (-1: not yet)
+	reuse     bool      // see validate
+	changeArr [32]*item // room for changes and calcAt
+	calcAtArr [16]int
+	env       evalEnv  // the environment of the current evaluation (see envFor)
+	frames    [4]frame // room for the frames of nested repeat instances
 	// relevance results of the relevance pass, replayed by the check
 	// pass while the answers are those of answers version recVer (see
 	// relevantOnce)
@@ -596,7 +616,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 				if pass == passRelevance && len(list) > 0 {
 					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
 				}
-				st.remove(m, it.q.Name)
+				st.remove(it, m)
 				continue
 			}
 			for i, x := range list {
@@ -621,14 +641,18 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
 				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
 			}
-			st.remove(m, it.q.Name)
+			st.remove(it, m)
 			continue
 		}
-		if it.calc != nil && !st.unchanged() {
+		if it.calc != nil && !st.unchanged() && !st.calcHolds(it, pass) {
 			old, had := m[it.q.Name]
+			at := st.ver
 			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))
 			if v, has := m[it.q.Name]; has != had || has && !sameScalar(old, v) {
-				st.ver++
+				st.changed(it)
+			}
+			if it.calcSlot >= 0 && st.reuse {
+				st.calcAt[it.calcSlot] = at
 			}
 		}
 		if pass != passCheck || st.isBad(frames, it.q.Name) {
@@ -756,12 +780,43 @@ type relMemo struct {
 	val bool
 }
 
-// remove deletes an answer, counting the change.
-func (st *vstate) remove(m map[string]any, name string) {
-	if _, ok := m[name]; ok {
-		delete(m, name)
-		st.ver++
+// remove deletes the answer of it in m, counting the change.
+func (st *vstate) remove(it *item, m map[string]any) {
+	if _, ok := m[it.q.Name]; ok {
+		delete(m, it.q.Name)
+		st.changed(it)
+		if it.calcSlot >= 0 && st.calcAt != nil {
+			st.calcAt[it.calcSlot] = -1 // to be computed again when relevant again
+		}
 	}
+}
+
+// changed counts a change to an answer of it: st.changes[v] is the item
+// whose answer changed to make version v+1.
+func (st *vstate) changed(it *item) {
+	st.ver++
+	st.changes = append(st.changes, it)
+}
+
+// calcHolds reports whether the top-level calculation it still has the
+// value it was given at version st.calcAt: no answer it depends on
+// (calcDeps) has changed since. The calculation pass always computes.
+func (st *vstate) calcHolds(it *item, pass int) bool {
+	if pass == passCalc || it.calcSlot < 0 || !st.reuse {
+		return false
+	}
+	at := st.calcAt[it.calcSlot]
+	if at < 0 {
+		return false
+	}
+	for _, ch := range st.changes[at:] {
+		for _, d := range it.calcDeps {
+			if ch == d {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameScalar reports whether two stored answers are the same value.
