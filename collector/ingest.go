@@ -44,12 +44,10 @@ type ingester struct {
 	logger      *slog.Logger
 }
 
-// prepared is a checked submission ready to insert, with the canonical form
-// of its content that decides whether a second post of the same instance is
-// a safe retry.
+// prepared is a checked submission ready to insert: its answers are the
+// plain part, its direct answers sealed.
 type prepared struct {
-	sub     Submission
-	answers map[string]any // every answer, direct ones included, as validated
+	sub Submission
 }
 
 // decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
@@ -199,12 +197,12 @@ func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.
 	if normalized == nil {
 		normalized = map[string]any{}
 	}
-	plain, sealed, err := sealAnswers(in.keys, id, normalized, cf.direct)
+	sealed, err := sealAnswers(in.keys, id, normalized, cf.direct)
 	if err != nil {
 		return prepared{}, &Error{Code: EINTERNAL, Err: err}
 	}
-	sub.Answers, sub.Sealed = plain, sealed
-	return prepared{sub: sub, answers: normalized}, nil
+	sub.Answers, sub.Sealed = normalized, sealed
+	return prepared{sub: sub}, nil
 }
 
 func jsonPlain(v map[string]any) (map[string]any, error) {
@@ -260,7 +258,16 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
-		incoming, err := contentOf(p.sub, p.answers)
+		// The incoming answers whole again, from a copy of the plain part
+		// and the sealed values, as the stored ones were just rebuilt.
+		mine, err := jsonPlain(p.sub.Answers)
+		if err != nil {
+			return "", &Error{Code: EINTERNAL, Err: err}
+		}
+		if mine, err = unsealAnswers(in.keys, p.sub.ID, mine, p.sub.Sealed); err != nil {
+			return "", &Error{Code: EINTERNAL, Err: err}
+		}
+		incoming, err := contentOf(p.sub, mine)
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}

@@ -4,108 +4,61 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// sealAnswers splits answers into the plain part the database may see and
-// the encrypted values of the questions named in direct, wherever they occur
-// (at the top level, in repeats, nested repeats or groups), sorted by path.
-// answers is not modified: the plain part shares every object and array
-// that holds no direct answer with it, and copies the others.
-func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[string]bool) (map[string]any, []SealedValue, error) {
+// sealAnswers encrypts the answers to the questions named in direct,
+// wherever they occur (at the top level, in repeats, nested repeats or
+// groups), and removes them from answers, which it modifies: what is left
+// is the plain part the database may see. The sealed values come sorted by
+// path. The caller owns answers (the validator's fresh normalized copy), so
+// nothing is copied on this path, which every stored submission takes.
+func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[string]bool) ([]SealedValue, error) {
 	var sealed []SealedValue
-	var walk func(prefix string, m map[string]any) (map[string]any, error)
-	// walk returns m itself when nothing under it is direct.
-	walk = func(prefix string, m map[string]any) (map[string]any, error) {
-		var out map[string]any // a copy of m, once something under m changed
-		change := func(k string, v any, drop bool) {
-			if out == nil {
-				out = make(map[string]any, len(m))
-				for k2, v2 := range m {
-					out[k2] = v2
-				}
-			}
-			if drop {
-				delete(out, k)
-			} else {
-				out[k] = v
-			}
-		}
+	var walk func(prefix string, m map[string]any) error
+	walk = func(prefix string, m map[string]any) error {
 		for k, v := range m {
 			if direct[k] {
-				if v != nil {
-					path := prefix + k
-					b, err := json.Marshal(v)
-					if err != nil {
-						return nil, fmt.Errorf("collector: encode answer at %s: %w", path, err)
-					}
-					sv, err := keys.seal(path, b, sealAAD(id, path))
-					if err != nil {
-						return nil, err
-					}
-					sealed = append(sealed, sv)
+				delete(m, k) // deleting the current key during range is allowed
+				if v == nil {
+					continue
 				}
-				change(k, nil, true)
+				path := prefix + k
+				b, err := json.Marshal(v)
+				if err != nil {
+					return fmt.Errorf("collector: encode answer at %s: %w", path, err)
+				}
+				sv, err := keys.seal(path, b, sealAAD(id, path))
+				if err != nil {
+					return err
+				}
+				sealed = append(sealed, sv)
 				continue
 			}
 			switch x := v.(type) {
 			case map[string]any:
-				sub, err := walk(prefix+k+".", x)
-				if err != nil {
-					return nil, err
-				}
-				if !sameMap(sub, x) {
-					change(k, sub, false)
+				if err := walk(prefix+k+".", x); err != nil {
+					return err
 				}
 			case []any:
-				var items []any // a copy of x, once an item changed
 				for i, item := range x {
-					im, ok := item.(map[string]any)
-					if !ok {
-						continue
-					}
-					sub, err := walk(prefix+k+"["+strconv.Itoa(i)+"].", im)
-					if err != nil {
-						return nil, err
-					}
-					if !sameMap(sub, im) {
-						if items == nil {
-							items = slices.Clone(x)
+					if im, ok := item.(map[string]any); ok {
+						if err := walk(prefix+k+"["+strconv.Itoa(i)+"].", im); err != nil {
+							return err
 						}
-						items[i] = sub
 					}
-				}
-				if items != nil {
-					change(k, items, false)
 				}
 			}
 		}
-		if out == nil {
-			return m, nil
-		}
-		return out, nil
+		return nil
 	}
-	plain, err := walk("", answers)
-	if err != nil {
-		return nil, nil, err
-	}
-	if sameMap(plain, answers) {
-		plain = maps.Clone(answers)
-		if plain == nil {
-			plain = map[string]any{}
-		}
+	if err := walk("", answers); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(sealed, func(a, b SealedValue) int { return strings.Compare(a.Path, b.Path) })
-	return plain, sealed, nil
-}
-
-// sameMap reports whether a and b are the same map (not equal contents).
-func sameMap(a, b map[string]any) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	return sealed, nil
 }
 
 // unsealAnswers decrypts sealed and puts each value back at its path in
