@@ -500,14 +500,6 @@ func daysSinceEpoch(t time.Time, withTime bool) float64 {
 	return float64(t.UnixMilli()) / dayMillis
 }
 
-func toNumber(v any) float64 {
-	switch v.(type) {
-	case float64, bool, string, nodeset, dateVal:
-		return anyValue(v).number()
-	}
-	return math.NaN()
-}
-
 func (v value) number() float64 {
 	switch v.k {
 	case vNum:

@@ -865,10 +865,8 @@ func isEmpty(v any) bool {
 	return false
 }
 
-// setCalc stores a calculation's result: int64 when integral, float64,
+// setCalcValue stores a calculation's result: int64 when integral, float64,
 // or string; empty and NaN results remove the answer.
-func setCalc(m map[string]any, name string, v any) { setCalcValue(m, name, anyValue(v)) }
-
 func setCalcValue(m map[string]any, name string, v value) {
 	if v.k == vNodes {
 		if len(v.ns) == 1 && v.ns[0].num {
