@@ -222,7 +222,7 @@ func mayReadIdentifiers(u User, s Submission) error {
 // handleGetSubmission: GET /api/v1/submissions/{id}. Answers to direct
 // questions only with ?include=identifiers, for those allowed, and each such
 // read is audited before the answer leaves.
-func handleGetSubmission(subs SubmissionStore, keys *Keyring, audit Auditor) gin.HandlerFunc {
+func handleGetSubmission(subs SubmissionStore, keys func() *Keyring, audit Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		u := currentUser(c)
@@ -255,7 +255,7 @@ func handleGetSubmission(subs SubmissionStore, keys *Keyring, audit Auditor) gin
 				fail(c, err)
 				return
 			}
-			if v.Answers, err = unsealAnswers(keys, s.ID, s.Answers, s.Sealed); err != nil {
+			if v.Answers, err = unsealAnswers(keys(), s.ID, s.Answers, s.Sealed); err != nil {
 				fail(c, &Error{Code: EINTERNAL, Err: err})
 				return
 			}

@@ -40,7 +40,7 @@ type ingester struct {
 	forms       *formCache
 	subs        SubmissionStore
 	assignments AssignmentStore
-	keys        *Keyring
+	keys        func() *Keyring // the server's current keys
 	logger      *slog.Logger
 }
 
@@ -197,7 +197,7 @@ func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.
 	if normalized == nil {
 		normalized = map[string]any{}
 	}
-	sealed, err := sealAnswers(in.keys, id, normalized, cf.direct)
+	sealed, err := sealAnswers(in.keys(), id, normalized, cf.direct)
 	if err != nil {
 		return prepared{}, &Error{Code: EINTERNAL, Err: err}
 	}
@@ -250,7 +250,7 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 		if err != nil {
 			return "", err
 		}
-		answers, err := unsealAnswers(in.keys, old.ID, old.Answers, old.Sealed)
+		answers, err := unsealAnswers(in.keys(), old.ID, old.Answers, old.Sealed)
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
@@ -264,7 +264,7 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 		if err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
-		if mine, err = unsealAnswers(in.keys, p.sub.ID, mine, p.sub.Sealed); err != nil {
+		if mine, err = unsealAnswers(in.keys(), p.sub.ID, mine, p.sub.Sealed); err != nil {
 			return "", &Error{Code: EINTERNAL, Err: err}
 		}
 		incoming, err := contentOf(p.sub, mine)

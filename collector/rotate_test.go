@@ -83,3 +83,39 @@ func TestKeyRotation(t *testing.T) {
 	a2.tokens = a.tokens
 	a2.mustDo("ana", "POST", "/api/v1/submissions", a2.envelope(ids[1], "", validAnswers("rotb")), 200)
 }
+
+// TestSetKeysWhileServing: a running server given a new keyring (its key
+// file changed) encrypts new values with the new current key at once and
+// reads values under both keys, without a restart.
+func TestSetKeysWhileServing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newAPIEnv(t)
+	before := uuid.NewString()
+	a.mustDo("ana", "POST", "/api/v1/submissions", a.envelope(before, "", validAnswers("before")), 201)
+	kB, err := collector.GenerateKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := a.keys.WithKey(kB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.api.SetKeys(both)
+	a.api.SetKeys(nil) // ignored
+	if a.api.Keys() != both {
+		t.Fatal("SetKeys did not take the new keyring")
+	}
+	after := uuid.NewString()
+	a.mustDo("ana", "POST", "/api/v1/submissions", a.envelope(after, "", validAnswers("after")), 201)
+	use, err := a.store.KeyUse(ctx)
+	if err != nil || use[a.keys.Current()] != 5 || use[kB.ID] != 5 {
+		t.Fatalf("key use: %v %v (want 5 values under each key)", use, err)
+	}
+	for id, who := range map[string]string{before: "before", after: "after"} {
+		s := decode[submissionJSON](t, a.mustDo("sup", "GET", "/api/v1/submissions/"+id+"?include=identifiers", nil, 200))
+		if s.Answers["respondent_name"] != who+" respondent" {
+			t.Fatalf("%s: %+v", who, s.Answers)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -65,7 +66,20 @@ type Server struct {
 	limiter *failLimiter
 	tokens  *tokenCache
 	ingest  *ingester
+	keys    atomic.Pointer[Keyring] // Deps.Keys, or what SetKeys put there
 }
+
+// SetKeys replaces the data keys of a running server (a key file changed:
+// dotm keys rotate or retire). Requests that have started keep the keys
+// they read; the next ones use k. A nil k is ignored.
+func (s *Server) SetKeys(k *Keyring) {
+	if k != nil {
+		s.keys.Store(k)
+	}
+}
+
+// Keys returns the data keys in use (nil when the server has none).
+func (s *Server) Keys() *Keyring { return s.keys.Load() }
 
 // NewServer builds the API with its routes and middleware.
 func NewServer(deps Deps) *Server {
@@ -83,7 +97,10 @@ func NewServer(deps Deps) *Server {
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL)}
-	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: deps.Keys, logger: deps.Logger}
+	if deps.Keys != nil {
+		s.keys.Store(deps.Keys)
+	}
+	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
@@ -105,7 +122,7 @@ func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 // when the server has no data key.
 func (s *Server) needKeys() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if s.deps.Keys == nil {
+		if s.Keys() == nil {
 			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server has no data key; submissions are refused"})
 			return
 		}

@@ -12,9 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dotm-survey/dotm/collector"
 )
 
 // dotmBin is the real binary, built once for the end-to-end tests.
@@ -78,8 +81,27 @@ func freeAddr(t *testing.T) string {
 type server struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
 	done   chan error
+}
+
+// lockedBuffer is a bytes.Buffer that a running process writes while the
+// test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startServe(t *testing.T, args ...string) *server {
@@ -87,7 +109,7 @@ func startServe(t *testing.T, args ...string) *server {
 	addr := freeAddr(t)
 	cmd := exec.Command(dotmBin, append([]string{"serve", "--addr", addr, "--insecure-dev-key"}, args...)...)
 	cmd.Env = cleanEnv()
-	s := &server{cmd: cmd, base: "http://" + addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -247,5 +269,51 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	out, _, err = dotm(t, nil, "version")
 	if err != nil || !strings.HasPrefix(out, "dotm ") {
 		t.Errorf("version: %q %v", out, err)
+	}
+}
+
+// TestServeReloadsKeyFile: dotm keys rotate on the data dir of a running
+// dotm serve --key-file (through the server's database) makes the server
+// load the new current key without a restart; retire right after waits for
+// the servers, then removes the old key.
+func TestServeReloadsKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	data, keyFile := filepath.Join(dir, "data"), filepath.Join(dir, "data.key")
+	if _, stderr, err := dotm(t, nil, "keys", "generate", "--out", keyFile); err != nil {
+		t.Fatalf("generate: %v %s", err, stderr)
+	}
+	first, err := collector.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, "--data-dir", data, "--key-file", keyFile)
+	defer s.stop(t)
+	if !strings.Contains(s.stderr.String(), first.Current()) {
+		t.Fatalf("the server does not name its key:\n%s", s.stderr)
+	}
+	if _, stderr, err := dotm(t, nil, "keys", "rotate", "--key-file", keyFile, "--data-dir", data); err != nil {
+		t.Fatalf("rotate: %v %s", err, stderr)
+	}
+	rotated, err := collector.ReadKeyFile(keyFile)
+	if err != nil || rotated.Current() == first.Current() {
+		t.Fatalf("after rotate: %v %v", rotated, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.stderr.String(), `"msg":"data keys reloaded"`) || !strings.Contains(s.stderr.String(), `"data_key":"`+rotated.Current()+`"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not load the rotated key within 10 s:\n%s", s.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, stderr, err := dotm(t, nil, "keys", "retire", "--key-file", keyFile, "--id", first.Current(), "--data-dir", data)
+	if err != nil {
+		t.Fatalf("retire: %v %s", err, stderr)
+	}
+	if !strings.Contains(stderr, "waiting") {
+		t.Errorf("retire right after a rotation did not wait for the servers: %q", stderr)
+	}
+	retired, err := collector.ReadKeyFile(keyFile)
+	if err != nil || len(retired.IDs()) != 1 || retired.Current() != rotated.Current() {
+		t.Fatalf("after retire: %v %v", retired.IDs(), err)
 	}
 }

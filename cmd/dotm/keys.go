@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -75,7 +80,7 @@ func runKeysGenerate(e *env, args []string) error {
 
 func runKeysRotate(e *env, args []string) error {
 	fs := newFlags(e, "keys rotate", "keys rotate --key-file FILE [--data-dir DIR | --mongo-uri URI]",
-		"dotm keys rotate --key-file /etc/dotm/data.key --data-dir ./data\n# then restart dotm serve so that it encrypts with the new key")
+		"dotm keys rotate --key-file /etc/dotm/data.key --data-dir ./data\n# a running dotm serve --key-file /etc/dotm/data.key loads the new key within a second")
 	keyFile := fs.String("key-file", e.getenv("DOTM_KEY_FILE"), "the key file to rotate (env DOTM_KEY_FILE)")
 	resume := fs.Bool("resume", false, "add no key: only re-encrypt what is not under the current key (after an interrupted rotation)")
 	sf := addStoreFlags(e, fs)
@@ -116,7 +121,7 @@ func runKeysRotate(e *env, args []string) error {
 		Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
 		return fmt.Errorf("keys rotate: audit: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; restart dotm serve to encrypt with the new key\n", n, kr.Current())
+	fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
 	return nil
 }
 
@@ -141,15 +146,28 @@ func runKeysRetire(e *env, args []string) error {
 		return err
 	}
 	defer store.Close(e.ctx)
+	if kr, err = kr.Without(*id); err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	// A running dotm serve loads a changed key file within keyReloadInterval;
+	// until then it may still encrypt with the key being retired (just
+	// after a rotation), so the count waits until every server has had time.
+	if st, err := os.Stat(*keyFile); err == nil {
+		if wait := 2*keyReloadInterval - time.Since(st.ModTime()); wait > 0 {
+			fmt.Fprintf(e.stderr, "waiting %s for running servers to load the key file\n", wait.Round(100*time.Millisecond))
+			select {
+			case <-time.After(wait):
+			case <-e.ctx.Done():
+				return e.ctx.Err()
+			}
+		}
+	}
 	use, err := store.KeyUse(e.ctx)
 	if err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
 	if n := use[*id]; n > 0 {
 		return fmt.Errorf("keys retire: %d stored value(s) are still under key %s; run dotm keys rotate --resume first", n, *id)
-	}
-	if kr, err = kr.Without(*id); err != nil {
-		return fmt.Errorf("keys retire: %w", err)
 	}
 	if err := kr.WriteKeyFile(*keyFile); err != nil {
 		return fmt.Errorf("keys retire: %w", err)
@@ -196,25 +214,79 @@ func cliActor(e *env) string {
 
 // loadKeys finds the data keys for dotm serve: --key-file, else
 // DOTM_DATA_KEY, else (only with --insecure-dev-key) a development key file
-// kept in the data dir. Without any of them it refuses.
-func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slog.Logger) (*collector.Keyring, error) {
+// kept in the data dir. Without any of them it refuses. path is the key
+// file the keys came from ("" for DOTM_DATA_KEY).
+func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slog.Logger) (kr *collector.Keyring, path string, err error) {
 	envKey := e.getenv("DOTM_DATA_KEY")
 	switch {
 	case keyFile != "" && envKey != "":
-		return nil, errors.New("serve: both --key-file and DOTM_DATA_KEY are set; give one")
+		return nil, "", errors.New("serve: both --key-file and DOTM_DATA_KEY are set; give one")
 	case keyFile != "":
-		return collector.ReadKeyFile(keyFile)
+		kr, err := collector.ReadKeyFile(keyFile)
+		return kr, keyFile, err
 	case envKey != "":
-		return collector.ParseDataKey(envKey)
+		kr, err := collector.ParseDataKey(envKey)
+		return kr, "", err
 	case insecure:
 		kr, path, err := devKeyring(dataDir)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		logger.Warn("using an INSECURE development data key stored next to the data; never do this with real interviews", "key_file", path, "key", kr.Current())
-		return kr, nil
+		return kr, path, nil
 	}
-	return nil, errors.New("serve: no data key: pass --key-file FILE or set DOTM_DATA_KEY (make one with dotm keys generate), or --insecure-dev-key for a throwaway setup")
+	return nil, "", errors.New("serve: no data key: pass --key-file FILE or set DOTM_DATA_KEY (make one with dotm keys generate), or --insecure-dev-key for a throwaway setup")
+}
+
+// keyReloadInterval is how often dotm serve looks at its key file; dotm
+// keys retire waits twice this long after the file last changed, so that
+// every running server encrypts with the new current key before retire
+// counts what is left under the old one.
+const keyReloadInterval = time.Second
+
+// watchKeyFile gives api the keys of the key file at path whenever the file
+// changes (dotm keys rotate writes a new current key; retire removes one):
+// it looks every interval, and at once on SIGHUP. A file that does not read
+// leaves the keys in use, and says so in the log.
+func watchKeyFile(ctx context.Context, path string, api *collector.Server, logger *slog.Logger, interval time.Duration) {
+	stamp := func() string {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "missing"
+		}
+		return st.ModTime().String() + "/" + strconv.FormatInt(st.Size(), 10)
+	}
+	last := stamp()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		forced := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-hup:
+			forced = true
+		}
+		now := stamp()
+		if now == last && !forced {
+			continue
+		}
+		last = now
+		kr, err := collector.ReadKeyFile(path)
+		if err != nil {
+			logger.Error("data key file changed but does not read; keeping the keys in use", "key_file", path, "error", err.Error())
+			continue
+		}
+		if cur := api.Keys(); cur != nil && cur.Current() == kr.Current() && slices.Equal(cur.IDs(), kr.IDs()) {
+			continue
+		}
+		api.SetKeys(kr)
+		logger.Info("data keys reloaded", "key_file", path, "data_key", kr.Current(), "keys", len(kr.IDs()))
+	}
 }
 
 // devKeyring loads, or creates, the development key file dev-data.key in dir.

@@ -22,6 +22,9 @@ type serveFlags struct {
 	insecureKey  bool
 	// keys encrypt answers to direct questions; serveOn refuses to start without.
 	keys *collector.Keyring
+	// keyPath is the key file keys came from ("" for DOTM_DATA_KEY), which
+	// serveOn watches for dotm keys rotate and retire.
+	keyPath string
 	// limits: request deadline, slow-client cut-off, TLS (nil: defaults).
 	limits *serveLimits
 }
@@ -44,11 +47,11 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	keys, err := loadKeys(e, f.keyFile, f.insecureKey, f.store.dataDir, logger)
+	keys, keyPath, err := loadKeys(e, f.keyFile, f.insecureKey, f.store.dataDir, logger)
 	if err != nil {
 		return err
 	}
-	f.keys = keys
+	f.keys, f.keyPath = keys, keyPath
 	store, err := f.store.open(e)
 	if err != nil {
 		return err
@@ -92,6 +95,11 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+	}
+	if f.keyPath != "" {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go watchKeyFile(wctx, f.keyPath, api, logger, keyReloadInterval)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- f.limits.serve(srv, ln) }()
