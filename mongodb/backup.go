@@ -331,12 +331,30 @@ var ErrNotEmpty = errors.New("the store is not empty")
 // inserted exactly as they were read, byte for byte, and each collection's
 // secondary indexes are recreated. The whole file is checked as it is read:
 // a truncated or corrupt file ends the restore with an error naming where,
-// and then the store holds a partial copy that must be dropped before the
-// next attempt.
+// and the documents already inserted are deleted again, so that the store
+// is as empty as it was (the error says so if that cleanup fails too).
 func (s *Store) Restore(ctx context.Context, r io.Reader, opt BackupOptions) (BackupHeader, error) {
 	if err := s.checkEmpty(ctx); err != nil {
 		return BackupHeader{}, err
 	}
+	var touched []string // collections restore may have inserted into
+	h, err := s.restore(ctx, r, opt, &touched)
+	if err == nil {
+		return h, nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+	for _, name := range touched {
+		if _, derr := s.db.Collection(name).DeleteMany(cctx, bson.D{}); derr != nil {
+			return BackupHeader{}, fmt.Errorf("%w; and the partial copy could not be removed (%v): drop database %s before the next attempt", err, derr, s.db.Name())
+		}
+	}
+	return BackupHeader{}, err
+}
+
+// restore is Restore without the cleanup; it adds to touched each
+// collection before its first insert.
+func (s *Store) restore(ctx context.Context, r io.Reader, opt BackupOptions, touched *[]string) (BackupHeader, error) {
 	h, br, err := readBackupHeader(r)
 	if err != nil {
 		return BackupHeader{}, err
@@ -368,6 +386,9 @@ func (s *Store) Restore(ctx context.Context, r io.Reader, opt BackupOptions) (Ba
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if !slices.Contains(*touched, batchCol) {
+			*touched = append(*touched, batchCol)
 		}
 		if _, err := s.db.Collection(batchCol).InsertMany(ctx, batch, options.InsertMany().SetOrdered(true)); err != nil {
 			return unavailable(err, fmt.Sprintf("restore: insert into %s (documents up to %d)", batchCol, got[batchCol]))

@@ -295,6 +295,14 @@ func TestRestoreRejectsDamagedFiles(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("restore: %v, want an error containing %q", err, tc.want)
 			}
+			// Nothing of the damaged file stays behind: the store is as
+			// empty as before, and a good file restores into it.
+			if err := dst.checkEmpty(ctx); err != nil {
+				t.Fatalf("after a failed restore: %v", err)
+			}
+			if _, err := dst.Restore(ctx, bytes.NewReader(good), BackupOptions{}); err != nil {
+				t.Fatalf("restore of the good file after a failed one: %v", err)
+			}
 		})
 	}
 }
