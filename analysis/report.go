@@ -72,6 +72,8 @@ type GroupEstimate struct {
 	// Reference marks the group differences are taken from.
 	Reference bool      `json:"reference,omitempty"`
 	Diff      *DiffTest `json:"difference,omitempty"`
+	// NoTest says why a group other than the reference has no Diff.
+	NoTest string `json:"no_test,omitempty"`
 }
 
 // DiffTest is a design-based difference from a reference group.
@@ -226,22 +228,41 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 			g.Estimate, g.SE, g.CI, g.N = Num(e.Estimate), Num(e.SE), [2]Num{Num(e.CI[0]), Num(e.CI[1])}, e.N
 			return g, nil
 		}
+		// A group the data cannot estimate (no household in it, a zero
+		// denominator: small samples and pilots) is reported as such, with
+		// the reason, instead of failing the whole report.
+		missing := func(name string, err error) GroupEstimate {
+			nan := Num(math.NaN())
+			return GroupEstimate{Group: name, Estimate: nan, SE: nan, CI: [2]Num{nan, nan}, NoTest: "no estimate: " + err.Error()}
+		}
 		if res.All, err = estimate(nil, "all"); err != nil {
-			return nil, fmt.Errorf("%s: %w", ind.id, err)
+			res.All = missing("all", err)
 		}
 		for gi, g := range groupings {
 			for _, lv := range g.order {
 				ge, err := estimate(masks[g.col.Name+"="+lv], lv)
-				if err != nil {
-					return nil, fmt.Errorf("%s, %s = %s: %w", ind.id, g.col.Name, lv, err)
+				estimated := err == nil
+				if !estimated {
+					ge = missing(lv, err)
 				}
 				ge.Reference = lv == g.ref
-				if lv != g.ref && !ind.median {
+				switch {
+				case lv == g.ref || !estimated:
+				case ind.median:
+					ge.NoTest = "no test for medians"
+				default:
 					dt, err := d.difference(ind, y, x, g.col, g.ref, lv, sub)
 					if err != nil {
-						return nil, fmt.Errorf("%s, %s = %s: %w", ind.id, g.col.Name, lv, err)
+						ge.NoTest = "no test: " + err.Error()
+						break
 					}
-					ge.Diff = dt
+					if dt.DF < 1 {
+						// The two groups' units span no more PSUs than strata:
+						// the design leaves no degree of freedom for a t test.
+						ge.NoTest = fmt.Sprintf("too few PSUs for a test (design df %d)", dt.DF)
+					} else {
+						ge.Diff = dt
+					}
 				}
 				if gi == 0 {
 					res.ByMigrant = append(res.ByMigrant, ge)
@@ -353,6 +374,9 @@ func chartSVG(ind IndicatorResult) ([]byte, error) {
 			c = colorSex
 		}
 		est := float64(g.Estimate)
+		if math.IsNaN(est) || math.IsInf(est, 0) {
+			continue // no estimate for this group: its tick stays, without a point
+		}
 		l, h := float64(g.CI[0]), float64(g.CI[1])
 		if math.IsNaN(l) {
 			l = est
@@ -377,6 +401,9 @@ func chartSVG(ind IndicatorResult) ([]byte, error) {
 		sc.GlyphStyle.Radius = vg.Points(3.5)
 		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(eb, sc)
+	}
+	if math.IsInf(lo, 1) { // no group has an estimate
+		lo, hi = 0, 1
 	}
 	pad := (hi - lo) * 0.15
 	if pad == 0 {
@@ -497,9 +524,9 @@ tr.ref td{color:#555}table.est{table-layout:fixed}td.c{text-align:center;color:#
 <h3 style="font-size:15px;margin:18px 0 2px">{{.Label}} <span style="font-weight:normal;color:#666">({{.Unit}})</span></h3>
 <table class="est"><colgroup><col style="width:17%"><col style="width:9%"><col style="width:7%"><col style="width:16%"><col style="width:7%"><col style="width:12%"><col style="width:8%"><col style="width:7%"><col style="width:6%"><col style="width:11%"></colgroup>
 <tr><th>Group</th><th>Estimate</th><th>SE</th><th>95% CI</th><th>n</th><th>Difference</th><th>SE</th><th>t</th><th>df</th><th>p</th></tr>
-<tr class="ref"><td>{{label .All.Group}}</td><td>{{f $u .All.Estimate}}</td><td>{{f $u .All.SE}}</td><td>{{f $u (index .All.CI 0)}} – {{f $u (index .All.CI 1)}}</td><td>{{.All.N}}</td><td colspan="5"></td></tr>
-{{range .ByMigrant}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference</td>{{else}}<td colspan="5" class="c">no test for medians</td>{{end}}</tr>
-{{end}}{{range .BySex}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference</td>{{else}}<td colspan="5" class="c">no test for medians</td>{{end}}</tr>
+<tr class="ref"><td>{{label .All.Group}}</td><td>{{f $u .All.Estimate}}</td><td>{{f $u .All.SE}}</td><td>{{f $u (index .All.CI 0)}} – {{f $u (index .All.CI 1)}}</td><td>{{.All.N}}</td><td colspan="5" class="c">{{.All.NoTest}}</td></tr>
+{{range .ByMigrant}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference{{if .NoTest}}: {{.NoTest}}{{end}}</td>{{else}}<td colspan="5" class="c">{{.NoTest}}</td>{{end}}</tr>
+{{end}}{{range .BySex}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference{{if .NoTest}}: {{.NoTest}}{{end}}</td>{{else}}<td colspan="5" class="c">{{.NoTest}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}
 

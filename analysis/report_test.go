@@ -145,3 +145,55 @@ func TestDomainZeroPadding(t *testing.T) {
 	checkClose(t, "domain mean", dom.Estimate, ratio.Estimate)
 	checkClose(t, "domain se", dom.SE, ratio.SE)
 }
+
+// TestIndicatorReportSmallSamples: a pilot-sized sample still gives a whole
+// report: a group the data cannot estimate, or a difference the design
+// cannot test (no degree of freedom left), says why instead of failing the
+// report or showing a test on df ≤ 0; the HTML and JSON render.
+func TestIndicatorReportSmallSamples(t *testing.T) {
+	reasons := map[string]int{}
+	for _, n := range []int{40, 60, 80} {
+		for seed := uint64(1); seed <= 10; seed++ {
+			tb := synthTable(t, n, seed)
+			rep, err := IndicatorReport(tb, synthSpec)
+			if err != nil {
+				t.Fatalf("n %d, seed %d: %v", n, seed, err)
+			}
+			for _, ind := range rep.Indicators {
+				for _, g := range append(append([]GroupEstimate{ind.All}, ind.ByMigrant...), ind.BySex...) {
+					if g.Diff != nil && g.Diff.DF < 1 {
+						t.Fatalf("n %d, seed %d, %s %s: a test on df %d", n, seed, ind.ID, g.Group, g.Diff.DF)
+					}
+					if g.Group != "all" && !g.Reference && g.Diff == nil && g.NoTest == "" {
+						t.Fatalf("n %d, seed %d, %s %s: neither a test nor a reason", n, seed, ind.ID, g.Group)
+					}
+					if math.IsNaN(float64(g.Estimate)) != strings.HasPrefix(g.NoTest, "no estimate") {
+						t.Fatalf("n %d, seed %d, %s %s: estimate %v with note %q", n, seed, ind.ID, g.Group, g.Estimate, g.NoTest)
+					}
+					switch {
+					case strings.HasPrefix(g.NoTest, "too few PSUs"):
+						reasons["df"]++
+					case strings.HasPrefix(g.NoTest, "no estimate"):
+						reasons["estimate"]++
+					case strings.HasPrefix(g.NoTest, "no test:"):
+						reasons["test"]++
+					}
+				}
+			}
+			var html, js bytes.Buffer
+			if err := rep.WriteHTML(&html); err != nil {
+				t.Fatalf("n %d, seed %d: HTML: %v", n, seed, err)
+			}
+			if err := json.NewEncoder(&js).Encode(rep); err != nil {
+				t.Fatalf("n %d, seed %d: JSON: %v", n, seed, err)
+			}
+		}
+	}
+	// These sizes and seeds meet each case (checked when written).
+	for _, r := range []string{"df", "estimate", "test"} {
+		if reasons[r] == 0 {
+			t.Errorf("no group met the %q case: %v", r, reasons)
+		}
+	}
+	t.Logf("groups without a test or estimate: %v", reasons)
+}
