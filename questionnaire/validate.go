@@ -614,7 +614,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			list, _ := m[it.q.Name].([]any)
 			if !relevant {
 				if pass == passRelevance && len(list) > 0 {
-					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant for this household, but has %d entries", it.q.Name, len(list)))
+					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, len(list)))
 				}
 				st.remove(it, m)
 				continue
@@ -632,14 +632,14 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 					want = 0
 				}
 				if float64(len(list)) != want {
-					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, fmt.Sprintf("%s has %d entries; the form expects %s (%s)", it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
+					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
 				}
 			}
 			continue
 		}
 		if !relevant {
 			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
-				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, fmt.Sprintf("%s is not relevant here and must be left empty", it.q.Name))
+				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgNotRelevant, it.q.Name))
 			}
 			st.remove(it, m)
 			continue
@@ -681,7 +681,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			}
 			for _, name := range chosen {
 				if !st.choiceAllowed(it, st.envFor(frames, m, it), name) {
-					st.add(pathOf(frames, it.q.Name), CodeChoice, fmt.Sprintf("%s: %q is not offered here (choice_filter %s)", it.q.Name, name, it.q.ChoiceFilter))
+					st.add(pathOf(frames, it.q.Name), CodeChoice, st.text(msgChoiceFilter, it.q.Name, name, it.q.ChoiceFilter))
 				}
 			}
 		}
@@ -837,6 +837,46 @@ func sameScalar(a, b any) bool {
 
 var defaultRequired = Text{"en": "This question is required.", "es": "Esta pregunta es obligatoria.", "fr": "Cette question est obligatoire."}
 var defaultConstraint = Text{"en": "The answer is not accepted (constraint %s).", "es": "La respuesta no es aceptada (condición %s).", "fr": "La réponse n'est pas acceptée (contrainte %s)."}
+
+// The validator's own messages about a whole question, in the languages
+// of the default required and constraint messages (English otherwise):
+// the web client shows them to the enumerator next to the question. The
+// verbs are those of the English text; %q quotes an answer value, which
+// the collector redacts before it sends a message back.
+const (
+	msgRepeatNotRelevant = iota
+	msgRepeatCount
+	msgNotRelevant
+	msgChoiceFilter
+)
+
+var validatorText = [...]Text{
+	msgRepeatNotRelevant: {
+		"en": "%s is not relevant for this household, but has %d entries",
+		"es": "%s no corresponde a este hogar, pero tiene %d entradas",
+		"fr": "%s ne concerne pas ce ménage, mais a %d entrées",
+	},
+	msgRepeatCount: {
+		"en": "%s has %d entries; the form expects %s (%s)",
+		"es": "%s tiene %d entradas; el formulario espera %s (%s)",
+		"fr": "%s a %d entrées ; le formulaire en attend %s (%s)",
+	},
+	msgNotRelevant: {
+		"en": "%s is not relevant here and must be left empty",
+		"es": "%s no corresponde aquí y debe quedar vacía",
+		"fr": "%s ne s'applique pas ici et doit rester vide",
+	},
+	msgChoiceFilter: {
+		"en": "%s: %q is not offered here (choice_filter %s)",
+		"es": "%s: %q no se ofrece aquí (choice_filter %s)",
+		"fr": "%s : %q n'est pas proposé ici (choice_filter %s)",
+	},
+}
+
+// text is one of the validator's messages in the language asked for.
+func (st *vstate) text(msg int, args ...any) string {
+	return fmt.Sprintf(validatorText[msg].In(st.lang, "en"), args...)
+}
 
 // message picks the form's message in the requested language, else a
 // default one.

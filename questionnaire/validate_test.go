@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -414,5 +415,50 @@ func TestUncompiledForm(t *testing.T) {
 	}
 	if _, probs := f.Validate(map[string]any{"a": "x"}, ValidateOptions{}); probs != nil {
 		t.Errorf("%v", probs)
+	}
+}
+
+// TestValidatorMessagesInLanguage: the validator's own messages about a
+// question (repeat count, relevance, choice filter) come in the language
+// asked for when it has them, and in English otherwise.
+func TestValidatorMessagesInLanguage(t *testing.T) {
+	f, err := Decode([]byte(`
+settings: {form_id: msgs, version: "1", default_language: en}
+languages: [{code: en, name: English}, {code: es, name: Español}, {code: de, name: Deutsch}]
+choices:
+  - {list_name: regions, name: north, label: {en: North, es: Norte}}
+  - {list_name: districts, name: d1, label: {en: D1, es: D1}, region: north}
+  - {list_name: districts, name: d2, label: {en: D2, es: D2}, region: south}
+survey:
+  - {type: integer, name: n, label: {en: Members, es: Miembros}}
+  - {type: begin repeat, name: members, label: {en: Members, es: Miembros}, repeat_count: "${n}"}
+  - {type: integer, name: age, label: {en: Age, es: Edad}}
+  - {type: end repeat}
+  - {type: select_one regions, name: region, label: {en: Region, es: Región}}
+  - {type: select_one districts, name: district, label: {en: District, es: Distrito}, choice_filter: "region = ${region}"}
+  - {type: integer, name: kids, label: {en: Children, es: Niños}, relevant: "${n} > 5"}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := func() map[string]any {
+		return map[string]any{"n": 1, "members": []any{map[string]any{"age": 30}, map[string]any{"age": 4}}, "region": "north", "district": "d2", "kids": 2}
+	}
+	want := map[string][]string{
+		"es": {"members tiene 2 entradas; el formulario espera 1 (${n})", `district: "d2" no se ofrece aquí (choice_filter region = ${region})`, "kids no corresponde aquí y debe quedar vacía"},
+		"en": {"members has 2 entries; the form expects 1 (${n})", `district: "d2" is not offered here (choice_filter region = ${region})`, "kids is not relevant here and must be left empty"},
+		"de": {"members has 2 entries; the form expects 1 (${n})", `district: "d2" is not offered here (choice_filter region = ${region})`, "kids is not relevant here and must be left empty"},
+	}
+	for lang, msgs := range want {
+		_, probs := f.Validate(answers(), ValidateOptions{Lang: lang})
+		var got []string
+		for _, p := range probs {
+			got = append(got, p.Message)
+		}
+		slices.Sort(got)
+		slices.Sort(msgs)
+		if !slices.Equal(got, msgs) {
+			t.Errorf("%s:\n got %q\nwant %q", lang, got, msgs)
+		}
 	}
 }
