@@ -415,18 +415,7 @@ func compareAtoms(op binOp, l, r value) bool {
 		}
 		return !eq
 	}
-	a, b := l.number(), r.number()
-	switch op {
-	case opLt:
-		return a < b
-	case opLe:
-		return a <= b
-	case opGt:
-		return a > b
-	case opGe:
-		return a >= b
-	}
-	return false
+	return numCmp(op, l.number(), r.number())
 }
 
 // stringsEqual compares the string values of two atoms (strings or
