@@ -2,6 +2,9 @@ package mongodb
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,8 +19,14 @@ import (
 const (
 	colPSUSamples       = "psu_samples"       // _id: survey
 	colHouseholdSamples = "household_samples" // _id: survey + "/" + PSU id
-	colWeights          = "weights"           // _id: survey (replaced whole on recomputation)
+	colWeights          = "weights"           // _id: survey; names the chunks of its current weights
+	colWeightChunks     = "weight_chunks"     // _id: survey + "@" + generation + "#" + chunk number
 )
+
+// weightChunkSize is how many households one weights chunk holds: about
+// 3 MB of BSON, well under MongoDB's 16 MB document limit, which a survey's
+// weights in one document reached at about 100,000 households.
+const weightChunkSize = 20_000
 
 type psuDoc struct {
 	PSU       string            `bson:"psu"`
@@ -147,27 +156,82 @@ type householdWeightDoc struct {
 	FramePSUs   int     `bson:"frame_psus"`
 }
 
+// weightsDoc is the header of a survey's weights: how they were made and
+// which generation of chunks holds the households. (Weights stored before
+// chunking hold the households here, with no generation.)
 type weightsDoc struct {
 	Survey     string               `bson:"_id"`
-	Households []householdWeightDoc `bson:"households"`
+	Generation string               `bson:"generation,omitempty"`
+	Chunks     int                  `bson:"chunks"`
+	Count      int                  `bson:"count"`
+	Households []householdWeightDoc `bson:"households,omitempty"`
 	Report     bson.Raw             `bson:"report"` // the report as extended JSON-compatible BSON
 	ComputedAt time.Time            `bson:"computed_at"`
 	ComputedBy string               `bson:"computed_by"`
 }
 
-// PutWeights implements collector.WeightStore: the survey's weights are
-// replaced whole, in one document write.
+// weightChunkDoc holds up to weightChunkSize households of one generation.
+type weightChunkDoc struct {
+	ID         string               `bson:"_id"`
+	Survey     string               `bson:"survey"`
+	Generation string               `bson:"generation"`
+	N          int                  `bson:"n"`
+	Households []householdWeightDoc `bson:"households"`
+}
+
+func weightChunkID(survey, gen string, n int) string {
+	return survey + "@" + gen + "#" + strconv.Itoa(n)
+}
+
+// PutWeights implements collector.WeightStore. The households go into
+// chunks of a new generation first; then one write of the header makes
+// them the survey's weights (so a reader sees the old weights or the new,
+// never a mix, and a failure half-way leaves the old ones in place); then
+// the previous generation's chunks are deleted by _id. Chunks of an attempt
+// that failed before its header was written stay behind, unreferenced.
 func (s *Store) PutWeights(ctx context.Context, w collector.Weights) error {
 	report, err := bson.Marshal(w.Report)
 	if err != nil {
 		return err
 	}
-	d := weightsDoc{Survey: w.Survey, Report: report, ComputedAt: w.ComputedAt, ComputedBy: w.ComputedBy}
-	for _, h := range w.Households {
-		d.Households = append(d.Households, householdWeightDoc(h))
+	var old weightsDoc
+	if err := s.collection(colWeights).FindOne(ctx, bson.D{{Key: "_id", Value: w.Survey}},
+		options.FindOne().SetProjection(bson.D{{Key: "generation", Value: 1}, {Key: "chunks", Value: 1}})).Decode(&old); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return unavailable(err, "read weights of survey "+w.Survey)
 	}
-	_, err = s.collection(colWeights).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Survey}}, d, options.Replace().SetUpsert(true))
-	return unavailable(err, "store weights")
+	size := s.weightChunk
+	if size <= 0 {
+		size = weightChunkSize
+	}
+	gen := bson.NewObjectID().Hex()
+	var chunks []any
+	for n := 0; n*size < len(w.Households); n++ {
+		part := w.Households[n*size : min((n+1)*size, len(w.Households))]
+		c := weightChunkDoc{ID: weightChunkID(w.Survey, gen, n), Survey: w.Survey, Generation: gen, N: n, Households: make([]householdWeightDoc, len(part))}
+		for i, h := range part {
+			c.Households[i] = householdWeightDoc(h)
+		}
+		chunks = append(chunks, c)
+	}
+	// One chunk per insert: a batch of them could pass the 48 MB message limit.
+	for _, c := range chunks {
+		if _, err := s.collection(colWeightChunks).InsertOne(ctx, c); err != nil {
+			return unavailable(err, "store weights")
+		}
+	}
+	d := weightsDoc{Survey: w.Survey, Generation: gen, Chunks: len(chunks), Count: len(w.Households), Report: report,
+		ComputedAt: w.ComputedAt, ComputedBy: w.ComputedBy}
+	if _, err := s.collection(colWeights).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Survey}}, d, options.Replace().SetUpsert(true)); err != nil {
+		return unavailable(err, "store weights")
+	}
+	if old.Generation != "" {
+		for n := range old.Chunks {
+			if _, err := s.collection(colWeightChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: weightChunkID(w.Survey, old.Generation, n)}}); err != nil {
+				return unavailable(err, "delete superseded weights")
+			}
+		}
+	}
+	return nil
 }
 
 // Weights implements collector.WeightStore.
@@ -180,7 +244,25 @@ func (s *Store) Weights(ctx context.Context, survey string) (collector.Weights, 
 	if err := bson.Unmarshal(d.Report, &out.Report); err != nil {
 		return out, err
 	}
-	for _, h := range d.Households {
+	hh := d.Households
+	if d.Generation != "" {
+		hh = make([]householdWeightDoc, 0, d.Count)
+		for n := range d.Chunks {
+			var c weightChunkDoc
+			id := weightChunkID(survey, d.Generation, n)
+			if err := s.collection(colWeightChunks).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c); err != nil {
+				if errors.Is(err, mongo.ErrNoDocuments) {
+					return out, fmt.Errorf("mongodb: weights of survey %s: chunk %s is missing", survey, id)
+				}
+				return out, unavailable(err, "read weights of survey "+survey)
+			}
+			hh = append(hh, c.Households...)
+		}
+		if len(hh) != d.Count {
+			return out, fmt.Errorf("mongodb: weights of survey %s: %d households in the chunks, %d in the header", survey, len(hh), d.Count)
+		}
+	}
+	for _, h := range hh {
 		out.Households = append(out.Households, collector.HouseholdWeight(h))
 	}
 	return out, nil

@@ -53,6 +53,7 @@ type Store struct {
 	lock        *os.File
 	uri         string
 	shared      bool
+	weightChunk int // households per weights chunk; 0 means weightChunkSize (tests set it lower)
 }
 
 // Open connects to the server cfg names and creates dotm's indexes.
