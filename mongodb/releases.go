@@ -96,28 +96,43 @@ func (s *Store) putRelease(ctx context.Context, r collector.Release, files fs.FS
 	d := releaseDoc{ID: r.ID, Survey: r.Survey, Created: r.Created, CreatedBy: r.CreatedBy, Profile: r.Profile,
 		Manifest: string(man), Report: string(rep), ChunkSize: int64(chunkSize)}
 	buf := make([]byte, chunkSize)
-	for _, f := range r.Files {
-		n, size, err := s.putReleaseFile(ctx, r.ID, f.Name, files, buf)
-		if err != nil {
-			return err
+	var written []string // chunk ids this call inserted
+	err = func() error {
+		for _, f := range r.Files {
+			n, size, err := s.putReleaseFile(ctx, r.ID, f.Name, files, buf, &written)
+			if err != nil {
+				return err
+			}
+			if size != f.Bytes {
+				return fmt.Errorf("mongodb: release %s file %s: read %d bytes, the record says %d", r.ID, f.Name, size, f.Bytes)
+			}
+			d.Files = append(d.Files, releaseFileDoc{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256, Chunks: n})
 		}
-		if size != f.Bytes {
-			return fmt.Errorf("mongodb: release %s file %s: read %d bytes, the record says %d", r.ID, f.Name, size, f.Bytes)
+		if _, err := s.collection(colReleases).InsertOne(ctx, d); err != nil {
+			if mongo.IsDuplicateKeyError(err) {
+				return collector.Errorf(collector.ECONFLICT, "release %s exists; a release is stored once", r.ID)
+			}
+			return unavailable(err, "store release "+r.ID)
 		}
-		d.Files = append(d.Files, releaseFileDoc{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256, Chunks: n})
+		return nil
+	}()
+	if err != nil && len(written) > 0 {
+		// No record points at these chunks: delete them (by _id, which the
+		// embedded server finds without a scan), even if ctx has ended.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		for _, id := range written {
+			if _, derr := s.collection(colReleaseFiles).DeleteOne(cctx, bson.D{{Key: "_id", Value: id}}); derr != nil {
+				return fmt.Errorf("%w (and %d stored chunks of the release could not be deleted: %v)", err, len(written), derr)
+			}
+		}
 	}
-	if _, err := s.collection(colReleases).InsertOne(ctx, d); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "release %s exists; a release is stored once", r.ID)
-		}
-		return unavailable(err, "store release "+r.ID)
-	}
-	return nil
+	return err
 }
 
 // putReleaseFile stores one file in chunks and returns how many chunks and
-// bytes it wrote.
-func (s *Store) putReleaseFile(ctx context.Context, release, name string, files fs.FS, buf []byte) (int, int64, error) {
+// bytes it wrote; it adds the id of each chunk it inserts to written.
+func (s *Store) putReleaseFile(ctx context.Context, release, name string, files fs.FS, buf []byte, written *[]string) (int, int64, error) {
 	f, err := files.Open(name)
 	if err != nil {
 		return 0, 0, fmt.Errorf("mongodb: release %s: %w", release, err)
@@ -132,6 +147,7 @@ func (s *Store) putReleaseFile(ctx context.Context, release, name string, files 
 			if _, err := s.collection(colReleaseFiles).InsertOne(ctx, doc); err != nil {
 				return 0, 0, unavailable(err, fmt.Sprintf("store release %s file %s chunk %d", release, name, n))
 			}
+			*written = append(*written, doc.ID)
 			n++
 			size += int64(k)
 		}

@@ -98,3 +98,29 @@ func readFull(r interface{ Read([]byte) (int, error) }, buf []byte) (int, error)
 	}
 	return n, nil
 }
+
+// TestReleaseStoreFailureLeavesNoChunks: a release whose storing fails
+// after some of its chunks are in (here the second file is shorter than
+// its record says) leaves neither a record nor a chunk behind, and the same
+// release stores afterwards.
+func TestReleaseStoreFailureLeavesNoChunks(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	id := uuid.NewString()
+	files := fstest.MapFS{"a.parquet": {Data: bytes.Repeat([]byte("a"), 2500)}, "b.json": {Data: []byte("{}")}}
+	r := collector.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
+		Files: []collector.ReleaseFile{{Name: "a.parquet", Bytes: 2500}, {Name: "b.json", Bytes: 99}}}
+	if err := s.putRelease(ctx, r, files, 1000); err == nil {
+		t.Fatal("a release with a wrong file size was stored")
+	}
+	if n, err := s.collection(colReleaseFiles).CountDocuments(ctx, bson.D{{Key: "release", Value: id}}); err != nil || n != 0 {
+		t.Fatalf("%d chunks left behind (%v)", n, err)
+	}
+	if _, err := s.Release(ctx, id); collector.ErrorCode(err) != collector.ENOTFOUND {
+		t.Fatalf("record after a failed store: %v", err)
+	}
+	r.Files[1].Bytes = 2
+	if err := s.putRelease(ctx, r, files, 1000); err != nil {
+		t.Fatalf("storing the release again: %v", err)
+	}
+}
