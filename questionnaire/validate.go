@@ -614,7 +614,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			list, _ := m[it.q.Name].([]any)
 			if !relevant {
 				if pass == passRelevance && len(list) > 0 {
-					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, len(list)))
+					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, st.entries(len(list))))
 				}
 				st.remove(it, m)
 				continue
@@ -632,7 +632,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 					want = 0
 				}
 				if float64(len(list)) != want {
-					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, len(list), formatNumber(want), it.q.RepeatCount))
+					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, st.entries(len(list)), formatNumber(want), it.q.RepeatCount))
 				}
 			}
 			continue
@@ -852,14 +852,14 @@ const (
 
 var validatorText = [...]Text{
 	msgRepeatNotRelevant: {
-		"en": "%s is not relevant for this household, but has %d entries",
-		"es": "%s no corresponde a este hogar, pero tiene %d entradas",
-		"fr": "%s ne concerne pas ce ménage, mais a %d entrées",
+		"en": "%s is not relevant for this household, but has %s",
+		"es": "%s no corresponde a este hogar, pero tiene %s",
+		"fr": "%s ne concerne pas ce ménage, mais a %s",
 	},
 	msgRepeatCount: {
-		"en": "%s has %d entries; the form expects %s (%s)",
-		"es": "%s tiene %d entradas; el formulario espera %s (%s)",
-		"fr": "%s a %d entrées ; le formulaire en attend %s (%s)",
+		"en": "%s has %s; the form expects %s (%s)",
+		"es": "%s tiene %s; el formulario espera %s (%s)",
+		"fr": "%s a %s ; le formulaire en attend %s (%s)",
 	},
 	msgNotRelevant: {
 		"en": "%s is not relevant here and must be left empty",
@@ -871,6 +871,22 @@ var validatorText = [...]Text{
 		"es": "%s: %q no se ofrece aquí (choice_filter %s)",
 		"fr": "%s : %q n'est pas proposé ici (choice_filter %s)",
 	},
+}
+
+// entryWords are the singular and plural of a repeat's entries.
+var entryWords = map[string][2]string{"en": {"entry", "entries"}, "es": {"entrada", "entradas"}, "fr": {"entrée", "entrées"}}
+
+// entries counts a repeat's entries in words of the language asked for
+// ("1 entry", "2 entries").
+func (st *vstate) entries(n int) string {
+	w, ok := entryWords[st.lang]
+	if !ok {
+		w = entryWords["en"]
+	}
+	if n == 1 {
+		return "1 " + w[0]
+	}
+	return strconv.Itoa(n) + " " + w[1]
 }
 
 // text is one of the validator's messages in the language asked for.

@@ -424,7 +424,7 @@ func TestUncompiledForm(t *testing.T) {
 func TestValidatorMessagesInLanguage(t *testing.T) {
 	f, err := Decode([]byte(`
 settings: {form_id: msgs, version: "1", default_language: en}
-languages: [{code: en, name: English}, {code: es, name: Español}, {code: de, name: Deutsch}]
+languages: [{code: en, name: English}, {code: es, name: Español}, {code: fr, name: Français}, {code: de, name: Deutsch}]
 choices:
   - {list_name: regions, name: north, label: {en: North, es: Norte}}
   - {list_name: districts, name: d1, label: {en: D1, es: D1}, region: north}
@@ -459,6 +459,13 @@ survey:
 		slices.Sort(msgs)
 		if !slices.Equal(got, msgs) {
 			t.Errorf("%s:\n got %q\nwant %q", lang, got, msgs)
+		}
+	}
+	// One entry is singular.
+	for lang, want := range map[string]string{"en": "members has 1 entry; the form expects 2 (${n})", "es": "members tiene 1 entrada; el formulario espera 2 (${n})", "fr": "members a 1 entrée ; le formulaire en attend 2 (${n})"} {
+		_, probs := f.Validate(map[string]any{"n": 2, "members": []any{map[string]any{"age": 30}}}, ValidateOptions{Lang: lang})
+		if len(probs) != 1 || probs[0].Message != want {
+			t.Errorf("%s: %+v, want %q", lang, probs, want)
 		}
 	}
 }
