@@ -152,14 +152,12 @@ func runKeysRetire(e *env, args []string) error {
 	// A running dotm serve loads a changed key file within keyReloadInterval;
 	// until then it may still encrypt with the key being retired (just
 	// after a rotation), so the count waits until every server has had time.
-	if st, err := os.Stat(*keyFile); err == nil {
-		if wait := 2*keyReloadInterval - time.Since(st.ModTime()); wait > 0 {
-			fmt.Fprintf(e.stderr, "waiting %s for running servers to load the key file\n", wait.Round(100*time.Millisecond))
-			select {
-			case <-time.After(wait):
-			case <-e.ctx.Done():
-				return e.ctx.Err()
-			}
+	if wait := keyFileSettleWait(*keyFile, time.Now()); wait > 0 {
+		fmt.Fprintf(e.stderr, "waiting %s for running servers to load the key file\n", wait.Round(100*time.Millisecond))
+		select {
+		case <-time.After(wait):
+		case <-e.ctx.Done():
+			return e.ctx.Err()
 		}
 	}
 	use, err := store.KeyUse(e.ctx)
@@ -243,6 +241,17 @@ func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slo
 // every running server encrypts with the new current key before retire
 // counts what is left under the old one.
 const keyReloadInterval = time.Second
+
+// keyFileSettleWait is how long, at now, keys retire must still wait for
+// running servers to have loaded the key file at path: two reload intervals
+// after it last changed.
+func keyFileSettleWait(path string, now time.Time) time.Duration {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return max(0, 2*keyReloadInterval-now.Sub(st.ModTime()))
+}
 
 // watchKeyFile gives api the keys of the key file at path whenever the file
 // changes (dotm keys rotate writes a new current key; retire removes one):

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dotm-survey/dotm/collector"
 )
@@ -82,5 +83,30 @@ func TestKeysAndSurveysCommands(t *testing.T) {
 	out, _, err = runKeysCLI(t, nil, "keys", "list", "--key-file", keyFile)
 	if err != nil || strings.Contains(out, first) || !strings.Contains(out, kr2.Current()) {
 		t.Fatalf("list: %q %v", out, err)
+	}
+}
+
+// TestKeyFileSettleWait: keys retire waits two reload intervals after the
+// key file last changed, and not at all for an older or missing file.
+func TestKeyFileSettleWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.key")
+	if err := os.WriteFile(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := st.ModTime()
+	for _, c := range []struct {
+		after time.Duration
+		want  time.Duration
+	}{{0, 2 * keyReloadInterval}, {keyReloadInterval / 2, 2*keyReloadInterval - keyReloadInterval/2}, {2 * keyReloadInterval, 0}, {time.Hour, 0}} {
+		if got := keyFileSettleWait(path, changed.Add(c.after)); got != c.want {
+			t.Errorf("%s after the change: wait %s, want %s", c.after, got, c.want)
+		}
+	}
+	if got := keyFileSettleWait(filepath.Join(t.TempDir(), "none"), time.Now()); got != 0 {
+		t.Errorf("missing file: wait %s", got)
 	}
 }
