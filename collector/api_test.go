@@ -13,7 +13,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/mongodb"
 )
 
@@ -34,28 +34,11 @@ type apiEnv struct {
 	api    *collector.Server
 	store  *mongodb.Store
 	keys   *collector.Keyring
-	logs   *lockedBuffer
+	logs   *testutil.Buffer
 	tokens map[string]string // user name -> token
 	survey string
 	form   string
 	ver    string
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // The users of every test: name -> role and scope.
@@ -96,7 +79,7 @@ func newAPIEnv(t testing.TB) *apiEnv {
 // users, the survey, the form and two assignments.
 func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *collector.Keyring, setup bool) *apiEnv {
 	t.Helper()
-	a := &apiEnv{t: t, store: store, keys: keys, logs: &lockedBuffer{}, tokens: map[string]string{},
+	a := &apiEnv{t: t, store: store, keys: keys, logs: &testutil.Buffer{}, tokens: map[string]string{},
 		survey: "gh-2026", form: "mini_household", ver: "2026-01"}
 	a.api = collector.NewServer(collector.Deps{
 		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

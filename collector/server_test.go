@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,11 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/mongodb"
 )
 
@@ -22,32 +21,15 @@ import (
 type foundation struct {
 	srv        *httptest.Server
 	store      *mongodb.Store
-	logs       *syncBuffer
+	logs       *testutil.Buffer
 	admin      string
 	enumerator string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newFoundation(t *testing.T, maxBody int64) *foundation {
 	t.Helper()
 	store := openTestStore(t)
-	f := &foundation{store: store, logs: &syncBuffer{}}
+	f := &foundation{store: store, logs: &testutil.Buffer{}}
 	f.admin = addUser(t, store, "admin", collector.RoleAdmin)
 	f.enumerator = addUser(t, store, "ana", collector.RoleEnumerator)
 	api := collector.NewServer(collector.Deps{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
 )
 
@@ -106,7 +107,7 @@ func TestBadInputNeverServerError(t *testing.T) {
 	admin := addUser(t, data, "admin", "admin")
 	addr := freeAddr(t)
 	base := "http://" + addr
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv := startServe(t, logs, addr, data)
 	enu, err := loadtest.Setup(ctx, nil, base, admin, "bad", "enu", 1)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
@@ -69,7 +70,7 @@ func TestCrashMidSync(t *testing.T) {
 	admin := addUser(t, data, "admin", "admin")
 	addr := freeAddr(t)
 	base := "http://" + addr
-	log1 := &syncBuffer{}
+	log1 := &testutil.Buffer{}
 	srv := startServe(t, log1, addr, data)
 	tokens, err := loadtest.Setup(ctx, nil, base, admin, "crash", "enu", 20)
 	if err != nil {
@@ -100,7 +101,7 @@ func TestCrashMidSync(t *testing.T) {
 	srv.kill()
 	ackedAtKill := l.nAcked()
 	time.Sleep(300 * time.Millisecond) // clients meet a closed port and back off
-	log2 := &syncBuffer{}
+	log2 := &testutil.Buffer{}
 	srv = startServe(t, log2, addr, data)
 	res := <-done
 	if res.err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
 	"github.com/dotm-survey/dotm/mongodb"
 )
@@ -31,7 +32,7 @@ var inProcess struct {
 	admin string
 	enu   string
 	err   error
-	logs  *syncBuffer
+	logs  *testutil.Buffer
 }
 
 // apiInProcess builds the API over an embedded store in a temporary
@@ -73,7 +74,7 @@ func apiInProcess(tb testing.TB) (http.Handler, string) {
 			p.err = err
 			return
 		}
-		p.logs = &syncBuffer{}
+		p.logs = &testutil.Buffer{}
 		p.h = collector.NewServer(collector.Deps{
 			Logger: jsonLogger(p.logs), DB: store, Users: store, Accounts: store, Auditor: store,
 			Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
@@ -188,7 +189,7 @@ func devMongoProcess(tb testing.TB, dir string) (string, func(), error) {
 	cmd := exec.Command(dotmBin(tb), "dev-mongo", "--data-dir", dir, "--addr", addr)
 	cmd.Env = cleanEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Pdeathsig follows the thread that started the child, and Go ends
 	// threads: start it from a goroutine that keeps its thread until the

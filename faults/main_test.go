@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dotm-survey/dotm/internal/testutil"
 )
 
 // binDir holds the dotm binary, built on first use (fuzz workers, which
@@ -104,34 +106,16 @@ func freeAddr(t testing.TB) string {
 	return addr
 }
 
-// syncBuffer collects a process's output for the test to search.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // process is a running dotm command (serve or dev-mongo).
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testutil.Buffer
 	done chan error
 }
 
 // start runs dotm with args in the background; the test's cleanup kills it
 // if it still runs.
-func start(t *testing.T, out *syncBuffer, args ...string) *process {
+func start(t *testing.T, out *testutil.Buffer, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(dotmBin(t), args...)
 	cmd.Env = cleanEnv()
@@ -171,7 +155,7 @@ func (p *process) stop(t *testing.T) {
 
 // startServe starts dotm serve on addr with the embedded store in dataDir
 // (or the server at mongoURI) and waits until /readyz answers 200.
-func startServe(t *testing.T, out *syncBuffer, addr, dataDir string, extra ...string) *process {
+func startServe(t *testing.T, out *testutil.Buffer, addr, dataDir string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--insecure-dev-key"}, extra...)
 	p := start(t, out, args...)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
 )
 
@@ -18,7 +19,7 @@ import (
 // waits until it prints its URI.
 func startDevMongo(t *testing.T, dir, addr string) (*process, string) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	p := start(t, out, "dev-mongo", "--data-dir", dir, "--addr", addr)
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -79,7 +80,7 @@ func TestDatabaseOutage(t *testing.T) {
 	admin := strings.TrimSpace(dotm(t, "users", "add", "--mongo-uri", uri, "--name", "admin", "--role", "admin"))
 	addr := freeAddr(t)
 	base := "http://" + addr
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv := startServe(t, logs, addr, filepath.Join(dir, "serve"), "--mongo-uri", uri, "--request-timeout", requestTimeout.String())
 	tokens, err := loadtest.Setup(ctx, nil, base, admin, "outage", "enu", 10)
 	if err != nil {

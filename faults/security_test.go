@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
 )
 
@@ -31,7 +32,7 @@ func TestSecurityHeadersAndClosedCORS(t *testing.T) {
 	admin := addUser(t, data, "admin", "admin")
 	addr := freeAddr(t)
 	base := "http://" + addr
-	srv := startServe(t, &syncBuffer{}, addr, data)
+	srv := startServe(t, &testutil.Buffer{}, addr, data)
 	for _, c := range []struct{ method, path, token string }{
 		{"GET", "/healthz", ""},
 		{"GET", "/api/v1/me", admin},
@@ -83,7 +84,7 @@ func TestSecurityHeadersAndClosedCORS(t *testing.T) {
 func TestSlowClientIsCut(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	addr := freeAddr(t)
-	srv := startServe(t, &syncBuffer{}, addr, data, "--read-header-timeout", "1s")
+	srv := startServe(t, &testutil.Buffer{}, addr, data, "--read-header-timeout", "1s")
 	conns := make([]net.Conn, 20)
 	for i := range conns {
 		c, err := net.Dial("tcp", addr)
@@ -172,7 +173,7 @@ func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	addr := freeAddr(t)
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv := start(t, logs, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--insecure-dev-key", "--tls-cert", certFile, "--tls-key", keyFile)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	var resp *http.Response
@@ -225,7 +226,7 @@ func TestNoSecretsInLogsOrProblems(t *testing.T) {
 	admin := addUser(t, data, "admin", "admin")
 	addr := freeAddr(t)
 	base := "http://" + addr
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv := startServe(t, logs, addr, data)
 	enu, err := loadtest.Setup(ctx, nil, base, admin, "secrets", "enu", 1)
 	if err != nil {

@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/internal/testutil"
 )
 
 // dotmBin is the real binary, built once for the end-to-end tests.
@@ -81,27 +81,8 @@ func freeAddr(t *testing.T) string {
 type server struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *lockedBuffer
+	stderr *testutil.Buffer
 	done   chan error
-}
-
-// lockedBuffer is a bytes.Buffer that a running process writes while the
-// test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startServe(t *testing.T, args ...string) *server {
@@ -109,7 +90,7 @@ func startServe(t *testing.T, args ...string) *server {
 	addr := freeAddr(t)
 	cmd := exec.Command(dotmBin, append([]string{"serve", "--addr", addr, "--insecure-dev-key"}, args...)...)
 	cmd.Env = cleanEnv()
-	s := &server{cmd: cmd, base: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, base: "http://" + addr, stderr: &testutil.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
