@@ -20,12 +20,13 @@ func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {
 		for k, v := range m {
+			seg := pathSegment(k)
 			if direct[k] {
 				delete(m, k) // deleting the current key during range is allowed
 				if v == nil {
 					continue
 				}
-				path := prefix + k
+				path := prefix + seg
 				b, err := json.Marshal(v)
 				if err != nil {
 					return fmt.Errorf("collector: encode answer at %s: %w", path, err)
@@ -39,13 +40,13 @@ func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 			}
 			switch x := v.(type) {
 			case map[string]any:
-				if err := walk(prefix+k+".", x); err != nil {
+				if err := walk(prefix+seg+".", x); err != nil {
 					return err
 				}
 			case []any:
 				for i, item := range x {
 					if im, ok := item.(map[string]any); ok {
-						if err := walk(prefix+k+"["+strconv.Itoa(i)+"].", im); err != nil {
+						if err := walk(prefix+seg+"["+strconv.Itoa(i)+"].", im); err != nil {
 							return err
 						}
 					}
@@ -85,39 +86,107 @@ func unsealAnswers(keys *Keyring, id string, answers map[string]any, sealed []Se
 
 func sealAAD(id, path string) []byte { return []byte("dotm/v1\x00" + id + "\x00" + path) }
 
+// pathSegment is key as one segment of an answer path: question names are
+// used as they are; a key holding '.', '[', ']' or '\' (which no question
+// name does, but answers of free-form types may) has those characters
+// escaped with '\', so that every path reads back to the keys it was made
+// of.
+func pathSegment(key string) string {
+	if !strings.ContainsAny(key, `.[]\`) {
+		return key
+	}
+	var b strings.Builder
+	for _, r := range key {
+		if r == '.' || r == '[' || r == ']' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// pathStep is one step of an answer path: a key, and an index into the
+// array under it (-1 for none).
+type pathStep struct {
+	key string
+	idx int
+}
+
+// parsePath reads a path made of pathSegment keys joined by '.', each
+// optionally followed by "[n]": "members[2].member_name".
+func parsePath(path string) ([]pathStep, error) {
+	bad := fmt.Errorf("bad answer path %q", path)
+	var steps []pathStep
+	var key strings.Builder
+	idx := -1
+	end := func() {
+		steps = append(steps, pathStep{key: key.String(), idx: idx})
+		key.Reset()
+		idx = -1
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case c == '\\':
+			if i+1 == len(path) || idx >= 0 {
+				return nil, bad
+			}
+			i++
+			key.WriteByte(path[i])
+		case c == '.':
+			end()
+		case c == '[':
+			j := strings.IndexByte(path[i:], ']')
+			if j < 0 || idx >= 0 {
+				return nil, bad
+			}
+			n, err := strconv.Atoi(path[i+1 : i+j])
+			if err != nil || n < 0 {
+				return nil, bad
+			}
+			idx = n
+			i += j
+			if i+1 < len(path) && path[i+1] != '.' {
+				return nil, bad
+			}
+		case c == ']' || idx >= 0:
+			return nil, bad
+		default:
+			key.WriteByte(c)
+		}
+	}
+	end()
+	return steps, nil
+}
+
 // setPath sets v at a path like "members[2].member_name" in m, creating
 // intermediate maps (never repeat items) as needed.
 func setPath(m map[string]any, path string, v any) error {
-	parts := strings.Split(path, ".")
+	steps, err := parsePath(path)
+	if err != nil {
+		return err
+	}
 	cur := m
-	for i, part := range parts {
-		name, idx := part, -1
-		if j := strings.IndexByte(part, '['); j >= 0 && strings.HasSuffix(part, "]") {
-			n, err := strconv.Atoi(part[j+1 : len(part)-1])
-			if err != nil || n < 0 {
-				return fmt.Errorf("bad answer path %q", path)
-			}
-			name, idx = part[:j], n
-		}
-		last := i == len(parts)-1
-		if idx < 0 {
+	for i, st := range steps {
+		last := i == len(steps)-1
+		if st.idx < 0 {
 			if last {
-				cur[name] = v
+				cur[st.key] = v
 				return nil
 			}
-			next, ok := cur[name].(map[string]any)
+			next, ok := cur[st.key].(map[string]any)
 			if !ok {
 				next = map[string]any{}
-				cur[name] = next
+				cur[st.key] = next
 			}
 			cur = next
 			continue
 		}
-		items, ok := cur[name].([]any)
-		if !ok || idx >= len(items) || last {
+		items, ok := cur[st.key].([]any)
+		if !ok || st.idx >= len(items) || last {
 			return fmt.Errorf("answer path %q does not match the stored repeat", path)
 		}
-		next, ok := items[idx].(map[string]any)
+		next, ok := items[st.idx].(map[string]any)
 		if !ok {
 			return fmt.Errorf("answer path %q does not match the stored repeat", path)
 		}
