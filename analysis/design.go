@@ -45,6 +45,10 @@ type DesignSpec struct {
 	// Nest makes PSU ids unique within strata (R's nest = TRUE); without
 	// it a PSU id found in two strata is an error.
 	Nest bool `json:"nest,omitempty"`
+	// Calibration lists the calibrations that made the weights, in the
+	// order they were applied; with it every variance is the calibrated
+	// design's (R's svyrecvar with postStrata), see [CalibrationStep].
+	Calibration []CalibrationStep `json:"calibration,omitempty"`
 }
 
 // Design is a survey design bound to a table: weights, strata and clusters
@@ -56,6 +60,7 @@ type Design struct {
 	stages []stage
 	lonely string
 	hasFPC bool
+	cal    []calStep
 }
 
 // stage holds the strata and clusters of one sampling stage. Strata of
@@ -159,6 +164,9 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 		return nil, err
 	}
 	if err := d.setWeights(t); err != nil {
+		return nil, err
+	}
+	if err := d.setCalibration(t); err != nil {
 		return nil, err
 	}
 	if d.hasFPC && nst > 1 {
@@ -403,6 +411,12 @@ func (d *Design) DF(in []bool) int {
 // Rows outside the domain in (nil: all rows) must have z = 0; in decides
 // which strata and clusters are present, as R's subset designs do.
 func (d *Design) vcov(z [][]float64, in []bool) ([]float64, error) {
+	if d.calibrated() {
+		// R keeps every row of a calibrated design's subset (prob = Inf
+		// outside the domain), so every cluster is present, and the
+		// linearized variables are replaced by their calibration residuals.
+		z, in = d.calResiduals(z), nil
+	}
 	p := len(z)
 	w := &varWork{p: p, z: z, in: in}
 	w.tot = make([][]float64, len(d.stages))

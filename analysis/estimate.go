@@ -114,7 +114,7 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 	}
 	mean := swy / sw
 	var v0, ss float64
-	if d.oneStage() {
+	if d.oneStage() && !d.calibrated() {
 		if v0, ss, err = d.linearVar(y, m, 1/sw, mean); err != nil {
 			return Estimate{}, err
 		}

@@ -42,11 +42,45 @@ type PlanDesign struct {
 	FPC       nameList `yaml:"fpc"`
 	LonelyPSU string   `yaml:"lonely_psu"`
 	Nest      bool     `yaml:"nest"`
+	// Calibration: the calibrations that made the weights (one step, or
+	// a list applied in order); see [CalibrationStep].
+	Calibration calibrationList `yaml:"calibration"`
+}
+
+// calibrationList reads one calibration step or a list of them.
+type calibrationList []CalibrationStep
+
+func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
+	steps := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		steps = v.Content
+	}
+	*c = nil
+	for _, n := range steps {
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: a calibration step is a mapping {method: ..., variables: [...], before: COLUMN}", n.Line)
+		}
+		// Node.Decode does not inherit the decoder's KnownFields: check the
+		// keys here so that a typo is an error, as everywhere in a plan.
+		for i := 0; i < len(n.Content); i += 2 {
+			switch k := n.Content[i]; k.Value {
+			case "method", "variables", "before", "after":
+			default:
+				return fmt.Errorf("line %d: field %s not found in a calibration step (method, variables, before, after)", k.Line, k.Value)
+			}
+		}
+		var s CalibrationStep
+		if err := n.Decode(&s); err != nil {
+			return err
+		}
+		*c = append(*c, s)
+	}
+	return nil
 }
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration}
 }
 
 // nameList accepts a scalar or a sequence of column names.
@@ -251,6 +285,16 @@ func (p *Plan) Columns() []string {
 	add(d.Strata, d.Weight, d.Prob)
 	add(d.PSU...)
 	add(d.FPC...)
+	for _, c := range d.Calibration {
+		add(c.Before, c.After)
+		for _, v := range c.Variables {
+			v = strings.TrimSpace(v)
+			if strings.HasPrefix(v, "factor(") && strings.HasSuffix(v, ")") {
+				v = v[len("factor(") : len(v)-1]
+			}
+			add(strings.FieldsFunc(v, func(r rune) bool { return r == '*' || r == ':' || r == ' ' })...)
+		}
+	}
 	for i := range p.Estimates {
 		e := &p.Estimates[i]
 		add(e.Mean, e.Total, e.Proportion, e.Quantile, e.Compare, e.Between, e.By)

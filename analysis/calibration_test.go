@@ -1,0 +1,155 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// calibratedPlans are the designs of testdata/r-calibrated/calibrated.R as
+// plan YAML: the same sample, weights made by each calibration, declared
+// so that the variance is the calibrated design's.
+var calibratedPlans = map[string]string{
+	"fixed": ``,
+	"rake": `
+  weight: w_rake
+  calibration: {method: rake, variables: [region, sex_head], before: w0}`,
+	"ps": `
+  weight: w_ps
+  calibration: {method: poststratify, variables: [region, urban], before: w0}`,
+	"greg": `
+  weight: w_greg
+  calibration:
+    method: linear
+    variables: [region, factor(urban), sex_head, hh_size, age_head, land, x1, x2, x3, x4]
+    before: w0`,
+	"brake": `
+  weight: w_brake
+  calibration: {method: raking, variables: [region, sex_head], before: w0}`,
+	"trim": `
+  weight: w_cal2
+  calibration:
+    - {method: linear, variables: [region, factor(urban)], before: w0, after: w_cal1}
+    - {method: linear, variables: [region, factor(urban)], before: w_trim}`,
+}
+
+const calibratedEstimates = `
+estimates:
+  - {id: mean.cons, mean: cons, na_rm: true}
+  - {id: total.remit, total: remit}
+  - {id: prop.migrant, proportion: migrant}
+  - {id: prop.sex_head, proportion: sex_head}
+  - {id: ratio, ratio: {numerator: remit, denominator: hh_size}}
+  - {id: domain.bank.current, mean: bank, subset: "migrant = 'current'"}
+  - {id: by.bank, mean: bank, by: migrant}
+  - {id: quantile.cons, quantile: cons, p: [0.5], na_rm: true}
+  - {id: ttest, compare: bank, between: sex_head}
+  - {id: chisq, chisq: [migrant, bank]}
+  - {id: lm.cons, lm: "cons ~ migrant + urban + hh_size"}
+`
+
+// TestCalibratedDesignsMatchR: every statistic of a plan on a calibrated
+// design equals R survey's (calibrate, rake, postStratify, trimWeights) to
+// 1e-9 relative; the fixed-weights design is the control that shows the
+// calibration changes the answers.
+func TestCalibratedDesignsMatchR(t *testing.T) {
+	want := readGolden(t, "testdata/r-calibrated/expected.tsv")
+	tb := loadCSV(t, "testdata/r-calibrated/sample.csv")
+	names := make([]string, 0, len(calibratedPlans))
+	for k := range calibratedPlans {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	checked := 0
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			design := calibratedPlans[name]
+			if design == "" {
+				design = "\n  weight: w0"
+			}
+			src := "data: sample.csv\ndesign:\n  strata: stratum\n  psu: [psu, hh]\n  fpc: [fpc1, fpc2]\n  lonely_psu: adjust" + design + calibratedEstimates
+			plan, err := ParsePlan([]byte(src))
+			if err != nil {
+				t.Fatalf("plan: %v\n%s", err, src)
+			}
+			res, err := RunTable(plan, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]float64{}
+			for _, r := range res.Results {
+				switch r.Type {
+				case "mean", "total", "ratio":
+					if r.By != "" {
+						for _, g := range r.Domains {
+							got[fmt.Sprintf("by.bank.%s", g.Level)] = []float64{val(g.Estimate), val(g.SE)}
+						}
+						continue
+					}
+					got[r.ID] = []float64{val(r.Estimate), val(r.SE)}
+				case "proportion":
+					for _, l := range r.Levels {
+						got["prop."+r.Variable+l.Level] = []float64{val(l.Estimate), val(l.SE)}
+					}
+				case "quantile":
+					q := r.Quantiles[0]
+					got["quantile.cons.0.5"] = []float64{float64(q.Estimate), float64(q.SE), float64(q.CI[0]), float64(q.CI[1])}
+				case "compare":
+					got["ttest.bank.sex_head"] = []float64{val(r.Difference), val(r.T), float64(*r.DF), val(r.P)}
+				case "chisq":
+					got["chisq.migrant.bank"] = []float64{val(r.F), val(r.NDF), val(r.DDF), val(r.P)}
+				case "lm":
+					var v []float64
+					for _, c := range r.Coefficients {
+						v = append(v, float64(c.Estimate))
+					}
+					for _, c := range r.Coefficients {
+						v = append(v, float64(c.SE))
+					}
+					got["lm.cons"] = v
+				}
+			}
+			got["ratio.remit/hh_size"] = got["ratio"]
+			delete(got, "ratio")
+			for key, w := range want {
+				if !strings.HasPrefix(key, name+".") {
+					continue
+				}
+				short := strings.TrimPrefix(key, name+".")
+				g, ok := got[short]
+				if !ok {
+					t.Errorf("%s: no result", key)
+					continue
+				}
+				if len(g) != len(w) {
+					t.Errorf("%s: got %d values %v, R has %d %v", key, len(g), g, len(w), w)
+					continue
+				}
+				for i := range w {
+					if !closeRel(g[i], w[i], 1e-9, 1e-12) {
+						t.Errorf("%s[%d] = %.15g, R %.15g (rel diff %.2g)", key, i, g[i], w[i], math.Abs(g[i]-w[i])/math.Abs(w[i]))
+					}
+				}
+				checked++
+			}
+		})
+	}
+	t.Logf("checked %d golden rows", checked)
+	if checked < 90 {
+		t.Errorf("checked %d golden rows; expected every row of expected.tsv (96)", checked)
+	}
+}
+
+// closeRel: equal to rel relative, or both within abs of zero (R's
+// standard error of a raking margin's share is ~1e-18, rounding noise).
+func closeRel(got, want, rel, abs float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(got)
+	}
+	if math.Abs(want) < abs {
+		return math.Abs(got) < abs
+	}
+	return math.Abs(got-want) <= rel*math.Abs(want)
+}
