@@ -60,6 +60,59 @@ func (s CalibrationStep) Describe() string {
 	return fmt.Sprintf("%s on %s (weights %s → %s)", s.Method, strings.Join(s.Variables, ", "), s.Before, after)
 }
 
+// Columns lists the columns the step reads.
+func (s CalibrationStep) Columns() []string {
+	out := []string{s.Before}
+	if s.After != "" {
+		out = append(out, s.After)
+	}
+	for _, v := range s.Variables {
+		v = strings.TrimSpace(v)
+		if v == "-1" || v == "0" {
+			continue
+		}
+		if strings.HasPrefix(v, "factor(") && strings.HasSuffix(v, ")") {
+			v = v[len("factor(") : len(v)-1]
+		}
+		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '*' || r == ':' }) {
+			out = append(out, strings.TrimSpace(part))
+		}
+	}
+	return out
+}
+
+// Columns lists every column the design reads: strata, weight or
+// probability, clusters, fpc and the calibration's.
+func (s DesignSpec) Columns() []string {
+	var out []string
+	for _, c := range append(append([]string{s.Strata, s.Weight, s.Prob}, s.PSU...), s.FPC...) {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	for _, st := range s.Calibration {
+		out = append(out, st.Columns()...)
+	}
+	return out
+}
+
+// VarianceMethod says in words how the design's standard errors are
+// computed, for reports and the JSON of results.
+func (d *Design) VarianceMethod() string {
+	base := "Taylor linearization, ultimate clusters"
+	if d.hasFPC && len(d.stages) > 1 {
+		base = "Taylor linearization, multistage with finite population corrections"
+	}
+	if !d.calibrated() {
+		return base + "; weights treated as fixed (no calibration declared)"
+	}
+	var steps []string
+	for _, s := range d.spec.Calibration {
+		steps = append(steps, s.Describe())
+	}
+	return base + "; calibrated design (residuals of the calibration, as R survey's svyrecvar with postStrata): " + strings.Join(steps, "; then ")
+}
+
 // calStep is a CalibrationStep bound to the data: what svyrecvar needs to
 // replace a linearized variable by its calibration residual.
 type calStep struct {

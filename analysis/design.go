@@ -42,6 +42,11 @@ type DesignSpec struct {
 	FPC []string `json:"fpc,omitempty"`
 	// LonelyPSU is one of fail (default), remove, certainty, adjust, average.
 	LonelyPSU string `json:"lonely_psu,omitempty"`
+	// AdjustDomainLonely is R's options(survey.adjust.domain.lonely = TRUE):
+	// a stratum with several PSUs in the sample but only one in the domain
+	// is treated by the lonely-PSU rule (adjust: centred at zero; average:
+	// left out and the others scaled up) instead of contributing zero.
+	AdjustDomainLonely bool `json:"adjust_domain_lonely,omitempty"`
 	// Nest makes PSU ids unique within strata (R's nest = TRUE); without
 	// it a PSU id found in two strata is an error.
 	Nest bool `json:"nest,omitempty"`
@@ -580,7 +585,11 @@ func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64
 				continue
 			}
 		}
-		center := !(d.lonely == LonelyAdjust && nsub <= 1 && nPSU <= 1)
+		adjDom := d.spec.AdjustDomainLonely
+		if nsub == 1 && nPSU > 1 && adjDom && d.lonely == LonelyAverage {
+			continue // R: scale NA, the stratum is left out of the average
+		}
+		center := !(d.lonely == LonelyAdjust && nsub <= 1 && (nPSU <= 1 || adjDom))
 		for k := range mean {
 			mean[k] = 0
 		}

@@ -42,6 +42,8 @@ type PlanDesign struct {
 	FPC       nameList `yaml:"fpc"`
 	LonelyPSU string   `yaml:"lonely_psu"`
 	Nest      bool     `yaml:"nest"`
+	// AdjustDomainLonely: R's survey.adjust.domain.lonely (see DesignSpec).
+	AdjustDomainLonely bool `yaml:"adjust_domain_lonely"`
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].
 	Calibration calibrationList `yaml:"calibration"`
@@ -80,7 +82,7 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely}
 }
 
 // nameList accepts a scalar or a sequence of column names.
@@ -281,20 +283,7 @@ func (p *Plan) Columns() []string {
 			}
 		}
 	}
-	d := p.Design
-	add(d.Strata, d.Weight, d.Prob)
-	add(d.PSU...)
-	add(d.FPC...)
-	for _, c := range d.Calibration {
-		add(c.Before, c.After)
-		for _, v := range c.Variables {
-			v = strings.TrimSpace(v)
-			if strings.HasPrefix(v, "factor(") && strings.HasSuffix(v, ")") {
-				v = v[len("factor(") : len(v)-1]
-			}
-			add(strings.FieldsFunc(v, func(r rune) bool { return r == '*' || r == ':' || r == ' ' })...)
-		}
-	}
+	add(p.Design.Spec().Columns()...)
 	for i := range p.Estimates {
 		e := &p.Estimates[i]
 		add(e.Mean, e.Total, e.Proportion, e.Quantile, e.Compare, e.Between, e.By)

@@ -14,6 +14,7 @@ type Quantile struct {
 	Estimate float64
 	SE       float64
 	CI       [2]float64
+	DF       int // degrees of freedom of the interval
 }
 
 // Quantiles estimates the quantiles ps of x over the domain in as R's
@@ -98,7 +99,7 @@ func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, na
 		}
 		lo := cdf.Estimate - tq*cdf.SE
 		hi := cdf.Estimate + tq*cdf.SE
-		r := Quantile{P: p, Estimate: q, CI: [2]float64{math.NaN(), math.NaN()}}
+		r := Quantile{P: p, Estimate: q, CI: [2]float64{math.NaN(), math.NaN()}, DF: df}
 		if !math.IsNaN(lo) && lo >= 0 {
 			r.CI[0] = qrule(lo)
 		}

@@ -90,8 +90,13 @@ type DiffTest struct {
 func IndicatorColumns(spec DesignSpec) []string {
 	cols := []string{"migrant", "head_sex", "remit_received", "remit_amount", "cons_pc", "bank_account",
 		"children_enrolled", "children_6_17", "health_exp", "women_decide"}
-	for _, c := range append(append([]string{spec.Strata, spec.Weight, spec.Prob}, spec.PSU...), spec.FPC...) {
-		if c != "" {
+	seen := map[string]bool{}
+	for _, c := range cols {
+		seen[c] = true
+	}
+	for _, c := range spec.Columns() {
+		if !seen[c] {
+			seen[c] = true
 			cols = append(cols, c)
 		}
 	}
@@ -129,7 +134,7 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec}}
+	rep := &Report{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec, Variance: d.VarianceMethod()}}
 	type grouping struct {
 		col   *Column
 		order []string
@@ -532,7 +537,7 @@ tr.ref td{color:#555}table.est{table-layout:fixed}td.c{text-align:center;color:#
 
 <h2>Methods</h2>
 <div class="note">
-<p>Design: {{.R.Design.Rows}} households in {{.R.Design.PSUs}} primary sampling units (PSUs) and {{.R.Design.Strata}} strata{{if .R.Design.Spec.Strata}} (stratum variable <code>{{.R.Design.Spec.Strata}}</code>){{end}}{{if .R.Design.Spec.Weight}}, weights <code>{{.R.Design.Spec.Weight}}</code>{{end}}{{if .R.Design.Spec.FPC}}, finite population correction from <code>{{index .R.Design.Spec.FPC 0}}</code>{{end}}; design degrees of freedom = PSUs − strata = {{.R.Design.DF}}.</p>
+<p>Design: {{.R.Design.Rows}} households in {{.R.Design.PSUs}} primary sampling units (PSUs) and {{.R.Design.Strata}} strata{{if .R.Design.Spec.Strata}} (stratum variable <code>{{.R.Design.Spec.Strata}}</code>){{end}}{{if .R.Design.Spec.Weight}}, weights <code>{{.R.Design.Spec.Weight}}</code>{{end}}{{if .R.Design.Spec.FPC}}, finite population correction from <code>{{index .R.Design.Spec.FPC 0}}</code>{{end}}; design degrees of freedom = PSUs − strata = {{.R.Design.DF}}. Variance: {{.R.Design.Variance}}; intervals use Student's t on the design degrees of freedom.</p>
 <p>Standard errors use Taylor linearization with the ultimate-cluster variance estimator, as R's survey package (svymean, svyratio, svyquantile, svyttest); estimates for a group keep the full design (households outside the group contribute zeros). Confidence intervals are 95% Student t intervals on the design degrees of freedom. The enrolment rate is the ratio of enrolled children to children aged 6–17. Medians use the weighted empirical quantile with a Woodruff interval; no difference test is shown for them. Differences are group minus reference (non-migrant households; male-headed households; shares in percentage points, pp), tested with a design-based t test on the degrees of freedom of the two groups' PSUs minus strata, minus one. Stars: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001. Missing values are left out of each indicator.</p>
 </div>
 </body></html>

@@ -47,6 +47,8 @@ type DesignSummary struct {
 	Strata int        `json:"strata"`
 	DF     int        `json:"df"`
 	Spec   DesignSpec `json:"spec"`
+	// Variance says how standard errors were computed ([Design.VarianceMethod]).
+	Variance string `json:"variance"`
 }
 
 // Result is one plan entry's answer. Which fields are set depends on Type:
@@ -109,6 +111,7 @@ type QuantileResult struct {
 	Estimate Num   `json:"estimate"`
 	SE       Num   `json:"se"`
 	CI       []Num `json:"ci"`
+	DF       int   `json:"df"` // degrees of freedom of the interval
 }
 
 func np(f float64) *Num { n := Num(f); return &n }
@@ -129,7 +132,7 @@ func RunTable(plan *Plan, t *Table) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec}}
+	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec, Variance: d.VarianceMethod()}}
 	for i := range plan.Estimates {
 		e := &plan.Estimates[i]
 		r, err := runOne(d, t, e)
@@ -237,12 +240,21 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			return r, err
 		}
 		one = func(dom []bool, g *Group) error {
-			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, d.DF(dom))
+			// R: df = degf(design[!is.na(x), ]) with na.rm, the design's
+			// degrees of freedom once the missing rows are removed.
+			qdom := dom
+			if e.NARM {
+				qdom = make([]bool, len(x))
+				for i, v := range x {
+					qdom[i] = (dom == nil || dom[i]) && !math.IsNaN(v)
+				}
+			}
+			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, d.DF(qdom))
 			if err != nil {
 				return err
 			}
 			for _, q := range qs {
-				g.Quantiles = append(g.Quantiles, QuantileResult{P: Num(q.P), Estimate: Num(q.Estimate), SE: Num(q.SE), CI: []Num{Num(q.CI[0]), Num(q.CI[1])}})
+				g.Quantiles = append(g.Quantiles, QuantileResult{P: Num(q.P), Estimate: Num(q.Estimate), SE: Num(q.SE), CI: []Num{Num(q.CI[0]), Num(q.CI[1])}, DF: q.DF})
 			}
 			return nil
 		}

@@ -72,6 +72,10 @@ type HouseholdWeight struct {
 	Final       float64 `json:"final"`      // after calibration and trimming
 	Responded   bool    `json:"responded"`  // an approved interview with consent
 	FramePSUs   int     `json:"frame_psus"` // fpc of its stratum
+	// Calibrated is the weight after calibration and before trimming (0
+	// without a calibration): with Adjusted, what the calibrated design's
+	// variance needs (analysis.CalibrationStep).
+	Calibrated float64 `json:"calibrated,omitempty"`
 }
 
 // Weights is a survey's current set of weights and how they were made.

@@ -122,6 +122,11 @@ type CalibrationReport struct {
 	Iterations int     `json:"iterations"`
 	Converged  bool    `json:"converged"`
 	MaxMisfit  float64 `json:"max_misfit"`
+	// NegativeWeights counts respondents whose calibrated weight is below
+	// zero (possible with unbounded linear calibration); MinWeight is the
+	// smallest calibrated weight.
+	NegativeWeights int     `json:"negative_weights,omitempty"`
+	MinWeight       float64 `json:"min_weight"`
 }
 
 // ComputeWeights builds the weights of every selected household of survey:
@@ -235,7 +240,11 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 		}
 		rw = cal.weights
 		report.Calibration = &cal.report
+		if n := cal.report.NegativeWeights; n > 0 {
+			report.Warnings = append(report.Warnings, fmt.Sprintf("calibration gave %d respondents a negative weight (smallest %s): bound the calibration (bounds: [lower, upper]) or use raking", n, sampling.FormatFloat(cal.report.MinWeight)))
+		}
 	}
+	calibratedW := rw
 	if spec.Trim != nil {
 		tr, err := sampling.Trim(rw, spec.Trim.Lower, spec.Trim.Upper, spec.Trim.Strict)
 		if err != nil {
@@ -252,6 +261,9 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 	strata := make([]string, len(resp))
 	for k, i := range resp {
 		out.Households[i].Final = rw[k]
+		if spec.Calibration != nil {
+			out.Households[i].Calibrated = calibratedW[k]
+		}
 		strata[k] = units[i].psu.Stratum
 	}
 	report.Final, report.ByStratum = sampling.Summarize(rw, strata)
@@ -351,6 +363,7 @@ func (d SurveyData) calibrate(ctx context.Context, survey string, spec *Calibrat
 	if err != nil {
 		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration: " + err.Error(), Err: err}
 	}
+	rep.NegativeWeights, rep.MinWeight = sampling.NegativeWeights(out)
 	return calibrated{weights: out, report: rep}, nil
 }
 
@@ -395,6 +408,7 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 			continue
 		}
 		hh = append(hh, dataset.Household{ID: hw.HouseholdID, Stratum: hw.Stratum, PSU: hw.PSU, Weight: hw.Final,
+			Uncalibrated: hw.Adjusted, Calibrated: hw.Calibrated,
 			FPC: float64(hw.FramePSUs), Interviewed: iv.sub.EndedAt, Answers: iv.sub.Answers})
 	}
 	if len(hh) == 0 {

@@ -19,7 +19,13 @@ type Household struct {
 	Stratum string  // design stratum of its PSU
 	PSU     string  // enumeration area
 	Weight  float64 // final weight (after nonresponse adjustment and calibration)
-	FPC     float64 // PSUs in the stratum's frame; 0 when unknown
+	// Uncalibrated and Calibrated are the weight before calibration (after
+	// the nonresponse adjustment) and after it (before trimming), when the
+	// weights were calibrated (else 0): the households table then carries
+	// them as weight_uncalibrated and weight_calibrated, so that variances
+	// can be those of the calibrated design.
+	Uncalibrated, Calibrated float64
+	FPC                      float64 // PSUs in the stratum's frame; 0 when unknown
 	// Interviewed is when the interview ended.
 	Interviewed time.Time
 	// Answers are the validated, normalized answers (questionnaire.Form.Validate
@@ -83,6 +89,7 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 
 	house := &exports.Table{Name: Households}
 	house.Columns = append(house.Columns, designColumns(hh)...)
+	house.Columns = append(house.Columns, calibrationColumns(hh)...)
 	house.Columns = append(house.Columns, derivedColumns(hh)...)
 	have := map[string]*exports.Column{}
 	for _, c := range house.Columns {
@@ -189,6 +196,29 @@ func designColumns(hh []Household) []*exports.Column {
 		id.Strings[i] = h.ID
 	}
 	return append([]*exports.Column{id}, cols...)
+}
+
+// Names of the households table's columns of weights before and after
+// calibration (present only when the weights were calibrated).
+const (
+	WeightUncalibrated = "weight_uncalibrated"
+	WeightCalibrated   = "weight_calibrated"
+)
+
+// calibrationColumns gives weight_uncalibrated and weight_calibrated when
+// every household has them, else nothing.
+func calibrationColumns(hh []Household) []*exports.Column {
+	for _, h := range hh {
+		if !(h.Uncalibrated > 0) || !(h.Calibrated > 0) {
+			return nil
+		}
+	}
+	before := &exports.Column{Name: WeightUncalibrated, Type: exports.Float, Floats: make([]float64, len(hh)), Meta: exports.Meta{Source: "weight after the nonresponse adjustment, before calibration"}}
+	after := &exports.Column{Name: WeightCalibrated, Type: exports.Float, Floats: make([]float64, len(hh)), Meta: exports.Meta{Source: "weight after calibration, before trimming"}}
+	for i, h := range hh {
+		before.Floats[i], after.Floats[i] = h.Uncalibrated, h.Calibrated
+	}
+	return []*exports.Column{before, after}
 }
 
 // designColumnsAt gives the design variables of household hidx[k] for row k.

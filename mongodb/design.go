@@ -154,6 +154,7 @@ type householdWeightDoc struct {
 	Final       float64 `bson:"final"`
 	Responded   bool    `bson:"responded"`
 	FramePSUs   int     `bson:"frame_psus"`
+	Calibrated  float64 `bson:"calibrated,omitempty"`
 }
 
 // weightsDoc is the header of a survey's weights: how they were made and

@@ -592,6 +592,22 @@ func pseudoInverse(a mat.Matrix) (*mat.Dense, error) {
 	return out, nil
 }
 
+// NegativeWeights counts the weights below zero and returns the smallest
+// weight. Unbounded linear calibration (GREG) can give negative weights,
+// which estimate totals unbiasedly but make no sense as "households each
+// household represents" and break analyses that need positive weights:
+// callers warn when count > 0 (R's calibrate does not).
+func NegativeWeights(w []float64) (count int, min float64) {
+	min = math.Inf(1)
+	for _, x := range w {
+		if x < 0 {
+			count++
+		}
+		min = math.Min(min, x)
+	}
+	return count, min
+}
+
 // MarginNames lists the variables of margins in order of appearance.
 func MarginNames(margins []Margin) []string {
 	var out []string

@@ -81,7 +81,9 @@ func runAnalyze(e *env, args []string) error {
 		}
 		defer store.Close(e.ctx)
 		if plan.Design.Weight == "" && plan.Design.Prob == "" {
-			plan.Design = collector.SurveyDesign(plan.Design.LonelyPSU)
+			if plan.Design, err = storeSurveyData(store).CalibratedDesign(e.ctx, plan.Survey, plan.Design.LonelyPSU); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
 		}
 		src = collector.SurveySource{Data: storeSurveyData(store), Survey: plan.Survey}
 	} else {

@@ -670,7 +670,11 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	spec := analysis.DesignSpec{Strata: "stratum", PSU: []string{"psu"}, Weight: "weight", FPC: []string{"fpc"}}
+	pd, err := r.surveyData().CalibratedDesign(ctx, demoSurvey, "")
+	if err != nil {
+		return err
+	}
+	spec := pd.Spec()
 	t, err := collector.AnalysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
 	if err != nil {
 		return err

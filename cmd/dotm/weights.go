@@ -232,14 +232,29 @@ func runWeightsCalibrate(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "%s calibration converged in %d iterations (misfit %.3g); g from %.4g to %.4g\n", *method, res.Iterations, res.MaxMisfit, gmin, gmax)
 		nw = res.Weights
+		if n, min := sampling.NegativeWeights(nw); n > 0 {
+			fmt.Fprintf(e.stderr, "WARNING: %d weights are negative (smallest %s): unbounded linear calibration can do that; bound it (--bounds 0.5,2) or use --method raking\n", n, sampling.FormatFloat(min))
+		}
 	default:
 		return exitError{code: 2, msg: fmt.Sprintf("weights calibrate: --method %q: want poststratify, rake, linear or raking", *method)}
 	}
-	t.SetColumn(outName(*as, *weightCol), sampling.FormatFloats(nw))
+	outCol := outName(*as, *weightCol)
+	t.SetColumn(outCol, sampling.FormatFloats(nw))
 	if err := writeCSVAtomic(*out, t); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s\n", *out)
+	// Standard errors must come from the calibrated design: say how to
+	// declare it in a plan (it needs the weights before calibration).
+	var names []string
+	for _, v := range vars {
+		names = append(names, v.Name)
+	}
+	if outCol != *weightCol {
+		fmt.Fprintf(e.stderr, "declare the calibration in your analysis plan so that standard errors are the calibrated design's:\n  design: {weight: %s, calibration: {method: %s, variables: [%s], before: %s}}\n", outCol, *method, strings.Join(names, ", "), *weightCol)
+	} else {
+		fmt.Fprintf(e.stderr, "note: --as was not given, so the weights before calibration were replaced; keep them (--as NEW) to declare the calibration in an analysis plan (calibration: {method: %s, variables: [%s], before: %s}) and get the calibrated design's standard errors\n", *method, strings.Join(names, ", "), *weightCol)
+	}
 	return nil
 }
 

@@ -53,6 +53,7 @@ d$x2 <- round(runif(n, 0, 10), 3)
 d$x3 <- rbinom(n, 1, .3)
 d$x4 <- round(rexp(n, .2), 3)
 d$cons[sample(n, 6)] <- NA   # missing values for na_rm
+d$amt <- ifelse(d$remit == 1, round(exp(rnorm(n, 5, 1))), NA)   # remittances received: missing for non-receivers
 
 des0 <- svydesign(ids = ~psu + hh, strata = ~stratum, fpc = ~fpc1 + fpc2, weights = ~w0, data = d)
 N <- sum(d$w0) * 1.04
@@ -124,4 +125,22 @@ for (nm in names(designs)) {
   p("chisq.migrant.bank", ch$statistic, ch$parameter, ch$p.value)
   g <- svyglm(cons ~ migrant + urban + hh_size, ds)
   p("lm.cons", coef(g), SE(g))
+  # na.rm: the interval uses the df of the design without the missing rows.
+  sub <- subset(ds, migrant == "return")
+  q <- svyquantile(~amt, sub, 0.5, na.rm = TRUE, ci = TRUE)
+  p("quantile.amt.return", coef(q), SE(q), confint(q), degf(sub[!is.na(sub$variables$amt), ]))
 }
+
+# survey.adjust.domain.lonely: a stratum with one PSU in the domain (but
+# more in the sample) is treated as lonely, for "adjust" and "average".
+big <- subset(des0, hh_size >= 8)
+for (rule in c("adjust", "average")) {
+  options(survey.lonely.psu = rule, survey.adjust.domain.lonely = TRUE)
+  e <- suppressWarnings(svymean(~bank, big))
+  out(paste0("adjdom.", rule, ".mean.bank"), coef(e), SE(e))
+  options(survey.adjust.domain.lonely = FALSE)
+  e <- svymean(~bank, big)
+  out(paste0("noadjdom.", rule, ".mean.bank"), coef(e), SE(e))
+}
+psus_in <- tapply(d$psu[d$hh_size >= 8], d$stratum[d$hh_size >= 8], function(x) length(unique(x)))
+stopifnot(any(psus_in == 1 & table(d$stratum[!duplicated(d$psu)])[names(psus_in)] > 1))
