@@ -26,6 +26,30 @@ import (
 //	  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
 //
 // psu and fpc take a column or a list of columns (one per stage).
+//
+// When the weights were calibrated, declare how, so that standard errors
+// are the calibrated design's (R: the design that calibrate, rake or
+// postStratify return) rather than those of fixed weights, which can be
+// too large or too small (a raking margin's share has SE 0, not the
+// sampling error of fixed weights). before names the weights the
+// calibration started from; one step or a list applied in order:
+//
+//	design:
+//	  strata: stratum
+//	  psu: psu
+//	  weight: weight                 # the final (calibrated) weight
+//	  fpc: fpc
+//	  calibration: {method: rake, variables: [region, urban], before: weight_nr}
+//	  # or: {method: linear, variables: [region, factor(urban), hh_size], before: weight_nr}
+//	  # trimmed after calibrating, then calibrated again:
+//	  # - {method: linear, variables: [region], before: weight_nr, after: weight_cal1}
+//	  # - {method: linear, variables: [region], before: weight_trimmed}
+//
+// A survey's plan (survey: ID) with no weight gets the survey's design with
+// the calibration its stored weights were made with.
+// adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
+// are Student t intervals on the design's degrees of freedom (PSUs −
+// strata of the domain, as R's degf), as R's confint(..., df = degf(design)).
 type Plan struct {
 	Data      string         `yaml:"data"`
 	Survey    string         `yaml:"survey"`
