@@ -27,6 +27,11 @@ type Options struct {
 	// Rand drives geographic displacement and the shuffle of record order.
 	// Nil seeds one from crypto/rand. Tests pass a seeded generator.
 	Rand *rand.Rand
+
+	// perTable turns the linked analysis off, as dotm did before it had
+	// one: only the attacker test sets it (export_test.go), to show what
+	// the linked analysis prevents.
+	perTable bool
 }
 
 // TableReport is what disclosure control did to one table and the risk
@@ -42,6 +47,20 @@ type TableReport struct {
 	After            Risk           `json:"risk_after"`
 	Problems         []string       `json:"problems,omitempty"`
 	Worst            []Combination  `json:"worst_combinations,omitempty"` // only when refused
+	// ReleasedAsIs lists quasi-identifiers that other released data
+	// determine (a design code, a count of rows): neither suppressed nor
+	// coarsened, since that would be undone, and counted in the risk.
+	ReleasedAsIs map[string]string `json:"released_as_is,omitempty"`
+	// Carriers lists, per quasi-identifier, the other places its value can
+	// be read from, which get the same coarsening and suppression.
+	Carriers map[string][]string `json:"carriers,omitempty"`
+	// Secondary counts values nulled because they would give a suppressed
+	// value back (a column that determines it, or a table that carries it).
+	Secondary map[string]int `json:"secondary_suppression,omitempty"`
+	// ResidualK counts records below k on the released-as-is
+	// quasi-identifiers alone (every other one suppressed): suppression
+	// cannot help them; they are counted in the risk.
+	ResidualK int `json:"residual_k_violations,omitempty"`
 }
 
 // Dropped is a column left out of the release and why.
@@ -112,22 +131,60 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 	d := p.design()
 	out := &Dataset{Survey: ds.Survey, Languages: ds.Languages}
 	rep := &Report{K: p.K, MaxRisk: p.MaxRisk, QuasiIdentifiers: p.QuasiIdentifiers, Passed: true,
-		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), nulls match any value"}
+		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), nulls match any value; " +
+			"quasi-identifiers that other released data determine are counted at their true values"}
 	codes := designCodes(ds, d, key)
 	for _, in := range ds.Tables {
 		if err := in.Check(); err != nil {
 			return nil, nil, fmt.Errorf("exports: %w", err)
 		}
-		t, tr, err := anonymizeTable(in, p, d, key, codes, rng)
+	}
+	// The household table first: what it suppresses, the tables that
+	// carry its quasi-identifiers suppress too.
+	lk := findLinks(ds, p, d)
+	if opts.perTable {
+		lk = &links{}
+	}
+	order := make([]int, 0, len(ds.Tables))
+	for i, t := range ds.Tables {
+		if t == lk.house {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
+		}
+	}
+	tables := make([]*Table, len(ds.Tables))
+	reports := make([]TableReport, len(ds.Tables))
+	var houseTL *tableLinks
+	var houseIDs []string
+	for _, i := range order {
+		in := ds.Tables[i]
+		tl := lk.linksFor(in, d, p, houseTL, houseIDs)
+		t, tr, err := anonymizeTable(in, p, d, key, codes, rng, tl)
 		if err != nil {
 			return nil, nil, err
+		}
+		if in == lk.house {
+			houseTL = tl
+			id := in.Column(d.ID)
+			houseIDs = make([]string, id.Len())
+			for r := range houseIDs {
+				houseIDs[r] = id.Format(r)
+			}
+			tr.Carriers = map[string][]string{}
+			for q, cs := range lk.carriers {
+				for _, c := range cs {
+					tr.Carriers[q] = append(tr.Carriers[q], c.String())
+				}
+			}
 		}
 		if len(tr.Problems) > 0 {
 			rep.Passed = false
 		}
-		rep.Tables = append(rep.Tables, *tr)
-		out.Tables = append(out.Tables, t)
+		tables[i], reports[i] = t, *tr
 	}
+	out.Tables = tables
+	rep.Tables = reports
 	if !rep.Passed {
 		return nil, rep, &RefusedError{Report: rep}
 	}
@@ -229,7 +286,7 @@ func designCodes(ds *Dataset, d Design, key []byte) map[string]map[string]string
 	return codes
 }
 
-func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[string]map[string]string, rng *rand.Rand) (*Table, *TableReport, error) {
+func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[string]map[string]string, rng *rand.Rand, tl *tableLinks) (*Table, *TableReport, error) {
 	tr := &TableReport{Table: in.Name, Rows: in.Rows(), Suppressed: map[string]int{}}
 	inList := func(list []string, s string) bool { return slices.Contains(list, s) }
 
@@ -268,6 +325,24 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 	// the PSU labels displacement is grouped by).
 	if err := geoStep(t, p, d, rng, tr); err != nil {
 		return nil, nil, err
+	}
+	// Values of the household table's suppressed quasi-identifiers that
+	// this table carries.
+	tr.Secondary = map[string]int{}
+	for _, name := range sortedKeys(tl.preNull) {
+		c := t.Column(name)
+		if c == nil {
+			continue
+		}
+		for _, r := range tl.preNull[name] {
+			c.SetNull(r)
+		}
+		c.Nullable = true
+		tr.Secondary[name] += len(tl.preNull[name])
+		c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values set to null where the household's %s was suppressed (this column carries it)", len(tl.preNull[name]), tl.inherit[name].from))
+	}
+	if len(tl.fixed) > 0 {
+		tr.ReleasedAsIs = tl.fixed
 	}
 	// 2. Pseudonymous design variables.
 	if c := t.Column(d.ID); c != nil {
@@ -315,27 +390,67 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 			c.Meta.Transforms = append(c.Meta.Transforms, "truncated to month and year (day set to 1)")
 		}
 	}
-	// 4. Recode and top-code.
+	// 4. Recode and top-code (not the quasi-identifiers other released data
+	// determine: that would be undone; carriers share their
+	// quasi-identifier's rule).
+	asIs := func(name string, c *Column) bool {
+		why := tl.fixed[name]
+		if why != "" {
+			c.Meta.Transforms = append(c.Meta.Transforms, "not coarsened or suppressed: "+why)
+		}
+		return why != ""
+	}
+	tl.caps, tl.kept = map[string]float64{}, map[string]map[string]bool{}
 	for _, name := range sortedKeys(p.Recode) {
-		if c := t.Column(name); c != nil {
+		if c := t.Column(name); c != nil && !asIs(name, c) {
 			if err := recode(t, c, p.Recode[name]); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
-	for _, name := range sortedKeys(p.TopCode) {
-		if c := t.Column(name); c != nil {
-			if err := topCode(t, c, p.TopCode[name]); err != nil {
+	for _, name := range sortedKeys(tl.inherit) {
+		c, rule := t.Column(name), tl.inherit[name]
+		if c == nil {
+			continue
+		}
+		if rule.recode != nil && (c.Type == Int || c.Type == Float) {
+			if err := recode(t, c, *rule.recode); err != nil {
 				return nil, nil, err
+			}
+			c.Meta.Transforms = append(c.Meta.Transforms, "recoded as "+rule.from+" is, because it carries "+rule.from)
+		}
+		if rule.cap != nil && (c.Type == Int || c.Type == Float) {
+			capAt(c, *rule.cap, rule.from)
+		}
+		if rule.keep != nil && c.Type == String {
+			keepOnly(c, rule.keep, rule.from)
+		}
+	}
+	for _, name := range sortedKeys(p.TopCode) {
+		if c := t.Column(name); c != nil && !asIs(name, c) {
+			cp, capped, err := topCode(t, c, p.TopCode[name])
+			if err != nil {
+				return nil, nil, err
+			}
+			tl.caps[name] = cp
+			for _, r := range tl.ratios[name] {
+				capRatio(t, c, r, cp, capped)
 			}
 		}
 	}
 	// 5. Group rare categories.
 	for _, name := range sortedKeys(p.GroupRare) {
-		if c := t.Column(name); c != nil {
+		if c := t.Column(name); c != nil && !asIs(name, c) {
 			if err := groupRare(t, c, p.GroupRare[name]); err != nil {
 				return nil, nil, err
 			}
+			keep := map[string]bool{}
+			for i := 0; i < c.Len(); i++ {
+				if !c.IsNull(i) {
+					keep[c.Format(i)] = true
+				}
+			}
+			tl.kept[name] = keep
 		}
 	}
 	// 6. Local suppression, least important quasi-identifier first.
@@ -343,9 +458,11 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 	if err != nil {
 		return nil, nil, err
 	}
-	order := make([]int, len(qis))
-	for i := range order {
-		order[i] = len(qis) - 1 - i
+	var order []int
+	for i := len(qis) - 1; i >= 0; i-- {
+		if tl.fixed[qis[i]] == "" {
+			order = append(order, i)
+		}
 	}
 	if len(qis) > 0 {
 		// A column that recodes a quasi-identifier one to one (head_female
@@ -356,7 +473,9 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 			linked[j] = aliases(t, t.Column(q), qis)
 		}
 		nulled := ks.suppress(p.K, order)
+		tl.nulled = map[string][]int{}
 		for j, rows := range nulled {
+			tl.nulled[qis[j]] = rows
 			c := t.Column(qis[j])
 			for _, i := range rows {
 				c.SetNull(i)
@@ -382,11 +501,59 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 			}
 		}
 	}
+	// 6b. Secondary suppression: no other column gives a suppressed value
+	// back through a functional dependency.
+	skip := []string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}
+	for _, q := range qis {
+		if tl.fixed[q] != "" {
+			skip = append(skip, q)
+		}
+	}
+	for _, q := range qis {
+		for col, n := range secondarySuppression(t, t.Column(q), tl.nulled[q], skip) {
+			tr.Secondary[col] += n
+			c := t.Column(col)
+			c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values set to null where %s was suppressed and this column would give it back", n, q))
+		}
+	}
+	if len(tr.Secondary) == 0 {
+		tr.Secondary = nil
+	}
 	// 7. Risk after, and the verdict.
 	after, fk, Fk, r := ks.risk(p.K)
 	tr.After = after
 	if len(qis) > 0 && after.KViolations > 0 {
-		tr.Problems = append(tr.Problems, fmt.Sprintf("%d records violate k=%d on %s", after.KViolations, p.K, strings.Join(qis, ", ")))
+		// Records whose every suppressible quasi-identifier is already
+		// suppressed stand out only on values other released data give
+		// (design codes, roster size): no suppression can help them. They
+		// are reported and weigh in the risk (max_risk still applies);
+		// the profile can drop design codes or coarsen geography.
+		residual := 0
+		for i, f := range fk {
+			if f >= p.K {
+				continue
+			}
+			left := false
+			for _, j := range order {
+				if !t.Column(qis[j]).IsNull(i) {
+					left = true
+					break
+				}
+			}
+			if !left {
+				residual++
+			}
+		}
+		tr.ResidualK = residual
+		if residual > p.ResidualK {
+			// Accepting them is the profile's explicit decision.
+			tr.Problems = append(tr.Problems, fmt.Sprintf("%d records violate k=%d on %s", after.KViolations, p.K, strings.Join(qis, ", ")))
+			if residual > 0 {
+				tr.Problems = append(tr.Problems, fmt.Sprintf("%d of them only on values other released data determine (%s); no suppression can help them: coarsen or drop those carriers, or allow them with residual_k: %d", residual, strings.Join(sortedKeys(tl.fixed), ", "), residual))
+			}
+		} else if after.KViolations > residual {
+			tr.Problems = append(tr.Problems, fmt.Sprintf("%d records violate k=%d on %s", after.KViolations-residual, p.K, strings.Join(qis, ", ")))
+		}
 	}
 	if p.MaxRisk > 0 && after.Global > p.MaxRisk {
 		tr.Problems = append(tr.Problems, fmt.Sprintf("global risk %.4g (%.4g expected re-identifications in %d records) exceeds max_risk %v",
@@ -615,9 +782,9 @@ func Quantile(x []float64, q float64) float64 {
 
 // topCode caps a numeric column at its q-quantile (type 7, over non-null
 // values, unweighted).
-func topCode(t *Table, c *Column, q float64) error {
+func topCode(t *Table, c *Column, q float64) (float64, []int, error) {
 	if c.Type != Int && c.Type != Float {
-		return fmt.Errorf("profile: top_code.%s: table %s: column is %s, want a number", c.Name, t.Name, c.Type)
+		return 0, nil, fmt.Errorf("profile: top_code.%s: table %s: column is %s, want a number", c.Name, t.Name, c.Type)
 	}
 	var xs []float64
 	for i := 0; i < c.Len(); i++ {
@@ -626,7 +793,7 @@ func topCode(t *Table, c *Column, q float64) error {
 		}
 	}
 	if len(xs) == 0 {
-		return nil
+		return math.Inf(1), nil, nil
 	}
 	sort.Float64s(xs)
 	cap := Quantile(xs, q)
@@ -634,9 +801,11 @@ func topCode(t *Table, c *Column, q float64) error {
 		cap = math.Floor(cap)
 	}
 	n := 0
+	var capped []int
 	for i := 0; i < c.Len(); i++ {
 		if !c.IsNull(i) && c.Float(i) > cap {
 			n++
+			capped = append(capped, i)
 			if c.Type == Int {
 				c.Ints[i] = int64(cap)
 			} else {
@@ -645,7 +814,69 @@ func topCode(t *Table, c *Column, q float64) error {
 		}
 	}
 	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("top-coded at the %v quantile: %d values above %s set to %s", q, n, fmtNum(cap), fmtNum(cap)))
-	return nil
+	return cap, capped, nil
+}
+
+// capAt caps c at cp, as the quantile-identifier it carries was.
+func capAt(c *Column, cp float64, from string) {
+	n := 0
+	for i := 0; i < c.Len(); i++ {
+		if !c.IsNull(i) && c.Float(i) > cp {
+			n++
+			if c.Type == Int {
+				c.Ints[i] = int64(cp)
+			} else {
+				c.Floats[i] = cp
+			}
+		}
+	}
+	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("top-coded at %s as %s is, because it carries it: %d values", fmtNum(cp), from, n))
+}
+
+// keepOnly groups the categories of c that the quasi-identifier it
+// carries no longer has into "other".
+func keepOnly(c *Column, keep map[string]bool, from string) {
+	n := 0
+	for i, s := range c.Strings {
+		if !c.IsNull(i) && !keep[s] {
+			c.Strings[i] = Other
+			n++
+		}
+	}
+	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values grouped into %q as in %s, because it carries it", n, Other, from))
+}
+
+// capRatio keeps q = a/b (or a·b) from undoing q's top-code: in the capped
+// rows, a becomes cap·b (or cap/b), so the ratio gives the cap.
+func capRatio(t *Table, q *Column, r ratio, cp float64, rows []int) {
+	a, b := t.Column(r.a), t.Column(r.b)
+	if a == nil || b == nil {
+		return
+	}
+	n := 0
+	for _, i := range rows {
+		if a.IsNull(i) || b.IsNull(i) {
+			continue
+		}
+		v := cp * b.Float(i)
+		if !r.div {
+			if b.Float(i) == 0 {
+				continue
+			}
+			v = cp / b.Float(i)
+		}
+		if a.Type == Int {
+			a.Ints[i] = int64(math.Round(v))
+		} else {
+			a.Floats[i] = v
+		}
+		n++
+	}
+	op := "/"
+	if !r.div {
+		op = "·"
+	}
+	a.Meta.Transforms = append(a.Meta.Transforms, fmt.Sprintf("%d values changed where %s was top-coded, so that %s %s %s gives the cap and not the true value", n, q.Name, r.a, op, r.b))
 }
 
 // Other is the category rare categories are grouped into.

@@ -27,6 +27,7 @@ import (
 //	drop: [notes]                        # further columns to leave out
 //	design: {id: household_id, stratum: stratum, psu: psu, weight: weight, fpc: fpc, urban: urban}
 //	row_group_rows: 131072               # rows per Parquet row group
+//	residual_k: 40                       # records allowed below k on what other released data determine
 //
 // Quasi-identifiers are listed most important first: local suppression nulls
 // values of the last-listed ones first.
@@ -43,6 +44,11 @@ type Profile struct {
 	Drop             []string
 	Design           Design
 	RowGroupRows     int
+	// ResidualK is how many records per table may stay below k on the
+	// quasi-identifiers other released data determine (design codes, roster
+	// size) once every other one is suppressed; 0 (the default) refuses
+	// any. Allowing some is a decision the disclosure report records.
+	ResidualK int
 }
 
 // Recode is one recode rule: Breaks (interval lower bounds and the last
@@ -82,6 +88,7 @@ type profileYAML struct {
 	Drop             []string             `yaml:"drop"`
 	Design           Design               `yaml:"design"`
 	RowGroupRows     int                  `yaml:"row_group_rows"`
+	ResidualK        int                  `yaml:"residual_k"`
 }
 
 // ParseProfile reads a release profile from YAML. Unknown keys are errors
@@ -102,7 +109,10 @@ func ParseProfile(data []byte) (*Profile, error) {
 	p := &Profile{
 		K: *y.K, QuasiIdentifiers: y.QuasiIdentifiers, TopCode: y.TopCode, GroupRare: y.GroupRare,
 		Geo: y.Geo, Direct: y.Direct, Sensitive: y.Sensitive, Drop: y.Drop, Design: y.Design,
-		RowGroupRows: y.RowGroupRows, Recode: map[string]Recode{},
+		RowGroupRows: y.RowGroupRows, Recode: map[string]Recode{}, ResidualK: y.ResidualK,
+	}
+	if y.ResidualK < 0 {
+		return nil, errors.New("profile: residual_k: must be 0 or more")
 	}
 	if y.MaxRisk != nil {
 		p.MaxRisk = *y.MaxRisk

@@ -113,7 +113,7 @@ func TestTopCodeQuantile(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		c.Floats = append(c.Floats, float64(i))
 	}
-	if err := topCode(&Table{Name: "t", Columns: []*Column{c}}, c, 0.9); err != nil {
+	if _, _, err := topCode(&Table{Name: "t", Columns: []*Column{c}}, c, 0.9); err != nil {
 		t.Fatal(err)
 	}
 	const q90 = 90.100000000000009 // quantile(1:100, 0.9)

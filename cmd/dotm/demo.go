@@ -699,18 +699,9 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 	return nil
 }
 
-// demoProfile is the release profile of the demo: k-anonymity on the
-// household quasi-identifiers, coarsened ages and sizes, top-coded money.
-const demoProfile = `
-k: 3
-quasi_identifiers: [region, urban, hh_size, head_sex, head_age, dest_country]
-recode: {head_age: [0, 25, 35, 45, 55, 65, 120], hh_size: {top: 8}}
-top_code: {remit_amount: 0.99, cons_pc: 0.995}
-group_rare: {dest_country: 10}
-geo: drop
-max_risk: 0.05
-drop: [household_id_answer, enumerator_comments, dest_country_other, deviceid, start, end]
-`
+// demoProfile is the release profile of the demo: the example profile for
+// the built-in household form (exports.HouseholdProfile).
+const demoProfile = exports.HouseholdProfile
 
 // makeRelease goes through the API as the three people involved do: the
 // statistician makes the release (disclosure control runs on the server),
@@ -756,8 +747,12 @@ func (r *demoRun) makeRelease(ctx context.Context) error {
 			hh = *f.Rows
 		}
 	}
-	p.finish(fmt.Sprintf("release %s published; a researcher downloaded its %d files to %s: %d households, k=%d held, risk %.4f",
-		rel.ID[:8], len(rel.Files), dir, hh, rel.Report.K, rel.Report.Tables[0].After.Global))
+	held := fmt.Sprintf("k=%d held on the linked tables", rel.Report.K)
+	if n := rel.Report.Tables[0].ResidualK; n > 0 {
+		held = fmt.Sprintf("k=%d held on the linked tables except %d households unique on region, urban and size (which design codes and roster give; allowed by the profile)", rel.Report.K, n)
+	}
+	p.finish(fmt.Sprintf("release %s published; a researcher downloaded its %d files to %s: %d households, %s, risk %.4f",
+		rel.ID[:8], len(rel.Files), dir, hh, held, rel.Report.Tables[0].After.Global))
 	return nil
 }
 
