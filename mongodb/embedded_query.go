@@ -110,6 +110,16 @@ func openEmbeddedSQL(path string) (*embeddedSQL, error) {
 
 func (e *embeddedSQL) close() error { return e.db.Close() }
 
+// queryHook, when set (by tests), sees every listing query before it runs.
+var queryHook func(q string, args []any)
+
+func (e *embeddedSQL) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if queryHook != nil {
+		queryHook(q, args)
+	}
+	return e.db.QueryContext(ctx, q, args...)
+}
+
 // table is the SQLite table of collection col ("" when the collection does
 // not exist yet) and the name of its dotm index named index, if present
 // (a collection dropped and made again at run time has none until the next
@@ -259,7 +269,7 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 		if f.Limit > 0 {
 			q += fmt.Sprintf(" LIMIT %d", f.Limit)
 		}
-		rows, err := e.db.QueryContext(ctx, q, w.args...)
+		rows, err := e.query(ctx, q, w.args...)
 		if err != nil {
 			return nil, unavailable(err, "list submissions")
 		}
@@ -339,7 +349,9 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 			return nil, collector.Errorf(collector.EINVALID, "before_id: not an audit entry id")
 		}
 		ms := f.Before.UnixMilli()
-		w.add(fmt.Sprintf("(%[1]s < ? OR (%[1]s = ? AND %[2]s < ?))", sjsonField("time"), sjsonField("_id")), ms, ms, oid.Hex())
+		// time <= Before alone bounds the index scan; the rest breaks ties.
+		w.add(sjsonField("time")+" <= ?", ms)
+		w.add(fmt.Sprintf("(%s < ? OR %s < ?)", sjsonField("time"), sjsonField("_id")), ms, oid.Hex())
 	case !f.Before.IsZero():
 		w.add(sjsonField("time")+" < ?", f.Before.UnixMilli())
 	}
@@ -353,7 +365,7 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	rows, err := e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, unavailable(err, "list audit entries")
 	}
@@ -405,7 +417,7 @@ func (e *embeddedSQL) assignments(ctx context.Context, f collector.AssignmentFil
 		w.eq("enumerator", f.Enumerator)
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s`, assignmentListFields, table, indexedBy, w.String(), sjsonField("_id"))
-	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	rows, err := e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, unavailable(err, "list assignments")
 	}
@@ -437,7 +449,7 @@ func (e *embeddedSQL) assignments(ctx context.Context, f collector.AssignmentFil
 	q = fmt.Sprintf(`SELECT %s FROM %q%s WHERE %s IN (SELECT %s FROM %q%s%s)`,
 		selectFields("_id", "assignment", "survey", "seq", "status", "comment", "submission_id", "at"),
 		mtable, mindexedBy, sjsonField("assignment"), sjsonField("_id"), table, indexedBy, w.String())
-	rows, err = e.db.QueryContext(ctx, q, w.args...)
+	rows, err = e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, unavailable(err, "list assignment moves")
 	}
@@ -469,7 +481,7 @@ func (e *embeddedSQL) listings(ctx context.Context, survey string) ([]listingDoc
 	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s`,
 		selectFields("_id", "survey", "psu", "stratum", "json:households", "submitted_by", "submitted_at", "revision"),
 		table, indexedBy, w.String(), sjsonField("_id"))
-	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	rows, err := e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, unavailable(err, "list listings")
 	}

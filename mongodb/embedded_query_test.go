@@ -259,3 +259,77 @@ func TestListingsSQLMatchWire(t *testing.T) {
 		t.Fatalf("ids sort by bytes: last is %q", allIDs[len(allIDs)-1])
 	}
 }
+
+// TestListingsSQLUseIndexes checks SQLite's plan of every listing query:
+// each reads its table through one of dotm's indexes, never by a scan of
+// the table, and needs no sort of its own when it has a limit (the index
+// gives the order, so a page stops after its last row).
+func TestListingsSQLUseIndexes(t *testing.T) {
+	if testDir == "" {
+		t.Log("real MongoDB: no SQL reader; the finds use the indexes of mongoIndexes")
+		return
+	}
+	ctx := context.Background()
+	s := openTestStore(t)
+	type query struct {
+		q    string
+		args []any
+	}
+	var queries []query
+	queryHook = func(q string, args []any) { queries = append(queries, query{q, args}) }
+	defer func() { queryHook = nil }()
+	oid := "0123456789abcdef01234567"
+	for _, f := range []collector.SubmissionFilter{
+		{Limit: 100}, {Survey: "a", Limit: 100}, {Survey: "a", Status: "received", After: "x", Limit: 100},
+		{Status: "approved", Limit: 100}, {Enumerator: "ana", Limit: 100}, {Surveys: []string{"a", "b"}, Limit: 100},
+		{Survey: "a", FormID: "hh", Enumerator: "ana", Limit: 100},
+	} {
+		if _, err := s.Submissions(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	for _, f := range []collector.AuditFilter{
+		{Limit: 100}, {Action: "review", Limit: 100}, {Actor: "ana", Before: now, Limit: 100}, {Survey: "a", Before: now, BeforeID: oid, Limit: 100},
+	} {
+		if _, err := s.AuditEntries(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddAssignments(ctx, []collector.Assignment{{ID: "a1", Survey: "a", Enumerator: "ana"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []collector.AssignmentFilter{{Enumerator: "ana"}, {Survey: "a"}, {Surveys: []string{"a"}, Enumerator: "ana"}} {
+		if _, err := s.Assignments(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Listings(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if len(queries) < 15 {
+		t.Fatalf("%d queries seen", len(queries))
+	}
+	for _, q := range queries {
+		rows, err := s.sq.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.q, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, p := range plan {
+			if strings.HasPrefix(p, "SCAN ") && !strings.Contains(p, " USING ") ||
+				strings.Contains(q.q, " LIMIT ") && strings.Contains(p, "TEMP B-TREE") {
+				t.Errorf("query %s\nplan: %s", q.q, strings.Join(plan, "; "))
+			}
+		}
+	}
+}

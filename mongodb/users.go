@@ -124,19 +124,24 @@ func (s *Store) RevokeUser(ctx context.Context, name string) error {
 
 // Record implements collector.Auditor: one insert per entry, never updated.
 func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
+	if _, err := s.collection(colAudit).InsertOne(ctx, auditDocOf(e)); err != nil {
+		return unavailable(err, "write audit entry")
+	}
+	return nil
+}
+
+// auditDocOf is the stored form of an audit entry, with a new id (and the
+// current time when e has none).
+func auditDocOf(e collector.AuditEntry) bson.D {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	doc := bson.D{
+	return bson.D{
 		{Key: "_id", Value: bson.NewObjectID()},
 		{Key: "time", Value: e.Time}, {Key: "actor", Value: e.Actor}, {Key: "role", Value: string(e.Role)},
 		{Key: "action", Value: e.Action}, {Key: "survey", Value: e.Survey}, {Key: "target", Value: e.Target},
 		{Key: "detail", Value: e.Detail},
 	}
-	if _, err := s.collection(colAudit).InsertOne(ctx, doc); err != nil {
-		return unavailable(err, "write audit entry")
-	}
-	return nil
 }
 
 // EnsureIndexes creates dotm's secondary indexes; safe to call on every start.
