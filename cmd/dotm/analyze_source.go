@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -41,6 +44,8 @@ func (s fileSource) Load(ctx context.Context, columns []string) (*analysis.Table
 
 // readParquet reads the named columns (flat schemas only): numbers become
 // numeric columns (null = missing), strings and byte arrays text columns.
+// Only those columns' pages are read, one column per goroutine, as many at
+// once as there are processors.
 func readParquet(path string, columns []string) (*analysis.Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -66,81 +71,107 @@ func readParquet(path string, columns []string) (*analysis.Table, error) {
 		node, _ := pf.Schema().Lookup(p...)
 		kinds[p[0]] = node.Node.Type().Kind()
 	}
-	t := analysis.NewTable(n)
 	for _, name := range columns {
-		idx, ok := leaf[name]
-		if !ok {
+		if _, ok := leaf[name]; !ok {
 			return nil, fmt.Errorf("unknown column %q", name)
 		}
-		kind := kinds[name]
-		text := kind == parquet.ByteArray || kind == parquet.FixedLenByteArray
-		var num []float64
-		var codes []int32
-		var levels []string
-		lookup := map[string]int32{}
-		if text {
-			codes = make([]int32, 0, n)
+	}
+	cols := make([]parquetColumn, len(columns))
+	errs := make([]error, len(columns))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for k, name := range columns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cols[k], errs[k] = readParquetColumn(pf, leaf[name], kinds[name], n)
+			if errs[k] != nil {
+				errs[k] = fmt.Errorf("column %s: %w", name, errs[k])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	t := analysis.NewTable(n)
+	for k, name := range columns {
+		if c := cols[k]; c.codes != nil {
+			t.AddText(name, c.codes, c.levels)
 		} else {
-			num = make([]float64, 0, n)
+			t.AddNumeric(name, c.num)
 		}
-		buf := make([]parquet.Value, 4096)
-		for _, rg := range pf.RowGroups() {
-			pages := rg.ColumnChunks()[idx].Pages()
+	}
+	return t, nil
+}
+
+// parquetColumn is one column read: numbers, or codes into levels.
+type parquetColumn struct {
+	num    []float64
+	codes  []int32
+	levels []string
+}
+
+// readParquetColumn reads leaf column idx of every row group.
+func readParquetColumn(pf *parquet.File, idx int, kind parquet.Kind, n int) (parquetColumn, error) {
+	text := kind == parquet.ByteArray || kind == parquet.FixedLenByteArray
+	var c parquetColumn
+	lookup := map[string]int32{}
+	if text {
+		c.codes = make([]int32, 0, n)
+	} else {
+		c.num = make([]float64, 0, n)
+	}
+	buf := make([]parquet.Value, 4096)
+	for _, rg := range pf.RowGroups() {
+		pages := rg.ColumnChunks()[idx].Pages()
+		for {
+			pg, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return c, err
+			}
+			vr := pg.Values()
 			for {
-				pg, err := pages.ReadPage()
+				k, err := vr.ReadValues(buf)
+				for _, v := range buf[:k] {
+					if text {
+						if v.IsNull() {
+							c.codes = append(c.codes, -1)
+							continue
+						}
+						code, ok := lookup[string(v.ByteArray())]
+						if !ok {
+							s := string(v.ByteArray())
+							code = int32(len(c.levels))
+							lookup[s] = code
+							c.levels = append(c.levels, s)
+						}
+						c.codes = append(c.codes, code)
+						continue
+					}
+					c.num = append(c.num, parquetNumber(v))
+				}
 				if err == io.EOF {
 					break
 				}
 				if err != nil {
 					pages.Close()
-					return nil, fmt.Errorf("column %s: %w", name, err)
+					return c, err
 				}
-				vr := pg.Values()
-				for {
-					k, err := vr.ReadValues(buf)
-					for _, v := range buf[:k] {
-						if text {
-							if v.IsNull() {
-								codes = append(codes, -1)
-								continue
-							}
-							s := string(v.ByteArray())
-							c, ok := lookup[s]
-							if !ok {
-								c = int32(len(levels))
-								lookup[s] = c
-								levels = append(levels, s)
-							}
-							codes = append(codes, c)
-							continue
-						}
-						num = append(num, parquetNumber(v))
-					}
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						pages.Close()
-						return nil, fmt.Errorf("column %s: %w", name, err)
-					}
-				}
-				parquet.Release(pg)
 			}
-			pages.Close()
+			parquet.Release(pg)
 		}
-		if text {
-			if len(codes) != n {
-				return nil, fmt.Errorf("column %s: read %d values for %d rows", name, len(codes), n)
-			}
-			t.AddText(name, codes, levels)
-		} else {
-			if len(num) != n {
-				return nil, fmt.Errorf("column %s: read %d values for %d rows", name, len(num), n)
-			}
-			t.AddNumeric(name, num)
-		}
+		pages.Close()
 	}
-	return t, nil
+	if got := len(c.codes) + len(c.num); got != n {
+		return c, fmt.Errorf("read %d values for %d rows", got, n)
+	}
+	return c, nil
 }
 
 func parquetNumber(v parquet.Value) float64 {
