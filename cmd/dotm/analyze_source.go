@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/dotm-survey/dotm/analysis"
 )
@@ -126,6 +127,7 @@ func readParquetColumn(pf *parquet.File, idx int, kind parquet.Kind, n int) (par
 	buf := make([]parquet.Value, 4096)
 	for _, rg := range pf.RowGroups() {
 		pages := rg.ColumnChunks()[idx].Pages()
+		var dict dictValues // the chunk's dictionary, decoded once
 		for {
 			pg, err := pages.ReadPage()
 			if err == io.EOF {
@@ -134,6 +136,10 @@ func readParquetColumn(pf *parquet.File, idx int, kind parquet.Kind, n int) (par
 			if err != nil {
 				pages.Close()
 				return c, err
+			}
+			if parquetTypedPages && c.appendPage(pg, text, lookup, &dict) {
+				parquet.Release(pg)
+				continue
 			}
 			vr := pg.Values()
 			for {
@@ -144,14 +150,7 @@ func readParquetColumn(pf *parquet.File, idx int, kind parquet.Kind, n int) (par
 							c.codes = append(c.codes, -1)
 							continue
 						}
-						code, ok := lookup[string(v.ByteArray())]
-						if !ok {
-							s := string(v.ByteArray())
-							code = int32(len(c.levels))
-							lookup[s] = code
-							c.levels = append(c.levels, s)
-						}
-						c.codes = append(c.codes, code)
+						c.codes = append(c.codes, c.level(lookup, v.ByteArray()))
 						continue
 					}
 					c.num = append(c.num, parquetNumber(v))
@@ -172,6 +171,147 @@ func readParquetColumn(pf *parquet.File, idx int, kind parquet.Kind, n int) (par
 		return c, fmt.Errorf("read %d values for %d rows", got, n)
 	}
 	return c, nil
+}
+
+// parquetTypedPages turns appendPage on; tests turn it off to compare.
+var parquetTypedPages = true
+
+// dictValues is a column chunk's dictionary as numbers or as codes of
+// the column's levels.
+type dictValues struct {
+	d     parquet.Dictionary
+	num   []float64
+	codes []int32
+}
+
+// appendPage appends the values of a page of a flat column from its typed
+// buffers (plain or dictionary-encoded doubles, floats, int32, int64, byte
+// arrays, with nulls), without making a parquet.Value of each. It reports
+// false, appending nothing, for any other layout; the caller then reads the
+// page value by value.
+func (c *parquetColumn) appendPage(pg parquet.Page, text bool, lookup map[string]int32, dict *dictValues) bool {
+	if len(pg.RepetitionLevels()) > 0 {
+		return false
+	}
+	nv, nn := int(pg.NumValues()), int(pg.NumNulls())
+	defs := pg.DefinitionLevels()
+	if nn > 0 && len(defs) != nv {
+		return false
+	}
+	present := nv - nn
+	data := pg.Data()
+	var num func(i int) float64
+	var code func(i int) int32
+	if d := pg.Dictionary(); d != nil {
+		if data.Kind() != encoding.Int32 {
+			return false
+		}
+		idx := data.Int32()
+		if len(idx) != present {
+			return false
+		}
+		if dict.d == nil {
+			dict.d = d
+			if text {
+				dict.codes = make([]int32, d.Len())
+				for i := range dict.codes {
+					dict.codes[i] = -2 // not seen yet: levels keep the order of first use
+				}
+			} else {
+				dict.num = make([]float64, d.Len())
+				for i := range dict.num {
+					dict.num[i] = parquetNumber(d.Index(int32(i)))
+				}
+			}
+		}
+		for _, i := range idx {
+			if i < 0 || int(i) >= max(len(dict.num), len(dict.codes)) {
+				return false
+			}
+		}
+		num = func(i int) float64 { return dict.num[idx[i]] }
+		code = func(i int) int32 {
+			j := idx[i]
+			if dict.codes[j] == -2 {
+				dict.codes[j] = c.level(lookup, dict.d.Index(j).ByteArray())
+			}
+			return dict.codes[j]
+		}
+	} else if text {
+		if data.Kind() != encoding.ByteArray {
+			return false
+		}
+		b, offs := data.ByteArray()
+		if len(offs) != present+1 {
+			return false
+		}
+		code = func(i int) int32 { return c.level(lookup, b[offs[i]:offs[i+1]]) }
+	} else {
+		switch data.Kind() {
+		case encoding.Double:
+			v := data.Double()
+			if len(v) != present {
+				return false
+			}
+			num = func(i int) float64 { return v[i] }
+		case encoding.Float:
+			v := data.Float()
+			if len(v) != present {
+				return false
+			}
+			num = func(i int) float64 { return float64(v[i]) }
+		case encoding.Int32:
+			v := data.Int32()
+			if len(v) != present {
+				return false
+			}
+			num = func(i int) float64 { return float64(v[i]) }
+		case encoding.Int64:
+			v := data.Int64()
+			if len(v) != present {
+				return false
+			}
+			num = func(i int) float64 { return float64(v[i]) }
+		default:
+			return false
+		}
+	}
+	if nn > 0 {
+		for _, l := range defs {
+			if l > 1 {
+				return false // nested: not a flat column
+			}
+		}
+	}
+	k := 0
+	for j := range nv {
+		null := nn > 0 && defs[j] == 0
+		switch {
+		case text && null:
+			c.codes = append(c.codes, -1)
+		case text:
+			c.codes = append(c.codes, code(k))
+			k++
+		case null:
+			c.num = append(c.num, math.NaN())
+		default:
+			c.num = append(c.num, num(k))
+			k++
+		}
+	}
+	return true
+}
+
+// level is the code of text value b, a new level if it is new.
+func (c *parquetColumn) level(lookup map[string]int32, b []byte) int32 {
+	code, ok := lookup[string(b)]
+	if !ok {
+		s := string(b)
+		code = int32(len(c.levels))
+		lookup[s] = code
+		c.levels = append(c.levels, s)
+	}
+	return code
 }
 
 func parquetNumber(v parquet.Value) float64 {
