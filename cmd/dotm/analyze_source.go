@@ -24,11 +24,16 @@ type fileSource struct{ path string }
 func (s fileSource) Load(ctx context.Context, columns []string) (*analysis.Table, error) {
 	switch strings.ToLower(filepath.Ext(s.path)) {
 	case ".csv":
-		b, err := os.ReadFile(s.path)
+		f, err := os.Open(s.path)
 		if err != nil {
 			return nil, err
 		}
-		t, err := analysis.ParseCSV(b, columns)
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		t, err := analysis.ReadCSVAt(f, st.Size(), columns)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
