@@ -46,9 +46,9 @@ func (s *Store) indexEmbeddedIDs(ctx context.Context, dataDir string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("mongodb: embedded database file: %w", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)")
+	db, err := openWritable(path)
 	if err != nil {
-		return fmt.Errorf("mongodb: open %s: %w", path, err)
+		return err
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT name, table_name FROM "_ferretdb_collections"`)
@@ -83,6 +83,16 @@ func (s *Store) indexEmbeddedIDs(ctx context.Context, dataDir string) error {
 		}
 	}
 	return nil
+}
+
+// openWritable opens the embedded server's SQLite file beside the server,
+// to add indexes.
+func openWritable(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)")
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: open %s: %w", path, err)
+	}
+	return db, nil
 }
 
 func asCommandError(err error, ce *mongo.CommandError) bool {

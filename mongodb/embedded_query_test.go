@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -331,5 +332,81 @@ func TestListingsSQLUseIndexes(t *testing.T) {
 				t.Errorf("query %s\nplan: %s", q.q, strings.Join(plan, "; "))
 			}
 		}
+	}
+}
+
+// TestListIndexesOnOldData: a data directory written before the listing
+// indexes existed (simulated by dropping them) gets them at the next
+// start, and its listings answer the same before and after.
+func TestListIndexesOnOldData(t *testing.T) {
+	if testDir == "" {
+		t.Log("real MongoDB: the indexes are mongoIndexes, created by EnsureIndexes")
+		return
+	}
+	ctx := context.Background()
+	s := openTestStore(t)
+	var subs []collector.Submission
+	for i := range 300 {
+		subs = append(subs, collector.Submission{ID: fmt.Sprintf("uuid:%05d", i), Survey: "gh", Enumerator: fmt.Sprint("e", i%7),
+			Status: collector.SubmissionReceived, ReceivedAt: time.Date(2026, 3, 1, 0, 0, i, 0, time.UTC), Answers: map[string]any{"q": "a"}})
+	}
+	for _, err := range s.InsertSubmissions(ctx, subs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := collector.SubmissionFilter{Survey: "gh", Enumerator: "e3", After: "uuid:00100", Limit: 20}
+	before, err := s.Submissions(ctx, f)
+	if err != nil || len(before) != 20 {
+		t.Fatalf("%d submissions, %v", len(before), err)
+	}
+	countIndexes := func() int {
+		var n int
+		if err := s.sq.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_dotm\_%' ESCAPE '\' AND name NOT LIKE '%\_id\_lookup' ESCAPE '\'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := countIndexes(); n != len(listIndexes) {
+		t.Fatalf("%d listing indexes, want %d", n, len(listIndexes))
+	}
+	db, err := openWritable(filepath.Join(s.embeddedDir, s.db.Name()+".sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%\_dotm\_%' ESCAPE '\' AND name NOT LIKE '%\_id\_lookup' ESCAPE '\'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("DROP INDEX %q", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if n := countIndexes(); n != 0 {
+		t.Fatalf("%d listing indexes left", n)
+	}
+	// Without its indexes a listing is still right (SQLite scans).
+	if got, err := s.Submissions(ctx, f); err != nil || !reflect.DeepEqual(got, before) {
+		t.Fatalf("without indexes: %v, %v", got, err)
+	}
+	start := time.Now()
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("indexes of 300 submissions built in %s", time.Since(start))
+	if n := countIndexes(); n != len(listIndexes) {
+		t.Fatalf("%d listing indexes after the start, want %d", n, len(listIndexes))
+	}
+	if got, err := s.Submissions(ctx, f); err != nil || !reflect.DeepEqual(got, before) {
+		t.Fatalf("after: %v, %v", got, err)
 	}
 }
