@@ -505,8 +505,10 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 			return nil, err
 		}
 		if rows == 0 && t.Len() > 0 && off+int64(len(b)) < size {
-			// Room for the whole file's rows, estimated from the first block.
-			est := int(float64(t.Len())*float64(size-off)/float64(len(b))*1.02) + 16
+			// Room for the whole file's rows, estimated from the first block
+			// with a margin: growing a column past it would copy it into
+			// fresh memory, while room never written to is never touched.
+			est := int(float64(t.Len())*float64(size-off)/float64(len(b))*1.3) + 16
 			for k := range cols {
 				if t.cols[want[k]].IsText() {
 					cols[k].codes = make([]int32, 0, est)
