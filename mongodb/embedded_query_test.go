@@ -60,7 +60,7 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	enums := []string{"ana", "kofi", "zoé"}
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	var subs []collector.Submission
-	for i := range 240 {
+	for i := range 160 {
 		id := fmt.Sprintf("uuid:%04x-%d", rng.IntN(1<<16), i)
 		switch i % 40 {
 		case 7:
@@ -105,7 +105,7 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	}
 	slices.Sort(allIDs)
 
-	for n := range 120 {
+	for n := range 60 {
 		f := collector.SubmissionFilter{
 			Survey:     []string{"", "", surveys[0], surveys[1], "nowhere"}[rng.IntN(5)],
 			Status:     []collector.SubmissionStatus{"", "", collector.SubmissionReceived, collector.SubmissionApproved, collector.SubmissionRejected}[rng.IntN(5)],
@@ -141,10 +141,10 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	after := ""
 	for {
 		page := listingsBothWays(t, s, "page after "+after, func() ([]collector.Submission, error) {
-			return s.Submissions(ctx, collector.SubmissionFilter{After: after, Limit: 37})
+			return s.Submissions(ctx, collector.SubmissionFilter{After: after, Limit: 61})
 		})
 		paged = append(paged, page...)
-		if len(page) < 37 {
+		if len(page) < 61 {
 			break
 		}
 		after = page[len(page)-1].ID
@@ -164,14 +164,14 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	}
 
 	// Audit: entries in few distinct milliseconds, so that pages split ties.
-	for i := range 150 {
+	for i := range 100 {
 		e := collector.AuditEntry{Time: base.Add(time.Duration(rng.IntN(12)) * time.Millisecond), Actor: enums[rng.IntN(3)], Role: collector.RoleSupervisor,
 			Action: []string{"read_identifiers", "review", "sign_in_failed"}[rng.IntN(3)], Survey: surveys[rng.IntN(3)], Target: fmt.Sprint("t", i), Detail: "d"}
 		if err := s.Record(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for n := range 40 {
+	for n := range 25 {
 		f := collector.AuditFilter{Action: []string{"", "", "review"}[rng.IntN(3)], Actor: []string{"", "", "zoé"}[rng.IntN(3)],
 			Survey: []string{"", "", "ml"}[rng.IntN(3)], Limit: []int{0, 5, 100}[rng.IntN(3)]}
 		if rng.IntN(2) == 0 {
@@ -189,8 +189,8 @@ func TestListingsSQLMatchWire(t *testing.T) {
 		}
 		f.Before, f.BeforeID = page[len(page)-1].Time, page[len(page)-1].ID
 	}
-	if len(entries) != 150 {
-		t.Fatalf("audit pages gave %d entries, want 150", len(entries))
+	if len(entries) != 100 {
+		t.Fatalf("audit pages gave %d entries, want 100", len(entries))
 	}
 	for i := 1; i < len(entries); i++ {
 		a, b := entries[i-1], entries[i]
@@ -221,7 +221,7 @@ func TestListingsSQLMatchWire(t *testing.T) {
 			}
 		}
 	}
-	for n := range 30 {
+	for n := range 20 {
 		f := collector.AssignmentFilter{Survey: []string{"", surveys[0], surveys[1]}[rng.IntN(3)], Enumerator: []string{"", enums[1]}[rng.IntN(2)],
 			Status: []collector.AssignmentStatus{"", collector.AssignmentReturned, collector.AssignmentAssigned}[rng.IntN(3)]}
 		if rng.IntN(3) == 0 {
