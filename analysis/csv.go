@@ -43,20 +43,49 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 	} else {
 		header, buf = buf[:nl], buf[nl+1:]
 	}
-	header = bytes.TrimSuffix(header, []byte("\r"))
-	hs, err := splitLine(header, 1)
+	hs, want, err := csvHeader(header, want)
 	if err != nil {
 		return nil, err
+	}
+	return parseBody(buf, hs, want, nil, 0)
+}
+
+// csvHeader splits the header line and checks want against it (nil want:
+// every column).
+func csvHeader(header []byte, want []string) (hs, wanted []string, err error) {
+	header = bytes.TrimSuffix(header, []byte("\r"))
+	hs, err = splitLine(header, 1)
+	if err != nil {
+		return nil, nil, err
 	}
 	pos := map[string]int{}
 	for i, h := range hs {
 		if _, dup := pos[h]; dup {
-			return nil, fmt.Errorf("csv: header names column %q twice", h)
+			return nil, nil, fmt.Errorf("csv: header names column %q twice", h)
 		}
 		pos[h] = i
 	}
 	if want == nil {
 		want = hs
+	}
+	for _, name := range want {
+		if _, ok := pos[name]; !ok {
+			return nil, nil, fmt.Errorf("csv: unknown column %q (the header has %d columns)", name, len(hs))
+		}
+	}
+	return hs, want, nil
+}
+
+// parseBody parses the lines of buf (no header) into the columns want of
+// header hs. Columns k with text[k] are text whatever their values; rowBase
+// is the number of data rows before buf in the file, for error messages.
+func parseBody(buf []byte, hs, want []string, text []bool, rowBase int) (*Table, error) {
+	if len(buf) >= 1<<32-1 {
+		return nil, fmt.Errorf("csv: a block of %d bytes; at most 4 GiB can be read into memory (use Parquet)", len(buf))
+	}
+	pos := make(map[string]int, len(hs))
+	for i, h := range hs {
+		pos[h] = i
 	}
 	// colOf[fieldIndex] = wanted column index or −1.
 	colOf := make([]int, len(hs))
@@ -64,11 +93,7 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		colOf[i] = -1
 	}
 	for k, name := range want {
-		p, ok := pos[name]
-		if !ok {
-			return nil, fmt.Errorf("csv: unknown column %q (the header has %d columns)", name, len(hs))
-		}
-		colOf[p] = k
+		colOf[pos[name]] = k
 	}
 	lastField := 0
 	for i, c := range colOf {
@@ -113,6 +138,7 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		nums[k] = make([]float64, n)
 	}
 	notNum := make([][]bool, nchunk)
+	scanned := make([]int, nchunk) // rows found: fewer than lines when quoted fields hold newlines
 	escaped := make([]map[int]string, nchunk)
 	errs := make([]error, nchunk)
 	var wg sync.WaitGroup
@@ -121,8 +147,10 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		go func(c int) {
 			defer wg.Done()
 			notNum[c] = make([]bool, len(want))
-			sc := &scanner{buf: buf, colOf: colOf, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs}
+			copy(notNum[c], text)
+			sc := &scanner{buf: buf, colOf: colOf, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs, rowBase: rowBase}
 			errs[c] = sc.scan(bounds[c], bounds[c+1], firstRow[c], rowsIn[c])
+			scanned[c] = sc.rows
 			escaped[c] = sc.esc
 		}(c)
 	}
@@ -134,6 +162,12 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 		}
 		for k, v := range escaped[c] {
 			esc[k] = v
+		}
+	}
+	if nchunk == 1 && scanned[0] < n { // (quotes make one chunk)
+		n = scanned[0]
+		for k := range want {
+			cells[k], nums[k] = cells[k][:n], nums[k][:n]
 		}
 	}
 	t := NewTable(n)
@@ -191,11 +225,13 @@ type scanner struct {
 	notNum    []bool
 	hs        []string
 	esc       map[int]string
+	rowBase   int // data rows before buf, for messages
+	rows      int // rows scanned
 }
 
 // scan handles rows [first, first+nrows) found in buf[from:to].
 func (sc *scanner) scan(from, to, first, nrows int) error {
-	buf, colOf, lastField, nf, cells, hs := sc.buf, sc.colOf, sc.lastField, sc.nf, sc.cells, sc.hs
+	buf, colOf, lastField, nf, cells, hs, rb := sc.buf, sc.colOf, sc.lastField, sc.nf, sc.cells, sc.hs, sc.rowBase
 	row := first
 	i := from
 	for i < to && row < first+nrows {
@@ -208,7 +244,7 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 				for {
 					q := bytes.IndexByte(buf[j:to], '"')
 					if q < 0 {
-						return fmt.Errorf("csv: row %d, column %s: unterminated quoted field", row+1, hs[min(field, len(hs)-1)])
+						return fmt.Errorf("csv: row %d, column %s: unterminated quoted field", rb+row+1, hs[min(field, len(hs)-1)])
 					}
 					j += q
 					if j+1 < to && buf[j+1] == '"' {
@@ -251,26 +287,29 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 				break
 			}
 			if buf[i] != ',' {
-				return fmt.Errorf("csv: row %d: unexpected character after a quoted field", row+1)
+				return fmt.Errorf("csv: row %d: unexpected character after a quoted field", rb+row+1)
 			}
 			i++
 			field++
 			if field > lastField {
-				// Skip the rest of the line.
+				// Skip the rest of the line, unless a quoted field there
+				// may hold a newline: then go on field by field.
 				j := bytes.IndexByte(buf[i:to], '\n')
 				if j < 0 {
-					i = to
-				} else {
-					i += j + 1
+					j = to - i
 				}
-				break
+				if bytes.IndexByte(buf[i:i+j], '"') < 0 {
+					i = min(i+j+1, to)
+					break
+				}
 			}
 		}
 		if field < lastField {
-			return fmt.Errorf("csv: row %d has %d fields; the header has %d", row+1, field+1, nf)
+			return fmt.Errorf("csv: row %d has %d fields; the header has %d", rb+row+1, field+1, nf)
 		}
 		row++
 	}
+	sc.rows = row - first
 	return nil
 }
 
@@ -406,4 +445,199 @@ func splitLine(line []byte, row int) ([]string, error) {
 		}
 	}
 	return rec, nil
+}
+
+// csvBlock is the size of the blocks ReadCSVAt parses one after the other
+// (a variable so that tests can make blocks of a few lines).
+var csvBlock = 4 << 20
+
+// ReadCSVAt is [ReadCSV] over a file of size bytes that it reads block by
+// block (4 MiB of whole lines at a time, each parsed in parallel), so that
+// it holds the columns it returns and about one block, never the whole
+// file. A column is numeric when it is numeric in every block; a column
+// that turns out to be text in a later block has its earlier blocks read
+// again as text.
+func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
+	// The header: the first line.
+	var header []byte
+	var off int64
+	for n := int64(1 << 16); ; n *= 2 {
+		b := make([]byte, min(n, size))
+		if _, err := r.ReadAt(b, 0); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read csv: %w", err)
+		}
+		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+			header, off = b[:nl], int64(nl+1)
+			break
+		}
+		if int64(len(b)) == size {
+			header, off = b, size
+			break
+		}
+	}
+	bom := []byte("\xef\xbb\xbf")
+	header = bytes.TrimPrefix(header, bom)
+	hs, want, err := csvHeader(header, want)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]csvAcc, len(want))
+	text := make([]bool, len(want))
+	var blocks [][2]int64 // offset and length of each block read
+	rows := 0
+	buf := make([]byte, min(int64(csvBlock), max(size-off, 0)))
+	for off < size {
+		n := min(int64(len(buf)), size-off)
+		b := buf[:n]
+		if _, err := r.ReadAt(b, off); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read csv: %w", err)
+		}
+		if off+n < size {
+			cut := lineCut(b)
+			if cut <= 0 { // one line longer than a block
+				buf = make([]byte, 2*len(buf))
+				continue
+			}
+			b = b[:cut]
+		}
+		t, err := parseBody(b, hs, want, text, rows)
+		if err != nil {
+			return nil, err
+		}
+		if rows == 0 && t.Len() > 0 && off+int64(len(b)) < size {
+			// Room for the whole file's rows, estimated from the first block
+			// with a margin: growing a column past it would copy it into
+			// fresh memory, while room never written to is never touched.
+			est := int(float64(t.Len())*float64(size-off)/float64(len(b))*1.3) + 16
+			for k := range cols {
+				if t.cols[want[k]].IsText() {
+					cols[k].codes = make([]int32, 0, est)
+				} else {
+					cols[k].num = make([]float64, 0, est)
+				}
+			}
+		}
+		for k, name := range want {
+			c := t.cols[name]
+			if c.IsText() && !text[k] && len(blocks) > 0 {
+				// Numeric until this block: read the earlier blocks again as text.
+				text[k] = true
+				cols[k] = csvAcc{}
+				before := 0
+				for _, blk := range blocks {
+					bb := make([]byte, blk[1])
+					if _, err := r.ReadAt(bb, blk[0]); err != nil && err != io.EOF {
+						return nil, fmt.Errorf("read csv: %w", err)
+					}
+					only := make([]bool, len(want))
+					only[k] = true
+					tt, err := parseBody(bb, hs, want[k:k+1], only[k:k+1], before)
+					if err != nil {
+						return nil, err
+					}
+					before += tt.Len()
+					cols[k].add(tt.cols[name])
+				}
+			}
+			if c.IsText() {
+				text[k] = true
+			}
+			cols[k].add(c)
+		}
+		blocks = append(blocks, [2]int64{off, int64(len(b))})
+		rows += t.Len()
+		off += int64(len(b))
+	}
+	t := NewTable(rows)
+	for k, name := range want {
+		c := &cols[k]
+		if text[k] {
+			if c.codes == nil {
+				c.codes = []int32{}
+			}
+			t.add(&Column{Name: name, Codes: c.codes, Levels: c.levels})
+		} else {
+			if c.num == nil {
+				c.num = []float64{}
+			}
+			t.add(&Column{Name: name, Num: c.num})
+		}
+	}
+	return t, nil
+}
+
+// lineCut is the length of the whole lines at the start of b (0 when
+// there is none): up to the last newline that ends a row, with the
+// scanner's rules for quotes (a quote opens a quoted field only at the
+// field's start, and "" inside one is a quote).
+func lineCut(b []byte) int {
+	if bytes.IndexByte(b, '"') < 0 {
+		return bytes.LastIndexByte(b, '\n') + 1
+	}
+	last, i, fieldStart := 0, 0, true
+	for i < len(b) {
+		c := b[i]
+		if fieldStart && c == '"' {
+			j := i + 1
+			for {
+				q := bytes.IndexByte(b[j:], '"')
+				if q < 0 || j+q+1 >= len(b) {
+					return last // the field (or whether its last quote is doubled) goes on past b
+				}
+				j += q
+				if b[j+1] == '"' {
+					j += 2
+					continue
+				}
+				break
+			}
+			i, fieldStart = j+1, false
+			continue
+		}
+		switch c {
+		case ',':
+			fieldStart = true
+		case '\n':
+			last, fieldStart = i+1, true
+		default:
+			fieldStart = false
+		}
+		i++
+	}
+	return last
+}
+
+// csvAcc gathers one column over the blocks: numbers, or codes into the
+// levels in order of first use.
+type csvAcc struct {
+	num    []float64
+	codes  []int32
+	levels []string
+	lookup map[string]int32
+}
+
+func (a *csvAcc) add(c *Column) {
+	if !c.IsText() {
+		a.num = append(a.num, c.Num...)
+		return
+	}
+	if a.lookup == nil {
+		a.lookup = map[string]int32{}
+	}
+	remap := make([]int32, len(c.Levels))
+	for i, l := range c.Levels {
+		code, ok := a.lookup[l]
+		if !ok {
+			code = int32(len(a.levels))
+			a.lookup[l] = code
+			a.levels = append(a.levels, l)
+		}
+		remap[i] = code
+	}
+	for _, code := range c.Codes {
+		if code >= 0 {
+			code = remap[code]
+		}
+		a.codes = append(a.codes, code)
+	}
 }

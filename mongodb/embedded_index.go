@@ -31,6 +31,9 @@ var collections = []string{
 // file, an index on the exact expression the lookups use, for every
 // collection table. FerretDB does not know the index; SQLite maintains it,
 // and dropping a collection drops it with the table.
+//
+// It adds the indexes of the listings (listIndexes) the same way and opens
+// the read-only reader that uses them (embedded_query.go).
 func (s *Store) indexEmbeddedIDs(ctx context.Context, dataDir string) error {
 	for _, name := range collections {
 		err := s.db.CreateCollection(ctx, name)
@@ -43,23 +46,23 @@ func (s *Store) indexEmbeddedIDs(ctx context.Context, dataDir string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("mongodb: embedded database file: %w", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)")
+	db, err := openWritable(path)
 	if err != nil {
-		return fmt.Errorf("mongodb: open %s: %w", path, err)
+		return err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM "_ferretdb_collections"`)
+	rows, err := db.QueryContext(ctx, `SELECT name, table_name FROM "_ferretdb_collections"`)
 	if err != nil {
 		return fmt.Errorf("mongodb: list tables of %s: %w", path, err)
 	}
-	var tables []string
+	tables := map[string]string{} // collection → table
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var c, t string
+		if err := rows.Scan(&c, &t); err != nil {
 			rows.Close()
 			return err
 		}
-		tables = append(tables, t)
+		tables[c] = t
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -71,7 +74,25 @@ func (s *Store) indexEmbeddedIDs(ctx context.Context, dataDir string) error {
 			return fmt.Errorf("mongodb: index _id lookups of %s: %w", t, err)
 		}
 	}
+	if err := createListIndexes(ctx, db, tables); err != nil {
+		return err
+	}
+	if s.sq == nil {
+		if s.sq, err = openEmbeddedSQL(path); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// openWritable opens the embedded server's SQLite file beside the server,
+// to add indexes.
+func openWritable(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)")
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: open %s: %w", path, err)
+	}
+	return db, nil
 }
 
 func asCommandError(err error, ce *mongo.CommandError) bool {

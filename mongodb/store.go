@@ -54,6 +54,9 @@ type Store struct {
 	uri         string
 	shared      bool
 	weightChunk int // households per weights chunk; 0 means weightChunkSize (tests set it lower)
+	// sq reads listings straight from the embedded server's SQLite file
+	// (embedded_query.go); nil on MongoDB and on a borrowed server.
+	sq *embeddedSQL
 }
 
 // Open connects to the server cfg names and creates dotm's indexes.
@@ -174,6 +177,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // releases the data dir.
 func (s *Store) Close(ctx context.Context) error {
 	var errs []error
+	if s.sq != nil {
+		if err := s.sq.close(); err != nil {
+			errs = append(errs, fmt.Errorf("mongodb: close the embedded reader: %w", err))
+		}
+		s.sq = nil
+	}
 	if s.client != nil {
 		if err := s.client.Disconnect(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("mongodb: disconnect: %w", err))

@@ -328,9 +328,13 @@ func (s *Store) Submission(ctx context.Context, id string) (collector.Submission
 	return d.submission()
 }
 
-// Submissions implements collector.SubmissionStore. The filter scans on the
-// embedded server; the answers are not read.
+// Submissions implements collector.SubmissionStore: on the embedded server
+// one indexed SQL query (embedded_query.go), on MongoDB a find that an
+// index of mongoIndexes serves in _id order. The answers are not read.
 func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) ([]collector.Submission, error) {
+	if s.sq != nil {
+		return s.sq.submissions(ctx, f)
+	}
 	filter := bson.D{}
 	if len(f.Surveys) > 0 {
 		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})

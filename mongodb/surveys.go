@@ -269,31 +269,12 @@ func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment
 // the survey and enumerator, each brought to its current state by its moves,
 // then filtered by status.
 func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) ([]collector.Assignment, error) {
-	filter := bson.D{}
-	if len(f.Surveys) > 0 {
-		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
-	}
-	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "enumerator", Value: f.Enumerator}} {
-		if e.Value != "" {
-			filter = append(filter, e)
-		}
-	}
-	var docs []assignmentDoc
-	if err := s.findAll(ctx, colAssignments, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+	docs, moves, err := s.assignmentDocs(ctx, f)
+	if err != nil {
 		return nil, err
 	}
 	if len(docs) == 0 {
 		return []collector.Assignment{}, nil
-	}
-	moveFilter := bson.D{}
-	if f.Survey != "" {
-		moveFilter = bson.D{{Key: "survey", Value: f.Survey}}
-	} else if len(f.Surveys) > 0 {
-		moveFilter = bson.D{{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}}}
-	}
-	var moves []moveDoc
-	if err := s.findAll(ctx, colAssignmentMoves, moveFilter, nil, &moves); err != nil {
-		return nil, err
 	}
 	last := map[string]moveDoc{}
 	lastSub := map[string]moveDoc{} // the latest move that named a submission
@@ -318,6 +299,61 @@ func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) (
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// moveBatch is the most assignment ids one find of their moves names.
+const moveBatch = 1000
+
+// assignmentDocs reads the assignment documents that match f's survey(s)
+// and enumerator, in _id order, and moves including theirs: on the
+// embedded server with indexed SQL queries; on MongoDB with finds served
+// by mongoIndexes (the moves by assignment id, in batches, when there are
+// few assignments, else those of the survey).
+func (s *Store) assignmentDocs(ctx context.Context, f collector.AssignmentFilter) ([]assignmentDoc, []moveDoc, error) {
+	if s.sq != nil {
+		return s.sq.assignments(ctx, f)
+	}
+	filter := bson.D{}
+	if len(f.Surveys) > 0 {
+		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
+	}
+	for _, e := range []bson.E{{Key: "survey", Value: f.Survey}, {Key: "enumerator", Value: f.Enumerator}} {
+		if e.Value != "" {
+			filter = append(filter, e)
+		}
+	}
+	var docs []assignmentDoc
+	if err := s.findAll(ctx, colAssignments, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+		return nil, nil, err
+	}
+	if len(docs) == 0 {
+		return nil, nil, nil
+	}
+	var moves []moveDoc
+	if len(docs) <= 10*moveBatch && !s.shared { // a borrowed embedded server would scan once per batch
+		for start := 0; start < len(docs); start += moveBatch {
+			ids := make([]string, 0, moveBatch)
+			for _, d := range docs[start:min(start+moveBatch, len(docs))] {
+				ids = append(ids, d.ID)
+			}
+			var batch []moveDoc
+			if err := s.findAll(ctx, colAssignmentMoves, bson.D{{Key: "assignment", Value: bson.D{{Key: "$in", Value: ids}}}}, nil, &batch); err != nil {
+				return nil, nil, err
+			}
+			moves = append(moves, batch...)
+		}
+		return docs, moves, nil
+	}
+	moveFilter := bson.D{}
+	if f.Survey != "" {
+		moveFilter = bson.D{{Key: "survey", Value: f.Survey}}
+	} else if len(f.Surveys) > 0 {
+		moveFilter = bson.D{{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}}}
+	}
+	if err := s.findAll(ctx, colAssignmentMoves, moveFilter, nil, &moves); err != nil {
+		return nil, nil, err
+	}
+	return docs, moves, nil
 }
 
 // MoveAssignment implements collector.AssignmentStore: it reads the current
@@ -409,9 +445,15 @@ func (s *Store) PutListing(ctx context.Context, l collector.Listing) (int, error
 }
 
 // Listings implements collector.ListingStore.
+// On the embedded server it is one indexed SQL query (embedded_query.go).
 func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listing, error) {
 	var docs []listingDoc
-	if err := s.findAll(ctx, colListings, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+	if s.sq != nil {
+		var err error
+		if docs, err = s.sq.listings(ctx, survey); err != nil {
+			return nil, err
+		}
+	} else if err := s.findAll(ctx, colListings, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
 	out := make([]collector.Listing, len(docs))
@@ -437,8 +479,13 @@ type auditDoc struct {
 	Detail string        `bson:"detail"`
 }
 
-// AuditEntries implements collector.AuditLog.
+// AuditEntries implements collector.AuditLog: on the embedded server one
+// indexed SQL query (embedded_query.go), on MongoDB a find that an index of
+// mongoIndexes serves newest first, from the page's start.
 func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]collector.AuditEntry, error) {
+	if s.sq != nil {
+		return s.sq.audit(ctx, f)
+	}
 	filter := bson.D{}
 	for _, e := range []bson.E{{Key: "action", Value: f.Action}, {Key: "actor", Value: f.Actor}, {Key: "survey", Value: f.Survey}} {
 		if e.Value != "" {
@@ -451,11 +498,13 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 		if err != nil {
 			return nil, collector.Errorf(collector.EINVALID, "before_id: not an audit entry id")
 		}
-		// (time, _id) < (Before, BeforeID) in the listing's order.
-		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}}},
-			bson.D{{Key: "time", Value: f.Before.UTC()}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: oid}}}},
-		}})
+		// (time, _id) < (Before, BeforeID) in the listing's order; the
+		// bound on time alone lets the index start the scan there.
+		filter = append(filter, bson.E{Key: "time", Value: bson.D{{Key: "$lte", Value: f.Before.UTC()}}},
+			bson.E{Key: "$or", Value: bson.A{
+				bson.D{{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}}},
+				bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: oid}}}},
+			}})
 	case !f.Before.IsZero():
 		filter = append(filter, bson.E{Key: "time", Value: bson.D{{Key: "$lt", Value: f.Before.UTC()}}})
 	}

@@ -124,40 +124,71 @@ func (s *Store) RevokeUser(ctx context.Context, name string) error {
 
 // Record implements collector.Auditor: one insert per entry, never updated.
 func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
-	}
-	doc := bson.D{
-		{Key: "_id", Value: bson.NewObjectID()},
-		{Key: "time", Value: e.Time}, {Key: "actor", Value: e.Actor}, {Key: "role", Value: string(e.Role)},
-		{Key: "action", Value: e.Action}, {Key: "survey", Value: e.Survey}, {Key: "target", Value: e.Target},
-		{Key: "detail", Value: e.Detail},
-	}
-	if _, err := s.collection(colAudit).InsertOne(ctx, doc); err != nil {
+	if _, err := s.collection(colAudit).InsertOne(ctx, auditDocOf(e)); err != nil {
 		return unavailable(err, "write audit entry")
 	}
 	return nil
 }
 
+// auditDocOf is the stored form of an audit entry, with a new id (and the
+// current time when e has none).
+func auditDocOf(e collector.AuditEntry) bson.D {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	return bson.D{
+		{Key: "_id", Value: bson.NewObjectID()},
+		{Key: "time", Value: e.Time}, {Key: "actor", Value: e.Actor}, {Key: "role", Value: string(e.Role)},
+		{Key: "action", Value: e.Action}, {Key: "survey", Value: e.Survey}, {Key: "target", Value: e.Target},
+		{Key: "detail", Value: e.Detail},
+	}
+}
+
 // EnsureIndexes creates dotm's secondary indexes; safe to call on every start.
+//
+// On the embedded server they are SQLite indexes that dotm's own queries use
+// (embedded_index.go, embedded_query.go); FerretDB's createIndexes would
+// make indexes its queries never use, so it is not called there. On
+// MongoDB they are mongoIndexes.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if s.embeddedDir != "" {
 		if err := s.indexEmbeddedIDs(ctx, s.embeddedDir); err != nil {
 			return err
 		}
 	}
-	idx := []struct {
-		col  string
-		keys bson.D
-	}{
-		{colAudit, bson.D{{Key: "time", Value: 1}}},
-	}
-	for _, i := range idx {
-		if _, err := s.collection(i.col).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: i.keys}); err != nil {
-			return fmt.Errorf("mongodb: create index on %s: %w", i.col, err)
+	if s.embeddedDir == "" && !s.shared {
+		for _, i := range mongoIndexes {
+			if _, err := s.collection(i.col).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: i.keys}); err != nil {
+				return fmt.Errorf("mongodb: create index on %s: %w", i.col, err)
+			}
 		}
 	}
 	return s.migrateSubmissionBodies(ctx)
+}
+
+// mongoIndexes are the secondary indexes of a real MongoDB, one for each
+// listing of the request path (docs/ARCHITECTURE.md lists them; the
+// embedded store's listIndexes mirror them): every listing is an index
+// scan in the listing's order that stops at its page size.
+var mongoIndexes = []struct {
+	col  string
+	keys bson.D
+}{
+	{colSubmissions, bson.D{{Key: "survey", Value: 1}, {Key: "_id", Value: 1}}},
+	{colSubmissions, bson.D{{Key: "survey", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+	{colSubmissions, bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+	{colSubmissions, bson.D{{Key: "enumerator", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAudit, bson.D{{Key: "time", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAudit, bson.D{{Key: "action", Value: 1}, {Key: "time", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAudit, bson.D{{Key: "actor", Value: 1}, {Key: "time", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAudit, bson.D{{Key: "survey", Value: 1}, {Key: "time", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAssignments, bson.D{{Key: "survey", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAssignments, bson.D{{Key: "enumerator", Value: 1}, {Key: "_id", Value: 1}}},
+	{colAssignmentMoves, bson.D{{Key: "assignment", Value: 1}}},
+	{colAssignmentMoves, bson.D{{Key: "survey", Value: 1}}},
+	{colListings, bson.D{{Key: "survey", Value: 1}, {Key: "_id", Value: 1}}},
+	{colHouseholdSamples, bson.D{{Key: "survey", Value: 1}, {Key: "_id", Value: 1}}},
+	{colReleases, bson.D{{Key: "survey", Value: 1}}},
 }
 
 // notFound turns ErrNoDocuments into collector's ENOTFOUND.

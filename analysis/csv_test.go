@@ -1,0 +1,141 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sameTable reports how a and b differ ("" when they hold the same columns,
+// NaN equal to NaN).
+func sameTable(a, b *Table) string {
+	if a.Len() != b.Len() || !reflect.DeepEqual(a.Names(), b.Names()) {
+		return fmt.Sprintf("%d rows %v against %d rows %v", a.Len(), a.Names(), b.Len(), b.Names())
+	}
+	for _, name := range a.Names() {
+		x, _ := a.Column(name)
+		y, _ := b.Column(name)
+		if x.IsText() != y.IsText() || !reflect.DeepEqual(x.Codes, y.Codes) || !reflect.DeepEqual(x.Levels, y.Levels) || len(x.Num) != len(y.Num) {
+			return fmt.Sprintf("column %s: %v %v %v against %v %v %v", name, x.Num, x.Codes, x.Levels, y.Num, y.Codes, y.Levels)
+		}
+		for i := range x.Num {
+			if x.Num[i] != y.Num[i] && !(math.IsNaN(x.Num[i]) && math.IsNaN(y.Num[i])) {
+				return fmt.Sprintf("column %s row %d: %v against %v", name, i, x.Num[i], y.Num[i])
+			}
+		}
+	}
+	return ""
+}
+
+// readAtBlocks is ReadCSVAt over b with blocks of n bytes.
+func readAtBlocks(b []byte, n int, want []string) (*Table, error) {
+	defer func(old int) { csvBlock = old }(csvBlock)
+	csvBlock = n
+	return ReadCSVAt(bytes.NewReader(b), int64(len(b)), want)
+}
+
+// TestReadCSVAtMatchesParseCSV reads files block by block, with blocks from
+// a few bytes (lines longer than a block, quoted newlines across a block's
+// end) to the whole file, and wants the table ParseCSV makes of the whole
+// buffer: columns that turn to text in a later block, "NA" and "" in text
+// and numeric columns, escaped quotes, CRLF, a byte order mark, no final
+// newline; and the same errors, naming the same row.
+func TestReadCSVAtMatchesParseCSV(t *testing.T) {
+	var big strings.Builder
+	big.WriteString("\xef\xbb\xbfid,x,late,name,y\r\n")
+	for i := range 400 {
+		late := fmt.Sprint(i % 7)
+		if i == 350 {
+			late = "seven" // a text value after many blocks of numbers
+		}
+		name := []string{"a", "NA", "", `"q""uote"`, "\"multi\nline\"", "b,c"}[i%6]
+		y := []string{"1.5", "NA", "", "NaN", "-2e3"}[i%5]
+		fmt.Fprintf(&big, "%d,%d.25,%s,%s,%s\r\n", i, i*3, late, name, y)
+	}
+	files := []string{
+		big.String(),
+		strings.TrimSuffix(big.String(), "\r\n"),
+		"a,b\n1,x\n2,\"y,z\"\n",
+		"a,b\r\n1,NA\r\n,\"q\"\"q\"\r\n",
+		"a,b\n",
+		"a,b",
+		"a\n1\n2\nx\n3\n",
+		"a\n1\n\"2\"\"\"\n3\n",
+	}
+	for fi, f := range files {
+		for _, want := range [][]string{nil, {"y", "late"}} {
+			whole, werr := ParseCSV([]byte(f), want)
+			if werr != nil && want != nil {
+				continue // a small file without those columns
+			}
+			for _, n := range []int{1, 7, 64, 1000, 1 << 20} {
+				got, err := readAtBlocks([]byte(f), n, want)
+				if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+					t.Fatalf("file %d, want %v, blocks of %d: error %v, ParseCSV %v", fi, want, n, err, werr)
+				}
+				if err == nil {
+					if d := sameTable(got, whole); d != "" {
+						t.Fatalf("file %d, want %v, blocks of %d: %s", fi, want, n, d)
+					}
+				}
+			}
+		}
+	}
+	late, _ := mustRead(t, big.String(), 64).Column("late")
+	if !late.IsText() || late.Levels[late.Codes[350]] != "seven" || late.Levels[late.Codes[0]] != "0" {
+		t.Fatalf("late: %v", late.Levels)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"a,b\n1,2\n3,4\n5\n", "row 3 has 1 fields"},
+		{"a,b\n1,2\n3,4\n5,\"x\n", "row 3, column b: unterminated"},
+	} {
+		if _, err := readAtBlocks([]byte(tt.in), 4, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, f string, n int) *Table {
+	t.Helper()
+	tb, err := readAtBlocks([]byte(f), n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func FuzzReadCSVAt(f *testing.F) {
+	f.Add([]byte("a,b\n1,x\n2,\"y,z\"\n"), uint8(3))
+	f.Add([]byte("a,b\r\n1,NA\r\n,\"q\"\"q\"\r\n3,\"x\ny\"\n"), uint8(5))
+	f.Fuzz(func(t *testing.T, b []byte, n uint8) {
+		whole, werr := ParseCSV(b, nil)
+		got, err := readAtBlocks(b, int(n)+1, nil)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("error %v, ParseCSV %v", err, werr)
+		}
+		if err == nil {
+			if d := sameTable(got, whole); d != "" {
+				t.Fatal(d)
+			}
+		}
+	})
+}
+
+// TestParseCSVQuotedNewlines: a newline inside a quoted field neither makes
+// a row of its own nor, in a column the caller does not want, ends the line.
+func TestParseCSVQuotedNewlines(t *testing.T) {
+	in := []byte("a,b,c\n1,x,\"two\nlines\"\n2,\"y\nz\",w\n3,v,u\n")
+	for _, want := range [][]string{nil, {"a"}, {"a", "b"}} {
+		tb, err := ParseCSV(in, want)
+		if err != nil {
+			t.Fatalf("want %v: %v", want, err)
+		}
+		a, _ := tb.Column("a")
+		if tb.Len() != 3 || !reflect.DeepEqual(a.Num, []float64{1, 2, 3}) {
+			t.Fatalf("want %v: %d rows, a = %v", want, tb.Len(), a.Num)
+		}
+	}
+}
