@@ -54,6 +54,8 @@ var testUsers = []struct {
 	{"ben", collector.RoleEnumerator, []string{"gh-2026"}},
 	{"stat", collector.RoleStatistician, []string{"gh-2026"}},
 	{"res", collector.RoleResearcher, nil},
+	{"adm_gh", collector.RoleAdmin, []string{"gh-2026"}}, // an admin of the test survey only
+	{"adm_fj", collector.RoleAdmin, []string{"fj-2026"}}, // an admin of another survey
 }
 
 func newTestKeys(t testing.TB) *collector.Keyring {

@@ -113,7 +113,9 @@ func handleListAssignments(assignments AssignmentStore) gin.HandlerFunc {
 			}
 			f.Enumerator = u.Name
 		}
-		f.Surveys = u.Surveys
+		if f.Survey == "" {
+			f.Surveys = u.Surveys
+		}
 		if f.Survey != "" && !u.InSurvey(f.Survey) {
 			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
 			return
@@ -220,6 +222,13 @@ var auditIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 func handleAudit(log AuditLog) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f := AuditFilter{Action: c.Query("action"), Actor: c.Query("actor"), Survey: c.Query("survey")}
+		// A scoped admin reads only the entries of its surveys.
+		u := currentUser(c)
+		if f.Survey != "" && !u.InSurvey(f.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
+			return
+		}
+		f.Surveys = u.Surveys
 		if b := c.Query("before"); b != "" {
 			t, err := time.Parse(time.RFC3339Nano, b)
 			if err != nil {

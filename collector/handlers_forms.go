@@ -21,6 +21,13 @@ import (
 // printable, safe in a URL path and a file name.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// idRule says idPattern in words, for problems.
+const idRule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+// ValidID reports whether s is a valid survey, form, PSU, household or
+// enumerator id (one pattern for all).
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
 var langPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 func checkID(what, id string) error {
@@ -40,6 +47,10 @@ func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
 		Languages []string `json:"languages"`
 	}
 	return func(c *gin.Context) {
+		if u := currentUser(c); len(u.Surveys) > 0 {
+			fail(c, Errorf(EFORBIDDEN, "only an admin of every survey may create surveys"))
+			return
+		}
 		var req request
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)

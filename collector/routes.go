@@ -27,7 +27,7 @@ func (s *Server) routes() {
 	authed.GET("/me", handleMe())
 	admin := authed.Group("", allow(RoleAdmin))
 	admin.GET("/users", handleListUsers(d.Accounts))
-	admin.POST("/users", handleAddUser(d.Accounts, d.Auditor))
+	admin.POST("/users", handleAddUser(d.Accounts, d.Surveys, d.Auditor))
 	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, s.tokens, d.Auditor))
 
 	authed.POST("/surveys", allow(adm), handleCreateSurvey(d.Surveys))

@@ -38,6 +38,7 @@ func newFoundation(t *testing.T, maxBody int64) *foundation {
 		Users:        store,
 		Accounts:     store,
 		Auditor:      store,
+		Surveys:      store,
 		MaxBodyBytes: maxBody,
 	})
 	f.srv = httptest.NewServer(api)
@@ -145,6 +146,13 @@ func TestErrorsAreProblemJSON(t *testing.T) {
 
 func TestUsersAPI(t *testing.T) {
 	f := newFoundation(t, 1<<20)
+	sv, err := collector.NewSurvey("gh-2026", "Ghana", "", []string{"en"}, "admin", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateSurvey(context.Background(), sv); err != nil {
+		t.Fatal(err)
+	}
 	resp, b := f.do(t, "POST", "/api/v1/users", f.admin, "application/json", strings.NewReader(`{"name":"sam","role":"supervisor","surveys":["gh-2026"]}`))
 	if resp.StatusCode != 201 {
 		t.Fatalf("add: %d %s", resp.StatusCode, b)

@@ -231,10 +231,11 @@ type ListingStore interface {
 
 // AuditFilter selects audit entries; empty fields match everything.
 type AuditFilter struct {
-	Action string
-	Actor  string
-	Survey string
-	Before time.Time // only entries older (pagination) …
+	Action  string
+	Actor   string
+	Survey  string
+	Surveys []string  // only entries of these surveys (a scope); empty: all
+	Before  time.Time // only entries older (pagination) …
 	// … or, with BeforeID, as old and with a smaller id: entries recorded
 	// in the same instant are neither skipped nor repeated across pages.
 	BeforeID string

@@ -445,6 +445,9 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 			filter = append(filter, e)
 		}
 	}
+	if len(f.Surveys) > 0 {
+		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
+	}
 	switch {
 	case f.BeforeID != "":
 		oid, err := bson.ObjectIDFromHex(f.BeforeID)
