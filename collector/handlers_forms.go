@@ -21,6 +21,10 @@ import (
 // printable, safe in a URL path and a file name.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// assignmentIDPattern: a hand-made id (idPattern), or a drawn one
+// (AssignmentID: survey:psu:household).
+var assignmentIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(:[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,2}$`)
+
 // idRule says idPattern in words, for problems.
 const idRule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 

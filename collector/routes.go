@@ -35,7 +35,7 @@ func (s *Server) routes() {
 	authed.GET("/surveys/:survey", handleGetSurvey(d.Surveys, d.Forms))
 	authed.POST("/surveys/:survey/forms", allow(adm), handleUploadForm(d.Surveys, d.Forms, d.Auditor))
 	authed.POST("/surveys/:survey/assignments", allow(adm), handleCreateAssignments(d.Surveys, d.Assignments))
-	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings))
+	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings, d.Assignments))
 	authed.GET("/surveys/:survey/listings", allow(sup, stat, adm), handleGetListings(d.Surveys, d.Listings))
 	authed.POST("/surveys/:survey/sample/psus", allow(adm), handleDrawPSUs(d.Surveys, d.Design, d.Auditor))
 	authed.GET("/surveys/:survey/sample/psus", allow(sup, stat, adm), handleGetPSUSample(d.Surveys, d.Design))

@@ -217,7 +217,8 @@ type Listing struct {
 	Households  []ListedHousehold `json:"households"`
 	SubmittedBy string            `json:"submitted_by"`
 	SubmittedAt time.Time         `json:"submitted_at"`
-	Revision    int               `json:"revision"` // 1 for the first listing, +1 per correction
+	Revision    int               `json:"revision"`            // 1 for the first listing, +1 per correction
+	ListedBy    string            `json:"listed_by,omitempty"` // who made revision 1 (set by the store)
 }
 
 // ListingStore keeps one listing per survey and PSU.

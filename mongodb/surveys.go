@@ -422,6 +422,9 @@ func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listin
 		}
 		out[i] = collector.Listing{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Households: hh,
 			SubmittedBy: d.SubmittedBy, SubmittedAt: d.SubmittedAt, Revision: d.Revision}
+		if len(d.History) > 0 {
+			out[i].ListedBy = d.History[0].By
+		}
 	}
 	return out, nil
 }
