@@ -23,7 +23,7 @@ func (s *Server) routes() {
 		stat = RoleStatistician
 		adm  = RoleAdmin
 	)
-	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, d.Logger, d.Auditor))
+	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, s.signIns))
 	authed.GET("/me", handleMe())
 	admin := authed.Group("", allow(RoleAdmin))
 	admin.GET("/users", handleListUsers(d.Accounts))

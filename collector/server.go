@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -57,6 +58,28 @@ type Deps struct {
 	// off. A user revoked through the API is refused at once; one revoked
 	// directly in the database within this time.
 	TokenCacheTTL time.Duration
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP headers name the client; from any
+	// other peer these headers are ignored. Empty: trust none (the
+	// connection's address is the client's). CheckTrustedProxies validates.
+	TrustedProxies []string
+	// SignInAuditWindow is how long failed sign-ins of one address are
+	// counted before one audit entry records them; 0 means
+	// DefaultSignInAuditWindow.
+	SignInAuditWindow time.Duration
+}
+
+// CheckTrustedProxies checks that each entry is an IP address or CIDR range.
+func CheckTrustedProxies(list []string) error {
+	for _, p := range list {
+		if net.ParseIP(p) != nil {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			return fmt.Errorf("trusted proxy %q: not an IP address or CIDR range", p)
+		}
+	}
+	return nil
 }
 
 // Server is the HTTP API.
@@ -65,6 +88,7 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *failLimiter
 	tokens  *tokenCache
+	signIns *signInAudit
 	ingest  *ingester
 	keys    atomic.Pointer[Keyring] // Deps.Keys, or what SetKeys put there
 }
@@ -96,7 +120,15 @@ func NewServer(deps Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL)}
+	// Client addresses: proxy headers only from the configured proxies
+	// (gin trusts every peer unless told otherwise).
+	e.TrustedPlatform = ""
+	e.ForwardedByClientIP = len(deps.TrustedProxies) > 0
+	if err := e.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		panic("collector: " + err.Error() + " (check Deps.TrustedProxies with CheckTrustedProxies)")
+	}
+	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL),
+		signIns: newSignInAudit(deps.Auditor, deps.Logger, deps.SignInAuditWindow)}
 	if deps.Keys != nil {
 		s.keys.Store(deps.Keys)
 	}

@@ -87,6 +87,8 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
+		// Proxy headers only from --trusted-proxies.
+		TrustedProxies: f.limits.proxies(),
 	})
 	srv := &http.Server{
 		Handler:           f.limits.wrap(api),
