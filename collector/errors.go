@@ -17,17 +17,18 @@ type Code string
 // The error codes. Storage implementations return *Error values with these
 // codes (ENOTFOUND for a missing document, ECONFLICT for a duplicate key).
 const (
-	EINVALID      Code = "invalid"            // malformed request: 400
-	EUNAUTHORIZED Code = "unauthorized"       // no or bad credentials: 401
-	EFORBIDDEN    Code = "forbidden"          // credentials fine, role not: 403
-	ENOTFOUND     Code = "not_found"          // 404
-	ECONFLICT     Code = "conflict"           // 409
-	EMETHOD       Code = "method_not_allowed" // 405
-	ETOOLARGE     Code = "too_large"          // 413
-	EUNPROCESSABL Code = "unprocessable"      // well-formed but invalid content: 422
-	ERATELIMIT    Code = "rate_limited"       // 429
-	EUNAVAILABLE  Code = "unavailable"        // the database is down: 503
-	EINTERNAL     Code = "internal"           // 500, never with detail
+	EINVALID      Code = "invalid"               // malformed request: 400
+	EUNAUTHORIZED Code = "unauthorized"          // no or bad credentials: 401
+	EFORBIDDEN    Code = "forbidden"             // credentials fine, role not: 403
+	ENOTFOUND     Code = "not_found"             // 404
+	ECONFLICT     Code = "conflict"              // 409
+	EMETHOD       Code = "method_not_allowed"    // 405
+	ETOOLARGE     Code = "too_large"             // 413
+	EUNPROCESSABL Code = "unprocessable"         // well-formed but invalid content: 422
+	ERATELIMIT    Code = "rate_limited"          // 429
+	ERANGE        Code = "range_not_satisfiable" // 416
+	EUNAVAILABLE  Code = "unavailable"           // the database is down: 503
+	EINTERNAL     Code = "internal"              // 500, never with detail
 )
 
 var statusOf = map[Code]int{
@@ -40,6 +41,7 @@ var statusOf = map[Code]int{
 	ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	EUNPROCESSABL: http.StatusUnprocessableEntity,
 	ERATELIMIT:    http.StatusTooManyRequests,
+	ERANGE:        http.StatusRequestedRangeNotSatisfiable,
 	EUNAVAILABLE:  http.StatusServiceUnavailable,
 	EINTERNAL:     http.StatusInternalServerError,
 }
