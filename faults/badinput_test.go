@@ -1,11 +1,13 @@
 package faults
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -203,4 +205,54 @@ func tail(s string, n int) string {
 		return s
 	}
 	return fmt.Sprintf("…%s", s[len(s)-n:])
+}
+
+// TestOversizeBodySentFirst: a client that writes its whole body before it
+// reads (Python urllib and requests do) gets the 413, not a connection
+// reset, for a declared length and for a chunked body over --max-body.
+func TestOversizeBodySentFirst(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	admin := addUser(t, data, "admin", "admin")
+	addr := freeAddr(t)
+	logs := &testutil.Buffer{}
+	srv := startServe(t, logs, addr, data, "--max-body", "4000000")
+	body := bytes.Repeat([]byte("x"), 7_000_000)
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req bytes.Buffer
+		fmt.Fprintf(&req, "POST /api/v1/users HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n", addr, admin)
+		if chunked {
+			req.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+			for off := 0; off < len(body); off += 64 << 10 {
+				part := body[off:min(off+64<<10, len(body))]
+				fmt.Fprintf(&req, "%x\r\n%s\r\n", len(part), part)
+			}
+			req.WriteString("0\r\n\r\n")
+		} else {
+			fmt.Fprintf(&req, "Content-Length: %d\r\n\r\n", len(body))
+			req.Write(body)
+		}
+		conn.SetDeadline(time.Now().Add(60 * time.Second))
+		if _, err := conn.Write(req.Bytes()); err != nil {
+			t.Errorf("chunked=%v: writing the body: %v", chunked, err)
+			conn.Close()
+			continue
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("chunked=%v: reading the answer after sending the whole body: %v", chunked, err)
+			conn.Close()
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("chunked=%v: %d %q: %s", chunked, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+	}
+	srv.stop(t)
 }
