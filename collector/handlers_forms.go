@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -197,11 +198,26 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 			fail(c, jsonError(err))
 			return
 		}
+		if format == "xlsx" {
+			if err := checkXLSXSize(data); err != nil {
+				fail(c, err)
+				return
+			}
+		}
 		f, err := questionnaire.Decode(data, format)
 		if err != nil {
-			// The decoder's message names sheet, row and column; it quotes
-			// the form, never an answer.
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: []Problem{{Path: "form", Code: "form", Message: err.Error()}}})
+			// The decoder's messages name sheet, row and column; they quote
+			// the form, never an answer. One problem per form error (the
+			// answer lists the first MaxProblems and the count).
+			var fes questionnaire.FormErrors
+			problems := []Problem{{Path: "form", Code: "form", Message: trimMessage(err.Error())}}
+			if errors.As(err, &fes) && len(fes) > 0 {
+				problems = make([]Problem, len(fes))
+				for i, fe := range fes {
+					problems[i] = Problem{Path: "form", Code: "form", Message: trimMessage(fe.Error())}
+				}
+			}
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: problems})
 			return
 		}
 		if err := checkID("form_id", f.ID); err != nil {

@@ -63,6 +63,10 @@ type Deps struct {
 	// other peer these headers are ignored. Empty: trust none (the
 	// connection's address is the client's). CheckTrustedProxies validates.
 	TrustedProxies []string
+	// MaxInFlightBytes bounds the bytes of large request bodies (256 KiB
+	// or more, or of unknown length) read at once; over it a request is
+	// answered 503 with Retry-After. 0 means twice MaxBodyBytes.
+	MaxInFlightBytes int64
 	// SignInAuditWindow is how long failed sign-ins of one address are
 	// counted before one audit entry records them; 0 means
 	// DefaultSignInAuditWindow.
@@ -113,6 +117,9 @@ func NewServer(deps Deps) *Server {
 	if deps.MaxBodyBytes == 0 {
 		deps.MaxBodyBytes = 32 << 20
 	}
+	if deps.MaxInFlightBytes == 0 {
+		deps.MaxInFlightBytes = 2 * deps.MaxBodyBytes
+	}
 	if deps.TokenCacheTTL == 0 {
 		deps.TokenCacheTTL = DefaultTokenCacheTTL
 	}
@@ -133,7 +140,7 @@ func NewServer(deps Deps) *Server {
 		s.keys.Store(deps.Keys)
 	}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
-	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
+	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -268,18 +275,33 @@ func drain(body io.Reader, n int64) {
 // decodeJSON reads the body as one JSON value into v, refusing unknown
 // fields, trailing data and wrong types with an error that names the field.
 func decodeJSON(c *gin.Context, v any) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSONBytes(body, v)
+}
+
+// readJSON reads a JSON body (bounded by limitBody), checking its content
+// type and that it is UTF-8.
+func readJSON(c *gin.Context) ([]byte, error) {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
-		return Errorf(EINVALID, "content type %q: send application/json", ct)
+		return nil, Errorf(EINVALID, "content type %q: send application/json", ct)
 	}
 	body, err := io.ReadAll(c.Request.Body) // bounded by limitBody
 	if err != nil {
-		return jsonError(err)
+		return nil, jsonError(err)
 	}
 	// JSON is UTF-8 (RFC 8259); the decoder would silently turn invalid
 	// bytes into U+FFFD and the damaged text would be stored.
 	if !utf8.Valid(body) {
-		return Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
+		return nil, Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
 	}
+	return body, nil
+}
+
+// decodeJSONBytes is decodeJSON's decoding of a body already read.
+func decodeJSONBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

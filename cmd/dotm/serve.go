@@ -88,7 +88,8 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
 		// Proxy headers only from --trusted-proxies.
-		TrustedProxies: f.limits.proxies(),
+		TrustedProxies:   f.limits.proxies(),
+		MaxInFlightBytes: f.limits.inflight(),
 	})
 	srv := &http.Server{
 		Handler:           f.limits.wrap(api),

@@ -23,6 +23,8 @@ type serveLimits struct {
 	// trustedProxies: comma-separated addresses or CIDR ranges of reverse
 	// proxies whose X-Forwarded-For is believed; none by default.
 	trustedProxies string
+	// maxInFlight bounds the bytes of large request bodies read at once.
+	maxInFlight int64
 }
 
 const (
@@ -38,6 +40,7 @@ func addServeLimits(e *env, fs *flag.FlagSet) *serveLimits {
 	fs.StringVar(&l.tlsKey, "tls-key", e.getenv("DOTM_TLS_KEY"), "PEM private key of --tls-cert (env DOTM_TLS_KEY)")
 	fs.StringVar(&l.trustedProxies, "trusted-proxies", e.getenv("DOTM_TRUSTED_PROXIES"),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default none: the connection's address is the client's; env DOTM_TRUSTED_PROXIES)")
+	fs.Int64Var(&l.maxInFlight, "max-inflight-bytes", 0, "bytes of large request bodies (256 KiB or more) read at once; more answer 503 with Retry-After (default twice --max-body)")
 	return l
 }
 
@@ -49,6 +52,9 @@ func (l *serveLimits) check() error {
 	}
 	if l.requestTimeout <= 0 || l.readHeaderTimeout <= 0 {
 		return exitError{code: 2, msg: "serve: --request-timeout and --read-header-timeout must be positive"}
+	}
+	if l.maxInFlight < 0 {
+		return exitError{code: 2, msg: "serve: --max-inflight-bytes must not be negative"}
 	}
 	if err := collector.CheckTrustedProxies(l.proxies()); err != nil {
 		return exitError{code: 2, msg: "serve: --trusted-proxies: " + err.Error()}
@@ -62,6 +68,14 @@ func (l *serveLimits) check() error {
 		}
 	}
 	return nil
+}
+
+// inflight is --max-inflight-bytes (0: the server's default).
+func (l *serveLimits) inflight() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.maxInFlight
 }
 
 // proxies is the list of --trusted-proxies (nil: none).
