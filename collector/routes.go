@@ -11,7 +11,7 @@ func (s *Server) routes() {
 	// served before routing, so they are not API routes and need no token.
 	e.Use(webclient.Middleware())
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(d.DB))
+	e.GET("/readyz", handleReadyz(d.DB, s.diskFull))
 
 	api := e.Group("/api/v1")
 	api.GET("/version", handleVersion(d.Version))

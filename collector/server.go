@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -95,6 +96,45 @@ type Server struct {
 	signIns *signInAudit
 	ingest  *ingester
 	keys    atomic.Pointer[Keyring] // Deps.Keys, or what SetKeys put there
+	// diskFullAt is when the store last failed for a full disk (unix ns).
+	diskFullAt atomic.Int64
+}
+
+// diskFullWait is how long /readyz says not ready after the store failed
+// for a full disk.
+const diskFullWait = 30 * time.Second
+
+// IsDiskFull reports whether err is the store failing for lack of disk
+// space: ENOSPC, or the embedded database's SQLITE_FULL.
+func IsDiskFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "no space left on device")
+}
+
+// watchDiskFull turns a store failure for a full disk into 503 (the client
+// did nothing wrong and may retry later) and makes /readyz not ready for
+// diskFullWait, so that a load balancer stops sending writes here.
+func (s *Server) watchDiskFull() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || !IsDiskFull(c.Errors.Last().Err) {
+			return
+		}
+		s.diskFullAt.Store(time.Now().UnixNano())
+		_ = c.Error(&Error{Code: EUNAVAILABLE, Message: "the server's disk is full; nothing of this request was stored", RetryAfter: 60, Err: c.Errors.Last().Err})
+	}
+}
+
+// diskFull reports whether the store failed for a full disk within diskFullWait.
+func (s *Server) diskFull() bool {
+	at := s.diskFullAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < diskFullWait
 }
 
 // SetKeys replaces the data keys of a running server (a key file changed:
@@ -140,7 +180,7 @@ func NewServer(deps Deps) *Server {
 		s.keys.Store(deps.Keys)
 	}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
-	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
+	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
