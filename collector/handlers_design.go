@@ -62,6 +62,16 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 			fail(c, inputProblems("frame", err))
 			return
 		}
+		var bad []Problem
+		for i, u := range frame.Units {
+			if !ValidID(u.ID) {
+				bad = append(bad, Problem{Path: "frame row " + strconv.Itoa(i+1) + " column " + q("id", "psu_id"), Code: "format", Message: "a PSU id: " + idRule})
+			}
+		}
+		if bad != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "frame: " + strconv.Itoa(len(bad)) + " invalid PSU id(s)", Problems: bad})
+			return
+		}
 		strata := frame.Strata()
 		sizes, err := sampling.Allocate(strata, n, alloc)
 		if err != nil {

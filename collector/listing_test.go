@@ -111,3 +111,16 @@ func TestAssignmentIDsAcrossSurveys(t *testing.T) {
 func listing1(psu, household string) map[string]any {
 	return map[string]any{"psu": psu, "households": []map[string]any{{"household_id": household, "class": "current_migrant"}}}
 }
+
+// TestFramePSUIDs: PSU ids of a sampling frame follow the one id pattern
+// (a PSU drawn with another id could never be listed).
+func TestFramePSUIDs(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t)
+	frame := "psu_id,stratum,size\nn1,north,120\nEA 12,north,80\n=cmd,south,90\n"
+	st, b, _ := a.doRaw("admin", "POST", "/api/v1/surveys/gh-2026/sample/psus?n=2&seed=1", "text/csv", strings.NewReader(frame), nil)
+	p := decode[problemDoc](t, b)
+	if st != 422 || len(p.Problems) != 2 || !strings.Contains(p.Problems[0].Path, "row 2") || !strings.Contains(p.Problems[1].Path, "row 3") {
+		t.Errorf("frame with bad PSU ids: %d %s", st, b)
+	}
+}
