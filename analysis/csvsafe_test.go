@@ -36,3 +36,16 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCSVUnescapesText: text cells escaped by dotm's CSV writers read
+// back as they were.
+func TestParseCSVUnescapesText(t *testing.T) {
+	tbl, err := ParseCSV([]byte("stratum,w\n'=north,1.5\n'-south,-2\nplain,3\n"), []string{"stratum", "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := tbl.Column("stratum")
+	if err != nil || len(col.Levels) != 3 || col.Levels[0] != "=north" || col.Levels[1] != "-south" || col.Levels[2] != "plain" {
+		t.Fatalf("levels %+v", col)
+	}
+}
