@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"unsafe"
+
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
 // ReadCSV reads a comma-separated file with a header row and returns the
@@ -367,7 +369,7 @@ func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nw
 			c = int32(len(levels))
 			s := string(b)
 			idx[s] = c
-			levels = append(levels, s)
+			levels = append(levels, csvsafe.Unescape(s)) // as dotm's CSV writers escape it
 		}
 		codes[i] = c
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
+
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
 // Row is one line of the flat (CSV, table, HTML) form of [Results].
@@ -133,7 +135,7 @@ func (r *Results) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, x := range r.Rows() {
-		if err := cw.Write(x.fields(full)); err != nil {
+		if err := cw.Write(csvsafe.Row(x.fields(full))); err != nil {
 			return err
 		}
 	}

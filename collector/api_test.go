@@ -54,6 +54,8 @@ var testUsers = []struct {
 	{"ben", collector.RoleEnumerator, []string{"gh-2026"}},
 	{"stat", collector.RoleStatistician, []string{"gh-2026"}},
 	{"res", collector.RoleResearcher, nil},
+	{"adm_gh", collector.RoleAdmin, []string{"gh-2026"}}, // an admin of the test survey only
+	{"adm_fj", collector.RoleAdmin, []string{"fj-2026"}}, // an admin of another survey
 }
 
 func newTestKeys(t testing.TB) *collector.Keyring {
@@ -79,15 +81,28 @@ func newAPIEnv(t testing.TB) *apiEnv {
 // users, the survey, the form and two assignments.
 func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *collector.Keyring, setup bool) *apiEnv {
 	t.Helper()
+	return newAPIEnvDeps(t, store, keys, setup, func(*collector.Deps) {})
+}
+
+// newAPIEnvWith is newAPIEnv with the server's deps changed by set.
+func newAPIEnvWith(t testing.TB, set func(*collector.Deps)) *apiEnv {
+	t.Helper()
+	return newAPIEnvDeps(t, openTestStore(t), newTestKeys(t), true, set)
+}
+
+func newAPIEnvDeps(t testing.TB, store *mongodb.Store, keys *collector.Keyring, setup bool, set func(*collector.Deps)) *apiEnv {
+	t.Helper()
 	a := &apiEnv{t: t, store: store, keys: keys, logs: &testutil.Buffer{}, tokens: map[string]string{},
 		survey: "gh-2026", form: "mini_household", ver: "2026-01"}
-	a.api = collector.NewServer(collector.Deps{
+	deps := collector.Deps{
 		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     store, Users: store, Accounts: store, Auditor: store,
 		Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
 		Design: store, Weights: store, Approved: store, Releases: store,
 		Keys: keys,
-	})
+	}
+	set(&deps)
+	a.api = collector.NewServer(deps)
 	a.srv = httptest.NewServer(a.api)
 	t.Cleanup(a.srv.Close)
 	if !setup {

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"crypto/subtle"
-	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -26,7 +25,10 @@ func currentUser(c *gin.Context) User {
 // Resolved tokens are remembered for tokens.ttl, so that a tablet posting
 // interviews back to back costs one database read per TTL, not one per
 // request (see tokenCache for what that means for revocation).
-func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, logger *slog.Logger, audit Auditor) gin.HandlerFunc {
+//
+// The client address is the connection's, or what X-Forwarded-For says
+// when the connection comes from a trusted proxy (Deps.TrustedProxies).
+func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, audit *signInAudit) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ip := c.ClientIP()
 		now := time.Now()
@@ -53,11 +55,7 @@ func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, log
 			}
 			if err != nil || subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || user.Revoked {
 				limiter.failed(ip, now)
-				if audit != nil {
-					if err := audit.Record(c.Request.Context(), AuditEntry{Action: "sign_in_failed", Target: ip}); err != nil {
-						logger.Error("audit sign-in failure", "error", err.Error())
-					}
-				}
+				audit.failed(ip, now)
 				c.Header("WWW-Authenticate", `Bearer realm="dotm", error="invalid_token"`)
 				fail(c, Errorf(EUNAUTHORIZED, "unknown or revoked token"))
 				return

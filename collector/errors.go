@@ -17,17 +17,18 @@ type Code string
 // The error codes. Storage implementations return *Error values with these
 // codes (ENOTFOUND for a missing document, ECONFLICT for a duplicate key).
 const (
-	EINVALID      Code = "invalid"            // malformed request: 400
-	EUNAUTHORIZED Code = "unauthorized"       // no or bad credentials: 401
-	EFORBIDDEN    Code = "forbidden"          // credentials fine, role not: 403
-	ENOTFOUND     Code = "not_found"          // 404
-	ECONFLICT     Code = "conflict"           // 409
-	EMETHOD       Code = "method_not_allowed" // 405
-	ETOOLARGE     Code = "too_large"          // 413
-	EUNPROCESSABL Code = "unprocessable"      // well-formed but invalid content: 422
-	ERATELIMIT    Code = "rate_limited"       // 429
-	EUNAVAILABLE  Code = "unavailable"        // the database is down: 503
-	EINTERNAL     Code = "internal"           // 500, never with detail
+	EINVALID      Code = "invalid"               // malformed request: 400
+	EUNAUTHORIZED Code = "unauthorized"          // no or bad credentials: 401
+	EFORBIDDEN    Code = "forbidden"             // credentials fine, role not: 403
+	ENOTFOUND     Code = "not_found"             // 404
+	ECONFLICT     Code = "conflict"              // 409
+	EMETHOD       Code = "method_not_allowed"    // 405
+	ETOOLARGE     Code = "too_large"             // 413
+	EUNPROCESSABL Code = "unprocessable"         // well-formed but invalid content: 422
+	ERATELIMIT    Code = "rate_limited"          // 429
+	ERANGE        Code = "range_not_satisfiable" // 416
+	EUNAVAILABLE  Code = "unavailable"           // the database is down: 503
+	EINTERNAL     Code = "internal"              // 500, never with detail
 )
 
 var statusOf = map[Code]int{
@@ -40,6 +41,7 @@ var statusOf = map[Code]int{
 	ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	EUNPROCESSABL: http.StatusUnprocessableEntity,
 	ERATELIMIT:    http.StatusTooManyRequests,
+	ERANGE:        http.StatusRequestedRangeNotSatisfiable,
 	EUNAVAILABLE:  http.StatusServiceUnavailable,
 	EINTERNAL:     http.StatusInternalServerError,
 }
@@ -86,13 +88,15 @@ func ErrorCode(err error) Code {
 
 // problemDoc is the RFC 9457 body.
 type problemDoc struct {
-	Type      string    `json:"type"`
-	Title     string    `json:"title"`
-	Status    int       `json:"status"`
-	Detail    string    `json:"detail,omitempty"`
-	Instance  string    `json:"instance,omitempty"`
-	RequestID string    `json:"request_id,omitempty"`
-	Problems  []Problem `json:"problems,omitempty"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// ProblemsTotal is set when Problems lists only the first MaxProblems.
+	ProblemsTotal int       `json:"problems_total,omitempty"`
+	Problems      []Problem `json:"problems,omitempty"`
 }
 
 // fail records err on the request and stops the handler chain; the
@@ -129,7 +133,10 @@ func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
 		Detail:    e.Message,
 		Instance:  c.Request.URL.Path,
 		RequestID: c.GetString(ctxRequestID),
-		Problems:  e.Problems,
+	}
+	doc.Problems, doc.ProblemsTotal = capProblems(e.Problems)
+	if len(doc.Detail) > maxDetail {
+		doc.Detail = doc.Detail[:maxDetail] + "…"
 	}
 	if status >= 500 {
 		// The log has the cause; the client gets nothing internal.
@@ -146,4 +153,20 @@ func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
 	}
 	body, _ := json.Marshal(doc)
 	c.Data(status, "application/problem+json", body)
+}
+
+// MaxProblems is the most problems one answer lists; problems_total then
+// says how many there were.
+const MaxProblems = 100
+
+// maxDetail bounds a problem document's detail (bytes).
+const maxDetail = 2000
+
+// capProblems returns the first MaxProblems of ps and, when it cut, the
+// whole count.
+func capProblems(ps []Problem) ([]Problem, int) {
+	if len(ps) <= MaxProblems {
+		return ps, 0
+	}
+	return ps[:MaxProblems], len(ps)
 }

@@ -1,8 +1,10 @@
 package collector
 
 import (
+	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -62,8 +64,8 @@ func handleCreateAssignments(surveys SurveyStore, assignments AssignmentStore) g
 			if !idPattern.MatchString(it.Enumerator) {
 				problems = append(problems, Problem{Path: at + "enumerator", Code: "required", Message: "the enumerator's user name"})
 			}
-			if it.HouseholdID == "" || len(it.HouseholdID) > 128 {
-				problems = append(problems, Problem{Path: at + "household_id", Code: "required", Message: "the household id (1 to 128 characters)"})
+			if !ValidID(it.HouseholdID) {
+				problems = append(problems, Problem{Path: at + "household_id", Code: "format", Message: "the household id: " + idRule})
 			}
 			for _, f := range []struct{ name, v string }{{"supervisor", it.Supervisor}, {"stratum", it.Stratum}, {"psu", it.PSU}, {"form_id", it.FormID}} {
 				if len(f.v) > 128 {
@@ -113,7 +115,9 @@ func handleListAssignments(assignments AssignmentStore) gin.HandlerFunc {
 			}
 			f.Enumerator = u.Name
 		}
-		f.Surveys = u.Surveys
+		if f.Survey == "" {
+			f.Surveys = u.Surveys
+		}
 		if f.Survey != "" && !u.InSurvey(f.Survey) {
 			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
 			return
@@ -136,7 +140,7 @@ const MaxListing = 20000
 // handlePostListing: POST /api/v1/surveys/{survey}/listings (supervisor,
 // enumerator): the screened household listing of one PSU. A second listing
 // of the PSU replaces the first (a correction) with the next revision.
-func handlePostListing(surveys SurveyStore, listings ListingStore) gin.HandlerFunc {
+func handlePostListing(surveys SurveyStore, listings ListingStore, assignments AssignmentStore) gin.HandlerFunc {
 	type request struct {
 		PSU        string            `json:"psu"`
 		Stratum    string            `json:"stratum"`
@@ -166,8 +170,8 @@ func handlePostListing(surveys SurveyStore, listings ListingStore) gin.HandlerFu
 		counts := map[HouseholdClass]int{CurrentMigrant: 0, ReturnMigrant: 0, NonMigrant: 0}
 		for i, h := range req.Households {
 			at := "households[" + strconv.Itoa(i) + "]."
-			if h.HouseholdID == "" || len(h.HouseholdID) > 128 {
-				problems = append(problems, Problem{Path: at + "household_id", Code: "required", Message: "the household id (1 to 128 characters)"})
+			if !ValidID(h.HouseholdID) {
+				problems = append(problems, Problem{Path: at + "household_id", Code: "format", Message: "the household id: " + idRule})
 			} else if seen[h.HouseholdID] {
 				problems = append(problems, Problem{Path: at + "household_id", Code: "constraint", Message: "household " + h.HouseholdID + " is listed twice"})
 			}
@@ -182,8 +186,15 @@ func handlePostListing(surveys SurveyStore, listings ListingStore) gin.HandlerFu
 			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid listing", Problems: firstProblems(problems)})
 			return
 		}
+		u := currentUser(c)
+		if u.Role == RoleEnumerator {
+			if err := mayReplaceListing(c.Request.Context(), listings, assignments, sv.ID, req.PSU, u); err != nil {
+				fail(c, err)
+				return
+			}
+		}
 		l := Listing{Survey: sv.ID, PSU: req.PSU, Stratum: req.Stratum, Households: req.Households,
-			SubmittedBy: currentUser(c).Name, SubmittedAt: time.Now().UTC().Truncate(time.Millisecond)}
+			SubmittedBy: u.Name, SubmittedAt: time.Now().UTC().Truncate(time.Millisecond)}
 		rev, err := listings.PutListing(c.Request.Context(), l)
 		if err != nil {
 			fail(c, err)
@@ -191,6 +202,29 @@ func handlePostListing(surveys SurveyStore, listings ListingStore) gin.HandlerFu
 		}
 		c.JSON(http.StatusCreated, gin.H{"survey": sv.ID, "psu": req.PSU, "revision": rev, "households": len(req.Households), "classes": counts})
 	}
+}
+
+// mayReplaceListing lets an enumerator list a PSU nobody listed yet, and
+// replace the listing of a PSU that is its own: one whose first listing it
+// made, or where it holds an assignment. Supervisors replace any listing of
+// their surveys (the caller does not ask for them).
+func mayReplaceListing(ctx context.Context, listings ListingStore, assignments AssignmentStore, survey, psu string, u User) error {
+	ls, err := listings.Listings(ctx, survey)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(ls, func(l Listing) bool { return l.PSU == psu })
+	if i < 0 || ls[i].SubmittedBy == u.Name || ls[i].ListedBy == u.Name {
+		return nil
+	}
+	mine, err := assignments.Assignments(ctx, AssignmentFilter{Survey: survey, Enumerator: u.Name})
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(mine, func(a Assignment) bool { return a.PSU == psu }) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "PSU %s was listed by someone else and you hold no assignment in it; ask a supervisor to correct its listing", psu)
 }
 
 // handleGetListings: GET /api/v1/surveys/{survey}/listings (supervisor,
@@ -220,6 +254,13 @@ var auditIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 func handleAudit(log AuditLog) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f := AuditFilter{Action: c.Query("action"), Actor: c.Query("actor"), Survey: c.Query("survey")}
+		// A scoped admin reads only the entries of its surveys.
+		u := currentUser(c)
+		if f.Survey != "" && !u.InSurvey(f.Survey) {
+			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
+			return
+		}
+		f.Surveys = u.Surveys
 		if b := c.Query("before"); b != "" {
 			t, err := time.Parse(time.RFC3339Nano, b)
 			if err != nil {

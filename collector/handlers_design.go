@@ -62,6 +62,16 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 			fail(c, inputProblems("frame", err))
 			return
 		}
+		var bad []Problem
+		for i, u := range frame.Units {
+			if !ValidID(u.ID) {
+				bad = append(bad, Problem{Path: "frame row " + strconv.Itoa(i+1) + " column " + q("id", "psu_id"), Code: "format", Message: "a PSU id: " + idRule})
+			}
+		}
+		if bad != nil {
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "frame: " + strconv.Itoa(len(bad)) + " invalid PSU id(s)", Problems: bad})
+			return
+		}
 		strata := frame.Strata()
 		sizes, err := sampling.Allocate(strata, n, alloc)
 		if err != nil {
@@ -224,6 +234,11 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 			}
 			listed := make([]sampling.ListedHousehold, len(l.Households))
 			for i, h := range l.Households {
+				if !ValidID(h.HouseholdID) { // stored before ids were checked
+					fail(c, &Error{Code: EUNPROCESSABL, Message: "the listing of PSU " + p.PSU + " has an invalid household id; correct the listing",
+						Problems: []Problem{{Path: "listings." + p.PSU + ".households[" + strconv.Itoa(i) + "].household_id", Code: "format", Message: "the household id: " + idRule}}})
+					return
+				}
 				listed[i] = sampling.ListedHousehold{PSU: p.PSU, ID: h.HouseholdID, Class: string(h.Class), Order: i + 1}
 			}
 			draws, err := sampling.SelectHouseholds(listed, quota, method, *req.Seed)
@@ -245,7 +260,7 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 				res.Selected++
 				res.ByClass[d.Class]++
 				t := now()
-				as = append(as, Assignment{ID: AssignmentID(sv.ID, d.ID), Survey: sv.ID, Enumerator: team[len(as)%len(team)], Supervisor: req.Supervisor,
+				as = append(as, Assignment{ID: AssignmentID(sv.ID, p.PSU, d.ID), Survey: sv.ID, Enumerator: team[len(as)%len(team)], Supervisor: req.Supervisor,
 					HouseholdID: d.ID, Stratum: p.Stratum, PSU: p.PSU, FormID: req.FormID, Status: AssignmentAssigned, CreatedAt: t, UpdatedAt: t})
 			}
 			// The draw is stored first: it is what makes the PSU drawn, and a
@@ -255,9 +270,20 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 				return
 			}
 			if len(as) > 0 {
-				if err := assignments.AddAssignments(ctx, as); err != nil && ErrorCode(err) != ECONFLICT {
-					fail(c, err)
-					return
+				if err := assignments.AddAssignments(ctx, as); err != nil {
+					if ErrorCode(err) != ECONFLICT {
+						fail(c, err)
+						return
+					}
+					// Ids that exist already: only this draw's own (a retry)
+					// count as created.
+					for _, want := range as {
+						got, err := assignments.Assignment(ctx, want.ID)
+						if err != nil || got.Survey != want.Survey || got.PSU != want.PSU || got.HouseholdID != want.HouseholdID {
+							fail(c, Errorf(ECONFLICT, "assignment id %s is taken by another assignment", want.ID))
+							return
+						}
+					}
 				}
 			}
 			res.PSUsDrawn++
@@ -274,8 +300,12 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 	}
 }
 
-// AssignmentID is the id of the assignment of a sampled household.
-func AssignmentID(survey, household string) string { return survey + "." + household }
+// AssignmentID is the id of the assignment of a sampled household:
+// survey:psu:household. ':' is in none of the three ids (idPattern), so the
+// id is unambiguous across surveys and PSUs, and no hand-made assignment id
+// (idPattern too) can take it. Ids drawn before were survey.household; they
+// are still read and accepted (assignmentIDPattern).
+func AssignmentID(survey, psu, household string) string { return survey + ":" + psu + ":" + household }
 
 // handleComputeWeights computes and stores the survey's weights.
 func handleComputeWeights(s *Server) gin.HandlerFunc {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -20,6 +21,17 @@ import (
 // idPattern is what survey, form and assignment ids may look like: short,
 // printable, safe in a URL path and a file name.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// assignmentIDPattern: a hand-made id (idPattern), or a drawn one
+// (AssignmentID: survey:psu:household).
+var assignmentIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(:[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,2}$`)
+
+// idRule says idPattern in words, for problems.
+const idRule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+// ValidID reports whether s is a valid survey, form, PSU, household or
+// enumerator id (one pattern for all).
+func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 var langPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
@@ -40,6 +52,10 @@ func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
 		Languages []string `json:"languages"`
 	}
 	return func(c *gin.Context) {
+		if u := currentUser(c); len(u.Surveys) > 0 {
+			fail(c, Errorf(EFORBIDDEN, "only an admin of every survey may create surveys"))
+			return
+		}
 		var req request
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)
@@ -182,11 +198,26 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 			fail(c, jsonError(err))
 			return
 		}
+		if format == "xlsx" {
+			if err := checkXLSXSize(data); err != nil {
+				fail(c, err)
+				return
+			}
+		}
 		f, err := questionnaire.Decode(data, format)
 		if err != nil {
-			// The decoder's message names sheet, row and column; it quotes
-			// the form, never an answer.
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: []Problem{{Path: "form", Code: "form", Message: err.Error()}}})
+			// The decoder's messages name sheet, row and column; they quote
+			// the form, never an answer. One problem per form error (the
+			// answer lists the first MaxProblems and the count).
+			var fes questionnaire.FormErrors
+			problems := []Problem{{Path: "form", Code: "form", Message: trimMessage(err.Error())}}
+			if errors.As(err, &fes) && len(fes) > 0 {
+				problems = make([]Problem, len(fes))
+				for i, fe := range fes {
+					problems[i] = Problem{Path: "form", Code: "form", Message: trimMessage(fe.Error())}
+				}
+			}
+			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: problems})
 			return
 		}
 		if err := checkID("form_id", f.ID); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,6 +195,15 @@ func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 			fail(c, Errorf(ENOTFOUND, "release %s has no file %s", r.ID, name))
 			return
 		}
+		if rg := c.GetHeader("Range"); rg != "" && c.GetHeader("If-Range") == "" {
+			kept, err := satisfiableRanges(rg, f.Bytes)
+			if err != nil {
+				c.Header("Content-Range", "bytes */"+strconv.FormatInt(f.Bytes, 10))
+				fail(c, err)
+				return
+			}
+			c.Request.Header.Set("Range", kept)
+		}
 		body, err := store.ReleaseFile(c.Request.Context(), r.ID, name)
 		if err != nil {
 			fail(c, err)
@@ -216,4 +226,61 @@ func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 		h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		http.ServeContent(c.Writer, c.Request, name, r.Created, body)
 	}
+}
+
+// satisfiableRanges checks a Range header against a file of size bytes
+// (RFC 9110 §14.1.2): a malformed header, or one none of whose ranges
+// overlaps the file (including the empty suffix bytes=-0), is an ERANGE
+// error (416); otherwise it returns the header with its satisfiable ranges
+// only, for http.ServeContent.
+func satisfiableRanges(h string, size int64) (string, error) {
+	bad := func(why string) error {
+		return &Error{Code: ERANGE, Message: "range " + strconv.Quote(h) + ": " + why + " (the file has " + strconv.FormatInt(size, 10) + " bytes)"}
+	}
+	specs, ok := strings.CutPrefix(h, "bytes=")
+	if !ok {
+		return "", bad("only byte ranges (bytes=first-last) are served")
+	}
+	var kept []string
+	for _, spec := range strings.Split(specs, ",") {
+		spec = strings.TrimSpace(spec)
+		first, last, ok := strings.Cut(spec, "-")
+		if !ok || first == "" && last == "" {
+			return "", bad("malformed")
+		}
+		num := func(s string) (int64, bool) {
+			if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+				return 0, false
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			return n, err == nil
+		}
+		if first == "" { // suffix: the last n bytes
+			n, ok := num(last)
+			if !ok {
+				return "", bad("malformed")
+			}
+			if n > 0 && size > 0 {
+				kept = append(kept, spec)
+			}
+			continue
+		}
+		a, ok := num(first)
+		if !ok {
+			return "", bad("malformed")
+		}
+		if last != "" {
+			b, ok := num(last)
+			if !ok || b < a {
+				return "", bad("malformed")
+			}
+		}
+		if a < size {
+			kept = append(kept, spec)
+		}
+	}
+	if len(kept) == 0 {
+		return "", bad("no range overlaps the file")
+	}
+	return "bytes=" + strings.Join(kept, ","), nil
 }

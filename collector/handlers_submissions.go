@@ -28,8 +28,15 @@ type receipt struct {
 func handlePostSubmission(in *ingester) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
+		raw, err := readJSON(c)
+		if err == nil {
+			err = checkRepeats(raw)
+		}
 		var env envelope
-		if err := decodeJSON(c, &env); err != nil {
+		if err == nil {
+			err = decodeJSONBytes(raw, &env)
+		}
+		if err != nil {
 			fail(c, err)
 			return
 		}
@@ -62,6 +69,8 @@ type batchItem struct {
 	Status     int       `json:"status"` // the status POST /api/v1/submissions would have answered
 	Detail     string    `json:"detail,omitempty"`
 	Problems   []Problem `json:"problems,omitempty"`
+	// ProblemsTotal is set when Problems lists only the first MaxProblems.
+	ProblemsTotal int `json:"problems_total,omitempty"`
 }
 
 var resultStatus = map[string]int{
@@ -107,7 +116,9 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 			var env envelope
 			var err error = Errorf(ETOOLARGE, "envelope of %d bytes is over the limit of %d", len(raw), MaxSubmissionBytes)
 			if len(raw) <= MaxSubmissionBytes {
-				env, err = decodeEnvelope(raw)
+				if err = checkRepeats(raw); err == nil {
+					env, err = decodeEnvelope(raw)
+				}
 			}
 			if err == nil {
 				results[i].InstanceID = env.InstanceID
@@ -124,7 +135,8 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 				fail(c, err)
 				return
 			}
-			results[i].Result, results[i].Detail, results[i].Problems = result, trimMessage(e.Message), e.Problems
+			results[i].Result, results[i].Detail = result, trimMessage(e.Message)
+			results[i].Problems, results[i].ProblemsTotal = capProblems(e.Problems)
 			results[i].Status = statusOf[e.Code]
 		}
 		subs := make([]Submission, len(ready))

@@ -14,8 +14,12 @@ func handleHealthz() gin.HandlerFunc {
 }
 
 // handleReadyz answers 200 when the database answers a ping, 503 otherwise.
-func handleReadyz(db Pinger) gin.HandlerFunc {
+func handleReadyz(db Pinger, diskFull func() bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if diskFull() {
+			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server's disk is full", RetryAfter: 30})
+			return
+		}
 		if err := db.Ping(c.Request.Context()); err != nil {
 			fail(c, &Error{Code: EUNAVAILABLE, Message: "database unreachable", RetryAfter: 1, Err: err})
 			return

@@ -114,7 +114,7 @@ func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.
 	if env.Answers == nil {
 		problems = append(problems, Problem{Path: "answers", Code: "required", Message: "an object of answers"})
 	}
-	if env.AssignmentID != "" && !idPattern.MatchString(env.AssignmentID) {
+	if env.AssignmentID != "" && !assignmentIDPattern.MatchString(env.AssignmentID) {
 		problems = append(problems, Problem{Path: "assignment_id", Code: "format", Message: "not an assignment id"})
 	}
 	supersedes := checkUUID("supersedes", env.Supersedes, false, &problems)

@@ -29,6 +29,14 @@ type routeCase struct {
 	// needs a whole survey round to succeed (the design tests cover that):
 	// allowed roles get neither 401 nor 403.
 	authOnly bool
+	// For admins scoped to surveys (see TestRouteRoleTable): inScopeDenied
+	// means an admin scoped to the test survey is refused too (the request
+	// reaches beyond its scope: an unscoped user, a new survey);
+	// otherScopeOK means an admin scoped to another survey gets 2xx (the
+	// answer is filtered to its scope, which TestScopedAdminStaysInScope
+	// checks); otherwise it gets 403 or 404.
+	inScopeDenied bool
+	otherScopeOK  bool
 }
 
 // frameCSV is a small sampling frame for the PSU draw.
@@ -57,20 +65,21 @@ func routeTable() map[string]routeCase {
 		"GET /readyz":              {public: true, req: fixed("/readyz")},
 		"GET /api/v1/version":      {public: true, req: fixed("/api/v1/version")},
 		"GET /api/v1/openapi.json": {public: true, req: fixed("/api/v1/openapi.json")},
-		"GET /api/v1/me":           {roles: all, req: fixed("/api/v1/me")},
-		"GET /api/v1/users":        {roles: []collector.Role{adm}, req: fixed("/api/v1/users")},
-		"POST /api/v1/users": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+		"GET /api/v1/me":           {roles: all, req: fixed("/api/v1/me"), otherScopeOK: true},
+		"GET /api/v1/users":        {roles: []collector.Role{adm}, req: fixed("/api/v1/users"), otherScopeOK: true},
+		// An unscoped user: only an unscoped admin may create one.
+		"POST /api/v1/users": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/users", map[string]any{"name": uniq("u"), "role": "enumerator"}
 		}},
-		"DELETE /api/v1/users/:name": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"DELETE /api/v1/users/:name": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
 			name := uniq("victim")
 			a.mustDo("admin", "POST", "/api/v1/users", map[string]any{"name": name, "role": "researcher"}, 201)
 			return "/api/v1/users/" + name, nil
 		}},
-		"POST /api/v1/surveys": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys", map[string]any{"id": uniq("s"), "country": "Ghana", "languages": []string{"en"}}
 		}},
-		"GET /api/v1/surveys":         {roles: all, req: fixed("/api/v1/surveys")},
+		"GET /api/v1/surveys":         {roles: all, req: fixed("/api/v1/surveys"), otherScopeOK: true},
 		"GET /api/v1/surveys/:survey": {roles: all, req: fixed("/api/v1/surveys/gh-2026")},
 		"POST /api/v1/surveys/:survey/forms": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
 			form, err := os.ReadFile("testdata/mini_household.yaml")
@@ -85,7 +94,8 @@ func routeTable() map[string]routeCase {
 		"POST /api/v1/surveys/:survey/listings": {roles: []collector.Role{sup, enu}, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/listings", map[string]any{"psu": uniq("psu"), "households": []map[string]any{{"household_id": "h1", "class": "non_migrant"}}}
 		}},
-		"POST /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+		// A fresh survey each time, outside adm_gh's scope.
+		"POST /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
 			id := uniq("draw") // a sample is drawn once per survey
 			a.mustDo("admin", "POST", "/api/v1/surveys", map[string]any{"id": id, "country": "Ghana", "languages": []string{"en"}}, 201)
 			return "/api/v1/surveys/" + id + "/sample/psus?n=4&seed=7", rawBody{"text/csv", frameCSV}
@@ -109,9 +119,9 @@ func routeTable() map[string]routeCase {
 		"GET /api/v1/surveys/:survey/listings":      {roles: []collector.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
 		"GET /api/v1/forms/:form":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
 		"GET /api/v1/forms/:form/versions/:version": {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
-		"GET /api/v1/assignments":                   {roles: []collector.Role{enu, sup, adm}, req: fixed("/api/v1/assignments")},
-		"GET /api/v1/submissions":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions")},
-		"GET /api/v1/audit":                         {roles: []collector.Role{adm}, req: fixed("/api/v1/audit")},
+		"GET /api/v1/assignments":                   {roles: []collector.Role{enu, sup, adm}, req: fixed("/api/v1/assignments"), otherScopeOK: true},
+		"GET /api/v1/submissions":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions"), otherScopeOK: true},
+		"GET /api/v1/audit":                         {roles: []collector.Role{adm}, req: fixed("/api/v1/audit"), otherScopeOK: true},
 		// Making a release needs a whole survey round (TestSurveyRelease).
 		"POST /api/v1/surveys/:survey/releases": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/releases", map[string]any{"k": 3}
@@ -119,7 +129,7 @@ func routeTable() map[string]routeCase {
 		"POST /api/v1/releases/:id/publish": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/releases/" + a.storedRelease(false) + "/publish", nil
 		}},
-		"GET /api/v1/releases": {roles: []collector.Role{res, stat, adm}, req: fixed("/api/v1/releases")},
+		"GET /api/v1/releases": {roles: []collector.Role{res, stat, adm}, req: fixed("/api/v1/releases"), otherScopeOK: true},
 		"GET /api/v1/releases/:id": {roles: []collector.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/releases/" + a.storedRelease(true), nil
 		}},
@@ -205,6 +215,34 @@ func TestRouteRoleTable(t *testing.T) {
 					t.Errorf("%s: %d, want 403: %s", role, st, b)
 				case !allowed && h.Get("Content-Type") != "application/problem+json":
 					t.Errorf("%s: 403 as %q", role, h.Get("Content-Type"))
+				}
+			}
+			if rc.public {
+				return
+			}
+			// Admins scoped to one survey: the test survey's (adm_gh) and
+			// another's (adm_fj).
+			for _, user := range []string{"adm_gh", "adm_fj"} {
+				path, body := rc.req(a, user)
+				var st int
+				var b []byte
+				if rb, ok := body.(rawBody); ok {
+					st, b, _ = a.doRaw(user, r.Method, path, rb.contentType, strings.NewReader(rb.body), nil)
+				} else {
+					st, b, _ = a.do(user, r.Method, path, body)
+				}
+				adminOK := slices.Contains(rc.roles, collector.RoleAdmin)
+				inScope := user == "adm_gh" && adminOK && !rc.inScopeDenied
+				denied := st == 403 || st == 404
+				switch {
+				case inScope && rc.authOnly && (st == 401 || st == 403 || st >= 500):
+					t.Errorf("%s: %d, want authorized: %s", user, st, b)
+				case inScope && !rc.authOnly && (st < 200 || st > 299):
+					t.Errorf("%s: %d, want 2xx: %s", user, st, b)
+				case !inScope && user == "adm_fj" && adminOK && rc.otherScopeOK && (st < 200 || st > 299):
+					t.Errorf("%s: %d, want 2xx (filtered to its scope): %s", user, st, b)
+				case !inScope && !(user == "adm_fj" && adminOK && rc.otherScopeOK) && !denied:
+					t.Errorf("%s: %d, want 403 or 404: %s", user, st, b)
 				}
 			}
 		})

@@ -11,7 +11,7 @@ func (s *Server) routes() {
 	// served before routing, so they are not API routes and need no token.
 	e.Use(webclient.Middleware())
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(d.DB))
+	e.GET("/readyz", handleReadyz(d.DB, s.diskFull))
 
 	api := e.Group("/api/v1")
 	api.GET("/version", handleVersion(d.Version))
@@ -23,11 +23,11 @@ func (s *Server) routes() {
 		stat = RoleStatistician
 		adm  = RoleAdmin
 	)
-	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, d.Logger, d.Auditor))
+	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, s.signIns))
 	authed.GET("/me", handleMe())
 	admin := authed.Group("", allow(RoleAdmin))
 	admin.GET("/users", handleListUsers(d.Accounts))
-	admin.POST("/users", handleAddUser(d.Accounts, d.Auditor))
+	admin.POST("/users", handleAddUser(d.Accounts, d.Surveys, d.Auditor))
 	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, s.tokens, d.Auditor))
 
 	authed.POST("/surveys", allow(adm), handleCreateSurvey(d.Surveys))
@@ -35,7 +35,7 @@ func (s *Server) routes() {
 	authed.GET("/surveys/:survey", handleGetSurvey(d.Surveys, d.Forms))
 	authed.POST("/surveys/:survey/forms", allow(adm), handleUploadForm(d.Surveys, d.Forms, d.Auditor))
 	authed.POST("/surveys/:survey/assignments", allow(adm), handleCreateAssignments(d.Surveys, d.Assignments))
-	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings))
+	authed.POST("/surveys/:survey/listings", allow(sup, enu), handlePostListing(d.Surveys, d.Listings, d.Assignments))
 	authed.GET("/surveys/:survey/listings", allow(sup, stat, adm), handleGetListings(d.Surveys, d.Listings))
 	authed.POST("/surveys/:survey/sample/psus", allow(adm), handleDrawPSUs(d.Surveys, d.Design, d.Auditor))
 	authed.GET("/surveys/:survey/sample/psus", allow(sup, stat, adm), handleGetPSUSample(d.Surveys, d.Design))

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -57,6 +59,32 @@ type Deps struct {
 	// off. A user revoked through the API is refused at once; one revoked
 	// directly in the database within this time.
 	TokenCacheTTL time.Duration
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP headers name the client; from any
+	// other peer these headers are ignored. Empty: trust none (the
+	// connection's address is the client's). CheckTrustedProxies validates.
+	TrustedProxies []string
+	// MaxInFlightBytes bounds the bytes of large request bodies (256 KiB
+	// or more, or of unknown length) read at once; over it a request is
+	// answered 503 with Retry-After. 0 means twice MaxBodyBytes.
+	MaxInFlightBytes int64
+	// SignInAuditWindow is how long failed sign-ins of one address are
+	// counted before one audit entry records them; 0 means
+	// DefaultSignInAuditWindow.
+	SignInAuditWindow time.Duration
+}
+
+// CheckTrustedProxies checks that each entry is an IP address or CIDR range.
+func CheckTrustedProxies(list []string) error {
+	for _, p := range list {
+		if net.ParseIP(p) != nil {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			return fmt.Errorf("trusted proxy %q: not an IP address or CIDR range", p)
+		}
+	}
+	return nil
 }
 
 // Server is the HTTP API.
@@ -65,8 +93,48 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *failLimiter
 	tokens  *tokenCache
+	signIns *signInAudit
 	ingest  *ingester
 	keys    atomic.Pointer[Keyring] // Deps.Keys, or what SetKeys put there
+	// diskFullAt is when the store last failed for a full disk (unix ns).
+	diskFullAt atomic.Int64
+}
+
+// diskFullWait is how long /readyz says not ready after the store failed
+// for a full disk.
+const diskFullWait = 30 * time.Second
+
+// IsDiskFull reports whether err is the store failing for lack of disk
+// space: ENOSPC, or the embedded database's SQLITE_FULL.
+func IsDiskFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "no space left on device")
+}
+
+// watchDiskFull turns a store failure for a full disk into 503 (the client
+// did nothing wrong and may retry later) and makes /readyz not ready for
+// diskFullWait, so that a load balancer stops sending writes here.
+func (s *Server) watchDiskFull() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || !IsDiskFull(c.Errors.Last().Err) {
+			return
+		}
+		s.diskFullAt.Store(time.Now().UnixNano())
+		_ = c.Error(&Error{Code: EUNAVAILABLE, Message: "the server's disk is full; nothing of this request was stored", RetryAfter: 60, Err: c.Errors.Last().Err})
+	}
+}
+
+// diskFull reports whether the store failed for a full disk within diskFullWait.
+func (s *Server) diskFull() bool {
+	at := s.diskFullAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < diskFullWait
 }
 
 // SetKeys replaces the data keys of a running server (a key file changed:
@@ -89,6 +157,9 @@ func NewServer(deps Deps) *Server {
 	if deps.MaxBodyBytes == 0 {
 		deps.MaxBodyBytes = 32 << 20
 	}
+	if deps.MaxInFlightBytes == 0 {
+		deps.MaxInFlightBytes = 2 * deps.MaxBodyBytes
+	}
 	if deps.TokenCacheTTL == 0 {
 		deps.TokenCacheTTL = DefaultTokenCacheTTL
 	}
@@ -96,12 +167,20 @@ func NewServer(deps Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL)}
+	// Client addresses: proxy headers only from the configured proxies
+	// (gin trusts every peer unless told otherwise).
+	e.TrustedPlatform = ""
+	e.ForwardedByClientIP = len(deps.TrustedProxies) > 0
+	if err := e.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		panic("collector: " + err.Error() + " (check Deps.TrustedProxies with CheckTrustedProxies)")
+	}
+	s := &Server{deps: deps, engine: e, limiter: newFailLimiter(20, time.Minute), tokens: newTokenCache(deps.TokenCacheTTL),
+		signIns: newSignInAudit(deps.Auditor, deps.Logger, deps.SignInAuditWindow)}
 	if deps.Keys != nil {
 		s.keys.Store(deps.Keys)
 	}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
-	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), recoverPanics(), securityHeaders(), limitBody(deps.MaxBodyBytes))
+	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -195,38 +274,74 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
+		// API answers are data, never a page: nothing may load or run in
+		// them (the web client's files set their own policy).
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		c.Next()
 	}
 }
 
 // limitBody answers 413 for a declared length over max and caps the reader
-// for bodies of unknown length.
+// for bodies of unknown length. Before a 413 goes out it reads and discards
+// up to max more bytes of the body: a client that sends its whole body
+// before reading (Python's urllib and requests do) then reads the 413
+// instead of meeting a connection reset. Bodies over twice the limit are
+// not read: the connection is closed after the 413.
 func limitBody(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		orig := c.Request.Body
 		if c.Request.ContentLength > max {
+			if c.Request.ContentLength <= 2*max {
+				drain(orig, c.Request.ContentLength)
+			}
 			fail(c, Errorf(ETOOLARGE, "request body of %d bytes is over the limit of %d", c.Request.ContentLength, max))
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		c.Request.Body = http.MaxBytesReader(c.Writer, orig, max)
 		c.Next()
+		if len(c.Errors) > 0 && ErrorCode(c.Errors.Last().Err) == ETOOLARGE && !c.Writer.Written() {
+			drain(orig, max)
+		}
+	}
+}
+
+// drain reads and discards at most n bytes of body.
+func drain(body io.Reader, n int64) {
+	if body != nil && body != http.NoBody {
+		_, _ = io.CopyN(io.Discard, body, n)
 	}
 }
 
 // decodeJSON reads the body as one JSON value into v, refusing unknown
 // fields, trailing data and wrong types with an error that names the field.
 func decodeJSON(c *gin.Context, v any) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSONBytes(body, v)
+}
+
+// readJSON reads a JSON body (bounded by limitBody), checking its content
+// type and that it is UTF-8.
+func readJSON(c *gin.Context) ([]byte, error) {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
-		return Errorf(EINVALID, "content type %q: send application/json", ct)
+		return nil, Errorf(EINVALID, "content type %q: send application/json", ct)
 	}
 	body, err := io.ReadAll(c.Request.Body) // bounded by limitBody
 	if err != nil {
-		return jsonError(err)
+		return nil, jsonError(err)
 	}
 	// JSON is UTF-8 (RFC 8259); the decoder would silently turn invalid
 	// bytes into U+FFFD and the damaged text would be stored.
 	if !utf8.Valid(body) {
-		return Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
+		return nil, Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
 	}
+	return body, nil
+}
+
+// decodeJSONBytes is decodeJSON's decoding of a body already read.
+func decodeJSONBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

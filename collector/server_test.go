@@ -28,18 +28,27 @@ type foundation struct {
 
 func newFoundation(t *testing.T, maxBody int64) *foundation {
 	t.Helper()
+	return newFoundationWith(t, func(d *collector.Deps) { d.MaxBodyBytes = maxBody })
+}
+
+// newFoundationWith is newFoundation with deps changed by set.
+func newFoundationWith(t *testing.T, set func(*collector.Deps)) *foundation {
+	t.Helper()
 	store := openTestStore(t)
 	f := &foundation{store: store, logs: &testutil.Buffer{}}
 	f.admin = addUser(t, store, "admin", collector.RoleAdmin)
 	f.enumerator = addUser(t, store, "ana", collector.RoleEnumerator)
-	api := collector.NewServer(collector.Deps{
-		Logger:       slog.New(slog.NewJSONHandler(f.logs, nil)),
-		DB:           store,
-		Users:        store,
-		Accounts:     store,
-		Auditor:      store,
-		MaxBodyBytes: maxBody,
-	})
+	deps := collector.Deps{
+		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
+		DB:       store,
+		Users:    store,
+		Accounts: store,
+		Auditor:  store,
+		Surveys:  store,
+		AuditLog: store,
+	}
+	set(&deps)
+	api := collector.NewServer(deps)
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -145,6 +154,13 @@ func TestErrorsAreProblemJSON(t *testing.T) {
 
 func TestUsersAPI(t *testing.T) {
 	f := newFoundation(t, 1<<20)
+	sv, err := collector.NewSurvey("gh-2026", "Ghana", "", []string{"en"}, "admin", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateSurvey(context.Background(), sv); err != nil {
+		t.Fatal(err)
+	}
 	resp, b := f.do(t, "POST", "/api/v1/users", f.admin, "application/json", strings.NewReader(`{"name":"sam","role":"supervisor","surveys":["gh-2026"]}`))
 	if resp.StatusCode != 201 {
 		t.Fatalf("add: %d %s", resp.StatusCode, b)

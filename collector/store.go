@@ -217,7 +217,8 @@ type Listing struct {
 	Households  []ListedHousehold `json:"households"`
 	SubmittedBy string            `json:"submitted_by"`
 	SubmittedAt time.Time         `json:"submitted_at"`
-	Revision    int               `json:"revision"` // 1 for the first listing, +1 per correction
+	Revision    int               `json:"revision"`            // 1 for the first listing, +1 per correction
+	ListedBy    string            `json:"listed_by,omitempty"` // who made revision 1 (set by the store)
 }
 
 // ListingStore keeps one listing per survey and PSU.
@@ -231,10 +232,11 @@ type ListingStore interface {
 
 // AuditFilter selects audit entries; empty fields match everything.
 type AuditFilter struct {
-	Action string
-	Actor  string
-	Survey string
-	Before time.Time // only entries older (pagination) …
+	Action  string
+	Actor   string
+	Survey  string
+	Surveys []string  // only entries of these surveys (a scope); empty: all
+	Before  time.Time // only entries older (pagination) …
 	// … or, with BeforeID, as old and with a smaller id: entries recorded
 	// in the same instant are neither skipped nor repeated across pages.
 	BeforeID string

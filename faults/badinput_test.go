@@ -1,13 +1,17 @@
 package faults
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +207,146 @@ func tail(s string, n int) string {
 		return s
 	}
 	return fmt.Sprintf("…%s", s[len(s)-n:])
+}
+
+// TestOversizeBodySentFirst: a client that writes its whole body before it
+// reads (Python urllib and requests do) gets the 413, not a connection
+// reset, for a declared length and for a chunked body over --max-body.
+func TestOversizeBodySentFirst(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	admin := addUser(t, data, "admin", "admin")
+	addr := freeAddr(t)
+	logs := &testutil.Buffer{}
+	srv := startServe(t, logs, addr, data, "--max-body", "4000000")
+	body := bytes.Repeat([]byte("x"), 7_000_000)
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req bytes.Buffer
+		fmt.Fprintf(&req, "POST /api/v1/users HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n", addr, admin)
+		if chunked {
+			req.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+			for off := 0; off < len(body); off += 64 << 10 {
+				part := body[off:min(off+64<<10, len(body))]
+				fmt.Fprintf(&req, "%x\r\n%s\r\n", len(part), part)
+			}
+			req.WriteString("0\r\n\r\n")
+		} else {
+			fmt.Fprintf(&req, "Content-Length: %d\r\n\r\n", len(body))
+			req.Write(body)
+		}
+		conn.SetDeadline(time.Now().Add(60 * time.Second))
+		if _, err := conn.Write(req.Bytes()); err != nil {
+			t.Errorf("chunked=%v: writing the body: %v", chunked, err)
+			conn.Close()
+			continue
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("chunked=%v: reading the answer after sending the whole body: %v", chunked, err)
+			conn.Close()
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("chunked=%v: %d %q: %s", chunked, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+	}
+	srv.stop(t)
+}
+
+// vmHWM is the peak resident set of process pid (kB), from /proc.
+func vmHWM(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}
+
+// TestConcurrentLargeBatchesMemory: eight clients post 7 MB batches at
+// once; the server reads at most --max-inflight-bytes of them at a time,
+// answers the others 503 with Retry-After, and its peak RSS stays under a
+// ceiling.
+func TestConcurrentLargeBatchesMemory(t *testing.T) {
+	ctx := context.Background()
+	data := filepath.Join(t.TempDir(), "data")
+	admin := addUser(t, data, "admin", "admin")
+	addr := freeAddr(t)
+	base := "http://" + addr
+	logs := &testutil.Buffer{}
+	srv := startServe(t, logs, addr, data, "--max-body", "8000000")
+	enu, err := loadtest.Setup(ctx, nil, base, admin, "mem", "enu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Envelopes that decode fully and fail validation (unknown answers):
+	// every byte is parsed into maps.
+	g := loadtest.NewGenerator(9, 0)
+	var subs []any
+	size := 0
+	for size < 7_000_000 && len(subs) < collector.MaxBatch {
+		e := g.Next()
+		for k := 0; k < 400; k++ {
+			e.Answers[fmt.Sprintf("zz_%d", k)] = []any{"a", 1.5, map[string]any{"x": "y"}}
+		}
+		b, _ := json.Marshal(e)
+		size += len(b)
+		subs = append(subs, json.RawMessage(b))
+	}
+	body, _ := json.Marshal(map[string]any{"submissions": subs})
+	base0 := vmHWM(t, srv.cmd.Process.Pid)
+	type res struct {
+		status int
+		retry  string
+	}
+	out := make(chan res, 8)
+	for range 8 {
+		go func() {
+			req, _ := http.NewRequest("POST", base+"/api/v1/submissions/batch", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+enu[0])
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+			if err != nil {
+				out <- res{}
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			out <- res{resp.StatusCode, resp.Header.Get("Retry-After")}
+		}()
+	}
+	served, refused := 0, 0
+	for range 8 {
+		r := <-out
+		switch {
+		case r.status == http.StatusOK:
+			served++
+		case r.status == http.StatusServiceUnavailable && r.retry != "":
+			refused++
+		default:
+			t.Errorf("a batch: %d (Retry-After %q)", r.status, r.retry)
+		}
+	}
+	peak := vmHWM(t, srv.cmd.Process.Pid)
+	t.Logf("batches of %d bytes: %d served, %d refused with 503; peak RSS %d MB (before %d MB)", len(body), served, refused, peak>>10, base0>>10)
+	if served == 0 || refused == 0 {
+		t.Errorf("%d served, %d refused: want both", served, refused)
+	}
+	if peak-base0 > 300<<10 {
+		t.Errorf("peak RSS grew by %d MB for 8 concurrent batches of %d MB (ceiling 300 MB; unbounded it grew by ~540 MB)", (peak-base0)>>10, len(body)>>20)
+	}
+	srv.stop(t)
 }

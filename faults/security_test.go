@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -335,4 +336,53 @@ func short(s string) string {
 		return s[:12] + "…"
 	}
 	return s
+}
+
+// TestTrustedProxies: by default X-Forwarded-For is ignored (the sign-in
+// limiter holds and the audit trail records the real address); with
+// --trusted-proxies the proxy's header names the client.
+func TestTrustedProxies(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		data := filepath.Join(t.TempDir(), "data")
+		admin := addUser(t, data, "admin", "admin")
+		addr := freeAddr(t)
+		var extra []string
+		if trusted {
+			extra = []string{"--trusted-proxies", "127.0.0.1,::1"}
+		}
+		srv := startServe(t, &testutil.Buffer{}, addr, data, extra...)
+		limited := 0
+		for i := 0; i < 40; i++ {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/me", nil)
+			req.Header.Set("Authorization", "Bearer dotm_wrong")
+			req.Header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		switch {
+		case !trusted && limited != 20:
+			t.Errorf("no trusted proxy: 40 failures with changing X-Forwarded-For: %d limited, want 20", limited)
+		case trusted && limited != 0:
+			t.Errorf("trusted proxy: 40 failures of 40 forwarded addresses: %d limited, want 0", limited)
+		}
+		if trusted {
+			// From the trusted proxy, the admin's own requests still pass.
+			if st := api(t, "GET", "http://"+addr+"/api/v1/me", admin, nil, nil); st != 200 {
+				t.Errorf("admin behind the proxy: %d", st)
+			}
+		}
+		srv.stop(t)
+	}
+	// A malformed list is refused at start.
+	cmd := exec.Command(dotmBin(t), "serve", "--addr", freeAddr(t), "--data-dir", filepath.Join(t.TempDir(), "d"), "--insecure-dev-key", "--trusted-proxies", "10.0.0.0/33")
+	cmd.Env = cleanEnv()
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--trusted-proxies") {
+		t.Errorf("--trusted-proxies 10.0.0.0/33: %v\n%s", err, out)
+	}
 }

@@ -464,6 +464,9 @@ func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listin
 		}
 		out[i] = collector.Listing{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Households: hh,
 			SubmittedBy: d.SubmittedBy, SubmittedAt: d.SubmittedAt, Revision: d.Revision}
+		if len(d.History) > 0 {
+			out[i].ListedBy = d.History[0].By
+		}
 	}
 	return out, nil
 }
@@ -491,6 +494,9 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 		if e.Value != "" {
 			filter = append(filter, e)
 		}
+	}
+	if len(f.Surveys) > 0 {
+		filter = append(filter, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
 	}
 	switch {
 	case f.BeforeID != "":

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
 // InputError is a problem with one cell, row or column of an input table.
@@ -100,7 +102,7 @@ func ReadTable(r io.Reader) (*Table, error) {
 		if i == 0 {
 			h = strings.TrimPrefix(h, "\ufeff")
 		}
-		h = strings.TrimSpace(h)
+		h = csvsafe.Unescape(strings.TrimSpace(h))
 		t.Header[i] = h
 		switch {
 		case h == "":
@@ -129,6 +131,9 @@ func ReadTable(r io.Reader) (*Table, error) {
 				break
 			}
 			continue
+		}
+		for i, f := range rec {
+			rec[i] = csvsafe.Unescape(f)
 		}
 		t.Rows = append(t.Rows, rec)
 		t.Lines = append(t.Lines, line)
@@ -231,15 +236,20 @@ func (t *Table) SetColumn(name string, values []string) {
 	}
 }
 
-// Write writes the table as CSV.
+// Write writes the table as CSV, text cells that a spreadsheet would run as
+// formulas escaped (csvsafe; ReadTable undoes it).
 func (t *Table) Write(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(t.Header); err != nil {
+	rec := make([]string, 0, len(t.Header))
+	if err := cw.Write(csvsafe.Row(append(rec[:0], t.Header...))); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
-		return err
+	for _, r := range t.Rows {
+		if err := cw.Write(csvsafe.Row(append(rec[:0], r...))); err != nil {
+			return err
+		}
 	}
+	cw.Flush()
 	return cw.Error()
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -69,9 +70,10 @@ func Handler() http.Handler {
 	files := Files()
 	mod := time.Time{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", CSP)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			problem(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "the web client's files are read with GET or HEAD")
 			return
 		}
 		if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
@@ -80,7 +82,7 @@ func Handler() http.Handler {
 		}
 		name, ok := strings.CutPrefix(r.URL.Path, Prefix)
 		if !ok {
-			http.NotFound(w, r)
+			problem(w, r, http.StatusNotFound, "not_found", "no such file in the web client")
 			return
 		}
 		if name == "" {
@@ -89,7 +91,7 @@ func Handler() http.Handler {
 		name = path.Clean(name)
 		data, err := fs.ReadFile(files, name)
 		if err != nil || strings.HasPrefix(name, ".") {
-			http.NotFound(w, r)
+			problem(w, r, http.StatusNotFound, "not_found", "no such file in the web client")
 			return
 		}
 		if name == "sw.js" {
@@ -103,6 +105,24 @@ func Handler() http.Handler {
 		h.Set("ETag", `"`+version+`"`)
 		http.ServeContent(w, r, name, mod, bytes.NewReader(data))
 	})
+}
+
+// CSP is the web client's Content-Security-Policy: its own files only, no
+// inline script or style, WebAssembly compilation (the rule engine) but no
+// eval, fetches to its own origin (the API), never framed.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// problem answers an RFC 9457 problem document, as the API does.
+func problem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	b, _ := json.Marshal(map[string]any{"type": "urn:dotm:problem:" + code, "title": http.StatusText(status), "status": status,
+		"detail": detail, "instance": r.URL.Path})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }
 
 // Middleware serves the app from a gin engine: requests for Prefix (and the

@@ -87,6 +87,9 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
+		// Proxy headers only from --trusted-proxies.
+		TrustedProxies:   f.limits.proxies(),
+		MaxInFlightBytes: f.limits.inflight(),
 	})
 	srv := &http.Server{
 		Handler:           f.limits.wrap(api),

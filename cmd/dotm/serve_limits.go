@@ -6,7 +6,10 @@ import (
 	"flag"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/dotm-survey/dotm/collector"
 )
 
 // serveLimits are serve's defences: a deadline on every request, the
@@ -17,6 +20,11 @@ type serveLimits struct {
 	requestTimeout    time.Duration
 	readHeaderTimeout time.Duration
 	tlsCert, tlsKey   string
+	// trustedProxies: comma-separated addresses or CIDR ranges of reverse
+	// proxies whose X-Forwarded-For is believed; none by default.
+	trustedProxies string
+	// maxInFlight bounds the bytes of large request bodies read at once.
+	maxInFlight int64
 }
 
 const (
@@ -30,6 +38,9 @@ func addServeLimits(e *env, fs *flag.FlagSet) *serveLimits {
 	fs.DurationVar(&l.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "time a client has to send its request headers (cuts slow clients)")
 	fs.StringVar(&l.tlsCert, "tls-cert", e.getenv("DOTM_TLS_CERT"), "PEM certificate (chain) to serve HTTPS; needs --tls-key (env DOTM_TLS_CERT)")
 	fs.StringVar(&l.tlsKey, "tls-key", e.getenv("DOTM_TLS_KEY"), "PEM private key of --tls-cert (env DOTM_TLS_KEY)")
+	fs.StringVar(&l.trustedProxies, "trusted-proxies", e.getenv("DOTM_TRUSTED_PROXIES"),
+		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default none: the connection's address is the client's; env DOTM_TRUSTED_PROXIES)")
+	fs.Int64Var(&l.maxInFlight, "max-inflight-bytes", 0, "bytes of large request bodies (256 KiB or more) read at once; more answer 503 with Retry-After (default twice --max-body)")
 	return l
 }
 
@@ -42,6 +53,12 @@ func (l *serveLimits) check() error {
 	if l.requestTimeout <= 0 || l.readHeaderTimeout <= 0 {
 		return exitError{code: 2, msg: "serve: --request-timeout and --read-header-timeout must be positive"}
 	}
+	if l.maxInFlight < 0 {
+		return exitError{code: 2, msg: "serve: --max-inflight-bytes must not be negative"}
+	}
+	if err := collector.CheckTrustedProxies(l.proxies()); err != nil {
+		return exitError{code: 2, msg: "serve: --trusted-proxies: " + err.Error()}
+	}
 	if (l.tlsCert == "") != (l.tlsKey == "") {
 		return exitError{code: 2, msg: "serve: give both --tls-cert and --tls-key, or neither"}
 	}
@@ -51,6 +68,28 @@ func (l *serveLimits) check() error {
 		}
 	}
 	return nil
+}
+
+// inflight is --max-inflight-bytes (0: the server's default).
+func (l *serveLimits) inflight() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.maxInFlight
+}
+
+// proxies is the list of --trusted-proxies (nil: none).
+func (l *serveLimits) proxies() []string {
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(l.trustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (l *serveLimits) scheme() string {

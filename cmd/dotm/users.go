@@ -45,6 +45,21 @@ func runUsersAdd(e *env, args []string) error {
 		return err
 	}
 	defer store.Close(e.ctx)
+	problems, err := collector.CheckScope(e.ctx, store, surveys)
+	if err != nil {
+		return fmt.Errorf("users add: %w", err)
+	}
+	if len(problems) > 0 {
+		var msgs []string
+		for _, p := range problems {
+			var i int
+			if _, err := fmt.Sscanf(p.Path, "surveys[%d]", &i); err != nil || i >= len(surveys) {
+				return fmt.Errorf("users add: %s: %s", p.Path, p.Message)
+			}
+			msgs = append(msgs, fmt.Sprintf("--survey %q: %s", surveys[i], p.Message))
+		}
+		return exitError{code: 2, msg: "users add: " + strings.Join(msgs, "; ")}
+	}
 	token, hash, err := collector.NewToken()
 	if err != nil {
 		return err
