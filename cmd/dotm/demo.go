@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -57,7 +58,7 @@ func runDemo(e *env, args []string) error {
 	fs := newFlags(e, "demo", "demo [--out DIR] [--households N] [--seed S]",
 		"dotm demo --out ./demo --households 1200\ndotm serve --data-dir ./demo/data --key-file ./demo/data.key   # explore the same data through the API")
 	cfg := demoConfig{}
-	fs.StringVar(&cfg.out, "out", "demo", "directory for the demo's data, report and release (emptied first)")
+	fs.StringVar(&cfg.out, "out", "demo", "directory for the demo's data, report and release: new, empty, or a previous demo's (whose files are replaced; nothing else in it is touched)")
 	fs.IntVar(&cfg.households, "households", 1200, "households to select (about 15 per PSU)")
 	seed := fs.Uint64("seed", 2026, "random seed of the whole round")
 	fs.IntVar(&cfg.enumerators, "enumerators", 20, "enumerators interviewing concurrently")
@@ -76,8 +77,8 @@ func runDemo(e *env, args []string) error {
 func demo(e *env, cfg demoConfig) error {
 	start := time.Now()
 	out := e.stdout
-	if err := os.RemoveAll(cfg.out); err != nil {
-		return fmt.Errorf("demo: clear %s: %w", cfg.out, err)
+	if err := prepareDemoOut(cfg.out); err != nil {
+		return err
 	}
 	dataDir := filepath.Join(cfg.out, "data")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -848,4 +849,63 @@ func fmtEstimate(est, lo, hi float64, unit string) string {
 		return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*est, 100*lo, 100*hi)
 	}
 	return fmt.Sprintf("%.0f [%.0f, %.0f]", est, lo, hi)
+}
+
+// demoMarker marks a folder as a demo's output, so that a later demo may
+// replace what it wrote there.
+const demoMarker = ".dotm-demo"
+
+// demoOutputs are the entries a demo writes into its folder: the only ones
+// a later demo removes.
+var demoOutputs = []string{"data", "data.key", "admin.token", "summary.json", "report.html", "report.json", "release", demoMarker}
+
+// prepareDemoOut makes dir ready for a demo without deleting anything the
+// demo did not create: a new or empty folder is used as it is; a previous
+// demo's folder (it has the marker) loses only the demo's own entries, and
+// only when no running dotm process holds its data directory; any other
+// non-empty folder is refused.
+func prepareDemoOut(dir string) error {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("demo: --out %s: %w", dir, err)
+	case len(ents) == 0:
+	default:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("demo: --out %s is not empty and was not written by dotm demo (no %s file); nothing was changed: choose a new or empty folder", dir, demoMarker)
+		}
+		if held, err := dataDirHeld(filepath.Join(dir, "data")); err != nil {
+			return fmt.Errorf("demo: --out %s: %w", dir, err)
+		} else if held {
+			return fmt.Errorf("demo: --out %s: its data directory is in use by a running dotm process (dotm serve?); nothing was changed: stop it or choose another folder", dir)
+		}
+		for _, name := range demoOutputs {
+			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("demo: replace the previous demo's %s: %w", name, err)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: --out %s: %w", dir, err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by dotm demo; a later dotm demo --out here replaces only its own files\n"), 0o644)
+}
+
+// dataDirHeld reports whether a dotm process holds the data directory's
+// lock (see mongodb.Open): a demo must not delete a store in use.
+func dataDirHeld(dataDir string) (bool, error) {
+	f, err := os.OpenFile(filepath.Join(dataDir, "LOCK"), os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true, nil
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false, nil
 }
