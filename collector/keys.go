@@ -1,8 +1,10 @@
 package collector
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -62,6 +64,12 @@ func NewKeyring(current string, keys ...Key) (*Keyring, error) {
 		if key.ID == "" {
 			key.ID = KeyID(key.Secret)
 		}
+		if want := KeyID(key.Secret); key.ID != want {
+			// A key's id is derived from its secret: a changed byte, or a
+			// secret pasted under another key's id, shows here before any
+			// identifier is sealed with a key that nothing can open.
+			return nil, fmt.Errorf("collector: key %s does not match its secret (the secret's id is %s): the key file is damaged or was edited; restore it from your safe copy", key.ID, want)
+		}
 		if _, dup := k.aeads[key.ID]; dup {
 			return nil, fmt.Errorf("collector: key %s listed twice", key.ID)
 		}
@@ -101,8 +109,13 @@ type keyFile struct {
 	Keys    []Key  `json:"keys"`
 }
 
-// ReadKeyFile loads a keyring written by WriteKeyFile.
+// ReadKeyFile loads a keyring written by WriteKeyFile. A key file that
+// group or others may read or write is refused: whoever reads it reads every
+// identifier.
 func ReadKeyFile(path string) (*Keyring, error) {
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("collector: key file %s can be read or written by others (mode %04o); it must be the owner's alone: chmod 600 %s", path, st.Mode().Perm(), path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("collector: key file: %w", err)
@@ -205,4 +218,86 @@ func (k *Keyring) open(v SealedValue, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("collector: value at %s does not decrypt under key %s", v.Path, v.KeyID)
 	}
 	return p, nil
+}
+
+// KeyCheckStore keeps one check value per data key id that the store has
+// used, so that a server started with the wrong key file is refused before
+// it seals identifiers no one can open again. Keys themselves are never
+// stored.
+//
+// KeyChecks lists the stored checks by key id. PutKeyCheck stores the check
+// of a key id (an existing check of that id is left as it is).
+// DeleteKeyCheck removes one (dotm keys retire). KeyUse counts the sealed
+// values per key id (a scan: only for stores that predate the checks and
+// for error messages).
+type KeyCheckStore interface {
+	KeyChecks(ctx context.Context) (map[string][]byte, error)
+	PutKeyCheck(ctx context.Context, id string, check []byte) error
+	DeleteKeyCheck(ctx context.Context, id string) error
+	KeyUse(ctx context.Context) (map[string]int, error)
+}
+
+// keyCheckMessage is what a key's check value authenticates.
+const keyCheckMessage = "dotm data key check v1"
+
+// Check is the key's check value: HMAC-SHA-256 of a constant under the key,
+// which tells whether a key is the one that was used and reveals nothing of
+// it.
+func (k *Keyring) Check(id string) ([]byte, bool) {
+	for _, key := range k.keys {
+		if key.ID == id {
+			m := hmac.New(sha256.New, key.Secret)
+			m.Write([]byte(keyCheckMessage))
+			return m.Sum(nil), true
+		}
+	}
+	return nil, false
+}
+
+// VerifyKeys checks a keyring against the store before it is used: every
+// key the store has used must be in it (else values sealed under the
+// missing key could never be opened: the wrong key file), and each key in it
+// that the store knows must give the stored check value. Then it records
+// the checks of the keyring's keys. A store that predates the checks is
+// scanned once for the key ids of its sealed values.
+func VerifyKeys(ctx context.Context, s KeyCheckStore, kr *Keyring) error {
+	checks, err := s.KeyChecks(ctx)
+	if err != nil {
+		return fmt.Errorf("read key checks: %w", err)
+	}
+	if len(checks) == 0 {
+		use, err := s.KeyUse(ctx)
+		if err != nil {
+			return fmt.Errorf("read the key ids of stored identifiers: %w", err)
+		}
+		for id, n := range use {
+			if n > 0 {
+				checks[id] = nil // used, check unknown: the key must be present
+			}
+		}
+	}
+	ids := make([]string, 0, len(checks))
+	for id := range checks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		got, ok := kr.Check(id)
+		if !ok {
+			return Errorf(EINVALID, "the store holds identifiers sealed under data key %s, which this key file does not have (it has %s): it is the wrong key file, or an old copy; start with the key file that has %s", id, strings.Join(kr.IDs(), ", "), id)
+		}
+		if want := checks[id]; want != nil && !hmac.Equal(got, want) {
+			return Errorf(EINVALID, "data key %s does not verify against the store: the key file is damaged; restore it from your safe copy", id)
+		}
+	}
+	for _, id := range kr.IDs() {
+		if _, known := checks[id]; known && checks[id] != nil {
+			continue
+		}
+		c, _ := kr.Check(id)
+		if err := s.PutKeyCheck(ctx, id, c); err != nil {
+			return fmt.Errorf("record the check of key %s: %w", id, err)
+		}
+	}
+	return nil
 }

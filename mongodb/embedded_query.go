@@ -342,6 +342,14 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 			index = c.field // the last set wins: action, then actor, then survey
 		}
 	}
+	if len(f.Surveys) > 0 {
+		// A scoped admin's entries: the survey index serves an equality or
+		// a short IN list as well.
+		w.in("survey", f.Surveys)
+		if f.Action == "" && f.Actor == "" {
+			index = "survey"
+		}
+	}
 	switch {
 	case f.BeforeID != "":
 		oid, err := bson.ObjectIDFromHex(f.BeforeID)
@@ -479,7 +487,7 @@ func (e *embeddedSQL) listings(ctx context.Context, survey string) ([]listingDoc
 	var w where
 	w.eq("survey", survey)
 	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s`,
-		selectFields("_id", "survey", "psu", "stratum", "json:households", "submitted_by", "submitted_at", "revision"),
+		selectFields("_id", "survey", "psu", "stratum", "json:households", "submitted_by", "submitted_at", "revision", "history[0].by"),
 		table, indexedBy, w.String(), sjsonField("_id"))
 	rows, err := e.query(ctx, q, w.args...)
 	if err != nil {
@@ -489,10 +497,13 @@ func (e *embeddedSQL) listings(ctx context.Context, survey string) ([]listingDoc
 	var docs []listingDoc
 	for rows.Next() {
 		var d listingDoc
-		var sv, psu, stratum, hh, by sql.NullString
+		var sv, psu, stratum, hh, by, first sql.NullString
 		var at, rev sql.NullInt64
-		if err := rows.Scan(&d.ID, &sv, &psu, &stratum, &hh, &by, &at, &rev); err != nil {
+		if err := rows.Scan(&d.ID, &sv, &psu, &stratum, &hh, &by, &at, &rev, &first); err != nil {
 			return nil, unavailable(err, "read listings")
+		}
+		if first.Valid {
+			d.History = []listingEvent{{By: first.String}} // who listed it first; the rest is not read
 		}
 		d.Survey, d.PSU, d.Stratum, d.SubmittedBy, d.SubmittedAt, d.Revision = sv.String, psu.String, stratum.String, by.String, date(at), int(rev.Int64)
 		var households []struct {

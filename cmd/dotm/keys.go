@@ -99,6 +99,11 @@ func runKeysRotate(e *env, args []string) error {
 		return err
 	}
 	defer store.Close(e.ctx)
+	// Never rotate away from a key file that is not the store's: the new
+	// key would be added to the wrong keys.
+	if err := collector.VerifyKeys(e.ctx, store, kr); err != nil {
+		return fmt.Errorf("keys rotate: %w", err)
+	}
 	if !*resume {
 		key, err := collector.GenerateKey(time.Now())
 		if err != nil {
@@ -112,6 +117,9 @@ func runKeysRotate(e *env, args []string) error {
 			return fmt.Errorf("keys rotate: %w", err)
 		}
 		fmt.Fprintf(e.stderr, "new current key %s written to %s\n", key.ID, *keyFile)
+		if err := collector.VerifyKeys(e.ctx, store, kr); err != nil {
+			return fmt.Errorf("keys rotate: %w", err)
+		}
 	}
 	n, err := collector.Reencrypt(e.ctx, store, kr)
 	if err != nil {
@@ -168,6 +176,9 @@ func runKeysRetire(e *env, args []string) error {
 		return fmt.Errorf("keys retire: %d stored value(s) are still under key %s; run dotm keys rotate --resume first", n, *id)
 	}
 	if err := kr.WriteKeyFile(*keyFile); err != nil {
+		return fmt.Errorf("keys retire: %w", err)
+	}
+	if err := store.DeleteKeyCheck(e.ctx, *id); err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
 	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: collector.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
@@ -257,7 +268,7 @@ func keyFileSettleWait(path string, now time.Time) time.Duration {
 // changes (dotm keys rotate writes a new current key; retire removes one):
 // it looks every interval, and at once on SIGHUP. A file that does not read
 // leaves the keys in use, and says so in the log.
-func watchKeyFile(ctx context.Context, path string, api *collector.Server, logger *slog.Logger, interval time.Duration) {
+func watchKeyFile(ctx context.Context, path string, api *collector.Server, checks collector.KeyCheckStore, logger *slog.Logger, interval time.Duration) {
 	stamp := func() string {
 		st, err := os.Stat(path)
 		if err != nil {
@@ -291,6 +302,10 @@ func watchKeyFile(ctx context.Context, path string, api *collector.Server, logge
 			continue
 		}
 		if cur := api.Keys(); cur != nil && cur.Current() == kr.Current() && slices.Equal(cur.IDs(), kr.IDs()) {
+			continue
+		}
+		if err := collector.VerifyKeys(ctx, checks, kr); err != nil {
+			logger.Error("data key file changed but its keys do not verify against the store; keeping the keys in use", "key_file", path, "error", err.Error())
 			continue
 		}
 		api.SetKeys(kr)

@@ -56,6 +56,12 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The wrong or a damaged key file is refused before anything is
+	// sealed with it.
+	if err := collector.VerifyKeys(e.ctx, store, keys); err != nil {
+		_ = store.Close(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		_ = store.Close(context.Background())
@@ -102,7 +108,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 	if f.keyPath != "" {
 		wctx, stopWatch := context.WithCancel(ctx)
 		defer stopWatch()
-		go watchKeyFile(wctx, f.keyPath, api, logger, keyReloadInterval)
+		go watchKeyFile(wctx, f.keyPath, api, store, logger, keyReloadInterval)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- f.limits.serve(srv, ln) }()
