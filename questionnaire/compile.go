@@ -343,11 +343,86 @@ func (f *Form) Compile() error {
 			}
 		}
 	}
+	if len(errs) == 0 {
+		propagateSensitivity(c, fail)
+	}
 	if len(errs) > 0 {
 		return errs
 	}
 	f.c = c
 	return nil
+}
+
+// propagateSensitivity keeps a calculation or a dynamic default from
+// copying an identifier into a field stored in plain text: a field whose
+// calculation or default reads a direct identifier must itself be marked
+// direct (then it is encrypted like any direct answer), else the form is
+// refused at that cell; once(), pulldata() and every other function count,
+// since they are part of the expression. A field that is a copy of a
+// quasi-identifier (the expression is the reference, or once(), string()
+// or number() of it) and has no class of its own becomes quasi, so that
+// releases treat the copy as they treat the original; values computed from
+// one (a per-capita amount) are not copies.
+func propagateSensitivity(c *compiled, fail func(sheet string, row int, col, format string, args ...any)) {
+	copyOf := func(it *item) *item {
+		if it.calc == nil {
+			return nil
+		}
+		n := it.calc.root
+		if call, ok := n.(*callNode); ok && len(call.args) == 1 && (call.fn == "once" || call.fn == "string" || call.fn == "number") {
+			n = call.args[0]
+		}
+		if r, ok := n.(*refNode); ok {
+			return r.it
+		}
+		return nil
+	}
+	reads := func(it *item) (col string, refs []*item) {
+		var e *Expr
+		switch {
+		case it.calc != nil:
+			e, col = it.calc, "calculation"
+		case strings.Contains(it.q.Default, "${"):
+			if pe, err := ParseExpr(it.q.Default); err == nil {
+				e, col = pe, "default"
+				walkNodes(e.root, func(n node) {
+					if r, ok := n.(*refNode); ok {
+						r.it = c.byName[r.name]
+					}
+				})
+			}
+		}
+		if e == nil {
+			return "", nil
+		}
+		walkNodes(e.root, func(n node) {
+			if r, ok := n.(*refNode); ok && r.it != nil {
+				refs = append(refs, r.it)
+			}
+		})
+		return col, refs
+	}
+	for changed, rounds := true, 0; changed && rounds <= len(c.all); rounds++ {
+		changed = false
+		for _, it := range c.all {
+			col, refs := reads(it)
+			for _, r := range refs {
+				if r == it {
+					continue
+				}
+				switch {
+				case r.sens == "direct" && it.sens != "direct":
+					if it.sens != "direct-refused" {
+						fail("survey", it.q.Row, col, "%s copies the direct identifier ${%s} into %q, which would be stored and released in plain text: mark %s sensitivity direct (it is then encrypted like %s) or do not read ${%s}", col, r.q.Name, it.q.Name, it.q.Name, r.q.Name, r.q.Name)
+						it.sens = "direct-refused"
+					}
+				case r.sens == "quasi" && it.sens == "" && copyOf(it) == r:
+					it.sens = "quasi"
+					changed = true
+				}
+			}
+		}
+	}
 }
 
 // calcDeps lists the items whose answers the calculation of it reads: the
