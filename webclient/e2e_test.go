@@ -663,5 +663,32 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if eval[bool](b, migrants) {
 		t.Error("the migrants section stays hidden with someone abroad")
 	}
+	// What the tablet keeps: an acknowledged interview keeps its answers for
+	// a grace period, loses them once it is over, and signing out clears the
+	// tablet (after the warning about unsent interviews, accepted here).
+	b.do("back home", chromedp.Click("#save-exit"), chromedp.WaitVisible("#assignments"))
+	b.waitJS("a quiet app", `dotmTest.quiet()`, 10*time.Second)
+	kept := eval[string](b, fmt.Sprintf(`(async () => {
+	  const before = await dotmTest.db.interview(%s);
+	  if (!before || !before.answers || !(before.purge_at > Date.now())) return 'the acknowledged interview is not kept for its grace period: ' + JSON.stringify(before && before.purge_at);
+	  before.purge_at = Date.now() - 1; // the grace period is over
+	  await dotmTest.db.putInterview(before);
+	  await dotmTest.purgeSent();
+	  const all = await dotmTest.db.interviews();
+	  const sent = all.find((iv) => iv.instance_id === %s);
+	  if (!sent || sent.status !== 'sent') return 'the sent interview is gone or not sent: ' + JSON.stringify(sent);
+	  if (sent.answers) return 'the sent interview still has its answers';
+	  if (JSON.stringify(sent).includes('Rosa')) return 'the respondent\'s name is still on the tablet';
+	  return 'ok';
+	})()`, jsString(instance), jsString(instance)))
+	if kept != "ok" {
+		t.Errorf("after the grace period: %s", kept)
+	}
+	eval[bool](b, `window.confirm = () => true; true`)
+	b.do("sign out", chromedp.Click(`.home-head button.quiet`))
+	b.waitJS("the sign-in page", `!!document.querySelector('#token') || !!document.querySelector('input[type=password]')`, 10*time.Second)
+	if n := eval[int](b, `(async () => (await dotmTest.db.interviews()).length)()`); n != 0 {
+		t.Errorf("after signing out the tablet holds %d interviews", n)
+	}
 	t.Logf("screenshots in %s", screens)
 }

@@ -20,7 +20,7 @@ const UI = {
     prev: 'Previous', next: 'Next', finish: 'Finish', finishTitle: 'Finish the interview', saveExit: 'Save and close',
     finishQueue: 'Finish and send', fixFirst: 'Fix these before finishing:', allGood: 'All questions are answered. The interview will be sent as soon as there is a network.',
     add: 'Add', remove: 'Remove', entry: 'Entry', recordGps: 'Record location', clear: 'Clear', locating: 'Locating…', noGps: 'Location not available',
-    ok: 'OK', sendNow: 'Send now', signout: 'Sign out', online: 'online', offline: 'offline', waiting: (n) => `${n} waiting to send`,
+    ok: 'OK', sendNow: 'Send now', signout: 'Sign out', online: 'online', offline: 'offline', waiting: (n) => `${n} waiting to send`, signoutLoses: (n) => `${n} interviews on this tablet are not sent yet. Signing out deletes them. Sign out anyway?`,
     attempts: (n) => `${n} attempt${n === 1 ? '' : 's'}`, nextTry: 'next try', queuedToast: 'Interview saved; it will be sent when there is a network.',
     sentToast: (n) => `${n} interview${n === 1 ? '' : 's'} sent.`, fixPage: 'Please fix the marked answers.', comment: 'Supervisor', household: 'Household',
     noAssignments: 'No households assigned yet.', pages: 'Sections', refresh: 'Refresh', mediaUnsupported: 'Photos and recordings are not taken by this app.',
@@ -35,7 +35,7 @@ const UI = {
     prev: 'Anterior', next: 'Siguiente', finish: 'Terminar', finishTitle: 'Terminar la entrevista', saveExit: 'Guardar y cerrar',
     finishQueue: 'Terminar y enviar', fixFirst: 'Corrija esto antes de terminar:', allGood: 'Todas las preguntas están respondidas. La entrevista se enviará en cuanto haya red.',
     add: 'Agregar', remove: 'Quitar', entry: 'Registro', recordGps: 'Registrar ubicación', clear: 'Borrar', locating: 'Buscando ubicación…', noGps: 'Ubicación no disponible',
-    ok: 'OK', sendNow: 'Enviar ahora', signout: 'Salir', online: 'en línea', offline: 'sin red', waiting: (n) => `${n} por enviar`,
+    ok: 'OK', sendNow: 'Enviar ahora', signout: 'Salir', online: 'en línea', offline: 'sin red', waiting: (n) => `${n} por enviar`, signoutLoses: (n) => `${n} entrevistas de esta tableta no se han enviado. Al salir se borran. ¿Salir de todos modos?`,
     attempts: (n) => `${n} intento${n === 1 ? '' : 's'}`, nextTry: 'próximo intento', queuedToast: 'Entrevista guardada; se enviará cuando haya red.',
     sentToast: (n) => `${n} entrevista${n === 1 ? '' : 's'} enviada${n === 1 ? '' : 's'}.`, fixPage: 'Corrija las respuestas marcadas.', comment: 'Supervisor', household: 'Hogar',
     noAssignments: 'Todavía no tiene hogares asignados.', pages: 'Secciones', refresh: 'Actualizar', mediaUnsupported: 'Esta aplicación no toma fotos ni grabaciones.',
@@ -84,7 +84,32 @@ const db = {
   interviews() { return this.tx('interviews', 'readonly', (s) => s.getAll()); },
   interview(id) { return this.tx('interviews', 'readonly', (s) => s.get(id)); },
   putInterview(iv) { iv.updated_at = new Date().toISOString(); return this.tx('interviews', 'readwrite', (s) => s.put(iv)); },
+  clearInterviews() { return this.tx('interviews', 'readwrite', (s) => s.clear()); },
 };
+
+// ---- what the tablet keeps ----
+// An interview the server acknowledged is kept whole for a short grace
+// period (to show it, or resend it if the acknowledgement is doubted), then
+// purged to a stub without answers: identifiers must not stay on a tablet
+// that can be lost. The grace period is the kv setting purge_grace_ms
+// (default 10 minutes).
+const PURGE_GRACE_MS = 10 * 60 * 1000;
+async function purgeGrace() {
+  const v = await db.get('purge_grace_ms');
+  return typeof v === 'number' && v >= 0 ? v : PURGE_GRACE_MS;
+}
+async function markSent(iv) {
+  iv.purge_at = Date.now() + await purgeGrace();
+}
+async function purgeSent(all) {
+  const now = Date.now();
+  for (const iv of await db.interviews()) {
+    if (iv.status === 'sent' && iv.answers && (all || iv.purge_at == null || iv.purge_at <= now)) {
+      await db.putInterview({ instance_id: iv.instance_id, assignment_id: iv.assignment_id, household_id: iv.household_id,
+        supersedes: iv.supersedes, status: 'sent', sent_at: iv.sent_at, purged: true });
+    }
+  }
+}
 
 // ---- the rule engine (questionnaire compiled to WebAssembly) ----
 let rulesReady = null;
@@ -113,7 +138,7 @@ const Rules = {
     return out;
   },
 };
-window.dotmTest = { Rules, loadRules, db }; // for the end-to-end test's parity vectors
+window.dotmTest = { Rules, loadRules, db, purgeSent }; // for the end-to-end test's parity vectors
 
 // ---- app state ----
 const app = {
@@ -361,7 +386,19 @@ async function drawHome() {
   drawNet();
 }
 
-async function signOut() {
+// signOut forgets the user. Signing out on purpose clears everything the
+// tablet holds (after a warning when interviews are still unsent); a
+// rejected token (401) keeps what is not yet sent, so that signing in again
+// sends it, and purges the rest.
+async function signOut(ev) {
+  const byUser = ev instanceof Event;
+  const unsent = (await db.interviews()).filter((iv) => iv.status !== 'sent' && iv.status !== 'draft' || iv.status === 'draft' && iv.answers && Object.keys(iv.answers).length);
+  if (byUser) {
+    if (unsent.length && !window.confirm(t('signoutLoses', unsent.length))) return;
+    await db.clearInterviews();
+  } else {
+    await purgeSent(true);
+  }
   await db.del('token'); await db.del('me'); await db.del('assignments');
   if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage('clear-data');
   app.token = null; app.me = null;
@@ -390,7 +427,7 @@ async function openAssignment(a, local) {
     if (a.status === 'returned' && a.submission_id) {
       iv.supersedes = a.submission_id;
       const prev = await db.interview(a.submission_id);
-      if (prev) iv.answers = JSON.parse(JSON.stringify(prev.answers));
+      if (prev && prev.answers) iv.answers = JSON.parse(JSON.stringify(prev.answers)); // purged copies have none
       else {
         // not on this tablet: start from what the server has (the enumerator may read their own submission)
         try {
@@ -413,6 +450,7 @@ async function reopen(iv) {
   if (iv.status === 'conflict') {
     const copy = Object.assign({}, iv, { instance_id: uuid(), attempts: 0 });
     iv.status = 'sent'; iv.last_error = 'replaced by ' + copy.instance_id; // kept, no longer queued
+    await markSent(iv);
     await db.putInterview(iv);
     iv = copy;
   }
@@ -970,6 +1008,7 @@ async function sync() {
     app.syncing = false;
   }
   if (sent) toast(t('sentToast', sent));
+  await purgeSent();
   if (next < Infinity) syncSoon(next);
   drawNet();
   if (tried && !app.iv && app.token && document.querySelector('.home')) showHome(); // the queue's new state
@@ -978,6 +1017,7 @@ async function sync() {
 async function settle(iv, status, detail, problems) {
   if (status === 201 || status === 200) {
     iv.status = 'sent'; iv.last_error = ''; iv.next_try = null; iv.sent_at = new Date().toISOString();
+    await markSent(iv);
     await db.putInterview(iv);
     return { sent: 1, retryIn: Infinity };
   }
