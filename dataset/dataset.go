@@ -244,6 +244,10 @@ func designColumnsAt(hh []Household, hidx []int) []*exports.Column {
 // row k's answer. A geopoint gives _lat and _lon columns.
 func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*exports.Column {
 	meta := exports.Meta{Sensitivity: f.Sensitivity, Question: f.Labels, Source: f.Name}
+	switch f.Type {
+	case "text", "start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email", "audit":
+		meta.FreeText = true
+	}
 	for _, c := range f.Choices {
 		meta.Choices = append(meta.Choices, exports.Choice{Name: c.Name, Labels: c.Labels})
 	}

@@ -72,12 +72,14 @@ type Dropped struct {
 // Report is the disclosure-control report of a release
 // (disclosure-report.json).
 type Report struct {
-	K                int           `json:"k"`
-	MaxRisk          float64       `json:"max_risk"`
-	QuasiIdentifiers []string      `json:"quasi_identifiers"`
-	RiskMethod       string        `json:"risk_method"`
-	Tables           []TableReport `json:"tables"`
-	Passed           bool          `json:"passed"`
+	K                int      `json:"k"`
+	MaxRisk          float64  `json:"max_risk"`
+	QuasiIdentifiers []string `json:"quasi_identifiers"`
+	RiskMethod       string   `json:"risk_method"`
+	// Overrides lists the floors the profile set aside (k below 3).
+	Overrides []string      `json:"overrides,omitempty"`
+	Tables    []TableReport `json:"tables"`
+	Passed    bool          `json:"passed"`
 }
 
 // RefusedError is returned by [Anonymize] (and [Create]) when a table still
@@ -133,6 +135,9 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 	rep := &Report{K: p.K, MaxRisk: p.MaxRisk, QuasiIdentifiers: p.QuasiIdentifiers, Passed: true,
 		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), nulls match any value; " +
 			"quasi-identifiers that other released data determine are counted at their true values"}
+	if p.K < KFloor {
+		rep.Overrides = append(rep.Overrides, fmt.Sprintf("k = %d, below the floor of %d (allow_k_below_3)", p.K, KFloor))
+	}
 	codes := designCodes(ds, d, key)
 	for _, in := range ds.Tables {
 		if err := in.Check(); err != nil {
@@ -312,6 +317,8 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 			reason = "direct identifier"
 		case inList(p.Drop, c.Name):
 			reason = "dropped by the release profile"
+		case c.Meta.FreeText && !inList(p.Keep, c.Name):
+			reason = "free text or paradata: dropped unless the profile keeps it (keep:)"
 		}
 		if reason != "" {
 			tr.Dropped = append(tr.Dropped, Dropped{c.Name, reason})

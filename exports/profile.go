@@ -28,6 +28,8 @@ import (
 //	design: {id: household_id, stratum: stratum, psu: psu, weight: weight, fpc: fpc, urban: urban}
 //	row_group_rows: 131072               # rows per Parquet row group
 //	residual_k: 40                       # records allowed below k on what other released data determine
+//	keep: [enumerator_comments]          # free text and paradata to release (dropped by default)
+//	allow_k_below_3: false               # k under 3 is refused unless this is set (recorded in the manifest)
 //
 // Quasi-identifiers are listed most important first: local suppression nulls
 // values of the last-listed ones first.
@@ -49,7 +51,16 @@ type Profile struct {
 	// size) once every other one is suppressed; 0 (the default) refuses
 	// any. Allowing some is a decision the disclosure report records.
 	ResidualK int
+	// AllowKBelow3 lets k be 1 or 2, below the floor of 3; the release's
+	// manifest and disclosure report record the override.
+	AllowKBelow3 bool
+	// Keep lists free-text and paradata columns (text questions, start,
+	// end, deviceid, …) to release; all others of those kinds are dropped.
+	Keep []string
 }
+
+// KFloor is the smallest k a profile may ask for without AllowKBelow3.
+const KFloor = 3
 
 // Recode is one recode rule: Breaks (interval lower bounds and the last
 // upper bound) turn a number into a category "[a,b)"; Top and Bottom cap a
@@ -89,6 +100,8 @@ type profileYAML struct {
 	Design           Design               `yaml:"design"`
 	RowGroupRows     int                  `yaml:"row_group_rows"`
 	ResidualK        int                  `yaml:"residual_k"`
+	AllowKBelow3     bool                 `yaml:"allow_k_below_3"`
+	Keep             []string             `yaml:"keep"`
 }
 
 // ParseProfile reads a release profile from YAML. Unknown keys are errors
@@ -110,6 +123,7 @@ func ParseProfile(data []byte) (*Profile, error) {
 		K: *y.K, QuasiIdentifiers: y.QuasiIdentifiers, TopCode: y.TopCode, GroupRare: y.GroupRare,
 		Geo: y.Geo, Direct: y.Direct, Sensitive: y.Sensitive, Drop: y.Drop, Design: y.Design,
 		RowGroupRows: y.RowGroupRows, Recode: map[string]Recode{}, ResidualK: y.ResidualK,
+		AllowKBelow3: y.AllowKBelow3, Keep: y.Keep,
 	}
 	if y.ResidualK < 0 {
 		return nil, errors.New("profile: residual_k: must be 0 or more")
@@ -171,6 +185,9 @@ func decodeStrict(n *yaml.Node, v any) error {
 func (p *Profile) Validate() error {
 	if p.K < 1 {
 		return fmt.Errorf("profile: k: %d, want at least 1", p.K)
+	}
+	if p.K < KFloor && !p.AllowKBelow3 {
+		return fmt.Errorf("profile: k: %d is below the floor of %d; a release with k = %d protects almost nothing. Set allow_k_below_3: true to publish it anyway (the manifest records the override)", p.K, KFloor, p.K)
 	}
 	if p.MaxRisk < 0 || p.MaxRisk > 1 || math.IsNaN(p.MaxRisk) {
 		return fmt.Errorf("profile: max_risk: %v, want a number in [0, 1] (0 = no limit)", p.MaxRisk)

@@ -2,6 +2,8 @@ package exports
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,12 +64,12 @@ func TestParseProfileErrors(t *testing.T) {
 func TestProfileAgainstData(t *testing.T) {
 	in := householdTable(100, 9)
 	for _, tc := range []struct{ yaml, want string }{
-		{"k: 2\nquasi_identifiers: [region, nosuch]\n", "quasi_identifiers: column nosuch is in no table"},
-		{"k: 2\nrecode: {region: [0, 1]}\n", "recode.region: table households: column is string"},
-		{"k: 2\nrecode: {head_age: [30, 40]}\n", "outside the breaks"},
-		{"k: 2\nrecode: {hh_size: {top: 2.5}}\n", "not an integer"},
-		{"k: 2\ngroup_rare: {hh_size: 3}\n", "group_rare.hh_size"},
-		{"k: 2\nquasi_identifiers: [phone]\ndirect: [phone]\n", "direct identifier"},
+		{"k: 3\nquasi_identifiers: [region, nosuch]\n", "quasi_identifiers: column nosuch is in no table"},
+		{"k: 3\nrecode: {region: [0, 1]}\n", "recode.region: table households: column is string"},
+		{"k: 3\nrecode: {head_age: [30, 40]}\n", "outside the breaks"},
+		{"k: 3\nrecode: {hh_size: {top: 2.5}}\n", "not an integer"},
+		{"k: 3\ngroup_rare: {hh_size: 3}\n", "group_rare.hh_size"},
+		{"k: 3\nquasi_identifiers: [phone]\ndirect: [phone]\n", "direct identifier"},
 	} {
 		p, err := ParseProfile([]byte(tc.yaml))
 		if err != nil {
@@ -215,4 +217,44 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatalf("WriteParquet: %v", err)
 		}
 	})
+}
+
+// TestKFloorAndFreeText: k below 3 is refused unless the profile says so,
+// and then the manifest records it; free text and paradata are dropped
+// unless the profile keeps them.
+func TestKFloorAndFreeText(t *testing.T) {
+	if _, err := ParseProfile([]byte("k: 1\n")); err == nil || !strings.Contains(err.Error(), "allow_k_below_3") {
+		t.Fatalf("k: 1 accepted: %v", err)
+	}
+	p, err := ParseProfile([]byte("k: 1\nallow_k_below_3: true\nkeep: [notes_kept]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := householdTable(50, 3)
+	for _, name := range []string{"notes_free", "notes_kept"} {
+		c := &Column{Name: name, Type: String, Strings: make([]string, 50), Meta: Meta{FreeText: true}}
+		for i := range c.Strings {
+			c.Strings[i] = "called back on Tuesday"
+		}
+		in.Columns = append(in.Columns, c)
+	}
+	out := filepath.Join(t.TempDir(), "release")
+	man, rep, err := Create(&Dataset{Tables: []*Table{in}}, p, out, testInfo, seeded(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Overrides) != 1 || len(rep.Overrides) != 1 || !strings.Contains(man.Overrides[0], "k = 1") {
+		t.Errorf("overrides: manifest %v, report %v", man.Overrides, rep.Overrides)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, ManifestJSON))
+	if !bytes.Contains(b, []byte("below the floor")) {
+		t.Errorf("manifest.json does not record the override:\n%s", b)
+	}
+	dropped := map[string]string{}
+	for _, d := range rep.Tables[0].Dropped {
+		dropped[d.Column] = d.Reason
+	}
+	if !strings.Contains(dropped["notes_free"], "free text") || dropped["notes_kept"] != "" {
+		t.Errorf("dropped: %v", dropped)
+	}
 }

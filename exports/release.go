@@ -31,6 +31,8 @@ type Manifest struct {
 	Created     string         `json:"created"`
 	DotmVersion string         `json:"dotm_version"`
 	Files       []ManifestFile `json:"files"`
+	// Overrides repeats the disclosure floors the profile set aside.
+	Overrides []string `json:"overrides,omitempty"`
 }
 
 // ManifestFile is one file of a release. Rows is set for tables.
@@ -102,6 +104,9 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 		}
 	}()
 	man := &Manifest{ReleaseID: info.ID, Survey: info.Survey, Created: info.Created.UTC().Format(time.RFC3339), DotmVersion: info.Version}
+	if rep != nil {
+		man.Overrides = rep.Overrides
+	}
 	meta := map[string]string{
 		"dotm.release_id": info.ID, "dotm.survey": info.Survey,
 		"dotm.created": man.Created, "dotm.version": info.Version,

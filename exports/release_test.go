@@ -341,7 +341,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	// An existing empty folder is filled.
 	empty := filepath.Join(t.TempDir(), "empty")
 	os.Mkdir(empty, 0o755)
-	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(50, 3)}}, &Profile{K: 1}, empty, testInfo, seeded(1)); err != nil {
+	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(50, 3)}}, &Profile{K: 1, AllowKBelow3: true}, empty, testInfo, seeded(1)); err != nil {
 		t.Errorf("release into an empty folder: %v", err)
 	} else if ents, _ := os.ReadDir(empty); len(ents) != 5 {
 		t.Errorf("empty folder now holds %d files", len(ents))
@@ -389,7 +389,7 @@ func TestReleaseRefused(t *testing.T) {
 
 func TestReleaseDisplace(t *testing.T) {
 	in := householdTable(400, 4)
-	p, err := ParseProfile([]byte("k: 1\ngeo: displace\n"))
+	p, err := ParseProfile([]byte("k: 1\nallow_k_below_3: true\ngeo: displace\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

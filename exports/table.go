@@ -53,7 +53,10 @@ type Meta struct {
 	Question    map[string]string // language code -> question text
 	Choices     []Choice          // value labels of a categorical column, in order
 	Source      string            // the form field or derivation the column comes from
-	Transforms  []string          // what disclosure control did to the column (filled by Anonymize)
+	// FreeText marks a free-text answer or paradata (device id, start and
+	// end times, …): dropped from releases unless the profile keeps it.
+	FreeText   bool
+	Transforms []string // what disclosure control did to the column (filled by Anonymize)
 }
 
 // Column is one named, typed column with nullable values. Exactly one of the
