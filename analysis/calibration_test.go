@@ -197,3 +197,39 @@ func closeRel(got, want, rel, abs float64) bool {
 	}
 	return math.Abs(got-want) <= rel*math.Abs(want)
 }
+
+// TestDFInf: df: inf gives normal intervals, as R's confint(..., df = Inf)
+// and svyquantile(..., df = Inf).
+func TestDFInf(t *testing.T) {
+	want := readGolden(t, "testdata/r-calibrated/expected.tsv")
+	tb := loadCSV(t, "testdata/r-calibrated/sample.csv")
+	plan, err := ParsePlan([]byte(`data: sample.csv
+design: {strata: stratum, psu: [psu, hh], fpc: [fpc1, fpc2], weight: w0, lonely_psu: adjust}
+estimates:
+  - {id: m, mean: cons, na_rm: true, df: inf}
+  - {id: q, quantile: cons, p: [0.5], na_rm: true, df: Inf}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunTable(plan, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, q := res.Results[0], res.Results[1].Quantiles[0]
+	got := map[string][]float64{
+		"dfinf.mean.cons":     {val(m.Estimate), val(m.SE), float64(m.CI[0]), float64(m.CI[1])},
+		"dfinf.quantile.cons": {float64(q.Estimate), float64(q.SE), float64(q.CI[0]), float64(q.CI[1])},
+	}
+	for k, g := range got {
+		w := want[k]
+		for i := range w {
+			if !closeRel(g[i], w[i], 1e-9, 1e-12) {
+				t.Errorf("%s[%d] = %.15g, R %.15g", k, i, g[i], w[i])
+			}
+		}
+	}
+	if _, err := ParsePlan([]byte("data: x.csv\nestimates:\n  - {id: m, mean: cons, df: lots}\n")); err == nil || !strings.Contains(err.Error(), "df") {
+		t.Errorf("df: lots accepted: %v", err)
+	}
+}

@@ -25,8 +25,15 @@ func tQuantile(df int) float64 {
 	if df <= 0 {
 		return math.NaN()
 	}
+	if df == DFInf {
+		return distuv.UnitNormal.Quantile(0.975)
+	}
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(0.975)
 }
+
+// DFInf as degrees of freedom asks for normal intervals (R: confint(...,
+// df = Inf)).
+const DFInf = math.MaxInt32
 
 func (e *Estimate) setCI(df int) {
 	e.DF = df

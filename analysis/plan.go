@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -49,7 +50,8 @@ import (
 // the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
 // are Student t intervals on the design's degrees of freedom (PSUs −
-// strata of the domain, as R's degf), as R's confint(..., df = degf(design)).
+// strata of the domain, as R's degf), as R's confint(..., df = degf(design));
+// an estimate's df: inf asks for normal intervals (df = Inf), df: N for N.
 type Plan struct {
 	Data      string         `yaml:"data"`
 	Survey    string         `yaml:"survey"`
@@ -155,6 +157,11 @@ type EstimateSpec struct {
 	Subset     string     `yaml:"subset"`
 	NARM       bool       `yaml:"na_rm"`
 	Deff       *bool      `yaml:"deff"`
+	// DF overrides the degrees of freedom of the intervals of means,
+	// totals, ratios, proportions and quantiles: "inf" (normal intervals,
+	// R's confint(..., df = Inf)) or a whole number. Default: the design's
+	// degrees of freedom in the domain.
+	DF string `yaml:"df"`
 	subset     *condition
 }
 
@@ -282,6 +289,11 @@ func (p *Plan) check(needEstimates bool) error {
 				if _, err := ParseFormula(f); err != nil {
 					return fmt.Errorf("%s: %w", where, err)
 				}
+			}
+		}
+		if e.DF != "" {
+			if _, err := e.dfOverride(); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
 			}
 		}
 		if e.Subset != "" {
@@ -470,4 +482,19 @@ func compareText(a, op, b string) bool {
 		return a > b
 	}
 	return a >= b
+}
+
+// dfOverride reads DF: 0 when unset.
+func (e *EstimateSpec) dfOverride() (int, error) {
+	switch strings.ToLower(strings.TrimSpace(e.DF)) {
+	case "":
+		return 0, nil
+	case "inf", "infinity":
+		return DFInf, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(e.DF))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("df: %q is not inf or a whole number of at least 1", e.DF)
+	}
+	return n, nil
 }

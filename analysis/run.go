@@ -164,6 +164,10 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		in = m
 	}
 	df := d.DF(in)
+	dfSet, _ := e.dfOverride()
+	if dfSet > 0 {
+		df = dfSet
+	}
 	wantDeff := e.Deff == nil || *e.Deff
 	// single computes the entry's statistic over domain dom.
 	type single func(dom []bool, g *Group) error
@@ -249,7 +253,11 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 					qdom[i] = (dom == nil || dom[i]) && !math.IsNaN(v)
 				}
 			}
-			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, d.DF(qdom))
+			qdf := d.DF(qdom)
+			if dfSet > 0 {
+				qdf = dfSet
+			}
+			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, qdf)
 			if err != nil {
 				return err
 			}

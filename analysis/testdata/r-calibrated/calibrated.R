@@ -144,3 +144,10 @@ for (rule in c("adjust", "average")) {
 }
 psus_in <- tapply(d$psu[d$hh_size >= 8], d$stratum[d$hh_size >= 8], function(x) length(unique(x)))
 stopifnot(any(psus_in == 1 & table(d$stratum[!duplicated(d$psu)])[names(psus_in)] > 1))
+
+# Normal intervals on request (df: inf in a plan): confint(..., df = Inf).
+options(survey.lonely.psu = "adjust", survey.adjust.domain.lonely = FALSE)
+e <- svymean(~cons, des0, na.rm = TRUE)
+out("dfinf.mean.cons", coef(e), SE(e), confint(e, df = Inf))
+q <- svyquantile(~cons, des0, 0.5, na.rm = TRUE, ci = TRUE, df = Inf)
+out("dfinf.quantile.cons", coef(q), SE(q), confint(q))
