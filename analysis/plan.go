@@ -161,8 +161,8 @@ type EstimateSpec struct {
 	// totals, ratios, proportions and quantiles: "inf" (normal intervals,
 	// R's confint(..., df = Inf)) or a whole number. Default: the design's
 	// degrees of freedom in the domain.
-	DF string `yaml:"df"`
-	subset     *condition
+	DF     string `yaml:"df"`
+	subset *condition
 }
 
 // Kind names the entry's statistic.
