@@ -93,12 +93,18 @@ func (s DesignSpec) Columns() []string {
 	for _, st := range s.Calibration {
 		out = append(out, st.Columns()...)
 	}
+	if s.Replicates != nil {
+		out = append(out, s.Replicates.Columns...)
+	}
 	return out
 }
 
 // VarianceMethod says in words how the design's standard errors are
 // computed, for reports and the JSON of results.
 func (d *Design) VarianceMethod() string {
+	if d.rep != nil {
+		return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", len(d.rep.w), d.spec.Replicates.Type, d.rep.scale, map[bool]string{true: ", mse", false: ""}[d.rep.mse])
+	}
 	base := "Taylor linearization, ultimate clusters"
 	if d.hasFPC && len(d.stages) > 1 {
 		base = "Taylor linearization, multistage with finite population corrections"

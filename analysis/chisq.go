@@ -23,6 +23,9 @@ type ChiSq struct {
 // d₀·ν degrees of freedom, ν = PSUs − strata. Rows missing a or b are left
 // out (R's na.rm = TRUE).
 func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
+	if d.replicated() {
+		return ChiSq{}, repUnsupported("the chi-square test")
+	}
 	fa, fb := asFactor(ta), asFactor(tb)
 	m := make([]bool, d.n)
 	N := 0

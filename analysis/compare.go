@@ -25,6 +25,9 @@ type TTest struct {
 // With levels nil the group must have exactly two levels in the domain in,
 // taken in sorted order. Rows with y missing are left out.
 func (d *Design) Compare(name string, y []float64, group *Column, levels []string, in []bool) (TTest, error) {
+	if d.replicated() {
+		return TTest{}, repUnsupported("the difference test")
+	}
 	f := asFactor(group)
 	present := make([]bool, len(f.levels))
 	for i, c := range f.codes {

@@ -54,6 +54,10 @@ type DesignSpec struct {
 	// order they were applied; with it every variance is the calibrated
 	// design's (R's svyrecvar with postStrata), see [CalibrationStep].
 	Calibration []CalibrationStep `json:"calibration,omitempty"`
+	// Replicates makes a replicate-weight design (R's svrepdesign): its
+	// variances come from the replicate weights, not from strata and PSUs
+	// (which may be absent).
+	Replicates *ReplicateSpec `json:"replicates,omitempty"`
 }
 
 // Design is a survey design bound to a table: weights, strata and clusters
@@ -66,6 +70,7 @@ type Design struct {
 	lonely string
 	hasFPC bool
 	cal    []calStep
+	rep    *replicates
 }
 
 // stage holds the strata and clusters of one sampling stage. Strata of
@@ -172,6 +177,9 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 		return nil, err
 	}
 	if err := d.setCalibration(t); err != nil {
+		return nil, err
+	}
+	if err := d.setReplicates(t); err != nil {
 		return nil, err
 	}
 	if d.hasFPC && nst > 1 {
@@ -378,6 +386,11 @@ func (d *Design) Strata() int { return len(d.stages[0].stratumName) }
 // rows in the domain in with non-zero weight (nil: all rows), as R's
 // degf(subset(design, ...)).
 func (d *Design) DF(in []bool) int {
+	if d.rep != nil {
+		// R: the rank of the replicate weights − 1; R − 1 for replicate
+		// weights of full rank, as a design's replicates are.
+		return len(d.rep.w) - 1
+	}
 	st := &d.stages[0]
 	if in == nil {
 		all := true

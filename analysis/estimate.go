@@ -121,6 +121,14 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 	}
 	mean := swy / sw
 	var v0, ss float64
+	if d.replicated() {
+		v0 = d.repVariance([]float64{mean}, func(w []float64) []float64 {
+			return []float64{weightedSums(w, y, m) / weightedSums(w, nil, m)}
+		})[0]
+		e := Estimate{Estimate: mean, SE: math.Sqrt(v0), N: nobs, DEff: math.NaN()}
+		e.setCI(df)
+		return e, nil
+	}
 	if d.oneStage() && !d.calibrated() {
 		if v0, ss, err = d.linearVar(y, m, 1/sw, mean); err != nil {
 			return Estimate{}, err
@@ -158,6 +166,12 @@ func (d *Design) Total(name string, y []float64, in []bool, naRM bool, df int) (
 		return Estimate{}, err
 	}
 	sw, swy, nobs := d.sums(y, m)
+	if d.replicated() {
+		v := d.repVariance([]float64{swy}, func(w []float64) []float64 { return []float64{weightedSums(w, y, m)} })[0]
+		e := Estimate{Estimate: swy, SE: math.Sqrt(v), N: nobs, DEff: math.NaN()}
+		e.setCI(df)
+		return e, nil
+	}
 	z := make([]float64, d.n)
 	for i, w := range d.w {
 		if m == nil || m[i] {
@@ -191,6 +205,14 @@ func (d *Design) Ratio(num, den string, y, x []float64, in []bool, naRM bool, df
 		return Estimate{}, fmt.Errorf("ratio %s/%s: the weighted total of %s is zero", num, den, den)
 	}
 	r := swy / swx
+	if d.replicated() {
+		v := d.repVariance([]float64{r}, func(w []float64) []float64 {
+			return []float64{weightedSums(w, y, m) / weightedSums(w, x, m)}
+		})[0]
+		e := Estimate{Estimate: r, SE: math.Sqrt(v), N: nobs, DEff: math.NaN()}
+		e.setCI(df)
+		return e, nil
+	}
 	lin := make([]float64, d.n)
 	z := make([]float64, d.n)
 	var swl float64
@@ -251,6 +273,29 @@ func (d *Design) proportions(f factor, in []bool, naRM bool, df int) ([]Level, e
 	}
 	for j := range share {
 		share[j] /= sw
+	}
+	if d.replicated() {
+		v := d.repVariance(share, func(w []float64) []float64 {
+			s := make([]float64, k)
+			var tot float64
+			for i, wi := range w {
+				if m == nil || m[i] {
+					s[f.codes[i]] += wi
+					tot += wi
+				}
+			}
+			for j := range s {
+				s[j] /= tot
+			}
+			return s
+		})
+		out := make([]Level, k)
+		for j := range out {
+			e := Estimate{Estimate: share[j], SE: math.Sqrt(v[j]), N: nobs, DEff: math.NaN()}
+			e.setCI(df)
+			out[j] = Level{Level: f.levels[j], Estimate: e}
+		}
+		return out, nil
 	}
 	z := make([][]float64, k)
 	for j := range z {

@@ -86,6 +86,9 @@ func validName(s string) bool {
 // covariance is the sandwich svyrecvar(estfun · A⁻¹) with A⁻¹ = (X'WX)⁻¹ of
 // the last iteration. p values use t on design df + 1 − p.
 func (d *Design) GLM(t *Table, formula string, family Family, in []bool) (*Regression, error) {
+	if d.replicated() {
+		return nil, repUnsupported("regression")
+	}
 	f, err := ParseFormula(formula)
 	if err != nil {
 		return nil, err

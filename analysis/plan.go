@@ -46,6 +46,11 @@ import (
 //	  # - {method: linear, variables: [region], before: weight_nr, after: weight_cal1}
 //	  # - {method: linear, variables: [region], before: weight_trimmed}
 //
+// Replicate weights (R's svrepdesign, combined weights) replace strata and
+// PSUs for the variance:
+//
+//	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
+//
 // A survey's plan (survey: ID) with no weight gets the survey's design with
 // the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
@@ -70,6 +75,9 @@ type PlanDesign struct {
 	Nest      bool     `yaml:"nest"`
 	// AdjustDomainLonely: R's survey.adjust.domain.lonely (see DesignSpec).
 	AdjustDomainLonely bool `yaml:"adjust_domain_lonely"`
+	// Replicates: a replicate-weight design (see ReplicateSpec), e.g.
+	// replicates: {columns: [repw1, repw2, …], type: JK1}.
+	Replicates *ReplicateSpec `yaml:"replicates"`
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].
 	Calibration calibrationList `yaml:"calibration"`
@@ -108,7 +116,7 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates}
 }
 
 // nameList accepts a scalar or a sequence of column names.

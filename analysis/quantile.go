@@ -24,6 +24,9 @@ type Quantile struct {
 // estimated CDF at the quantile, mapped back through the quantile function;
 // SE = (upper − lower)/(2·t). An interval end outside [0, 1] is NaN.
 func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, naRM bool, df int) ([]Quantile, error) {
+	if d.replicated() {
+		return nil, repUnsupported("a quantile")
+	}
 	m, err := d.domainMask(in, naRM, []string{name}, x)
 	if err != nil {
 		return nil, err
