@@ -234,14 +234,31 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	if len(names) < 4 {
 		t.Fatalf("help lists %d commands:\n%s", len(names), out)
 	}
+	// Every command and subcommand prints its help once, on stdout.
+	var cmds [][]string
 	for _, name := range names {
-		out, stderr, err := dotm(t, nil, name, "--help")
+		cmds = append(cmds, []string{name})
+		out, _, _ := dotm(t, nil, name, "--help")
+		if first, _, _ := strings.Cut(out, "\n"); strings.HasPrefix(first, "Usage: dotm "+name+" ") && strings.Contains(first, "SUBCOMMAND --help") {
+			for _, s := range strings.Split(strings.Fields(first)[3], "|") {
+				cmds = append(cmds, []string{name, s})
+			}
+		}
+	}
+	for _, c := range cmds {
+		out, stderr, err := dotm(t, nil, append(c, "--help")...)
 		if err != nil {
-			t.Errorf("%s --help: %v %s", name, err, stderr)
+			t.Errorf("%s --help: %v %s", c, err, stderr)
 			continue
 		}
-		if !strings.Contains(out, "Example") {
-			t.Errorf("%s --help shows no example:\n%s", name, out)
+		if stderr != "" {
+			t.Errorf("%s --help also printed on stderr:\n%s", c, stderr)
+		}
+		if len(c) == 2 && !strings.Contains(out, "Example") {
+			t.Errorf("%s --help shows no example:\n%s", c, out)
+		}
+		if len(c) == 1 && !strings.Contains(out, "Example") && !strings.Contains(out, "SUBCOMMAND") {
+			t.Errorf("%s --help shows no example:\n%s", c, out)
 		}
 	}
 	if _, _, err := dotm(t, nil, "no-such-command"); err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -153,12 +154,20 @@ func newFlags(e *env, name, synopsis, example string) *flag.FlagSet {
 // parseFlags parses args; --help prints usage to stdout and ends the command
 // successfully (errHelp), a bad flag is a usage error (exit 2).
 func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints the usage itself, on --help and on a bad
+	// flag: catch it, then send it to stdout (help asked for) or stderr
+	// (a mistake), once.
+	var buf bytes.Buffer
+	out := fs.Output()
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
+			e.stdout.Write(buf.Bytes())
 			return errHelp
 		}
+		out.Write(buf.Bytes())
 		return exitError{code: 2}
 	}
 	return nil
