@@ -7,6 +7,29 @@ import (
 )
 
 // handleHealthz answers 200 while the process is up.
+// rootPage is what a browser opened on the server's address shows: where
+// the web client, the API description and the console are.
+const rootPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>dotm</title></head>
+<body>
+<h1>dotm</h1>
+<p>A household migration survey server.</p>
+<ul>
+<li><a href="/collect/">Interviews</a>: the offline web client for enumerators</li>
+<li><a href="/api/v1/openapi.json">API description</a> (OpenAPI 3) of <code>/api/v1</code></li>
+<li>Console for supervisors and survey managers: not yet available; use the API or the <code>dotm</code> command</li>
+</ul>
+</body></html>
+`
+
+// handleRoot answers GET / with a small page of links.
+func handleRoot() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(rootPage))
+	}
+}
+
 func handleHealthz() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})

@@ -61,6 +61,7 @@ func routeTable() map[string]routeCase {
 		return func(*apiEnv, string) (string, any) { return path, nil }
 	}
 	return map[string]routeCase{
+		"GET /":                    {public: true, req: fixed("/")},
 		"GET /healthz":             {public: true, req: fixed("/healthz")},
 		"GET /readyz":              {public: true, req: fixed("/readyz")},
 		"GET /api/v1/version":      {public: true, req: fixed("/api/v1/version")},

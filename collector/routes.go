@@ -10,6 +10,7 @@ func (s *Server) routes() {
 	// The offline web client's static files at /collect/ (webclient.Prefix):
 	// served before routing, so they are not API routes and need no token.
 	e.Use(webclient.Middleware())
+	e.GET("/", handleRoot())
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(d.DB, s.diskFull))
 
