@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,7 +18,7 @@ func runAnalyze(e *env, args []string) error {
 	fs := newFlags(e, "analyze", "analyze [--format json|table|csv|html] [--out FILE] [--report indicators] (PLAN.yaml | --survey ID)",
 		"dotm analyze --format table plan.yaml\ndotm analyze --report indicators --out report.html plan.yaml\ndotm analyze --report indicators --survey gh-2026 --data-dir ./data\n\nplan.yaml:\n  data: households.csv          # or survey: gh-2026 (approved interviews with their weights)\n  design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}\n  estimates:\n    - {id: b1, mean: bank_account, by: migrant}\n\nWeights that were calibrated: declare the calibration so that standard errors are the\ncalibrated design's (R's calibrate/rake/postStratify designs); before names the weights it started from:\n  design: {strata: stratum, psu: psu, weight: weight, fpc: fpc,\n           calibration: {method: rake, variables: [region, urban], before: weight_nr}}\nmethods: poststratify, rake, linear (GREG, bounded or not), raking, logit; a list of steps for trim-then-recalibrate.\nWith --survey the calibration stored with the survey's weights is used.")
 	format := fs.String("format", "json", "output format: json, table, csv or html")
-	out := fs.String("out", "", "output file (default: standard output; for --report, indicators.html)")
+	out := fs.String("out", "", "output file (default: standard output; for --report with --format html, indicators.html and its .json beside it)")
 	report := fs.String("report", "", "build a report instead of the plan's estimates: indicators")
 	surveyID := fs.String("survey", "", "with --report: the survey whose approved interviews to report on (no plan needed)")
 	sf := addStoreFlags(e, fs)
@@ -94,7 +94,13 @@ func runAnalyze(e *env, args []string) error {
 		src = fileSource{path: data}
 	}
 	if *report != "" {
-		return runIndicatorReport(e, plan, src, *out)
+		f := *format
+		set := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		if !set["format"] {
+			f = "html" // a report is a page unless asked otherwise
+		}
+		return runIndicatorReport(e, plan, src, f, *out)
 	}
 	res, err := analysis.Run(e.ctx, plan, src)
 	if err != nil {
@@ -121,10 +127,7 @@ func runAnalyze(e *env, args []string) error {
 
 // runIndicatorReport writes the migrant indicator report as HTML and,
 // next to it, JSON.
-func runIndicatorReport(e *env, plan *analysis.Plan, src analysis.Source, out string) error {
-	if out == "" {
-		out = "indicators.html"
-	}
+func runIndicatorReport(e *env, plan *analysis.Plan, src analysis.Source, format, out string) error {
 	t, err := src.Load(e.ctx, analysis.IndicatorColumns(plan.Design.Spec()))
 	if err != nil {
 		return fmt.Errorf("analyze: %w", err)
@@ -133,23 +136,42 @@ func runIndicatorReport(e *env, plan *analysis.Plan, src analysis.Source, out st
 	if err != nil {
 		return fmt.Errorf("analyze: indicator report: %w", err)
 	}
-	var html bytes.Buffer
-	if err := rep.WriteHTML(&html); err != nil {
-		return fmt.Errorf("analyze: indicator report: %w", err)
-	}
-	if err := writeAtomic(out, func(w io.Writer) error { _, err := w.Write(html.Bytes()); return err }); err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
-	jsonPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".json"
-	if err := writeAtomic(jsonPath, func(w io.Writer) error {
+	writeJSON := func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
-	}); err != nil {
+	}
+	var write func(io.Writer) error
+	switch format {
+	case "html":
+		if out == "" {
+			out = "indicators.html"
+		}
+		write = rep.WriteHTML
+	case "json":
+		write = writeJSON
+	case "table":
+		write = rep.WriteTable
+	case "csv":
+		write = rep.WriteCSV
+	default:
+		return exitError{code: 2, msg: fmt.Sprintf("analyze: --format %q: want json, table, csv or html", format)}
+	}
+	if out == "" {
+		return write(e.stdout)
+	}
+	if err := writeAtomic(out, write); err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
-	if isTerminal(e.stderr) {
-		fmt.Fprintf(e.stderr, "wrote %s and %s\n", out, jsonPath)
+	wrote := []string{out}
+	if format == "html" {
+		// The page's numbers, for other tools.
+		jsonPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".json"
+		if err := writeAtomic(jsonPath, writeJSON); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		wrote = append(wrote, jsonPath)
 	}
+	fmt.Fprintf(e.stderr, "wrote %s\n", strings.Join(wrote, " and "))
 	return nil
 }

@@ -68,6 +68,22 @@ estimates:
 	if _, err := os.Stat(filepath.Join(dir, "ind.json")); err != nil {
 		t.Fatal(err)
 	}
+	// The report honours --format and --out, and says where files went.
+	if out, err := dotmRun(t, "analyze", "--report", "indicators", "--out", html, p); err != nil || !strings.Contains(out, "wrote "+html+" and "+filepath.Join(dir, "ind.json")) {
+		t.Errorf("report: where it wrote is not said: %v\n%s", err, out)
+	}
+	for _, c := range []struct{ format, want string }{{"json", `"indicators"`}, {"table", "variance:"}, {"csv", "id,indicator,by,group"}} {
+		out, err := dotmRun(t, "analyze", "--report", "indicators", "--format", c.format, p)
+		if err != nil || !strings.Contains(out, c.want) || !strings.Contains(out, "current_migrant") {
+			t.Errorf("report --format %s on stdout: %v\n%.300s", c.format, err, out)
+		}
+		file := filepath.Join(dir, "ind."+c.format)
+		if out, err := dotmRun(t, "analyze", "--report", "indicators", "--format", c.format, "--out", file, p); err != nil || !strings.Contains(out, "wrote "+file) {
+			t.Errorf("report --format %s --out: %v\n%s", c.format, err, out)
+		} else if b, _ := os.ReadFile(file); !strings.Contains(string(b), c.want) {
+			t.Errorf("report --format %s --out wrote:\n%.300s", c.format, b)
+		}
+	}
 	for _, f := range []string{"csv", "table", "html"} {
 		if out, err := dotmRun(t, "analyze", "--format", f, p); err != nil || !strings.Contains(out, "bank_account") {
 			t.Errorf("--format %s: %v\n%s", f, err, out)
