@@ -57,6 +57,9 @@ type TableReport struct {
 	// Secondary counts values nulled because they would give a suppressed
 	// value back (a column that determines it, or a table that carries it).
 	Secondary map[string]int `json:"secondary_suppression,omitempty"`
+	// Perturbed gives, per perturbed column, the relative difference of its
+	// weighted mean released vs original.
+	Perturbed map[string]float64 `json:"perturbed,omitempty"`
 	// ResidualK counts records below k on the released-as-is
 	// quasi-identifiers alone (every other one suppressed): suppression
 	// cannot help them; they are counted in the risk.
@@ -444,6 +447,12 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 				capRatio(t, c, r, cp, capped)
 			}
 		}
+	}
+	// 4b. Noise on continuous amounts, new for each release: two releases
+	// of one survey cannot be joined on exact amounts. After top-coding: a
+	// top-coded value stays at its cap, and no other value rises above it.
+	if p.PerturbSD > 0 {
+		tr.Perturbed = perturb(t, p, d, tl.caps, rng)
 	}
 	// 5. Group rare categories.
 	for _, name := range sortedKeys(p.GroupRare) {
@@ -933,4 +942,59 @@ func groupRare(t *Table, c *Column, min int) error {
 	}
 	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d categories held by fewer than %d records (%d records) grouped into %q", len(rare), min, n, Other))
 	return nil
+}
+
+// perturb multiplies each value of the continuous (Float) columns of t,
+// other than weights, design columns and the profile's exclusions, by
+// 1 + sd·ε, ε standard normal from the release's random source, and keeps
+// values at or under their top-code cap. It returns the relative change of
+// each column's weighted mean.
+func perturb(t *Table, p *Profile, d Design, caps map[string]float64, rng *rand.Rand) map[string]float64 {
+	out := map[string]float64{}
+	w := t.Column(d.Weight)
+	geo := map[*Column]bool{}
+	if pairs, err := geoColumns(t); err == nil {
+		for _, g := range pairs {
+			geo[g.lat], geo[g.lon] = true, true // displaced or dropped, never scaled
+		}
+	}
+	for _, c := range t.Columns {
+		if c.Type != Float || geo[c] || c.Name == d.Weight || c.Name == d.FPC || strings.HasPrefix(c.Name, "weight") ||
+			slices.Contains(p.PerturbExclude, c.Name) || slices.Contains(p.QuasiIdentifiers, c.Name) {
+			continue
+		}
+		cp, capped := caps[c.Name]
+		var before, after, sw float64
+		n := 0
+		for i, x := range c.Floats {
+			if c.IsNull(i) {
+				continue
+			}
+			wi := 1.0
+			if w != nil && !w.IsNull(i) {
+				wi = w.Float(i)
+			}
+			before += wi * x
+			sw += wi
+			if !(capped && x >= cp) {
+				y := x * (1 + p.PerturbSD*rng.NormFloat64())
+				if capped && y > cp {
+					y = cp
+				}
+				c.Floats[i] = y
+				n++
+			}
+			after += wi * c.Floats[i]
+		}
+		if n == 0 {
+			continue
+		}
+		rel := 0.0
+		if before != 0 {
+			rel = (after - before) / before
+		}
+		out[c.Name] = rel
+		c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("perturbed: each value multiplied by 1 + %v·ε (ε standard normal, new for this release), so that releases cannot be linked through exact amounts; weighted mean changed by %+.3g%%", p.PerturbSD, 100*rel))
+	}
+	return out
 }

@@ -30,6 +30,7 @@ import (
 //	residual_k: 40                       # records allowed below k on what other released data determine
 //	keep: [enumerator_comments]          # free text and paradata to release (dropped by default)
 //	allow_k_below_3: false               # k under 3 is refused unless this is set (recorded in the manifest)
+//	perturb: {sd: 0.02, exclude: []}     # noise on continuous amounts, new for each release (or: perturb: off)
 //
 // Quasi-identifiers are listed most important first: local suppression nulls
 // values of the last-listed ones first.
@@ -57,7 +58,17 @@ type Profile struct {
 	// Keep lists free-text and paradata columns (text questions, start,
 	// end, deviceid, …) to release; all others of those kinds are dropped.
 	Keep []string
+	// PerturbSD is the standard deviation of the multiplicative noise
+	// (x·(1 + sd·ε), ε standard normal, drawn anew for each release) added to
+	// continuous columns so that two releases of one survey cannot be linked
+	// through exact amounts; 0 turns it off. Weights and design columns, and
+	// PerturbExclude, are never perturbed.
+	PerturbSD      float64
+	PerturbExclude []string
 }
+
+// DefaultPerturbSD is the noise of a profile that does not set perturb.
+const DefaultPerturbSD = 0.02
 
 // KFloor is the smallest k a profile may ask for without AllowKBelow3.
 const KFloor = 3
@@ -102,6 +113,7 @@ type profileYAML struct {
 	ResidualK        int                  `yaml:"residual_k"`
 	AllowKBelow3     bool                 `yaml:"allow_k_below_3"`
 	Keep             []string             `yaml:"keep"`
+	Perturb          yaml.Node            `yaml:"perturb"`
 }
 
 // ParseProfile reads a release profile from YAML. Unknown keys are errors
@@ -123,7 +135,35 @@ func ParseProfile(data []byte) (*Profile, error) {
 		K: *y.K, QuasiIdentifiers: y.QuasiIdentifiers, TopCode: y.TopCode, GroupRare: y.GroupRare,
 		Geo: y.Geo, Direct: y.Direct, Sensitive: y.Sensitive, Drop: y.Drop, Design: y.Design,
 		RowGroupRows: y.RowGroupRows, Recode: map[string]Recode{}, ResidualK: y.ResidualK,
-		AllowKBelow3: y.AllowKBelow3, Keep: y.Keep,
+		AllowKBelow3: y.AllowKBelow3, Keep: y.Keep, PerturbSD: DefaultPerturbSD,
+	}
+	if y.Perturb.Kind != 0 {
+		switch y.Perturb.Kind {
+		case yaml.ScalarNode:
+			if v := strings.ToLower(y.Perturb.Value); v == "off" || v == "false" || v == "none" {
+				p.PerturbSD = 0
+			} else {
+				return nil, fmt.Errorf("profile: perturb: %q: want off or {sd: 0.02, exclude: [...]}", y.Perturb.Value)
+			}
+		case yaml.MappingNode:
+			var m struct {
+				SD      *float64 `yaml:"sd"`
+				Exclude []string `yaml:"exclude"`
+			}
+			dec := y.Perturb
+			if err := decodeStrict(&dec, &m); err != nil {
+				return nil, fmt.Errorf("profile: perturb: %w", err)
+			}
+			if m.SD != nil {
+				p.PerturbSD = *m.SD
+			}
+			p.PerturbExclude = m.Exclude
+		default:
+			return nil, errors.New("profile: perturb: want off or {sd: 0.02, exclude: [...]}")
+		}
+		if p.PerturbSD < 0 || p.PerturbSD > 0.5 || math.IsNaN(p.PerturbSD) {
+			return nil, fmt.Errorf("profile: perturb: sd %v, want a number in [0, 0.5]", p.PerturbSD)
+		}
 	}
 	if y.ResidualK < 0 {
 		return nil, errors.New("profile: residual_k: must be 0 or more")

@@ -704,6 +704,18 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 // the built-in household form (exports.HouseholdProfile).
 const demoProfile = exports.HouseholdProfile
 
+// demoProfileFor is demoProfile for a demo of n households. A round much
+// smaller than a real one (--households 100) leaves most households unique
+// on region, urban and size, which the PSU codes and the roster give: such
+// a demo allows them all, and the disclosure report and summary say how
+// many there are. A real round's profile must not.
+func demoProfileFor(n int) string {
+	if n >= 1000 {
+		return demoProfile
+	}
+	return strings.Replace(demoProfile, "residual_k: 60", fmt.Sprintf("residual_k: %d", n), 1)
+}
+
 // makeRelease goes through the API as the three people involved do: the
 // statistician makes the release (disclosure control runs on the server),
 // the admin publishes it, and a researcher lists and downloads its files,
@@ -711,7 +723,7 @@ const demoProfile = exports.HouseholdProfile
 func (r *demoRun) makeRelease(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "anonymized release", 3)
 	var rel collector.Release
-	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/releases", []byte(demoProfile), "application/yaml", &rel); err != nil {
+	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/releases", []byte(demoProfileFor(r.cfg.households)), "application/yaml", &rel); err != nil {
 		return err
 	}
 	p.add(1)
