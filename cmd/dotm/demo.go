@@ -884,7 +884,7 @@ func prepareDemoOut(dir string) error {
 		return fmt.Errorf("demo: --out %s: %w", dir, err)
 	case len(ents) == 0:
 	default:
-		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil && !oldDemoOutput(dir) {
 			return fmt.Errorf("demo: --out %s is not empty and was not written by dotm demo (no %s file); nothing was changed: choose a new or empty folder", dir, demoMarker)
 		}
 		if held, err := dataDirHeld(filepath.Join(dir, "data")); err != nil {
@@ -902,6 +902,17 @@ func prepareDemoOut(dir string) error {
 		return fmt.Errorf("demo: --out %s: %w", dir, err)
 	}
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by dotm demo; a later dotm demo --out here replaces only its own files\n"), 0o644)
+}
+
+// oldDemoOutput recognises the folder of a demo made before the marker
+// existed: it holds the demo's summary, token and key beside its store.
+func oldDemoOutput(dir string) bool {
+	for _, name := range []string{"summary.json", "admin.token", "data.key", "data"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // dataDirHeld reports whether a dotm process holds the data directory's
