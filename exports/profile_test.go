@@ -258,3 +258,26 @@ func TestKFloorAndFreeText(t *testing.T) {
 		t.Errorf("dropped: %v", dropped)
 	}
 }
+
+// TestDisclosureReportPage: the release carries a readable disclosure
+// report saying what was released as it is, where quasi-identifiers are
+// carried, what was dropped and suppressed, and the risk before and after.
+func TestDisclosureReportPage(t *testing.T) {
+	p, err := ParseProfile([]byte("k: 3\nquasi_identifiers: [region, urban, hh_size, head_sex, head_age]\nresidual_k: 500\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "release")
+	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(300, 4)}}, p, out, testInfo, seeded(2)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ReportMarkdown))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Disclosure report", "Verdict: **passed**", "## Table households", "| records below k |", "Dropped columns:", "| global risk |"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("disclosure-report.md lacks %q:\n%s", want, b)
+		}
+	}
+}
