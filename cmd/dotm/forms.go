@@ -216,7 +216,13 @@ func formsReadSubmission(data []byte) (map[string]any, time.Time, error) {
 		err := json.Unmarshal(data, &answers)
 		return answers, time.Time{}, err
 	}
-	var s questionnaire.Submission
+	// The envelope the API takes (POST /api/v1/submissions): the
+	// submission with its assignment and the submission it supersedes.
+	var s struct {
+		questionnaire.Submission
+		AssignmentID string `json:"assignment_id"`
+		Supersedes   string `json:"supersedes"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {

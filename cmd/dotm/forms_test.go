@@ -90,3 +90,18 @@ func TestFormsCommands(t *testing.T) {
 		t.Errorf("convert --to csv: exit %d", code)
 	}
 }
+
+// TestFormsCheckTakesTheAPIEnvelope: forms check reads the same envelope
+// the API takes, assignment_id and supersedes included, and still refuses
+// a field the API does not know.
+func TestFormsCheckTakesTheAPIEnvelope(t *testing.T) {
+	ok := `{"instance_id": "i1", "form_id": "f", "form_version": "1", "started_at": "2026-01-01T10:00:00Z",
+	  "ended_at": "2026-01-01T11:00:00Z", "assignment_id": "s:p:h", "supersedes": "i0", "answers": {"a": 1}}`
+	answers, _, err := formsReadSubmission([]byte(ok))
+	if err != nil || answers["a"] != 1.0 {
+		t.Fatalf("API envelope: %v %v", answers, err)
+	}
+	if _, _, err := formsReadSubmission([]byte(`{"answers": {}, "assignmnet_id": "x"}`)); err == nil || !strings.Contains(err.Error(), "assignmnet_id") {
+		t.Fatalf("unknown field accepted: %v", err)
+	}
+}
