@@ -233,6 +233,7 @@ type Codebook struct {
 	Created   string          `json:"created"`
 	Languages []string        `json:"languages,omitempty"`
 	Tables    []CodebookTable `json:"tables"`
+	Design    *DesignCode     `json:"design,omitempty"`
 }
 
 // CodebookTable is one table of a codebook.
@@ -297,6 +298,7 @@ func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 		}
 		cb.Tables = append(cb.Tables, ct)
 	}
+	cb.Design = NewDesignCode(ds)
 	return cb
 }
 
@@ -367,6 +369,9 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(&b, "- `%s`: %s\n", d.Column, d.Reason)
 			}
 		}
+	}
+	if cb.Design != nil {
+		cb.Design.writeMarkdown(&b)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
