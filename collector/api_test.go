@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/mongodb"
@@ -33,7 +34,7 @@ type apiEnv struct {
 	srv    *httptest.Server
 	api    *collector.Server
 	store  *mongodb.Store
-	keys   *collector.Keyring
+	keys   *dotm.Keyring
 	logs   *testutil.Buffer
 	tokens map[string]string // user name -> token
 	survey string
@@ -44,27 +45,27 @@ type apiEnv struct {
 // The users of every test: name -> role and scope.
 var testUsers = []struct {
 	name    string
-	role    collector.Role
+	role    dotm.Role
 	surveys []string
 }{
-	{"admin", collector.RoleAdmin, nil},
-	{"sup", collector.RoleSupervisor, []string{"gh-2026"}},
-	{"sup_other", collector.RoleSupervisor, []string{"fj-2026"}},
-	{"ana", collector.RoleEnumerator, []string{"gh-2026"}},
-	{"ben", collector.RoleEnumerator, []string{"gh-2026"}},
-	{"stat", collector.RoleStatistician, []string{"gh-2026"}},
-	{"res", collector.RoleResearcher, nil},
-	{"adm_gh", collector.RoleAdmin, []string{"gh-2026"}}, // an admin of the test survey only
-	{"adm_fj", collector.RoleAdmin, []string{"fj-2026"}}, // an admin of another survey
+	{"admin", dotm.RoleAdmin, nil},
+	{"sup", dotm.RoleSupervisor, []string{"gh-2026"}},
+	{"sup_other", dotm.RoleSupervisor, []string{"fj-2026"}},
+	{"ana", dotm.RoleEnumerator, []string{"gh-2026"}},
+	{"ben", dotm.RoleEnumerator, []string{"gh-2026"}},
+	{"stat", dotm.RoleStatistician, []string{"gh-2026"}},
+	{"res", dotm.RoleResearcher, nil},
+	{"adm_gh", dotm.RoleAdmin, []string{"gh-2026"}}, // an admin of the test survey only
+	{"adm_fj", dotm.RoleAdmin, []string{"fj-2026"}}, // an admin of another survey
 }
 
-func newTestKeys(t testing.TB) *collector.Keyring {
+func newTestKeys(t testing.TB) *dotm.Keyring {
 	t.Helper()
-	k, err := collector.GenerateKey(time.Now())
+	k, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr, err := collector.NewKeyring(k.ID, k)
+	kr, err := dotm.NewKeyring(k.ID, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func newAPIEnv(t testing.TB) *apiEnv {
 
 // newAPIEnvOn starts a server on store; with setup it also creates the
 // users, the survey, the form and two assignments.
-func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *collector.Keyring, setup bool) *apiEnv {
+func newAPIEnvOn(t testing.TB, store *mongodb.Store, keys *dotm.Keyring, setup bool) *apiEnv {
 	t.Helper()
 	return newAPIEnvDeps(t, store, keys, setup, func(*collector.Deps) {})
 }
@@ -90,7 +91,7 @@ func newAPIEnvWith(t testing.TB, set func(*collector.Deps)) *apiEnv {
 	return newAPIEnvDeps(t, openTestStore(t), newTestKeys(t), true, set)
 }
 
-func newAPIEnvDeps(t testing.TB, store *mongodb.Store, keys *collector.Keyring, setup bool, set func(*collector.Deps)) *apiEnv {
+func newAPIEnvDeps(t testing.TB, store *mongodb.Store, keys *dotm.Keyring, setup bool, set func(*collector.Deps)) *apiEnv {
 	t.Helper()
 	a := &apiEnv{t: t, store: store, keys: keys, logs: &testutil.Buffer{}, tokens: map[string]string{},
 		survey: "gh-2026", form: "mini_household", ver: "2026-01"}
@@ -110,11 +111,11 @@ func newAPIEnvDeps(t testing.TB, store *mongodb.Store, keys *collector.Keyring, 
 	}
 	ctx := context.Background()
 	for _, u := range testUsers {
-		token, hash, err := collector.NewToken()
+		token, hash, err := dotm.NewToken()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.AddUser(ctx, collector.User{Name: u.name, Role: u.role, Surveys: u.surveys}, hash); err != nil {
+		if err := store.AddUser(ctx, dotm.User{Name: u.name, Role: u.role, Surveys: u.surveys}, hash); err != nil {
 			t.Fatal(err)
 		}
 		a.tokens[u.name] = token
@@ -311,23 +312,23 @@ func decode[T any](t testing.TB, b []byte) T {
 }
 
 type submissionJSON struct {
-	ID           string             `json:"id"`
-	Survey       string             `json:"survey"`
-	Status       string             `json:"status"`
-	AssignmentID string             `json:"assignment_id"`
-	Enumerator   string             `json:"enumerator"`
-	Supersedes   string             `json:"supersedes"`
-	SupersededBy string             `json:"superseded_by"`
-	Reviews      []collector.Review `json:"reviews"`
-	Answers      map[string]any     `json:"answers"`
-	Identifiers  bool               `json:"identifiers_included"`
+	ID           string         `json:"id"`
+	Survey       string         `json:"survey"`
+	Status       string         `json:"status"`
+	AssignmentID string         `json:"assignment_id"`
+	Enumerator   string         `json:"enumerator"`
+	Supersedes   string         `json:"supersedes"`
+	SupersededBy string         `json:"superseded_by"`
+	Reviews      []dotm.Review  `json:"reviews"`
+	Answers      map[string]any `json:"answers"`
+	Identifiers  bool           `json:"identifiers_included"`
 }
 
 type assignmentsJSON struct {
-	Assignments []collector.Assignment `json:"assignments"`
+	Assignments []dotm.Assignment `json:"assignments"`
 }
 
-func (a *apiEnv) assignment(user, id string) collector.Assignment {
+func (a *apiEnv) assignment(user, id string) dotm.Assignment {
 	a.t.Helper()
 	list := decode[assignmentsJSON](a.t, a.mustDo(user, "GET", "/api/v1/assignments", nil, 200))
 	for _, x := range list.Assignments {
@@ -336,7 +337,7 @@ func (a *apiEnv) assignment(user, id string) collector.Assignment {
 		}
 	}
 	a.t.Fatalf("%s does not see assignment %s", user, id)
-	return collector.Assignment{}
+	return dotm.Assignment{}
 }
 
 func TestSubmissionLifecycle(t *testing.T) {
@@ -363,7 +364,7 @@ func TestSubmissionLifecycle(t *testing.T) {
 	// The same content posted by someone else is not a retry.
 	a.mustDo("ben", "POST", "/api/v1/submissions", a.envelope(id, "", validAnswers("Kofi")), 409)
 
-	if got := a.assignment("ana", "a-ana-1"); got.Status != collector.AssignmentSubmitted || got.SubmissionID != id {
+	if got := a.assignment("ana", "a-ana-1"); got.Status != dotm.AssignmentSubmitted || got.SubmissionID != id {
 		t.Fatalf("assignment after submit: %+v", got)
 	}
 	// Ben cannot see it; the supervisor sees it without identifiers.
@@ -378,12 +379,12 @@ func TestSubmissionLifecycle(t *testing.T) {
 	a.mustDo("sup_other", "POST", "/api/v1/submissions/"+id+"/review", map[string]any{"decision": "approve"}, 403)
 	a.mustDo("sup", "POST", "/api/v1/submissions/"+id+"/review", map[string]any{"decision": "reject", "comment": "ages of members do not add up"}, 200)
 	a.mustDo("sup", "POST", "/api/v1/submissions/"+id+"/review", map[string]any{"decision": "approve"}, 409)
-	if got := a.assignment("ana", "a-ana-1"); got.Status != collector.AssignmentReturned || got.Comment != "ages of members do not add up" {
+	if got := a.assignment("ana", "a-ana-1"); got.Status != dotm.AssignmentReturned || got.Comment != "ages of members do not add up" {
 		t.Fatalf("assignment after reject: %+v", got)
 	}
 	// A retry of the rejected original does not move the assignment back.
 	a.mustDo("ana", "POST", "/api/v1/submissions", env, 200)
-	if got := a.assignment("ana", "a-ana-1"); got.Status != collector.AssignmentReturned {
+	if got := a.assignment("ana", "a-ana-1"); got.Status != dotm.AssignmentReturned {
 		t.Fatalf("assignment after a late retry of the original: %+v", got)
 	}
 
@@ -410,11 +411,11 @@ func TestSubmissionLifecycle(t *testing.T) {
 	if nw.Supersedes != id || nw.AssignmentID != "a-ana-1" || !nw.Identifiers || nw.Answers["respondent_name"] != "Kofi respondent" {
 		t.Fatalf("correction: %+v", nw)
 	}
-	if got := a.assignment("ana", "a-ana-1"); got.Status != collector.AssignmentSubmitted || got.SubmissionID != fix {
+	if got := a.assignment("ana", "a-ana-1"); got.Status != dotm.AssignmentSubmitted || got.SubmissionID != fix {
 		t.Fatalf("assignment after correction: %+v", got)
 	}
 	a.mustDo("sup", "POST", "/api/v1/submissions/"+fix+"/review", map[string]any{"decision": "approve", "comment": "fine"}, 200)
-	if got := a.assignment("sup", "a-ana-1"); got.Status != collector.AssignmentApproved {
+	if got := a.assignment("sup", "a-ana-1"); got.Status != dotm.AssignmentApproved {
 		t.Fatalf("assignment after approval: %+v", got)
 	}
 	// Once approved, the enumerator no longer reads the identifiers.
@@ -500,11 +501,11 @@ func TestSubmissionRefusals(t *testing.T) {
 }
 
 type problemDoc struct {
-	Type     string              `json:"type"`
-	Title    string              `json:"title"`
-	Status   int                 `json:"status"`
-	Detail   string              `json:"detail"`
-	Problems []collector.Problem `json:"problems"`
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail"`
+	Problems []dotm.Problem `json:"problems"`
 }
 
 func (p problemDoc) has(path, code string) bool {
@@ -555,7 +556,7 @@ func TestFormsAPI(t *testing.T) {
 	a.mustDo("sup_other", "GET", "/api/v1/forms/mini_household", nil, 403)
 	// The survey lists its form versions.
 	sv := decode[struct {
-		Forms []collector.FormVersion `json:"forms"`
+		Forms []dotm.FormVersion `json:"forms"`
 	}](t, a.mustDo("sup", "GET", "/api/v1/surveys/gh-2026", nil, 200))
 	if len(sv.Forms) != 2 || sv.Forms[1].Version != "2026-02" {
 		t.Fatalf("survey forms: %+v", sv.Forms)
@@ -567,7 +568,7 @@ func TestFormsAPI(t *testing.T) {
 	a.mustDo("admin", "POST", "/api/v1/surveys", map[string]any{"id": "bad id", "country": "", "languages": []string{}}, 422)
 	// Audit has the uploads.
 	au := decode[struct {
-		Entries []collector.AuditEntry `json:"entries"`
+		Entries []dotm.AuditEntry `json:"entries"`
 	}](t, a.mustDo("admin", "GET", "/api/v1/audit?action=form_upload", nil, 200))
 	if len(au.Entries) != 2 {
 		t.Fatalf("form uploads audited: %+v", au.Entries)
@@ -596,14 +597,14 @@ func TestListings(t *testing.T) {
 	}
 	a.mustDo("sup_other", "POST", "/api/v1/surveys/gh-2026/listings", listing, 403)
 	ls := decode[struct {
-		Listings []collector.Listing `json:"listings"`
+		Listings []dotm.Listing `json:"listings"`
 	}](t, a.mustDo("stat", "GET", "/api/v1/surveys/gh-2026/listings", nil, 200))
 	if len(ls.Listings) != 1 || len(ls.Listings[0].Households) != 4 || ls.Listings[0].Revision != 2 || ls.Listings[0].SubmittedBy != "ana" {
 		t.Fatalf("listings: %+v", ls)
 	}
 	// The store hands the same to the sampling step.
 	got, err := a.store.Listings(context.Background(), "gh-2026")
-	if err != nil || len(got) != 1 || got[0].Households[3].Class != collector.NonMigrant {
+	if err != nil || len(got) != 1 || got[0].Households[3].Class != dotm.NonMigrant {
 		t.Fatalf("store listings: %+v %v", got, err)
 	}
 }
@@ -612,15 +613,15 @@ func TestAssignmentsAPI(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
 	// Bulk creation through the store, as the sampling step does it.
-	var many []collector.Assignment
+	var many []dotm.Assignment
 	for i := range 50 {
-		many = append(many, collector.Assignment{ID: fmt.Sprintf("s-%03d", i), Survey: "gh-2026", Enumerator: "ben", HouseholdID: fmt.Sprintf("hh-%d", i)})
+		many = append(many, dotm.Assignment{ID: fmt.Sprintf("s-%03d", i), Survey: "gh-2026", Enumerator: "ben", HouseholdID: fmt.Sprintf("hh-%d", i)})
 	}
 	if err := a.store.AddAssignments(context.Background(), many); err != nil {
 		t.Fatal(err)
 	}
-	err := a.store.AddAssignments(context.Background(), append(many[:1:1], collector.Assignment{ID: "s-new", Survey: "gh-2026", Enumerator: "ben", HouseholdID: "x"}))
-	if collector.ErrorCode(err) != collector.ECONFLICT || !strings.Contains(err.Error(), "s-000") {
+	err := a.store.AddAssignments(context.Background(), append(many[:1:1], dotm.Assignment{ID: "s-new", Survey: "gh-2026", Enumerator: "ben", HouseholdID: "x"}))
+	if dotm.ErrorCode(err) != dotm.ECONFLICT || !strings.Contains(err.Error(), "s-000") {
 		t.Fatalf("duplicate ids: %v", err)
 	}
 	ben := decode[assignmentsJSON](t, a.mustDo("ben", "GET", "/api/v1/assignments", nil, 200))
@@ -648,17 +649,17 @@ func TestAuditPagesShareAnInstant(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 5 {
-		if err := a.store.Record(ctx, collector.AuditEntry{Time: at, Actor: "admin", Action: "same_instant", Target: fmt.Sprint(i)}); err != nil {
+		if err := a.store.Record(ctx, dotm.AuditEntry{Time: at, Actor: "admin", Action: "same_instant", Target: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.store.Record(ctx, collector.AuditEntry{Time: at.Add(-time.Second), Actor: "admin", Action: "same_instant", Target: "older"}); err != nil {
+	if err := a.store.Record(ctx, dotm.AuditEntry{Time: at.Add(-time.Second), Actor: "admin", Action: "same_instant", Target: "older"}); err != nil {
 		t.Fatal(err)
 	}
 	type page struct {
-		Entries      []collector.AuditEntry `json:"entries"`
-		NextBefore   string                 `json:"next_before"`
-		NextBeforeID string                 `json:"next_before_id"`
+		Entries      []dotm.AuditEntry `json:"entries"`
+		NextBefore   string            `json:"next_before"`
+		NextBeforeID string            `json:"next_before_id"`
 	}
 	var got []string
 	path := "/api/v1/audit?action=same_instant&limit=2"

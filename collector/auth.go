@@ -9,14 +9,16 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
 const ctxUser = "dotm.user"
 
 // currentUser is the signed-in user; only valid behind authenticate.
-func currentUser(c *gin.Context) User {
+func currentUser(c *gin.Context) dotm.User {
 	u, _ := c.Get(ctxUser)
-	user, _ := u.(User)
+	user, _ := u.(dotm.User)
 	return user
 }
 
@@ -28,28 +30,28 @@ func currentUser(c *gin.Context) User {
 //
 // The client address is the connection's, or what X-Forwarded-For says
 // when the connection comes from a trusted proxy (Deps.TrustedProxies).
-func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, audit *signInAudit) gin.HandlerFunc {
+func authenticate(users dotm.UserStore, tokens *tokenCache, limiter *failLimiter, audit *signInAudit) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ip := c.ClientIP()
 		now := time.Now()
 		if wait := limiter.blocked(ip, now); wait > 0 {
-			fail(c, &Error{Code: ERATELIMIT, Message: "too many failed sign-ins from this address", RetryAfter: int(math.Ceil(wait.Seconds()))})
+			fail(c, &dotm.Error{Code: dotm.ERATELIMIT, Message: "too many failed sign-ins from this address", RetryAfter: int(math.Ceil(wait.Seconds()))})
 			return
 		}
 		token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 		token = strings.TrimSpace(token)
 		if !ok || token == "" {
 			c.Header("WWW-Authenticate", `Bearer realm="dotm"`)
-			fail(c, Errorf(EUNAUTHORIZED, "missing bearer token"))
+			fail(c, dotm.Errorf(dotm.EUNAUTHORIZED, "missing bearer token"))
 			return
 		}
-		hash := HashToken(token)
+		hash := dotm.HashToken(token)
 		user, found := tokens.get(hash, now)
 		if !found {
 			var stored string
 			var err error
 			user, stored, err = users.UserByTokenHash(c.Request.Context(), hash)
-			if err != nil && ErrorCode(err) != ENOTFOUND {
+			if err != nil && dotm.ErrorCode(err) != dotm.ENOTFOUND {
 				fail(c, err)
 				return
 			}
@@ -57,7 +59,7 @@ func authenticate(users UserStore, tokens *tokenCache, limiter *failLimiter, aud
 				limiter.failed(ip, now)
 				audit.failed(ip, now)
 				c.Header("WWW-Authenticate", `Bearer realm="dotm", error="invalid_token"`)
-				fail(c, Errorf(EUNAUTHORIZED, "unknown or revoked token"))
+				fail(c, dotm.Errorf(dotm.EUNAUTHORIZED, "unknown or revoked token"))
 				return
 			}
 			tokens.put(hash, user, now)
@@ -84,7 +86,7 @@ type tokenCache struct {
 }
 
 type cachedToken struct {
-	user  User
+	user  dotm.User
 	until time.Time
 }
 
@@ -96,20 +98,20 @@ func newTokenCache(ttl time.Duration) *tokenCache {
 	return &tokenCache{ttl: ttl, m: map[string]cachedToken{}}
 }
 
-func (tc *tokenCache) get(hash string, now time.Time) (User, bool) {
+func (tc *tokenCache) get(hash string, now time.Time) (dotm.User, bool) {
 	if tc.ttl <= 0 {
-		return User{}, false
+		return dotm.User{}, false
 	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	e, ok := tc.m[hash]
 	if !ok || !now.Before(e.until) {
-		return User{}, false
+		return dotm.User{}, false
 	}
 	return e.user, true
 }
 
-func (tc *tokenCache) put(hash string, u User, now time.Time) {
+func (tc *tokenCache) put(hash string, u dotm.User, now time.Time) {
 	if tc.ttl <= 0 {
 		return
 	}
@@ -140,10 +142,10 @@ func (tc *tokenCache) forget(name string) {
 }
 
 // allow lets only the given roles through (403 otherwise).
-func allow(roles ...Role) gin.HandlerFunc {
+func allow(roles ...dotm.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !slices.Contains(roles, currentUser(c).Role) {
-			fail(c, Errorf(EFORBIDDEN, "role %s may not do this", currentUser(c).Role))
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "role %s may not do this", currentUser(c).Role))
 			return
 		}
 		c.Next()

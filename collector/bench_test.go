@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
@@ -50,12 +50,12 @@ func householdEnv(t testing.TB, n int) (*apiEnv, questionnaire.Submission) {
 	a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/forms", "application/yaml", questionnaire.HouseholdYAML(), 201)
 	ctx := context.Background()
 	for i := range n {
-		token, hash, err := collector.NewToken()
+		token, hash, err := dotm.NewToken()
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("e%d", i)
-		if err := a.store.AddUser(ctx, collector.User{Name: name, Role: collector.RoleEnumerator, Surveys: []string{"gh-2026"}}, hash); err != nil {
+		if err := a.store.AddUser(ctx, dotm.User{Name: name, Role: dotm.RoleEnumerator, Surveys: []string{"gh-2026"}}, hash); err != nil {
 			t.Fatal(err)
 		}
 		a.tokens[name] = token

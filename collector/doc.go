@@ -4,8 +4,8 @@
 //
 // Every route is listed in routes.go. Handlers get their dependencies as
 // arguments (handleX(deps) gin.HandlerFunc); storage is reached only through
-// the small interfaces this package declares (UserStore, Pinger, …), which
-// package mongodb implements. Errors carry a Code and are turned into HTTP
+// the interfaces of the domain package dotm (dotm.UserStore, …), which
+// package mongodb implements. Errors carry a dotm.Code and are turned into HTTP
 // statuses and application/problem+json (RFC 9457) documents in one place,
 // the error-mapping middleware in errors.go.
 //

@@ -3,87 +3,28 @@ package collector
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
-// Code classifies an error; the HTTP layer maps each code to one status.
-type Code string
-
-// The error codes. Storage implementations return *Error values with these
-// codes (ENOTFOUND for a missing document, ECONFLICT for a duplicate key).
-const (
-	EINVALID      Code = "invalid"               // malformed request: 400
-	EUNAUTHORIZED Code = "unauthorized"          // no or bad credentials: 401
-	EFORBIDDEN    Code = "forbidden"             // credentials fine, role not: 403
-	ENOTFOUND     Code = "not_found"             // 404
-	ECONFLICT     Code = "conflict"              // 409
-	EMETHOD       Code = "method_not_allowed"    // 405
-	ETOOLARGE     Code = "too_large"             // 413
-	EUNPROCESSABL Code = "unprocessable"         // well-formed but invalid content: 422
-	ERATELIMIT    Code = "rate_limited"          // 429
-	ERANGE        Code = "range_not_satisfiable" // 416
-	EUNAVAILABLE  Code = "unavailable"           // the database is down: 503
-	EINTERNAL     Code = "internal"              // 500, never with detail
-)
-
-var statusOf = map[Code]int{
-	EINVALID:      http.StatusBadRequest,
-	EUNAUTHORIZED: http.StatusUnauthorized,
-	EFORBIDDEN:    http.StatusForbidden,
-	ENOTFOUND:     http.StatusNotFound,
-	ECONFLICT:     http.StatusConflict,
-	EMETHOD:       http.StatusMethodNotAllowed,
-	ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	EUNPROCESSABL: http.StatusUnprocessableEntity,
-	ERATELIMIT:    http.StatusTooManyRequests,
-	ERANGE:        http.StatusRequestedRangeNotSatisfiable,
-	EUNAVAILABLE:  http.StatusServiceUnavailable,
-	EINTERNAL:     http.StatusInternalServerError,
-}
-
-// Problem is one field-level complaint inside a 422 answer.
-type Problem struct {
-	Path    string `json:"path"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// Error is an error with a Code and a message safe to show a client.
-type Error struct {
-	Code     Code
-	Message  string    // shown to the client; must not contain answer values
-	Problems []Problem // field-level detail for EUNPROCESSABL
-	// RetryAfter, in seconds, for ERATELIMIT and EUNAVAILABLE.
-	RetryAfter int
-	Err        error // cause, logged, never shown
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
-	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf returns an *Error with code and a formatted client-safe message.
-func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
-func ErrorCode(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return EINTERNAL
+var statusOf = map[dotm.Code]int{
+	dotm.EINVALID:      http.StatusBadRequest,
+	dotm.EUNAUTHORIZED: http.StatusUnauthorized,
+	dotm.EFORBIDDEN:    http.StatusForbidden,
+	dotm.ENOTFOUND:     http.StatusNotFound,
+	dotm.ECONFLICT:     http.StatusConflict,
+	dotm.EMETHOD:       http.StatusMethodNotAllowed,
+	dotm.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	dotm.EUNPROCESSABL: http.StatusUnprocessableEntity,
+	dotm.ERATELIMIT:    http.StatusTooManyRequests,
+	dotm.ERANGE:        http.StatusRequestedRangeNotSatisfiable,
+	dotm.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	dotm.EINTERNAL:     http.StatusInternalServerError,
 }
 
 // problemDoc is the RFC 9457 body.
@@ -95,8 +36,8 @@ type problemDoc struct {
 	Instance  string `json:"instance,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	// ProblemsTotal is set when Problems lists only the first MaxProblems.
-	ProblemsTotal int       `json:"problems_total,omitempty"`
-	Problems      []Problem `json:"problems,omitempty"`
+	ProblemsTotal int            `json:"problems_total,omitempty"`
+	Problems      []dotm.Problem `json:"problems,omitempty"`
 }
 
 // fail records err on the request and stops the handler chain; the
@@ -118,9 +59,9 @@ func mapErrors(logger *slog.Logger) gin.HandlerFunc {
 }
 
 func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
-	var e *Error
+	var e *dotm.Error
 	if !errors.As(err, &e) {
-		e = &Error{Code: EINTERNAL, Err: err}
+		e = &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 	}
 	status, ok := statusOf[e.Code]
 	if !ok {
@@ -144,7 +85,7 @@ func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
 			slog.String("request_id", c.GetString(ctxRequestID)),
 			slog.String("route", c.FullPath()),
 			slog.String("error", err.Error()))
-		if e.Code == EINTERNAL {
+		if e.Code == dotm.EINTERNAL {
 			doc.Detail = "internal error; the server log has request " + doc.RequestID
 		}
 	}
@@ -155,18 +96,14 @@ func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
 	c.Data(status, "application/problem+json", body)
 }
 
-// MaxProblems is the most problems one answer lists; problems_total then
-// says how many there were.
-const MaxProblems = 100
-
 // maxDetail bounds a problem document's detail (bytes).
 const maxDetail = 2000
 
 // capProblems returns the first MaxProblems of ps and, when it cut, the
 // whole count.
-func capProblems(ps []Problem) ([]Problem, int) {
-	if len(ps) <= MaxProblems {
+func capProblems(ps []dotm.Problem) ([]dotm.Problem, int) {
+	if len(ps) <= dotm.MaxProblems {
 		return ps, 0
 	}
-	return ps[:MaxProblems], len(ps)
+	return ps[:dotm.MaxProblems], len(ps)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/dataset"
 )
@@ -32,8 +33,8 @@ func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string)
 	pd := SurveyDesign(lonely)
 	ws, err := d.Weights.Weights(ctx, survey)
 	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return pd, Errorf(EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return pd, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
 		}
 		return pd, err
 	}
@@ -46,7 +47,7 @@ func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string)
 // calibrationStep describes the calibration of stored weights for
 // analysis, or reports false when there was none (or the weights predate
 // the stored calibrated weights).
-func calibrationStep(ws Weights) (analysis.CalibrationStep, bool) {
+func calibrationStep(ws dotm.Weights) (analysis.CalibrationStep, bool) {
 	spec := ws.Report.Spec.Calibration
 	if spec == nil {
 		return analysis.CalibrationStep{}, false
@@ -106,28 +107,28 @@ func handleAnalyses(s *Server) gin.HandlerFunc {
 		}
 		var raw map[string]any
 		if err := yaml.Unmarshal(body, &raw); err != nil || raw == nil {
-			fail(c, Errorf(EINVALID, "the body must be an analysis plan in YAML or JSON"))
+			fail(c, dotm.Errorf(dotm.EINVALID, "the body must be an analysis plan in YAML or JSON"))
 			return
 		}
 		if _, ok := raw["data"]; ok {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "a survey's analysis reads the survey's data",
-				Problems: []Problem{{Path: "data", Code: "unknown_field", Message: "leave data out: the survey's approved interviews are the data"}}})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "a survey's analysis reads the survey's data",
+				Problems: []dotm.Problem{{Path: "data", Code: "unknown_field", Message: "leave data out: the survey's approved interviews are the data"}}})
 			return
 		}
 		if v, ok := raw["survey"]; ok && v != sv.ID {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the plan names another survey",
-				Problems: []Problem{{Path: "survey", Code: "constraint", Message: "leave survey out or give " + sv.ID}}})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the plan names another survey",
+				Problems: []dotm.Problem{{Path: "survey", Code: "constraint", Message: "leave survey out or give " + sv.ID}}})
 			return
 		}
 		raw["survey"] = sv.ID
 		normalized, err := yaml.Marshal(raw)
 		if err != nil {
-			fail(c, Errorf(EINVALID, "the body must be an analysis plan in YAML or JSON"))
+			fail(c, dotm.Errorf(dotm.EINVALID, "the body must be an analysis plan in YAML or JSON"))
 			return
 		}
 		plan, err := analysis.ParsePlan(normalized)
 		if err != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: err.Error(), Err: err})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error(), Err: err})
 			return
 		}
 		if plan.Design.Weight == "" && plan.Design.Prob == "" {
@@ -138,14 +139,14 @@ func handleAnalyses(s *Server) gin.HandlerFunc {
 		}
 		res, err := analysis.Run(c.Request.Context(), plan, SurveySource{Data: s.surveyData(), Survey: sv.ID})
 		if err != nil {
-			var e *Error
+			var e *dotm.Error
 			if errors.As(err, &e) {
 				fail(c, err)
 				return
 			}
 			// The plan does not fit the data (unknown column, lonely PSU
 			// under fail, …): the analysis says which, in its own words.
-			fail(c, &Error{Code: EUNPROCESSABL, Message: err.Error(), Err: err})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error(), Err: err})
 			return
 		}
 		c.JSON(http.StatusOK, res)

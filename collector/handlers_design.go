@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/sampling"
 )
 
@@ -23,13 +24,13 @@ func (s *Server) surveyData() SurveyData {
 // the body (text/csv): PPS systematic within strata with certainty units.
 // Query: id, stratum, size (frame column names; defaults psu_id, stratum,
 // size), n, allocation (proportional, equal, power:ALPHA), seed, random_sort.
-func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.HandlerFunc {
+func handleDrawPSUs(surveys dotm.SurveyStore, design dotm.DesignStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
 			return
 		}
-		var problems []Problem
+		var problems []dotm.Problem
 		q := func(name, def string) string {
 			if v := c.Query(name); v != "" {
 				return v
@@ -38,18 +39,18 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 		}
 		n, err := strconv.Atoi(c.Query("n"))
 		if err != nil || n < 1 {
-			problems = append(problems, Problem{Path: "n", Code: "required", Message: "the number of PSUs to select, a whole number ≥ 1"})
+			problems = append(problems, dotm.Problem{Path: "n", Code: "required", Message: "the number of PSUs to select, a whole number ≥ 1"})
 		}
 		seed, err := strconv.ParseUint(c.Query("seed"), 10, 64)
 		if err != nil {
-			problems = append(problems, Problem{Path: "seed", Code: "required", Message: "the random seed, a whole number ≥ 0 (recorded with the sample)"})
+			problems = append(problems, dotm.Problem{Path: "seed", Code: "required", Message: "the random seed, a whole number ≥ 0 (recorded with the sample)"})
 		}
 		alloc, err := sampling.ParseAllocation(q("allocation", "proportional"))
 		if err != nil {
-			problems = append(problems, Problem{Path: "allocation", Code: "choice", Message: err.Error()})
+			problems = append(problems, dotm.Problem{Path: "allocation", Code: "choice", Message: err.Error()})
 		}
 		if problems != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid draw parameters", Problems: problems})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid draw parameters", Problems: problems})
 			return
 		}
 		body, err := io.ReadAll(c.Request.Body)
@@ -62,20 +63,20 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 			fail(c, inputProblems("frame", err))
 			return
 		}
-		var bad []Problem
+		var bad []dotm.Problem
 		for i, u := range frame.Units {
-			if !ValidID(u.ID) {
-				bad = append(bad, Problem{Path: "frame row " + strconv.Itoa(i+1) + " column " + q("id", "psu_id"), Code: "format", Message: "a PSU id: " + idRule})
+			if !dotm.ValidID(u.ID) {
+				bad = append(bad, dotm.Problem{Path: "frame row " + strconv.Itoa(i+1) + " column " + q("id", "psu_id"), Code: "format", Message: "a PSU id: " + dotm.IDRule})
 			}
 		}
 		if bad != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "frame: " + strconv.Itoa(len(bad)) + " invalid PSU id(s)", Problems: bad})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "frame: " + strconv.Itoa(len(bad)) + " invalid PSU id(s)", Problems: bad})
 			return
 		}
 		strata := frame.Strata()
 		sizes, err := sampling.Allocate(strata, n, alloc)
 		if err != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "allocation: " + err.Error(), Err: err})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "allocation: " + err.Error(), Err: err})
 			return
 		}
 		draws, err := sampling.SelectPSUs(frame, sizes, seed, sampling.SelectOptions{RandomSort: c.Query("random_sort") == "true"})
@@ -83,15 +84,15 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 			fail(c, inputProblems("frame", err))
 			return
 		}
-		sample := PSUSample{Survey: sv.ID, Allocation: q("allocation", "proportional"), Seed: seed, DrawnAt: now(), DrawnBy: currentUser(c).Name}
+		sample := dotm.PSUSample{Survey: sv.ID, Allocation: q("allocation", "proportional"), Seed: seed, DrawnAt: now(), DrawnBy: currentUser(c).Name}
 		for _, st := range strata {
-			sample.Strata = append(sample.Strata, StratumFrame{Stratum: st.Name, FramePSUs: st.Units, Size: st.Size, Selected: sizes[st.Name]})
+			sample.Strata = append(sample.Strata, dotm.StratumFrame{Stratum: st.Name, FramePSUs: st.Units, Size: st.Size, Selected: sizes[st.Name]})
 		}
 		for _, d := range draws {
 			if !d.Selected {
 				continue
 			}
-			p := SampledPSU{PSU: d.ID, Stratum: d.Stratum, Size: d.Size, Pi1: d.Pi, Certainty: d.Certainty}
+			p := dotm.SampledPSU{PSU: d.ID, Stratum: d.Stratum, Size: d.Size, Pi1: d.Pi, Certainty: d.Certainty}
 			if len(frame.ExtraColumns) > 0 {
 				p.Extra = map[string]string{}
 				for j, col := range frame.ExtraColumns {
@@ -105,7 +106,7 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 			return
 		}
 		u := currentUser(c)
-		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_psus", Survey: sv.ID,
+		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_psus", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d PSUs from %d, seed %d", len(sample.PSUs), len(frame.Units), seed)}); err != nil {
 			fail(c, err)
 			return
@@ -114,7 +115,7 @@ func handleDrawPSUs(surveys SurveyStore, design DesignStore, audit Auditor) gin.
 	}
 }
 
-func handleGetPSUSample(surveys SurveyStore, design DesignStore) gin.HandlerFunc {
+func handleGetPSUSample(surveys dotm.SurveyStore, design dotm.DesignStore) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
@@ -132,7 +133,7 @@ func handleGetPSUSample(surveys SurveyStore, design DesignStore) gin.HandlerFunc
 // handleDrawHouseholds draws households in every sampled PSU that has a
 // listing and no draw yet, by screening-class quota, and makes each selected
 // household an assignment of one of the PSU's enumerators.
-func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings ListingStore, assignments AssignmentStore, audit Auditor) gin.HandlerFunc {
+func handleDrawHouseholds(surveys dotm.SurveyStore, design dotm.DesignStore, listings dotm.ListingStore, assignments dotm.AssignmentStore, audit dotm.Auditor) gin.HandlerFunc {
 	type request struct {
 		Quota       map[string]int `json:"quota"`
 		Method      string         `json:"method"` // srs (default) or systematic
@@ -159,36 +160,36 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 			fail(c, err)
 			return
 		}
-		var problems []Problem
+		var problems []dotm.Problem
 		if len(req.Quota) == 0 {
-			problems = append(problems, Problem{Path: "quota", Code: "required", Message: "households per screening class, e.g. {\"current_migrant\": 6, \"return_migrant\": 3, \"non_migrant\": 6}"})
+			problems = append(problems, dotm.Problem{Path: "quota", Code: "required", Message: "households per screening class, e.g. {\"current_migrant\": 6, \"return_migrant\": 3, \"non_migrant\": 6}"})
 		}
 		for k, v := range req.Quota {
 			if v < 0 {
-				problems = append(problems, Problem{Path: "quota." + k, Code: "constraint", Message: "a whole number ≥ 0"})
+				problems = append(problems, dotm.Problem{Path: "quota." + k, Code: "constraint", Message: "a whole number ≥ 0"})
 			}
 		}
 		if req.Seed == nil {
-			problems = append(problems, Problem{Path: "seed", Code: "required", Message: "the random seed (recorded with the draw)"})
+			problems = append(problems, dotm.Problem{Path: "seed", Code: "required", Message: "the random seed (recorded with the draw)"})
 		}
 		if len(req.Enumerators) == 0 {
-			problems = append(problems, Problem{Path: "enumerators", Code: "required", Message: "the enumerators who will interview the selected households"})
+			problems = append(problems, dotm.Problem{Path: "enumerators", Code: "required", Message: "the enumerators who will interview the selected households"})
 		}
 		for i, e := range req.Enumerators {
-			if !idPattern.MatchString(e) {
-				problems = append(problems, Problem{Path: "enumerators[" + strconv.Itoa(i) + "]", Code: "format", Message: "a user name"})
+			if !dotm.IDPattern.MatchString(e) {
+				problems = append(problems, dotm.Problem{Path: "enumerators[" + strconv.Itoa(i) + "]", Code: "format", Message: "a user name"})
 			}
 		}
 		method := sampling.SimpleRandom
 		if req.Method != "" {
 			m, err := sampling.ParseHouseholdMethod(req.Method)
 			if err != nil {
-				problems = append(problems, Problem{Path: "method", Code: "choice", Message: err.Error()})
+				problems = append(problems, dotm.Problem{Path: "method", Code: "choice", Message: err.Error()})
 			}
 			method = m
 		}
 		if problems != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid household draw", Problems: problems})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid household draw", Problems: problems})
 			return
 		}
 		if req.PerPSU <= 0 {
@@ -197,8 +198,8 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 		ctx := c.Request.Context()
 		psus, err := design.PSUSample(ctx, sv.ID)
 		if err != nil {
-			if ErrorCode(err) == ENOTFOUND {
-				err = Errorf(EUNPROCESSABL, "survey %s has no PSU sample: draw PSUs first", sv.ID)
+			if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+				err = dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no PSU sample: draw PSUs first", sv.ID)
 			}
 			fail(c, err)
 			return
@@ -217,7 +218,7 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 			fail(c, err)
 			return
 		}
-		listingOf := map[string]Listing{}
+		listingOf := map[string]dotm.Listing{}
 		for _, l := range ls {
 			listingOf[l.PSU] = l
 		}
@@ -234,9 +235,9 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 			}
 			listed := make([]sampling.ListedHousehold, len(l.Households))
 			for i, h := range l.Households {
-				if !ValidID(h.HouseholdID) { // stored before ids were checked
-					fail(c, &Error{Code: EUNPROCESSABL, Message: "the listing of PSU " + p.PSU + " has an invalid household id; correct the listing",
-						Problems: []Problem{{Path: "listings." + p.PSU + ".households[" + strconv.Itoa(i) + "].household_id", Code: "format", Message: "the household id: " + idRule}}})
+				if !dotm.ValidID(h.HouseholdID) { // stored before ids were checked
+					fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the listing of PSU " + p.PSU + " has an invalid household id; correct the listing",
+						Problems: []dotm.Problem{{Path: "listings." + p.PSU + ".households[" + strconv.Itoa(i) + "].household_id", Code: "format", Message: "the household id: " + dotm.IDRule}}})
 					return
 				}
 				listed[i] = sampling.ListedHousehold{PSU: p.PSU, ID: h.HouseholdID, Class: string(h.Class), Order: i + 1}
@@ -246,22 +247,22 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 				fail(c, inputProblems("listing of PSU "+p.PSU, err))
 				return
 			}
-			hs := HouseholdSample{Survey: sv.ID, PSU: p.PSU, Stratum: p.Stratum, Quota: quota.String(), Method: req.Method, Seed: *req.Seed, DrawnAt: now()}
+			hs := dotm.HouseholdSample{Survey: sv.ID, PSU: p.PSU, Stratum: p.Stratum, Quota: quota.String(), Method: req.Method, Seed: *req.Seed, DrawnAt: now()}
 			team := make([]string, 0, req.PerPSU)
 			for j := 0; j < req.PerPSU && j < len(req.Enumerators); j++ {
 				team = append(team, req.Enumerators[(k*req.PerPSU+j)%len(req.Enumerators)])
 			}
-			var as []Assignment
+			var as []dotm.Assignment
 			for _, d := range draws {
-				hs.Households = append(hs.Households, SampledHousehold{HouseholdID: d.ID, Class: d.Class, Pi2: d.Pi2, Listed: d.Listed, Taken: d.Taken, Selected: d.Selected})
+				hs.Households = append(hs.Households, dotm.SampledHousehold{HouseholdID: d.ID, Class: d.Class, Pi2: d.Pi2, Listed: d.Listed, Taken: d.Taken, Selected: d.Selected})
 				if !d.Selected {
 					continue
 				}
 				res.Selected++
 				res.ByClass[d.Class]++
 				t := now()
-				as = append(as, Assignment{ID: AssignmentID(sv.ID, p.PSU, d.ID), Survey: sv.ID, Enumerator: team[len(as)%len(team)], Supervisor: req.Supervisor,
-					HouseholdID: d.ID, Stratum: p.Stratum, PSU: p.PSU, FormID: req.FormID, Status: AssignmentAssigned, CreatedAt: t, UpdatedAt: t})
+				as = append(as, dotm.Assignment{ID: dotm.AssignmentID(sv.ID, p.PSU, d.ID), Survey: sv.ID, Enumerator: team[len(as)%len(team)], Supervisor: req.Supervisor,
+					HouseholdID: d.ID, Stratum: p.Stratum, PSU: p.PSU, FormID: req.FormID, Status: dotm.AssignmentAssigned, CreatedAt: t, UpdatedAt: t})
 			}
 			// The draw is stored first: it is what makes the PSU drawn, and a
 			// retry after a failure below re-creates only missing assignments.
@@ -271,7 +272,7 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 			}
 			if len(as) > 0 {
 				if err := assignments.AddAssignments(ctx, as); err != nil {
-					if ErrorCode(err) != ECONFLICT {
+					if dotm.ErrorCode(err) != dotm.ECONFLICT {
 						fail(c, err)
 						return
 					}
@@ -280,7 +281,7 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 					for _, want := range as {
 						got, err := assignments.Assignment(ctx, want.ID)
 						if err != nil || got.Survey != want.Survey || got.PSU != want.PSU || got.HouseholdID != want.HouseholdID {
-							fail(c, Errorf(ECONFLICT, "assignment id %s is taken by another assignment", want.ID))
+							fail(c, dotm.Errorf(dotm.ECONFLICT, "assignment id %s is taken by another assignment", want.ID))
 							return
 						}
 					}
@@ -291,7 +292,7 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 		}
 		sort.Strings(res.PSUsWaiting)
 		u := currentUser(c)
-		if err := audit.Record(ctx, AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_households", Survey: sv.ID,
+		if err := audit.Record(ctx, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_households", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d PSUs, %d households, quota %s", res.PSUsDrawn, res.Selected, quota)}); err != nil {
 			fail(c, err)
 			return
@@ -300,13 +301,6 @@ func handleDrawHouseholds(surveys SurveyStore, design DesignStore, listings List
 	}
 }
 
-// AssignmentID is the id of the assignment of a sampled household:
-// survey:psu:household. ':' is in none of the three ids (idPattern), so the
-// id is unambiguous across surveys and PSUs, and no hand-made assignment id
-// (idPattern too) can take it. Ids drawn before were survey.household; they
-// are still read and accepted (assignmentIDPattern).
-func AssignmentID(survey, psu, household string) string { return survey + ":" + psu + ":" + household }
-
 // handleComputeWeights computes and stores the survey's weights.
 func handleComputeWeights(s *Server) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -314,7 +308,7 @@ func handleComputeWeights(s *Server) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		var spec WeightSpec
+		var spec dotm.WeightSpec
 		if err := decodeJSON(c, &spec); err != nil {
 			fail(c, err)
 			return
@@ -330,7 +324,7 @@ func handleComputeWeights(s *Server) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if err := s.deps.Auditor.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "weights", Survey: sv.ID,
+		if err := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "weights", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d respondents of %d selected", w.Report.Respondents, w.Report.Selected)}); err != nil {
 			fail(c, err)
 			return
@@ -339,7 +333,7 @@ func handleComputeWeights(s *Server) gin.HandlerFunc {
 	}
 }
 
-func handleGetWeights(surveys SurveyStore, weights WeightStore) gin.HandlerFunc {
+func handleGetWeights(surveys dotm.SurveyStore, weights dotm.WeightStore) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
@@ -364,9 +358,9 @@ func inputProblems(what string, err error) error {
 	case *sampling.InputError:
 		list = sampling.InputErrors{e}
 	default:
-		return &Error{Code: EUNPROCESSABL, Message: what + ": " + err.Error(), Err: err}
+		return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: what + ": " + err.Error(), Err: err}
 	}
-	e := &Error{Code: EUNPROCESSABL, Message: what + ": " + strconv.Itoa(len(list)) + " problem(s)"}
+	e := &dotm.Error{Code: dotm.EUNPROCESSABL, Message: what + ": " + strconv.Itoa(len(list)) + " problem(s)"}
 	for _, ie := range list {
 		path := what
 		if ie.Line > 0 {
@@ -375,7 +369,7 @@ func inputProblems(what string, err error) error {
 		if ie.Column != "" {
 			path += " column " + ie.Column
 		}
-		e.Problems = append(e.Problems, Problem{Path: path, Code: "invalid", Message: ie.Msg})
+		e.Problems = append(e.Problems, dotm.Problem{Path: path, Code: "invalid", Message: ie.Msg})
 	}
 	e.Problems = firstProblems(e.Problems)
 	return e

@@ -8,43 +8,30 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
-// idPattern is what survey, form and assignment ids may look like: short,
-// printable, safe in a URL path and a file name.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// assignmentIDPattern: a hand-made id (idPattern), or a drawn one
+// assignmentIDPattern: a hand-made id (dotm.IDPattern), or a drawn one
 // (AssignmentID: survey:psu:household).
 var assignmentIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(:[A-Za-z0-9][A-Za-z0-9._-]{0,63}){0,2}$`)
 
-// idRule says idPattern in words, for problems.
-const idRule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-
-// ValidID reports whether s is a valid survey, form, PSU, household or
-// enumerator id (one pattern for all).
-func ValidID(s string) bool { return idPattern.MatchString(s) }
-
-var langPattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-
 func checkID(what, id string) error {
-	if !idPattern.MatchString(id) {
-		return &Error{Code: EUNPROCESSABL, Message: "bad " + what,
-			Problems: []Problem{{Path: what, Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"}}}
+	if !dotm.IDPattern.MatchString(id) {
+		return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "bad " + what,
+			Problems: []dotm.Problem{{Path: what, Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"}}}
 	}
 	return nil
 }
 
 // handleCreateSurvey: POST /api/v1/surveys (admin).
-func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
+func handleCreateSurvey(surveys dotm.SurveyStore) gin.HandlerFunc {
 	type request struct {
 		ID        string   `json:"id"`
 		Country   string   `json:"country"`
@@ -53,7 +40,7 @@ func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		if u := currentUser(c); len(u.Surveys) > 0 {
-			fail(c, Errorf(EFORBIDDEN, "only an admin of every survey may create surveys"))
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "only an admin of every survey may create surveys"))
 			return
 		}
 		var req request
@@ -61,7 +48,7 @@ func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		sv, err := NewSurvey(req.ID, req.Country, req.Title, req.Languages, currentUser(c).Name, time.Now())
+		sv, err := dotm.NewSurvey(req.ID, req.Country, req.Title, req.Languages, currentUser(c).Name, time.Now())
 		if err != nil {
 			fail(c, err)
 			return
@@ -74,35 +61,8 @@ func handleCreateSurvey(surveys SurveyStore) gin.HandlerFunc {
 	}
 }
 
-// NewSurvey checks a survey's fields and makes the record that CreateSurvey
-// stores; the CLI and the API both use it.
-func NewSurvey(id, country, title string, languages []string, by string, now time.Time) (Survey, error) {
-	var problems []Problem
-	if !idPattern.MatchString(id) {
-		problems = append(problems, Problem{Path: "id", Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"})
-	}
-	if strings.TrimSpace(country) == "" || len(country) > 100 {
-		problems = append(problems, Problem{Path: "country", Code: "required", Message: "the country (1 to 100 characters)"})
-	}
-	if len(title) > 200 {
-		problems = append(problems, Problem{Path: "title", Code: "format", Message: "at most 200 characters"})
-	}
-	if len(languages) == 0 {
-		problems = append(problems, Problem{Path: "languages", Code: "required", Message: "at least one language code, e.g. en"})
-	}
-	for i, l := range languages {
-		if !langPattern.MatchString(l) {
-			problems = append(problems, Problem{Path: "languages[" + strconv.Itoa(i) + "]", Code: "format", Message: "a language code such as en, es or pt-BR"})
-		}
-	}
-	if problems != nil {
-		return Survey{}, &Error{Code: EUNPROCESSABL, Message: "invalid survey", Problems: problems}
-	}
-	return Survey{ID: id, Country: strings.TrimSpace(country), Title: title, Languages: languages, CreatedAt: now.UTC().Truncate(time.Millisecond), CreatedBy: by}, nil
-}
-
 // handleListSurveys: GET /api/v1/surveys (every role; only surveys in scope).
-func handleListSurveys(surveys SurveyStore) gin.HandlerFunc {
+func handleListSurveys(surveys dotm.SurveyStore) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		all, err := surveys.Surveys(c.Request.Context())
 		if err != nil {
@@ -110,7 +70,7 @@ func handleListSurveys(surveys SurveyStore) gin.HandlerFunc {
 			return
 		}
 		u := currentUser(c)
-		out := []Survey{}
+		out := []dotm.Survey{}
 		for _, s := range all {
 			if u.InSurvey(s.ID) {
 				out = append(out, s)
@@ -121,10 +81,10 @@ func handleListSurveys(surveys SurveyStore) gin.HandlerFunc {
 }
 
 // handleGetSurvey: GET /api/v1/surveys/{survey}: the survey and its forms.
-func handleGetSurvey(surveys SurveyStore, forms FormStore) gin.HandlerFunc {
+func handleGetSurvey(surveys dotm.SurveyStore, forms dotm.FormStore) gin.HandlerFunc {
 	type response struct {
-		Survey
-		Forms []FormVersion `json:"forms"`
+		dotm.Survey
+		Forms []dotm.FormVersion `json:"forms"`
 	}
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
@@ -137,23 +97,23 @@ func handleGetSurvey(surveys SurveyStore, forms FormStore) gin.HandlerFunc {
 			return
 		}
 		if fv == nil {
-			fv = []FormVersion{}
+			fv = []dotm.FormVersion{}
 		}
 		c.JSON(http.StatusOK, response{Survey: sv, Forms: fv})
 	}
 }
 
 // surveyInScope loads the {survey} of the path and checks the caller's scope.
-func surveyInScope(c *gin.Context, surveys SurveyStore) (Survey, bool) {
+func surveyInScope(c *gin.Context, surveys dotm.SurveyStore) (dotm.Survey, bool) {
 	id := c.Param("survey")
 	if !currentUser(c).InSurvey(id) {
-		fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", id))
-		return Survey{}, false
+		fail(c, dotm.Errorf(dotm.EFORBIDDEN, "survey %s is not in your scope", id))
+		return dotm.Survey{}, false
 	}
 	sv, err := surveys.Survey(c.Request.Context(), id)
 	if err != nil {
 		fail(c, err)
-		return Survey{}, false
+		return dotm.Survey{}, false
 	}
 	return sv, true
 }
@@ -165,7 +125,7 @@ func formFormat(c *gin.Context) (string, error) {
 		case "xlsx", "yaml", "yml", "json":
 			return f, nil
 		}
-		return "", Errorf(EINVALID, "format %q: want xlsx, yaml or json", f)
+		return "", dotm.Errorf(dotm.EINVALID, "format %q: want xlsx, yaml or json", f)
 	}
 	switch c.ContentType() {
 	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
@@ -175,13 +135,13 @@ func formFormat(c *gin.Context) (string, error) {
 	case "application/json":
 		return "json", nil
 	}
-	return "", Errorf(EINVALID, "content type %q: send an XLSForm (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), YAML (application/yaml) or JSON, or add ?format=", c.ContentType())
+	return "", dotm.Errorf(dotm.EINVALID, "content type %q: send an XLSForm (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), YAML (application/yaml) or JSON, or add ?format=", c.ContentType())
 }
 
 // handleUploadForm: POST /api/v1/surveys/{survey}/forms (admin). The body is
 // the form file. Each upload is a new immutable version: uploading a version
 // that exists with other content is a 409, with the same content a 200.
-func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.HandlerFunc {
+func handleUploadForm(surveys dotm.SurveyStore, forms dotm.FormStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		sv, ok := surveyInScope(c, surveys)
@@ -210,14 +170,14 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 			// the form, never an answer. One problem per form error (the
 			// answer lists the first MaxProblems and the count).
 			var fes questionnaire.FormErrors
-			problems := []Problem{{Path: "form", Code: "form", Message: trimMessage(err.Error())}}
+			problems := []dotm.Problem{{Path: "form", Code: "form", Message: trimMessage(err.Error())}}
 			if errors.As(err, &fes) && len(fes) > 0 {
-				problems = make([]Problem, len(fes))
+				problems = make([]dotm.Problem, len(fes))
 				for i, fe := range fes {
-					problems[i] = Problem{Path: "form", Code: "form", Message: trimMessage(fe.Error())}
+					problems[i] = dotm.Problem{Path: "form", Code: "form", Message: trimMessage(fe.Error())}
 				}
 			}
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form does not load", Problems: problems})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the form does not load", Problems: problems})
 			return
 		}
 		if err := checkID("form_id", f.ID); err != nil {
@@ -225,16 +185,16 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 			return
 		}
 		if f.Version == "" || len(f.Version) > 64 {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form has no version", Problems: []Problem{{Path: "settings.version", Code: "required", Message: "set a version (at most 64 characters); each upload needs a new one"}}})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the form has no version", Problems: []dotm.Problem{{Path: "settings.version", Code: "required", Message: "set a version (at most 64 characters); each upload needs a new one"}}})
 			return
 		}
 		js, err := f.Encode("json")
 		if err != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "the form cannot be encoded", Err: err})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the form cannot be encoded", Err: err})
 			return
 		}
 		sum := sha256.Sum256(js)
-		v := FormVersion{FormID: f.ID, Version: f.Version, Survey: sv.ID, Title: f.Title, Format: format, JSON: js,
+		v := dotm.FormVersion{FormID: f.ID, Version: f.Version, Survey: sv.ID, Title: f.Title, Format: format, JSON: js,
 			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, UploadedAt: time.Now().UTC().Truncate(time.Millisecond), UploadedBy: currentUser(c).Name}
 		others, err := forms.FormVersions(ctx, f.ID, "")
 		if err != nil {
@@ -243,12 +203,12 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 		}
 		for _, o := range others {
 			if o.Survey != sv.ID {
-				fail(c, Errorf(ECONFLICT, "form %s belongs to survey %s", f.ID, o.Survey))
+				fail(c, dotm.Errorf(dotm.ECONFLICT, "form %s belongs to survey %s", f.ID, o.Survey))
 				return
 			}
 		}
 		if err := forms.AddFormVersion(ctx, v); err != nil {
-			if ErrorCode(err) != ECONFLICT {
+			if dotm.ErrorCode(err) != dotm.ECONFLICT {
 				fail(c, err)
 				return
 			}
@@ -258,14 +218,14 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 				return
 			}
 			if old.ETag != v.ETag {
-				fail(c, Errorf(ECONFLICT, "form %s version %s exists with other content; versions are immutable: give the new one another version", f.ID, f.Version))
+				fail(c, dotm.Errorf(dotm.ECONFLICT, "form %s version %s exists with other content; versions are immutable: give the new one another version", f.ID, f.Version))
 				return
 			}
 			c.JSON(http.StatusOK, old)
 			return
 		}
 		u := currentUser(c)
-		if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "form_upload", Survey: sv.ID, Target: f.ID + "@" + f.Version}); err != nil {
+		if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "form_upload", Survey: sv.ID, Target: f.ID + "@" + f.Version}); err != nil {
 			fail(c, err)
 			return
 		}
@@ -276,11 +236,11 @@ func handleUploadForm(surveys SurveyStore, forms FormStore, audit Auditor) gin.H
 // handleGetForm: GET /api/v1/forms/{form} (latest version) and
 // GET /api/v1/forms/{form}/versions/{version}. The body is the form as JSON;
 // the ETag lets a tablet ask again cheaply (If-None-Match → 304).
-func handleGetForm(forms FormStore, latest bool) gin.HandlerFunc {
+func handleGetForm(forms dotm.FormStore, latest bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		id := c.Param("form")
-		var v FormVersion
+		var v dotm.FormVersion
 		if latest {
 			all, err := forms.FormVersions(ctx, id, "")
 			if err != nil {
@@ -288,7 +248,7 @@ func handleGetForm(forms FormStore, latest bool) gin.HandlerFunc {
 				return
 			}
 			if len(all) == 0 {
-				fail(c, Errorf(ENOTFOUND, "form %s not found", id))
+				fail(c, dotm.Errorf(dotm.ENOTFOUND, "form %s not found", id))
 				return
 			}
 			v = all[len(all)-1]
@@ -300,7 +260,7 @@ func handleGetForm(forms FormStore, latest bool) gin.HandlerFunc {
 			}
 		}
 		if !currentUser(c).InSurvey(v.Survey) {
-			fail(c, Errorf(EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", id, v.Survey))
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", id, v.Survey))
 			return
 		}
 		c.Header("ETag", v.ETag)
@@ -331,7 +291,7 @@ func etagMatches(header, etag string) bool {
 // formCache keeps parsed form versions: versions are immutable, so an entry
 // never goes stale.
 type formCache struct {
-	store FormStore
+	store dotm.FormStore
 	mu    sync.Mutex
 	forms map[string]*cachedForm
 }
@@ -357,7 +317,7 @@ func (fc *formCache) get(ctx context.Context, id, version string) (*cachedForm, 
 	}
 	f, err := questionnaire.Decode(v.JSON, "json")
 	if err != nil {
-		return nil, &Error{Code: EINTERNAL, Err: err}
+		return nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 	}
 	cf = &cachedForm{survey: v.Survey, form: f, direct: map[string]bool{}}
 	for _, fld := range f.Fields() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
 )
 
@@ -23,24 +24,24 @@ import (
 const maxProfileBytes = 1 << 20
 
 // releaseVisible reports whether the signed-in user may see r.
-func releaseVisible(u User, r Release) bool {
+func releaseVisible(u dotm.User, r dotm.Release) bool {
 	if !u.InSurvey(r.Survey) {
 		return false
 	}
-	return r.Published || u.Role == RoleStatistician || u.Role == RoleAdmin
+	return r.Published || u.Role == dotm.RoleStatistician || u.Role == dotm.RoleAdmin
 }
 
 // findRelease loads release :id for the signed-in user: ENOTFOUND when it
 // does not exist or the user may not see it.
-func findRelease(c *gin.Context, store ReleaseStore) (Release, bool) {
+func findRelease(c *gin.Context, store dotm.ReleaseStore) (dotm.Release, bool) {
 	id := c.Param("id")
 	r, err := store.Release(c.Request.Context(), id)
 	if err == nil && !releaseVisible(currentUser(c), r) {
-		err = Errorf(ENOTFOUND, "release %s not found", id)
+		err = dotm.Errorf(dotm.ENOTFOUND, "release %s not found", id)
 	}
 	if err != nil {
 		fail(c, err)
-		return Release{}, false
+		return dotm.Release{}, false
 	}
 	return r, true
 }
@@ -63,7 +64,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 		switch ct := c.ContentType(); ct {
 		case "", "application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain":
 		default:
-			fail(c, Errorf(EINVALID, "content type %q: send the release profile as application/yaml or application/json", ct))
+			fail(c, dotm.Errorf(dotm.EINVALID, "content type %q: send the release profile as application/yaml or application/json", ct))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxProfileBytes+1))
@@ -72,7 +73,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 			return
 		}
 		if len(body) > maxProfileBytes {
-			fail(c, Errorf(ETOOLARGE, "a release profile is at most %d bytes", maxProfileBytes))
+			fail(c, dotm.Errorf(dotm.ETOOLARGE, "a release profile is at most %d bytes", maxProfileBytes))
 			return
 		}
 		u := currentUser(c)
@@ -82,14 +83,14 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 		if errors.As(err, &refused) {
 			// The refusal is audited too: someone tried to release data
 			// that failed disclosure control.
-			if aerr := s.deps.Auditor.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_refused", Survey: sv.ID,
+			if aerr := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_refused", Survey: sv.ID,
 				Detail: "disclosure control refused the release"}); aerr != nil {
 				fail(c, aerr)
 				return
 			}
-			var e *Error
+			var e *dotm.Error
 			errors.As(err, &e)
-			doc := refusedProblem{problemDoc: problemDoc{Type: "urn:dotm:problem:" + string(EUNPROCESSABL), Title: http.StatusText(http.StatusUnprocessableEntity),
+			doc := refusedProblem{problemDoc: problemDoc{Type: "urn:dotm:problem:" + string(dotm.EUNPROCESSABL), Title: http.StatusText(http.StatusUnprocessableEntity),
 				Status: http.StatusUnprocessableEntity, Detail: e.Message, Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID),
 				Problems: e.Problems}, Report: refused.Report}
 			b, _ := json.Marshal(doc)
@@ -100,7 +101,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if err := s.deps.Auditor.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_create", Survey: sv.ID,
+		if err := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_create", Survey: sv.ID,
 			Target: r.ID, Detail: fmt.Sprintf("%d files", len(r.Files))}); err != nil {
 			fail(c, err)
 			return
@@ -111,7 +112,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 
 // handlePublishRelease: POST /api/v1/releases/{id}/publish (admin). A
 // release is published once; a second publish is 409.
-func handlePublishRelease(store ReleaseStore, audit Auditor) gin.HandlerFunc {
+func handlePublishRelease(store dotm.ReleaseStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r, ok := findRelease(c, store)
 		if !ok {
@@ -122,7 +123,7 @@ func handlePublishRelease(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_publish", Survey: r.Survey, Target: r.ID}); err != nil {
+		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_publish", Survey: r.Survey, Target: r.ID}); err != nil {
 			fail(c, err)
 			return
 		}
@@ -137,18 +138,18 @@ func handlePublishRelease(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 
 // releaseSummary is one line of the release list.
 type releaseSummary struct {
-	ID          string        `json:"id"`
-	Survey      string        `json:"survey"`
-	Created     time.Time     `json:"created"`
-	CreatedBy   string        `json:"created_by"`
-	Published   bool          `json:"published"`
-	PublishedAt *time.Time    `json:"published_at,omitempty"`
-	Files       []ReleaseFile `json:"files"`
+	ID          string             `json:"id"`
+	Survey      string             `json:"survey"`
+	Created     time.Time          `json:"created"`
+	CreatedBy   string             `json:"created_by"`
+	Published   bool               `json:"published"`
+	PublishedAt *time.Time         `json:"published_at,omitempty"`
+	Files       []dotm.ReleaseFile `json:"files"`
 }
 
 // handleListReleases: GET /api/v1/releases[?survey=ID] (researcher:
 // published only; statistician, admin: all of their surveys).
-func handleListReleases(store ReleaseStore) gin.HandlerFunc {
+func handleListReleases(store dotm.ReleaseStore) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		rs, err := store.Releases(c.Request.Context(), c.Query("survey"))
 		if err != nil {
@@ -169,7 +170,7 @@ func handleListReleases(store ReleaseStore) gin.HandlerFunc {
 
 // handleGetRelease: GET /api/v1/releases/{id}: the record with manifest and
 // disclosure report.
-func handleGetRelease(store ReleaseStore) gin.HandlerFunc {
+func handleGetRelease(store dotm.ReleaseStore) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r, ok := findRelease(c, store)
 		if !ok {
@@ -183,7 +184,7 @@ func handleGetRelease(store ReleaseStore) gin.HandlerFunc {
 // the store with the file's SHA-256 as ETag; http.ServeContent answers
 // If-None-Match (304) and Range requests (206). Every download is audited
 // before a byte is sent.
-func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
+func handleReleaseFile(store dotm.ReleaseStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r, ok := findRelease(c, store)
 		if !ok {
@@ -192,7 +193,7 @@ func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 		name := c.Param("name")
 		f, ok := r.File(name)
 		if !ok {
-			fail(c, Errorf(ENOTFOUND, "release %s has no file %s", r.ID, name))
+			fail(c, dotm.Errorf(dotm.ENOTFOUND, "release %s has no file %s", r.ID, name))
 			return
 		}
 		if rg := c.GetHeader("Range"); rg != "" && c.GetHeader("If-Range") == "" {
@@ -214,7 +215,7 @@ func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 		if rg := c.GetHeader("Range"); rg != "" && len(rg) <= 100 {
 			detail = "range " + strings.TrimSpace(rg)
 		}
-		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_download", Survey: r.Survey,
+		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_download", Survey: r.Survey,
 			Target: r.ID + "/" + name, Detail: detail}); err != nil {
 			fail(c, err)
 			return
@@ -235,7 +236,7 @@ func handleReleaseFile(store ReleaseStore, audit Auditor) gin.HandlerFunc {
 // only, for http.ServeContent.
 func satisfiableRanges(h string, size int64) (string, error) {
 	bad := func(why string) error {
-		return &Error{Code: ERANGE, Message: "range " + strconv.Quote(h) + ": " + why + " (the file has " + strconv.FormatInt(size, 10) + " bytes)"}
+		return &dotm.Error{Code: dotm.ERANGE, Message: "range " + strconv.Quote(h) + ": " + why + " (the file has " + strconv.FormatInt(size, 10) + " bytes)"}
 	}
 	specs, ok := strings.CutPrefix(h, "bytes=")
 	if !ok {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // MaxBatch is the most envelopes POST /api/v1/submissions/batch takes.
@@ -56,19 +58,19 @@ func handlePostSubmission(in *ingester) gin.HandlerFunc {
 		case resultDuplicate:
 			c.JSON(http.StatusOK, receipt{ID: p.sub.ID, Status: "received"})
 		default:
-			fail(c, Errorf(ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", p.sub.ID))
+			fail(c, dotm.Errorf(dotm.ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", p.sub.ID))
 		}
 	}
 }
 
 // batchItem is one result of a batch.
 type batchItem struct {
-	Index      int       `json:"index"`
-	InstanceID string    `json:"instance_id,omitempty"`
-	Result     string    `json:"result"` // created, duplicate, conflict, invalid, forbidden
-	Status     int       `json:"status"` // the status POST /api/v1/submissions would have answered
-	Detail     string    `json:"detail,omitempty"`
-	Problems   []Problem `json:"problems,omitempty"`
+	Index      int            `json:"index"`
+	InstanceID string         `json:"instance_id,omitempty"`
+	Result     string         `json:"result"` // created, duplicate, conflict, invalid, forbidden
+	Status     int            `json:"status"` // the status POST /api/v1/submissions would have answered
+	Detail     string         `json:"detail,omitempty"`
+	Problems   []dotm.Problem `json:"problems,omitempty"`
 	// ProblemsTotal is set when Problems lists only the first MaxProblems.
 	ProblemsTotal int `json:"problems_total,omitempty"`
 }
@@ -98,12 +100,12 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 			return
 		}
 		if req.Submissions == nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "no submissions", Problems: []Problem{{Path: "submissions", Code: "required", Message: "an array of 1 to 500 envelopes"}}})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "no submissions", Problems: []dotm.Problem{{Path: "submissions", Code: "required", Message: "an array of 1 to 500 envelopes"}}})
 			return
 		}
 		if len(req.Submissions) > MaxBatch {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "too many submissions in one batch",
-				Problems: []Problem{{Path: "submissions", Code: "constraint", Message: "at most " + strconv.Itoa(MaxBatch) + " per batch; send the rest in another"}}})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "too many submissions in one batch",
+				Problems: []dotm.Problem{{Path: "submissions", Code: "constraint", Message: "at most " + strconv.Itoa(MaxBatch) + " per batch; send the rest in another"}}})
 			return
 		}
 		u := currentUser(c)
@@ -114,7 +116,7 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 		for i, raw := range req.Submissions {
 			results[i].Index = i
 			var env envelope
-			var err error = Errorf(ETOOLARGE, "envelope of %d bytes is over the limit of %d", len(raw), MaxSubmissionBytes)
+			var err error = dotm.Errorf(dotm.ETOOLARGE, "envelope of %d bytes is over the limit of %d", len(raw), MaxSubmissionBytes)
 			if len(raw) <= MaxSubmissionBytes {
 				if err = checkRepeats(raw); err == nil {
 					env, err = decodeEnvelope(raw)
@@ -139,7 +141,7 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 			results[i].Problems, results[i].ProblemsTotal = capProblems(e.Problems)
 			results[i].Status = statusOf[e.Code]
 		}
-		subs := make([]Submission, len(ready))
+		subs := make([]dotm.Submission, len(ready))
 		for j, p := range ready {
 			subs[j] = p.sub
 		}
@@ -184,63 +186,32 @@ type submissionView struct {
 	StartedAt    time.Time      `json:"started_at"`
 	EndedAt      time.Time      `json:"ended_at"`
 	ReceivedAt   time.Time      `json:"received_at"`
-	Reviews      []Review       `json:"reviews"`
+	Reviews      []dotm.Review  `json:"reviews"`
 	Answers      map[string]any `json:"answers,omitempty"`
 	// Identifiers tells whether answers include the direct questions.
 	Identifiers bool `json:"identifiers_included"`
 }
 
-func viewOf(s Submission) submissionView {
+func viewOf(s dotm.Submission) submissionView {
 	r := s.Reviews
 	if r == nil {
-		r = []Review{}
+		r = []dotm.Review{}
 	}
 	return submissionView{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Status: string(s.Status), Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt, EndedAt: s.EndedAt, ReceivedAt: s.ReceivedAt, Reviews: r}
 }
 
-// mayRead says whether u may see submission s at all: enumerators their
-// own, supervisors, statisticians and admins those of their surveys.
-func mayRead(u User, s Submission) error {
-	switch u.Role {
-	case RoleEnumerator:
-		if s.Enumerator == u.Name {
-			return nil
-		}
-		return Errorf(EFORBIDDEN, "submission %s is not yours", s.ID)
-	case RoleSupervisor, RoleStatistician, RoleAdmin:
-		if u.InSurvey(s.Survey) {
-			return nil
-		}
-		return Errorf(EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey)
-	}
-	return Errorf(EFORBIDDEN, "role %s sees no submissions", u.Role)
-}
-
-// mayReadIdentifiers: supervisors of the survey, and the enumerator who
-// entered them until the submission is approved. Never statisticians,
-// researchers or admins.
-func mayReadIdentifiers(u User, s Submission) error {
-	switch {
-	case u.Role == RoleSupervisor && u.InSurvey(s.Survey):
-		return nil
-	case u.Role == RoleEnumerator && s.Enumerator == u.Name && s.Status != SubmissionApproved:
-		return nil
-	}
-	return Errorf(EFORBIDDEN, "role %s may not read the identifiers of submission %s", u.Role, s.ID)
-}
-
 // handleGetSubmission: GET /api/v1/submissions/{id}. Answers to direct
 // questions only with ?include=identifiers, for those allowed, and each such
 // read is audited before the answer leaves.
-func handleGetSubmission(subs SubmissionStore, keys func() *Keyring, audit Auditor) gin.HandlerFunc {
+func handleGetSubmission(subs dotm.SubmissionStore, keys func() *dotm.Keyring, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		u := currentUser(c)
 		include := c.Query("include")
 		if include != "" && include != "identifiers" {
-			fail(c, Errorf(EINVALID, "include=%s: the only choice is include=identifiers", include))
+			fail(c, dotm.Errorf(dotm.EINVALID, "include=%s: the only choice is include=identifiers", include))
 			return
 		}
 		s, err := subs.Submission(ctx, c.Param("id"))
@@ -248,7 +219,7 @@ func handleGetSubmission(subs SubmissionStore, keys func() *Keyring, audit Audit
 			fail(c, err)
 			return
 		}
-		if err := mayRead(u, s); err != nil {
+		if err := dotm.MayRead(u, s); err != nil {
 			fail(c, err)
 			return
 		}
@@ -258,17 +229,17 @@ func handleGetSubmission(subs SubmissionStore, keys func() *Keyring, audit Audit
 			v.Answers = map[string]any{}
 		}
 		if include == "identifiers" {
-			if err := mayReadIdentifiers(u, s); err != nil {
+			if err := dotm.MayReadIdentifiers(u, s); err != nil {
 				fail(c, err)
 				return
 			}
-			if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "read_identifiers",
+			if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "read_identifiers",
 				Survey: s.Survey, Target: s.ID, Detail: strconv.Itoa(len(s.Sealed)) + " values"}); err != nil {
 				fail(c, err)
 				return
 			}
-			if v.Answers, err = unsealAnswers(keys(), s.ID, s.Answers, s.Sealed); err != nil {
-				fail(c, &Error{Code: EINTERNAL, Err: err})
+			if v.Answers, err = dotm.UnsealAnswers(keys(), s.ID, s.Answers, s.Sealed); err != nil {
+				fail(c, &dotm.Error{Code: dotm.EINTERNAL, Err: err})
 				return
 			}
 			v.Identifiers = true
@@ -279,19 +250,19 @@ func handleGetSubmission(subs SubmissionStore, keys func() *Keyring, audit Audit
 
 // handleListSubmissions: GET /api/v1/submissions?survey=&status=&enumerator=&form=&limit=&after=
 // Summaries without answers, in id order; next_after continues the list.
-func handleListSubmissions(subs SubmissionStore) gin.HandlerFunc {
+func handleListSubmissions(subs dotm.SubmissionStore) gin.HandlerFunc {
 	type response struct {
 		Submissions []submissionView `json:"submissions"`
 		NextAfter   string           `json:"next_after,omitempty"`
 	}
 	return func(c *gin.Context) {
 		u := currentUser(c)
-		f := SubmissionFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator"), FormID: c.Query("form"), After: c.Query("after")}
-		switch st := SubmissionStatus(c.Query("status")); st {
-		case "", SubmissionReceived, SubmissionApproved, SubmissionRejected:
+		f := dotm.SubmissionFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator"), FormID: c.Query("form"), After: c.Query("after")}
+		switch st := dotm.SubmissionStatus(c.Query("status")); st {
+		case "", dotm.SubmissionReceived, dotm.SubmissionApproved, dotm.SubmissionRejected:
 			f.Status = st
 		default:
-			fail(c, Errorf(EINVALID, "status %q: one of received, approved, rejected", st))
+			fail(c, dotm.Errorf(dotm.EINVALID, "status %q: one of received, approved, rejected", st))
 			return
 		}
 		limit, err := queryLimit(c, 100, 500)
@@ -301,9 +272,9 @@ func handleListSubmissions(subs SubmissionStore) gin.HandlerFunc {
 		}
 		f.Limit = limit
 		switch u.Role {
-		case RoleEnumerator:
+		case dotm.RoleEnumerator:
 			if f.Enumerator != "" && f.Enumerator != u.Name {
-				fail(c, Errorf(EFORBIDDEN, "enumerators see only their own submissions"))
+				fail(c, dotm.Errorf(dotm.EFORBIDDEN, "enumerators see only their own submissions"))
 				return
 			}
 			f.Enumerator = u.Name
@@ -311,7 +282,7 @@ func handleListSubmissions(subs SubmissionStore) gin.HandlerFunc {
 			f.Surveys = u.Surveys
 		}
 		if f.Survey != "" && !u.InSurvey(f.Survey) {
-			fail(c, Errorf(EFORBIDDEN, "survey %s is not in your scope", f.Survey))
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "survey %s is not in your scope", f.Survey))
 			return
 		}
 		list, err := subs.Submissions(c.Request.Context(), f)
@@ -337,14 +308,14 @@ func queryLimit(c *gin.Context, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		return 0, Errorf(EINVALID, "limit %q: a whole number from 1 to %d", s, max)
+		return 0, dotm.Errorf(dotm.EINVALID, "limit %q: a whole number from 1 to %d", s, max)
 	}
 	return n, nil
 }
 
 // handleReview: POST /api/v1/submissions/{id}/review (supervisor).
 // A rejection returns the assignment to its enumerator with the comment.
-func handleReview(subs SubmissionStore, assignments AssignmentStore, audit Auditor, logger *slog.Logger) gin.HandlerFunc {
+func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
 	type request struct {
 		Decision string `json:"decision"`
 		Comment  string `json:"comment"`
@@ -357,19 +328,19 @@ func handleReview(subs SubmissionStore, assignments AssignmentStore, audit Audit
 			fail(c, err)
 			return
 		}
-		var problems []Problem
-		status := map[string]SubmissionStatus{"approve": SubmissionApproved, "reject": SubmissionRejected}[req.Decision]
+		var problems []dotm.Problem
+		status := map[string]dotm.SubmissionStatus{"approve": dotm.SubmissionApproved, "reject": dotm.SubmissionRejected}[req.Decision]
 		if status == "" {
-			problems = append(problems, Problem{Path: "decision", Code: "choice", Message: "approve or reject"})
+			problems = append(problems, dotm.Problem{Path: "decision", Code: "choice", Message: "approve or reject"})
 		}
 		if req.Decision == "reject" && req.Comment == "" {
-			problems = append(problems, Problem{Path: "comment", Code: "required", Message: "say what the enumerator must correct"})
+			problems = append(problems, dotm.Problem{Path: "comment", Code: "required", Message: "say what the enumerator must correct"})
 		}
 		if len(req.Comment) > 2000 {
-			problems = append(problems, Problem{Path: "comment", Code: "constraint", Message: "at most 2000 bytes"})
+			problems = append(problems, dotm.Problem{Path: "comment", Code: "constraint", Message: "at most 2000 bytes"})
 		}
 		if problems != nil {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid review", Problems: problems})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid review", Problems: problems})
 			return
 		}
 		s, err := subs.Submission(ctx, c.Param("id"))
@@ -378,21 +349,21 @@ func handleReview(subs SubmissionStore, assignments AssignmentStore, audit Audit
 			return
 		}
 		if !u.InSurvey(s.Survey) {
-			fail(c, Errorf(EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey))
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey))
 			return
 		}
-		s, err = subs.ReviewSubmission(ctx, s.ID, Review{Decision: req.Decision, Comment: req.Comment, By: u.Name, At: time.Now().UTC().Truncate(time.Millisecond)}, status)
+		s, err = subs.ReviewSubmission(ctx, s.ID, dotm.Review{Decision: req.Decision, Comment: req.Comment, By: u.Name, At: time.Now().UTC().Truncate(time.Millisecond)}, status)
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		if s.AssignmentID != "" {
-			to := map[SubmissionStatus]AssignmentStatus{SubmissionApproved: AssignmentApproved, SubmissionRejected: AssignmentReturned}[status]
-			if err := assignments.MoveAssignment(ctx, s.AssignmentID, []AssignmentStatus{AssignmentSubmitted, AssignmentAssigned}, to, s.ID, req.Comment); err != nil {
+			to := map[dotm.SubmissionStatus]dotm.AssignmentStatus{dotm.SubmissionApproved: dotm.AssignmentApproved, dotm.SubmissionRejected: dotm.AssignmentReturned}[status]
+			if err := assignments.MoveAssignment(ctx, s.AssignmentID, []dotm.AssignmentStatus{dotm.AssignmentSubmitted, dotm.AssignmentAssigned}, to, s.ID, req.Comment); err != nil {
 				logger.Warn("move assignment after review", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
 			}
 		}
-		if err := audit.Record(ctx, AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
+		if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
 			logger.Warn("audit review", "submission", s.ID, "error", err.Error())
 		}
 		c.JSON(http.StatusOK, viewOf(s))

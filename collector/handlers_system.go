@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // handleHealthz answers 200 while the process is up.
@@ -40,11 +42,11 @@ func handleHealthz() gin.HandlerFunc {
 func handleReadyz(db Pinger, diskFull func() bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if diskFull() {
-			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server's disk is full", RetryAfter: 30})
+			fail(c, &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "the server's disk is full", RetryAfter: 30})
 			return
 		}
 		if err := db.Ping(c.Request.Context()); err != nil {
-			fail(c, &Error{Code: EUNAVAILABLE, Message: "database unreachable", RetryAfter: 1, Err: err})
+			fail(c, &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "database unreachable", RetryAfter: 1, Err: err})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
@@ -60,9 +62,9 @@ func handleVersion(version string) gin.HandlerFunc {
 // handleMe returns the signed-in user's name, role and surveys.
 func handleMe() gin.HandlerFunc {
 	type response struct {
-		Name    string   `json:"name"`
-		Role    Role     `json:"role"`
-		Surveys []string `json:"surveys"`
+		Name    string    `json:"name"`
+		Role    dotm.Role `json:"role"`
+		Surveys []string  `json:"surveys"`
 	}
 	return func(c *gin.Context) {
 		u := currentUser(c)

@@ -1,23 +1,15 @@
 package collector
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-)
 
-// Accounts creates, lists and revokes users. AddUser returns ECONFLICT for a
-// name already taken; RevokeUser ENOTFOUND for an unknown name.
-type Accounts interface {
-	AddUser(ctx context.Context, u User, tokenHash string) error
-	Users(ctx context.Context) ([]User, error)
-	RevokeUser(ctx context.Context, name string) error
-}
+	"github.com/dotm-survey/dotm"
+)
 
 var userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
@@ -26,61 +18,18 @@ var userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // creates no admin and no unscoped user, lists and revokes only such users,
 // and reads only the audit entries of its surveys.
 
-// within reports whether scope is a non-empty subset of the admin's scope
-// (or the admin is unscoped).
-func within(admin User, scope []string) bool {
-	if len(admin.Surveys) == 0 {
-		return true
-	}
-	if len(scope) == 0 {
-		return false
-	}
-	for _, s := range scope {
-		if !admin.InSurvey(s) {
-			return false
-		}
-	}
-	return true
-}
-
-// CheckScope checks a new user's scope: each entry a survey id (the pattern
-// of every id) naming an existing survey, none twice. The problems name
-// surveys[i].
-func CheckScope(ctx context.Context, surveys SurveyStore, scope []string) ([]Problem, error) {
-	var problems []Problem
-	seen := map[string]bool{}
-	for i, id := range scope {
-		at := "surveys[" + strconv.Itoa(i) + "]"
-		switch {
-		case !ValidID(id):
-			problems = append(problems, Problem{Path: at, Code: "format", Message: "a survey id: " + idRule})
-		case seen[id]:
-			problems = append(problems, Problem{Path: at, Code: "constraint", Message: "survey " + id + " is listed twice"})
-		default:
-			if _, err := surveys.Survey(ctx, id); err != nil {
-				if ErrorCode(err) != ENOTFOUND {
-					return nil, err
-				}
-				problems = append(problems, Problem{Path: at, Code: "not_found", Message: "no survey " + id})
-			}
-		}
-		seen[id] = true
-	}
-	return problems, nil
-}
-
 // handleAddUser creates a user and answers its token, shown only this once.
-func handleAddUser(accounts Accounts, surveys SurveyStore, audit Auditor) gin.HandlerFunc {
+func handleAddUser(accounts dotm.Accounts, surveys dotm.SurveyStore, audit dotm.Auditor) gin.HandlerFunc {
 	type request struct {
 		Name    string   `json:"name"`
 		Role    string   `json:"role"`
 		Surveys []string `json:"surveys"`
 	}
 	type response struct {
-		Name    string   `json:"name"`
-		Role    Role     `json:"role"`
-		Surveys []string `json:"surveys"`
-		Token   string   `json:"token"`
+		Name    string    `json:"name"`
+		Role    dotm.Role `json:"role"`
+		Surveys []string  `json:"surveys"`
+		Token   string    `json:"token"`
 	}
 	return func(c *gin.Context) {
 		var req request
@@ -88,22 +37,22 @@ func handleAddUser(accounts Accounts, surveys SurveyStore, audit Auditor) gin.Ha
 			fail(c, err)
 			return
 		}
-		var problems []Problem
+		var problems []dotm.Problem
 		if !userNameRE.MatchString(req.Name) {
-			problems = append(problems, Problem{Path: "name", Code: "invalid", Message: "1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"})
+			problems = append(problems, dotm.Problem{Path: "name", Code: "invalid", Message: "1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"})
 		}
-		role, err := ParseRole(req.Role)
+		role, err := dotm.ParseRole(req.Role)
 		if err != nil {
-			problems = append(problems, Problem{Path: "role", Code: "choice", Message: "one of enumerator, supervisor, statistician, researcher, admin"})
+			problems = append(problems, dotm.Problem{Path: "role", Code: "choice", Message: "one of enumerator, supervisor, statistician, researcher, admin"})
 		}
-		ps, err := CheckScope(c.Request.Context(), surveys, req.Surveys)
+		ps, err := dotm.CheckScope(c.Request.Context(), surveys, req.Surveys)
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		problems = append(problems, ps...)
 		if len(problems) > 0 {
-			fail(c, &Error{Code: EUNPROCESSABL, Message: "invalid user", Problems: problems})
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid user", Problems: problems})
 			return
 		}
 		if req.Surveys == nil {
@@ -111,23 +60,23 @@ func handleAddUser(accounts Accounts, surveys SurveyStore, audit Auditor) gin.Ha
 		}
 		admin := currentUser(c)
 		switch {
-		case len(admin.Surveys) > 0 && role == RoleAdmin:
-			fail(c, Errorf(EFORBIDDEN, "only an admin of every survey may create admins"))
+		case len(admin.Surveys) > 0 && role == dotm.RoleAdmin:
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "only an admin of every survey may create admins"))
 			return
-		case !within(admin, req.Surveys):
-			fail(c, Errorf(EFORBIDDEN, "the new user's surveys must be within yours (%s)", strings.Join(admin.Surveys, ", ")))
+		case !dotm.Within(admin, req.Surveys):
+			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "the new user's surveys must be within yours (%s)", strings.Join(admin.Surveys, ", ")))
 			return
 		}
-		token, hash, err := NewToken()
+		token, hash, err := dotm.NewToken()
 		if err != nil {
 			fail(c, err)
 			return
 		}
-		if err := accounts.AddUser(c.Request.Context(), User{Name: req.Name, Role: role, Surveys: req.Surveys}, hash); err != nil {
+		if err := accounts.AddUser(c.Request.Context(), dotm.User{Name: req.Name, Role: role, Surveys: req.Surveys}, hash); err != nil {
 			fail(c, err)
 			return
 		}
-		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_add", Survey: auditSurvey(req.Surveys), Target: req.Name, Detail: string(role)}); err != nil {
+		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_add", Survey: auditSurvey(req.Surveys), Target: req.Name, Detail: string(role)}); err != nil {
 			fail(c, err)
 			return
 		}
@@ -135,7 +84,7 @@ func handleAddUser(accounts Accounts, surveys SurveyStore, audit Auditor) gin.Ha
 	}
 }
 
-func handleListUsers(accounts Accounts) gin.HandlerFunc {
+func handleListUsers(accounts dotm.Accounts) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		users, err := accounts.Users(c.Request.Context())
 		if err != nil {
@@ -143,9 +92,9 @@ func handleListUsers(accounts Accounts) gin.HandlerFunc {
 			return
 		}
 		admin := currentUser(c)
-		out := []User{}
+		out := []dotm.User{}
 		for _, u := range users {
-			if within(admin, u.Surveys) {
+			if dotm.Within(admin, u.Surveys) {
 				out = append(out, u)
 			}
 		}
@@ -153,7 +102,7 @@ func handleListUsers(accounts Accounts) gin.HandlerFunc {
 	}
 }
 
-func handleRevokeUser(accounts Accounts, tokens *tokenCache, audit Auditor) gin.HandlerFunc {
+func handleRevokeUser(accounts dotm.Accounts, tokens *tokenCache, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		name := c.Param("name")
 		admin := currentUser(c)
@@ -164,9 +113,9 @@ func handleRevokeUser(accounts Accounts, tokens *tokenCache, audit Auditor) gin.
 				fail(c, err)
 				return
 			}
-			i := slices.IndexFunc(users, func(u User) bool { return u.Name == name })
-			if i < 0 || !within(admin, users[i].Surveys) {
-				fail(c, Errorf(EFORBIDDEN, "user %s is not within your surveys", name))
+			i := slices.IndexFunc(users, func(u dotm.User) bool { return u.Name == name })
+			if i < 0 || !dotm.Within(admin, users[i].Surveys) {
+				fail(c, dotm.Errorf(dotm.EFORBIDDEN, "user %s is not within your surveys", name))
 				return
 			}
 			scope = users[i].Surveys
@@ -176,7 +125,7 @@ func handleRevokeUser(accounts Accounts, tokens *tokenCache, audit Auditor) gin.
 			return
 		}
 		tokens.forget(name)
-		if err := audit.Record(c.Request.Context(), AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_revoke", Survey: auditSurvey(scope), Target: name}); err != nil {
+		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_revoke", Survey: auditSurvey(scope), Target: name}); err != nil {
 			fail(c, err)
 			return
 		}

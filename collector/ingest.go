@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -38,16 +39,16 @@ const (
 // ingester turns envelopes into stored submissions.
 type ingester struct {
 	forms       *formCache
-	subs        SubmissionStore
-	assignments AssignmentStore
-	keys        func() *Keyring // the server's current keys
+	subs        dotm.SubmissionStore
+	assignments dotm.AssignmentStore
+	keys        func() *dotm.Keyring // the server's current keys
 	logger      *slog.Logger
 }
 
 // prepared is a checked submission ready to insert: its answers are the
 // plain part, its direct answers sealed.
 type prepared struct {
-	sub Submission
+	sub dotm.Submission
 }
 
 // decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
@@ -59,19 +60,19 @@ func decodeEnvelope(raw []byte) (envelope, error) {
 		return env, jsonError(err)
 	}
 	if dec.More() {
-		return env, Errorf(EINVALID, "malformed JSON: data after the envelope")
+		return env, dotm.Errorf(dotm.EINVALID, "malformed JSON: data after the envelope")
 	}
 	return env, nil
 }
 
-func parseTime(field, s string, problems *[]Problem) time.Time {
+func parseTime(field, s string, problems *[]dotm.Problem) time.Time {
 	if s == "" {
-		*problems = append(*problems, Problem{Path: field, Code: "required", Message: "an RFC 3339 time, e.g. 2026-03-01T09:30:00Z"})
+		*problems = append(*problems, dotm.Problem{Path: field, Code: "required", Message: "an RFC 3339 time, e.g. 2026-03-01T09:30:00Z"})
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil || t.Year() < 2000 || t.Year() > 2200 {
-		*problems = append(*problems, Problem{Path: field, Code: "type", Message: "an RFC 3339 time between the years 2000 and 2200, e.g. 2026-03-01T09:30:00Z"})
+		*problems = append(*problems, dotm.Problem{Path: field, Code: "type", Message: "an RFC 3339 time between the years 2000 and 2200, e.g. 2026-03-01T09:30:00Z"})
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Millisecond)
@@ -79,16 +80,16 @@ func parseTime(field, s string, problems *[]Problem) time.Time {
 
 // checkUUID accepts the canonical 36-character form only and returns it in
 // lower case, so that one instance has one id.
-func checkUUID(field, s string, required bool, problems *[]Problem) string {
+func checkUUID(field, s string, required bool, problems *[]dotm.Problem) string {
 	if s == "" {
 		if required {
-			*problems = append(*problems, Problem{Path: field, Code: "required", Message: "a UUID, e.g. 0b6e1c2a-8f7d-4f5e-9a1b-2c3d4e5f6a7b"})
+			*problems = append(*problems, dotm.Problem{Path: field, Code: "required", Message: "a UUID, e.g. 0b6e1c2a-8f7d-4f5e-9a1b-2c3d4e5f6a7b"})
 		}
 		return ""
 	}
 	u, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		*problems = append(*problems, Problem{Path: field, Code: "format", Message: "not a UUID in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"})
+		*problems = append(*problems, dotm.Problem{Path: field, Code: "format", Message: "not a UUID in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"})
 		return ""
 	}
 	return u.String()
@@ -97,64 +98,64 @@ func checkUUID(field, s string, required bool, problems *[]Problem) string {
 // prepare checks an envelope from user u and builds the submission to store.
 // Client mistakes come back as *Error with EUNPROCESSABL, EFORBIDDEN or
 // EINVALID; anything else is a storage failure.
-func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.Time) (prepared, error) {
-	var problems []Problem
+func (in *ingester) prepare(ctx context.Context, u dotm.User, env envelope, now time.Time) (prepared, error) {
+	var problems []dotm.Problem
 	id := checkUUID("instance_id", env.InstanceID, true, &problems)
 	if env.FormID == "" {
-		problems = append(problems, Problem{Path: "form_id", Code: "required", Message: "the form's id"})
+		problems = append(problems, dotm.Problem{Path: "form_id", Code: "required", Message: "the form's id"})
 	}
 	if env.FormVersion == "" {
-		problems = append(problems, Problem{Path: "form_version", Code: "required", Message: "the form's version"})
+		problems = append(problems, dotm.Problem{Path: "form_version", Code: "required", Message: "the form's version"})
 	}
 	started := parseTime("started_at", env.StartedAt, &problems)
 	ended := parseTime("ended_at", env.EndedAt, &problems)
 	if !started.IsZero() && !ended.IsZero() && ended.Before(started) {
-		problems = append(problems, Problem{Path: "ended_at", Code: "constraint", Message: "ended_at is before started_at"})
+		problems = append(problems, dotm.Problem{Path: "ended_at", Code: "constraint", Message: "ended_at is before started_at"})
 	}
 	if env.Answers == nil {
-		problems = append(problems, Problem{Path: "answers", Code: "required", Message: "an object of answers"})
+		problems = append(problems, dotm.Problem{Path: "answers", Code: "required", Message: "an object of answers"})
 	}
 	if env.AssignmentID != "" && !assignmentIDPattern.MatchString(env.AssignmentID) {
-		problems = append(problems, Problem{Path: "assignment_id", Code: "format", Message: "not an assignment id"})
+		problems = append(problems, dotm.Problem{Path: "assignment_id", Code: "format", Message: "not an assignment id"})
 	}
 	supersedes := checkUUID("supersedes", env.Supersedes, false, &problems)
 	if supersedes != "" && supersedes == id {
-		problems = append(problems, Problem{Path: "supersedes", Code: "constraint", Message: "a submission cannot correct itself"})
+		problems = append(problems, dotm.Problem{Path: "supersedes", Code: "constraint", Message: "a submission cannot correct itself"})
 	}
 	if problems != nil {
-		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "invalid submission envelope", Problems: problems}
+		return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid submission envelope", Problems: problems}
 	}
 
 	cf, err := in.forms.get(ctx, env.FormID, env.FormVersion)
-	if ErrorCode(err) == ENOTFOUND {
-		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "unknown form " + env.FormID + " version " + env.FormVersion,
-			Problems: []Problem{{Path: "form_version", Code: "unknown_form", Message: "no form " + env.FormID + " with version " + env.FormVersion + " was uploaded"}}}
+	if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+		return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "unknown form " + env.FormID + " version " + env.FormVersion,
+			Problems: []dotm.Problem{{Path: "form_version", Code: "unknown_form", Message: "no form " + env.FormID + " with version " + env.FormVersion + " was uploaded"}}}
 	}
 	if err != nil {
 		return prepared{}, err
 	}
 	if !u.InSurvey(cf.survey) {
-		return prepared{}, Errorf(EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", env.FormID, cf.survey)
+		return prepared{}, dotm.Errorf(dotm.EFORBIDDEN, "form %s belongs to survey %s, which is not in your scope", env.FormID, cf.survey)
 	}
-	sub := Submission{ID: id, Survey: cf.survey, FormID: env.FormID, FormVersion: env.FormVersion, AssignmentID: env.AssignmentID,
+	sub := dotm.Submission{ID: id, Survey: cf.survey, FormID: env.FormID, FormVersion: env.FormVersion, AssignmentID: env.AssignmentID,
 		Enumerator: u.Name, Supersedes: supersedes, StartedAt: started, EndedAt: ended, ReceivedAt: now.UTC().Truncate(time.Millisecond),
-		Status: SubmissionReceived}
+		Status: dotm.SubmissionReceived}
 
 	if supersedes != "" {
 		old, err := in.subs.Submission(ctx, supersedes)
-		if ErrorCode(err) == ENOTFOUND {
-			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "supersedes an unknown submission",
-				Problems: []Problem{{Path: "supersedes", Code: "unknown_submission", Message: "no submission " + supersedes}}}
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "supersedes an unknown submission",
+				Problems: []dotm.Problem{{Path: "supersedes", Code: "unknown_submission", Message: "no submission " + supersedes}}}
 		}
 		if err != nil {
 			return prepared{}, err
 		}
 		if old.Enumerator != u.Name {
-			return prepared{}, Errorf(EFORBIDDEN, "submission %s is not yours to correct", supersedes)
+			return prepared{}, dotm.Errorf(dotm.EFORBIDDEN, "submission %s is not yours to correct", supersedes)
 		}
 		var why string
 		switch {
-		case old.Status != SubmissionRejected:
+		case old.Status != dotm.SubmissionRejected:
 			why = "only a rejected submission can be corrected; " + supersedes + " is " + string(old.Status)
 		case old.SupersededBy != "" && old.SupersededBy != id:
 			why = "submission " + supersedes + " is already corrected by " + old.SupersededBy
@@ -164,42 +165,42 @@ func (in *ingester) prepare(ctx context.Context, u User, env envelope, now time.
 			why = "a correction keeps the assignment " + old.AssignmentID
 		}
 		if why != "" {
-			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "cannot correct " + supersedes,
-				Problems: []Problem{{Path: "supersedes", Code: "constraint", Message: why}}}
+			return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "cannot correct " + supersedes,
+				Problems: []dotm.Problem{{Path: "supersedes", Code: "constraint", Message: why}}}
 		}
 	}
 	if sub.AssignmentID != "" {
 		a, err := in.assignments.Assignment(ctx, sub.AssignmentID)
-		if ErrorCode(err) == ENOTFOUND {
-			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "unknown assignment",
-				Problems: []Problem{{Path: "assignment_id", Code: "unknown_assignment", Message: "no assignment " + sub.AssignmentID}}}
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "unknown assignment",
+				Problems: []dotm.Problem{{Path: "assignment_id", Code: "unknown_assignment", Message: "no assignment " + sub.AssignmentID}}}
 		}
 		if err != nil {
 			return prepared{}, err
 		}
 		if a.Enumerator != u.Name {
-			return prepared{}, Errorf(EFORBIDDEN, "assignment %s is not yours", a.ID)
+			return prepared{}, dotm.Errorf(dotm.EFORBIDDEN, "assignment %s is not yours", a.ID)
 		}
 		if a.Survey != cf.survey {
-			return prepared{}, &Error{Code: EUNPROCESSABL, Message: "assignment of another survey",
-				Problems: []Problem{{Path: "assignment_id", Code: "constraint", Message: "assignment " + a.ID + " belongs to survey " + a.Survey + ", the form to " + cf.survey}}}
+			return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "assignment of another survey",
+				Problems: []dotm.Problem{{Path: "assignment_id", Code: "constraint", Message: "assignment " + a.ID + " belongs to survey " + a.Survey + ", the form to " + cf.survey}}}
 		}
 	}
 
 	normalized, vprobs := cf.form.Validate(env.Answers, questionnaire.ValidateOptions{Now: ended})
 	if len(vprobs) > 0 {
-		ps := make([]Problem, len(vprobs))
+		ps := make([]dotm.Problem, len(vprobs))
 		for i, p := range vprobs {
-			ps[i] = Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message)}
+			ps[i] = dotm.Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message)}
 		}
-		return prepared{}, &Error{Code: EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
+		return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
 	}
 	if normalized == nil {
 		normalized = map[string]any{}
 	}
-	sealed, err := sealAnswers(in.keys(), id, normalized, cf.direct)
+	sealed, err := dotm.SealAnswers(in.keys(), id, normalized, cf.direct)
 	if err != nil {
-		return prepared{}, &Error{Code: EINTERNAL, Err: err}
+		return prepared{}, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 	}
 	sub.Answers, sub.Sealed = normalized, sealed
 	return prepared{sub: sub}, nil
@@ -226,7 +227,7 @@ func jsonPlain(v map[string]any) (map[string]any, error) {
 // the same whatever Go types hold them (the validator's int64 and []string,
 // the database's float64 and []any); encoding/json sorts map keys, so the
 // encoding is canonical. It is only computed when an instance comes twice.
-func contentOf(s Submission, answers map[string]any) ([]byte, error) {
+func contentOf(s dotm.Submission, answers map[string]any) ([]byte, error) {
 	answers, err := jsonPlain(answers)
 	if err != nil {
 		return nil, err
@@ -243,33 +244,33 @@ func contentOf(s Submission, answers map[string]any) ([]byte, error) {
 func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (string, error) {
 	result := resultCreated
 	if insertErr != nil {
-		if ErrorCode(insertErr) != ECONFLICT {
+		if dotm.ErrorCode(insertErr) != dotm.ECONFLICT {
 			return "", insertErr
 		}
 		old, err := in.subs.Submission(ctx, p.sub.ID)
 		if err != nil {
 			return "", err
 		}
-		answers, err := unsealAnswers(in.keys(), old.ID, old.Answers, old.Sealed)
+		answers, err := dotm.UnsealAnswers(in.keys(), old.ID, old.Answers, old.Sealed)
 		if err != nil {
-			return "", &Error{Code: EINTERNAL, Err: err}
+			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		stored, err := contentOf(old, answers)
 		if err != nil {
-			return "", &Error{Code: EINTERNAL, Err: err}
+			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		// The incoming answers whole again, from a copy of the plain part
 		// and the sealed values, as the stored ones were just rebuilt.
 		mine, err := jsonPlain(p.sub.Answers)
 		if err != nil {
-			return "", &Error{Code: EINTERNAL, Err: err}
+			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
-		if mine, err = unsealAnswers(in.keys(), p.sub.ID, mine, p.sub.Sealed); err != nil {
-			return "", &Error{Code: EINTERNAL, Err: err}
+		if mine, err = dotm.UnsealAnswers(in.keys(), p.sub.ID, mine, p.sub.Sealed); err != nil {
+			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		incoming, err := contentOf(p.sub, mine)
 		if err != nil {
-			return "", &Error{Code: EINTERNAL, Err: err}
+			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		if !bytes.Equal(stored, incoming) {
 			return resultConflict, nil
@@ -283,33 +284,33 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 
 // effects updates what a stored submission changes elsewhere. They run again
 // on a retry, so a failure here (logged) heals when the client retries.
-func (in *ingester) effects(ctx context.Context, s Submission, created bool) {
+func (in *ingester) effects(ctx context.Context, s dotm.Submission, created bool) {
 	if s.Supersedes != "" {
 		if err := in.subs.MarkSuperseded(ctx, s.Supersedes, s.ID); err != nil {
 			in.logger.Warn("mark superseded", "submission", s.ID, "supersedes", s.Supersedes, "error", err.Error())
 		}
 	}
-	if s.AssignmentID == "" || s.Status != SubmissionReceived {
+	if s.AssignmentID == "" || s.Status != dotm.SubmissionReceived {
 		return
 	}
-	from := []AssignmentStatus{AssignmentAssigned}
+	from := []dotm.AssignmentStatus{dotm.AssignmentAssigned}
 	if created || s.Supersedes != "" {
-		from = append(from, AssignmentReturned)
+		from = append(from, dotm.AssignmentReturned)
 	}
-	if err := in.assignments.MoveAssignment(ctx, s.AssignmentID, from, AssignmentSubmitted, s.ID, ""); err != nil && ErrorCode(err) != ECONFLICT {
+	if err := in.assignments.MoveAssignment(ctx, s.AssignmentID, from, dotm.AssignmentSubmitted, s.ID, ""); err != nil && dotm.ErrorCode(err) != dotm.ECONFLICT {
 		in.logger.Warn("move assignment", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
 	}
 }
 
 // itemError turns a prepare error into a batch result, or reports that it
 // is not the item's fault (storage down: the whole batch fails).
-func itemResult(err error) (result string, e *Error, ok bool) {
-	switch ErrorCode(err) {
-	case EUNPROCESSABL, EINVALID, ETOOLARGE:
-		e, _ := err.(*Error)
+func itemResult(err error) (result string, e *dotm.Error, ok bool) {
+	switch dotm.ErrorCode(err) {
+	case dotm.EUNPROCESSABL, dotm.EINVALID, dotm.ETOOLARGE:
+		e, _ := err.(*dotm.Error)
 		return resultInvalid, e, true
-	case EFORBIDDEN:
-		e, _ := err.(*Error)
+	case dotm.EFORBIDDEN:
+		e, _ := err.(*dotm.Error)
 		return resultForbidden, e, true
 	}
 	return "", nil, false

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 )
 
@@ -70,7 +71,7 @@ func TestMarkersNeverStoredOrLogged(t *testing.T) {
 		t.Fatalf("identifiers: %+v", s.Answers)
 	}
 	au := decode[struct {
-		Entries []collector.AuditEntry `json:"entries"`
+		Entries []dotm.AuditEntry `json:"entries"`
 	}](t, a.mustDo("admin", "GET", "/api/v1/audit?action=read_identifiers", nil, 200))
 	if len(au.Entries) != 1 || au.Entries[0].Actor != "sup" || au.Entries[0].Target != id || au.Entries[0].Survey != "gh-2026" {
 		t.Fatalf("audit: %+v", au.Entries)
@@ -168,12 +169,12 @@ func TestConcurrentDuplicatePosts(t *testing.T) {
 
 type batchJSON struct {
 	Results []struct {
-		Index      int                 `json:"index"`
-		InstanceID string              `json:"instance_id"`
-		Result     string              `json:"result"`
-		Status     int                 `json:"status"`
-		Detail     string              `json:"detail"`
-		Problems   []collector.Problem `json:"problems"`
+		Index      int            `json:"index"`
+		InstanceID string         `json:"instance_id"`
+		Result     string         `json:"result"`
+		Status     int            `json:"status"`
+		Detail     string         `json:"detail"`
+		Problems   []dotm.Problem `json:"problems"`
 	} `json:"results"`
 	Counts map[string]int `json:"counts"`
 }
@@ -221,7 +222,7 @@ func TestBatchMixed(t *testing.T) {
 	if r.Counts["created"] != 2 || r.Counts["duplicate"] != 2 || r.Counts["invalid"] != 4 || r.Counts["conflict"] != 1 || r.Counts["forbidden"] != 1 {
 		t.Errorf("counts %v", r.Counts)
 	}
-	if got := a.assignment("ana", "a-ana-2"); got.Status != collector.AssignmentSubmitted || got.SubmissionID != fresh2 {
+	if got := a.assignment("ana", "a-ana-2"); got.Status != dotm.AssignmentSubmitted || got.SubmissionID != fresh2 {
 		t.Errorf("assignment: %+v", got)
 	}
 	n, _ := a.rawDB().Collection("submissions").CountDocuments(context.Background(), bson.D{})

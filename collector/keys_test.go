@@ -9,15 +9,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dotm-survey/dotm"
 )
 
-func testKeyring(t testing.TB) *Keyring {
+func testKeyring(t testing.TB) *dotm.Keyring {
 	t.Helper()
-	k, err := GenerateKey(time.Unix(0, 0))
+	k, err := dotm.GenerateKey(time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr, err := NewKeyring(k.ID, k)
+	kr, err := dotm.NewKeyring(k.ID, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func TestSealRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := sealAnswers(kr, "id-1", answers, direct)
+	sealed, err := dotm.SealAnswers(kr, "id-1", answers, direct)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestSealRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(paths, want) {
 		t.Fatalf("paths %v, want %v", paths, want)
 	}
-	back, err := unsealAnswers(kr, "id-1", plain, sealed)
+	back, err := dotm.UnsealAnswers(kr, "id-1", plain, sealed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,16 +75,16 @@ func TestSealRoundTrip(t *testing.T) {
 	}
 
 	// A value moved to another path or another submission does not open.
-	moved := append([]SealedValue(nil), sealed...)
+	moved := append([]dotm.SealedValue(nil), sealed...)
 	moved[0].Path, moved[3].Path = moved[3].Path, moved[0].Path
-	if _, err := unsealAnswers(kr, "id-1", map[string]any{}, moved[:1]); err == nil {
+	if _, err := dotm.UnsealAnswers(kr, "id-1", map[string]any{}, moved[:1]); err == nil {
 		t.Fatal("a value moved to another path decrypted")
 	}
-	if _, err := unsealAnswers(kr, "id-2", map[string]any{}, sealed[3:]); err == nil {
+	if _, err := dotm.UnsealAnswers(kr, "id-2", map[string]any{}, sealed[3:]); err == nil {
 		t.Fatal("a value moved to another submission decrypted")
 	}
 	// Another key does not open it, and the error never shows the value.
-	_, err = unsealAnswers(testKeyring(t), "id-1", map[string]any{}, sealed)
+	_, err = dotm.UnsealAnswers(testKeyring(t), "id-1", map[string]any{}, sealed)
 	if err == nil || strings.Contains(err.Error(), "Ama") {
 		t.Fatalf("foreign key: %v", err)
 	}
@@ -90,35 +92,13 @@ func TestSealRoundTrip(t *testing.T) {
 	bad := sealed[3]
 	bad.Ciphertext = bytes.Clone(bad.Ciphertext)
 	bad.Ciphertext[0] ^= 1
-	if _, err := unsealAnswers(kr, "id-1", map[string]any{}, []SealedValue{bad}); err == nil {
+	if _, err := dotm.UnsealAnswers(kr, "id-1", map[string]any{}, []dotm.SealedValue{bad}); err == nil {
 		t.Fatal("tampered ciphertext decrypted")
 	}
 	// Two seals of one value differ (random nonce).
-	again, _ := sealAnswers(kr, "id-1", original, direct)
+	again, _ := dotm.SealAnswers(kr, "id-1", original, direct)
 	if bytes.Equal(again[3].Ciphertext, sealed[3].Ciphertext) {
 		t.Fatal("the same value sealed twice gives the same ciphertext")
-	}
-}
-
-func TestSetPath(t *testing.T) {
-	for _, c := range []struct {
-		m    map[string]any
-		path string
-		ok   bool
-	}{
-		{map[string]any{}, "a", true},
-		{map[string]any{}, "g.a", true},
-		{map[string]any{"r": []any{map[string]any{}}}, "r[0].a", true},
-		{map[string]any{"r": []any{map[string]any{}}}, "r[1].a", false},
-		{map[string]any{"r": []any{"x"}}, "r[0].a", false},
-		{map[string]any{}, "r[0].a", false},
-		{map[string]any{"r": []any{map[string]any{}}}, "r[x].a", false},
-		{map[string]any{"r": []any{map[string]any{}}}, "r[0]", false},
-	} {
-		err := setPath(c.m, c.path, "v")
-		if (err == nil) != c.ok {
-			t.Errorf("setPath(%v, %q): %v", c.m, c.path, err)
-		}
 	}
 }
 
@@ -129,11 +109,11 @@ func TestKeyring(t *testing.T) {
 	if err := kr.WriteKeyFile(path); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadKeyFile(path)
+	back, err := dotm.ReadKeyFile(path)
 	if err != nil || back.Current() != kr.Current() {
 		t.Fatalf("read back: %v %v", back, err)
 	}
-	k2, _ := GenerateKey(time.Unix(0, 0))
+	k2, _ := dotm.GenerateKey(time.Unix(0, 0))
 	both, err := kr.WithKey(k2)
 	if err != nil || both.Current() != k2.ID || len(both.IDs()) != 2 {
 		t.Fatalf("with key: %v %v", both, err)
@@ -150,18 +130,18 @@ func TestKeyring(t *testing.T) {
 	}
 	// DOTM_DATA_KEY: base64 of exactly 32 bytes; the id is the same as in a file.
 	secret := bytes.Repeat([]byte{7}, 32)
-	env, err := ParseDataKey(base64.StdEncoding.EncodeToString(secret))
-	if err != nil || env.Current() != KeyID(secret) {
+	env, err := dotm.ParseDataKey(base64.StdEncoding.EncodeToString(secret))
+	if err != nil || env.Current() != dotm.KeyID(secret) {
 		t.Fatalf("data key: %v", err)
 	}
 	for _, bad := range []string{"", "not base64!", base64.StdEncoding.EncodeToString(secret[:16])} {
-		if _, err := ParseDataKey(bad); err == nil {
+		if _, err := dotm.ParseDataKey(bad); err == nil {
 			t.Errorf("ParseDataKey(%q) accepted", bad)
 		} else if bad != "" && strings.Contains(err.Error(), bad) {
 			t.Errorf("error shows the key: %v", err)
 		}
 	}
-	if _, err := NewKeyring("nope", k2); err == nil {
+	if _, err := dotm.NewKeyring("nope", k2); err == nil {
 		t.Fatal("current key not in the ring")
 	}
 }
@@ -177,7 +157,7 @@ func FuzzEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env, err := decodeEnvelope(data)
 		if err != nil {
-			if ErrorCode(err) == EINTERNAL {
+			if dotm.ErrorCode(err) == dotm.EINTERNAL {
 				t.Fatalf("decode error without a client code: %v", err)
 			}
 			return
@@ -190,12 +170,12 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatal(err)
 		}
 		want, _ := json.Marshal(dropNil(answers))
-		sealed, err := sealAnswers(kr, "id", answers, map[string]bool{"name": true})
+		sealed, err := dotm.SealAnswers(kr, "id", answers, map[string]bool{"name": true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Nested direct values are sealed whole: only the outermost counts.
-		back, err := unsealAnswers(kr, "id", answers, sealed)
+		back, err := dotm.UnsealAnswers(kr, "id", answers, sealed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,33 +214,4 @@ func dropNil(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-// TestAnswerPaths: keys with the path's own characters ('.', '[', ']',
-// '\') are escaped in a sealed value's path and read back to the same
-// keys; malformed paths are refused.
-func TestAnswerPaths(t *testing.T) {
-	keys := []string{"name", ".x", "a.b", "a[1]", "]", `back\slash`, "", "ñandú"}
-	for _, k1 := range keys {
-		for _, k2 := range keys {
-			path := pathSegment(k1) + "[3]." + pathSegment(k2)
-			steps, err := parsePath(path)
-			if err != nil {
-				t.Fatalf("%q: %v", path, err)
-			}
-			want := []pathStep{{key: k1, idx: 3}, {key: k2, idx: -1}}
-			if !reflect.DeepEqual(steps, want) {
-				t.Fatalf("%q: %+v, want %+v", path, steps, want)
-			}
-		}
-	}
-	for _, bad := range []string{`a\`, "a[x].b", "a[-1]", "a[1]b", "a]b", "a[1", `a[1\]`} {
-		if _, err := parsePath(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-	// Unescaped paths of question names read as before.
-	if steps, err := parsePath("members[2].member_name"); err != nil || !reflect.DeepEqual(steps, []pathStep{{"members", 2}, {"member_name", -1}}) {
-		t.Fatalf("plain path: %+v %v", steps, err)
-	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // Per-request bounds on memory and CPU that a body's size alone does not
@@ -57,9 +59,9 @@ func checkXLSXSize(data []byte) error {
 		total += n
 		switch {
 		case n > MaxSheetXML:
-			return Errorf(ETOOLARGE, "the workbook's part %s inflates to more than %d MiB (the limit of one sheet)", trimMessage(f.Name), MaxSheetXML>>20)
+			return dotm.Errorf(dotm.ETOOLARGE, "the workbook's part %s inflates to more than %d MiB (the limit of one sheet)", trimMessage(f.Name), MaxSheetXML>>20)
 		case total > MaxXLSXUnzipped:
-			return Errorf(ETOOLARGE, "the workbook inflates to more than %d MiB (the limit of a form upload)", MaxXLSXUnzipped>>20)
+			return dotm.Errorf(dotm.ETOOLARGE, "the workbook inflates to more than %d MiB (the limit of a form upload)", MaxXLSXUnzipped>>20)
 		}
 	}
 	return nil
@@ -137,8 +139,8 @@ func checkRepeats(raw []byte) error {
 }
 
 func repeatError(path, msg string) error {
-	return &Error{Code: EUNPROCESSABL, Message: "too many repeat entries",
-		Problems: []Problem{{Path: path, Code: "constraint", Message: msg}}}
+	return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "too many repeat entries",
+		Problems: []dotm.Problem{{Path: path, Code: "constraint", Message: msg}}}
 }
 
 // inflight bounds the bytes of large request bodies read at once.
@@ -181,7 +183,7 @@ func limitInflight(max, maxBody int64) gin.HandlerFunc {
 		}
 		if !f.tryAcquire(n) {
 			c.Header("Connection", "close")
-			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server is reading other large requests; retry shortly", RetryAfter: 2})
+			fail(c, &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "the server is reading other large requests; retry shortly", RetryAfter: 2})
 			return
 		}
 		defer f.release(n)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 )
 
@@ -125,8 +126,8 @@ func TestErrorResponsesBounded(t *testing.T) {
 	}
 	st, b, _ := a.do("ana", "POST", "/api/v1/submissions", a.envelope(uuid.NewString(), "", answers))
 	var p struct {
-		Problems      []collector.Problem `json:"problems"`
-		ProblemsTotal int                 `json:"problems_total"`
+		Problems      []dotm.Problem `json:"problems"`
+		ProblemsTotal int            `json:"problems_total"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil || st != 422 {
 		t.Fatalf("%d %v %.300s", st, err, b)

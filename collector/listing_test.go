@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // TestListingHouseholdIDs: household ids of listings and assignments follow
@@ -68,7 +68,7 @@ func TestAssignmentIDsAcrossSurveys(t *testing.T) {
 	type drawJSON struct {
 		Assignments int `json:"assignments_created"`
 	}
-	got := map[string]collector.Assignment{}
+	got := map[string]dotm.Assignment{}
 	for _, c := range []struct{ survey, household, enumerator string }{{"svC", "h.1", "ana"}, {"svC.h", "1", "ana"}, {"gh-2026", "h.1", "ana"}} {
 		if c.survey != "gh-2026" {
 			a.mustDo("admin", "POST", "/api/v1/surveys", map[string]any{"id": c.survey, "country": "Ghana", "languages": []string{"en"}}, 201)
@@ -82,7 +82,7 @@ func TestAssignmentIDsAcrossSurveys(t *testing.T) {
 		d := decode[drawJSON](t, a.mustDo("admin", "POST", "/api/v1/surveys/"+c.survey+"/sample/households",
 			map[string]any{"quota": map[string]int{"current_migrant": 1}, "seed": 1, "enumerators": []string{c.enumerator}}, 200))
 		list := decode[assignmentsJSON](t, a.mustDo("admin", "GET", "/api/v1/assignments?survey="+c.survey, nil, 200)).Assignments
-		var drawn []collector.Assignment
+		var drawn []dotm.Assignment
 		for _, as := range list {
 			if as.PSU == "n1" {
 				drawn = append(drawn, as)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 )
 
@@ -32,9 +33,9 @@ func (f *foundation) badSignIn(t *testing.T, xff string) int {
 	return resp.StatusCode
 }
 
-func (f *foundation) failedSignIns(t *testing.T) []collector.AuditEntry {
+func (f *foundation) failedSignIns(t *testing.T) []dotm.AuditEntry {
 	t.Helper()
-	es, err := f.store.AuditEntries(context.Background(), collector.AuditFilter{Action: "sign_in_failed", Limit: 10000})
+	es, err := f.store.AuditEntries(context.Background(), dotm.AuditFilter{Action: "sign_in_failed", Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func (f *foundation) failedSignIns(t *testing.T) []collector.AuditEntry {
 
 // failCounts waits for the aggregated sign_in_failed entries to add up to
 // want failures and returns the counts by address and the entries.
-func (f *foundation) failCounts(t *testing.T, want int) (map[string]int, []collector.AuditEntry) {
+func (f *foundation) failCounts(t *testing.T, want int) (map[string]int, []dotm.AuditEntry) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

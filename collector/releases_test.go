@@ -21,7 +21,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
 	"github.com/dotm-survey/dotm/fieldsim"
 	"github.com/dotm-survey/dotm/questionnaire"
@@ -35,9 +35,9 @@ func (a *apiEnv) storedRelease(published bool) string {
 	id := uuid.NewString()
 	man := []byte(`{"release_id":"` + id + `"}` + "\n")
 	sum := sha256.Sum256(man)
-	r := collector.Release{ID: id, Survey: a.survey, Created: time.Now().UTC().Truncate(time.Second), CreatedBy: "admin",
+	r := dotm.Release{ID: id, Survey: a.survey, Created: time.Now().UTC().Truncate(time.Second), CreatedBy: "admin",
 		Profile: "k: 3\n", Manifest: &exports.Manifest{ReleaseID: id, Survey: a.survey}, Report: &exports.Report{K: 3, Passed: true},
-		Files: []collector.ReleaseFile{{Name: exports.ManifestJSON, Bytes: int64(len(man)), SHA256: hex.EncodeToString(sum[:])}}}
+		Files: []dotm.ReleaseFile{{Name: exports.ManifestJSON, Bytes: int64(len(man)), SHA256: hex.EncodeToString(sum[:])}}}
 	if err := a.store.PutRelease(ctx, r, fstest.MapFS{exports.ManifestJSON: {Data: man}}); err != nil {
 		a.t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func surveyRound(t *testing.T, a *apiEnv, marker, phoneMarker string) float64 {
 	form := questionnaire.Household()
 	a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/forms", "application/yaml", questionnaire.HouseholdYAML(), 201)
 	country := fieldsim.NewCountry(60, 3)
-	sample := decode[collector.PSUSample](t, a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/sample/psus?n=20&allocation=proportional&seed=5",
+	sample := decode[dotm.PSUSample](t, a.mustDoRaw("admin", "POST", "/api/v1/surveys/gh-2026/sample/psus?n=20&allocation=proportional&seed=5",
 		"text/csv", country.FrameCSV(), 201))
 	classOf := map[string]string{}
 	for i, psu := range sample.PSUs {
@@ -142,7 +142,7 @@ func surveyRound(t *testing.T, a *apiEnv, marker, phoneMarker string) float64 {
 	for msg := range failed {
 		t.Fatal(msg)
 	}
-	w := decode[collector.WeightsReport](t, a.mustDo("stat", "POST", "/api/v1/surveys/gh-2026/weights", map[string]any{}, 200))
+	w := decode[dotm.WeightsReport](t, a.mustDo("stat", "POST", "/api/v1/surveys/gh-2026/weights", map[string]any{}, 200))
 	if w.Respondents != len(ids) || w.Respondents < 50 {
 		t.Fatalf("weights: %d respondents of %d interviews", w.Respondents, len(ids))
 	}
@@ -166,7 +166,7 @@ type releaseJSON struct {
 		K      int  `json:"k"`
 		Passed bool `json:"passed"`
 	} `json:"report"`
-	Files []collector.ReleaseFile `json:"files"`
+	Files []dotm.ReleaseFile `json:"files"`
 }
 
 // TestSurveyRelease makes, publishes and downloads a release of a survey
@@ -185,7 +185,7 @@ func TestSurveyRelease(t *testing.T) {
 		t.Fatalf("impossible profile: %d %s", st, body)
 	}
 	refused := decode[struct {
-		Problems []collector.Problem `json:"problems"`
+		Problems []dotm.Problem `json:"problems"`
 		Report   struct {
 			Passed bool `json:"passed"`
 			Tables []struct {
@@ -332,7 +332,7 @@ func TestSurveyRelease(t *testing.T) {
 
 	// One audit entry per download; create and publish are audited.
 	au := decode[struct {
-		Entries []collector.AuditEntry `json:"entries"`
+		Entries []dotm.AuditEntry `json:"entries"`
 	}](t, a.mustDo("admin", "GET", "/api/v1/audit?action=release_download&limit=1000", nil, 200))
 	if len(au.Entries) != downloads {
 		t.Fatalf("%d download audit entries, want %d", len(au.Entries), downloads)
@@ -344,7 +344,7 @@ func TestSurveyRelease(t *testing.T) {
 	}
 	for _, action := range []string{"release_create", "release_publish", "release_refused"} {
 		au := decode[struct {
-			Entries []collector.AuditEntry `json:"entries"`
+			Entries []dotm.AuditEntry `json:"entries"`
 		}](t, a.mustDo("admin", "GET", "/api/v1/audit?action="+action, nil, 200))
 		if len(au.Entries) == 0 {
 			t.Fatalf("no %s audit entry", action)

@@ -14,14 +14,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // routeCase says who may call a route and how to make a request that
 // succeeds for those who may.
 type routeCase struct {
-	public bool             // no token needed
-	roles  []collector.Role // roles that get 2xx; every other role gets 403
+	public bool        // no token needed
+	roles  []dotm.Role // roles that get 2xx; every other role gets 403
 	// req makes the path and body for one attempt by user (called once per
 	// attempt, so that attempts that create things do not collide).
 	req func(a *apiEnv, user string) (path string, body any)
@@ -50,13 +50,13 @@ func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)
 // nothing else: TestRouteRoleTable checks both ways.
 func routeTable() map[string]routeCase {
 	const (
-		enu  = collector.RoleEnumerator
-		sup  = collector.RoleSupervisor
-		stat = collector.RoleStatistician
-		res  = collector.RoleResearcher
-		adm  = collector.RoleAdmin
+		enu  = dotm.RoleEnumerator
+		sup  = dotm.RoleSupervisor
+		stat = dotm.RoleStatistician
+		res  = dotm.RoleResearcher
+		adm  = dotm.RoleAdmin
 	)
-	all := []collector.Role{enu, sup, stat, res, adm}
+	all := []dotm.Role{enu, sup, stat, res, adm}
 	fixed := func(path string) func(*apiEnv, string) (string, any) {
 		return func(*apiEnv, string) (string, any) { return path, nil }
 	}
@@ -67,86 +67,86 @@ func routeTable() map[string]routeCase {
 		"GET /api/v1/version":      {public: true, req: fixed("/api/v1/version")},
 		"GET /api/v1/openapi.json": {public: true, req: fixed("/api/v1/openapi.json")},
 		"GET /api/v1/me":           {roles: all, req: fixed("/api/v1/me"), otherScopeOK: true},
-		"GET /api/v1/users":        {roles: []collector.Role{adm}, req: fixed("/api/v1/users"), otherScopeOK: true},
+		"GET /api/v1/users":        {roles: []dotm.Role{adm}, req: fixed("/api/v1/users"), otherScopeOK: true},
 		// An unscoped user: only an unscoped admin may create one.
-		"POST /api/v1/users": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/users": {roles: []dotm.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/users", map[string]any{"name": uniq("u"), "role": "enumerator"}
 		}},
-		"DELETE /api/v1/users/:name": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
+		"DELETE /api/v1/users/:name": {roles: []dotm.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
 			name := uniq("victim")
 			a.mustDo("admin", "POST", "/api/v1/users", map[string]any{"name": name, "role": "researcher"}, 201)
 			return "/api/v1/users/" + name, nil
 		}},
-		"POST /api/v1/surveys": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys": {roles: []dotm.Role{adm}, inScopeDenied: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys", map[string]any{"id": uniq("s"), "country": "Ghana", "languages": []string{"en"}}
 		}},
 		"GET /api/v1/surveys":         {roles: all, req: fixed("/api/v1/surveys"), otherScopeOK: true},
 		"GET /api/v1/surveys/:survey": {roles: all, req: fixed("/api/v1/surveys/gh-2026")},
-		"POST /api/v1/surveys/:survey/forms": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/surveys/:survey/forms": {roles: []dotm.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
 			form, err := os.ReadFile("testdata/mini_household.yaml")
 			if err != nil {
 				a.t.Fatal(err)
 			}
 			return "/api/v1/surveys/gh-2026/forms?format=yaml", form
 		}},
-		"POST /api/v1/surveys/:survey/assignments": {roles: []collector.Role{adm}, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys/:survey/assignments": {roles: []dotm.Role{adm}, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"enumerator": "ana", "household_id": uniq("hh")}}}
 		}},
-		"POST /api/v1/surveys/:survey/listings": {roles: []collector.Role{sup, enu}, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys/:survey/listings": {roles: []dotm.Role{sup, enu}, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/listings", map[string]any{"psu": uniq("psu"), "households": []map[string]any{{"household_id": "h1", "class": "non_migrant"}}}
 		}},
 		// A fresh survey each time, outside adm_gh's scope.
-		"POST /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/surveys/:survey/sample/psus": {roles: []dotm.Role{adm}, inScopeDenied: true, req: func(a *apiEnv, _ string) (string, any) {
 			id := uniq("draw") // a sample is drawn once per survey
 			a.mustDo("admin", "POST", "/api/v1/surveys", map[string]any{"id": id, "country": "Ghana", "languages": []string{"en"}}, 201)
 			return "/api/v1/surveys/" + id + "/sample/psus?n=4&seed=7", rawBody{"text/csv", frameCSV}
 		}},
-		"GET /api/v1/surveys/:survey/sample/psus": {roles: []collector.Role{sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"GET /api/v1/surveys/:survey/sample/psus": {roles: []dotm.Role{sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			if st, b, _ := a.doRaw("admin", "POST", "/api/v1/surveys/gh-2026/sample/psus?n=4&seed=7", "text/csv", strings.NewReader(frameCSV), nil); st != 201 && st != 409 {
 				a.t.Fatalf("draw PSUs: %d %s", st, b)
 			}
 			return "/api/v1/surveys/gh-2026/sample/psus", nil
 		}},
-		"POST /api/v1/surveys/:survey/sample/households": {roles: []collector.Role{adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys/:survey/sample/households": {roles: []dotm.Role{adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/sample/households", map[string]any{"quota": map[string]int{"current_migrant": 1}, "seed": 1, "enumerators": []string{"ana"}}
 		}},
-		"POST /api/v1/surveys/:survey/weights": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys/:survey/weights": {roles: []dotm.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/weights", map[string]any{}
 		}},
-		"GET /api/v1/surveys/:survey/weights": {roles: []collector.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
-		"POST /api/v1/surveys/:survey/analyses": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+		"GET /api/v1/surveys/:survey/weights": {roles: []dotm.Role{stat, adm}, authOnly: true, req: fixed("/api/v1/surveys/gh-2026/weights")},
+		"POST /api/v1/surveys/:survey/analyses": {roles: []dotm.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/analyses", map[string]any{"estimates": []map[string]any{{"id": "m", "mean": "cons_pc"}}}
 		}},
-		"GET /api/v1/surveys/:survey/listings":      {roles: []collector.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
-		"GET /api/v1/forms/:form":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
-		"GET /api/v1/forms/:form/versions/:version": {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
-		"GET /api/v1/assignments":                   {roles: []collector.Role{enu, sup, adm}, req: fixed("/api/v1/assignments"), otherScopeOK: true},
-		"GET /api/v1/submissions":                   {roles: []collector.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions"), otherScopeOK: true},
-		"GET /api/v1/audit":                         {roles: []collector.Role{adm}, req: fixed("/api/v1/audit"), otherScopeOK: true},
+		"GET /api/v1/surveys/:survey/listings":      {roles: []dotm.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
+		"GET /api/v1/forms/:form":                   {roles: []dotm.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
+		"GET /api/v1/forms/:form/versions/:version": {roles: []dotm.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
+		"GET /api/v1/assignments":                   {roles: []dotm.Role{enu, sup, adm}, req: fixed("/api/v1/assignments"), otherScopeOK: true},
+		"GET /api/v1/submissions":                   {roles: []dotm.Role{enu, sup, stat, adm}, req: fixed("/api/v1/submissions"), otherScopeOK: true},
+		"GET /api/v1/audit":                         {roles: []dotm.Role{adm}, req: fixed("/api/v1/audit"), otherScopeOK: true},
 		// Making a release needs a whole survey round (TestSurveyRelease).
-		"POST /api/v1/surveys/:survey/releases": {roles: []collector.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
+		"POST /api/v1/surveys/:survey/releases": {roles: []dotm.Role{stat, adm}, authOnly: true, req: func(*apiEnv, string) (string, any) {
 			return "/api/v1/surveys/gh-2026/releases", map[string]any{"k": 3}
 		}},
-		"POST /api/v1/releases/:id/publish": {roles: []collector.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/releases/:id/publish": {roles: []dotm.Role{adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/releases/" + a.storedRelease(false) + "/publish", nil
 		}},
-		"GET /api/v1/releases": {roles: []collector.Role{res, stat, adm}, req: fixed("/api/v1/releases"), otherScopeOK: true},
-		"GET /api/v1/releases/:id": {roles: []collector.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"GET /api/v1/releases": {roles: []dotm.Role{res, stat, adm}, req: fixed("/api/v1/releases"), otherScopeOK: true},
+		"GET /api/v1/releases/:id": {roles: []dotm.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/releases/" + a.storedRelease(true), nil
 		}},
-		"GET /api/v1/releases/:id/files/:name": {roles: []collector.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"GET /api/v1/releases/:id/files/:name": {roles: []dotm.Role{res, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/releases/" + a.storedRelease(true) + "/files/manifest.json", nil
 		}},
-		"POST /api/v1/submissions": {roles: []collector.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/submissions": {roles: []dotm.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions", a.envelope(uuid.NewString(), "", validAnswers("role"))
 		}},
-		"POST /api/v1/submissions/batch": {roles: []collector.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/submissions/batch": {roles: []dotm.Role{enu}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions/batch", map[string]any{"submissions": []any{a.envelope(uuid.NewString(), "", validAnswers("role"))}}
 		}},
-		"GET /api/v1/submissions/:id": {roles: []collector.Role{enu, sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
+		"GET /api/v1/submissions/:id": {roles: []dotm.Role{enu, sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions/" + a.submit("ana"), nil
 		}},
-		"POST /api/v1/submissions/:id/review": {roles: []collector.Role{sup}, req: func(a *apiEnv, _ string) (string, any) {
+		"POST /api/v1/submissions/:id/review": {roles: []dotm.Role{sup}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions/" + a.submit("ana") + "/review", map[string]any{"decision": "approve"}
 		}},
 	}
@@ -170,9 +170,9 @@ func TestRouteRoleTable(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
 	table := routeTable()
-	actingUser := map[collector.Role]string{
-		collector.RoleEnumerator: "ana", collector.RoleSupervisor: "sup", collector.RoleStatistician: "stat",
-		collector.RoleResearcher: "res", collector.RoleAdmin: "admin",
+	actingUser := map[dotm.Role]string{
+		dotm.RoleEnumerator: "ana", dotm.RoleSupervisor: "sup", dotm.RoleStatistician: "stat",
+		dotm.RoleResearcher: "res", dotm.RoleAdmin: "admin",
 	}
 	seen := map[string]bool{}
 	for _, r := range a.api.Routes() {
@@ -195,7 +195,7 @@ func TestRouteRoleTable(t *testing.T) {
 					t.Errorf("no token: %d, want 401: %s", st, b)
 				}
 			}
-			for _, role := range collector.Roles {
+			for _, role := range dotm.Roles {
 				user := actingUser[role]
 				path, body := rc.req(a, user)
 				var st int
@@ -232,7 +232,7 @@ func TestRouteRoleTable(t *testing.T) {
 				} else {
 					st, b, _ = a.do(user, r.Method, path, body)
 				}
-				adminOK := slices.Contains(rc.roles, collector.RoleAdmin)
+				adminOK := slices.Contains(rc.roles, dotm.RoleAdmin)
 				inScope := user == "adm_gh" && adminOK && !rc.inScopeDenied
 				denied := st == 403 || st == 404
 				switch {

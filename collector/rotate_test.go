@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // TestKeyRotation: values written under key A are re-encrypted to key B;
@@ -25,7 +25,7 @@ func TestKeyRotation(t *testing.T) {
 		ids = append(ids, id)
 	}
 	keyA := a.keys.Current()
-	kB, err := collector.GenerateKey(time.Now())
+	kB, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil || use[keyA] != 5*5 || use[kB.ID] != 5 {
 		t.Fatalf("key use before rotation: %v %v", use, err)
 	}
-	n, err := collector.Reencrypt(ctx, a.store, both)
+	n, err := dotm.Reencrypt(ctx, a.store, both)
 	if err != nil || n != 5 {
 		t.Fatalf("re-encrypted %d, %v; want 5", n, err)
 	}
@@ -55,7 +55,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("key use after rotation: %v", use)
 	}
 	// Running it again changes nothing.
-	if n, err := collector.Reencrypt(ctx, a.store, both); err != nil || n != 0 {
+	if n, err := dotm.Reencrypt(ctx, a.store, both); err != nil || n != 0 {
 		t.Fatalf("second run: %d %v", n, err)
 	}
 	onlyB, err := both.Without(keyA)
@@ -93,7 +93,7 @@ func TestSetKeysWhileServing(t *testing.T) {
 	a := newAPIEnv(t)
 	before := uuid.NewString()
 	a.mustDo("ana", "POST", "/api/v1/submissions", a.envelope(before, "", validAnswers("before")), 201)
-	kB, err := collector.GenerateKey(time.Now())
+	kB, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package collector
 
-import "github.com/dotm-survey/dotm/webclient"
+import (
+	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/webclient"
+)
 
 // routes lists the whole API. Every route here must be documented in the
 // OpenAPI document (openapi.json) and appear in the route × role test table.
@@ -19,14 +22,14 @@ func (s *Server) routes() {
 	api.GET("/openapi.json", handleOpenAPI())
 
 	const (
-		enu  = RoleEnumerator
-		sup  = RoleSupervisor
-		stat = RoleStatistician
-		adm  = RoleAdmin
+		enu  = dotm.RoleEnumerator
+		sup  = dotm.RoleSupervisor
+		stat = dotm.RoleStatistician
+		adm  = dotm.RoleAdmin
 	)
 	authed := api.Group("", authenticate(d.Users, s.tokens, s.limiter, s.signIns))
 	authed.GET("/me", handleMe())
-	admin := authed.Group("", allow(RoleAdmin))
+	admin := authed.Group("", allow(dotm.RoleAdmin))
 	admin.GET("/users", handleListUsers(d.Accounts))
 	admin.POST("/users", handleAddUser(d.Accounts, d.Surveys, d.Auditor))
 	admin.DELETE("/users/:name", handleRevokeUser(d.Accounts, s.tokens, d.Auditor))
@@ -58,9 +61,9 @@ func (s *Server) routes() {
 
 	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))
 	authed.POST("/releases/:id/publish", allow(adm), handlePublishRelease(d.Releases, d.Auditor))
-	authed.GET("/releases", allow(RoleResearcher, stat, adm), handleListReleases(d.Releases))
-	authed.GET("/releases/:id", allow(RoleResearcher, stat, adm), handleGetRelease(d.Releases))
-	authed.GET("/releases/:id/files/:name", allow(RoleResearcher, stat, adm), handleReleaseFile(d.Releases, d.Auditor))
+	authed.GET("/releases", allow(dotm.RoleResearcher, stat, adm), handleListReleases(d.Releases))
+	authed.GET("/releases/:id", allow(dotm.RoleResearcher, stat, adm), handleGetRelease(d.Releases))
+	authed.GET("/releases/:id/files/:name", allow(dotm.RoleResearcher, stat, adm), handleReleaseFile(d.Releases, d.Auditor))
 
 	authed.GET("/audit", allow(adm), handleAudit(d.AuditLog))
 }

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // TestScopedAdminStaysInScope: an admin scoped to one survey manages users,
@@ -61,7 +61,7 @@ func TestScopedAdminStaysInScope(t *testing.T) {
 
 	// The listing shows only users whose whole scope is within the caller's.
 	type usersJSON struct {
-		Users []collector.User `json:"users"`
+		Users []dotm.User `json:"users"`
 	}
 	var names []string
 	for _, u := range decode[usersJSON](t, a.mustDo("adm_fj", "GET", "/api/v1/users", nil, 200)).Users {
@@ -90,10 +90,10 @@ func TestScopedAdminStaysInScope(t *testing.T) {
 
 	// The audit trail: only entries of its surveys.
 	type auditJSON struct {
-		Entries []collector.AuditEntry `json:"entries"`
+		Entries []dotm.AuditEntry `json:"entries"`
 	}
 	all := decode[auditJSON](t, a.mustDo("admin", "GET", "/api/v1/audit", nil, 200)).Entries
-	if !slices.ContainsFunc(all, func(e collector.AuditEntry) bool { return e.Survey == "gh-2026" }) {
+	if !slices.ContainsFunc(all, func(e dotm.AuditEntry) bool { return e.Survey == "gh-2026" }) {
 		t.Fatalf("no gh-2026 entry in the audit trail: %+v", all)
 	}
 	mine := decode[auditJSON](t, a.mustDo("adm_fj", "GET", "/api/v1/audit", nil, 200)).Entries
@@ -102,7 +102,7 @@ func TestScopedAdminStaysInScope(t *testing.T) {
 			t.Errorf("adm_fj reads an audit entry of survey %q: %+v", e.Survey, e)
 		}
 	}
-	if !slices.ContainsFunc(mine, func(e collector.AuditEntry) bool { return e.Action == "user_revoke" && e.Target == "fj_sup" }) {
+	if !slices.ContainsFunc(mine, func(e dotm.AuditEntry) bool { return e.Action == "user_revoke" && e.Target == "fj_sup" }) {
 		t.Errorf("adm_fj does not see its own revocation: %+v", mine)
 	}
 	a.mustDo("adm_fj", "GET", "/api/v1/audit?survey=gh-2026", nil, 403)

@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // Pinger reports whether the database answers.
@@ -30,26 +32,26 @@ type Pinger interface {
 type Deps struct {
 	Logger *slog.Logger
 	DB     Pinger
-	Users  UserStore
+	Users  dotm.UserStore
 	// Accounts manages users through the API (admins only).
-	Accounts Accounts
-	Auditor  Auditor
+	Accounts dotm.Accounts
+	Auditor  dotm.Auditor
 	// The collector's records; cmd/dotm passes one *mongodb.Store for all.
-	Surveys     SurveyStore
-	Forms       FormStore
-	Assignments AssignmentStore
-	Submissions SubmissionStore
-	Listings    ListingStore
-	AuditLog    AuditLog
+	Surveys     dotm.SurveyStore
+	Forms       dotm.FormStore
+	Assignments dotm.AssignmentStore
+	Submissions dotm.SubmissionStore
+	Listings    dotm.ListingStore
+	AuditLog    dotm.AuditLog
 	// The sampling design and weights of each survey round.
-	Design   DesignStore
-	Weights  WeightStore
-	Approved ApprovedSource
+	Design   dotm.DesignStore
+	Weights  dotm.WeightStore
+	Approved dotm.ApprovedSource
 	// Releases keeps anonymized releases and their files.
-	Releases ReleaseStore
+	Releases dotm.ReleaseStore
 	// Keys encrypt answers to direct questions. Without keys the server
 	// refuses submissions (503); cmd/dotm refuses to start without them.
-	Keys *Keyring
+	Keys *dotm.Keyring
 	// MaxBodyBytes limits a request body (413 above it); 0 means 32 MiB.
 	MaxBodyBytes int64
 	// Version is shown by /api/v1/version.
@@ -95,7 +97,7 @@ type Server struct {
 	tokens  *tokenCache
 	signIns *signInAudit
 	ingest  *ingester
-	keys    atomic.Pointer[Keyring] // Deps.Keys, or what SetKeys put there
+	keys    atomic.Pointer[dotm.Keyring] // Deps.Keys, or what SetKeys put there
 	// diskFullAt is when the store last failed for a full disk (unix ns).
 	diskFullAt atomic.Int64
 }
@@ -127,7 +129,7 @@ func (s *Server) watchDiskFull() gin.HandlerFunc {
 			return
 		}
 		s.diskFullAt.Store(time.Now().UnixNano())
-		_ = c.Error(&Error{Code: EUNAVAILABLE, Message: "the server's disk is full; nothing of this request was stored", RetryAfter: 60, Err: c.Errors.Last().Err})
+		_ = c.Error(&dotm.Error{Code: dotm.EUNAVAILABLE, Message: "the server's disk is full; nothing of this request was stored", RetryAfter: 60, Err: c.Errors.Last().Err})
 	}
 }
 
@@ -140,14 +142,14 @@ func (s *Server) diskFull() bool {
 // SetKeys replaces the data keys of a running server (a key file changed:
 // dotm keys rotate or retire). Requests that have started keep the keys
 // they read; the next ones use k. A nil k is ignored.
-func (s *Server) SetKeys(k *Keyring) {
+func (s *Server) SetKeys(k *dotm.Keyring) {
 	if k != nil {
 		s.keys.Store(k)
 	}
 }
 
 // Keys returns the data keys in use (nil when the server has none).
-func (s *Server) Keys() *Keyring { return s.keys.Load() }
+func (s *Server) Keys() *dotm.Keyring { return s.keys.Load() }
 
 // NewServer builds the API with its routes and middleware.
 func NewServer(deps Deps) *Server {
@@ -182,10 +184,10 @@ func NewServer(deps Deps) *Server {
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
-		fail(c, Errorf(ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+		fail(c, dotm.Errorf(dotm.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		fail(c, &Error{Code: EMETHOD, Message: "method " + c.Request.Method + " not allowed here"})
+		fail(c, &dotm.Error{Code: dotm.EMETHOD, Message: "method " + c.Request.Method + " not allowed here"})
 	})
 	s.routes()
 	return s
@@ -202,7 +204,7 @@ func (s *Server) Routes() []gin.RouteInfo { return s.engine.Routes() }
 func (s *Server) needKeys() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if s.Keys() == nil {
-			fail(c, &Error{Code: EUNAVAILABLE, Message: "the server has no data key; submissions are refused"})
+			fail(c, &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "the server has no data key; submissions are refused"})
 			return
 		}
 		c.Next()
@@ -247,7 +249,7 @@ func logRequests(logger *slog.Logger) gin.HandlerFunc {
 			attrs = append(attrs, slog.String("user", u.Name))
 		}
 		if len(c.Errors) > 0 {
-			attrs = append(attrs, slog.String("code", string(ErrorCode(c.Errors.Last().Err))))
+			attrs = append(attrs, slog.String("code", string(dotm.ErrorCode(c.Errors.Last().Err))))
 		}
 		logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
 	}
@@ -260,7 +262,7 @@ func recoverPanics() gin.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				fail(c, &Error{Code: EINTERNAL, Err: fmt.Errorf("panic: %v", r)})
+				fail(c, &dotm.Error{Code: dotm.EINTERNAL, Err: fmt.Errorf("panic: %v", r)})
 			}
 		}()
 		c.Next()
@@ -294,12 +296,12 @@ func limitBody(max int64) gin.HandlerFunc {
 			if c.Request.ContentLength <= 2*max {
 				drain(orig, c.Request.ContentLength)
 			}
-			fail(c, Errorf(ETOOLARGE, "request body of %d bytes is over the limit of %d", c.Request.ContentLength, max))
+			fail(c, dotm.Errorf(dotm.ETOOLARGE, "request body of %d bytes is over the limit of %d", c.Request.ContentLength, max))
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, orig, max)
 		c.Next()
-		if len(c.Errors) > 0 && ErrorCode(c.Errors.Last().Err) == ETOOLARGE && !c.Writer.Written() {
+		if len(c.Errors) > 0 && dotm.ErrorCode(c.Errors.Last().Err) == dotm.ETOOLARGE && !c.Writer.Written() {
 			drain(orig, max)
 		}
 	}
@@ -326,7 +328,7 @@ func decodeJSON(c *gin.Context, v any) error {
 // type and that it is UTF-8.
 func readJSON(c *gin.Context) ([]byte, error) {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
-		return nil, Errorf(EINVALID, "content type %q: send application/json", ct)
+		return nil, dotm.Errorf(dotm.EINVALID, "content type %q: send application/json", ct)
 	}
 	body, err := io.ReadAll(c.Request.Body) // bounded by limitBody
 	if err != nil {
@@ -335,7 +337,7 @@ func readJSON(c *gin.Context) ([]byte, error) {
 	// JSON is UTF-8 (RFC 8259); the decoder would silently turn invalid
 	// bytes into U+FFFD and the damaged text would be stored.
 	if !utf8.Valid(body) {
-		return nil, Errorf(EINVALID, "malformed JSON: the body is not valid UTF-8")
+		return nil, dotm.Errorf(dotm.EINVALID, "malformed JSON: the body is not valid UTF-8")
 	}
 	return body, nil
 }
@@ -348,14 +350,14 @@ func decodeJSONBytes(body []byte, v any) error {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return Errorf(EINVALID, "malformed JSON: data after the first value")
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON: data after the first value")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return jsonError(err)
 		}
-		return Errorf(EINVALID, "malformed JSON: data after the first value")
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON: data after the first value")
 	}
 	return nil
 }
@@ -369,25 +371,25 @@ func jsonError(err error) error {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return Errorf(ETOOLARGE, "request body is over the limit of %d bytes", mbe.Limit)
+		return dotm.Errorf(dotm.ETOOLARGE, "request body is over the limit of %d bytes", mbe.Limit)
 	case errors.As(err, &syn):
-		return Errorf(EINVALID, "malformed JSON at byte %d: %v", syn.Offset, syn)
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, syn)
 	case errors.Is(err, io.EOF):
-		return Errorf(EINVALID, "malformed JSON: empty body")
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON: empty body")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return Errorf(EINVALID, "malformed JSON: unexpected end of body")
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON: unexpected end of body")
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "(body)"
 		}
-		return &Error{Code: EUNPROCESSABL, Message: "wrong type for " + field,
-			Problems: []Problem{{Path: field, Code: "type", Message: "expected " + typ.Type.String() + ", got JSON " + typ.Value}}}
+		return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "wrong type for " + field,
+			Problems: []dotm.Problem{{Path: field, Code: "type", Message: "expected " + typ.Type.String() + ", got JSON " + typ.Value}}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &Error{Code: EUNPROCESSABL, Message: "unknown field " + field,
-			Problems: []Problem{{Path: field, Code: "unknown_field", Message: "this field is not part of the request"}}}
+		return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "unknown field " + field,
+			Problems: []dotm.Problem{{Path: field, Code: "unknown_field", Message: "this field is not part of the request"}}}
 	default:
-		return Errorf(EINVALID, "malformed JSON: %v", err)
+		return dotm.Errorf(dotm.EINVALID, "malformed JSON: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/mongodb"
@@ -36,8 +37,8 @@ func newFoundationWith(t *testing.T, set func(*collector.Deps)) *foundation {
 	t.Helper()
 	store := openTestStore(t)
 	f := &foundation{store: store, logs: &testutil.Buffer{}}
-	f.admin = addUser(t, store, "admin", collector.RoleAdmin)
-	f.enumerator = addUser(t, store, "ana", collector.RoleEnumerator)
+	f.admin = addUser(t, store, "admin", dotm.RoleAdmin)
+	f.enumerator = addUser(t, store, "ana", dotm.RoleEnumerator)
 	deps := collector.Deps{
 		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
 		DB:       store,
@@ -54,13 +55,13 @@ func newFoundationWith(t *testing.T, set func(*collector.Deps)) *foundation {
 	return f
 }
 
-func addUser(t *testing.T, store *mongodb.Store, name string, role collector.Role) string {
+func addUser(t *testing.T, store *mongodb.Store, name string, role dotm.Role) string {
 	t.Helper()
-	token, hash, err := collector.NewToken()
+	token, hash, err := dotm.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.AddUser(context.Background(), collector.User{Name: name, Role: role}, hash); err != nil {
+	if err := store.AddUser(context.Background(), dotm.User{Name: name, Role: role}, hash); err != nil {
 		t.Fatal(err)
 	}
 	return token
@@ -89,11 +90,11 @@ func (f *foundation) do(t *testing.T, method, path, token, contentType string, b
 
 // problem is what every error answer must be.
 type problem struct {
-	Type     string              `json:"type"`
-	Title    string              `json:"title"`
-	Status   int                 `json:"status"`
-	Detail   string              `json:"detail"`
-	Problems []collector.Problem `json:"problems"`
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail"`
+	Problems []dotm.Problem `json:"problems"`
 }
 
 func TestErrorsAreProblemJSON(t *testing.T) {
@@ -154,7 +155,7 @@ func TestErrorsAreProblemJSON(t *testing.T) {
 
 func TestUsersAPI(t *testing.T) {
 	f := newFoundation(t, 1<<20)
-	sv, err := collector.NewSurvey("gh-2026", "Ghana", "", []string{"en"}, "admin", time.Now())
+	sv, err := dotm.NewSurvey("gh-2026", "Ghana", "", []string{"en"}, "admin", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestRevokedOutsideTheServer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store := openTestStore(t)
 			name := "rev" + strings.ReplaceAll(tc.name, " ", "")
-			token := addUser(t, store, name, collector.RoleEnumerator)
+			token := addUser(t, store, name, dotm.RoleEnumerator)
 			srv := httptest.NewServer(collector.NewServer(collector.Deps{DB: store, Users: store, Accounts: store, Auditor: store, TokenCacheTTL: tc.ttl}))
 			t.Cleanup(srv.Close)
 			me := func() int {

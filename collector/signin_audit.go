@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // DefaultSignInAuditWindow is how long failed sign-ins of one address are
@@ -24,7 +26,7 @@ const otherAddrs = "(other addresses)"
 // many requests they send. A window's entry is written when it closes, by
 // a goroutine that runs only while counts are pending.
 type signInAudit struct {
-	audit  Auditor
+	audit  dotm.Auditor
 	logger *slog.Logger
 	window time.Duration
 
@@ -38,7 +40,7 @@ type failWindow struct {
 	n           int
 }
 
-func newSignInAudit(audit Auditor, logger *slog.Logger, window time.Duration) *signInAudit {
+func newSignInAudit(audit dotm.Auditor, logger *slog.Logger, window time.Duration) *signInAudit {
 	if window <= 0 {
 		window = DefaultSignInAuditWindow
 	}
@@ -76,12 +78,12 @@ func (s *signInAudit) flushLoop() {
 	for {
 		s.mu.Lock()
 		now := time.Now()
-		var due []AuditEntry
+		var due []dotm.AuditEntry
 		next := now.Add(s.window)
 		for addr, w := range s.pending {
 			end := w.first.Add(s.window)
 			if !now.Before(end) {
-				due = append(due, AuditEntry{Time: now.UTC(), Action: "sign_in_failed", Target: addr,
+				due = append(due, dotm.AuditEntry{Time: now.UTC(), Action: "sign_in_failed", Target: addr,
 					Detail: fmt.Sprintf("%d failed sign-in(s) from %s to %s", w.n, w.first.UTC().Format(time.RFC3339), w.last.UTC().Format(time.RFC3339))})
 				delete(s.pending, addr)
 			} else if end.Before(next) {

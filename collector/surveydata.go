@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/dataset"
 	"github.com/dotm-survey/dotm/exports"
@@ -19,16 +20,16 @@ import (
 // approved interviews, weights) into weights and release/analysis tables.
 // It implements exports.Source; cmd/dotm and the API use the same code.
 type SurveyData struct {
-	Forms       FormStore
-	Assignments AssignmentStore
-	Design      DesignStore
-	Weights     WeightStore
-	Approved    ApprovedSource
+	Forms       dotm.FormStore
+	Assignments dotm.AssignmentStore
+	Design      dotm.DesignStore
+	Weights     dotm.WeightStore
+	Approved    dotm.ApprovedSource
 }
 
 // interview is one approved, final interview of a sampled household.
 type interview struct {
-	sub       Submission
+	sub       dotm.Submission
 	household string
 	consent   bool
 }
@@ -37,8 +38,8 @@ type interview struct {
 // household id. A household with several approved interviews (a correction
 // approved after its original, say) keeps the latest by end time.
 func (d SurveyData) interviews(ctx context.Context, survey string) (map[string]interview, error) {
-	byAssignment := map[string]Assignment{}
-	as, err := d.Assignments.Assignments(ctx, AssignmentFilter{Survey: survey})
+	byAssignment := map[string]dotm.Assignment{}
+	as, err := d.Assignments.Assignments(ctx, dotm.AssignmentFilter{Survey: survey})
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func (d SurveyData) interviews(ctx context.Context, survey string) (map[string]i
 		byAssignment[a.ID] = a
 	}
 	out := map[string]interview{}
-	err = d.Approved.ApprovedSubmissions(ctx, survey, func(s Submission) error {
+	err = d.Approved.ApprovedSubmissions(ctx, survey, func(s dotm.Submission) error {
 		if s.SupersededBy != "" {
 			return nil
 		}
@@ -65,88 +66,24 @@ func (d SurveyData) interviews(ctx context.Context, survey string) (map[string]i
 	return out, err
 }
 
-// WeightSpec says how to turn base weights into final weights.
-type WeightSpec struct {
-	// NonresponseClasses are the weighting classes of the nonresponse
-	// adjustment: "stratum", "psu", "class" (screening class) or a frame
-	// column (e.g. "region"). Empty: one class per stratum.
-	NonresponseClasses []string `json:"nonresponse_classes,omitempty"`
-	// Calibration to population totals, optional.
-	Calibration *CalibrationSpec `json:"calibration,omitempty"`
-	// Trim, optional, applied last (R survey::trimWeights semantics).
-	Trim *TrimSpec `json:"trim,omitempty"`
-}
-
-// CalibrationSpec is a calibration step: Method poststratify (one
-// variable), rake (iterative proportional fitting), linear (GREG) or raking
-// (calibrate with calfun raking); margins over household variables (the
-// columns of the households table, e.g. region, urban).
-type CalibrationSpec struct {
-	Method  string       `json:"method"`
-	Margins []MarginSpec `json:"margins"`
-	MaxIter int          `json:"max_iter,omitempty"`
-	Tol     float64      `json:"tol,omitempty"`
-	Bounds  []float64    `json:"bounds,omitempty"` // [lower, upper] of g for linear/raking
-}
-
-// MarginSpec is one population total (Category empty: a numeric variable).
-type MarginSpec struct {
-	Variable string  `json:"variable"`
-	Category string  `json:"category,omitempty"`
-	Total    float64 `json:"total"`
-}
-
-// TrimSpec bounds the final weights.
-type TrimSpec struct {
-	Lower  float64 `json:"lower"`
-	Upper  float64 `json:"upper"`
-	Strict bool    `json:"strict,omitempty"`
-}
-
-// WeightsReport tells how weights were made and what they look like.
-type WeightsReport struct {
-	Selected    int                      `json:"selected"`
-	Respondents int                      `json:"respondents"`
-	Base        sampling.WeightSummary   `json:"base"`
-	Final       sampling.WeightSummary   `json:"final"`
-	ByStratum   []sampling.WeightSummary `json:"final_by_stratum"`
-	Warnings    []string                 `json:"warnings,omitempty"`
-	Calibration *CalibrationReport       `json:"calibration,omitempty"`
-	Trimmed     int                      `json:"trimmed,omitempty"`
-	Spec        WeightSpec               `json:"spec"`
-}
-
-// CalibrationReport is how calibration ended.
-type CalibrationReport struct {
-	Method     string  `json:"method"`
-	Iterations int     `json:"iterations"`
-	Converged  bool    `json:"converged"`
-	MaxMisfit  float64 `json:"max_misfit"`
-	// NegativeWeights counts respondents whose calibrated weight is below
-	// zero (possible with unbounded linear calibration); MinWeight is the
-	// smallest calibrated weight.
-	NegativeWeights int     `json:"negative_weights,omitempty"`
-	MinWeight       float64 `json:"min_weight"`
-}
-
 // ComputeWeights builds the weights of every selected household of survey:
 // base 1/(π1·π2) from the stored draws, the weighting-class nonresponse
 // adjustment (respondents: an approved final interview with consent), then
 // the calibration and trimming of spec. It stores nothing; the caller does.
-func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec WeightSpec) (Weights, error) {
+func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec dotm.WeightSpec) (dotm.Weights, error) {
 	psus, err := d.Design.PSUSample(ctx, survey)
 	if err != nil {
-		return Weights{}, err
+		return dotm.Weights{}, err
 	}
 	draws, err := d.Design.HouseholdSamples(ctx, survey)
 	if err != nil {
-		return Weights{}, err
+		return dotm.Weights{}, err
 	}
 	ivs, err := d.interviews(ctx, survey)
 	if err != nil {
-		return Weights{}, err
+		return dotm.Weights{}, err
 	}
-	psuByID := map[string]SampledPSU{}
+	psuByID := map[string]dotm.SampledPSU{}
 	for _, p := range psus.PSUs {
 		psuByID[p.PSU] = p
 	}
@@ -155,15 +92,15 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 		framePSUs[s.Stratum] = s.FramePSUs
 	}
 	type unit struct {
-		hw    HouseholdWeight
+		hw    dotm.HouseholdWeight
 		class string
-		psu   SampledPSU
+		psu   dotm.SampledPSU
 	}
 	var units []unit
 	for _, hs := range draws {
 		p, ok := psuByID[hs.PSU]
 		if !ok {
-			return Weights{}, Errorf(EUNPROCESSABL, "household draw of PSU %s, which is not in the PSU sample", hs.PSU)
+			return dotm.Weights{}, dotm.Errorf(dotm.EUNPROCESSABL, "household draw of PSU %s, which is not in the PSU sample", hs.PSU)
 		}
 		for _, h := range hs.Households {
 			if !h.Selected {
@@ -171,14 +108,14 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 			}
 			iv, ok := ivs[h.HouseholdID]
 			units = append(units, unit{
-				hw: HouseholdWeight{HouseholdID: h.HouseholdID, PSU: p.PSU, Stratum: p.Stratum, Base: 1 / (p.Pi1 * h.Pi2),
+				hw: dotm.HouseholdWeight{HouseholdID: h.HouseholdID, PSU: p.PSU, Stratum: p.Stratum, Base: 1 / (p.Pi1 * h.Pi2),
 					Responded: ok && iv.consent, FramePSUs: framePSUs[p.Stratum]},
 				class: h.Class, psu: p,
 			})
 		}
 	}
 	if len(units) == 0 {
-		return Weights{}, Errorf(EUNPROCESSABL, "survey %s has no selected households: draw the sample first", survey)
+		return dotm.Weights{}, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no selected households: draw the sample first", survey)
 	}
 	sort.Slice(units, func(i, j int) bool { return units[i].hw.HouseholdID < units[j].hw.HouseholdID })
 	n := len(units)
@@ -204,17 +141,17 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 			default:
 				var ok bool
 				if v, ok = u.psu.Extra[c]; !ok {
-					return Weights{}, Errorf(EUNPROCESSABL, "nonresponse class %q is not stratum, psu, class or a frame column", c)
+					return dotm.Weights{}, dotm.Errorf(dotm.EUNPROCESSABL, "nonresponse class %q is not stratum, psu, class or a frame column", c)
 				}
 			}
 			keys[i] = append(keys[i], v)
 		}
 	}
-	report := WeightsReport{Selected: n, Spec: spec}
+	report := dotm.WeightsReport{Selected: n, Spec: spec}
 	report.Base, _ = sampling.Summarize(w, nil)
 	nr, err := sampling.AdjustNonresponse(w, keys, responded)
 	if err != nil {
-		return Weights{}, &Error{Code: EUNPROCESSABL, Message: "nonresponse adjustment: " + err.Error(), Err: err}
+		return dotm.Weights{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "nonresponse adjustment: " + err.Error(), Err: err}
 	}
 	report.Warnings = append(report.Warnings, nr.Warnings...)
 	final := append([]float64(nil), nr.Weights...)
@@ -236,7 +173,7 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 	if spec.Calibration != nil {
 		cal, err := d.calibrate(ctx, survey, spec.Calibration, respIDs, ivs, rw)
 		if err != nil {
-			return Weights{}, err
+			return dotm.Weights{}, err
 		}
 		rw = cal.weights
 		report.Calibration = &cal.report
@@ -248,12 +185,12 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 	if spec.Trim != nil {
 		tr, err := sampling.Trim(rw, spec.Trim.Lower, spec.Trim.Upper, spec.Trim.Strict)
 		if err != nil {
-			return Weights{}, &Error{Code: EUNPROCESSABL, Message: err.Error(), Err: err}
+			return dotm.Weights{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error(), Err: err}
 		}
 		rw = tr.Weights
 		report.Trimmed = tr.Trimmed
 	}
-	out := Weights{Survey: survey, Households: make([]HouseholdWeight, n)}
+	out := dotm.Weights{Survey: survey, Households: make([]dotm.HouseholdWeight, n)}
 	for i, u := range units {
 		out.Households[i] = u.hw
 		out.Households[i].Adjusted = nr.Weights[i]
@@ -273,12 +210,12 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec Weig
 
 type calibrated struct {
 	weights []float64
-	report  CalibrationReport
+	report  dotm.CalibrationReport
 }
 
 // calibrate calibrates the respondents' weights w (households ids, in the
 // same order) to spec's margins over household variables of the dataset.
-func (d SurveyData) calibrate(ctx context.Context, survey string, spec *CalibrationSpec, ids []string, ivs map[string]interview, w []float64) (calibrated, error) {
+func (d SurveyData) calibrate(ctx context.Context, survey string, spec *dotm.CalibrationSpec, ids []string, ivs map[string]interview, w []float64) (calibrated, error) {
 	form, err := d.latestForm(ctx, survey)
 	if err != nil {
 		return calibrated{}, err
@@ -311,8 +248,8 @@ func (d SurveyData) calibrate(ctx context.Context, survey string, spec *Calibrat
 	for j, v := range vars {
 		col := house.Column(v)
 		if col == nil {
-			return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration variable " + v + " is not a household variable",
-				Problems: []Problem{{Path: "calibration.margins", Code: "unknown_variable", Message: v}}}
+			return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "calibration variable " + v + " is not a household variable",
+				Problems: []dotm.Problem{{Path: "calibration.margins", Code: "unknown_variable", Message: v}}}
 		}
 		for k := range ids {
 			t.Rows[k][j] = col.Format(k)
@@ -320,14 +257,14 @@ func (d SurveyData) calibrate(ctx context.Context, survey string, spec *Calibrat
 	}
 	mv, err := sampling.MarginVariables(t, margins)
 	if err != nil {
-		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration margins: " + err.Error(), Err: err}
+		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "calibration margins: " + err.Error(), Err: err}
 	}
-	rep := CalibrationReport{Method: spec.Method}
+	rep := dotm.CalibrationReport{Method: spec.Method}
 	var out []float64
 	switch strings.ToLower(spec.Method) {
 	case "poststratify":
 		if len(mv) != 1 {
-			return calibrated{}, Errorf(EUNPROCESSABL, "poststratify takes one variable, got %d", len(mv))
+			return calibrated{}, dotm.Errorf(dotm.EUNPROCESSABL, "poststratify takes one variable, got %d", len(mv))
 		}
 		out, err = sampling.PostStratify(w, mv[0])
 		rep.Converged, rep.Iterations = err == nil, 1
@@ -357,11 +294,11 @@ func (d SurveyData) calibrate(ctx context.Context, survey string, spec *Calibrat
 			out, rep.Iterations, rep.Converged, rep.MaxMisfit = r.Weights, r.Iterations, r.Converged, r.MaxMisfit
 		}
 	default:
-		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "unknown calibration method " + spec.Method,
-			Problems: []Problem{{Path: "calibration.method", Code: "choice", Message: "one of poststratify, rake, linear, raking"}}}
+		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "unknown calibration method " + spec.Method,
+			Problems: []dotm.Problem{{Path: "calibration.method", Code: "choice", Message: "one of poststratify, rake, linear, raking"}}}
 	}
 	if err != nil {
-		return calibrated{}, &Error{Code: EUNPROCESSABL, Message: "calibration: " + err.Error(), Err: err}
+		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "calibration: " + err.Error(), Err: err}
 	}
 	rep.NegativeWeights, rep.MinWeight = sampling.NegativeWeights(out)
 	return calibrated{weights: out, report: rep}, nil
@@ -374,7 +311,7 @@ func (d SurveyData) latestForm(ctx context.Context, survey string) (*questionnai
 		return nil, err
 	}
 	if len(vs) == 0 {
-		return nil, Errorf(EUNPROCESSABL, "survey %s has no form", survey)
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no form", survey)
 	}
 	f, err := questionnaire.Decode(vs[len(vs)-1].JSON, "json")
 	if err != nil {
@@ -388,8 +325,8 @@ func (d SurveyData) latestForm(ctx context.Context, survey string) (*questionnai
 func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Dataset, error) {
 	ws, err := d.Weights.Weights(ctx, survey)
 	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
 		}
 		return nil, err
 	}
@@ -412,7 +349,7 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 			FPC: float64(hw.FramePSUs), Interviewed: iv.sub.EndedAt, Answers: iv.sub.Answers})
 	}
 	if len(hh) == 0 {
-		return nil, Errorf(EUNPROCESSABL, "survey %s has no weighted respondents", survey)
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weighted respondents", survey)
 	}
 	return dataset.Build(survey, form, hh)
 }
@@ -478,7 +415,7 @@ func (s SurveySource) Load(ctx context.Context, columns []string) (*analysis.Tab
 	}
 	t, err := AnalysisTable(ds.Table(dataset.Households), columns)
 	if err != nil {
-		return nil, &Error{Code: EUNPROCESSABL, Message: "survey " + s.Survey + ": " + err.Error(), Err: err}
+		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "survey " + s.Survey + ": " + err.Error(), Err: err}
 	}
 	return t, nil
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	domain "github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/internal/testutil"
 	"github.com/dotm-survey/dotm/loadtest"
@@ -64,12 +65,12 @@ func apiInProcess(tb testing.TB) (http.Handler, string) {
 			return
 		}
 		cleanups = append(cleanups, func() { store.Close(context.Background()); stop(); os.RemoveAll(dir) })
-		key, err := collector.GenerateKey(time.Now())
+		key, err := domain.GenerateKey(time.Now())
 		if err != nil {
 			p.err = err
 			return
 		}
-		keys, err := collector.NewKeyring(key.ID, key)
+		keys, err := domain.NewKeyring(key.ID, key)
 		if err != nil {
 			p.err = err
 			return
@@ -80,12 +81,12 @@ func apiInProcess(tb testing.TB) (http.Handler, string) {
 			Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
 			Keys: keys,
 		})
-		token, hash, err := collector.NewToken()
+		token, hash, err := domain.NewToken()
 		if err != nil {
 			p.err = err
 			return
 		}
-		if p.err = store.AddUser(ctx, collector.User{Name: "admin", Role: collector.RoleAdmin}, hash); p.err != nil {
+		if p.err = store.AddUser(ctx, domain.User{Name: "admin", Role: domain.RoleAdmin}, hash); p.err != nil {
 			return
 		}
 		p.admin = token

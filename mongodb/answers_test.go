@@ -9,7 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -71,13 +71,13 @@ func TestAppendAnswerDoc(t *testing.T) {
 // is byte for byte the driver's encoding of the same struct.
 func TestSubmissionDocMarshal(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
-	full := collector.Submission{ID: "00000000-0000-4000-8000-000000000001", Survey: "gh-2026", FormID: "hh", FormVersion: "2026-01",
+	full := dotm.Submission{ID: "00000000-0000-4000-8000-000000000001", Survey: "gh-2026", FormID: "hh", FormVersion: "2026-01",
 		AssignmentID: "a-1", Enumerator: "ana", Supersedes: "00000000-0000-4000-8000-000000000000", SupersededBy: "x",
-		StartedAt: at, EndedAt: at.Add(time.Hour), ReceivedAt: at.Add(2 * time.Hour), Status: collector.SubmissionRejected,
-		Reviews: []collector.Review{{Decision: "reject", Comment: "age of member 2?", By: "sup", At: at.Add(3 * time.Hour)}},
+		StartedAt: at, EndedAt: at.Add(time.Hour), ReceivedAt: at.Add(2 * time.Hour), Status: dotm.SubmissionRejected,
+		Reviews: []dotm.Review{{Decision: "reject", Comment: "age of member 2?", By: "sup", At: at.Add(3 * time.Hour)}},
 		Answers: map[string]any{"hh_size": int64(4), "members": []any{map[string]any{"age": int64(40)}}},
-		Sealed:  []collector.SealedValue{{Path: "phone", KeyID: "k1", Nonce: []byte{1, 2, 3}, Ciphertext: []byte("sealed")}, {Path: "name", KeyID: "k1"}}}
-	cases := map[string]collector.Submission{"full": full, "bare": {ID: "b"}}
+		Sealed:  []dotm.SealedValue{{Path: "phone", KeyID: "k1", Nonce: []byte{1, 2, 3}, Ciphertext: []byte("sealed")}, {Path: "name", KeyID: "k1"}}}
+	cases := map[string]dotm.Submission{"full": full, "bare": {ID: "b"}}
 	for name, sub := range cases {
 		d, err := toSubmissionDoc(sub)
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // fillForBackup puts documents of every BSON type dotm stores (and more;
@@ -27,14 +27,14 @@ import (
 func fillForBackup(t *testing.T, s *Store, bulk int) {
 	t.Helper()
 	ctx := context.Background()
-	_, hash, err := collector.NewToken()
+	_, hash, err := dotm.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddUser(ctx, collector.User{Name: "ana", Role: collector.RoleEnumerator, Surveys: []string{"gh-2026"}}, hash); err != nil {
+	if err := s.AddUser(ctx, dotm.User{Name: "ana", Role: dotm.RoleEnumerator, Surveys: []string{"gh-2026"}}, hash); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Record(ctx, collector.AuditEntry{Actor: "ana", Role: collector.RoleEnumerator, Action: "sign_in_failed", Target: "x"}); err != nil {
+	if err := s.Record(ctx, dotm.AuditEntry{Actor: "ana", Role: dotm.RoleEnumerator, Action: "sign_in_failed", Target: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	oid := bson.NewObjectID()
@@ -213,7 +213,7 @@ func TestRestoreRefusesNonEmptyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := openTestStore(t)
-	if err := dst.Record(ctx, collector.AuditEntry{Actor: "x", Action: "y"}); err != nil {
+	if err := dst.Record(ctx, dotm.AuditEntry{Actor: "x", Action: "y"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := dst.Restore(ctx, bytes.NewReader(buf.Bytes()), BackupOptions{})

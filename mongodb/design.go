@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // The sampling design of a survey round. Each record is one document, so
@@ -55,7 +55,7 @@ type psuSampleDoc struct {
 }
 
 // PutPSUSample implements collector.DesignStore.
-func (s *Store) PutPSUSample(ctx context.Context, ps collector.PSUSample) error {
+func (s *Store) PutPSUSample(ctx context.Context, ps dotm.PSUSample) error {
 	d := psuSampleDoc{Survey: ps.Survey, Allocation: ps.Allocation, Seed: int64(ps.Seed), DrawnAt: ps.DrawnAt, DrawnBy: ps.DrawnBy}
 	for _, st := range ps.Strata {
 		d.Strata = append(d.Strata, stratumDoc(st))
@@ -65,7 +65,7 @@ func (s *Store) PutPSUSample(ctx context.Context, ps collector.PSUSample) error 
 	}
 	if _, err := s.collection(colPSUSamples).InsertOne(ctx, d); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "survey %s already has a PSU sample; a sample is drawn once", ps.Survey)
+			return dotm.Errorf(dotm.ECONFLICT, "survey %s already has a PSU sample; a sample is drawn once", ps.Survey)
 		}
 		return unavailable(err, "store PSU sample")
 	}
@@ -73,17 +73,17 @@ func (s *Store) PutPSUSample(ctx context.Context, ps collector.PSUSample) error 
 }
 
 // PSUSample implements collector.DesignStore.
-func (s *Store) PSUSample(ctx context.Context, survey string) (collector.PSUSample, error) {
+func (s *Store) PSUSample(ctx context.Context, survey string) (dotm.PSUSample, error) {
 	var d psuSampleDoc
 	if err := s.collection(colPSUSamples).FindOne(ctx, bson.D{{Key: "_id", Value: survey}}).Decode(&d); err != nil {
-		return collector.PSUSample{}, notFound(err, "PSU sample of survey "+survey)
+		return dotm.PSUSample{}, notFound(err, "PSU sample of survey "+survey)
 	}
-	out := collector.PSUSample{Survey: d.Survey, Allocation: d.Allocation, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt, DrawnBy: d.DrawnBy}
+	out := dotm.PSUSample{Survey: d.Survey, Allocation: d.Allocation, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt, DrawnBy: d.DrawnBy}
 	for _, st := range d.Strata {
-		out.Strata = append(out.Strata, collector.StratumFrame(st))
+		out.Strata = append(out.Strata, dotm.StratumFrame(st))
 	}
 	for _, p := range d.PSUs {
-		out.PSUs = append(out.PSUs, collector.SampledPSU(p))
+		out.PSUs = append(out.PSUs, dotm.SampledPSU(p))
 	}
 	return out, nil
 }
@@ -110,7 +110,7 @@ type householdSampleDoc struct {
 }
 
 // PutHouseholdSample implements collector.DesignStore.
-func (s *Store) PutHouseholdSample(ctx context.Context, hs collector.HouseholdSample) error {
+func (s *Store) PutHouseholdSample(ctx context.Context, hs dotm.HouseholdSample) error {
 	d := householdSampleDoc{ID: hs.Survey + "/" + hs.PSU, Survey: hs.Survey, PSU: hs.PSU, Stratum: hs.Stratum, Quota: hs.Quota,
 		Method: hs.Method, Seed: int64(hs.Seed), DrawnAt: hs.DrawnAt}
 	for _, h := range hs.Households {
@@ -118,7 +118,7 @@ func (s *Store) PutHouseholdSample(ctx context.Context, hs collector.HouseholdSa
 	}
 	if _, err := s.collection(colHouseholdSamples).InsertOne(ctx, d); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "PSU %s of survey %s was already drawn", hs.PSU, hs.Survey)
+			return dotm.Errorf(dotm.ECONFLICT, "PSU %s of survey %s was already drawn", hs.PSU, hs.Survey)
 		}
 		return unavailable(err, "store household sample")
 	}
@@ -126,7 +126,7 @@ func (s *Store) PutHouseholdSample(ctx context.Context, hs collector.HouseholdSa
 }
 
 // HouseholdSamples implements collector.DesignStore.
-func (s *Store) HouseholdSamples(ctx context.Context, survey string) ([]collector.HouseholdSample, error) {
+func (s *Store) HouseholdSamples(ctx context.Context, survey string) ([]dotm.HouseholdSample, error) {
 	cur, err := s.collection(colHouseholdSamples).Find(ctx, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, unavailable(err, "list household samples")
@@ -135,11 +135,11 @@ func (s *Store) HouseholdSamples(ctx context.Context, survey string) ([]collecto
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, unavailable(err, "list household samples")
 	}
-	out := make([]collector.HouseholdSample, len(docs))
+	out := make([]dotm.HouseholdSample, len(docs))
 	for i, d := range docs {
-		out[i] = collector.HouseholdSample{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Quota: d.Quota, Method: d.Method, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt}
+		out[i] = dotm.HouseholdSample{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Quota: d.Quota, Method: d.Method, Seed: uint64(d.Seed), DrawnAt: d.DrawnAt}
 		for _, h := range d.Households {
-			out[i].Households = append(out[i].Households, collector.SampledHousehold(h))
+			out[i].Households = append(out[i].Households, dotm.SampledHousehold(h))
 		}
 	}
 	return out, nil
@@ -190,7 +190,7 @@ func weightChunkID(survey, gen string, n int) string {
 // never a mix, and a failure half-way leaves the old ones in place); then
 // the previous generation's chunks are deleted by _id. Chunks of an attempt
 // that failed before its header was written stay behind, unreferenced.
-func (s *Store) PutWeights(ctx context.Context, w collector.Weights) error {
+func (s *Store) PutWeights(ctx context.Context, w dotm.Weights) error {
 	report, err := bson.Marshal(w.Report)
 	if err != nil {
 		return err
@@ -236,12 +236,12 @@ func (s *Store) PutWeights(ctx context.Context, w collector.Weights) error {
 }
 
 // Weights implements collector.WeightStore.
-func (s *Store) Weights(ctx context.Context, survey string) (collector.Weights, error) {
+func (s *Store) Weights(ctx context.Context, survey string) (dotm.Weights, error) {
 	var d weightsDoc
 	if err := s.collection(colWeights).FindOne(ctx, bson.D{{Key: "_id", Value: survey}}).Decode(&d); err != nil {
-		return collector.Weights{}, notFound(err, "weights of survey "+survey)
+		return dotm.Weights{}, notFound(err, "weights of survey "+survey)
 	}
-	out := collector.Weights{Survey: d.Survey, ComputedAt: d.ComputedAt, ComputedBy: d.ComputedBy}
+	out := dotm.Weights{Survey: d.Survey, ComputedAt: d.ComputedAt, ComputedBy: d.ComputedBy}
 	if err := bson.Unmarshal(d.Report, &out.Report); err != nil {
 		return out, err
 	}
@@ -264,15 +264,15 @@ func (s *Store) Weights(ctx context.Context, survey string) (collector.Weights, 
 		}
 	}
 	for _, h := range hh {
-		out.Households = append(out.Households, collector.HouseholdWeight(h))
+		out.Households = append(out.Households, dotm.HouseholdWeight(h))
 	}
 	return out, nil
 }
 
 // ApprovedSubmissions implements collector.ApprovedSource, streaming the
 // survey's approved submissions with their (unsealed-free) answers.
-func (s *Store) ApprovedSubmissions(ctx context.Context, survey string, fn func(collector.Submission) error) error {
-	cur, err := s.collection(colSubmissions).Find(ctx, bson.D{{Key: "survey", Value: survey}, {Key: "status", Value: string(collector.SubmissionApproved)}})
+func (s *Store) ApprovedSubmissions(ctx context.Context, survey string, fn func(dotm.Submission) error) error {
+	cur, err := s.collection(colSubmissions).Find(ctx, bson.D{{Key: "survey", Value: survey}, {Key: "status", Value: string(dotm.SubmissionApproved)}})
 	if err != nil {
 		return unavailable(err, "list approved submissions")
 	}

@@ -11,7 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // The listings of the request path read the embedded server's SQLite file
@@ -232,10 +232,10 @@ var submissionListFields = selectFields("_id", "survey", "form_id", "form_versio
 // submissions answers Store.Submissions: per survey of the set, one query
 // on the index that holds its equality filters in _id order, stopping at
 // the limit; pages of several surveys are merged by _id.
-func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFilter) ([]collector.Submission, error) {
+func (e *embeddedSQL) submissions(ctx context.Context, f dotm.SubmissionFilter) ([]dotm.Submission, error) {
 	surveys, ok := surveySet(f.Survey, f.Surveys)
 	if !ok {
-		return []collector.Submission{}, nil
+		return []dotm.Submission{}, nil
 	}
 	index := "id"
 	switch {
@@ -250,9 +250,9 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 	}
 	table, indexedBy, err := e.table(ctx, colSubmissions, index)
 	if err != nil || table == "" {
-		return []collector.Submission{}, err
+		return []dotm.Submission{}, err
 	}
-	one := func(survey string) ([]collector.Submission, error) {
+	one := func(survey string) ([]dotm.Submission, error) {
 		var w where
 		if survey != "" {
 			w.eq("survey", survey)
@@ -274,9 +274,9 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 			return nil, unavailable(err, "list submissions")
 		}
 		defer rows.Close()
-		var out []collector.Submission
+		var out []dotm.Submission
 		for rows.Next() {
-			var s collector.Submission
+			var s dotm.Submission
 			var formID, formVersion, assignment, enumerator, supersedes, supersededBy, status, reviews sql.NullString
 			var started, ended, received sql.NullInt64
 			if err := rows.Scan(&s.ID, &s.Survey, &formID, &formVersion, &assignment, &enumerator, &supersedes, &supersededBy,
@@ -284,7 +284,7 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 				return nil, unavailable(err, "read submissions")
 			}
 			s.FormID, s.FormVersion, s.AssignmentID, s.Enumerator = formID.String, formVersion.String, assignment.String, enumerator.String
-			s.Supersedes, s.SupersededBy, s.Status = supersedes.String, supersededBy.String, collector.SubmissionStatus(status.String)
+			s.Supersedes, s.SupersededBy, s.Status = supersedes.String, supersededBy.String, dotm.SubmissionStatus(status.String)
 			s.StartedAt, s.EndedAt, s.ReceivedAt = date(started), date(ended), date(received)
 			var rs []struct {
 				Decision string `json:"decision"`
@@ -296,7 +296,7 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 				return nil, fmt.Errorf("mongodb: reviews of submission %s: %w", s.ID, err)
 			}
 			for _, r := range rs {
-				s.Reviews = append(s.Reviews, collector.Review{Decision: r.Decision, Comment: r.Comment, By: r.By, At: time.UnixMilli(r.At).UTC()})
+				s.Reviews = append(s.Reviews, dotm.Review{Decision: r.Decision, Comment: r.Comment, By: r.By, At: time.UnixMilli(r.At).UTC()})
 			}
 			out = append(out, s)
 		}
@@ -309,11 +309,11 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 		}
 		out, err := one(survey)
 		if out == nil && err == nil {
-			out = []collector.Submission{}
+			out = []dotm.Submission{}
 		}
 		return out, err
 	}
-	var all []collector.Submission
+	var all []dotm.Submission
 	for _, sv := range surveys {
 		page, err := one(sv)
 		if err != nil {
@@ -321,19 +321,19 @@ func (e *embeddedSQL) submissions(ctx context.Context, f collector.SubmissionFil
 		}
 		all = append(all, page...)
 	}
-	slices.SortFunc(all, func(a, b collector.Submission) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(all, func(a, b dotm.Submission) int { return strings.Compare(a.ID, b.ID) })
 	if f.Limit > 0 && len(all) > f.Limit {
 		all = all[:f.Limit]
 	}
 	if all == nil {
-		all = []collector.Submission{}
+		all = []dotm.Submission{}
 	}
 	return all, nil
 }
 
 // audit answers Store.AuditEntries, newest first, on the index of its
 // equality filter (or of time alone).
-func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]collector.AuditEntry, error) {
+func (e *embeddedSQL) audit(ctx context.Context, f dotm.AuditFilter) ([]dotm.AuditEntry, error) {
 	var w where
 	index := "time"
 	for _, c := range []struct{ field, v string }{{"survey", f.Survey}, {"actor", f.Actor}, {"action", f.Action}} {
@@ -354,7 +354,7 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 	case f.BeforeID != "":
 		oid, err := bson.ObjectIDFromHex(f.BeforeID)
 		if err != nil {
-			return nil, collector.Errorf(collector.EINVALID, "before_id: not an audit entry id")
+			return nil, dotm.Errorf(dotm.EINVALID, "before_id: not an audit entry id")
 		}
 		ms := f.Before.UnixMilli()
 		// time <= Before alone bounds the index scan; the rest breaks ties.
@@ -365,7 +365,7 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 	}
 	table, indexedBy, err := e.table(ctx, colAudit, index)
 	if err != nil || table == "" {
-		return []collector.AuditEntry{}, err
+		return []dotm.AuditEntry{}, err
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s DESC, %s DESC`,
 		selectFields("_id", "time", "actor", "role", "action", "survey", "target", "detail"),
@@ -378,15 +378,15 @@ func (e *embeddedSQL) audit(ctx context.Context, f collector.AuditFilter) ([]col
 		return nil, unavailable(err, "list audit entries")
 	}
 	defer rows.Close()
-	out := []collector.AuditEntry{}
+	out := []dotm.AuditEntry{}
 	for rows.Next() {
-		var a collector.AuditEntry
+		var a dotm.AuditEntry
 		var t sql.NullInt64
 		var actor, role, action, survey, target, detail sql.NullString
 		if err := rows.Scan(&a.ID, &t, &actor, &role, &action, &survey, &target, &detail); err != nil {
 			return nil, unavailable(err, "read audit entries")
 		}
-		a.Time, a.Actor, a.Role, a.Action = date(t), actor.String, collector.Role(role.String), action.String
+		a.Time, a.Actor, a.Role, a.Action = date(t), actor.String, dotm.Role(role.String), action.String
 		a.Survey, a.Target, a.Detail = survey.String, target.String, detail.String
 		out = append(out, a)
 	}
@@ -399,7 +399,7 @@ var assignmentListFields = selectFields("_id", "survey", "enumerator", "supervis
 // assignments answers the first half of Store.Assignments: the assignment
 // documents that match f's survey(s) and enumerator, in _id order, and the
 // moves of exactly those assignments.
-func (e *embeddedSQL) assignments(ctx context.Context, f collector.AssignmentFilter) ([]assignmentDoc, []moveDoc, error) {
+func (e *embeddedSQL) assignments(ctx context.Context, f dotm.AssignmentFilter) ([]assignmentDoc, []moveDoc, error) {
 	surveys, ok := surveySet(f.Survey, f.Surveys)
 	if !ok {
 		return nil, nil, nil

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // listingsBothWays runs fn on the embedded store's SQL reader and again on
@@ -59,7 +59,7 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	surveys := []string{"gh-2026", "sn-2026", "ml"}
 	enums := []string{"ana", "kofi", "zoé"}
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	var subs []collector.Submission
+	var subs []dotm.Submission
 	for i := range 160 {
 		id := fmt.Sprintf("uuid:%04x-%d", rng.IntN(1<<16), i)
 		switch i % 40 {
@@ -70,8 +70,8 @@ func TestListingsSQLMatchWire(t *testing.T) {
 		case 9:
 			id = "Z" + fmt.Sprint(i)
 		}
-		sub := collector.Submission{ID: id, Survey: surveys[rng.IntN(3)], FormID: []string{"hh", "ind"}[rng.IntN(2)], FormVersion: "1",
-			AssignmentID: fmt.Sprint("a", i), Enumerator: enums[rng.IntN(3)], Status: collector.SubmissionReceived,
+		sub := dotm.Submission{ID: id, Survey: surveys[rng.IntN(3)], FormID: []string{"hh", "ind"}[rng.IntN(2)], FormVersion: "1",
+			AssignmentID: fmt.Sprint("a", i), Enumerator: enums[rng.IntN(3)], Status: dotm.SubmissionReceived,
 			StartedAt: base.Add(time.Duration(i) * time.Minute), EndedAt: base.Add(time.Duration(i)*time.Minute + 90*time.Second + 123*time.Millisecond),
 			ReceivedAt: base.Add(time.Duration(i) * time.Hour), Answers: map[string]any{"q": int64(i)}}
 		if i%11 == 0 {
@@ -87,11 +87,11 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	for i, sub := range subs {
 		switch i % 5 {
 		case 1:
-			if _, err := s.ReviewSubmission(ctx, sub.ID, collector.Review{Decision: "approve", By: "sup", At: base.Add(time.Duration(i) * time.Second)}, collector.SubmissionApproved); err != nil {
+			if _, err := s.ReviewSubmission(ctx, sub.ID, dotm.Review{Decision: "approve", By: "sup", At: base.Add(time.Duration(i) * time.Second)}, dotm.SubmissionApproved); err != nil {
 				t.Fatal(err)
 			}
 		case 2:
-			if _, err := s.ReviewSubmission(ctx, sub.ID, collector.Review{Decision: "reject", Comment: "age \"42\" → check", By: "sup", At: base}, collector.SubmissionRejected); err != nil {
+			if _, err := s.ReviewSubmission(ctx, sub.ID, dotm.Review{Decision: "reject", Comment: "age \"42\" → check", By: "sup", At: base}, dotm.SubmissionRejected); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.MarkSuperseded(ctx, sub.ID, subs[(i+1)%len(subs)].ID); err != nil {
@@ -106,9 +106,9 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	slices.Sort(allIDs)
 
 	for n := range 60 {
-		f := collector.SubmissionFilter{
+		f := dotm.SubmissionFilter{
 			Survey:     []string{"", "", surveys[0], surveys[1], "nowhere"}[rng.IntN(5)],
-			Status:     []collector.SubmissionStatus{"", "", collector.SubmissionReceived, collector.SubmissionApproved, collector.SubmissionRejected}[rng.IntN(5)],
+			Status:     []dotm.SubmissionStatus{"", "", dotm.SubmissionReceived, dotm.SubmissionApproved, dotm.SubmissionRejected}[rng.IntN(5)],
 			Enumerator: []string{"", "", enums[0], enums[2]}[rng.IntN(4)],
 			FormID:     []string{"", "", "hh"}[rng.IntN(3)],
 			Limit:      []int{0, 1, 7, 500}[rng.IntN(4)],
@@ -122,7 +122,7 @@ func TestListingsSQLMatchWire(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			f.After = allIDs[rng.IntN(len(allIDs))]
 		}
-		got := listingsBothWays(t, s, fmt.Sprintf("submissions %d %+v", n, f), func() ([]collector.Submission, error) { return s.Submissions(ctx, f) })
+		got := listingsBothWays(t, s, fmt.Sprintf("submissions %d %+v", n, f), func() ([]dotm.Submission, error) { return s.Submissions(ctx, f) })
 		// The expectations of the contract, independently of either path.
 		for i, g := range got {
 			if i > 0 && got[i-1].ID >= g.ID || g.ID <= f.After || g.Answers != nil || g.Sealed != nil ||
@@ -137,11 +137,11 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	}
 	// Paging through everything gives every submission once, in id order,
 	// with its review history and correction.
-	var paged []collector.Submission
+	var paged []dotm.Submission
 	after := ""
 	for {
-		page := listingsBothWays(t, s, "page after "+after, func() ([]collector.Submission, error) {
-			return s.Submissions(ctx, collector.SubmissionFilter{After: after, Limit: 61})
+		page := listingsBothWays(t, s, "page after "+after, func() ([]dotm.Submission, error) {
+			return s.Submissions(ctx, dotm.SubmissionFilter{After: after, Limit: 61})
 		})
 		paged = append(paged, page...)
 		if len(page) < 61 {
@@ -165,24 +165,24 @@ func TestListingsSQLMatchWire(t *testing.T) {
 
 	// Audit: entries in few distinct milliseconds, so that pages split ties.
 	for i := range 100 {
-		e := collector.AuditEntry{Time: base.Add(time.Duration(rng.IntN(12)) * time.Millisecond), Actor: enums[rng.IntN(3)], Role: collector.RoleSupervisor,
+		e := dotm.AuditEntry{Time: base.Add(time.Duration(rng.IntN(12)) * time.Millisecond), Actor: enums[rng.IntN(3)], Role: dotm.RoleSupervisor,
 			Action: []string{"read_identifiers", "review", "sign_in_failed"}[rng.IntN(3)], Survey: surveys[rng.IntN(3)], Target: fmt.Sprint("t", i), Detail: "d"}
 		if err := s.Record(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for n := range 25 {
-		f := collector.AuditFilter{Action: []string{"", "", "review"}[rng.IntN(3)], Actor: []string{"", "", "zoé"}[rng.IntN(3)],
+		f := dotm.AuditFilter{Action: []string{"", "", "review"}[rng.IntN(3)], Actor: []string{"", "", "zoé"}[rng.IntN(3)],
 			Survey: []string{"", "", "ml"}[rng.IntN(3)], Limit: []int{0, 5, 100}[rng.IntN(3)]}
 		if rng.IntN(2) == 0 {
 			f.Before = base.Add(time.Duration(rng.IntN(13))*time.Millisecond + 300*time.Microsecond)
 		}
-		listingsBothWays(t, s, fmt.Sprintf("audit %d %+v", n, f), func() ([]collector.AuditEntry, error) { return s.AuditEntries(ctx, f) })
+		listingsBothWays(t, s, fmt.Sprintf("audit %d %+v", n, f), func() ([]dotm.AuditEntry, error) { return s.AuditEntries(ctx, f) })
 	}
-	var entries []collector.AuditEntry
-	f := collector.AuditFilter{Limit: 9}
+	var entries []dotm.AuditEntry
+	f := dotm.AuditFilter{Limit: 9}
 	for {
-		page := listingsBothWays(t, s, fmt.Sprintf("audit page %+v", f), func() ([]collector.AuditEntry, error) { return s.AuditEntries(ctx, f) })
+		page := listingsBothWays(t, s, fmt.Sprintf("audit page %+v", f), func() ([]dotm.AuditEntry, error) { return s.AuditEntries(ctx, f) })
 		entries = append(entries, page...)
 		if len(page) < f.Limit {
 			break
@@ -200,9 +200,9 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	}
 
 	// Assignments with moves, and listings.
-	var as []collector.Assignment
+	var as []dotm.Assignment
 	for i := range 60 {
-		as = append(as, collector.Assignment{ID: fmt.Sprintf("as-%03d", i), Survey: surveys[i%2], Enumerator: enums[i%3], HouseholdID: fmt.Sprint("h", i),
+		as = append(as, dotm.Assignment{ID: fmt.Sprintf("as-%03d", i), Survey: surveys[i%2], Enumerator: enums[i%3], HouseholdID: fmt.Sprint("h", i),
 			PSU: fmt.Sprint("p", i%4), FormID: "hh", CreatedAt: base, UpdatedAt: base})
 	}
 	if err := s.AddAssignments(ctx, as); err != nil {
@@ -212,22 +212,22 @@ func TestListingsSQLMatchWire(t *testing.T) {
 		if i%3 == 0 {
 			continue
 		}
-		if err := s.MoveAssignment(ctx, a.ID, []collector.AssignmentStatus{collector.AssignmentAssigned}, collector.AssignmentSubmitted, "sub-"+a.ID, ""); err != nil {
+		if err := s.MoveAssignment(ctx, a.ID, []dotm.AssignmentStatus{dotm.AssignmentAssigned}, dotm.AssignmentSubmitted, "sub-"+a.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		if i%3 == 2 {
-			if err := s.MoveAssignment(ctx, a.ID, []collector.AssignmentStatus{collector.AssignmentSubmitted}, collector.AssignmentReturned, "", "redo q4"); err != nil {
+			if err := s.MoveAssignment(ctx, a.ID, []dotm.AssignmentStatus{dotm.AssignmentSubmitted}, dotm.AssignmentReturned, "", "redo q4"); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for n := range 20 {
-		f := collector.AssignmentFilter{Survey: []string{"", surveys[0], surveys[1]}[rng.IntN(3)], Enumerator: []string{"", enums[1]}[rng.IntN(2)],
-			Status: []collector.AssignmentStatus{"", collector.AssignmentReturned, collector.AssignmentAssigned}[rng.IntN(3)]}
+		f := dotm.AssignmentFilter{Survey: []string{"", surveys[0], surveys[1]}[rng.IntN(3)], Enumerator: []string{"", enums[1]}[rng.IntN(2)],
+			Status: []dotm.AssignmentStatus{"", dotm.AssignmentReturned, dotm.AssignmentAssigned}[rng.IntN(3)]}
 		if rng.IntN(3) == 0 {
 			f.Surveys = []string{surveys[1], surveys[2]}
 		}
-		got := listingsBothWays(t, s, fmt.Sprintf("assignments %d %+v", n, f), func() ([]collector.Assignment, error) { return s.Assignments(ctx, f) })
+		got := listingsBothWays(t, s, fmt.Sprintf("assignments %d %+v", n, f), func() ([]dotm.Assignment, error) { return s.Assignments(ctx, f) })
 		for _, a := range got {
 			if f.Enumerator != "" && a.Enumerator != f.Enumerator || f.Status != "" && a.Status != f.Status {
 				t.Fatalf("assignments %+v: %+v", f, a)
@@ -236,17 +236,17 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	}
 	for i, sv := range surveys[:2] {
 		for p := range 3 {
-			hh := []collector.ListedHousehold{{HouseholdID: fmt.Sprint("h", p), Class: collector.CurrentMigrant}, {HouseholdID: "h\"x", Class: collector.NonMigrant}}
-			if _, err := s.PutListing(ctx, collector.Listing{Survey: sv, PSU: fmt.Sprint("psu-", p), Stratum: "s", Households: hh[:1+(p+i)%2], SubmittedBy: "ana", SubmittedAt: base}); err != nil {
+			hh := []dotm.ListedHousehold{{HouseholdID: fmt.Sprint("h", p), Class: dotm.CurrentMigrant}, {HouseholdID: "h\"x", Class: dotm.NonMigrant}}
+			if _, err := s.PutListing(ctx, dotm.Listing{Survey: sv, PSU: fmt.Sprint("psu-", p), Stratum: "s", Households: hh[:1+(p+i)%2], SubmittedBy: "ana", SubmittedAt: base}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if _, err := s.PutListing(ctx, collector.Listing{Survey: surveys[0], PSU: "psu-1", Households: []collector.ListedHousehold{{HouseholdID: "new", Class: collector.ReturnMigrant}}, SubmittedBy: "kofi", SubmittedAt: base}); err != nil {
+	if _, err := s.PutListing(ctx, dotm.Listing{Survey: surveys[0], PSU: "psu-1", Households: []dotm.ListedHousehold{{HouseholdID: "new", Class: dotm.ReturnMigrant}}, SubmittedBy: "kofi", SubmittedAt: base}); err != nil {
 		t.Fatal(err)
 	}
 	for _, sv := range append(surveys, "none") {
-		ls := listingsBothWays(t, s, "listings of "+sv, func() ([]collector.Listing, error) { return s.Listings(ctx, sv) })
+		ls := listingsBothWays(t, s, "listings of "+sv, func() ([]dotm.Listing, error) { return s.Listings(ctx, sv) })
 		for _, l := range ls {
 			if l.Survey != sv {
 				t.Fatalf("listing of %s in %s", l.Survey, sv)
@@ -280,7 +280,7 @@ func TestListingsSQLUseIndexes(t *testing.T) {
 	queryHook = func(q string, args []any) { queries = append(queries, query{q, args}) }
 	defer func() { queryHook = nil }()
 	oid := "0123456789abcdef01234567"
-	for _, f := range []collector.SubmissionFilter{
+	for _, f := range []dotm.SubmissionFilter{
 		{Limit: 100}, {Survey: "a", Limit: 100}, {Survey: "a", Status: "received", After: "x", Limit: 100},
 		{Status: "approved", Limit: 100}, {Enumerator: "ana", Limit: 100}, {Surveys: []string{"a", "b"}, Limit: 100},
 		{Survey: "a", FormID: "hh", Enumerator: "ana", Limit: 100},
@@ -290,17 +290,17 @@ func TestListingsSQLUseIndexes(t *testing.T) {
 		}
 	}
 	now := time.Now()
-	for _, f := range []collector.AuditFilter{
+	for _, f := range []dotm.AuditFilter{
 		{Limit: 100}, {Action: "review", Limit: 100}, {Actor: "ana", Before: now, Limit: 100}, {Survey: "a", Before: now, BeforeID: oid, Limit: 100},
 	} {
 		if _, err := s.AuditEntries(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddAssignments(ctx, []collector.Assignment{{ID: "a1", Survey: "a", Enumerator: "ana"}}); err != nil {
+	if err := s.AddAssignments(ctx, []dotm.Assignment{{ID: "a1", Survey: "a", Enumerator: "ana"}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []collector.AssignmentFilter{{Enumerator: "ana"}, {Survey: "a"}, {Surveys: []string{"a"}, Enumerator: "ana"}} {
+	for _, f := range []dotm.AssignmentFilter{{Enumerator: "ana"}, {Survey: "a"}, {Surveys: []string{"a"}, Enumerator: "ana"}} {
 		if _, err := s.Assignments(ctx, f); err != nil {
 			t.Fatal(err)
 		}
@@ -345,17 +345,17 @@ func TestListIndexesOnOldData(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := openTestStore(t)
-	var subs []collector.Submission
+	var subs []dotm.Submission
 	for i := range 300 {
-		subs = append(subs, collector.Submission{ID: fmt.Sprintf("uuid:%05d", i), Survey: "gh", Enumerator: fmt.Sprint("e", i%7),
-			Status: collector.SubmissionReceived, ReceivedAt: time.Date(2026, 3, 1, 0, 0, i, 0, time.UTC), Answers: map[string]any{"q": "a"}})
+		subs = append(subs, dotm.Submission{ID: fmt.Sprintf("uuid:%05d", i), Survey: "gh", Enumerator: fmt.Sprint("e", i%7),
+			Status: dotm.SubmissionReceived, ReceivedAt: time.Date(2026, 3, 1, 0, 0, i, 0, time.UTC), Answers: map[string]any{"q": "a"}})
 	}
 	for _, err := range s.InsertSubmissions(ctx, subs) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	f := collector.SubmissionFilter{Survey: "gh", Enumerator: "e3", After: "uuid:00100", Limit: 20}
+	f := dotm.SubmissionFilter{Survey: "gh", Enumerator: "e3", After: "uuid:00100", Limit: 20}
 	before, err := s.Submissions(ctx, f)
 	if err != nil || len(before) != 20 {
 		t.Fatalf("%d submissions, %v", len(before), err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 )
 
@@ -145,7 +146,7 @@ type growth struct {
 	admin, ana       string // tokens
 	subs             int
 	ids              []string // of the measured survey's submissions, sorted when read
-	auditMid         collector.AuditEntry
+	auditMid         dotm.AuditEntry
 	answers          map[string]any
 	listedHouseholds int
 }
@@ -175,32 +176,32 @@ func newGrowth(b *testing.B, s *Store) *growth {
 		}
 	}
 	for _, sv := range []string{growthSurvey, growthOther, growthPilot} {
-		if err := s.CreateSurvey(ctx, collector.Survey{ID: sv, Country: "GH", Title: sv, CreatedAt: time.Now()}); err != nil {
+		if err := s.CreateSurvey(ctx, dotm.Survey{ID: sv, Country: "GH", Title: sv, CreatedAt: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	var hash string
 	var err error
-	g.admin, hash, err = collector.NewToken()
+	g.admin, hash, err = dotm.NewToken()
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := s.AddUser(ctx, collector.User{Name: "adm", Role: collector.RoleAdmin}, hash); err != nil {
+	if err := s.AddUser(ctx, dotm.User{Name: "adm", Role: dotm.RoleAdmin}, hash); err != nil {
 		b.Fatal(err)
 	}
-	g.ana, hash, _ = collector.NewToken()
-	if err := s.AddUser(ctx, collector.User{Name: "ana", Role: collector.RoleEnumerator, Surveys: []string{growthSurvey}}, hash); err != nil {
+	g.ana, hash, _ = dotm.NewToken()
+	if err := s.AddUser(ctx, dotm.User{Name: "ana", Role: dotm.RoleEnumerator, Surveys: []string{growthSurvey}}, hash); err != nil {
 		b.Fatal(err)
 	}
 	g.srv = collector.NewServer(collector.Deps{DB: s, Users: s, Accounts: s, Auditor: s, Surveys: s, Forms: s, Assignments: s,
 		Submissions: s, Listings: s, AuditLog: s, Design: s, Weights: s, Approved: s, Releases: s})
 	// The pilot's listings, fixed from the start.
 	for p := range 20 {
-		hh := make([]collector.ListedHousehold, 100)
+		hh := make([]dotm.ListedHousehold, 100)
 		for i := range hh {
-			hh[i] = collector.ListedHousehold{HouseholdID: fmt.Sprintf("pilot-%02d-%03d", p, i), Class: collector.NonMigrant}
+			hh[i] = dotm.ListedHousehold{HouseholdID: fmt.Sprintf("pilot-%02d-%03d", p, i), Class: dotm.NonMigrant}
 		}
-		if _, err := s.PutListing(ctx, collector.Listing{Survey: growthPilot, PSU: fmt.Sprintf("psu-%02d", p), Households: hh, SubmittedBy: "ana", SubmittedAt: time.Now()}); err != nil {
+		if _, err := s.PutListing(ctx, dotm.Listing{Survey: growthPilot, PSU: fmt.Sprintf("psu-%02d", p), Households: hh, SubmittedBy: "ana", SubmittedAt: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -219,8 +220,8 @@ func (g *growth) growTo(b *testing.B, n int) int {
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	for g.subs < n {
 		k := min(500, n-g.subs)
-		subs := make([]collector.Submission, k)
-		assignments := make([]collector.Assignment, k)
+		subs := make([]dotm.Submission, k)
+		assignments := make([]dotm.Assignment, k)
 		moves := make([]any, k)
 		audit := make([]any, 0, 4*k)
 		for j := range subs {
@@ -233,32 +234,32 @@ func (g *growth) growTo(b *testing.B, n int) int {
 			if i%5 == 4 && enum != "ana" {
 				survey = growthOther
 			}
-			status := collector.SubmissionApproved
-			var reviews []collector.Review
+			status := dotm.SubmissionApproved
+			var reviews []dotm.Review
 			switch i % 10 {
 			case 1, 2:
-				status = collector.SubmissionReceived
+				status = dotm.SubmissionReceived
 			case 3:
-				status = collector.SubmissionRejected
+				status = dotm.SubmissionRejected
 			}
 			at := base.Add(time.Duration(i) * time.Second)
-			if status != collector.SubmissionReceived {
-				reviews = []collector.Review{{Decision: string(status), By: "sup", At: at.Add(time.Hour)}}
+			if status != dotm.SubmissionReceived {
+				reviews = []dotm.Review{{Decision: string(status), By: "sup", At: at.Add(time.Hour)}}
 			}
 			id := fmt.Sprintf("uuid:%08x-%04x-4000-8000-%012d", uint32(i)*2654435761, i%65536, i)
 			aid := fmt.Sprintf("as-%07d", i)
-			subs[j] = collector.Submission{ID: id, Survey: survey, FormID: "dotm_household", FormVersion: "1", AssignmentID: aid,
+			subs[j] = dotm.Submission{ID: id, Survey: survey, FormID: "dotm_household", FormVersion: "1", AssignmentID: aid,
 				Enumerator: enum, StartedAt: at.Add(-time.Hour), EndedAt: at.Add(-time.Minute), ReceivedAt: at, Status: status,
 				Reviews: reviews, Answers: g.answers}
-			assignments[j] = collector.Assignment{ID: aid, Survey: survey, Enumerator: enum, HouseholdID: fmt.Sprintf("hh-%07d", i),
+			assignments[j] = dotm.Assignment{ID: aid, Survey: survey, Enumerator: enum, HouseholdID: fmt.Sprintf("hh-%07d", i),
 				PSU: fmt.Sprintf("psu-%04d", i/50), FormID: "dotm_household", CreatedAt: base, UpdatedAt: base}
-			moves[j] = moveDoc{ID: moveID(aid, 1), Assignment: aid, Survey: survey, Seq: 1, Status: string(collector.AssignmentSubmitted), SubmissionID: id, At: at}
+			moves[j] = moveDoc{ID: moveID(aid, 1), Assignment: aid, Survey: survey, Seq: 1, Status: string(dotm.AssignmentSubmitted), SubmissionID: id, At: at}
 			if survey == growthSurvey {
 				g.ids = append(g.ids, id)
 			}
 			for e := range 4 {
 				action := []string{"review", "read_identifiers", "review", "sign_in_failed"}[e]
-				audit = append(audit, auditDocOf(collector.AuditEntry{Time: at.Add(time.Duration(e) * time.Millisecond), Actor: "sup", Role: collector.RoleSupervisor,
+				audit = append(audit, auditDocOf(dotm.AuditEntry{Time: at.Add(time.Duration(e) * time.Millisecond), Actor: "sup", Role: dotm.RoleSupervisor,
 					Action: action, Survey: survey, Target: id}))
 			}
 		}
@@ -286,11 +287,11 @@ func (g *growth) growTo(b *testing.B, n int) int {
 		// 100 to a PSU.
 		for g.listedHouseholds+100 <= 2*g.subs+2000 {
 			p := g.listedHouseholds / 100
-			hh := make([]collector.ListedHousehold, 100)
+			hh := make([]dotm.ListedHousehold, 100)
 			for i := range hh {
-				hh[i] = collector.ListedHousehold{HouseholdID: fmt.Sprintf("hh-%05d-%03d", p, i), Class: collector.HouseholdClass([]string{"current_migrant", "return_migrant", "non_migrant"}[i%3])}
+				hh[i] = dotm.ListedHousehold{HouseholdID: fmt.Sprintf("hh-%05d-%03d", p, i), Class: dotm.HouseholdClass([]string{"current_migrant", "return_migrant", "non_migrant"}[i%3])}
 			}
-			if _, err := g.s.PutListing(ctx, collector.Listing{Survey: []string{growthSurvey, growthOther}[p%2], PSU: fmt.Sprintf("psu-%05d", p), Households: hh, SubmittedBy: "sup", SubmittedAt: base}); err != nil {
+			if _, err := g.s.PutListing(ctx, dotm.Listing{Survey: []string{growthSurvey, growthOther}[p%2], PSU: fmt.Sprintf("psu-%05d", p), Households: hh, SubmittedBy: "sup", SubmittedAt: base}); err != nil {
 				b.Fatal(err)
 			}
 			g.listedHouseholds += 100
@@ -298,7 +299,7 @@ func (g *growth) growTo(b *testing.B, n int) int {
 	}
 	slices.Sort(g.ids)
 	// The audit entry in the middle, to page from there.
-	es, err := g.s.AuditEntries(ctx, collector.AuditFilter{Before: base.Add(time.Duration(g.subs/2) * time.Second), Limit: 1})
+	es, err := g.s.AuditEntries(ctx, dotm.AuditFilter{Before: base.Add(time.Duration(g.subs/2) * time.Second), Limit: 1})
 	if err != nil || len(es) != 1 {
 		b.Fatalf("middle audit entry: %v %v", es, err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // TestMigrateSubmissionBodies writes submissions the way earlier versions
@@ -73,7 +73,7 @@ func TestMigrateSubmissionBodies(t *testing.T) {
 		if wantSealed := i == 0; (len(sub.Sealed) == 1) != wantSealed || wantSealed && (sub.Sealed[0].Path != "phone" || sub.Sealed[0].KeyID != "k1" || string(sub.Sealed[0].Ciphertext) != "\x03\x04\x05") {
 			t.Errorf("%s: sealed %+v", id, sub.Sealed)
 		}
-		if i == 1 && (sub.Status != collector.SubmissionApproved || len(sub.Reviews) != 1 || sub.Reviews[0].By != "sup") {
+		if i == 1 && (sub.Status != dotm.SubmissionApproved || len(sub.Reviews) != 1 || sub.Reviews[0].By != "sup") {
 			t.Errorf("%s: status %s reviews %+v", id, sub.Status, sub.Reviews)
 		}
 		var raw bson.M
@@ -89,7 +89,7 @@ func TestMigrateSubmissionBodies(t *testing.T) {
 		t.Fatalf("key use after migration: %v %v", use, err)
 	}
 	var approved int
-	if err := s.ApprovedSubmissions(ctx, "gh-2026", func(sub collector.Submission) error {
+	if err := s.ApprovedSubmissions(ctx, "gh-2026", func(sub dotm.Submission) error {
 		approved++
 		if sub.Answers["hh_size"] != int64(4) {
 			t.Errorf("approved submission without answers: %v", sub.Answers)
@@ -108,8 +108,8 @@ func TestAnswersStoredAsBinary(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	answers := map[string]any{"hh_size": int64(4), "members": []any{map[string]any{"age": int64(40)}}, "income": 12.5}
-	sub := collector.Submission{ID: "00000000-0000-4000-8000-00000000000a", Survey: "gh-2026", FormID: "hh", FormVersion: "1",
-		Enumerator: "ana", Status: collector.SubmissionReceived, Answers: answers}
+	sub := dotm.Submission{ID: "00000000-0000-4000-8000-00000000000a", Survey: "gh-2026", FormID: "hh", FormVersion: "1",
+		Enumerator: "ana", Status: dotm.SubmissionReceived, Answers: answers}
 	if err := s.InsertSubmission(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestAnswersStoredAsBinary(t *testing.T) {
 			t.Errorf("%s: answers %#v, want %#v", id, got.Answers, answers)
 		}
 	}
-	list, err := s.Submissions(ctx, collector.SubmissionFilter{Survey: "gh-2026"})
+	list, err := s.Submissions(ctx, dotm.SubmissionFilter{Survey: "gh-2026"})
 	if err != nil || len(list) != 2 || list[0].Answers != nil {
 		t.Fatalf("listing: %d %v (answers %v)", len(list), err, list)
 	}

@@ -14,7 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
 )
 
@@ -73,16 +73,16 @@ func chunkID(release, file string, n int) string {
 // record last: a release whose writing fails half-way has no record and is
 // never listed or served (its chunks are left behind, keyed by a fresh
 // UUID that nothing else uses).
-func (s *Store) PutRelease(ctx context.Context, r collector.Release, files fs.FS) error {
+func (s *Store) PutRelease(ctx context.Context, r dotm.Release, files fs.FS) error {
 	return s.putRelease(ctx, r, files, ReleaseChunkBytes)
 }
 
 // putRelease stores r with files cut into chunks of chunkSize bytes (the
 // size is kept in the record; tests use small ones).
-func (s *Store) putRelease(ctx context.Context, r collector.Release, files fs.FS, chunkSize int) error {
+func (s *Store) putRelease(ctx context.Context, r dotm.Release, files fs.FS, chunkSize int) error {
 	if _, err := s.Release(ctx, r.ID); err == nil {
-		return collector.Errorf(collector.ECONFLICT, "release %s exists; a release is stored once", r.ID)
-	} else if collector.ErrorCode(err) != collector.ENOTFOUND {
+		return dotm.Errorf(dotm.ECONFLICT, "release %s exists; a release is stored once", r.ID)
+	} else if dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		return err
 	}
 	man, err := json.Marshal(r.Manifest)
@@ -110,7 +110,7 @@ func (s *Store) putRelease(ctx context.Context, r collector.Release, files fs.FS
 		}
 		if _, err := s.collection(colReleases).InsertOne(ctx, d); err != nil {
 			if mongo.IsDuplicateKeyError(err) {
-				return collector.Errorf(collector.ECONFLICT, "release %s exists; a release is stored once", r.ID)
+				return dotm.Errorf(dotm.ECONFLICT, "release %s exists; a release is stored once", r.ID)
 			}
 			return unavailable(err, "store release "+r.ID)
 		}
@@ -161,14 +161,14 @@ func (s *Store) putReleaseFile(ctx context.Context, release, name string, files 
 }
 
 // Release implements collector.ReleaseStore.
-func (s *Store) Release(ctx context.Context, id string) (collector.Release, error) {
+func (s *Store) Release(ctx context.Context, id string) (dotm.Release, error) {
 	var d releaseDoc
 	if err := s.collection(colReleases).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return collector.Release{}, notFound(err, "release "+id)
+		return dotm.Release{}, notFound(err, "release "+id)
 	}
 	r, err := d.release()
 	if err != nil {
-		return collector.Release{}, err
+		return dotm.Release{}, err
 	}
 	var p releasePublishedDoc
 	err = s.collection(colReleasePublished).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
@@ -176,14 +176,14 @@ func (s *Store) Release(ctx context.Context, id string) (collector.Release, erro
 	case err == nil:
 		p.apply(&r)
 	case !errors.Is(err, mongo.ErrNoDocuments):
-		return collector.Release{}, unavailable(err, "find publication of release "+id)
+		return dotm.Release{}, unavailable(err, "find publication of release "+id)
 	}
 	return r, nil
 }
 
 // Releases implements collector.ReleaseStore. Both collections hold one
 // small document per release, so they are read whole and joined here.
-func (s *Store) Releases(ctx context.Context, survey string) ([]collector.Release, error) {
+func (s *Store) Releases(ctx context.Context, survey string) ([]dotm.Release, error) {
 	filter := bson.D{}
 	if survey != "" {
 		filter = bson.D{{Key: "survey", Value: survey}}
@@ -208,7 +208,7 @@ func (s *Store) Releases(ctx context.Context, survey string) ([]collector.Releas
 	for _, p := range pubs {
 		published[p.ID] = p
 	}
-	out := make([]collector.Release, 0, len(docs))
+	out := make([]dotm.Release, 0, len(docs))
 	for _, d := range docs {
 		r, err := d.release()
 		if err != nil {
@@ -235,7 +235,7 @@ func (s *Store) PublishRelease(ctx context.Context, id, by string, at time.Time)
 	}
 	if _, err := s.collection(colReleasePublished).InsertOne(ctx, releasePublishedDoc{ID: id, By: by, At: at.UTC()}); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "release %s is already published", id)
+			return dotm.Errorf(dotm.ECONFLICT, "release %s is already published", id)
 		}
 		return unavailable(err, "publish release "+id)
 	}
@@ -254,7 +254,7 @@ func (s *Store) ReleaseFile(ctx context.Context, id, name string) (io.ReadSeeker
 			return &chunkReader{ctx: ctx, s: s, release: id, name: name, size: f.Bytes, chunkSize: d.ChunkSize, chunks: f.Chunks, cur: -1}, nil
 		}
 	}
-	return nil, collector.Errorf(collector.ENOTFOUND, "release %s has no file %s", id, name)
+	return nil, dotm.Errorf(dotm.ENOTFOUND, "release %s has no file %s", id, name)
 }
 
 // chunkReader reads a stored release file.
@@ -315,8 +315,8 @@ func (c *chunkReader) Seek(offset int64, whence int) (int64, error) {
 	return abs, nil
 }
 
-func (d releaseDoc) release() (collector.Release, error) {
-	r := collector.Release{ID: d.ID, Survey: d.Survey, Created: d.Created.UTC(), CreatedBy: d.CreatedBy, Profile: d.Profile}
+func (d releaseDoc) release() (dotm.Release, error) {
+	r := dotm.Release{ID: d.ID, Survey: d.Survey, Created: d.Created.UTC(), CreatedBy: d.CreatedBy, Profile: d.Profile}
 	r.Manifest = &exports.Manifest{}
 	if err := json.Unmarshal([]byte(d.Manifest), r.Manifest); err != nil {
 		return r, fmt.Errorf("mongodb: release %s manifest: %w", d.ID, err)
@@ -326,12 +326,12 @@ func (d releaseDoc) release() (collector.Release, error) {
 		return r, fmt.Errorf("mongodb: release %s report: %w", d.ID, err)
 	}
 	for _, f := range d.Files {
-		r.Files = append(r.Files, collector.ReleaseFile{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256})
+		r.Files = append(r.Files, dotm.ReleaseFile{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256})
 	}
 	return r, nil
 }
 
-func (p releasePublishedDoc) apply(r *collector.Release) {
+func (p releasePublishedDoc) apply(r *dotm.Release) {
 	at := p.At.UTC()
 	r.Published, r.PublishedAt, r.PublishedBy = true, &at, p.By
 }

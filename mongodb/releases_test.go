@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
 )
 
@@ -30,12 +30,12 @@ func TestReleaseStoreChunks(t *testing.T) {
 	}
 	sum := sha256.Sum256(data)
 	id := uuid.NewString()
-	r := collector.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
-		Files: []collector.ReleaseFile{{Name: "big.parquet", Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, {Name: "empty.json", SHA256: "e3b0"}}}
+	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
+		Files: []dotm.ReleaseFile{{Name: "big.parquet", Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, {Name: "empty.json", SHA256: "e3b0"}}}
 	if err := s.putRelease(ctx, r, fstest.MapFS{"big.parquet": {Data: data}, "empty.json": {Data: nil}}, chunk); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutRelease(ctx, r, fstest.MapFS{"big.parquet": {Data: data}, "empty.json": {Data: nil}}); collector.ErrorCode(err) != collector.ECONFLICT {
+	if err := s.PutRelease(ctx, r, fstest.MapFS{"big.parquet": {Data: data}, "empty.json": {Data: nil}}); dotm.ErrorCode(err) != dotm.ECONFLICT {
 		t.Fatalf("second put: %v", err)
 	}
 	if n, err := s.collection(colReleaseFiles).CountDocuments(ctx, bson.D{{Key: "release", Value: id}}); err != nil || n != 3 {
@@ -66,16 +66,16 @@ func TestReleaseStoreChunks(t *testing.T) {
 	if n, err := rs.Read(make([]byte, 10)); n != 0 || err == nil {
 		t.Fatalf("empty file: %d %v", n, err)
 	}
-	if _, err := s.ReleaseFile(ctx, id, "nope"); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if _, err := s.ReleaseFile(ctx, id, "nope"); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("unknown file: %v", err)
 	}
-	if err := s.PublishRelease(ctx, "no-such-release", "admin", time.Now()); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if err := s.PublishRelease(ctx, "no-such-release", "admin", time.Now()); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("publish unknown: %v", err)
 	}
 	if err := s.PublishRelease(ctx, id, "admin", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PublishRelease(ctx, id, "admin", time.Now()); collector.ErrorCode(err) != collector.ECONFLICT {
+	if err := s.PublishRelease(ctx, id, "admin", time.Now()); dotm.ErrorCode(err) != dotm.ECONFLICT {
 		t.Fatalf("second publish: %v", err)
 	}
 	got, err := s.Releases(ctx, "s")
@@ -108,15 +108,15 @@ func TestReleaseStoreFailureLeavesNoChunks(t *testing.T) {
 	ctx := context.Background()
 	id := uuid.NewString()
 	files := fstest.MapFS{"a.parquet": {Data: bytes.Repeat([]byte("a"), 2500)}, "b.json": {Data: []byte("{}")}}
-	r := collector.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
-		Files: []collector.ReleaseFile{{Name: "a.parquet", Bytes: 2500}, {Name: "b.json", Bytes: 99}}}
+	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
+		Files: []dotm.ReleaseFile{{Name: "a.parquet", Bytes: 2500}, {Name: "b.json", Bytes: 99}}}
 	if err := s.putRelease(ctx, r, files, 1000); err == nil {
 		t.Fatal("a release with a wrong file size was stored")
 	}
 	if n, err := s.collection(colReleaseFiles).CountDocuments(ctx, bson.D{{Key: "release", Value: id}}); err != nil || n != 0 {
 		t.Fatalf("%d chunks left behind (%v)", n, err)
 	}
-	if _, err := s.Release(ctx, id); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if _, err := s.Release(ctx, id); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("record after a failed store: %v", err)
 	}
 	r.Files[1].Bytes = 2

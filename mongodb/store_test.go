@@ -11,7 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // The store conformance suite: runs against the embedded server, and against
@@ -20,11 +20,11 @@ import (
 func TestUsersLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	_, hash, err := collector.NewToken()
+	_, hash, err := dotm.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := collector.User{Name: "ana", Role: collector.RoleEnumerator, Surveys: []string{"gh-2026"}}
+	u := dotm.User{Name: "ana", Role: dotm.RoleEnumerator, Surveys: []string{"gh-2026"}}
 	if err := s.AddUser(ctx, u, hash); err != nil {
 		t.Fatalf("add: %v", err)
 	}
@@ -32,19 +32,19 @@ func TestUsersLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lookup: %v", err)
 	}
-	if got.Name != "ana" || got.Role != collector.RoleEnumerator || len(got.Surveys) != 1 || got.Surveys[0] != "gh-2026" || stored != hash || got.Revoked {
+	if got.Name != "ana" || got.Role != dotm.RoleEnumerator || len(got.Surveys) != 1 || got.Surveys[0] != "gh-2026" || stored != hash || got.Revoked {
 		t.Fatalf("lookup gave %+v, hash %q", got, stored)
 	}
 	// A second user of the same name is a conflict, and the first is intact.
-	_, hash2, _ := collector.NewToken()
-	err = s.AddUser(ctx, collector.User{Name: "ana", Role: collector.RoleAdmin}, hash2)
-	if collector.ErrorCode(err) != collector.ECONFLICT {
+	_, hash2, _ := dotm.NewToken()
+	err = s.AddUser(ctx, dotm.User{Name: "ana", Role: dotm.RoleAdmin}, hash2)
+	if dotm.ErrorCode(err) != dotm.ECONFLICT {
 		t.Fatalf("duplicate user: got %v, want conflict", err)
 	}
-	if _, _, err := s.UserByTokenHash(ctx, hash2); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if _, _, err := s.UserByTokenHash(ctx, hash2); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("token of refused user: got %v, want not found", err)
 	}
-	if got, _, _ := s.UserByTokenHash(ctx, hash); got.Role != collector.RoleEnumerator {
+	if got, _, _ := s.UserByTokenHash(ctx, hash); got.Role != dotm.RoleEnumerator {
 		t.Fatalf("first user changed: %+v", got)
 	}
 	users, err := s.Users(ctx)
@@ -54,10 +54,10 @@ func TestUsersLifecycle(t *testing.T) {
 	if err := s.RevokeUser(ctx, "ana"); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if _, _, err := s.UserByTokenHash(ctx, hash); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if _, _, err := s.UserByTokenHash(ctx, hash); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("revoked token: got %v, want not found", err)
 	}
-	if err := s.RevokeUser(ctx, "nobody"); collector.ErrorCode(err) != collector.ENOTFOUND {
+	if err := s.RevokeUser(ctx, "nobody"); dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		t.Fatalf("revoke unknown: got %v, want not found", err)
 	}
 	users, _ = s.Users(ctx)
@@ -70,7 +70,7 @@ func TestAuditIsAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	for i, a := range []string{"sign_in_failed", "read_identifiers"} {
-		if err := s.Record(ctx, collector.AuditEntry{Actor: "sup", Role: collector.RoleSupervisor, Action: a, Target: "x"}); err != nil {
+		if err := s.Record(ctx, dotm.AuditEntry{Actor: "sup", Role: dotm.RoleSupervisor, Action: a, Target: "x"}); err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
 	}
@@ -104,8 +104,8 @@ func TestEmbeddedRestartKeepsData(t *testing.T) {
 	if !s.Embedded() {
 		t.Fatal("want embedded store")
 	}
-	token, hash, _ := collector.NewToken()
-	if err := s.AddUser(ctx, collector.User{Name: "admin", Role: collector.RoleAdmin}, hash); err != nil {
+	token, hash, _ := dotm.NewToken()
+	if err := s.AddUser(ctx, dotm.User{Name: "admin", Role: dotm.RoleAdmin}, hash); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(ctx); err != nil {
@@ -119,7 +119,7 @@ func TestEmbeddedRestartKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close(ctx)
-	u, _, err := s2.UserByTokenHash(ctx, collector.HashToken(token))
+	u, _, err := s2.UserByTokenHash(ctx, dotm.HashToken(token))
 	if err != nil || u.Name != "admin" {
 		t.Fatalf("after restart: %+v %v", u, err)
 	}
@@ -142,8 +142,8 @@ func TestDataDirShared(t *testing.T) {
 	if second.Embedded() || !second.Shared() {
 		t.Fatalf("second open: embedded=%v shared=%v, want a borrowed connection", second.Embedded(), second.Shared())
 	}
-	_, hash, _ := collector.NewToken()
-	if err := second.AddUser(ctx, collector.User{Name: "x", Role: collector.RoleAdmin}, hash); err != nil {
+	_, hash, _ := dotm.NewToken()
+	if err := second.AddUser(ctx, dotm.User{Name: "x", Role: dotm.RoleAdmin}, hash); err != nil {
 		t.Fatal(err)
 	}
 	if err := second.Close(ctx); err != nil {
@@ -183,8 +183,8 @@ func TestRedact(t *testing.T) {
 func TestNotFoundMapping(t *testing.T) {
 	s := openTestStore(t)
 	_, _, err := s.UserByTokenHash(context.Background(), "nope")
-	var e *collector.Error
-	if !errors.As(err, &e) || e.Code != collector.ENOTFOUND {
+	var e *dotm.Error
+	if !errors.As(err, &e) || e.Code != dotm.ENOTFOUND {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // submissionDoc is one stored interview, keyed by its instance id so that
@@ -65,7 +65,7 @@ type reviewDoc struct {
 	At       time.Time `bson:"at"`
 }
 
-func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
+func toSubmissionDoc(s dotm.Submission) (submissionDoc, error) {
 	ans := s.Answers
 	if ans == nil {
 		ans = map[string]any{}
@@ -74,7 +74,7 @@ func toSubmissionDoc(s collector.Submission) (submissionDoc, error) {
 	if !ok { // a type the fast encoder does not know: the driver's
 		var err error
 		if raw, err = bson.Marshal(ans); err != nil {
-			return submissionDoc{}, collector.Errorf(collector.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
+			return submissionDoc{}, dotm.Errorf(dotm.EUNPROCESSABL, "answers of %s cannot be stored: %v", s.ID, err)
 		}
 	}
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
@@ -162,10 +162,10 @@ func appendBytes(b []byte, key string, v []byte) []byte {
 
 // submission converts a stored document; a listing's (projected without
 // answers) converts to a submission without answers.
-func (d submissionDoc) submission() (collector.Submission, error) {
-	s := collector.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
+func (d submissionDoc) submission() (dotm.Submission, error) {
+	s := dotm.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
 		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
-		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: collector.SubmissionStatus(d.Status)}
+		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: dotm.SubmissionStatus(d.Status)}
 	if d.Answers.Type != 0 {
 		raw, err := answersDoc(d.Answers)
 		if err != nil {
@@ -178,10 +178,10 @@ func (d submissionDoc) submission() (collector.Submission, error) {
 		s.Answers = m
 	}
 	for _, v := range d.Sealed {
-		s.Sealed = append(s.Sealed, collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
+		s.Sealed = append(s.Sealed, dotm.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data})
 	}
 	for _, r := range d.Reviews {
-		s.Reviews = append(s.Reviews, collector.Review(r))
+		s.Reviews = append(s.Reviews, dotm.Review(r))
 	}
 	return s, nil
 }
@@ -281,14 +281,14 @@ func answersDoc(v bson.RawValue) (bson.Raw, error) {
 // InsertSubmission implements collector.SubmissionStore: one insert, which
 // returns only once the server acknowledged it (write concern majority on a
 // replica set).
-func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) error {
+func (s *Store) InsertSubmission(ctx context.Context, sub dotm.Submission) error {
 	d, err := toSubmissionDoc(sub)
 	if err != nil {
 		return err
 	}
 	if _, err := s.collection(colSubmissions).InsertOne(ctx, d.marshal()); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "submission %s exists", sub.ID)
+			return dotm.Errorf(dotm.ECONFLICT, "submission %s exists", sub.ID)
 		}
 		return unavailable(err, "insert submission "+sub.ID)
 	}
@@ -297,7 +297,7 @@ func (s *Store) InsertSubmission(ctx context.Context, sub collector.Submission) 
 
 // InsertSubmissions implements collector.SubmissionStore with one unordered
 // insertMany.
-func (s *Store) InsertSubmissions(ctx context.Context, subs []collector.Submission) []error {
+func (s *Store) InsertSubmissions(ctx context.Context, subs []dotm.Submission) []error {
 	errs := make([]error, len(subs))
 	docs := make([]any, 0, len(subs))
 	idx := make([]int, 0, len(subs))
@@ -320,10 +320,10 @@ func (s *Store) InsertSubmissions(ctx context.Context, subs []collector.Submissi
 }
 
 // Submission implements collector.SubmissionStore.
-func (s *Store) Submission(ctx context.Context, id string) (collector.Submission, error) {
+func (s *Store) Submission(ctx context.Context, id string) (dotm.Submission, error) {
 	var d submissionDoc
 	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return collector.Submission{}, notFound(err, "submission "+id)
+		return dotm.Submission{}, notFound(err, "submission "+id)
 	}
 	return d.submission()
 }
@@ -331,7 +331,7 @@ func (s *Store) Submission(ctx context.Context, id string) (collector.Submission
 // Submissions implements collector.SubmissionStore: on the embedded server
 // one indexed SQL query (embedded_query.go), on MongoDB a find that an
 // index of mongoIndexes serves in _id order. The answers are not read.
-func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) ([]collector.Submission, error) {
+func (s *Store) Submissions(ctx context.Context, f dotm.SubmissionFilter) ([]dotm.Submission, error) {
 	if s.sq != nil {
 		return s.sq.submissions(ctx, f)
 	}
@@ -356,7 +356,7 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 	if err := s.findAll(ctx, colSubmissions, filter, opts, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]collector.Submission, len(docs))
+	out := make([]dotm.Submission, len(docs))
 	for i, d := range docs {
 		sub, err := d.submission()
 		if err != nil {
@@ -375,35 +375,35 @@ func (s *Store) Submissions(ctx context.Context, f collector.SubmissionFilter) (
 // other field makes the embedded server scan the collection). If the process
 // dies between the two writes, the next review of the submission finishes
 // the first decision's update before it reports the conflict.
-func (s *Store) ReviewSubmission(ctx context.Context, id string, r collector.Review, status collector.SubmissionStatus) (collector.Submission, error) {
+func (s *Store) ReviewSubmission(ctx context.Context, id string, r dotm.Review, status dotm.SubmissionStatus) (dotm.Submission, error) {
 	sub, err := s.Submission(ctx, id)
 	if err != nil {
-		return collector.Submission{}, err
+		return dotm.Submission{}, err
 	}
-	if sub.Status != collector.SubmissionReceived {
-		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s is %s, not waiting for review", id, sub.Status)
+	if sub.Status != dotm.SubmissionReceived {
+		return dotm.Submission{}, dotm.Errorf(dotm.ECONFLICT, "submission %s is %s, not waiting for review", id, sub.Status)
 	}
 	rd := reviewDoc{Decision: r.Decision, Comment: r.Comment, By: r.By, At: r.At.UTC()}
 	d := decisionDoc{ID: id, Status: string(status), Review: rd}
 	if _, err := s.collection(colDecisions).InsertOne(ctx, d); err != nil {
 		if !mongo.IsDuplicateKeyError(err) {
-			return collector.Submission{}, unavailable(err, "review submission "+id)
+			return dotm.Submission{}, unavailable(err, "review submission "+id)
 		}
 		// Decided concurrently, or a decision whose update was lost: apply it.
 		var first decisionDoc
 		if err := s.collection(colDecisions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&first); err != nil {
-			return collector.Submission{}, unavailable(err, "read decision on "+id)
+			return dotm.Submission{}, unavailable(err, "read decision on "+id)
 		}
 		if err := s.applyDecision(ctx, first); err != nil {
-			return collector.Submission{}, err
+			return dotm.Submission{}, err
 		}
-		return collector.Submission{}, collector.Errorf(collector.ECONFLICT, "submission %s was reviewed by %s meanwhile", id, first.Review.By)
+		return dotm.Submission{}, dotm.Errorf(dotm.ECONFLICT, "submission %s was reviewed by %s meanwhile", id, first.Review.By)
 	}
 	if err := s.applyDecision(ctx, d); err != nil {
-		return collector.Submission{}, err
+		return dotm.Submission{}, err
 	}
 	sub.Status = status
-	sub.Reviews = append(sub.Reviews, collector.Review(rd))
+	sub.Reviews = append(sub.Reviews, dotm.Review(rd))
 	return sub, nil
 }
 
@@ -457,7 +457,7 @@ func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
 			return unavailable(err, "read correction of "+id)
 		}
 		if c.By != newID {
-			return collector.Errorf(collector.ECONFLICT, "submission %s is already corrected by another submission", id)
+			return dotm.Errorf(dotm.ECONFLICT, "submission %s is already corrected by another submission", id)
 		}
 	}
 	res, err := s.collection(colSubmissions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
@@ -466,7 +466,7 @@ func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
 		return unavailable(err, "mark submission "+id+" superseded")
 	}
 	if res.MatchedCount == 0 {
-		return collector.Errorf(collector.ENOTFOUND, "submission %s not found", id)
+		return dotm.Errorf(dotm.ENOTFOUND, "submission %s not found", id)
 	}
 	return nil
 }
@@ -474,7 +474,7 @@ func (s *Store) MarkSuperseded(ctx context.Context, id, newID string) error {
 // SealedSubmissions implements collector.Resealer. It reads the key ids of
 // every submission first and then each stale submission by id, so that a
 // long rotation holds no cursor open.
-func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id string, sealed []collector.SealedValue) error) error {
+func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id string, sealed []dotm.SealedValue) error) error {
 	var docs []keyIDsDoc
 	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
 		return err
@@ -491,9 +491,9 @@ func (s *Store) SealedSubmissions(ctx context.Context, keep string, fn func(id s
 		if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&full); err != nil {
 			return notFound(err, "submission "+d.ID)
 		}
-		sealed := make([]collector.SealedValue, len(full.Sealed))
+		sealed := make([]dotm.SealedValue, len(full.Sealed))
 		for i, v := range full.Sealed {
-			sealed[i] = collector.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data}
+			sealed[i] = dotm.SealedValue{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Ciphertext: v.Data}
 		}
 		if err := fn(full.ID, sealed); err != nil {
 			return err
@@ -510,7 +510,7 @@ type keyIDsDoc struct {
 
 // Reseal implements collector.Resealer: it replaces the sealed values of
 // submission id.
-func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.SealedValue) error {
+func (s *Store) Reseal(ctx context.Context, id string, sealed []dotm.SealedValue) error {
 	docs := make([]sealedDoc, len(sealed))
 	for i, v := range sealed {
 		docs[i] = sealedDoc{Path: v.Path, KeyID: v.KeyID, Nonce: v.Nonce, Data: v.Ciphertext}
@@ -520,7 +520,7 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []collector.Sealed
 		return unavailable(err, "reseal submission "+id)
 	}
 	if res.MatchedCount == 0 {
-		return collector.Errorf(collector.ENOTFOUND, "submission %s not found", id)
+		return dotm.Errorf(dotm.ENOTFOUND, "submission %s not found", id)
 	}
 	return nil
 }

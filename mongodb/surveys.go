@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // Collections of the collector's records.
@@ -35,40 +35,40 @@ type surveyDoc struct {
 }
 
 // CreateSurvey implements collector.SurveyStore.
-func (s *Store) CreateSurvey(ctx context.Context, sv collector.Survey) error {
+func (s *Store) CreateSurvey(ctx context.Context, sv dotm.Survey) error {
 	if sv.Languages == nil {
 		sv.Languages = []string{}
 	}
 	doc := surveyDoc{ID: sv.ID, Country: sv.Country, Title: sv.Title, Languages: sv.Languages, CreatedAt: sv.CreatedAt.UTC(), CreatedBy: sv.CreatedBy}
 	if _, err := s.collection(colSurveys).InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "survey %q exists", sv.ID)
+			return dotm.Errorf(dotm.ECONFLICT, "survey %q exists", sv.ID)
 		}
 		return unavailable(err, "create survey "+sv.ID)
 	}
 	return nil
 }
 
-func (d surveyDoc) survey() collector.Survey {
-	return collector.Survey{ID: d.ID, Country: d.Country, Title: d.Title, Languages: d.Languages, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
+func (d surveyDoc) survey() dotm.Survey {
+	return dotm.Survey{ID: d.ID, Country: d.Country, Title: d.Title, Languages: d.Languages, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
 }
 
 // Survey implements collector.SurveyStore.
-func (s *Store) Survey(ctx context.Context, id string) (collector.Survey, error) {
+func (s *Store) Survey(ctx context.Context, id string) (dotm.Survey, error) {
 	var d surveyDoc
 	if err := s.collection(colSurveys).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return collector.Survey{}, notFound(err, "survey "+id)
+		return dotm.Survey{}, notFound(err, "survey "+id)
 	}
 	return d.survey(), nil
 }
 
 // Surveys implements collector.SurveyStore.
-func (s *Store) Surveys(ctx context.Context) ([]collector.Survey, error) {
+func (s *Store) Surveys(ctx context.Context) ([]dotm.Survey, error) {
 	var docs []surveyDoc
 	if err := s.findAll(ctx, colSurveys, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
-	out := make([]collector.Survey, len(docs))
+	out := make([]dotm.Survey, len(docs))
 	for i, d := range docs {
 		out[i] = d.survey()
 	}
@@ -88,18 +88,18 @@ type formDoc struct {
 	UploadedBy string    `bson:"uploaded_by"`
 }
 
-func (d formDoc) version() collector.FormVersion {
-	return collector.FormVersion{FormID: d.FormID, Version: d.Version, Survey: d.Survey, Title: d.Title, Format: d.Format,
+func (d formDoc) version() dotm.FormVersion {
+	return dotm.FormVersion{FormID: d.FormID, Version: d.Version, Survey: d.Survey, Title: d.Title, Format: d.Format,
 		JSON: d.JSON, ETag: d.ETag, UploadedAt: d.UploadedAt, UploadedBy: d.UploadedBy}
 }
 
 // AddFormVersion implements collector.FormStore.
-func (s *Store) AddFormVersion(ctx context.Context, v collector.FormVersion) error {
+func (s *Store) AddFormVersion(ctx context.Context, v dotm.FormVersion) error {
 	doc := formDoc{ID: v.FormID + "@" + v.Version, FormID: v.FormID, Version: v.Version, Survey: v.Survey, Title: v.Title,
 		Format: v.Format, JSON: v.JSON, ETag: v.ETag, UploadedAt: v.UploadedAt.UTC(), UploadedBy: v.UploadedBy}
 	if _, err := s.collection(colForms).InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "form %s version %s exists", v.FormID, v.Version)
+			return dotm.Errorf(dotm.ECONFLICT, "form %s version %s exists", v.FormID, v.Version)
 		}
 		return unavailable(err, "add form "+v.FormID)
 	}
@@ -107,17 +107,17 @@ func (s *Store) AddFormVersion(ctx context.Context, v collector.FormVersion) err
 }
 
 // FormVersion implements collector.FormStore.
-func (s *Store) FormVersion(ctx context.Context, formID, version string) (collector.FormVersion, error) {
+func (s *Store) FormVersion(ctx context.Context, formID, version string) (dotm.FormVersion, error) {
 	var d formDoc
 	if err := s.collection(colForms).FindOne(ctx, bson.D{{Key: "_id", Value: formID + "@" + version}}).Decode(&d); err != nil {
-		return collector.FormVersion{}, notFound(err, "form "+formID+" version "+version)
+		return dotm.FormVersion{}, notFound(err, "form "+formID+" version "+version)
 	}
 	return d.version(), nil
 }
 
 // FormVersions implements collector.FormStore. Forms are few: the filter
 // scans the collection, which the embedded server does for any non-_id field.
-func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]collector.FormVersion, error) {
+func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]dotm.FormVersion, error) {
 	filter := bson.D{}
 	if formID != "" {
 		filter = append(filter, bson.E{Key: "form_id", Value: formID})
@@ -136,7 +136,7 @@ func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]coll
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	out := make([]collector.FormVersion, len(docs))
+	out := make([]dotm.FormVersion, len(docs))
 	for i, d := range docs {
 		out[i] = d.version()
 	}
@@ -159,23 +159,23 @@ type assignmentDoc struct {
 	UpdatedAt    time.Time `bson:"updated_at"`
 }
 
-func (d assignmentDoc) assignment() collector.Assignment {
-	return collector.Assignment{ID: d.ID, Survey: d.Survey, Enumerator: d.Enumerator, Supervisor: d.Supervisor,
-		HouseholdID: d.HouseholdID, Stratum: d.Stratum, PSU: d.PSU, FormID: d.FormID, Status: collector.AssignmentStatus(d.Status),
+func (d assignmentDoc) assignment() dotm.Assignment {
+	return dotm.Assignment{ID: d.ID, Survey: d.Survey, Enumerator: d.Enumerator, Supervisor: d.Supervisor,
+		HouseholdID: d.HouseholdID, Stratum: d.Stratum, PSU: d.PSU, FormID: d.FormID, Status: dotm.AssignmentStatus(d.Status),
 		Comment: d.Comment, SubmissionID: d.SubmissionID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }
 
 // AddAssignments implements collector.AssignmentStore with one unordered
 // insertMany: new ids are stored even when others already exist. The
 // sampling step calls it to create a whole sample's assignments.
-func (s *Store) AddAssignments(ctx context.Context, as []collector.Assignment) error {
+func (s *Store) AddAssignments(ctx context.Context, as []dotm.Assignment) error {
 	if len(as) == 0 {
 		return nil
 	}
 	docs := make([]any, len(as))
 	for i, a := range as {
 		if a.Status == "" {
-			a.Status = collector.AssignmentAssigned
+			a.Status = dotm.AssignmentAssigned
 		}
 		docs[i] = assignmentDoc{ID: a.ID, Survey: a.Survey, Enumerator: a.Enumerator, Supervisor: a.Supervisor,
 			HouseholdID: a.HouseholdID, Stratum: a.Stratum, PSU: a.PSU, FormID: a.FormID, Status: string(a.Status),
@@ -186,14 +186,14 @@ func (s *Store) AddAssignments(ctx context.Context, as []collector.Assignment) e
 	for i, err := range errs {
 		switch {
 		case err == nil:
-		case collector.ErrorCode(err) == collector.ECONFLICT:
+		case dotm.ErrorCode(err) == dotm.ECONFLICT:
 			dups = append(dups, as[i].ID)
 		default:
 			return fmt.Errorf("add assignment %s: %w", as[i].ID, err)
 		}
 	}
 	if len(dups) > 0 {
-		return collector.Errorf(collector.ECONFLICT, "%d assignment id(s) exist already: %s", len(dups), strings.Join(firstN(dups, 20), ", "))
+		return dotm.Errorf(dotm.ECONFLICT, "%d assignment id(s) exist already: %s", len(dups), strings.Join(firstN(dups, 20), ", "))
 	}
 	return nil
 }
@@ -227,8 +227,8 @@ type moveDoc struct {
 
 func moveID(assignment string, seq int) string { return assignment + "#" + strconv.Itoa(seq) }
 
-func (m moveDoc) apply(a *collector.Assignment) {
-	a.Status = collector.AssignmentStatus(m.Status)
+func (m moveDoc) apply(a *dotm.Assignment) {
+	a.Status = dotm.AssignmentStatus(m.Status)
 	a.Comment = m.Comment
 	if m.SubmissionID != "" {
 		a.SubmissionID = m.SubmissionID
@@ -238,10 +238,10 @@ func (m moveDoc) apply(a *collector.Assignment) {
 
 // assignment finds an assignment in its current state and the number of
 // moves it has made.
-func (s *Store) assignment(ctx context.Context, id string) (collector.Assignment, int, error) {
+func (s *Store) assignment(ctx context.Context, id string) (dotm.Assignment, int, error) {
 	var d assignmentDoc
 	if err := s.collection(colAssignments).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-		return collector.Assignment{}, 0, notFound(err, "assignment "+id)
+		return dotm.Assignment{}, 0, notFound(err, "assignment "+id)
 	}
 	a := d.assignment()
 	seq := 0
@@ -252,7 +252,7 @@ func (s *Store) assignment(ctx context.Context, id string) (collector.Assignment
 			return a, seq, nil
 		}
 		if err != nil {
-			return collector.Assignment{}, 0, unavailable(err, "find moves of assignment "+id)
+			return dotm.Assignment{}, 0, unavailable(err, "find moves of assignment "+id)
 		}
 		m.apply(&a)
 		seq++
@@ -260,7 +260,7 @@ func (s *Store) assignment(ctx context.Context, id string) (collector.Assignment
 }
 
 // Assignment implements collector.AssignmentStore.
-func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment, error) {
+func (s *Store) Assignment(ctx context.Context, id string) (dotm.Assignment, error) {
 	a, _, err := s.assignment(ctx, id)
 	return a, err
 }
@@ -268,13 +268,13 @@ func (s *Store) Assignment(ctx context.Context, id string) (collector.Assignment
 // Assignments implements collector.AssignmentStore: the documents that match
 // the survey and enumerator, each brought to its current state by its moves,
 // then filtered by status.
-func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) ([]collector.Assignment, error) {
+func (s *Store) Assignments(ctx context.Context, f dotm.AssignmentFilter) ([]dotm.Assignment, error) {
 	docs, moves, err := s.assignmentDocs(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	if len(docs) == 0 {
-		return []collector.Assignment{}, nil
+		return []dotm.Assignment{}, nil
 	}
 	last := map[string]moveDoc{}
 	lastSub := map[string]moveDoc{} // the latest move that named a submission
@@ -286,7 +286,7 @@ func (s *Store) Assignments(ctx context.Context, f collector.AssignmentFilter) (
 			lastSub[m.Assignment] = m
 		}
 	}
-	out := make([]collector.Assignment, 0, len(docs))
+	out := make([]dotm.Assignment, 0, len(docs))
 	for _, d := range docs {
 		a := d.assignment()
 		if m, ok := last[d.ID]; ok {
@@ -309,7 +309,7 @@ const moveBatch = 1000
 // embedded server with indexed SQL queries; on MongoDB with finds served
 // by mongoIndexes (the moves by assignment id, in batches, when there are
 // few assignments, else those of the survey).
-func (s *Store) assignmentDocs(ctx context.Context, f collector.AssignmentFilter) ([]assignmentDoc, []moveDoc, error) {
+func (s *Store) assignmentDocs(ctx context.Context, f dotm.AssignmentFilter) ([]assignmentDoc, []moveDoc, error) {
 	if s.sq != nil {
 		return s.sq.assignments(ctx, f)
 	}
@@ -359,7 +359,7 @@ func (s *Store) assignmentDocs(ctx context.Context, f collector.AssignmentFilter
 // MoveAssignment implements collector.AssignmentStore: it reads the current
 // state and inserts the next move; a concurrent move from the same state
 // takes the same _id first and this one is an ECONFLICT.
-func (s *Store) MoveAssignment(ctx context.Context, id string, from []collector.AssignmentStatus, to collector.AssignmentStatus, submissionID, comment string) error {
+func (s *Store) MoveAssignment(ctx context.Context, id string, from []dotm.AssignmentStatus, to dotm.AssignmentStatus, submissionID, comment string) error {
 	a, seq, err := s.assignment(ctx, id)
 	if err != nil {
 		return err
@@ -369,13 +369,13 @@ func (s *Store) MoveAssignment(ctx context.Context, id string, from []collector.
 		for i, f := range from {
 			fromS[i] = string(f)
 		}
-		return collector.Errorf(collector.ECONFLICT, "assignment %s is %s, not %s", id, a.Status, strings.Join(fromS, " or "))
+		return dotm.Errorf(dotm.ECONFLICT, "assignment %s is %s, not %s", id, a.Status, strings.Join(fromS, " or "))
 	}
 	m := moveDoc{ID: moveID(id, seq+1), Assignment: id, Survey: a.Survey, Seq: seq + 1, Status: string(to), Comment: comment,
 		SubmissionID: submissionID, At: time.Now().UTC()}
 	if _, err := s.collection(colAssignmentMoves).InsertOne(ctx, m); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "assignment %s changed at the same time; try again", id)
+			return dotm.Errorf(dotm.ECONFLICT, "assignment %s changed at the same time; try again", id)
 		}
 		return unavailable(err, "move assignment "+id)
 	}
@@ -409,7 +409,7 @@ type listingEvent struct {
 // PutListing implements collector.ListingStore. The listing of a PSU is one
 // document keyed by survey and PSU; a correction replaces it, guarded by the
 // revision it read, and keeps a short history of who listed when.
-func (s *Store) PutListing(ctx context.Context, l collector.Listing) (int, error) {
+func (s *Store) PutListing(ctx context.Context, l dotm.Listing) (int, error) {
 	id := l.Survey + "/" + l.PSU
 	hh := make([]listedHHDoc, len(l.Households))
 	for i, h := range l.Households {
@@ -441,12 +441,12 @@ func (s *Store) PutListing(ctx context.Context, l collector.Listing) (int, error
 			return doc.Revision, nil
 		}
 	}
-	return 0, collector.Errorf(collector.ECONFLICT, "listing of PSU %s changed concurrently; try again", l.PSU)
+	return 0, dotm.Errorf(dotm.ECONFLICT, "listing of PSU %s changed concurrently; try again", l.PSU)
 }
 
 // Listings implements collector.ListingStore.
 // On the embedded server it is one indexed SQL query (embedded_query.go).
-func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listing, error) {
+func (s *Store) Listings(ctx context.Context, survey string) ([]dotm.Listing, error) {
 	var docs []listingDoc
 	if s.sq != nil {
 		var err error
@@ -456,13 +456,13 @@ func (s *Store) Listings(ctx context.Context, survey string) ([]collector.Listin
 	} else if err := s.findAll(ctx, colListings, bson.D{{Key: "survey", Value: survey}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
 		return nil, err
 	}
-	out := make([]collector.Listing, len(docs))
+	out := make([]dotm.Listing, len(docs))
 	for i, d := range docs {
-		hh := make([]collector.ListedHousehold, len(d.Households))
+		hh := make([]dotm.ListedHousehold, len(d.Households))
 		for j, h := range d.Households {
-			hh[j] = collector.ListedHousehold{HouseholdID: h.ID, Class: collector.HouseholdClass(h.Class)}
+			hh[j] = dotm.ListedHousehold{HouseholdID: h.ID, Class: dotm.HouseholdClass(h.Class)}
 		}
-		out[i] = collector.Listing{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Households: hh,
+		out[i] = dotm.Listing{Survey: d.Survey, PSU: d.PSU, Stratum: d.Stratum, Households: hh,
 			SubmittedBy: d.SubmittedBy, SubmittedAt: d.SubmittedAt, Revision: d.Revision}
 		if len(d.History) > 0 {
 			out[i].ListedBy = d.History[0].By
@@ -485,7 +485,7 @@ type auditDoc struct {
 // AuditEntries implements collector.AuditLog: on the embedded server one
 // indexed SQL query (embedded_query.go), on MongoDB a find that an index of
 // mongoIndexes serves newest first, from the page's start.
-func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]collector.AuditEntry, error) {
+func (s *Store) AuditEntries(ctx context.Context, f dotm.AuditFilter) ([]dotm.AuditEntry, error) {
 	if s.sq != nil {
 		return s.sq.audit(ctx, f)
 	}
@@ -502,7 +502,7 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 	case f.BeforeID != "":
 		oid, err := bson.ObjectIDFromHex(f.BeforeID)
 		if err != nil {
-			return nil, collector.Errorf(collector.EINVALID, "before_id: not an audit entry id")
+			return nil, dotm.Errorf(dotm.EINVALID, "before_id: not an audit entry id")
 		}
 		// (time, _id) < (Before, BeforeID) in the listing's order; the
 		// bound on time alone lets the index start the scan there.
@@ -522,9 +522,9 @@ func (s *Store) AuditEntries(ctx context.Context, f collector.AuditFilter) ([]co
 	if err := s.findAll(ctx, colAudit, filter, opts, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]collector.AuditEntry, len(docs))
+	out := make([]dotm.AuditEntry, len(docs))
 	for i, d := range docs {
-		out[i] = collector.AuditEntry{ID: d.ID.Hex(), Time: d.Time, Actor: d.Actor, Role: collector.Role(d.Role), Action: d.Action, Survey: d.Survey, Target: d.Target, Detail: d.Detail}
+		out[i] = dotm.AuditEntry{ID: d.ID.Hex(), Time: d.Time, Actor: d.Actor, Role: dotm.Role(d.Role), Action: d.Action, Survey: d.Survey, Target: d.Target, Detail: d.Detail}
 	}
 	return out, nil
 }
@@ -562,7 +562,7 @@ func (s *Store) insertMany(ctx context.Context, col string, docs []any) []error 
 				continue
 			}
 			if we.Code == 11000 || we.Code == 11001 || we.Code == 12582 {
-				errs[we.Index] = collector.Errorf(collector.ECONFLICT, "duplicate id")
+				errs[we.Index] = dotm.Errorf(dotm.ECONFLICT, "duplicate id")
 			} else {
 				errs[we.Index] = fmt.Errorf("mongodb: insert into %s: %s (code %d)", col, we.Message, we.Code)
 			}

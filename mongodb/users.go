@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // Collections. Each document is keyed by the natural _id it is looked up by.
@@ -44,13 +44,13 @@ type tokenDoc struct {
 	CreatedAt time.Time `bson:"created_at,omitempty"`
 }
 
-func (d userDoc) user() collector.User {
-	return collector.User{Name: d.Name, Role: collector.Role(d.Role), Surveys: d.Surveys, CreatedAt: d.CreatedAt, Revoked: d.Revoked}
+func (d userDoc) user() dotm.User {
+	return dotm.User{Name: d.Name, Role: dotm.Role(d.Role), Surveys: d.Surveys, CreatedAt: d.CreatedAt, Revoked: d.Revoked}
 }
 
 // AddUser stores a user and the hash of the user's token. A user of that name
 // already there is an ECONFLICT.
-func (s *Store) AddUser(ctx context.Context, u collector.User, tokenHash string) error {
+func (s *Store) AddUser(ctx context.Context, u dotm.User, tokenHash string) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now().UTC()
 	}
@@ -60,7 +60,7 @@ func (s *Store) AddUser(ctx context.Context, u collector.User, tokenHash string)
 	doc := userDoc{Name: u.Name, Role: string(u.Role), Surveys: u.Surveys, TokenHash: tokenHash, CreatedAt: u.CreatedAt}
 	if _, err := s.collection(colUsers).InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
-			return collector.Errorf(collector.ECONFLICT, "user %q exists", u.Name)
+			return dotm.Errorf(dotm.ECONFLICT, "user %q exists", u.Name)
 		}
 		return fmt.Errorf("mongodb: add user %s: %w", u.Name, err)
 	}
@@ -72,27 +72,27 @@ func (s *Store) AddUser(ctx context.Context, u collector.User, tokenHash string)
 }
 
 // UserByTokenHash implements collector.UserStore with two _id lookups.
-func (s *Store) UserByTokenHash(ctx context.Context, hash string) (collector.User, string, error) {
+func (s *Store) UserByTokenHash(ctx context.Context, hash string) (dotm.User, string, error) {
 	var t tokenDoc
 	if err := s.collection(colTokens).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
-		return collector.User{}, "", notFound(err, "token")
+		return dotm.User{}, "", notFound(err, "token")
 	}
 	if t.Role != "" {
 		surveys := t.Surveys
 		if surveys == nil {
 			surveys = []string{}
 		}
-		return collector.User{Name: t.User, Role: collector.Role(t.Role), Surveys: surveys, CreatedAt: t.CreatedAt}, t.Hash, nil
+		return dotm.User{Name: t.User, Role: dotm.Role(t.Role), Surveys: surveys, CreatedAt: t.CreatedAt}, t.Hash, nil
 	}
 	var d userDoc
 	if err := s.collection(colUsers).FindOne(ctx, bson.D{{Key: "_id", Value: t.User}}).Decode(&d); err != nil {
-		return collector.User{}, "", notFound(err, "user")
+		return dotm.User{}, "", notFound(err, "user")
 	}
 	return d.user(), d.TokenHash, nil
 }
 
 // Users lists every user, sorted by name.
-func (s *Store) Users(ctx context.Context) ([]collector.User, error) {
+func (s *Store) Users(ctx context.Context) ([]dotm.User, error) {
 	cur, err := s.collection(colUsers).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, unavailable(err, "list users")
@@ -101,7 +101,7 @@ func (s *Store) Users(ctx context.Context) ([]collector.User, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, unavailable(err, "list users")
 	}
-	users := make([]collector.User, len(docs))
+	users := make([]dotm.User, len(docs))
 	for i, d := range docs {
 		users[i] = d.user()
 	}
@@ -123,7 +123,7 @@ func (s *Store) RevokeUser(ctx context.Context, name string) error {
 }
 
 // Record implements collector.Auditor: one insert per entry, never updated.
-func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
+func (s *Store) Record(ctx context.Context, e dotm.AuditEntry) error {
 	if _, err := s.collection(colAudit).InsertOne(ctx, auditDocOf(e)); err != nil {
 		return unavailable(err, "write audit entry")
 	}
@@ -132,7 +132,7 @@ func (s *Store) Record(ctx context.Context, e collector.AuditEntry) error {
 
 // auditDocOf is the stored form of an audit entry, with a new id (and the
 // current time when e has none).
-func auditDocOf(e collector.AuditEntry) bson.D {
+func auditDocOf(e dotm.AuditEntry) bson.D {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
@@ -194,7 +194,7 @@ var mongoIndexes = []struct {
 // notFound turns ErrNoDocuments into collector's ENOTFOUND.
 func notFound(err error, what string) error {
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return &collector.Error{Code: collector.ENOTFOUND, Message: what + " not found", Err: err}
+		return &dotm.Error{Code: dotm.ENOTFOUND, Message: what + " not found", Err: err}
 	}
 	return unavailable(err, "find "+what)
 }
@@ -207,7 +207,7 @@ func unavailable(err error, what string) error {
 	}
 	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, mongo.ErrClientDisconnected) || isServerSelection(err) {
-		return &collector.Error{Code: collector.EUNAVAILABLE, Message: "database unavailable", RetryAfter: 2, Err: fmt.Errorf("%s: %w", what, err)}
+		return &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "database unavailable", RetryAfter: 2, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	return fmt.Errorf("mongodb: %s: %w", what, err)
 }

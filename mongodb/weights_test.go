@@ -9,14 +9,14 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
-func testWeights(survey string, n int, scale float64) collector.Weights {
-	w := collector.Weights{Survey: survey, ComputedAt: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC), ComputedBy: "stat",
-		Report: collector.WeightsReport{Selected: n, Respondents: n - n/10, Warnings: []string{"test"}}}
+func testWeights(survey string, n int, scale float64) dotm.Weights {
+	w := dotm.Weights{Survey: survey, ComputedAt: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC), ComputedBy: "stat",
+		Report: dotm.WeightsReport{Selected: n, Respondents: n - n/10, Warnings: []string{"test"}}}
 	for i := range n {
-		w.Households = append(w.Households, collector.HouseholdWeight{HouseholdID: fmt.Sprintf("h%06d", i), PSU: fmt.Sprintf("p%03d", i%700),
+		w.Households = append(w.Households, dotm.HouseholdWeight{HouseholdID: fmt.Sprintf("h%06d", i), PSU: fmt.Sprintf("p%03d", i%700),
 			Stratum: fmt.Sprintf("s%d", i%9), Base: 10 + float64(i%17)*scale, Adjusted: 11 + float64(i%13)*scale, Final: 12 + float64(i%11)*scale,
 			Responded: i%10 != 0, FramePSUs: 40 + i%9})
 	}

@@ -25,6 +25,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/mongodb/mongotest"
 	"github.com/dotm-survey/dotm/questionnaire"
@@ -54,11 +55,11 @@ func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	ctx := context.Background()
 	store := testServer.Open(t)
-	key, err := collector.GenerateKey(time.Now())
+	key, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := collector.NewKeyring(key.ID, key)
+	keys, err := dotm.NewKeyring(key.ID, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +76,14 @@ func newE2E(t *testing.T) *e2e {
 
 	for _, u := range []struct {
 		name    string
-		role    collector.Role
+		role    dotm.Role
 		surveys []string
-	}{{"admin", collector.RoleAdmin, nil}, {"sup", collector.RoleSupervisor, []string{"co-2026"}}, {"ana", collector.RoleEnumerator, []string{"co-2026"}}} {
-		token, hash, err := collector.NewToken()
+	}{{"admin", dotm.RoleAdmin, nil}, {"sup", dotm.RoleSupervisor, []string{"co-2026"}}, {"ana", dotm.RoleEnumerator, []string{"co-2026"}}} {
+		token, hash, err := dotm.NewToken()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.AddUser(ctx, collector.User{Name: u.name, Role: u.role, Surveys: u.surveys}, hash); err != nil {
+		if err := store.AddUser(ctx, dotm.User{Name: u.name, Role: u.role, Surveys: u.surveys}, hash); err != nil {
 			t.Fatal(err)
 		}
 		e.tokens[u.name] = token

@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/exports"
@@ -88,11 +89,11 @@ func demo(e *env, cfg demoConfig) error {
 
 	// The store, a data key and the real HTTP server on a loopback port.
 	keyFile := filepath.Join(cfg.out, "data.key")
-	key, err := collector.GenerateKey(time.Now())
+	key, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		return err
 	}
-	keys, err := collector.NewKeyring(key.ID, key)
+	keys, err := dotm.NewKeyring(key.ID, key)
 	if err != nil {
 		return err
 	}
@@ -103,12 +104,12 @@ func demo(e *env, cfg demoConfig) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	adminToken, hash, err := collector.NewToken()
+	adminToken, hash, err := dotm.NewToken()
 	if err != nil {
 		_ = store.Close(context.Background())
 		return err
 	}
-	if err := store.AddUser(e.ctx, collector.User{Name: "admin", Role: collector.RoleAdmin}, hash); err != nil {
+	if err := store.AddUser(e.ctx, dotm.User{Name: "admin", Role: dotm.RoleAdmin}, hash); err != nil {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("demo: add admin: %w", err)
 	}
@@ -170,7 +171,7 @@ type demoRun struct {
 	release     *exports.Manifest
 	relReport   *exports.Report
 	releaseID   string
-	weights     collector.WeightsReport
+	weights     dotm.WeightsReport
 }
 
 func (r *demoRun) run(ctx context.Context) error {
@@ -215,7 +216,7 @@ func (r *demoRun) setup(ctx context.Context) error {
 		return err
 	}
 	p.add(1)
-	addUser := func(name string, role collector.Role) (*apiClient, error) {
+	addUser := func(name string, role dotm.Role) (*apiClient, error) {
 		c, err := r.addUser(ctx, name, role)
 		if err == nil {
 			p.add(1)
@@ -224,20 +225,20 @@ func (r *demoRun) setup(ctx context.Context) error {
 	}
 	r.enumerators = map[string]*apiClient{}
 	for i := 1; i <= r.cfg.enumerators; i++ {
-		c, err := addUser(fmt.Sprintf("enum%02d", i), collector.RoleEnumerator)
+		c, err := addUser(fmt.Sprintf("enum%02d", i), dotm.RoleEnumerator)
 		if err != nil {
 			return err
 		}
 		r.enumerators[fmt.Sprintf("enum%02d", i)] = c
 	}
 	for i := 1; i <= r.cfg.supervisors; i++ {
-		c, err := addUser(fmt.Sprintf("sup%02d", i), collector.RoleSupervisor)
+		c, err := addUser(fmt.Sprintf("sup%02d", i), dotm.RoleSupervisor)
 		if err != nil {
 			return err
 		}
 		r.supervisors = append(r.supervisors, c)
 	}
-	if r.stat, err = addUser("stat01", collector.RoleStatistician); err != nil {
+	if r.stat, err = addUser("stat01", dotm.RoleStatistician); err != nil {
 		return err
 	}
 	p.finish(fmt.Sprintf("%d enumerators, %d supervisors, 1 statistician; form %s %s in en/es", r.cfg.enumerators, r.cfg.supervisors, r.form.ID, r.form.Version))
@@ -246,7 +247,7 @@ func (r *demoRun) setup(ctx context.Context) error {
 
 // addUser creates a user of the demo survey through the API and returns a
 // client signed in as that user.
-func (r *demoRun) addUser(ctx context.Context, name string, role collector.Role) (*apiClient, error) {
+func (r *demoRun) addUser(ctx context.Context, name string, role dotm.Role) (*apiClient, error) {
 	var created struct{ Token string }
 	if _, err := r.admin.call(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "surveys": []string{demoSurvey}}, "", &created); err != nil {
 		return nil, err
@@ -257,7 +258,7 @@ func (r *demoRun) addUser(ctx context.Context, name string, role collector.Role)
 func (r *demoRun) drawPSUs(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "PSU sample (PPS systematic)", 1)
 	n := r.psuCount()
-	var sample collector.PSUSample
+	var sample dotm.PSUSample
 	path := fmt.Sprintf("/api/v1/surveys/%s/sample/psus?n=%d&allocation=proportional&seed=%d", demoSurvey, n, r.cfg.seed)
 	if _, err := r.admin.call(ctx, "POST", path, r.country.FrameCSV(), "text/csv", &sample); err != nil {
 		return err
@@ -276,7 +277,7 @@ func (r *demoRun) drawPSUs(ctx context.Context) error {
 }
 
 func (r *demoRun) listing(ctx context.Context) error {
-	var sample collector.PSUSample
+	var sample dotm.PSUSample
 	if _, err := r.admin.call(ctx, "GET", "/api/v1/surveys/"+demoSurvey+"/sample/psus", nil, "", &sample); err != nil {
 		return err
 	}
@@ -403,7 +404,7 @@ func collect(ch chan error) []error {
 func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng *rand.Rand, p *progress) error {
 	c := r.enumerators[name]
 	var list struct {
-		Assignments []collector.Assignment `json:"assignments"`
+		Assignments []dotm.Assignment `json:"assignments"`
 	}
 	if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=assigned", nil, "", &list); err != nil {
 		return err
@@ -461,7 +462,7 @@ func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng 
 }
 
 // interview makes the envelope of one assignment's interview.
-func (r *demoRun) interview(a collector.Assignment, rng *rand.Rand) (envelope, error) {
+func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand) (envelope, error) {
 	ea, ok := r.country.EA(a.PSU)
 	if !ok {
 		return envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
@@ -608,7 +609,7 @@ func (r *demoRun) corrections(ctx context.Context) error {
 	for _, name := range names {
 		c := r.enumerators[name]
 		var list struct {
-			Assignments []collector.Assignment `json:"assignments"`
+			Assignments []dotm.Assignment `json:"assignments"`
 		}
 		if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=returned", nil, "", &list); err != nil {
 			return err
@@ -722,7 +723,7 @@ func demoProfileFor(n int) string {
 // each checked against the manifest's SHA-256.
 func (r *demoRun) makeRelease(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "anonymized release", 3)
-	var rel collector.Release
+	var rel dotm.Release
 	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/releases", []byte(demoProfileFor(r.cfg.households)), "application/yaml", &rel); err != nil {
 		return err
 	}
@@ -731,7 +732,7 @@ func (r *demoRun) makeRelease(ctx context.Context) error {
 		return err
 	}
 	p.add(1)
-	researcher, err := r.addUser(ctx, "researcher01", collector.RoleResearcher)
+	researcher, err := r.addUser(ctx, "researcher01", dotm.RoleResearcher)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // household, and the report must have its charts.
 func TestDemoRound(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "demo")
-	stdout, stderr, err := dotm(t, nil, "demo", "--out", out, "--households", "100", "--enumerators", "4", "--seed", "7")
+	stdout, stderr, err := execDotm(t, nil, "demo", "--out", out, "--households", "100", "--enumerators", "4", "--seed", "7")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, stdout, stderr)
 	}

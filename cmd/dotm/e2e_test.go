@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/internal/testutil"
 )
 
@@ -43,8 +43,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// dotm runs the binary to completion and returns its stdout, stderr and error.
-func dotm(t *testing.T, env []string, args ...string) (string, string, error) {
+// execDotm runs the binary to completion and returns its stdout, stderr and error.
+func execDotm(t *testing.T, env []string, args ...string) (string, string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -154,7 +154,7 @@ func get(t *testing.T, url, token string) (int, string) {
 // graceful stop and a restart on the same data dir the token still works.
 func TestServeKeepsUsersAcrossRestarts(t *testing.T) {
 	data := t.TempDir()
-	token, stderr, err := dotm(t, nil, "users", "add", "--name", "admin", "--role", "admin", "--data-dir", data)
+	token, stderr, err := execDotm(t, nil, "users", "add", "--name", "admin", "--role", "admin", "--data-dir", data)
 	if err != nil {
 		t.Fatalf("users add: %v\n%s", err, stderr)
 	}
@@ -164,7 +164,7 @@ func TestServeKeepsUsersAcrossRestarts(t *testing.T) {
 		t.Fatalf("me: %d %s", code, body)
 	}
 	// The CLI on a held data dir goes through the server's embedded store.
-	tok2, stderr, err := dotm(t, []string{"DOTM_DATA_DIR=" + data}, "users", "add", "--name", "ana", "--role", "enumerator")
+	tok2, stderr, err := execDotm(t, []string{"DOTM_DATA_DIR=" + data}, "users", "add", "--name", "ana", "--role", "enumerator")
 	if err != nil {
 		t.Fatalf("users add while serving: %v\n%s", err, stderr)
 	}
@@ -186,11 +186,11 @@ func TestServeKeepsUsersAcrossRestarts(t *testing.T) {
 	if code, _ := get(t, s.base+"/api/v1/me", token); code != 200 {
 		t.Fatalf("token after restart: %d", code)
 	}
-	out, _, err := dotm(t, nil, "users", "list", "--data-dir", data)
+	out, _, err := execDotm(t, nil, "users", "list", "--data-dir", data)
 	if err != nil || !strings.Contains(out, "ana") || !strings.Contains(out, "enumerator") {
 		t.Fatalf("users list: %v\n%s", err, out)
 	}
-	if _, stderr, err := dotm(t, nil, "users", "revoke", "ana", "--data-dir", data); err != nil {
+	if _, stderr, err := execDotm(t, nil, "users", "revoke", "ana", "--data-dir", data); err != nil {
 		t.Fatalf("revoke: %v %s", err, stderr)
 	}
 	if code, _ := get(t, s.base+"/api/v1/me", strings.TrimSpace(tok2)); code != 401 {
@@ -200,7 +200,7 @@ func TestServeKeepsUsersAcrossRestarts(t *testing.T) {
 
 func TestServeUnreachableMongoFailsFast(t *testing.T) {
 	start := time.Now()
-	_, stderr, err := dotm(t, nil, "serve", "--addr", freeAddr(t), "--insecure-dev-key", "--data-dir", t.TempDir(), "--mongo-uri", "mongodb://127.0.0.1:1")
+	_, stderr, err := execDotm(t, nil, "serve", "--addr", freeAddr(t), "--insecure-dev-key", "--data-dir", t.TempDir(), "--mongo-uri", "mongodb://127.0.0.1:1")
 	if err == nil {
 		t.Fatal("serve with an unreachable database exited 0")
 	}
@@ -214,7 +214,7 @@ func TestServeUnreachableMongoFailsFast(t *testing.T) {
 
 // TestEveryCommandHasHelp: `dotm CMD --help` exits 0 and shows an example.
 func TestEveryCommandHasHelp(t *testing.T) {
-	out, _, err := dotm(t, nil, "help")
+	out, _, err := execDotm(t, nil, "help")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	var cmds [][]string
 	for _, name := range names {
 		cmds = append(cmds, []string{name})
-		out, _, _ := dotm(t, nil, name, "--help")
+		out, _, _ := execDotm(t, nil, name, "--help")
 		if first, _, _ := strings.Cut(out, "\n"); strings.HasPrefix(first, "Usage: dotm "+name+" ") && strings.Contains(first, "SUBCOMMAND --help") {
 			for _, s := range strings.Split(strings.Fields(first)[3], "|") {
 				cmds = append(cmds, []string{name, s})
@@ -246,7 +246,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 	for _, c := range cmds {
-		out, stderr, err := dotm(t, nil, append(c, "--help")...)
+		out, stderr, err := execDotm(t, nil, append(c, "--help")...)
 		if err != nil {
 			t.Errorf("%s --help: %v %s", c, err, stderr)
 			continue
@@ -261,10 +261,10 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			t.Errorf("%s --help shows no example:\n%s", c, out)
 		}
 	}
-	if _, _, err := dotm(t, nil, "no-such-command"); err == nil {
+	if _, _, err := execDotm(t, nil, "no-such-command"); err == nil {
 		t.Error("an unknown command exited 0")
 	}
-	out, _, err = dotm(t, nil, "version")
+	out, _, err = execDotm(t, nil, "version")
 	if err != nil || !strings.HasPrefix(out, "dotm ") {
 		t.Errorf("version: %q %v", out, err)
 	}
@@ -277,10 +277,10 @@ func TestEveryCommandHasHelp(t *testing.T) {
 func TestServeReloadsKeyFile(t *testing.T) {
 	dir := t.TempDir()
 	data, keyFile := filepath.Join(dir, "data"), filepath.Join(dir, "data.key")
-	if _, stderr, err := dotm(t, nil, "keys", "generate", "--out", keyFile); err != nil {
+	if _, stderr, err := execDotm(t, nil, "keys", "generate", "--out", keyFile); err != nil {
 		t.Fatalf("generate: %v %s", err, stderr)
 	}
-	first, err := collector.ReadKeyFile(keyFile)
+	first, err := dotm.ReadKeyFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,10 +289,10 @@ func TestServeReloadsKeyFile(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), first.Current()) {
 		t.Fatalf("the server does not name its key:\n%s", s.stderr)
 	}
-	if _, stderr, err := dotm(t, nil, "keys", "rotate", "--key-file", keyFile, "--data-dir", data); err != nil {
+	if _, stderr, err := execDotm(t, nil, "keys", "rotate", "--key-file", keyFile, "--data-dir", data); err != nil {
 		t.Fatalf("rotate: %v %s", err, stderr)
 	}
-	rotated, err := collector.ReadKeyFile(keyFile)
+	rotated, err := dotm.ReadKeyFile(keyFile)
 	if err != nil || rotated.Current() == first.Current() {
 		t.Fatalf("after rotate: %v %v", rotated, err)
 	}
@@ -303,10 +303,10 @@ func TestServeReloadsKeyFile(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if _, stderr, err := dotm(t, nil, "keys", "retire", "--key-file", keyFile, "--id", first.Current(), "--data-dir", data); err != nil {
+	if _, stderr, err := execDotm(t, nil, "keys", "retire", "--key-file", keyFile, "--id", first.Current(), "--data-dir", data); err != nil {
 		t.Fatalf("retire: %v %s", err, stderr)
 	}
-	retired, err := collector.ReadKeyFile(keyFile)
+	retired, err := dotm.ReadKeyFile(keyFile)
 	if err != nil || len(retired.IDs()) != 1 || retired.Current() != rotated.Current() {
 		t.Fatalf("after retire: %v %v", retired.IDs(), err)
 	}

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 )
 
@@ -43,7 +44,7 @@ func runKeysGenerate(e *env, args []string) error {
 		return exitError{code: 2, msg: "keys generate: give --out FILE or --print (and --from-env only with --out)"}
 	}
 	if *print {
-		key, err := collector.GenerateKey(time.Now())
+		key, err := dotm.GenerateKey(time.Now())
 		if err != nil {
 			return err
 		}
@@ -54,18 +55,18 @@ func runKeysGenerate(e *env, args []string) error {
 	if _, err := os.Stat(*out); err == nil {
 		return fmt.Errorf("keys generate: %s exists; it may hold the only copy of a key, so it is not overwritten", *out)
 	}
-	var kr *collector.Keyring
+	var kr *dotm.Keyring
 	var err error
 	if *fromEnv {
 		v := e.getenv("DOTM_DATA_KEY")
 		if v == "" {
 			return exitError{code: 2, msg: "keys generate: --from-env but DOTM_DATA_KEY is not set"}
 		}
-		kr, err = collector.ParseDataKey(v)
+		kr, err = dotm.ParseDataKey(v)
 	} else {
-		var key collector.Key
-		if key, err = collector.GenerateKey(time.Now()); err == nil {
-			kr, err = collector.NewKeyring(key.ID, key)
+		var key dotm.Key
+		if key, err = dotm.GenerateKey(time.Now()); err == nil {
+			kr, err = dotm.NewKeyring(key.ID, key)
 		}
 	}
 	if err != nil {
@@ -90,7 +91,7 @@ func runKeysRotate(e *env, args []string) error {
 	if *keyFile == "" {
 		return exitError{code: 2, msg: "keys rotate: --key-file is required (a key from DOTM_DATA_KEY can be moved to a file with dotm keys generate --out FILE --from-env)"}
 	}
-	kr, err := collector.ReadKeyFile(*keyFile)
+	kr, err := dotm.ReadKeyFile(*keyFile)
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
@@ -101,11 +102,11 @@ func runKeysRotate(e *env, args []string) error {
 	defer store.Close(e.ctx)
 	// Never rotate away from a key file that is not the store's: the new
 	// key would be added to the wrong keys.
-	if err := collector.VerifyKeys(e.ctx, store, kr); err != nil {
+	if err := dotm.VerifyKeys(e.ctx, store, kr); err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
 	if !*resume {
-		key, err := collector.GenerateKey(time.Now())
+		key, err := dotm.GenerateKey(time.Now())
 		if err != nil {
 			return err
 		}
@@ -117,15 +118,15 @@ func runKeysRotate(e *env, args []string) error {
 			return fmt.Errorf("keys rotate: %w", err)
 		}
 		fmt.Fprintf(e.stderr, "new current key %s written to %s\n", key.ID, *keyFile)
-		if err := collector.VerifyKeys(e.ctx, store, kr); err != nil {
+		if err := dotm.VerifyKeys(e.ctx, store, kr); err != nil {
 			return fmt.Errorf("keys rotate: %w", err)
 		}
 	}
-	n, err := collector.Reencrypt(e.ctx, store, kr)
+	n, err := dotm.Reencrypt(e.ctx, store, kr)
 	if err != nil {
 		return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
 	}
-	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: collector.RoleAdmin, Action: "key_rotate",
+	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
 		Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
 		return fmt.Errorf("keys rotate: audit: %w", err)
 	}
@@ -145,7 +146,7 @@ func runKeysRetire(e *env, args []string) error {
 	if *keyFile == "" || *id == "" {
 		return exitError{code: 2, msg: "keys retire: --key-file and --id are required"}
 	}
-	kr, err := collector.ReadKeyFile(*keyFile)
+	kr, err := dotm.ReadKeyFile(*keyFile)
 	if err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
@@ -181,7 +182,7 @@ func runKeysRetire(e *env, args []string) error {
 	if err := store.DeleteKeyCheck(e.ctx, *id); err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
-	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: collector.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
+	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
 		return fmt.Errorf("keys retire: audit: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "key %s retired from %s\n", *id, *keyFile)
@@ -197,7 +198,7 @@ func runKeysList(e *env, args []string) error {
 	if *keyFile == "" {
 		return exitError{code: 2, msg: "keys list: --key-file is required"}
 	}
-	kr, err := collector.ReadKeyFile(*keyFile)
+	kr, err := dotm.ReadKeyFile(*keyFile)
 	if err != nil {
 		return fmt.Errorf("keys list: %w", err)
 	}
@@ -225,16 +226,16 @@ func cliActor(e *env) string {
 // DOTM_DATA_KEY, else (only with --insecure-dev-key) a development key file
 // kept in the data dir. Without any of them it refuses. path is the key
 // file the keys came from ("" for DOTM_DATA_KEY).
-func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slog.Logger) (kr *collector.Keyring, path string, err error) {
+func loadKeys(e *env, keyFile string, insecure bool, dataDir string, logger *slog.Logger) (kr *dotm.Keyring, path string, err error) {
 	envKey := e.getenv("DOTM_DATA_KEY")
 	switch {
 	case keyFile != "" && envKey != "":
 		return nil, "", errors.New("serve: both --key-file and DOTM_DATA_KEY are set; give one")
 	case keyFile != "":
-		kr, err := collector.ReadKeyFile(keyFile)
+		kr, err := dotm.ReadKeyFile(keyFile)
 		return kr, keyFile, err
 	case envKey != "":
-		kr, err := collector.ParseDataKey(envKey)
+		kr, err := dotm.ParseDataKey(envKey)
 		return kr, "", err
 	case insecure:
 		kr, path, err := devKeyring(dataDir)
@@ -268,7 +269,7 @@ func keyFileSettleWait(path string, now time.Time) time.Duration {
 // changes (dotm keys rotate writes a new current key; retire removes one):
 // it looks every interval, and at once on SIGHUP. A file that does not read
 // leaves the keys in use, and says so in the log.
-func watchKeyFile(ctx context.Context, path string, api *collector.Server, checks collector.KeyCheckStore, logger *slog.Logger, interval time.Duration) {
+func watchKeyFile(ctx context.Context, path string, api *collector.Server, checks dotm.KeyCheckStore, logger *slog.Logger, interval time.Duration) {
 	stamp := func() string {
 		st, err := os.Stat(path)
 		if err != nil {
@@ -296,7 +297,7 @@ func watchKeyFile(ctx context.Context, path string, api *collector.Server, check
 			continue
 		}
 		last = now
-		kr, err := collector.ReadKeyFile(path)
+		kr, err := dotm.ReadKeyFile(path)
 		if err != nil {
 			logger.Error("data key file changed but does not read; keeping the keys in use", "key_file", path, "error", err.Error())
 			continue
@@ -304,7 +305,7 @@ func watchKeyFile(ctx context.Context, path string, api *collector.Server, check
 		if cur := api.Keys(); cur != nil && cur.Current() == kr.Current() && slices.Equal(cur.IDs(), kr.IDs()) {
 			continue
 		}
-		if err := collector.VerifyKeys(ctx, checks, kr); err != nil {
+		if err := dotm.VerifyKeys(ctx, checks, kr); err != nil {
 			logger.Error("data key file changed but its keys do not verify against the store; keeping the keys in use", "key_file", path, "error", err.Error())
 			continue
 		}
@@ -314,9 +315,9 @@ func watchKeyFile(ctx context.Context, path string, api *collector.Server, check
 }
 
 // devKeyring loads, or creates, the development key file dev-data.key in dir.
-func devKeyring(dir string) (*collector.Keyring, string, error) {
+func devKeyring(dir string) (*dotm.Keyring, string, error) {
 	path := filepath.Join(dir, "dev-data.key")
-	kr, err := collector.ReadKeyFile(path)
+	kr, err := dotm.ReadKeyFile(path)
 	if err == nil {
 		return kr, path, nil
 	}
@@ -326,11 +327,11 @@ func devKeyring(dir string) (*collector.Keyring, string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, path, fmt.Errorf("dev key: %w", err)
 	}
-	key, err := collector.GenerateKey(time.Now())
+	key, err := dotm.GenerateKey(time.Now())
 	if err != nil {
 		return nil, path, err
 	}
-	if kr, err = collector.NewKeyring(key.ID, key); err != nil {
+	if kr, err = dotm.NewKeyring(key.ID, key); err != nil {
 		return nil, path, err
 	}
 	if err := kr.WriteKeyFile(path); err != nil {

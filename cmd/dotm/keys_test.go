@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 // runIn runs the dotm program in-process with the given environment.
@@ -43,7 +43,7 @@ func TestKeysAndSurveysCommands(t *testing.T) {
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", st, err)
 	}
-	kr, err := collector.ReadKeyFile(keyFile)
+	kr, err := dotm.ReadKeyFile(keyFile)
 	if err != nil || !strings.Contains(out, kr.Current()) {
 		t.Fatalf("generate: %q %v", out, err)
 	}
@@ -70,7 +70,7 @@ func TestKeysAndSurveysCommands(t *testing.T) {
 	if _, _, err := runKeysCLI(t, nil, "keys", "rotate", "--key-file", keyFile, "--data-dir", dataDir); err != nil {
 		t.Fatal(err)
 	}
-	kr2, err := collector.ReadKeyFile(keyFile)
+	kr2, err := dotm.ReadKeyFile(keyFile)
 	if err != nil || kr2.Current() == first || len(kr2.IDs()) != 2 {
 		t.Fatalf("after rotate: %v %v", kr2, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/exports"
 )
@@ -124,7 +125,7 @@ func releaseSurvey(e *env, sf *storeFlags, survey, profilePath, out string, opts
 		Survey: survey, Profile: pb, By: actor, Version: version(), Dir: out, Options: opts})
 	var refused *exports.RefusedError
 	if errors.As(err, &refused) {
-		_ = store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: collector.RoleAdmin, Action: "release_refused", Survey: survey,
+		_ = store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_refused", Survey: survey,
 			Detail: "disclosure control refused the release"})
 		enc := json.NewEncoder(e.stderr)
 		enc.SetIndent("", "  ")
@@ -134,7 +135,7 @@ func releaseSurvey(e *env, sf *storeFlags, survey, profilePath, out string, opts
 	if err != nil {
 		return fmt.Errorf("release create: %w", err)
 	}
-	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: collector.RoleAdmin, Action: "release_create", Survey: survey,
+	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_create", Survey: survey,
 		Target: r.ID, Detail: fmt.Sprintf("%d files", len(r.Files))}); err != nil {
 		return fmt.Errorf("release create: %w", err)
 	}
@@ -169,7 +170,7 @@ func runReleasePublish(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("release publish: %w", err)
 	}
-	if err := store.Record(e.ctx, collector.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: collector.RoleAdmin, Action: "release_publish", Survey: r.Survey, Target: id}); err != nil {
+	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_publish", Survey: r.Survey, Target: id}); err != nil {
 		return fmt.Errorf("release publish: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "release %s of survey %s published\n", id, r.Survey)

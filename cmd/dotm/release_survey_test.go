@@ -17,7 +17,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	demo := filepath.Join(dir, "demo")
-	if _, stderr, err := dotm(t, nil, "demo", "--out", demo, "--households", "100", "--enumerators", "4", "--seed", "7"); err != nil {
+	if _, stderr, err := execDotm(t, nil, "demo", "--out", demo, "--households", "100", "--enumerators", "4", "--seed", "7"); err != nil {
 		t.Fatalf("demo: %v\n%s", err, stderr)
 	}
 	store := []string{"--data-dir", filepath.Join(demo, "data")}
@@ -36,7 +36,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 	}
 	list := func(args ...string) [][]string {
 		t.Helper()
-		out, stderr, err := dotm(t, nil, append(append([]string{"release", "list"}, store...), args...)...)
+		out, stderr, err := execDotm(t, nil, append(append([]string{"release", "list"}, store...), args...)...)
 		if err != nil {
 			t.Fatalf("release list: %v\n%s", err, stderr)
 		}
@@ -64,7 +64,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 	// Refused: exit 1, the report on stderr, nothing stored or written.
 	write("k: 3\nquasi_identifiers: [region, urban, hh_size, head_sex, head_age, dest_country]\nmax_risk: 0.000001\n")
 	refusedDir := filepath.Join(dir, "refused")
-	_, stderr, err := dotm(t, nil, append([]string{"release", "create", "--survey", "dotm-demo", "--profile", profile, "--out", refusedDir}, store...)...)
+	_, stderr, err := execDotm(t, nil, append([]string{"release", "create", "--survey", "dotm-demo", "--profile", profile, "--out", refusedDir}, store...)...)
 	if exitCode(err) != 1 || !strings.Contains(stderr, "worst_combinations") {
 		t.Fatalf("refused release: exit %d, stderr %s", exitCode(err), stderr)
 	}
@@ -77,7 +77,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 
 	write(demoProfile)
 	out := filepath.Join(dir, "r1")
-	stdout, stderr, err := dotm(t, nil, append([]string{"release", "create", "--survey", "dotm-demo", "--profile", profile, "--out", out, "--seed", "3"}, store...)...)
+	stdout, stderr, err := execDotm(t, nil, append([]string{"release", "create", "--survey", "dotm-demo", "--profile", profile, "--out", out, "--seed", "3"}, store...)...)
 	if err != nil {
 		t.Fatalf("release create --survey: %v\n%s", err, stderr)
 	}
@@ -112,10 +112,10 @@ func TestReleaseSurveyCommands(t *testing.T) {
 		t.Fatalf("another survey lists %v", rows)
 	}
 
-	if _, stderr, err := dotm(t, nil, append([]string{"release", "publish"}, append(store, id)...)...); err != nil {
+	if _, stderr, err := execDotm(t, nil, append([]string{"release", "publish"}, append(store, id)...)...); err != nil {
 		t.Fatalf("publish: %v\n%s", err, stderr)
 	}
-	if _, stderr, err := dotm(t, nil, append([]string{"release", "publish"}, append(store, id)...)...); exitCode(err) != 1 || !strings.Contains(stderr, "already published") {
+	if _, stderr, err := execDotm(t, nil, append([]string{"release", "publish"}, append(store, id)...)...); exitCode(err) != 1 || !strings.Contains(stderr, "already published") {
 		t.Fatalf("second publish: exit %d, %s", exitCode(err), stderr)
 	}
 	for _, r := range list() {

@@ -38,7 +38,7 @@ func TestReleaseCreateCommand(t *testing.T) {
 	os.WriteFile(profile, []byte("k: 3\nquasi_identifiers: [region, urban, hh_size, head_sex, head_age]\n"+
 		"recode: {head_age: [0, 35, 55, 120]}\nmax_risk: 0.05\ndirect: [respondent_name]\n"), 0o644)
 	out := filepath.Join(dir, "rel")
-	stdout, stderr, err := dotm(t, nil, "release", "create", "--data", data, "--profile", profile, "--out", out, "--seed", "7")
+	stdout, stderr, err := execDotm(t, nil, "release", "create", "--data", data, "--profile", profile, "--out", out, "--seed", "7")
 	if err != nil {
 		t.Fatalf("release create: %v\n%s", err, stderr)
 	}
@@ -64,14 +64,14 @@ func TestReleaseCreateCommand(t *testing.T) {
 		return 0
 	}
 	// --survey and --data together are a usage error.
-	_, stderr, err = dotm(t, nil, "release", "create", "--survey", "gh-2026", "--data", data, "--profile", profile, "--out", filepath.Join(dir, "s"))
+	_, stderr, err = execDotm(t, nil, "release", "create", "--survey", "gh-2026", "--data", data, "--profile", profile, "--out", filepath.Join(dir, "s"))
 	if exitCode(err) != 2 || !strings.Contains(stderr, "--survey") {
 		t.Errorf("--survey with --data: exit %d, stderr %s", exitCode(err), stderr)
 	}
 	// A profile that cannot be met: exit 1, a report, nothing written.
 	os.WriteFile(profile, []byte("k: 3\nquasi_identifiers: [region, urban, hh_size, head_sex, head_age]\nmax_risk: 0.000001\n"), 0o644)
 	refused := filepath.Join(dir, "refused")
-	_, stderr, err = dotm(t, nil, "release", "create", "--data", data, "--profile", profile, "--out", refused)
+	_, stderr, err = execDotm(t, nil, "release", "create", "--data", data, "--profile", profile, "--out", refused)
 	if exitCode(err) != 1 || !strings.Contains(stderr, "worst_combinations") || !strings.Contains(stderr, "refused") {
 		t.Errorf("refused release: exit %d, stderr %s", exitCode(err), stderr)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/mongodb"
 )
@@ -21,7 +22,7 @@ type serveFlags struct {
 	keyFile      string
 	insecureKey  bool
 	// keys encrypt answers to direct questions; serveOn refuses to start without.
-	keys *collector.Keyring
+	keys *dotm.Keyring
 	// keyPath is the key file keys came from ("" for DOTM_DATA_KEY), which
 	// serveOn watches for dotm keys rotate and retire.
 	keyPath string
@@ -58,7 +59,7 @@ func runServe(e *env, args []string) error {
 	}
 	// The wrong or a damaged key file is refused before anything is
 	// sealed with it.
-	if err := collector.VerifyKeys(e.ctx, store, keys); err != nil {
+	if err := dotm.VerifyKeys(e.ctx, store, keys); err != nil {
 		_ = store.Close(context.Background())
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 func runSurveys(e *env, args []string) error {
@@ -36,10 +36,10 @@ func runSurveysCreate(e *env, args []string) error {
 			}
 		}
 	}
-	sv, err := collector.NewSurvey(*id, *country, *title, languages, cliActor(e), time.Now())
+	sv, err := dotm.NewSurvey(*id, *country, *title, languages, cliActor(e), time.Now())
 	if err != nil {
 		var msgs []string
-		if ce, ok := err.(*collector.Error); ok {
+		if ce, ok := err.(*dotm.Error); ok {
 			for _, p := range ce.Problems {
 				msgs = append(msgs, "--"+strings.TrimSuffix(strings.Split(p.Path, "[")[0], "s")+": "+p.Message)
 			}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm"
 )
 
 func runUsers(e *env, args []string) error {
@@ -36,16 +36,16 @@ func runUsersAdd(e *env, args []string) error {
 	if *name == "" {
 		return exitError{code: 2, msg: "users add: --name is required"}
 	}
-	r, err := collector.ParseRole(*role)
+	r, err := dotm.ParseRole(*role)
 	if err != nil {
-		return exitError{code: 2, msg: "users add: --role: " + err.(*collector.Error).Message}
+		return exitError{code: 2, msg: "users add: --role: " + err.(*dotm.Error).Message}
 	}
 	store, err := sf.open(e)
 	if err != nil {
 		return err
 	}
 	defer store.Close(e.ctx)
-	problems, err := collector.CheckScope(e.ctx, store, surveys)
+	problems, err := dotm.CheckScope(e.ctx, store, surveys)
 	if err != nil {
 		return fmt.Errorf("users add: %w", err)
 	}
@@ -60,11 +60,11 @@ func runUsersAdd(e *env, args []string) error {
 		}
 		return exitError{code: 2, msg: "users add: " + strings.Join(msgs, "; ")}
 	}
-	token, hash, err := collector.NewToken()
+	token, hash, err := dotm.NewToken()
 	if err != nil {
 		return err
 	}
-	if err := store.AddUser(e.ctx, collector.User{Name: *name, Role: r, Surveys: surveys}, hash); err != nil {
+	if err := store.AddUser(e.ctx, dotm.User{Name: *name, Role: r, Surveys: surveys}, hash); err != nil {
 		return fmt.Errorf("users add: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "user %s (%s) added; the token is shown only this once:\n", *name, r)

@@ -62,15 +62,15 @@ func TestArchitectureImports(t *testing.T) {
 	)
 	// Pure packages: neither gin nor the driver nor FerretDB anywhere in
 	// their dependencies.
-	for _, name := range []string{"questionnaire", "sampling", "analysis", "exports", "synth", "fieldsim", "dataset"} {
+	for _, name := range []string{"", "questionnaire", "sampling", "analysis", "exports", "synth", "fieldsim", "dataset"} {
 		p, ok := pkgs[name]
 		if !ok {
-			t.Errorf("package %s is gone: update docs/ARCHITECTURE.md and this test", name)
+			t.Errorf("package %s is gone: update docs/ARCHITECTURE.md and this test", pkgName(name))
 			continue
 		}
 		for _, banned := range []string{gin, driver, ferret} {
 			if d := hasPrefix(p.Deps, banned); d != "" {
-				t.Errorf("%s depends on %s; it must stay free of HTTP and storage code", name, d)
+				t.Errorf("%s depends on %s; it must stay free of HTTP and storage code", pkgName(name), d)
 			}
 		}
 	}
@@ -85,10 +85,33 @@ func TestArchitectureImports(t *testing.T) {
 			t.Errorf("%s imports %s; only collector, webclient (its middleware) and cmd/dotm may", name, d)
 		}
 	}
+	// The store implements the domain's interfaces and knows nothing of HTTP:
+	// no gin, no HTTP edge, no web client anywhere in its dependencies.
+	for _, name := range []string{"", "mongodb"} {
+		for _, banned := range []string{gin, module + "/collector", module + "/webclient", module + "/round"} {
+			if d := hasPrefix(pkgs[name].Deps, banned); d != "" {
+				t.Errorf("%s depends on %s; storage and domain must not know the HTTP edge", pkgName(name), d)
+			}
+		}
+	}
+	// The domain draws no charts and computes no statistics.
+	for _, banned := range []string{plotPkg, module + "/analysis", module + "/questionnaire"} {
+		if d := hasPrefix(pkgs[""].Deps, banned); d != "" {
+			t.Errorf("the domain package dotm depends on %s", d)
+		}
+	}
 	// sampling and questionnaire do not draw charts.
 	for _, name := range []string{"sampling", "questionnaire"} {
 		if d := hasPrefix(pkgs[name].Deps, plotPkg); d != "" {
 			t.Errorf("%s depends on %s", name, d)
 		}
 	}
+}
+
+// pkgName names a package by its path in the module; "" is the root, dotm.
+func pkgName(name string) string {
+	if name == "" {
+		return "dotm (the module root)"
+	}
+	return name
 }

@@ -1,4 +1,4 @@
-package collector
+package dotm
 
 import (
 	"context"
@@ -193,9 +193,9 @@ func (k *Keyring) Without(id string) (*Keyring, error) {
 	return NewKeyring(k.current, keys...)
 }
 
-// seal encrypts plaintext under the current key with a random nonce; aad is
+// Seal encrypts plaintext under the current key with a random nonce; aad is
 // authenticated but not stored.
-func (k *Keyring) seal(path string, plaintext, aad []byte) (SealedValue, error) {
+func (k *Keyring) Seal(path string, plaintext, aad []byte) (SealedValue, error) {
 	aead := k.aeads[k.current]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
@@ -204,8 +204,8 @@ func (k *Keyring) seal(path string, plaintext, aad []byte) (SealedValue, error) 
 	return SealedValue{Path: path, KeyID: k.current, Nonce: nonce, Ciphertext: aead.Seal(nil, nonce, plaintext, aad)}, nil
 }
 
-// open decrypts v; the error never contains the value.
-func (k *Keyring) open(v SealedValue, aad []byte) ([]byte, error) {
+// Open decrypts v; the error never contains the value.
+func (k *Keyring) Open(v SealedValue, aad []byte) ([]byte, error) {
 	aead, ok := k.aeads[v.KeyID]
 	if !ok {
 		return nil, fmt.Errorf("collector: value at %s is under key %s, which is not in the keyring", v.Path, v.KeyID)

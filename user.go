@@ -1,4 +1,4 @@
-package collector
+package dotm
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -73,4 +74,55 @@ func NewToken() (token, hash string, err error) {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// Accounts creates, lists and revokes users. AddUser returns ECONFLICT for a
+// name already taken; RevokeUser ENOTFOUND for an unknown name.
+type Accounts interface {
+	AddUser(ctx context.Context, u User, tokenHash string) error
+	Users(ctx context.Context) ([]User, error)
+	RevokeUser(ctx context.Context, name string) error
+}
+
+// Within reports whether scope is a non-empty subset of the admin's scope
+// (or the admin is unscoped).
+func Within(admin User, scope []string) bool {
+	if len(admin.Surveys) == 0 {
+		return true
+	}
+	if len(scope) == 0 {
+		return false
+	}
+	for _, s := range scope {
+		if !admin.InSurvey(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckScope checks a new user's scope: each entry a survey id (the pattern
+// of every id) naming an existing survey, none twice. The problems name
+// surveys[i].
+func CheckScope(ctx context.Context, surveys SurveyStore, scope []string) ([]Problem, error) {
+	var problems []Problem
+	seen := map[string]bool{}
+	for i, id := range scope {
+		at := "surveys[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ValidID(id):
+			problems = append(problems, Problem{Path: at, Code: "format", Message: "a survey id: " + IDRule})
+		case seen[id]:
+			problems = append(problems, Problem{Path: at, Code: "constraint", Message: "survey " + id + " is listed twice"})
+		default:
+			if _, err := surveys.Survey(ctx, id); err != nil {
+				if ErrorCode(err) != ENOTFOUND {
+					return nil, err
+				}
+				problems = append(problems, Problem{Path: at, Code: "not_found", Message: "no survey " + id})
+			}
+		}
+		seen[id] = true
+	}
+	return problems, nil
 }

@@ -1,8 +1,10 @@
-package collector
+package dotm
 
 import (
 	"context"
 	"time"
+
+	"github.com/dotm-survey/dotm/sampling"
 )
 
 // This file declares what the survey round keeps of its sampling design:
@@ -112,4 +114,68 @@ type WeightStore interface {
 // (direct answers stay sealed: Answers never holds them).
 type ApprovedSource interface {
 	ApprovedSubmissions(ctx context.Context, survey string, fn func(Submission) error) error
+}
+
+// WeightSpec says how to turn base weights into final weights.
+type WeightSpec struct {
+	// NonresponseClasses are the weighting classes of the nonresponse
+	// adjustment: "stratum", "psu", "class" (screening class) or a frame
+	// column (e.g. "region"). Empty: one class per stratum.
+	NonresponseClasses []string `json:"nonresponse_classes,omitempty"`
+	// Calibration to population totals, optional.
+	Calibration *CalibrationSpec `json:"calibration,omitempty"`
+	// Trim, optional, applied last (R survey::trimWeights semantics).
+	Trim *TrimSpec `json:"trim,omitempty"`
+}
+
+// CalibrationSpec is a calibration step: Method poststratify (one
+// variable), rake (iterative proportional fitting), linear (GREG) or raking
+// (calibrate with calfun raking); margins over household variables (the
+// columns of the households table, e.g. region, urban).
+type CalibrationSpec struct {
+	Method  string       `json:"method"`
+	Margins []MarginSpec `json:"margins"`
+	MaxIter int          `json:"max_iter,omitempty"`
+	Tol     float64      `json:"tol,omitempty"`
+	Bounds  []float64    `json:"bounds,omitempty"` // [lower, upper] of g for linear/raking
+}
+
+// MarginSpec is one population total (Category empty: a numeric variable).
+type MarginSpec struct {
+	Variable string  `json:"variable"`
+	Category string  `json:"category,omitempty"`
+	Total    float64 `json:"total"`
+}
+
+// TrimSpec bounds the final weights.
+type TrimSpec struct {
+	Lower  float64 `json:"lower"`
+	Upper  float64 `json:"upper"`
+	Strict bool    `json:"strict,omitempty"`
+}
+
+// WeightsReport tells how weights were made and what they look like.
+type WeightsReport struct {
+	Selected    int                      `json:"selected"`
+	Respondents int                      `json:"respondents"`
+	Base        sampling.WeightSummary   `json:"base"`
+	Final       sampling.WeightSummary   `json:"final"`
+	ByStratum   []sampling.WeightSummary `json:"final_by_stratum"`
+	Warnings    []string                 `json:"warnings,omitempty"`
+	Calibration *CalibrationReport       `json:"calibration,omitempty"`
+	Trimmed     int                      `json:"trimmed,omitempty"`
+	Spec        WeightSpec               `json:"spec"`
+}
+
+// CalibrationReport is how calibration ended.
+type CalibrationReport struct {
+	Method     string  `json:"method"`
+	Iterations int     `json:"iterations"`
+	Converged  bool    `json:"converged"`
+	MaxMisfit  float64 `json:"max_misfit"`
+	// NegativeWeights counts respondents whose calibrated weight is below
+	// zero (possible with unbounded linear calibration); MinWeight is the
+	// smallest calibrated weight.
+	NegativeWeights int     `json:"negative_weights,omitempty"`
+	MinWeight       float64 `json:"min_weight"`
 }

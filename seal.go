@@ -1,4 +1,4 @@
-package collector
+package dotm
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"strings"
 )
 
-// sealAnswers encrypts the answers to the questions named in direct,
+// SealAnswers encrypts the answers to the questions named in direct,
 // wherever they occur (at the top level, in repeats, nested repeats or
 // groups), and removes them from answers, which it modifies: what is left
 // is the plain part the database may see. The sealed values come sorted by
 // path. The caller owns answers (the validator's fresh normalized copy), so
 // nothing is copied on this path, which every stored submission takes.
-func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[string]bool) ([]SealedValue, error) {
+func SealAnswers(keys *Keyring, id string, answers map[string]any, direct map[string]bool) ([]SealedValue, error) {
 	var sealed []SealedValue
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {
@@ -31,7 +31,7 @@ func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 				if err != nil {
 					return fmt.Errorf("collector: encode answer at %s: %w", path, err)
 				}
-				sv, err := keys.seal(path, b, sealAAD(id, path))
+				sv, err := keys.Seal(path, b, sealAAD(id, path))
 				if err != nil {
 					return err
 				}
@@ -62,14 +62,14 @@ func sealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 	return sealed, nil
 }
 
-// unsealAnswers decrypts sealed and puts each value back at its path in
+// UnsealAnswers decrypts sealed and puts each value back at its path in
 // answers, which it modifies and returns.
-func unsealAnswers(keys *Keyring, id string, answers map[string]any, sealed []SealedValue) (map[string]any, error) {
+func UnsealAnswers(keys *Keyring, id string, answers map[string]any, sealed []SealedValue) (map[string]any, error) {
 	if answers == nil {
 		answers = map[string]any{}
 	}
 	for _, sv := range sealed {
-		p, err := keys.open(sv, sealAAD(id, sv.Path))
+		p, err := keys.Open(sv, sealAAD(id, sv.Path))
 		if err != nil {
 			return nil, fmt.Errorf("submission %s: %w", id, err)
 		}
@@ -208,11 +208,11 @@ func Reencrypt(ctx context.Context, store Resealer, keys *Keyring) (int, error) 
 				out[i] = sv
 				continue
 			}
-			p, err := keys.open(sv, sealAAD(id, sv.Path))
+			p, err := keys.Open(sv, sealAAD(id, sv.Path))
 			if err != nil {
 				return fmt.Errorf("submission %s: %w", id, err)
 			}
-			nv, err := keys.seal(sv.Path, p, sealAAD(id, sv.Path))
+			nv, err := keys.Seal(sv.Path, p, sealAAD(id, sv.Path))
 			clear(p)
 			if err != nil {
 				return err

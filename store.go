@@ -1,4 +1,4 @@
-package collector
+package dotm
 
 import (
 	"context"
@@ -247,3 +247,10 @@ type AuditFilter struct {
 type AuditLog interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
+
+// AssignmentID is the id of the assignment of a sampled household:
+// survey:psu:household. ':' is in none of the three ids (IDPattern), so the
+// id is unambiguous across surveys and PSUs, and no hand-made assignment id
+// (IDPattern too) can take it. Ids drawn before were survey.household; they
+// are still read and accepted (assignmentIDPattern).
+func AssignmentID(survey, psu, household string) string { return survey + ":" + psu + ":" + household }
