@@ -9,9 +9,9 @@
 // statuses and application/problem+json (RFC 9457) documents in one place,
 // the error-mapping middleware in errors.go.
 //
-// Releases: [CreateRelease] (shared by the API and `dotm release create
-// --survey`) reads a survey's release tables through [SurveyData], runs
-// exports.Create and keeps the record and files in a [ReleaseStore], so
+// Releases: round.CreateRelease (shared by the API and `dotm release create
+// --survey`) reads a survey's release tables through round.SurveyData, runs
+// exports.Create and keeps the record and files in a dotm.ReleaseStore, so
 // that any of several stateless API servers can serve them. Researchers see
 // published releases only; downloads are streamed with the file's SHA-256
 // as ETag, answer Range and If-None-Match, and are each audited.

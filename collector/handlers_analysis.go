@@ -1,93 +1,17 @@
 package collector
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
-	"github.com/dotm-survey/dotm/dataset"
+	"github.com/dotm-survey/dotm/round"
 )
-
-// SurveyDesign is the design every survey dataset carries: strata, PSUs,
-// final weights and the first stage's fpc; lonely is the lonely-PSU rule.
-// It has no calibration: [SurveyData.CalibratedDesign] adds the one that
-// made a survey's stored weights.
-func SurveyDesign(lonely string) analysis.PlanDesign {
-	return analysis.PlanDesign{Strata: "stratum", PSU: []string{"psu"}, Weight: "weight", FPC: []string{"fpc"}, LonelyPSU: lonely}
-}
-
-// CalibratedDesign is SurveyDesign(lonely) with the calibration that made
-// the survey's stored weights, so that every variance is the calibrated
-// design's (R: the design as calibrate/rake/postStratify return it, then
-// trimWeights) without the user repeating how the weights were made.
-// Weights computed without a calibration, or stored before dotm kept the
-// calibrated weights, give the plain design.
-func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string) (analysis.PlanDesign, error) {
-	pd := SurveyDesign(lonely)
-	ws, err := d.Weights.Weights(ctx, survey)
-	if err != nil {
-		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
-			return pd, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
-		}
-		return pd, err
-	}
-	if step, ok := calibrationStep(ws); ok {
-		pd.Calibration = append(pd.Calibration, step)
-	}
-	return pd, nil
-}
-
-// calibrationStep describes the calibration of stored weights for
-// analysis, or reports false when there was none (or the weights predate
-// the stored calibrated weights).
-func calibrationStep(ws dotm.Weights) (analysis.CalibrationStep, bool) {
-	spec := ws.Report.Spec.Calibration
-	if spec == nil {
-		return analysis.CalibrationStep{}, false
-	}
-	for _, h := range ws.Households {
-		if h.Responded && h.Final > 0 && !(h.Calibrated > 0) {
-			return analysis.CalibrationStep{}, false
-		}
-	}
-	categorical := map[string]bool{}
-	var order []string
-	for _, m := range spec.Margins {
-		if _, seen := categorical[m.Variable]; !seen {
-			order = append(order, m.Variable)
-		}
-		categorical[m.Variable] = categorical[m.Variable] || m.Category != ""
-	}
-	step := analysis.CalibrationStep{Method: strings.ToLower(spec.Method), Before: dataset.WeightUncalibrated, After: dataset.WeightCalibrated}
-	anyCategorical := false
-	for _, v := range order {
-		switch {
-		case !categorical[v]:
-			step.Variables = append(step.Variables, v)
-		case step.Method == analysis.CalLinear || step.Method == analysis.CalRaking || step.Method == analysis.CalLogit:
-			// Margins by category: the variable enters the model as a factor
-			// even when its values are numbers.
-			step.Variables = append(step.Variables, "factor("+v+")")
-			anyCategorical = true
-		default:
-			step.Variables = append(step.Variables, v)
-			anyCategorical = true
-		}
-	}
-	if !anyCategorical && (step.Method == analysis.CalLinear || step.Method == analysis.CalRaking) {
-		// sampling.Calibrate's model has an intercept only with a
-		// categorical variable.
-		step.Variables = append(step.Variables, "-1")
-	}
-	return step, true
-}
 
 // handleAnalyses: POST /api/v1/surveys/{survey}/analyses (statistician,
 // admin). The body is an analysis plan (YAML or JSON) without data: the data
@@ -137,7 +61,7 @@ func handleAnalyses(s *Server) gin.HandlerFunc {
 				return
 			}
 		}
-		res, err := analysis.Run(c.Request.Context(), plan, SurveySource{Data: s.surveyData(), Survey: sv.ID})
+		res, err := analysis.Run(c.Request.Context(), plan, round.SurveySource{Data: s.surveyData(), Survey: sv.ID})
 		if err != nil {
 			var e *dotm.Error
 			if errors.As(err, &e) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/round"
 )
 
 // Releases through the API. Statisticians and admins see every release of
@@ -77,7 +78,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 			return
 		}
 		u := currentUser(c)
-		r, err := CreateRelease(c.Request.Context(), s.surveyData(), s.deps.Releases, ReleaseRequest{
+		r, err := round.CreateRelease(c.Request.Context(), s.surveyData(), s.deps.Releases, round.ReleaseRequest{
 			Survey: sv.ID, Profile: body, By: u.Name, Version: s.deps.Version})
 		var refused *exports.RefusedError
 		if errors.As(err, &refused) {

@@ -393,3 +393,6 @@ func jsonError(err error) error {
 		return dotm.Errorf(dotm.EINVALID, "malformed JSON: %v", err)
 	}
 }
+
+// now is the server's clock: UTC.
+func now() time.Time { return time.Now().UTC() }

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/dotm-survey/dotm/analysis"
-	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/round"
 )
 
 // runAnalyze is `dotm analyze [--format F] [--out FILE] [--report indicators] PLAN.yaml`.
@@ -85,7 +85,7 @@ func runAnalyze(e *env, args []string) error {
 				return fmt.Errorf("analyze: %w", err)
 			}
 		}
-		src = collector.SurveySource{Data: storeSurveyData(store), Survey: plan.Survey}
+		src = round.SurveySource{Data: storeSurveyData(store), Survey: plan.Survey}
 	} else {
 		data := plan.Data
 		if !filepath.IsAbs(data) {

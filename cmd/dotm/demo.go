@@ -26,11 +26,11 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
-	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/exports"
 	"github.com/dotm-survey/dotm/fieldsim"
 	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
+	"github.com/dotm-survey/dotm/round"
 )
 
 // demoConfig sizes a demo round.
@@ -662,7 +662,7 @@ func (r *demoRun) computeWeights(ctx context.Context) error {
 
 // surveyData reads the round back from the store, as `dotm analyze` and
 // `dotm release create --survey` do.
-func (r *demoRun) surveyData() collector.SurveyData {
+func (r *demoRun) surveyData() round.SurveyData {
 	return storeSurveyData(r.store)
 }
 
@@ -677,7 +677,7 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 		return err
 	}
 	spec := pd.Spec()
-	t, err := collector.AnalysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
+	t, err := round.AnalysisTable(ds.Table("households"), analysis.IndicatorColumns(spec))
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dotm-survey/dotm"
-	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/round"
 )
 
 func runRelease(e *env, args []string) error {
@@ -121,7 +121,7 @@ func releaseSurvey(e *env, sf *storeFlags, survey, profilePath, out string, opts
 		fmt.Fprintf(e.stderr, "reading survey %s and anonymizing…\n", survey)
 	}
 	actor := cliActor(e)
-	r, err := collector.CreateRelease(e.ctx, storeSurveyData(store), store, collector.ReleaseRequest{
+	r, err := round.CreateRelease(e.ctx, storeSurveyData(store), store, round.ReleaseRequest{
 		Survey: survey, Profile: pb, By: actor, Version: version(), Dir: out, Options: opts})
 	var refused *exports.RefusedError
 	if errors.As(err, &refused) {

@@ -62,21 +62,15 @@ func runSamplePSUs(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	strata := f.Strata()
-	perStratum, err := sampling.Allocate(strata, *n, alloc)
+	first, err := sampling.DrawFirstStage(f, *n, alloc, s, sampling.SelectOptions{RandomSort: *randomSort})
 	if err != nil {
 		return err
 	}
-	draws, err := sampling.SelectPSUs(f, perStratum, s, sampling.SelectOptions{RandomSort: *randomSort})
-	if err != nil {
-		return err
-	}
-	sample := &sampling.PSUSample{Draws: draws, ExtraColumns: f.ExtraColumns}
-	if err := writeCSVAtomic(*out, sample.Table(*all)); err != nil {
+	if err := writeCSVAtomic(*out, first.Sample.Table(*all)); err != nil {
 		return err
 	}
 	total, certain := 0, 0
-	for _, d := range draws {
+	for _, d := range first.Sample.Draws {
 		if d.Selected {
 			total++
 		}
@@ -84,7 +78,7 @@ func runSamplePSUs(e *env, args []string) error {
 			certain++
 		}
 	}
-	fmt.Fprintf(e.stderr, "selected %d PSUs (%d with certainty) in %d strata from %d frame units; wrote %s\n", total, certain, len(strata), len(f.Units), *out)
+	fmt.Fprintf(e.stderr, "selected %d PSUs (%d with certainty) in %d strata from %d frame units; wrote %s\n", total, certain, len(first.Strata), len(f.Units), *out)
 	return nil
 }
 

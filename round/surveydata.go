@@ -1,4 +1,4 @@
-package collector
+package round
 
 import (
 	"context"
@@ -354,7 +354,7 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 	return dataset.Build(survey, form, hh)
 }
 
-// now is time.Now in UTC; handlers stamp records with it.
+// now is time.Now in UTC; records are stamped with it.
 func now() time.Time { return time.Now().UTC() }
 
 // AnalysisTable copies the named columns of a dataset table into an
@@ -418,4 +418,25 @@ func (s SurveySource) Load(ctx context.Context, columns []string) (*analysis.Tab
 		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "survey " + s.Survey + ": " + err.Error(), Err: err}
 	}
 	return t, nil
+}
+
+// CalibratedDesign is SurveyDesign(lonely) with the calibration that made
+// the survey's stored weights, so that every variance is the calibrated
+// design's (R: the design as calibrate/rake/postStratify return it, then
+// trimWeights) without the user repeating how the weights were made.
+// Weights computed without a calibration, or stored before dotm kept the
+// calibrated weights, give the plain design.
+func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string) (analysis.PlanDesign, error) {
+	pd := SurveyDesign(lonely)
+	ws, err := d.Weights.Weights(ctx, survey)
+	if err != nil {
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return pd, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+		}
+		return pd, err
+	}
+	if step, ok := calibrationStep(ws); ok {
+		pd.Calibration = append(pd.Calibration, step)
+	}
+	return pd, nil
 }
