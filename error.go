@@ -3,6 +3,7 @@ package dotm
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error; the HTTP layer maps each code to one status.
@@ -30,6 +31,16 @@ type Problem struct {
 	Path    string `json:"path"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// Field is the request field a problem is about: its path up to the first
+// index or member ("languages" for "languages[2]", "quota" for
+// "quota.non_migrant").
+func (p Problem) Field() string {
+	if i := strings.IndexAny(p.Path, "[."); i >= 0 {
+		return p.Path[:i]
+	}
+	return p.Path
 }
 
 // Error is an error with a Code and a message safe to show a client.

@@ -64,7 +64,7 @@ func handleDrawPSUs(surveys dotm.SurveyStore, design dotm.DesignStore, audit dot
 			fail(c, err)
 			return
 		}
-		if err := audit.Record(ctx, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_psus", Survey: sv.ID,
+		if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_psus", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d PSUs from %d, seed %d", len(sample.PSUs), len(frame.Units), sample.Seed)}); err != nil {
 			fail(c, err)
 			return
@@ -108,7 +108,7 @@ func handleDrawHouseholds(surveys dotm.SurveyStore, design dotm.DesignStore, lis
 			return
 		}
 		u := currentUser(c)
-		if err := audit.Record(ctx, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_households", Survey: sv.ID,
+		if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "sample_households", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d PSUs, %d households, quota %s", res.PSUsDrawn, res.Selected, res.Quota)}); err != nil {
 			fail(c, err)
 			return
@@ -140,7 +140,7 @@ func handleComputeWeights(s *Server) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if err := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "weights", Survey: sv.ID,
+		if err := record(c, s.deps.Auditor, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "weights", Survey: sv.ID,
 			Detail: fmt.Sprintf("%d respondents of %d selected", w.Report.Respondents, w.Report.Selected)}); err != nil {
 			fail(c, err)
 			return

@@ -225,7 +225,7 @@ func handleUploadForm(surveys dotm.SurveyStore, forms dotm.FormStore, audit dotm
 			return
 		}
 		u := currentUser(c)
-		if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "form_upload", Survey: sv.ID, Target: f.ID + "@" + f.Version}); err != nil {
+		if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "form_upload", Survey: sv.ID, Target: f.ID + "@" + f.Version}); err != nil {
 			fail(c, err)
 			return
 		}

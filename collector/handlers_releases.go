@@ -84,7 +84,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 		if errors.As(err, &refused) {
 			// The refusal is audited too: someone tried to release data
 			// that failed disclosure control.
-			if aerr := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_refused", Survey: sv.ID,
+			if aerr := record(c, s.deps.Auditor, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_refused", Survey: sv.ID,
 				Detail: "disclosure control refused the release"}); aerr != nil {
 				fail(c, aerr)
 				return
@@ -102,7 +102,7 @@ func handleCreateRelease(s *Server) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if err := s.deps.Auditor.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_create", Survey: sv.ID,
+		if err := record(c, s.deps.Auditor, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_create", Survey: sv.ID,
 			Target: r.ID, Detail: fmt.Sprintf("%d files", len(r.Files))}); err != nil {
 			fail(c, err)
 			return
@@ -124,7 +124,7 @@ func handlePublishRelease(store dotm.ReleaseStore, audit dotm.Auditor) gin.Handl
 			fail(c, err)
 			return
 		}
-		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_publish", Survey: r.Survey, Target: r.ID}); err != nil {
+		if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_publish", Survey: r.Survey, Target: r.ID}); err != nil {
 			fail(c, err)
 			return
 		}
@@ -216,7 +216,7 @@ func handleReleaseFile(store dotm.ReleaseStore, audit dotm.Auditor) gin.HandlerF
 		if rg := c.GetHeader("Range"); rg != "" && len(rg) <= 100 {
 			detail = "range " + strings.TrimSpace(rg)
 		}
-		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_download", Survey: r.Survey,
+		if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "release_download", Survey: r.Survey,
 			Target: r.ID + "/" + name, Detail: detail}); err != nil {
 			fail(c, err)
 			return

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -233,7 +234,7 @@ func handleGetSubmission(subs dotm.SubmissionStore, keys func() *dotm.Keyring, a
 				fail(c, err)
 				return
 			}
-			if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "read_identifiers",
+			if err := record(c, audit, dotm.AuditEntry{Actor: u.Name, Role: u.Role, Action: "read_identifiers",
 				Survey: s.Survey, Target: s.ID, Detail: strconv.Itoa(len(s.Sealed)) + " values"}); err != nil {
 				fail(c, err)
 				return
@@ -316,55 +317,24 @@ func queryLimit(c *gin.Context, def, max int) (int, error) {
 // handleReview: POST /api/v1/submissions/{id}/review (supervisor).
 // A rejection returns the assignment to its enumerator with the comment.
 func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
-	type request struct {
-		Decision string `json:"decision"`
-		Comment  string `json:"comment"`
-	}
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
 		u := currentUser(c)
-		var req request
+		var req dotm.ReviewRequest
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)
 			return
 		}
-		var problems []dotm.Problem
-		status := map[string]dotm.SubmissionStatus{"approve": dotm.SubmissionApproved, "reject": dotm.SubmissionRejected}[req.Decision]
-		if status == "" {
-			problems = append(problems, dotm.Problem{Path: "decision", Code: "choice", Message: "approve or reject"})
-		}
-		if req.Decision == "reject" && req.Comment == "" {
-			problems = append(problems, dotm.Problem{Path: "comment", Code: "required", Message: "say what the enumerator must correct"})
-		}
-		if len(req.Comment) > 2000 {
-			problems = append(problems, dotm.Problem{Path: "comment", Code: "constraint", Message: "at most 2000 bytes"})
-		}
-		if problems != nil {
-			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid review", Problems: problems})
-			return
-		}
-		s, err := subs.Submission(ctx, c.Param("id"))
-		if err != nil {
+		s, err := dotm.ReviewSubmission(c.Request.Context(), subs, assignments, u, c.Param("id"), req, now())
+		var notMoved *dotm.AssignmentNotMovedError
+		if errors.As(err, &notMoved) {
+			logger.Warn("move assignment after review", "assignment", notMoved.Assignment, "submission", s.ID, "error", notMoved.Err.Error())
+		} else if err != nil {
 			fail(c, err)
 			return
 		}
-		if !u.InSurvey(s.Survey) {
-			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "submission %s belongs to survey %s, which is not in your scope", s.ID, s.Survey))
-			return
-		}
-		s, err = subs.ReviewSubmission(ctx, s.ID, dotm.Review{Decision: req.Decision, Comment: req.Comment, By: u.Name, At: time.Now().UTC().Truncate(time.Millisecond)}, status)
-		if err != nil {
+		if err := record(c, audit, dotm.AuditEntry{Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
 			fail(c, err)
 			return
-		}
-		if s.AssignmentID != "" {
-			to := map[dotm.SubmissionStatus]dotm.AssignmentStatus{dotm.SubmissionApproved: dotm.AssignmentApproved, dotm.SubmissionRejected: dotm.AssignmentReturned}[status]
-			if err := assignments.MoveAssignment(ctx, s.AssignmentID, []dotm.AssignmentStatus{dotm.AssignmentSubmitted, dotm.AssignmentAssigned}, to, s.ID, req.Comment); err != nil {
-				logger.Warn("move assignment after review", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
-			}
-		}
-		if err := audit.Record(ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: u.Name, Role: u.Role, Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
-			logger.Warn("audit review", "submission", s.ID, "error", err.Error())
 		}
 		c.JSON(http.StatusOK, viewOf(s))
 	}

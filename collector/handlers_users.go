@@ -76,7 +76,7 @@ func handleAddUser(accounts dotm.Accounts, surveys dotm.SurveyStore, audit dotm.
 			fail(c, err)
 			return
 		}
-		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_add", Survey: auditSurvey(req.Surveys), Target: req.Name, Detail: string(role)}); err != nil {
+		if err := record(c, audit, dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_add", Survey: auditSurvey(req.Surveys), Target: req.Name, Detail: string(role)}); err != nil {
 			fail(c, err)
 			return
 		}
@@ -125,7 +125,7 @@ func handleRevokeUser(accounts dotm.Accounts, tokens *tokenCache, audit dotm.Aud
 			return
 		}
 		tokens.forget(name)
-		if err := audit.Record(c.Request.Context(), dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_revoke", Survey: auditSurvey(scope), Target: name}); err != nil {
+		if err := record(c, audit, dotm.AuditEntry{Actor: admin.Name, Role: admin.Role, Action: "user_revoke", Survey: auditSurvey(scope), Target: name}); err != nil {
 			fail(c, err)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -305,12 +306,11 @@ func (in *ingester) effects(ctx context.Context, s dotm.Submission, created bool
 // itemError turns a prepare error into a batch result, or reports that it
 // is not the item's fault (storage down: the whole batch fails).
 func itemResult(err error) (result string, e *dotm.Error, ok bool) {
+	errors.As(err, &e)
 	switch dotm.ErrorCode(err) {
 	case dotm.EUNPROCESSABL, dotm.EINVALID, dotm.ETOOLARGE:
-		e, _ := err.(*dotm.Error)
 		return resultInvalid, e, true
 	case dotm.EFORBIDDEN:
-		e, _ := err.(*dotm.Error)
 		return resultForbidden, e, true
 	}
 	return "", nil, false

@@ -25,40 +25,37 @@ func runBackup(e *env, args []string) error {
 	if *out == "" || fs.NArg() > 0 {
 		return exitError{code: 2, msg: "backup: give --out FILE and no other arguments"}
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
+	return sf.with(e, func(store *mongodb.Store) error {
 
-	// Write beside the target and rename, so that a failed backup never
-	// leaves a half-written file under the final name.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	h, err := store.Backup(e.ctx, tmp, mongodb.BackupOptions{Progress: progressTo(e, "backup")})
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	fmt.Fprintf(e.stderr, "backup of %s written to %s (%s)\n", h.Database, *out, h.Consistency)
-	printBackupHeader(e.stdout, h)
-	return nil
+		// Write beside the target and rename, so that a failed backup never
+		// leaves a half-written file under the final name.
+		tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		h, err := store.Backup(e.ctx, tmp, mongodb.BackupOptions{Progress: progressTo(e, "backup")})
+		if err != nil {
+			tmp.Close()
+			return err
+		}
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("backup: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "backup of %s written to %s (%s)\n", h.Database, *out, h.Consistency)
+		printBackupHeader(e.stdout, h)
+		return nil
+	})
 }
 
 func runRestore(e *env, args []string) error {
@@ -96,21 +93,18 @@ func runRestore(e *env, args []string) error {
 		printBackupHeader(e.stdout, h)
 		return nil
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	h, err := store.Restore(e.ctx, f, mongodb.BackupOptions{Progress: progressTo(e, "restore")})
-	if err != nil {
-		if errors.Is(err, mongodb.ErrNotEmpty) {
-			return exitError{code: 1, msg: err.Error()}
+	return sf.with(e, func(store *mongodb.Store) error {
+		h, err := store.Restore(e.ctx, f, mongodb.BackupOptions{Progress: progressTo(e, "restore")})
+		if err != nil {
+			if errors.Is(err, mongodb.ErrNotEmpty) {
+				return exitError{code: 1, msg: err.Error()}
+			}
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	fmt.Fprintf(e.stderr, "restored %d documents from %s (backup of %s taken %s)\n", h.Documents(), path, h.Database, h.Created.Format(time.RFC3339))
-	printBackupHeader(e.stdout, h)
-	return nil
+		fmt.Fprintf(e.stderr, "restored %d documents from %s (backup of %s taken %s)\n", h.Documents(), path, h.Database, h.Created.Format(time.RFC3339))
+		printBackupHeader(e.stdout, h)
+		return nil
+	})
 }
 
 func printBackupHeader(w io.Writer, h mongodb.BackupHeader) {

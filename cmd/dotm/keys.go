@@ -18,6 +18,7 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/collector"
+	"github.com/dotm-survey/dotm/mongodb"
 )
 
 func runKeys(e *env, args []string) error {
@@ -95,43 +96,40 @@ func runKeysRotate(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	// Never rotate away from a key file that is not the store's: the new
-	// key would be added to the wrong keys.
-	if err := dotm.VerifyKeys(e.ctx, store, kr); err != nil {
-		return fmt.Errorf("keys rotate: %w", err)
-	}
-	if !*resume {
-		key, err := dotm.GenerateKey(time.Now())
-		if err != nil {
-			return err
-		}
-		if kr, err = kr.WithKey(key); err != nil {
-			return fmt.Errorf("keys rotate: %w", err)
-		}
-		// The file gets the new key before anything is encrypted with it.
-		if err := kr.WriteKeyFile(*keyFile); err != nil {
-			return fmt.Errorf("keys rotate: %w", err)
-		}
-		fmt.Fprintf(e.stderr, "new current key %s written to %s\n", key.ID, *keyFile)
+	return sf.with(e, func(store *mongodb.Store) error {
+		// Never rotate away from a key file that is not the store's: the new
+		// key would be added to the wrong keys.
 		if err := dotm.VerifyKeys(e.ctx, store, kr); err != nil {
 			return fmt.Errorf("keys rotate: %w", err)
 		}
-	}
-	n, err := dotm.Reencrypt(e.ctx, store, kr)
-	if err != nil {
-		return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
-	}
-	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
-		Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
-		return fmt.Errorf("keys rotate: audit: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
-	return nil
+		if !*resume {
+			key, err := dotm.GenerateKey(time.Now())
+			if err != nil {
+				return err
+			}
+			if kr, err = kr.WithKey(key); err != nil {
+				return fmt.Errorf("keys rotate: %w", err)
+			}
+			// The file gets the new key before anything is encrypted with it.
+			if err := kr.WriteKeyFile(*keyFile); err != nil {
+				return fmt.Errorf("keys rotate: %w", err)
+			}
+			fmt.Fprintf(e.stderr, "new current key %s written to %s\n", key.ID, *keyFile)
+			if err := dotm.VerifyKeys(e.ctx, store, kr); err != nil {
+				return fmt.Errorf("keys rotate: %w", err)
+			}
+		}
+		n, err := dotm.Reencrypt(e.ctx, store, kr)
+		if err != nil {
+			return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
+		}
+		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
+			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
+			return fmt.Errorf("keys rotate: audit: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
+		return nil
+	})
 }
 
 func runKeysRetire(e *env, args []string) error {
@@ -150,43 +148,40 @@ func runKeysRetire(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	if kr, err = kr.Without(*id); err != nil {
-		return fmt.Errorf("keys retire: %w", err)
-	}
-	// A running dotm serve loads a changed key file within keyReloadInterval;
-	// until then it may still encrypt with the key being retired (just
-	// after a rotation), so the count waits until every server has had time.
-	if wait := keyFileSettleWait(*keyFile, time.Now()); wait > 0 {
-		fmt.Fprintf(e.stderr, "waiting %s for running servers to load the key file\n", wait.Round(100*time.Millisecond))
-		select {
-		case <-time.After(wait):
-		case <-e.ctx.Done():
-			return e.ctx.Err()
+	return sf.with(e, func(store *mongodb.Store) error {
+		if kr, err = kr.Without(*id); err != nil {
+			return fmt.Errorf("keys retire: %w", err)
 		}
-	}
-	use, err := store.KeyUse(e.ctx)
-	if err != nil {
-		return fmt.Errorf("keys retire: %w", err)
-	}
-	if n := use[*id]; n > 0 {
-		return fmt.Errorf("keys retire: %d stored value(s) are still under key %s; run dotm keys rotate --resume first", n, *id)
-	}
-	if err := kr.WriteKeyFile(*keyFile); err != nil {
-		return fmt.Errorf("keys retire: %w", err)
-	}
-	if err := store.DeleteKeyCheck(e.ctx, *id); err != nil {
-		return fmt.Errorf("keys retire: %w", err)
-	}
-	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
-		return fmt.Errorf("keys retire: audit: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "key %s retired from %s\n", *id, *keyFile)
-	return nil
+		// A running dotm serve loads a changed key file within keyReloadInterval;
+		// until then it may still encrypt with the key being retired (just
+		// after a rotation), so the count waits until every server has had time.
+		if wait := keyFileSettleWait(*keyFile, time.Now()); wait > 0 {
+			fmt.Fprintf(e.stderr, "waiting %s for running servers to load the key file\n", wait.Round(100*time.Millisecond))
+			select {
+			case <-time.After(wait):
+			case <-e.ctx.Done():
+				return e.ctx.Err()
+			}
+		}
+		use, err := store.KeyUse(e.ctx)
+		if err != nil {
+			return fmt.Errorf("keys retire: %w", err)
+		}
+		if n := use[*id]; n > 0 {
+			return fmt.Errorf("keys retire: %d stored value(s) are still under key %s; run dotm keys rotate --resume first", n, *id)
+		}
+		if err := kr.WriteKeyFile(*keyFile); err != nil {
+			return fmt.Errorf("keys retire: %w", err)
+		}
+		if err := store.DeleteKeyCheck(e.ctx, *id); err != nil {
+			return fmt.Errorf("keys retire: %w", err)
+		}
+		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_retire", Target: *id}); err != nil {
+			return fmt.Errorf("keys retire: audit: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "key %s retired from %s\n", *id, *keyFile)
+		return nil
+	})
 }
 
 func runKeysList(e *env, args []string) error {

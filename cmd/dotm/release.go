@@ -16,6 +16,7 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/round"
 )
 
@@ -112,39 +113,36 @@ func releaseSurvey(e *env, sf *storeFlags, survey, profilePath, out string, opts
 	if err != nil {
 		return fmt.Errorf("release create: %w", err)
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	if isTerminal(e.stderr) {
-		fmt.Fprintf(e.stderr, "reading survey %s and anonymizing…\n", survey)
-	}
-	actor := cliActor(e)
-	r, err := round.CreateRelease(e.ctx, storeSurveyData(store), store, round.ReleaseRequest{
-		Survey: survey, Profile: pb, By: actor, Version: version(), Dir: out, Options: opts})
-	var refused *exports.RefusedError
-	if errors.As(err, &refused) {
-		_ = store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_refused", Survey: survey,
-			Detail: "disclosure control refused the release"})
-		enc := json.NewEncoder(e.stderr)
-		enc.SetIndent("", "  ")
-		enc.Encode(refused.Report)
-		return exitError{code: 1, msg: "release create: " + strings.TrimPrefix(refused.Error(), "exports: ") + " (nothing stored or written; the report above lists the worst combinations)"}
-	}
-	if err != nil {
-		return fmt.Errorf("release create: %w", err)
-	}
-	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_create", Survey: survey,
-		Target: r.ID, Detail: fmt.Sprintf("%d files", len(r.Files))}); err != nil {
-		return fmt.Errorf("release create: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "release %s of survey %s stored (unpublished; dotm release publish %s)\n", r.ID, survey, r.ID)
-	if out != "" {
-		fmt.Fprintf(e.stdout, "  written to %s\n", out)
-	}
-	printRelease(e, r.Manifest, r.Report)
-	return nil
+	return sf.with(e, func(store *mongodb.Store) error {
+		if isTerminal(e.stderr) {
+			fmt.Fprintf(e.stderr, "reading survey %s and anonymizing…\n", survey)
+		}
+		actor := cliActor(e)
+		r, err := round.CreateRelease(e.ctx, storeSurveyData(store), store, round.ReleaseRequest{
+			Survey: survey, Profile: pb, By: actor, Version: version(), Dir: out, Options: opts})
+		var refused *exports.RefusedError
+		if errors.As(err, &refused) {
+			_ = store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_refused", Survey: survey,
+				Detail: "disclosure control refused the release"})
+			enc := json.NewEncoder(e.stderr)
+			enc.SetIndent("", "  ")
+			enc.Encode(refused.Report)
+			return exitError{code: 1, msg: "release create: " + strings.TrimPrefix(refused.Error(), "exports: ") + " (nothing stored or written; the report above lists the worst combinations)"}
+		}
+		if err != nil {
+			return fmt.Errorf("release create: %w", err)
+		}
+		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_create", Survey: survey,
+			Target: r.ID, Detail: fmt.Sprintf("%d files", len(r.Files))}); err != nil {
+			return fmt.Errorf("release create: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "release %s of survey %s stored (unpublished; dotm release publish %s)\n", r.ID, survey, r.ID)
+		if out != "" {
+			fmt.Fprintf(e.stdout, "  written to %s\n", out)
+		}
+		printRelease(e, r.Manifest, r.Report)
+		return nil
+	})
 }
 
 func runReleasePublish(e *env, args []string) error {
@@ -157,24 +155,21 @@ func runReleasePublish(e *env, args []string) error {
 		return exitError{code: 2, msg: "release publish: give one release id"}
 	}
 	id := fs.Arg(0)
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	actor := cliActor(e)
-	if err := store.PublishRelease(e.ctx, id, actor, time.Now()); err != nil {
-		return fmt.Errorf("release publish: %w", err)
-	}
-	r, err := store.Release(e.ctx, id)
-	if err != nil {
-		return fmt.Errorf("release publish: %w", err)
-	}
-	if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_publish", Survey: r.Survey, Target: id}); err != nil {
-		return fmt.Errorf("release publish: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "release %s of survey %s published\n", id, r.Survey)
-	return nil
+	return sf.with(e, func(store *mongodb.Store) error {
+		actor := cliActor(e)
+		if err := store.PublishRelease(e.ctx, id, actor, time.Now()); err != nil {
+			return fmt.Errorf("release publish: %w", err)
+		}
+		r, err := store.Release(e.ctx, id)
+		if err != nil {
+			return fmt.Errorf("release publish: %w", err)
+		}
+		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: actor, Role: dotm.RoleAdmin, Action: "release_publish", Survey: r.Survey, Target: id}); err != nil {
+			return fmt.Errorf("release publish: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "release %s of survey %s published\n", id, r.Survey)
+		return nil
+	})
 }
 
 func runReleaseList(e *env, args []string) error {
@@ -184,31 +179,28 @@ func runReleaseList(e *env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	rs, err := store.Releases(e.ctx, *survey)
-	if err != nil {
-		return fmt.Errorf("release list: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSURVEY\tCREATED\tBY\tPUBLISHED\tHOUSEHOLDS")
-	for _, r := range rs {
-		pub := "no"
-		if r.PublishedAt != nil {
-			pub = r.PublishedAt.Format(time.RFC3339)
+	return sf.with(e, func(store *mongodb.Store) error {
+		rs, err := store.Releases(e.ctx, *survey)
+		if err != nil {
+			return fmt.Errorf("release list: %w", err)
 		}
-		rows := ""
-		for _, f := range r.Manifest.Files {
-			if f.Name == "households.parquet" && f.Rows != nil {
-				rows = strconv.FormatInt(*f.Rows, 10)
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSURVEY\tCREATED\tBY\tPUBLISHED\tHOUSEHOLDS")
+		for _, r := range rs {
+			pub := "no"
+			if r.PublishedAt != nil {
+				pub = r.PublishedAt.Format(time.RFC3339)
 			}
+			rows := ""
+			for _, f := range r.Manifest.Files {
+				if f.Name == "households.parquet" && f.Rows != nil {
+					rows = strconv.FormatInt(*f.Rows, 10)
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Survey, r.Created.Format(time.RFC3339), r.CreatedBy, pub, rows)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Survey, r.Created.Format(time.RFC3339), r.CreatedBy, pub, rows)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func fmtRisk(r float64) string { return fmt.Sprintf("%.4g", r) }

@@ -209,3 +209,14 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// with opens the store, runs fn with it and closes it: the one preamble of
+// every command that works on the store.
+func (sf *storeFlags) with(e *env, fn func(*mongodb.Store) error) error {
+	store, err := sf.open(e)
+	if err != nil {
+		return err
+	}
+	defer store.Close(e.ctx)
+	return fn(store)
+}

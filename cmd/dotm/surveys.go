@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/mongodb"
 )
 
 func runSurveys(e *env, args []string) error {
@@ -38,24 +40,25 @@ func runSurveysCreate(e *env, args []string) error {
 	}
 	sv, err := dotm.NewSurvey(*id, *country, *title, languages, cliActor(e), time.Now())
 	if err != nil {
+		var ce *dotm.Error
+		if !errors.As(err, &ce) {
+			return err
+		}
+		// The flag that sets each field of the survey.
+		flagOf := map[string]string{"id": "--id", "country": "--country", "title": "--title", "languages": "--language"}
 		var msgs []string
-		if ce, ok := err.(*dotm.Error); ok {
-			for _, p := range ce.Problems {
-				msgs = append(msgs, "--"+strings.TrimSuffix(strings.Split(p.Path, "[")[0], "s")+": "+p.Message)
-			}
+		for _, p := range ce.Problems {
+			msgs = append(msgs, flagOf[p.Field()]+": "+p.Message)
 		}
 		return exitError{code: 2, msg: "surveys create: " + strings.Join(msgs, "; ")}
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	if err := store.CreateSurvey(e.ctx, sv); err != nil {
-		return fmt.Errorf("surveys create: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "survey %s (%s, %s) created\n", sv.ID, sv.Country, strings.Join(sv.Languages, ","))
-	return nil
+	return sf.with(e, func(store *mongodb.Store) error {
+		if err := store.CreateSurvey(e.ctx, sv); err != nil {
+			return fmt.Errorf("surveys create: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "survey %s (%s, %s) created\n", sv.ID, sv.Country, strings.Join(sv.Languages, ","))
+		return nil
+	})
 }
 
 func runSurveysList(e *env, args []string) error {
@@ -64,19 +67,16 @@ func runSurveysList(e *env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	list, err := store.Surveys(e.ctx)
-	if err != nil {
-		return fmt.Errorf("surveys list: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCOUNTRY\tLANGUAGES\tTITLE\tCREATED")
-	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Country, strings.Join(s.Languages, ","), s.Title, s.CreatedAt.Format("2006-01-02"))
-	}
-	return tw.Flush()
+	return sf.with(e, func(store *mongodb.Store) error {
+		list, err := store.Surveys(e.ctx)
+		if err != nil {
+			return fmt.Errorf("surveys list: %w", err)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCOUNTRY\tLANGUAGES\tTITLE\tCREATED")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Country, strings.Join(s.Languages, ","), s.Title, s.CreatedAt.Format("2006-01-02"))
+		}
+		return tw.Flush()
+	})
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/mongodb"
 )
 
 func runUsers(e *env, args []string) error {
@@ -38,38 +40,39 @@ func runUsersAdd(e *env, args []string) error {
 	}
 	r, err := dotm.ParseRole(*role)
 	if err != nil {
-		return exitError{code: 2, msg: "users add: --role: " + err.(*dotm.Error).Message}
-	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	problems, err := dotm.CheckScope(e.ctx, store, surveys)
-	if err != nil {
-		return fmt.Errorf("users add: %w", err)
-	}
-	if len(problems) > 0 {
-		var msgs []string
-		for _, p := range problems {
-			var i int
-			if _, err := fmt.Sscanf(p.Path, "surveys[%d]", &i); err != nil || i >= len(surveys) {
-				return fmt.Errorf("users add: %s: %s", p.Path, p.Message)
-			}
-			msgs = append(msgs, fmt.Sprintf("--survey %q: %s", surveys[i], p.Message))
+		var de *dotm.Error
+		if !errors.As(err, &de) {
+			return err
 		}
-		return exitError{code: 2, msg: "users add: " + strings.Join(msgs, "; ")}
+		return exitError{code: 2, msg: "users add: --role: " + de.Message}
 	}
-	token, hash, err := dotm.NewToken()
-	if err != nil {
-		return err
-	}
-	if err := store.AddUser(e.ctx, dotm.User{Name: *name, Role: r, Surveys: surveys}, hash); err != nil {
-		return fmt.Errorf("users add: %w", err)
-	}
-	fmt.Fprintf(e.stderr, "user %s (%s) added; the token is shown only this once:\n", *name, r)
-	fmt.Fprintln(e.stdout, token)
-	return nil
+	return sf.with(e, func(store *mongodb.Store) error {
+		problems, err := dotm.CheckScope(e.ctx, store, surveys)
+		if err != nil {
+			return fmt.Errorf("users add: %w", err)
+		}
+		if len(problems) > 0 {
+			var msgs []string
+			for _, p := range problems {
+				var i int
+				if _, err := fmt.Sscanf(p.Path, "surveys[%d]", &i); err != nil || i >= len(surveys) {
+					return fmt.Errorf("users add: %s: %s", p.Path, p.Message)
+				}
+				msgs = append(msgs, fmt.Sprintf("--survey %q: %s", surveys[i], p.Message))
+			}
+			return exitError{code: 2, msg: "users add: " + strings.Join(msgs, "; ")}
+		}
+		token, hash, err := dotm.NewToken()
+		if err != nil {
+			return err
+		}
+		if err := store.AddUser(e.ctx, dotm.User{Name: *name, Role: r, Surveys: surveys}, hash); err != nil {
+			return fmt.Errorf("users add: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "user %s (%s) added; the token is shown only this once:\n", *name, r)
+		fmt.Fprintln(e.stdout, token)
+		return nil
+	})
 }
 
 func runUsersList(e *env, args []string) error {
@@ -78,28 +81,25 @@ func runUsersList(e *env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	users, err := store.Users(e.ctx)
-	if err != nil {
-		return fmt.Errorf("users list: %w", err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tSURVEYS\tCREATED\tSTATUS")
-	for _, u := range users {
-		status, surveys := "active", strings.Join(u.Surveys, ",")
-		if u.Revoked {
-			status = "revoked"
+	return sf.with(e, func(store *mongodb.Store) error {
+		users, err := store.Users(e.ctx)
+		if err != nil {
+			return fmt.Errorf("users list: %w", err)
 		}
-		if surveys == "" {
-			surveys = "(all)"
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tSURVEYS\tCREATED\tSTATUS")
+		for _, u := range users {
+			status, surveys := "active", strings.Join(u.Surveys, ",")
+			if u.Revoked {
+				status = "revoked"
+			}
+			if surveys == "" {
+				surveys = "(all)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, surveys, u.CreatedAt.Format("2006-01-02 15:04"), status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, surveys, u.CreatedAt.Format("2006-01-02 15:04"), status)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func runUsersRevoke(e *env, args []string) error {
@@ -119,14 +119,11 @@ func runUsersRevoke(e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return exitError{code: 2, msg: "users revoke: give exactly one user name"}
 	}
-	store, err := sf.open(e)
-	if err != nil {
-		return err
-	}
-	defer store.Close(e.ctx)
-	if err := store.RevokeUser(e.ctx, name); err != nil {
-		return fmt.Errorf("users revoke: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "user %s revoked\n", name)
-	return nil
+	return sf.with(e, func(store *mongodb.Store) error {
+		if err := store.RevokeUser(e.ctx, name); err != nil {
+			return fmt.Errorf("users revoke: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "user %s revoked\n", name)
+		return nil
+	})
 }
