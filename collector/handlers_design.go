@@ -37,7 +37,7 @@ func handleDrawPSUs(surveys dotm.SurveyStore, design dotm.DesignStore, audit dot
 			}
 			return def
 		}
-		d := round.PSUDraw{Allocation: q("allocation", "proportional"), RandomSort: c.Query("random_sort") == "true", IDColumn: q("id", "psu_id")}
+		d := dotm.PSUDraw{Allocation: q("allocation", "proportional"), RandomSort: c.Query("random_sort") == "true", IDColumn: q("id", "psu_id")}
 		if n, err := strconv.Atoi(c.Query("n")); err == nil {
 			d.N = n
 		}
@@ -96,7 +96,7 @@ func handleDrawHouseholds(surveys dotm.SurveyStore, design dotm.DesignStore, lis
 		if !ok {
 			return
 		}
-		var req round.HouseholdDraw
+		var req dotm.HouseholdDraw
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)
 			return

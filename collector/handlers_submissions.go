@@ -20,11 +20,6 @@ const MaxBatch = 500
 // tens of kilobytes, so anything near this limit is not an interview.
 const MaxSubmissionBytes = 2 << 20
 
-type receipt struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-}
-
 // handlePostSubmission: POST /api/v1/submissions (enumerator). 201 once the
 // database acknowledged the write; 200 with the same body for a retry of
 // the same content; 409 for the same instance with other content.
@@ -35,7 +30,7 @@ func handlePostSubmission(in *ingester) gin.HandlerFunc {
 		if err == nil {
 			err = checkRepeats(raw)
 		}
-		var env envelope
+		var env dotm.Envelope
 		if err == nil {
 			err = decodeJSONBytes(raw, &env)
 		}
@@ -54,31 +49,19 @@ func handlePostSubmission(in *ingester) gin.HandlerFunc {
 			return
 		}
 		switch result {
-		case resultCreated:
-			c.JSON(http.StatusCreated, receipt{ID: p.sub.ID, Status: "received"})
-		case resultDuplicate:
-			c.JSON(http.StatusOK, receipt{ID: p.sub.ID, Status: "received"})
+		case dotm.ResultCreated:
+			c.JSON(http.StatusCreated, dotm.Receipt{ID: p.sub.ID, Status: "received"})
+		case dotm.ResultDuplicate:
+			c.JSON(http.StatusOK, dotm.Receipt{ID: p.sub.ID, Status: "received"})
 		default:
 			fail(c, dotm.Errorf(dotm.ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", p.sub.ID))
 		}
 	}
 }
 
-// batchItem is one result of a batch.
-type batchItem struct {
-	Index      int            `json:"index"`
-	InstanceID string         `json:"instance_id,omitempty"`
-	Result     string         `json:"result"` // created, duplicate, conflict, invalid, forbidden
-	Status     int            `json:"status"` // the status POST /api/v1/submissions would have answered
-	Detail     string         `json:"detail,omitempty"`
-	Problems   []dotm.Problem `json:"problems,omitempty"`
-	// ProblemsTotal is set when Problems lists only the first MaxProblems.
-	ProblemsTotal int `json:"problems_total,omitempty"`
-}
-
 var resultStatus = map[string]int{
-	resultCreated: http.StatusCreated, resultDuplicate: http.StatusOK, resultConflict: http.StatusConflict,
-	resultInvalid: http.StatusUnprocessableEntity, resultForbidden: http.StatusForbidden,
+	dotm.ResultCreated: http.StatusCreated, dotm.ResultDuplicate: http.StatusOK, dotm.ResultConflict: http.StatusConflict,
+	dotm.ResultInvalid: http.StatusUnprocessableEntity, dotm.ResultForbidden: http.StatusForbidden,
 }
 
 // handlePostBatch: POST /api/v1/submissions/batch (enumerator). Up to
@@ -88,10 +71,6 @@ var resultStatus = map[string]int{
 func handlePostBatch(in *ingester) gin.HandlerFunc {
 	type request struct {
 		Submissions []json.RawMessage `json:"submissions"`
-	}
-	type response struct {
-		Results []batchItem    `json:"results"`
-		Counts  map[string]int `json:"counts"`
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
@@ -111,12 +90,12 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 		}
 		u := currentUser(c)
 		now := time.Now()
-		results := make([]batchItem, len(req.Submissions))
+		results := make([]dotm.BatchResult, len(req.Submissions))
 		var ready []prepared
 		var readyIdx []int
 		for i, raw := range req.Submissions {
 			results[i].Index = i
-			var env envelope
+			var env dotm.Envelope
 			var err error = dotm.Errorf(dotm.ETOOLARGE, "envelope of %d bytes is over the limit of %d", len(raw), MaxSubmissionBytes)
 			if len(raw) <= MaxSubmissionBytes {
 				if err = checkRepeats(raw); err == nil {
@@ -158,7 +137,7 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 			}
 			i := readyIdx[j]
 			results[i].Result = result
-			if result == resultConflict {
+			if result == dotm.ResultConflict {
 				results[i].Detail = "submission " + p.sub.ID + " exists with different content"
 			}
 		}
@@ -169,7 +148,7 @@ func handlePostBatch(in *ingester) gin.HandlerFunc {
 			}
 			counts[results[i].Result]++
 		}
-		c.JSON(http.StatusOK, response{Results: results, Counts: counts})
+		c.JSON(http.StatusOK, dotm.BatchAnswer{Results: results, Counts: counts})
 	}
 }
 

@@ -15,28 +15,6 @@ import (
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
-// envelope is what a tablet posts: the questionnaire's submission envelope
-// plus the collector's own fields. Unknown fields are refused.
-type envelope struct {
-	InstanceID   string         `json:"instance_id"`
-	FormID       string         `json:"form_id"`
-	FormVersion  string         `json:"form_version"`
-	StartedAt    string         `json:"started_at"`
-	EndedAt      string         `json:"ended_at"`
-	Answers      map[string]any `json:"answers"`
-	AssignmentID string         `json:"assignment_id,omitempty"`
-	Supersedes   string         `json:"supersedes,omitempty"`
-}
-
-// Ingest outcomes, as the batch endpoint reports them per item.
-const (
-	resultCreated   = "created"
-	resultDuplicate = "duplicate"
-	resultConflict  = "conflict"
-	resultInvalid   = "invalid"
-	resultForbidden = "forbidden"
-)
-
 // ingester turns envelopes into stored submissions.
 type ingester struct {
 	forms       *formCache
@@ -53,8 +31,8 @@ type prepared struct {
 }
 
 // decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
-func decodeEnvelope(raw []byte) (envelope, error) {
-	var env envelope
+func decodeEnvelope(raw []byte) (dotm.Envelope, error) {
+	var env dotm.Envelope
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
@@ -99,7 +77,7 @@ func checkUUID(field, s string, required bool, problems *[]dotm.Problem) string 
 // prepare checks an envelope from user u and builds the submission to store.
 // Client mistakes come back as *Error with EUNPROCESSABL, EFORBIDDEN or
 // EINVALID; anything else is a storage failure.
-func (in *ingester) prepare(ctx context.Context, u dotm.User, env envelope, now time.Time) (prepared, error) {
+func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope, now time.Time) (prepared, error) {
 	var problems []dotm.Problem
 	id := checkUUID("instance_id", env.InstanceID, true, &problems)
 	if env.FormID == "" {
@@ -243,7 +221,7 @@ func contentOf(s dotm.Submission, answers map[string]any) ([]byte, error) {
 // settle finishes one insert: created, a safe retry (duplicate) or a
 // conflict; then moves the assignment and marks the corrected submission.
 func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (string, error) {
-	result := resultCreated
+	result := dotm.ResultCreated
 	if insertErr != nil {
 		if dotm.ErrorCode(insertErr) != dotm.ECONFLICT {
 			return "", insertErr
@@ -274,12 +252,12 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 			return "", &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		if !bytes.Equal(stored, incoming) {
-			return resultConflict, nil
+			return dotm.ResultConflict, nil
 		}
-		result = resultDuplicate
+		result = dotm.ResultDuplicate
 		p.sub = old
 	}
-	in.effects(ctx, p.sub, result == resultCreated)
+	in.effects(ctx, p.sub, result == dotm.ResultCreated)
 	return result, nil
 }
 
@@ -309,9 +287,9 @@ func itemResult(err error) (result string, e *dotm.Error, ok bool) {
 	errors.As(err, &e)
 	switch dotm.ErrorCode(err) {
 	case dotm.EUNPROCESSABL, dotm.EINVALID, dotm.ETOOLARGE:
-		return resultInvalid, e, true
+		return dotm.ResultInvalid, e, true
 	case dotm.EFORBIDDEN:
-		return resultForbidden, e, true
+		return dotm.ResultForbidden, e, true
 	}
 	return "", nil, false
 }

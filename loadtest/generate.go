@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // householdJSON is a copy of questionnaire/testdata/household_valid.json, a
@@ -14,15 +16,9 @@ import (
 //go:embed household.json
 var householdJSON []byte
 
-// Envelope is one submission as a tablet posts it.
-type Envelope struct {
-	InstanceID  string         `json:"instance_id"`
-	FormID      string         `json:"form_id"`
-	FormVersion string         `json:"form_version"`
-	StartedAt   string         `json:"started_at"`
-	EndedAt     string         `json:"ended_at"`
-	Answers     map[string]any `json:"answers"`
-}
+// Envelope is one submission as a tablet posts it: the API's own
+// envelope type.
+type Envelope = dotm.Envelope
 
 // Generator makes valid household submissions that differ in instance id
 // and in their answers. It is not safe for concurrent use: give each

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/client"
 )
 
 // Bounds of a run: whatever the caller asks, a run never goes beyond them.
@@ -324,29 +327,14 @@ type attempt struct {
 func (r *runner) send(ctx context.Context, token, path string, body []byte, isBatch bool) attempt {
 	actx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, r.cfg.URL+path, bytes.NewReader(body))
-	if err != nil {
-		return attempt{err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
 	t0 := time.Now()
-	resp, err := r.cfg.Client.Do(req)
-	if err != nil {
-		r.count(func(rep *Report) { rep.Requests++; rep.Errors["network"]++ })
-		return attempt{err: err}
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	resp.Body.Close()
+	resp, err := client.New(r.cfg.URL, token, r.cfg.Client).Send(actx, http.MethodPost, path, body, "application/json")
 	d := time.Since(t0)
 	if err != nil {
 		r.count(func(rep *Report) { rep.Requests++; rep.Errors["network"]++ })
 		return attempt{err: err}
 	}
-	a := attempt{status: resp.StatusCode, body: b}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-		a.retryAfter = min(time.Duration(s)*time.Second, 5*time.Second)
-	}
+	a := attempt{status: resp.Status, body: resp.Body, retryAfter: min(resp.RetryAfter, 5*time.Second)}
 	r.mu.Lock()
 	r.rep.Requests++
 	if isBatch {
@@ -437,13 +425,7 @@ func (r *runner) postBatch(ctx context.Context, token string, ids []string, envs
 		})
 		return
 	}
-	var res struct {
-		Results []struct {
-			Index      int    `json:"index"`
-			InstanceID string `json:"instance_id"`
-			Result     string `json:"result"`
-		} `json:"results"`
-	}
+	var res dotm.BatchAnswer
 	if err := json.Unmarshal(a.body, &res); err != nil || len(res.Results) != len(ids) {
 		r.count(func(rep *Report) { rep.Errors["batch answer unreadable"]++; rep.Unacknowledged += len(ids) })
 		return
@@ -454,8 +436,8 @@ func (r *runner) postBatch(ctx context.Context, token string, ids []string, envs
 			continue
 		}
 		switch it.Result {
-		case "created", "duplicate":
-			r.ack(ids[it.Index], envs[it.Index], it.Result == "created")
+		case dotm.ResultCreated, dotm.ResultDuplicate:
+			r.ack(ids[it.Index], envs[it.Index], it.Result == dotm.ResultCreated)
 		default:
 			r.count(func(rep *Report) { rep.Errors["batch item "+it.Result]++; rep.Rejected++ })
 		}

@@ -12,35 +12,11 @@ import (
 	"github.com/dotm-survey/dotm/sampling"
 )
 
-// PSUDraw asks DrawPSUs for a survey's first stage.
-type PSUDraw struct {
-	N          int    // PSUs to select in all
-	Allocation string // proportional, equal or power:ALPHA, recorded as given
-	Seed       *uint64
-	RandomSort bool   // shuffle within strata before the systematic pass
-	IDColumn   string // the frame column holding PSU ids, to name it in problems
-}
-
-// Valid lists what is wrong with d before any frame is read.
-func (d PSUDraw) Valid(context.Context) []dotm.Problem {
-	var ps []dotm.Problem
-	if d.N < 1 {
-		ps = append(ps, dotm.Problem{Path: "n", Code: "required", Message: "the number of PSUs to select, a whole number ≥ 1"})
-	}
-	if d.Seed == nil {
-		ps = append(ps, dotm.Problem{Path: "seed", Code: "required", Message: "the random seed, a whole number ≥ 0 (recorded with the sample)"})
-	}
-	if _, err := sampling.ParseAllocation(d.Allocation); err != nil {
-		ps = append(ps, dotm.Problem{Path: "allocation", Code: "choice", Message: err.Error()})
-	}
-	return ps
-}
-
 // DrawPSUs draws the first stage of survey from frame
 // (sampling.DrawFirstStage) and stores it: a survey's PSU sample is drawn
 // once (ECONFLICT after that). Invalid PSU ids, a failed allocation and
 // frame problems are EUNPROCESSABL errors naming the row and column.
-func DrawPSUs(ctx context.Context, design dotm.DesignStore, survey string, frame *sampling.Frame, d PSUDraw, by string, at time.Time) (dotm.PSUSample, error) {
+func DrawPSUs(ctx context.Context, design dotm.DesignStore, survey string, frame *sampling.Frame, d dotm.PSUDraw, by string, at time.Time) (dotm.PSUSample, error) {
 	if ps := d.Valid(ctx); ps != nil {
 		return dotm.PSUSample{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid draw parameters", Problems: ps}
 	}
@@ -85,58 +61,6 @@ func DrawPSUs(ctx context.Context, design dotm.DesignStore, survey string, frame
 	return sample, nil
 }
 
-// HouseholdDraw asks DrawHouseholds for the second stage; it is also the
-// body of POST /surveys/{id}/sample/households.
-type HouseholdDraw struct {
-	Quota       map[string]int `json:"quota"`
-	Method      string         `json:"method"` // srs (default) or systematic
-	Seed        *uint64        `json:"seed"`
-	Enumerators []string       `json:"enumerators"`
-	PerPSU      int            `json:"enumerators_per_psu"` // default 2
-	Supervisor  string         `json:"supervisor"`
-	FormID      string         `json:"form_id"`
-}
-
-// Valid lists what is wrong with d.
-func (d HouseholdDraw) Valid(context.Context) []dotm.Problem {
-	var ps []dotm.Problem
-	if len(d.Quota) == 0 {
-		ps = append(ps, dotm.Problem{Path: "quota", Code: "required", Message: "households per screening class, e.g. {\"current_migrant\": 6, \"return_migrant\": 3, \"non_migrant\": 6}"})
-	}
-	for k, v := range d.Quota {
-		if v < 0 {
-			ps = append(ps, dotm.Problem{Path: "quota." + k, Code: "constraint", Message: "a whole number ≥ 0"})
-		}
-	}
-	if d.Seed == nil {
-		ps = append(ps, dotm.Problem{Path: "seed", Code: "required", Message: "the random seed (recorded with the draw)"})
-	}
-	if len(d.Enumerators) == 0 {
-		ps = append(ps, dotm.Problem{Path: "enumerators", Code: "required", Message: "the enumerators who will interview the selected households"})
-	}
-	for i, e := range d.Enumerators {
-		if !dotm.IDPattern.MatchString(e) {
-			ps = append(ps, dotm.Problem{Path: "enumerators[" + strconv.Itoa(i) + "]", Code: "format", Message: "a user name"})
-		}
-	}
-	if d.Method != "" {
-		if _, err := sampling.ParseHouseholdMethod(d.Method); err != nil {
-			ps = append(ps, dotm.Problem{Path: "method", Code: "choice", Message: err.Error()})
-		}
-	}
-	return ps
-}
-
-// HouseholdDrawResult says what DrawHouseholds did.
-type HouseholdDrawResult struct {
-	PSUsDrawn   int            `json:"psus_drawn"`
-	PSUsWaiting []string       `json:"psus_without_listing"`
-	Selected    int            `json:"households_selected"`
-	ByClass     map[string]int `json:"selected_by_class"`
-	Assignments int            `json:"assignments_created"`
-	Quota       string         `json:"-"` // the quota as recorded, for the audit trail
-}
-
 // DesignStores are the stores the second stage reads and writes.
 type DesignStores struct {
 	Design      dotm.DesignStore
@@ -150,9 +74,9 @@ type DesignStores struct {
 // assignment of one of the PSU's enumerators. Each PSU's draw is stored
 // before its assignments, so a retry after a failure re-creates only the
 // missing assignments; a PSU drawn before is left alone.
-func DrawHouseholds(ctx context.Context, st DesignStores, survey string, d HouseholdDraw, at time.Time) (HouseholdDrawResult, error) {
+func DrawHouseholds(ctx context.Context, st DesignStores, survey string, d dotm.HouseholdDraw, at time.Time) (dotm.HouseholdDrawResult, error) {
 	if ps := d.Valid(ctx); ps != nil {
-		return HouseholdDrawResult{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid household draw", Problems: ps}
+		return dotm.HouseholdDrawResult{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid household draw", Problems: ps}
 	}
 	method := sampling.SimpleRandom
 	if d.Method != "" {
@@ -166,11 +90,11 @@ func DrawHouseholds(ctx context.Context, st DesignStores, survey string, d House
 		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
 			err = dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no PSU sample: draw PSUs first", survey)
 		}
-		return HouseholdDrawResult{}, err
+		return dotm.HouseholdDrawResult{}, err
 	}
 	done, err := st.Design.HouseholdSamples(ctx, survey)
 	if err != nil {
-		return HouseholdDrawResult{}, err
+		return dotm.HouseholdDrawResult{}, err
 	}
 	drawn := map[string]bool{}
 	for _, h := range done {
@@ -178,14 +102,14 @@ func DrawHouseholds(ctx context.Context, st DesignStores, survey string, d House
 	}
 	ls, err := st.Listings.Listings(ctx, survey)
 	if err != nil {
-		return HouseholdDrawResult{}, err
+		return dotm.HouseholdDrawResult{}, err
 	}
 	listingOf := map[string]dotm.Listing{}
 	for _, l := range ls {
 		listingOf[l.PSU] = l
 	}
 	quota := sampling.Quota(d.Quota)
-	res := HouseholdDrawResult{ByClass: map[string]int{}, PSUsWaiting: []string{}, Quota: quota.String()}
+	res := dotm.HouseholdDrawResult{ByClass: map[string]int{}, PSUsWaiting: []string{}, Quota: quota.String()}
 	for k, p := range psus.PSUs {
 		if drawn[p.PSU] {
 			continue

@@ -12,9 +12,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
+	"github.com/dotm-survey/dotm/client"
 	"github.com/dotm-survey/dotm/exports"
 	"github.com/dotm-survey/dotm/fieldsim"
 	"github.com/dotm-survey/dotm/mongodb"
@@ -128,7 +131,7 @@ func demo(e *env, cfg demoConfig) error {
 	}()
 	fmt.Fprintf(out, "  %-34s %s, store in %s\n", "API", base, dataDir)
 
-	r := &demoRun{cfg: cfg, e: e, base: base, admin: newAPIClient(base, adminToken), store: store,
+	r := &demoRun{cfg: cfg, e: e, base: base, admin: client.New(base, adminToken, nil), store: store,
 		rng: rand.New(rand.NewPCG(cfg.seed, 1)), country: fieldsim.NewCountry(cfg.eas, cfg.seed)}
 	runErr := r.run(ctx)
 	stop()
@@ -156,15 +159,15 @@ type demoRun struct {
 	cfg     demoConfig
 	e       *env
 	base    string
-	admin   *apiClient
+	admin   *client.Client
 	store   *mongodb.Store
 	rng     *rand.Rand
 	country *fieldsim.Country
 	counts  demoCounts
 
-	enumerators map[string]*apiClient
-	supervisors []*apiClient
-	stat        *apiClient
+	enumerators map[string]*client.Client
+	supervisors []*client.Client
+	stat        *client.Client
 	classOf     map[string]string // household id -> screening class
 	form        *questionnaire.Form
 	report      *analysis.Report
@@ -201,9 +204,9 @@ func (r *demoRun) run(ctx context.Context) error {
 
 func (r *demoRun) setup(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "survey, form and team", 3+r.cfg.enumerators+r.cfg.supervisors)
-	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys", map[string]any{
-		"id": demoSurvey, "country": "Demoland", "title": "Development on the Move, demo round", "languages": []string{"en", "es"},
-	}, "", nil); err != nil {
+	if _, err := r.admin.CreateSurvey(ctx, client.SurveyRequest{
+		ID: demoSurvey, Country: "Demoland", Title: "Development on the Move, demo round", Languages: []string{"en", "es"},
+	}); err != nil {
 		return err
 	}
 	p.add(1)
@@ -212,18 +215,18 @@ func (r *demoRun) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/forms", yaml, "application/yaml", nil); err != nil {
+	if _, err := r.admin.UploadForm(ctx, demoSurvey, "application/yaml", yaml); err != nil {
 		return err
 	}
 	p.add(1)
-	addUser := func(name string, role dotm.Role) (*apiClient, error) {
+	addUser := func(name string, role dotm.Role) (*client.Client, error) {
 		c, err := r.addUser(ctx, name, role)
 		if err == nil {
 			p.add(1)
 		}
 		return c, err
 	}
-	r.enumerators = map[string]*apiClient{}
+	r.enumerators = map[string]*client.Client{}
 	for i := 1; i <= r.cfg.enumerators; i++ {
 		c, err := addUser(fmt.Sprintf("enum%02d", i), dotm.RoleEnumerator)
 		if err != nil {
@@ -247,20 +250,20 @@ func (r *demoRun) setup(ctx context.Context) error {
 
 // addUser creates a user of the demo survey through the API and returns a
 // client signed in as that user.
-func (r *demoRun) addUser(ctx context.Context, name string, role dotm.Role) (*apiClient, error) {
-	var created struct{ Token string }
-	if _, err := r.admin.call(ctx, "POST", "/api/v1/users", map[string]any{"name": name, "role": role, "surveys": []string{demoSurvey}}, "", &created); err != nil {
+func (r *demoRun) addUser(ctx context.Context, name string, role dotm.Role) (*client.Client, error) {
+	token, err := r.admin.AddUser(ctx, name, role, []string{demoSurvey})
+	if err != nil {
 		return nil, err
 	}
-	return newAPIClient(r.base, created.Token), nil
+	return r.admin.As(token), nil
 }
 
 func (r *demoRun) drawPSUs(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "PSU sample (PPS systematic)", 1)
 	n := r.psuCount()
-	var sample dotm.PSUSample
-	path := fmt.Sprintf("/api/v1/surveys/%s/sample/psus?n=%d&allocation=proportional&seed=%d", demoSurvey, n, r.cfg.seed)
-	if _, err := r.admin.call(ctx, "POST", path, r.country.FrameCSV(), "text/csv", &sample); err != nil {
+	q := url.Values{"n": {strconv.Itoa(n)}, "allocation": {"proportional"}, "seed": {strconv.FormatUint(r.cfg.seed, 10)}}
+	sample, err := r.admin.DrawPSUs(ctx, demoSurvey, q, r.country.FrameCSV())
+	if err != nil {
 		return err
 	}
 	p.add(1)
@@ -277,8 +280,8 @@ func (r *demoRun) drawPSUs(ctx context.Context) error {
 }
 
 func (r *demoRun) listing(ctx context.Context) error {
-	var sample dotm.PSUSample
-	if _, err := r.admin.call(ctx, "GET", "/api/v1/surveys/"+demoSurvey+"/sample/psus", nil, "", &sample); err != nil {
+	sample, err := r.admin.PSUSample(ctx, demoSurvey)
+	if err != nil {
 		return err
 	}
 	p := newProgress(r.e.stdout, "listing and screening", len(sample.PSUs))
@@ -290,14 +293,14 @@ func (r *demoRun) listing(ctx context.Context) error {
 			return fmt.Errorf("PSU %s is not in the frame", psu.PSU)
 		}
 		listed := fieldsim.List(ea, rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+100)))
-		hh := make([]map[string]string, len(listed))
+		hh := make([]dotm.ListedHousehold, len(listed))
 		for j, l := range listed {
-			hh[j] = map[string]string{"household_id": l.ID, "class": l.Class}
+			hh[j] = dotm.ListedHousehold{HouseholdID: l.ID, Class: dotm.HouseholdClass(l.Class)}
 			r.classOf[l.ID] = l.Class
 			byClass[l.Class]++
 		}
 		sup := r.supervisors[i%len(r.supervisors)]
-		if _, err := sup.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/listings", map[string]any{"psu": psu.PSU, "stratum": psu.Stratum, "households": hh}, "", nil); err != nil {
+		if err := sup.PostListing(ctx, demoSurvey, client.ListingRequest{PSU: psu.PSU, Stratum: psu.Stratum, Households: hh}); err != nil {
 			return err
 		}
 		r.counts.listed.Add(int64(len(listed)))
@@ -315,16 +318,9 @@ func (r *demoRun) drawHouseholds(ctx context.Context) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var res struct {
-		Selected int            `json:"households_selected"`
-		ByClass  map[string]int `json:"selected_by_class"`
-	}
-	if _, err := r.admin.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/sample/households", map[string]any{
-		"quota":       r.quota(),
-		"seed":        r.cfg.seed,
-		"enumerators": names,
-		"form_id":     r.form.ID,
-	}, "", &res); err != nil {
+	seed := r.cfg.seed
+	res, err := r.admin.DrawHouseholds(ctx, demoSurvey, dotm.HouseholdDraw{Quota: r.quota(), Seed: &seed, Enumerators: names, FormID: r.form.ID})
+	if err != nil {
 		return err
 	}
 	p.add(1)
@@ -347,18 +343,6 @@ func (r *demoRun) quota() map[string]int {
 	ret := max(1, int(math.Round(0.2*float64(per))))
 	cur := (per - ret + 1) / 2
 	return map[string]int{"current_migrant": cur, "return_migrant": ret, "non_migrant": per - ret - cur}
-}
-
-// envelope is a submission as a tablet posts it.
-type envelope struct {
-	InstanceID   string         `json:"instance_id"`
-	FormID       string         `json:"form_id"`
-	FormVersion  string         `json:"form_version"`
-	StartedAt    string         `json:"started_at"`
-	EndedAt      string         `json:"ended_at"`
-	Answers      map[string]any `json:"answers"`
-	AssignmentID string         `json:"assignment_id"`
-	Supersedes   string         `json:"supersedes,omitempty"`
 }
 
 // interviews: every enumerator works through its assignments concurrently.
@@ -403,28 +387,21 @@ func collect(ch chan error) []error {
 
 func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng *rand.Rand, p *progress) error {
 	c := r.enumerators[name]
-	var list struct {
-		Assignments []dotm.Assignment `json:"assignments"`
-	}
-	if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=assigned", nil, "", &list); err != nil {
+	assigned, err := c.Assignments(ctx, dotm.AssignmentAssigned)
+	if err != nil {
 		return err
 	}
-	var queue []envelope
+	var queue []dotm.Envelope
 	flush := func() error {
 		if len(queue) == 0 {
 			return nil
 		}
-		var res struct {
-			Results []struct {
-				InstanceID string `json:"instance_id"`
-				Result     string `json:"result"`
-			} `json:"results"`
-		}
-		if _, err := c.call(ctx, "POST", "/api/v1/submissions/batch", map[string]any{"submissions": queue}, "", &res); err != nil {
+		res, err := c.SubmitBatch(ctx, queue)
+		if err != nil {
 			return err
 		}
 		for i, it := range res.Results {
-			if it.Result != "created" && it.Result != "duplicate" {
+			if it.Result != dotm.ResultCreated && it.Result != dotm.ResultDuplicate {
 				return fmt.Errorf("batch item %s: %s", queue[i].InstanceID, it.Result)
 			}
 		}
@@ -434,7 +411,7 @@ func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng 
 		queue = queue[:0]
 		return nil
 	}
-	for _, a := range list.Assignments {
+	for _, a := range assigned {
 		env, err := r.interview(a, rng)
 		if err != nil {
 			return err
@@ -462,10 +439,10 @@ func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng 
 }
 
 // interview makes the envelope of one assignment's interview.
-func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand) (envelope, error) {
+func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand) (dotm.Envelope, error) {
 	ea, ok := r.country.EA(a.PSU)
 	if !ok {
-		return envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
+		return dotm.Envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
 	}
 	h := fieldsim.Household{ID: a.HouseholdID, Region: ea.Region, Urban: ea.Urban, Class: r.classOf[a.HouseholdID]}
 	end := time.Now().UTC()
@@ -475,21 +452,21 @@ func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand) (envelope, error)
 	} else {
 		answers = fieldsim.Interview(rng, h, end)
 	}
-	return envelope{InstanceID: uuid.NewString(), FormID: r.form.ID, FormVersion: r.form.Version, AssignmentID: a.ID,
+	return dotm.Envelope{InstanceID: uuid.NewString(), FormID: r.form.ID, FormVersion: r.form.Version, AssignmentID: a.ID,
 		StartedAt: end.Add(-time.Duration(40+rng.IntN(40)) * time.Minute).Format(time.RFC3339), EndedAt: end.Format(time.RFC3339), Answers: answers}, nil
 }
 
 // send posts one interview as an online tablet does: a mistake the server
 // refuses is corrected and sent again; a lost answer is retried.
-func (r *demoRun) send(ctx context.Context, c *apiClient, env envelope, rng *rand.Rand) error {
+func (r *demoRun) send(ctx context.Context, c *client.Client, env dotm.Envelope, rng *rand.Rand) error {
 	if env.Answers["consent"] == "yes" && rng.Float64() < 0.03 {
 		bad, path := fieldsim.Mistake(rng, env.Answers)
 		wrong := env
 		wrong.Answers = bad
-		_, err := c.call(ctx, "POST", "/api/v1/submissions", wrong, "", nil)
-		var ae *apiError
+		_, err := c.Submit(ctx, wrong)
+		var ae *dotm.Error
 		caught := false
-		if errors.As(err, &ae) && ae.Status == 422 {
+		if errors.As(err, &ae) && ae.Code == dotm.EUNPROCESSABL {
 			for _, p := range ae.Problems {
 				caught = caught || p.Path == path
 			}
@@ -500,18 +477,18 @@ func (r *demoRun) send(ctx context.Context, c *apiClient, env envelope, rng *ran
 		r.counts.invalidFirst.Add(1)
 		r.counts.corrected422.Add(1)
 	}
-	status, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil)
+	created, err := c.Submit(ctx, env)
 	if err != nil {
 		return err
 	}
-	if status != 201 {
-		return fmt.Errorf("first post of %s answered %d", env.InstanceID, status)
+	if !created {
+		return fmt.Errorf("first post of %s was taken for a retry", env.InstanceID)
 	}
 	r.counts.submitted.Add(1)
 	if rng.Float64() < 0.02 { // the answer was lost on the way: the tablet retries
-		status, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil)
-		if err != nil || status != 200 {
-			return fmt.Errorf("retry of %s: %d %v", env.InstanceID, status, err)
+		created, err := c.Submit(ctx, env)
+		if err != nil || created {
+			return fmt.Errorf("retry of %s: created again %v, %v", env.InstanceID, created, err)
 		}
 		r.counts.duplicates.Add(1)
 	}
@@ -536,7 +513,7 @@ func (r *demoRun) review(ctx context.Context) error {
 		if after != "" {
 			path += "&after=" + after
 		}
-		if _, err := r.supervisors[0].call(ctx, "GET", path, nil, "", &page); err != nil {
+		if _, err := r.supervisors[0].Do(ctx, "GET", path, nil, "", &page); err != nil {
 			return err
 		}
 		waiting = append(waiting, page.Submissions...)
@@ -556,7 +533,7 @@ func (r *demoRun) review(ctx context.Context) error {
 	var rejected, approved atomic.Int64
 	for k, sup := range r.supervisors {
 		wg.Add(1)
-		go func(k int, sup *apiClient) {
+		go func(k int, sup *client.Client) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(r.cfg.seed, uint64(k)+5000))
 			for i := k; i < len(waiting); i += len(r.supervisors) {
@@ -564,7 +541,7 @@ func (r *demoRun) review(ctx context.Context) error {
 				if first && rng.Float64() < 0.04 {
 					decision, comment = "reject", pickComment(rng)
 				}
-				if _, err := sup.call(ctx, "POST", "/api/v1/submissions/"+waiting[i].ID+"/review", map[string]string{"decision": decision, "comment": comment}, "", nil); err != nil {
+				if err := sup.Review(ctx, waiting[i].ID, dotm.ReviewRequest{Decision: decision, Comment: comment}); err != nil {
 					errs <- err
 					return
 				}
@@ -608,13 +585,11 @@ func (r *demoRun) corrections(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		c := r.enumerators[name]
-		var list struct {
-			Assignments []dotm.Assignment `json:"assignments"`
-		}
-		if _, err := c.call(ctx, "GET", "/api/v1/assignments?status=returned", nil, "", &list); err != nil {
+		returned, err := c.Assignments(ctx, dotm.AssignmentReturned)
+		if err != nil {
 			return err
 		}
-		for _, a := range list.Assignments {
+		for _, a := range returned {
 			if a.Comment == "" {
 				return fmt.Errorf("returned assignment %s has no comment", a.ID)
 			}
@@ -626,7 +601,7 @@ func (r *demoRun) corrections(ctx context.Context) error {
 			if env.Answers["consent"] == "no" { // a revisit finds the household willing
 				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID]}, time.Now().UTC())
 			}
-			if _, err := c.call(ctx, "POST", "/api/v1/submissions", env, "", nil); err != nil {
+			if _, err := c.Submit(ctx, env); err != nil {
 				return err
 			}
 			r.counts.resubmitted.Add(1)
@@ -639,16 +614,18 @@ func (r *demoRun) corrections(ctx context.Context) error {
 
 func (r *demoRun) computeWeights(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "weights (base, nonresponse, rake)", 1)
-	var margins []map[string]any
+	var margins []dotm.MarginSpec
 	for _, m := range r.country.Margins() {
-		margins = append(margins, map[string]any{"variable": m.Variable, "category": m.Category, "total": m.Total})
+		margins = append(margins, dotm.MarginSpec{Variable: m.Variable, Category: m.Category, Total: m.Total})
 	}
-	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/weights", map[string]any{
-		"nonresponse_classes": []string{"stratum"},
-		"calibration":         map[string]any{"method": "rake", "margins": margins, "max_iter": 100, "tol": 1e-10},
-	}, "", &r.weights); err != nil {
+	w, err := r.stat.ComputeWeights(ctx, demoSurvey, dotm.WeightSpec{
+		NonresponseClasses: []string{"stratum"},
+		Calibration:        &dotm.CalibrationSpec{Method: "rake", Margins: margins, MaxIter: 100, Tol: 1e-10},
+	})
+	if err != nil {
 		return err
 	}
+	r.weights = w
 	p.add(1)
 	r.counts.respondents.Store(int64(r.weights.Respondents))
 	cal := ""
@@ -723,12 +700,12 @@ func demoProfileFor(n int) string {
 // each checked against the manifest's SHA-256.
 func (r *demoRun) makeRelease(ctx context.Context) error {
 	p := newProgress(r.e.stdout, "anonymized release", 3)
-	var rel dotm.Release
-	if _, err := r.stat.call(ctx, "POST", "/api/v1/surveys/"+demoSurvey+"/releases", []byte(demoProfileFor(r.cfg.households)), "application/yaml", &rel); err != nil {
+	rel, err := r.stat.CreateRelease(ctx, demoSurvey, []byte(demoProfileFor(r.cfg.households)))
+	if err != nil {
 		return err
 	}
 	p.add(1)
-	if _, err := r.admin.call(ctx, "POST", "/api/v1/releases/"+rel.ID+"/publish", nil, "", nil); err != nil {
+	if err := r.admin.PublishRelease(ctx, rel.ID); err != nil {
 		return err
 	}
 	p.add(1)
@@ -741,7 +718,7 @@ func (r *demoRun) makeRelease(ctx context.Context) error {
 		return err
 	}
 	for _, f := range rel.Files {
-		b, err := researcher.get(ctx, "/api/v1/releases/"+rel.ID+"/files/"+f.Name)
+		b, err := researcher.Download(ctx, "/api/v1/releases/"+rel.ID+"/files/"+f.Name)
 		if err != nil {
 			return err
 		}

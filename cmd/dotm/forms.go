@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -216,13 +217,8 @@ func formsReadSubmission(data []byte) (map[string]any, time.Time, error) {
 		err := json.Unmarshal(data, &answers)
 		return answers, time.Time{}, err
 	}
-	// The envelope the API takes (POST /api/v1/submissions): the
-	// submission with its assignment and the submission it supersedes.
-	var s struct {
-		questionnaire.Submission
-		AssignmentID string `json:"assignment_id"`
-		Supersedes   string `json:"supersedes"`
-	}
+	// The envelope the API takes (POST /api/v1/submissions).
+	var s dotm.Envelope
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -231,7 +227,20 @@ func formsReadSubmission(data []byte) (map[string]any, time.Time, error) {
 	if s.Answers == nil {
 		return nil, time.Time{}, errors.New("answers is not an object")
 	}
-	return s.Answers, s.EndedAt, nil
+	var ended time.Time
+	for _, t := range []struct{ field, value string }{{"started_at", s.StartedAt}, {"ended_at", s.EndedAt}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339Nano, t.value)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time such as 2026-01-01T11:00:00Z", t.field, t.value)
+		}
+		if t.field == "ended_at" {
+			ended = v
+		}
+	}
+	return s.Answers, ended, nil
 }
 
 func runFormsConvert(e *env, args []string) error {
