@@ -318,7 +318,8 @@ type callNode struct {
 	fn   string
 	args []node
 	pos  int
-	re   *regexp.Regexp // regex with a literal pattern, compiled once
+	re   *regexp.Regexp                 // regex with a literal pattern, compiled once
+	eval func(c *callNode, e env) value // fn's evaluation, set by the parser from functions
 }
 
 func walkNodes(n node, f func(node)) {
@@ -564,66 +565,21 @@ func (p *parser) parseCall(name token) (node, error) {
 		return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("expected ',' or ')' in %s() but found %s", fn, t.describe())}
 	}
 	n := len(c.args)
-	if n < spec.min || spec.max >= 0 && n > spec.max {
-		want := fmt.Sprintf("%d", spec.min)
+	if n < spec.minArgs || spec.maxArgs >= 0 && n > spec.maxArgs {
+		want := fmt.Sprintf("%d", spec.minArgs)
 		switch {
-		case spec.max < 0:
-			want = fmt.Sprintf("at least %d", spec.min)
-		case spec.max != spec.min:
-			want = fmt.Sprintf("%d to %d", spec.min, spec.max)
+		case spec.maxArgs < 0:
+			want = fmt.Sprintf("at least %d", spec.minArgs)
+		case spec.maxArgs != spec.minArgs:
+			want = fmt.Sprintf("%d to %d", spec.minArgs, spec.maxArgs)
 		}
 		return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("%s() takes %s arguments, got %d", fn, want, n)}
 	}
-	switch fn {
-	case "indexed-repeat":
-		if n%2 == 0 {
-			return nil, &ParseError{Pos: name.pos, Msg: "indexed-repeat() takes a question and then pairs of repeat and index"}
-		}
-		for i := 1; i < n; i += 2 {
-			if _, ok := c.args[i].(*refNode); !ok {
-				return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("indexed-repeat() argument %d must be a ${repeat} reference", i+1)}
-			}
-		}
-		if _, ok := c.args[0].(*refNode); !ok {
-			return nil, &ParseError{Pos: name.pos, Msg: "indexed-repeat() argument 1 must be a ${question} reference"}
-		}
-	case "position":
-		if n == 1 {
-			switch c.args[0].(type) {
-			case *parentNode, *refNode:
-			default:
-				return nil, &ParseError{Pos: name.pos, Msg: "position() takes .. or a ${repeat} reference"}
-			}
-		}
-	case "regex":
-		if s, ok := c.args[1].(*strNode); ok {
-			re, err := regexp.Compile(s.v)
-			if err != nil {
-				return nil, &ParseError{Pos: name.pos, Msg: fmt.Sprintf("bad regular expression %q: %v", s.v, err)}
-			}
-			c.re = re
+	if spec.check != nil {
+		if err := spec.check(c); err != nil {
+			return nil, &ParseError{Pos: name.pos, Msg: err.Error()}
 		}
 	}
+	c.eval = spec.eval
 	return c, nil
-}
-
-type funcSpec struct{ min, max int }
-
-// functions lists the supported functions and their numbers of arguments
-// (max -1: any number).
-var functions = map[string]funcSpec{
-	"selected": {2, 2}, "count-selected": {1, 1}, "selected-at": {2, 2},
-	"if": {3, 3}, "coalesce": {2, -1}, "concat": {0, -1}, "join": {2, -1},
-	"string-length": {0, 1}, "substr": {2, 3}, "substring": {2, 3}, "contains": {2, 2},
-	"starts-with": {2, 2}, "ends-with": {2, 2}, "regex": {2, 2}, "normalize-space": {0, 1},
-	"int": {1, 1}, "number": {0, 1}, "string": {0, 1}, "boolean": {1, 1},
-	"round": {1, 2}, "floor": {1, 1}, "ceiling": {1, 1}, "abs": {1, 1}, "pow": {2, 2},
-	"today": {0, 0}, "now": {0, 0}, "date": {1, 1}, "date-time": {1, 1},
-	"decimal-date-time": {1, 1}, "format-date": {2, 2}, "format-date-time": {2, 2},
-	"position": {0, 1}, "count": {1, 1}, "sum": {1, 1}, "min": {1, -1}, "max": {1, -1},
-	"indexed-repeat": {3, -1}, "not": {1, 1}, "true": {0, 0}, "false": {0, 0},
-	"once": {1, 1}, "count-non-empty": {1, 1}, "choice-name": {2, 2},
-	"sqrt": {1, 1}, "exp": {1, 1}, "exp10": {1, 1}, "log": {1, 1}, "log10": {1, 1},
-	"sin": {1, 1}, "cos": {1, 1}, "tan": {1, 1}, "asin": {1, 1}, "acos": {1, 1}, "atan": {1, 1},
-	"atan2": {2, 2}, "pi": {0, 0},
 }
