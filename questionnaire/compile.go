@@ -451,11 +451,8 @@ func calcDeps(it *item, c *compiled) []*item {
 		case *selfNode:
 			add(it)
 		case *callNode:
-			switch n.fn {
-			case "string", "number", "string-length", "normalize-space":
-				if len(n.args) == 0 {
-					add(it)
-				}
+			if functions[n.fn].readsSelf && len(n.args) == 0 {
+				add(it)
 			}
 		}
 	})

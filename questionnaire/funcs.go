@@ -22,6 +22,9 @@ type function struct {
 	check func(c *callNode) error
 	// eval evaluates a call whose arguments passed the parser's checks.
 	eval func(c *callNode, e env) value
+	// readsSelf: called without arguments, the function reads the context
+	// item ("."), so a calculation using it depends on its own answer.
+	readsSelf bool
 }
 
 // functions lists the supported functions. The parser checks a call
@@ -46,18 +49,18 @@ var functions = map[string]function{
 	// strings
 	"concat":          {minArgs: 0, maxArgs: -1, eval: fnConcat},
 	"join":            {minArgs: 2, maxArgs: -1, eval: fnJoin},
-	"string-length":   {minArgs: 0, maxArgs: 1, eval: fnStringLength},
-	"normalize-space": {minArgs: 0, maxArgs: 1, eval: fnNormalizeSpace},
+	"string-length":   {minArgs: 0, maxArgs: 1, eval: fnStringLength, readsSelf: true},
+	"normalize-space": {minArgs: 0, maxArgs: 1, eval: fnNormalizeSpace, readsSelf: true},
 	"substr":          {minArgs: 2, maxArgs: 3, eval: fnSubstr},
 	"substring":       {minArgs: 2, maxArgs: 3, eval: fnSubstring},
 	"contains":        {minArgs: 2, maxArgs: 2, eval: strTest(strings.Contains)},
 	"starts-with":     {minArgs: 2, maxArgs: 2, eval: strTest(strings.HasPrefix)},
 	"ends-with":       {minArgs: 2, maxArgs: 2, eval: strTest(strings.HasSuffix)},
 	"regex":           {minArgs: 2, maxArgs: 2, check: checkRegex, eval: fnRegex},
-	"string":          {minArgs: 0, maxArgs: 1, eval: fnString},
+	"string":          {minArgs: 0, maxArgs: 1, eval: fnString, readsSelf: true},
 
 	// numbers
-	"number":  {minArgs: 0, maxArgs: 1, eval: fnNumber},
+	"number":  {minArgs: 0, maxArgs: 1, eval: fnNumber, readsSelf: true},
 	"int":     {minArgs: 1, maxArgs: 1, eval: math1(math.Trunc)},
 	"round":   {minArgs: 1, maxArgs: 2, eval: fnRound},
 	"floor":   {minArgs: 1, maxArgs: 1, eval: math1(math.Floor)},
@@ -163,13 +166,14 @@ func fnChoiceName(c *callNode, e env) value { return strV(c.arg(e, 0).str()) }
 func fnConcat(c *callNode, e env) value {
 	var b strings.Builder
 	for i := range c.args {
-		if v := c.arg(e, i); v.k == vNodes {
+		v := c.arg(e, i)
+		if v.k == vNodes {
 			for _, n := range v.ns {
 				b.WriteString(n.str())
 			}
 			continue
 		}
-		b.WriteString(c.arg(e, i).str())
+		b.WriteString(v.str())
 	}
 	return strV(b.String())
 }
@@ -178,13 +182,14 @@ func fnJoin(c *callNode, e env) value {
 	sep := c.arg(e, 0).str()
 	var parts []string
 	for i := 1; i < len(c.args); i++ {
-		if v := c.arg(e, i); v.k == vNodes {
+		v := c.arg(e, i)
+		if v.k == vNodes {
 			for _, n := range v.ns {
 				parts = append(parts, n.str())
 			}
 			continue
 		}
-		parts = append(parts, c.arg(e, i).str())
+		parts = append(parts, v.str())
 	}
 	return strV(strings.Join(parts, sep))
 }
@@ -457,7 +462,8 @@ func extreme(isMax bool) func(*callNode, env) value {
 	return func(c *callNode, e env) value {
 		best, have := 0.0, false
 		for i := range c.args {
-			if v := c.arg(e, i); v.k == vNodes {
+			v := c.arg(e, i)
+			if v.k == vNodes {
 				for _, x := range v.ns {
 					f := x.number()
 					if math.IsNaN(f) {
@@ -469,7 +475,7 @@ func extreme(isMax bool) func(*callNode, env) value {
 				}
 				continue
 			}
-			f := c.arg(e, i).number()
+			f := v.number()
 			if math.IsNaN(f) {
 				return numV(math.NaN())
 			}
