@@ -234,15 +234,8 @@ func (c *Client) PSUSample(ctx context.Context, survey string) (dotm.PSUSample, 
 	return out, err
 }
 
-// ListingRequest is the body of POST /api/v1/surveys/{id}/listings.
-type ListingRequest struct {
-	PSU        string                 `json:"psu"`
-	Stratum    string                 `json:"stratum,omitempty"`
-	Households []dotm.ListedHousehold `json:"households"`
-}
-
 // PostListing stores the screened listing of one PSU.
-func (c *Client) PostListing(ctx context.Context, survey string, l ListingRequest) error {
+func (c *Client) PostListing(ctx context.Context, survey string, l dotm.ListingRequest) error {
 	_, err := c.Do(ctx, http.MethodPost, "/api/v1/surveys/"+url.PathEscape(survey)+"/listings", l, "", nil)
 	return err
 }
@@ -252,6 +245,15 @@ func (c *Client) DrawHouseholds(ctx context.Context, survey string, d dotm.House
 	var out dotm.HouseholdDrawResult
 	_, err := c.Do(ctx, http.MethodPost, "/api/v1/surveys/"+url.PathEscape(survey)+"/sample/households", d, "", &out)
 	return out, err
+}
+
+// CreateAssignments makes assignments by hand (admin).
+func (c *Client) CreateAssignments(ctx context.Context, survey string, r dotm.AssignmentsRequest) ([]dotm.Assignment, error) {
+	var out struct {
+		Assignments []dotm.Assignment `json:"assignments"`
+	}
+	_, err := c.Do(ctx, http.MethodPost, "/api/v1/surveys/"+url.PathEscape(survey)+"/assignments", r, "", &out)
+	return out.Assignments, err
 }
 
 // Assignments lists the caller's assignments with status ("" for all).

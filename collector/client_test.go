@@ -51,6 +51,27 @@ func TestClient(t *testing.T) {
 		}
 	}
 
+	// Requests that validate themselves: problems at the item's path.
+	_, err = admin.CreateAssignments(ctx, "cl-2026", dotm.AssignmentsRequest{Assignments: []dotm.AssignmentItem{
+		{Enumerator: "ana", HouseholdID: "hh-1"}, {Enumerator: "ana", HouseholdID: "bad id"}}})
+	if !errors.As(err, &de) || de.Code != dotm.EUNPROCESSABL || len(de.Problems) != 1 || de.Problems[0].Path != "assignments[1].household_id" {
+		t.Fatalf("invalid assignments: %v %+v", err, de)
+	}
+	made, err := admin.CreateAssignments(ctx, "cl-2026", dotm.AssignmentsRequest{Assignments: []dotm.AssignmentItem{{Enumerator: "ana", HouseholdID: "hh-1"}}})
+	if err != nil || len(made) != 1 || made[0].ID == "" || made[0].Status != dotm.AssignmentAssigned {
+		t.Fatalf("CreateAssignments: %+v, %v", made, err)
+	}
+	sup := admin.As(a.tokens["sup"])
+	listing := dotm.ListingRequest{PSU: "p9", Households: []dotm.ListedHousehold{{HouseholdID: "h1", Class: dotm.NonMigrant}, {HouseholdID: "h1", Class: "migrant"}}}
+	err = sup.PostListing(ctx, a.survey, listing)
+	if !errors.As(err, &de) || len(de.Problems) != 2 {
+		t.Fatalf("invalid listing: %v %+v", err, de)
+	}
+	listing.Households = listing.Households[:1]
+	if err := sup.PostListing(ctx, a.survey, listing); err != nil {
+		t.Fatalf("PostListing: %v", err)
+	}
+
 	// An enumerator submits: 201 is created, the same content again is an
 	// acknowledged retry, a batch answers per item.
 	ana := admin.As(a.tokens["ana"])
@@ -88,7 +109,6 @@ func TestClient(t *testing.T) {
 	if _, err := admin.As("dotm_not-a-token").Me(ctx); dotm.ErrorCode(err) != dotm.EUNAUTHORIZED {
 		t.Fatalf("bad token: %v, want unauthorized", err)
 	}
-	sup := admin.As(a.tokens["sup"])
 	if err := sup.Review(ctx, env.InstanceID, dotm.ReviewRequest{Decision: "reject"}); dotm.ErrorCode(err) != dotm.EUNPROCESSABL {
 		t.Fatalf("reject without comment: %v, want unprocessable", err)
 	}

@@ -5,82 +5,36 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/dotm-survey/dotm"
 )
-
-// MaxAssignments is the most assignments one POST creates.
-const MaxAssignments = 10000
 
 // handleCreateAssignments: POST /api/v1/surveys/{survey}/assignments (admin).
 // Until the sample selects households, an admin creates assignments by hand;
 // the sampling step creates them in bulk through AssignmentStore.AddAssignments.
 func handleCreateAssignments(surveys dotm.SurveyStore, assignments dotm.AssignmentStore) gin.HandlerFunc {
-	type item struct {
-		ID          string `json:"id"`
-		Enumerator  string `json:"enumerator"`
-		Supervisor  string `json:"supervisor"`
-		HouseholdID string `json:"household_id"`
-		Stratum     string `json:"stratum"`
-		PSU         string `json:"psu"`
-		FormID      string `json:"form_id"`
-	}
-	type request struct {
-		Assignments []item `json:"assignments"`
-	}
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
 			return
 		}
-		var req request
+		var req dotm.AssignmentsRequest
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)
 			return
 		}
-		if len(req.Assignments) == 0 || len(req.Assignments) > MaxAssignments {
-			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "no assignments or too many",
-				Problems: []dotm.Problem{{Path: "assignments", Code: "constraint", Message: "1 to " + strconv.Itoa(MaxAssignments) + " assignments"}}})
+		if ps := req.Valid(c.Request.Context()); ps != nil {
+			msg := "invalid assignments"
+			if len(req.Assignments) == 0 || len(req.Assignments) > dotm.MaxAssignments {
+				msg = "no assignments or too many"
+			}
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: msg, Problems: firstProblems(ps)})
 			return
 		}
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		var problems []dotm.Problem
-		seen := map[string]bool{}
-		out := make([]dotm.Assignment, len(req.Assignments))
-		for i, it := range req.Assignments {
-			at := "assignments[" + strconv.Itoa(i) + "]."
-			if it.ID == "" {
-				it.ID = uuid.NewString()
-			} else if !dotm.IDPattern.MatchString(it.ID) {
-				problems = append(problems, dotm.Problem{Path: at + "id", Code: "format", Message: "1 to 64 letters, digits, '.', '_' or '-'"})
-			}
-			if seen[it.ID] {
-				problems = append(problems, dotm.Problem{Path: at + "id", Code: "constraint", Message: "id " + it.ID + " is listed twice"})
-			}
-			seen[it.ID] = true
-			if !dotm.IDPattern.MatchString(it.Enumerator) {
-				problems = append(problems, dotm.Problem{Path: at + "enumerator", Code: "required", Message: "the enumerator's user name"})
-			}
-			if !dotm.ValidID(it.HouseholdID) {
-				problems = append(problems, dotm.Problem{Path: at + "household_id", Code: "format", Message: "the household id: " + dotm.IDRule})
-			}
-			for _, f := range []struct{ name, v string }{{"supervisor", it.Supervisor}, {"stratum", it.Stratum}, {"psu", it.PSU}, {"form_id", it.FormID}} {
-				if len(f.v) > 128 {
-					problems = append(problems, dotm.Problem{Path: at + f.name, Code: "constraint", Message: "at most 128 characters"})
-				}
-			}
-			out[i] = dotm.Assignment{ID: it.ID, Survey: sv.ID, Enumerator: it.Enumerator, Supervisor: it.Supervisor, HouseholdID: it.HouseholdID,
-				Stratum: it.Stratum, PSU: it.PSU, FormID: it.FormID, Status: dotm.AssignmentAssigned, CreatedAt: now, UpdatedAt: now}
-		}
-		if problems != nil {
-			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid assignments", Problems: firstProblems(problems)})
-			return
-		}
+		out := req.Make(sv.ID, now())
 		if err := assignments.AddAssignments(c.Request.Context(), out); err != nil {
 			fail(c, err)
 			return
@@ -136,58 +90,25 @@ func handleListAssignments(assignments dotm.AssignmentStore) gin.HandlerFunc {
 	}
 }
 
-// MaxListing is the most households one PSU listing may hold.
-const MaxListing = 20000
-
 // handlePostListing: POST /api/v1/surveys/{survey}/listings (supervisor,
 // enumerator): the screened household listing of one PSU. A second listing
 // of the PSU replaces the first (a correction) with the next revision.
 func handlePostListing(surveys dotm.SurveyStore, listings dotm.ListingStore, assignments dotm.AssignmentStore) gin.HandlerFunc {
-	type request struct {
-		PSU        string                 `json:"psu"`
-		Stratum    string                 `json:"stratum"`
-		Households []dotm.ListedHousehold `json:"households"`
-	}
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
 			return
 		}
-		var req request
+		var req dotm.ListingRequest
 		if err := decodeJSON(c, &req); err != nil {
 			fail(c, err)
 			return
 		}
-		var problems []dotm.Problem
-		if !dotm.IDPattern.MatchString(req.PSU) {
-			problems = append(problems, dotm.Problem{Path: "psu", Code: "required", Message: "the PSU id: 1 to 64 letters, digits, '.', '_' or '-'"})
-		}
-		if len(req.Stratum) > 128 {
-			problems = append(problems, dotm.Problem{Path: "stratum", Code: "constraint", Message: "at most 128 characters"})
-		}
-		if len(req.Households) == 0 || len(req.Households) > MaxListing {
-			problems = append(problems, dotm.Problem{Path: "households", Code: "constraint", Message: "1 to " + strconv.Itoa(MaxListing) + " households"})
-		}
-		seen := make(map[string]bool, len(req.Households))
-		counts := map[dotm.HouseholdClass]int{dotm.CurrentMigrant: 0, dotm.ReturnMigrant: 0, dotm.NonMigrant: 0}
-		for i, h := range req.Households {
-			at := "households[" + strconv.Itoa(i) + "]."
-			if !dotm.ValidID(h.HouseholdID) {
-				problems = append(problems, dotm.Problem{Path: at + "household_id", Code: "format", Message: "the household id: " + dotm.IDRule})
-			} else if seen[h.HouseholdID] {
-				problems = append(problems, dotm.Problem{Path: at + "household_id", Code: "constraint", Message: "household " + h.HouseholdID + " is listed twice"})
-			}
-			seen[h.HouseholdID] = true
-			if _, ok := counts[h.Class]; !ok {
-				problems = append(problems, dotm.Problem{Path: at + "class", Code: "choice", Message: "current_migrant, return_migrant or non_migrant"})
-				continue
-			}
-			counts[h.Class]++
-		}
-		if problems != nil {
-			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid listing", Problems: firstProblems(problems)})
+		if ps := req.Valid(c.Request.Context()); ps != nil {
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "invalid listing", Problems: firstProblems(ps)})
 			return
 		}
+		counts := req.Counts()
 		u := currentUser(c)
 		if u.Role == dotm.RoleEnumerator {
 			if err := mayReplaceListing(c.Request.Context(), listings, assignments, sv.ID, req.PSU, u); err != nil {

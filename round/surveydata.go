@@ -2,6 +2,7 @@ package round
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -260,46 +261,22 @@ func (d SurveyData) calibrate(ctx context.Context, survey string, spec *dotm.Cal
 		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "calibration margins: " + err.Error(), Err: err}
 	}
 	rep := dotm.CalibrationReport{Method: spec.Method}
-	var out []float64
-	switch strings.ToLower(spec.Method) {
-	case "poststratify":
-		if len(mv) != 1 {
-			return calibrated{}, dotm.Errorf(dotm.EUNPROCESSABL, "poststratify takes one variable, got %d", len(mv))
-		}
-		out, err = sampling.PostStratify(w, mv[0])
-		rep.Converged, rep.Iterations = err == nil, 1
-	case "rake":
-		maxIter, tol := spec.MaxIter, spec.Tol
-		if maxIter == 0 {
-			maxIter = 100
-		}
-		if tol == 0 {
-			tol = 1e-10
-		}
-		var r *sampling.RakeResult
-		if r, err = sampling.Rake(w, mv, maxIter, tol); err == nil {
-			out, rep.Iterations, rep.Converged, rep.MaxMisfit = r.Weights, r.Iterations, r.Converged, r.MaxRelDiff
-		}
-	case "linear", "raking":
-		opt := sampling.CalibrateOptions{MaxIter: spec.MaxIter, Epsilon: spec.Tol}
-		if strings.ToLower(spec.Method) == "raking" {
-			opt.Fun = sampling.Raking
-		}
-		if len(spec.Bounds) == 2 {
-			opt.Lower, opt.Upper = spec.Bounds[0], spec.Bounds[1]
-		}
-		var r *sampling.CalibrationResult
-		r, err = sampling.Calibrate(w, mv, opt)
-		if r != nil {
-			out, rep.Iterations, rep.Converged, rep.MaxMisfit = r.Weights, r.Iterations, r.Converged, r.MaxMisfit
-		}
-	default:
+	var lower, upper float64
+	if len(spec.Bounds) == 2 {
+		lower, upper = spec.Bounds[0], spec.Bounds[1]
+	}
+	run, err := sampling.CalibrateWith(strings.ToLower(spec.Method), w, mv, spec.MaxIter, spec.Tol, lower, upper)
+	rep.Iterations, rep.Converged, rep.MaxMisfit = run.Iterations, run.Converged, run.MaxMisfit
+	switch {
+	case errors.Is(err, sampling.ErrUnknownMethod):
 		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "unknown calibration method " + spec.Method,
 			Problems: []dotm.Problem{{Path: "calibration.method", Code: "choice", Message: "one of poststratify, rake, linear, raking"}}}
-	}
-	if err != nil {
+	case errors.Is(err, sampling.ErrOneVariable):
+		return calibrated{}, dotm.Errorf(dotm.EUNPROCESSABL, "poststratify takes one variable, got %d", len(mv))
+	case err != nil:
 		return calibrated{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "calibration: " + err.Error(), Err: err}
 	}
+	out := run.Weights
 	rep.NegativeWeights, rep.MinWeight = sampling.NegativeWeights(out)
 	return calibrated{weights: out, report: rep}, nil
 }

@@ -300,7 +300,7 @@ func (r *demoRun) listing(ctx context.Context) error {
 			byClass[l.Class]++
 		}
 		sup := r.supervisors[i%len(r.supervisors)]
-		if err := sup.PostListing(ctx, demoSurvey, client.ListingRequest{PSU: psu.PSU, Stratum: psu.Stratum, Households: hh}); err != nil {
+		if err := sup.PostListing(ctx, demoSurvey, dotm.ListingRequest{PSU: psu.PSU, Stratum: psu.Stratum, Households: hh}); err != nil {
 			return err
 		}
 		r.counts.listed.Add(int64(len(listed)))

@@ -193,50 +193,42 @@ func runWeightsCalibrate(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s and %s:\n%w", *data, *marginsPath, err)
 	}
-	var nw []float64
+	it, tl := *maxIter, *tol
 	switch *method {
-	case "poststratify":
-		if len(vars) != 1 {
-			return exitError{code: 2, msg: fmt.Sprintf("weights calibrate: poststratify takes one variable, the margins have %d (use rake)", len(vars))}
-		}
-		if nw, err = sampling.PostStratify(w, vars[0]); err != nil {
-			return err
-		}
+	case sampling.MethodRake:
+		it, tl = orInt(*maxIter, 100), orFloat(*tol, 1e-10)
+	case sampling.MethodLinear, sampling.MethodRaking:
+		it, tl = orInt(*maxIter, 50), orFloat(*tol, 1e-7)
+	}
+	run, err := sampling.CalibrateWith(*method, w, vars, it, tl, lo, hi)
+	switch {
+	case errors.Is(err, sampling.ErrUnknownMethod):
+		return exitError{code: 2, msg: fmt.Sprintf("weights calibrate: --method %q: want poststratify, rake, linear or raking", *method)}
+	case errors.Is(err, sampling.ErrOneVariable):
+		return exitError{code: 2, msg: fmt.Sprintf("weights calibrate: poststratify takes one variable, the margins have %d (use rake)", len(vars))}
+	case errors.Is(err, sampling.ErrNotConverged):
+		return fmt.Errorf("weights calibrate: %w; nothing written: widen --bounds or raise --max-iter", err)
+	case err != nil:
+		return err
+	}
+	nw := run.Weights
+	switch *method {
+	case sampling.MethodPostStratify:
 		fmt.Fprintf(e.stderr, "post-stratified to %d categories of %s\n", len(vars[0].Categories), vars[0].Name)
-	case "rake":
-		it, tl := orInt(*maxIter, 100), orFloat(*tol, 1e-10)
-		res, err := sampling.Rake(w, vars, it, tl)
-		if err != nil {
-			return err
+	case sampling.MethodRake:
+		if !run.Converged {
+			return fmt.Errorf("weights calibrate: raking did not converge in %d iterations (largest relative difference %.3g > --tol %g); nothing written: raise --max-iter or check the margins", run.Iterations, run.MaxMisfit, tl)
 		}
-		if !res.Converged {
-			return fmt.Errorf("weights calibrate: raking did not converge in %d iterations (largest relative difference %.3g > --tol %g); nothing written: raise --max-iter or check the margins", res.Iterations, res.MaxRelDiff, tl)
-		}
-		fmt.Fprintf(e.stderr, "raking converged in %d iterations (largest relative difference %.3g)\n", res.Iterations, res.MaxRelDiff)
-		nw = res.Weights
-	case "linear", "raking":
-		opt := sampling.CalibrateOptions{Lower: lo, Upper: hi, MaxIter: orInt(*maxIter, 50), Epsilon: orFloat(*tol, 1e-7)}
-		if *method == "raking" {
-			opt.Fun = sampling.Raking
-		}
-		res, err := sampling.Calibrate(w, vars, opt)
-		if err != nil {
-			if errors.Is(err, sampling.ErrNotConverged) {
-				return fmt.Errorf("weights calibrate: %w; nothing written: widen --bounds or raise --max-iter", err)
-			}
-			return err
-		}
+		fmt.Fprintf(e.stderr, "raking converged in %d iterations (largest relative difference %.3g)\n", run.Iterations, run.MaxMisfit)
+	default:
 		gmin, gmax := math.Inf(1), math.Inf(-1)
-		for _, g := range res.G {
+		for _, g := range run.G {
 			gmin, gmax = math.Min(gmin, g), math.Max(gmax, g)
 		}
-		fmt.Fprintf(e.stderr, "%s calibration converged in %d iterations (misfit %.3g); g from %.4g to %.4g\n", *method, res.Iterations, res.MaxMisfit, gmin, gmax)
-		nw = res.Weights
+		fmt.Fprintf(e.stderr, "%s calibration converged in %d iterations (misfit %.3g); g from %.4g to %.4g\n", *method, run.Iterations, run.MaxMisfit, gmin, gmax)
 		if n, min := sampling.NegativeWeights(nw); n > 0 {
 			fmt.Fprintf(e.stderr, "WARNING: %d weights are negative (smallest %s): unbounded linear calibration can do that; bound it (--bounds 0.5,2) or use --method raking\n", n, sampling.FormatFloat(min))
 		}
-	default:
-		return exitError{code: 2, msg: fmt.Sprintf("weights calibrate: --method %q: want poststratify, rake, linear or raking", *method)}
 	}
 	outCol := outName(*as, *weightCol)
 	t.SetColumn(outCol, sampling.FormatFloats(nw))
