@@ -34,6 +34,7 @@ import (
 	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
 	"github.com/dotm-survey/dotm/round"
+	"github.com/dotm-survey/dotm/sampling"
 )
 
 // demoConfig sizes a demo round.
@@ -175,6 +176,14 @@ type demoRun struct {
 	relReport   *exports.Report
 	releaseID   string
 	weights     dotm.WeightsReport
+	inputs      demoInputs
+}
+
+// demoInputs is what the demo sent to the API, kept to write as files.
+type demoInputs struct {
+	psuQuery   url.Values      // the PSU draw's parameters
+	listing    strings.Builder // psu_id,household_id,class rows
+	weightSpec dotm.WeightSpec
 }
 
 func (r *demoRun) run(ctx context.Context) error {
@@ -193,6 +202,7 @@ func (r *demoRun) run(ctx context.Context) error {
 		{"weights", r.computeWeights},
 		{"indicator report", r.indicatorReport},
 		{"anonymized release", r.makeRelease},
+		{"input files", r.writeInputs},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
@@ -275,6 +285,7 @@ func (r *demoRun) drawPSUs(ctx context.Context) error {
 			certain++
 		}
 	}
+	r.inputs.psuQuery = q
 	p.finish(fmt.Sprintf("%d of %d EAs in %d strata (%d with certainty)", len(sample.PSUs), len(r.country.EAs), len(sample.Strata), certain))
 	return nil
 }
@@ -302,6 +313,9 @@ func (r *demoRun) listing(ctx context.Context) error {
 		sup := r.supervisors[i%len(r.supervisors)]
 		if err := sup.PostListing(ctx, demoSurvey, dotm.ListingRequest{PSU: psu.PSU, Stratum: psu.Stratum, Households: hh}); err != nil {
 			return err
+		}
+		for _, h := range hh {
+			fmt.Fprintf(&r.inputs.listing, "%s,%s,%s\n", psu.PSU, h.HouseholdID, h.Class)
 		}
 		r.counts.listed.Add(int64(len(listed)))
 		p.add(1)
@@ -632,10 +646,11 @@ func (r *demoRun) computeWeights(ctx context.Context) error {
 	for _, m := range r.country.Margins() {
 		margins = append(margins, dotm.MarginSpec{Variable: m.Variable, Category: m.Category, Total: m.Total})
 	}
-	w, err := r.stat.ComputeWeights(ctx, demoSurvey, dotm.WeightSpec{
+	r.inputs.weightSpec = dotm.WeightSpec{
 		NonresponseClasses: []string{"stratum"},
 		Calibration:        &dotm.CalibrationSpec{Method: "rake", Margins: margins, MaxIter: 100, Tol: 1e-10},
-	})
+	}
+	w, err := r.stat.ComputeWeights(ctx, demoSurvey, r.inputs.weightSpec)
 	if err != nil {
 		return err
 	}
@@ -866,7 +881,7 @@ const demoMarker = ".dotm-demo"
 
 // demoOutputs are the entries a demo writes into its folder: the only ones
 // a later demo removes.
-var demoOutputs = []string{"data", "data.key", "admin.token", "summary.json", "report.html", "report.json", "release", demoMarker}
+var demoOutputs = append([]string{"data", "data.key", "admin.token", "summary.json", "report.html", "report.json", "release", demoMarker}, demoInputFiles...)
 
 // prepareDemoOut makes dir ready for a demo without deleting anything the
 // demo did not create: a new or empty folder is used as it is; a previous
@@ -939,4 +954,54 @@ func (r rngReader) Read(p []byte) (int, error) {
 		p[i] = byte(r.rng.Uint32())
 	}
 	return len(p), nil
+}
+
+// demoPlan is plan.yaml: an analysis of the release the researcher
+// downloaded, with the design its codebook declares.
+const demoPlan = `# dotm analyze --format table plan.yaml: the release's households, with its design
+data: release/households.parquet
+design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}
+estimates:
+  - {id: bank, mean: bank_account, by: migrant}
+  - {id: remittances, mean: remit_received, by: migrant}
+  - {id: consumption, mean: cons_pc, by: migrant, na_rm: true}
+`
+
+// demoInputFiles are the files writeInputs writes: what the round was made
+// from, to run its steps again by hand (the README's tour does).
+var demoInputFiles = []string{"frame.csv", "margins.csv", "psu-draw.txt", "listing.csv", "weights.json", "release-profile.yaml", "plan.yaml"}
+
+// writeInputs writes the files the round was made from: the census frame
+// and margins, the PSU draw's parameters, the listing, the weight spec, the
+// release profile, and a plan that analyses the downloaded release.
+func (r *demoRun) writeInputs(context.Context) error {
+	var margins strings.Builder
+	margins.WriteString("variable,category,total\n")
+	for _, m := range r.country.Margins() {
+		fmt.Fprintf(&margins, "%s,%s,%s\n", m.Variable, m.Category, sampling.FormatFloat(m.Total))
+	}
+	spec, err := json.MarshalIndent(r.inputs.weightSpec, "", "  ")
+	if err != nil {
+		return err
+	}
+	q := r.inputs.psuQuery
+	files := map[string]string{
+		"frame.csv":   string(r.country.FrameCSV()),
+		"margins.csv": margins.String(),
+		"psu-draw.txt": "# The demo drew its PSUs through POST /api/v1/surveys/" + demoSurvey + "/sample/psus?" + r.inputs.psuQuery.Encode() + "\n" +
+			"# with frame.csv as the body; the CLI draws the same sample from the same frame and seed:\n" +
+			"dotm sample psus --frame frame.csv --n " + q.Get("n") + " --allocation " + q.Get("allocation") + " --seed " + q.Get("seed") + " --out psus.csv --all\n",
+		"listing.csv":          "psu_id,household_id,class\n" + r.inputs.listing.String(),
+		"weights.json":         string(spec) + "\n",
+		"release-profile.yaml": demoProfileFor(r.cfg.households),
+		"plan.yaml":            demoPlan,
+	}
+	for _, name := range demoInputFiles {
+		body := files[name]
+		if err := writeAtomic(filepath.Join(r.cfg.out, name), func(w io.Writer) error { _, err := io.WriteString(w, body); return err }); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(r.e.stdout, "  %-34s %s\n", "input files", strings.Join(demoInputFiles, ", "))
+	return nil
 }
