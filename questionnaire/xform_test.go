@@ -456,3 +456,207 @@ func compareMeaning(t *testing.T, got, want xformMeaning, known *regexp.Regexp) 
 		t.Errorf("controls in another order:\n  dotm    %q\n  pyxform %q", g, w)
 	}
 }
+
+// TestXFormHousehold checks the built-in questionnaire's XForm: well
+// formed, a bind and an instance node for every question, every ${}
+// reference resolved to a node of the instance, both languages.
+func TestXFormHousehold(t *testing.T) {
+	f := Household()
+	data, err := f.XForm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("${")) {
+		i := bytes.Index(data, []byte("${"))
+		t.Fatalf("unresolved reference: %q", data[max(0, i-80):min(len(data), i+40)])
+	}
+	doc := parseXTree(t, data)
+	m := meaningOf(t, data)
+	nodes := map[string]bool{}
+	for _, p := range m.instance {
+		nodes[strings.Replace(p, "/R", "/data", 1)] = true
+	}
+	binds := map[string]*xtree{}
+	for _, b := range doc.child("h:head").child("model").all("bind") {
+		binds[b.attrs["nodeset"]] = b
+	}
+	w := &xformWriter{f: f, c: f.c, root: "data", paths: map[*item]string{}, kids: map[*item][]*item{}}
+	w.layout()
+	types := map[string]bool{"string": true, "int": true, "decimal": true, "date": true, "time": true, "dateTime": true,
+		"geopoint": true, "geotrace": true, "geoshape": true, "barcode": true, "binary": true}
+	questions := 0
+	for _, it := range f.c.all {
+		p := w.paths[it]
+		if !nodes[p] {
+			t.Errorf("%s: no instance node", p)
+		}
+		if it.kind != kindField && it.kind != kindNote {
+			continue
+		}
+		questions++
+		b := binds[p]
+		if b == nil {
+			t.Errorf("%s: no bind", p)
+			continue
+		}
+		if !types[b.attrs["type"]] {
+			t.Errorf("%s: bind type %q", p, b.attrs["type"])
+		}
+		if it.requiredStatic && b.attrs["required"] != "true()" {
+			t.Errorf("%s: required %q, want true()", p, b.attrs["required"])
+		}
+		if (it.q.Relevant != "") != (b.attrs["relevant"] != "") || (it.q.Constraint != "") != (b.attrs["constraint"] != "") ||
+			(it.q.Calculation != "") != (b.attrs["calculate"] != "") {
+			t.Errorf("%s: bind %v does not carry the row's relevant/constraint/calculation", p, b.attrs)
+		}
+	}
+	if questions < 50 {
+		t.Errorf("%d questions bound, want the whole household form", questions)
+	}
+	// every absolute path an expression or a label names is a node
+	pathRE := regexp.MustCompile(`/data(/[A-Za-z_][\w.-]*)+`)
+	for _, p := range pathRE.FindAllString(string(data), -1) {
+		if !nodes[p] {
+			t.Errorf("reference to %s, which is not an instance node", p)
+		}
+	}
+	for _, r := range f.Repeats() {
+		it := f.c.byName[r]
+		var count string
+		for _, c := range m.controls {
+			if strings.HasPrefix(c, "repeat "+strings.Replace(w.paths[it], "/data", "/R", 1)+" ") {
+				count = c
+			}
+		}
+		if count == "" || !strings.Contains(count, "/R/") {
+			t.Errorf("repeat %s: control %q, want a jr:count", r, count)
+		}
+		if !bytes.Contains(data, []byte("<"+r+` jr:template="">`)) {
+			t.Errorf("repeat %s: no jr:template node", r)
+		}
+	}
+	tr := doc.child("h:head").child("model").child("itext").all("translation")
+	if len(tr) != 2 || tr[0].attrs["lang"] != "English (en)" || tr[0].attrs["default"] != "true()" || tr[1].attrs["lang"] != "Español (es)" {
+		t.Errorf("translations %v", tr)
+	}
+	if got := m.labels["/R/cover/household_id label Español (es)"]; got != "Código del hogar (de la asignación)" {
+		t.Errorf("Spanish label of household_id: %q", got)
+	}
+}
+
+const xformFeatureForm = `
+settings: {form_id: feat, version: "3", form_title: "Features & <more>", instance_name: "concat('hh-', ${hhid})"}
+survey:
+  - {type: text, name: hhid, label: "Household <ID> & code", required: "yes", required_message: "Give the ID"}
+  - {type: select_one regions, name: region, label: Region}
+  - {type: select_one cities, name: city, label: "City in ${region}", choice_filter: "region = ${region}"}
+  - {type: integer, name: n, label: People, default: "2", constraint: ". > 0 and . < 50", constraint_message: "1 to 49"}
+  - {type: date, name: visit, label: Visit, default: "today()"}
+  - {type: begin repeat, name: person, label: Person, repeat_count: "${n} + 1"}
+  - {type: text, name: pname, label: Name, required: "${n} > 1"}
+  - {type: calculate, name: twice, calculation: "${n} * 2"}
+  - {type: end repeat}
+  - {type: begin repeat, name: visits, label: Visits, repeat_count: "${n}"}
+  - {type: note, name: vnote, label: "Visit of ${hhid}"}
+  - {type: end repeat}
+  - {type: select_multiple_from_file villages.csv, name: villages, label: Villages}
+  - {type: image, name: photo, label: Photo}
+  - {type: range, name: score, label: Score, parameters: "start=0 end=5 step=0.5"}
+  - {type: acknowledge, name: ok, label: OK, read_only: "${n} > 3"}
+choices:
+  - {list_name: regions, name: north, label: North}
+  - {list_name: regions, name: south, label: South}
+  - {list_name: cities, name: a, label: A, region: north}
+  - {list_name: cities, name: b, label: B, region: south}
+`
+
+func TestXFormFeatures(t *testing.T) {
+	f, err := Decode([]byte(xformFeatureForm), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := f.XForm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := parseXTree(t, data)
+	model := doc.child("h:head").child("model")
+	if got := doc.child("h:head").child("h:title").text; got != "Features & <more>" {
+		t.Errorf("title %q", got)
+	}
+	root := model.child("instance").kids[0]
+	if root.name != "data" || root.attrs["id"] != "feat" || root.attrs["version"] != "3" {
+		t.Errorf("instance root %s %v", root.name, root.attrs)
+	}
+	bind := map[string]map[string]string{}
+	for _, b := range model.all("bind") {
+		bind[b.attrs["nodeset"]] = b.attrs
+	}
+	want := []struct{ node, attr, value string }{
+		{"/data/hhid", "required", "true()"},
+		{"/data/hhid", "jr:requiredMsg", "Give the ID"},
+		{"/data/n", "type", "int"},
+		{"/data/n", "constraint", ". > 0 and . < 50"},
+		{"/data/n", "jr:constraintMsg", "1 to 49"},
+		{"/data/person/pname", "required", " /data/n  > 1"},
+		{"/data/person/twice", "calculate", " /data/n  * 2"},
+		{"/data/person/twice", "type", "string"},
+		{"/data/person_count", "calculate", " /data/n  + 1"},
+		{"/data/visits/vnote", "readonly", "true()"},
+		{"/data/villages", "type", "string"},
+		{"/data/photo", "type", "binary"},
+		{"/data/score", "type", "decimal"},
+		{"/data/ok", "readonly", " /data/n  > 3"},
+		{"/data/visit", "type", "date"},
+		{"/data/meta/instanceName", "calculate", "concat('hh-',  /data/hhid )"},
+		{"/data/meta/instanceID", "jr:preload", "uid"},
+	}
+	for _, w := range want {
+		if got := bind[w.node][w.attr]; got != w.value {
+			t.Errorf("bind %s %s = %q, want %q", w.node, w.attr, got, w.value)
+		}
+	}
+	s := string(data)
+	for _, frag := range []string{
+		`<n>2</n>`, // static default
+		`<setvalue event="odk-instance-first-load" ref="/data/visit" value="today()"/>`,
+		`<person jr:template="">`,
+		`<repeat nodeset="/data/person" jr:count="/data/person_count">`,
+		`<repeat nodeset="/data/visits" jr:count=" /data/n ">`,
+		`<itemset nodeset="instance('cities')/root/item[region =  /data/region ]">`,
+		`<label>City in <output value=" /data/region "/></label>`,
+		`<label>Visit of <output value=" /data/hhid "/></label>`,
+		`<label>Household &lt;ID&gt; &amp; code</label>`,
+		`<bind nodeset="/data/n" type="int" constraint=". &gt; 0 and . &lt; 50"`,
+		`<instance id="villages" src="jr://file-csv/villages.csv"/>`,
+		`<upload mediatype="image/*" ref="/data/photo">`,
+		`<range ref="/data/score" start="0" end="5" step="0.5">`,
+		`<trigger ref="/data/ok">`,
+		`<region>north</region>`,
+	} {
+		if !strings.Contains(s, frag) {
+			t.Errorf("XForm lacks %s", frag)
+		}
+	}
+	if strings.Contains(s, "<itext>") {
+		t.Error("itext in a form without languages")
+	}
+}
+
+func TestXFormErrors(t *testing.T) {
+	if _, err := (&Form{ID: "x"}).XForm(); err == nil || !strings.Contains(err.Error(), "not compiled") {
+		t.Errorf("uncompiled form: %v", err)
+	}
+	f, err := Decode([]byte(`
+survey:
+  - {type: text, name: a, label: A}
+  - {type: note, name: b, label: "Value ${nowhere}"}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.XForm()
+	if err == nil || !strings.Contains(err.Error(), "row 2, column label: unknown question ${nowhere}") {
+		t.Errorf("unknown reference in a label: %v", err)
+	}
+}
