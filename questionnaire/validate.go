@@ -281,7 +281,11 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			}
 			for _, name := range chosen {
 				if !st.choiceAllowed(it, st.envFor(frames, m, it), name) {
-					st.add(pathOf(frames, it.q.Name), CodeChoice, st.text(msgChoiceFilter, it.q.Name, name, it.q.ChoiceFilter))
+					msg := st.text(msgChoiceFilter, it.q.Name, name, it.q.ChoiceFilter)
+					if it.sens == "direct" {
+						msg = st.text(msgChoiceFilterDirect, it.q.Name, it.q.ChoiceFilter)
+					}
+					st.add(pathOf(frames, it.q.Name), CodeChoice, msg)
 					st.trace(it.filter, frames, m, it, st.choiceRow(it, name))
 					st.attachReads()
 				}
