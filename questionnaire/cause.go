@@ -34,8 +34,9 @@ type traceRead struct {
 func (r traceRead) path() string { return pathOf(r.fs, r.it.q.Name) }
 
 const (
-	maxTraceReads = 256   // reads noted per traced expression
-	traceBudget   = 20000 // traced evaluations per submission
+	maxTraceReads = 256    // reads noted per traced expression
+	traceBudget   = 20000  // traced evaluations per submission
+	causeBudget   = 200000 // reads followed to find causes per submission
 )
 
 // noteRead notes a read of it in the instance fs during a traced
@@ -117,6 +118,7 @@ func (st *vstate) resolveCauses() {
 	)
 	mark := make([]uint8, len(ps))
 	derived := map[string][]traceRead{}
+	steps := 0 // reads followed, up to causeBudget: beyond, problems count as roots
 	var causeOf func(i int) string
 	// rootAt is the root cause of the problems at path: path itself when
 	// one of them is a root.
@@ -135,6 +137,10 @@ func (st *vstate) resolveCauses() {
 	}
 	var readCause func(r traceRead, own string, seen map[string]bool) string
 	readCause = func(r traceRead, own string, seen map[string]bool) string {
+		if steps >= causeBudget {
+			return ""
+		}
+		steps++
 		path := r.path()
 		if path == own || seen[path] {
 			return ""
