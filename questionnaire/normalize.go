@@ -418,7 +418,7 @@ func normalizeGeopoint(v any) (any, string, string) {
 const maxListedChoices = 20
 
 // notAChoice says that the values bad are not choices of the item's list
-// and which are: "\"maybe\" is not one of: yes, no". The values are not
+// and which are (`"maybe" is not one of: yes, no`). The values are not
 // repeated for a direct identifier. Values longer than 40 bytes are cut.
 func (it *item) notAChoice(bad []string) string {
 	if it.sens == "direct" {
