@@ -91,7 +91,37 @@ func decodeXLSX(data []byte) (f *Form, err error) {
 			}
 		}
 	}
+	// every other sheet is kept as read, for the writers
+	for _, s := range wb.GetSheetList() {
+		if s == surveyName || s == sheets["choices"] || s == sheets["settings"] {
+			continue
+		}
+		rows, err := read(s)
+		if err != nil {
+			return nil, err
+		}
+		b.f.Sheets = append(b.f.Sheets, keptSheet(s, rows))
+	}
 	return b.finish()
+}
+
+// keptSheet returns a sheet as Form.Sheets holds it: trailing empty cells
+// and rows dropped, every row a non-nil slice.
+func keptSheet(name string, rows [][]string) Sheet {
+	s := Sheet{Name: name, Rows: [][]string{}}
+	last := -1
+	for i, r := range rows {
+		n := len(r)
+		for n > 0 && r[n-1] == "" {
+			n--
+		}
+		s.Rows = append(s.Rows, append([]string{}, r[:n]...))
+		if n > 0 {
+			last = i
+		}
+	}
+	s.Rows = s.Rows[:last+1]
+	return s
 }
 
 // readSheet turns a sheet's rows (row 1 the header) into raw rows.
@@ -201,7 +231,7 @@ func encodeXLSX(f *Form) ([]byte, error) {
 	}
 	for _, k := range sortedSet(extra) {
 		k := k
-		cols = append(cols, k)
+		cols = append(cols, f.header("survey", k))
 		getters = append(getters, func(q *Question) string { return q.Extra[k] })
 	}
 	rows := [][]string{cols}
@@ -236,7 +266,9 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		}
 	}
 	cext := sortedSet(cextra)
-	ccols = append(ccols, cext...)
+	for _, k := range cext {
+		ccols = append(ccols, f.header("choices", k))
+	}
 	crows := [][]string{ccols}
 	for _, c := range f.Choices {
 		row := []string{c.ListName, c.Name}
@@ -265,7 +297,7 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		svals[3] = n + " (" + f.DefaultLanguage + ")"
 	}
 	for _, k := range sortedKeys(f.Settings) {
-		scols = append(scols, k)
+		scols = append(scols, f.header("settings", k))
 		svals = append(svals, f.Settings[k])
 	}
 	if _, err := wb.NewSheet("settings"); err != nil {
@@ -274,6 +306,15 @@ func encodeXLSX(f *Form) ([]byte, error) {
 	if err := writeRows(wb, "settings", [][]string{scols, svals}); err != nil {
 		return nil, err
 	}
+	// the sheets dotm keeps without interpreting them
+	for _, sh := range f.Sheets {
+		if _, err := wb.NewSheet(sh.Name); err != nil {
+			return nil, fmt.Errorf("questionnaire: encode xlsx: sheet %q: %w", sh.Name, err)
+		}
+		if err := writeRows(wb, sh.Name, sh.Rows); err != nil {
+			return nil, err
+		}
+	}
 	var buf bytes.Buffer
 	if err := wb.Write(&buf); err != nil {
 		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
@@ -281,19 +322,39 @@ func encodeXLSX(f *Form) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// writeRows writes a sheet's rows from A1, leaving empty cells out, and
+// sets the sheet's dimension (its used range, e.g. A1:H57): excelize
+// leaves it at A1, and readers that trust it, such as openpyxl in
+// read-only mode (used by pyxform, pandas and ODK Central), would see a
+// one-cell sheet.
 func writeRows(wb *excelize.File, sheet string, rows [][]string) error {
+	maxRow, maxCol := 0, 0
 	for i, r := range rows {
-		cellName, err := excelize.CoordinatesToCellName(1, i+1)
-		if err != nil {
-			return fmt.Errorf("questionnaire: encode xlsx: %w", err)
-		}
-		vals := make([]any, len(r))
 		for j, v := range r {
-			vals[j] = v // strings stay strings: "01" and "yes" must not become numbers
+			if v == "" {
+				continue
+			}
+			cellName, err := excelize.CoordinatesToCellName(j+1, i+1)
+			if err != nil {
+				return fmt.Errorf("questionnaire: encode xlsx: sheet %s: %w", sheet, err)
+			}
+			// strings stay strings: "01" and "yes" must not become numbers
+			if err := wb.SetCellStr(sheet, cellName, v); err != nil {
+				return fmt.Errorf("questionnaire: encode xlsx: sheet %s, cell %s: %w", sheet, cellName, err)
+			}
+			maxRow, maxCol = max(maxRow, i+1), max(maxCol, j+1)
 		}
-		if err := wb.SetSheetRow(sheet, cellName, &vals); err != nil {
+	}
+	ref := "A1"
+	if maxRow > 0 {
+		last, err := excelize.CoordinatesToCellName(maxCol, maxRow)
+		if err != nil {
 			return fmt.Errorf("questionnaire: encode xlsx: sheet %s: %w", sheet, err)
 		}
+		ref = "A1:" + last
+	}
+	if err := wb.SetSheetDimension(sheet, ref); err != nil {
+		return fmt.Errorf("questionnaire: encode xlsx: sheet %s: %w", sheet, err)
 	}
 	return nil
 }
