@@ -49,6 +49,12 @@ type Form struct {
 	// sheet.
 	Sheets []Sheet
 
+	// defaultInferred is set when the document gave no default_language
+	// and DefaultLanguage was taken from Languages; the writers then leave
+	// the setting out, as it was read (pyxform, unlike dotm, has no default
+	// translation then).
+	defaultInferred bool
+
 	c *compiled // built by Compile
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -337,9 +336,8 @@ func (b *builder) finish() (*Form, error) {
 		}
 	}
 	if f.DefaultLanguage == "" && len(f.Languages) > 0 {
-		langs := append([]string(nil), f.Languages...)
-		sort.SliceStable(langs, func(i, j int) bool { return langs[i] != "" && langs[j] == "" })
-		f.DefaultLanguage = langs[0]
+		f.DefaultLanguage = inferDefaultLanguage(f.Languages)
+		f.defaultInferred = true
 	}
 	// the untranslated language ("") goes last, whatever the source, so
 	// that every encoding gives back the same order
@@ -367,6 +365,28 @@ func (b *builder) finish() (*Form, error) {
 		return nil, b.errs
 	}
 	return f, nil
+}
+
+// inferDefaultLanguage is the default language of a form whose settings
+// name none: its first language with a code, else "".
+func inferDefaultLanguage(languages []string) string {
+	for _, code := range languages {
+		if code != "" {
+			return code
+		}
+	}
+	return ""
+}
+
+// defaultLanguageSetting returns the default_language setting the writers
+// write: "" when the reader inferred DefaultLanguage and would infer it
+// again from the written form, so that a form read without the setting is
+// written without it.
+func (f *Form) defaultLanguageSetting() string {
+	if f.defaultInferred && inferDefaultLanguage(f.Languages) == f.DefaultLanguage {
+		return ""
+	}
+	return f.DefaultLanguage
 }
 
 var errNoSurvey = errors.New("the form has no survey sheet (a sheet named survey with type and name columns)")

@@ -358,7 +358,7 @@ func sortedKeys(m map[string]string) []string {
 // document builds the ordered YAML/JSON form document.
 func (f *Form) document() ordered {
 	var settings ordered
-	for _, e := range []kv{{"form_id", f.ID}, {"version", f.Version}, {"form_title", f.Title}, {"default_language", f.DefaultLanguage}} {
+	for _, e := range []kv{{"form_id", f.ID}, {"version", f.Version}, {"form_title", f.Title}, {"default_language", f.defaultLanguageSetting()}} {
 		if e.v != "" {
 			settings = append(settings, e)
 		}

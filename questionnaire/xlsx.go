@@ -176,7 +176,15 @@ func (f *Form) languageHeader(base, code string) string {
 func encodeXLSX(f *Form) ([]byte, error) {
 	wb := excelize.NewFile()
 	defer wb.Close()
+	// the untranslated columns ("label") come first, as XLSForms write
+	// them: pyxform's translations depend on the order of the columns
 	langs := f.textLanguages()
+	for i, code := range langs {
+		if code == "" {
+			langs = append(append([]string{""}, langs[:i]...), langs[i+1:]...)
+			break
+		}
+	}
 	// survey
 	cols := []string{"type", "name"}
 	getters := []func(q *Question) string{
@@ -235,12 +243,13 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		getters = append(getters, func(q *Question) string { return q.Extra[k] })
 	}
 	rows := [][]string{cols}
+	at := sheetRows(len(f.Survey), func(i int) int { return f.Survey[i].Row })
 	for i := range f.Survey {
 		row := make([]string, len(getters))
 		for j, g := range getters {
 			row[j] = g(&f.Survey[i])
 		}
-		rows = append(rows, row)
+		rows = placeRow(rows, at[i], row)
 	}
 	if err := wb.SetSheetName("Sheet1", "survey"); err != nil {
 		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
@@ -270,7 +279,8 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		ccols = append(ccols, f.header("choices", k))
 	}
 	crows := [][]string{ccols}
-	for _, c := range f.Choices {
+	at = sheetRows(len(f.Choices), func(i int) int { return f.Choices[i].Row })
+	for i, c := range f.Choices {
 		row := []string{c.ListName, c.Name}
 		for _, code := range langs {
 			for _, h := range ccols[2 : 2+nLabel] {
@@ -282,7 +292,7 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		for _, k := range cext {
 			row = append(row, c.Extra[k])
 		}
-		crows = append(crows, row)
+		crows = placeRow(crows, at[i], row)
 	}
 	if _, err := wb.NewSheet("choices"); err != nil {
 		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
@@ -291,10 +301,13 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		return nil, err
 	}
 	// settings
-	scols := []string{"form_id", "version", "form_title", "default_language"}
-	svals := []string{f.ID, f.Version, f.Title, f.DefaultLanguage}
-	if n := f.LanguageNames[f.DefaultLanguage]; n != "" {
-		svals[3] = n + " (" + f.DefaultLanguage + ")"
+	scols := []string{"form_id", "version", "form_title"}
+	svals := []string{f.ID, f.Version, f.Title}
+	if d := f.defaultLanguageSetting(); d != "" {
+		if n := f.LanguageNames[d]; n != "" {
+			d = n + " (" + d + ")"
+		}
+		scols, svals = append(scols, "default_language"), append(svals, d)
 	}
 	for _, k := range sortedKeys(f.Settings) {
 		scols = append(scols, f.header("settings", k))
@@ -320,6 +333,37 @@ func encodeXLSX(f *Form) ([]byte, error) {
 		return nil, fmt.Errorf("questionnaire: encode xlsx: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// sheetRows returns the 1-based sheet row of each of n survey or choices
+// rows: the rows they were read from when they came from a spreadsheet
+// (Row 2 or more, increasing), so that blank rows stay where they were
+// (pyxform names some generated nodes after row positions); else one after
+// the other from row 2.
+func sheetRows(n int, row func(i int) int) []int {
+	at := make([]int, n)
+	read := n > 0 && row(0) >= 2
+	for i := range n {
+		at[i] = i + 2
+		if read && i > 0 && row(i) <= row(i-1) {
+			read = false
+		}
+	}
+	if read {
+		for i := range n {
+			at[i] = row(i)
+		}
+	}
+	return at
+}
+
+// placeRow appends row to rows as 1-based row number at, after blank rows
+// as needed.
+func placeRow(rows [][]string, at int, row []string) [][]string {
+	for len(rows) < at-1 {
+		rows = append(rows, nil)
+	}
+	return append(rows, row)
 }
 
 // writeRows writes a sheet's rows from A1, leaving empty cells out, and

@@ -281,6 +281,17 @@ func TestXLSXLossless(t *testing.T) {
 			if !sameForm(f, g) {
 				t.Errorf("xlsx -> form -> xlsx -> form changed the form")
 			}
+			// rows stay where they were (blank rows kept)
+			for i := range min(len(f.Survey), len(g.Survey)) {
+				if f.Survey[i].Row != g.Survey[i].Row {
+					t.Errorf("survey row %d written as row %d", f.Survey[i].Row, g.Survey[i].Row)
+				}
+			}
+			for i := range min(len(f.Choices), len(g.Choices)) {
+				if f.Choices[i].Row != g.Choices[i].Row {
+					t.Errorf("choices row %d written as row %d", f.Choices[i].Row, g.Choices[i].Row)
+				}
+			}
 			for _, format := range []string{"yaml", "json"} {
 				doc, err := f.Encode(format)
 				if err != nil {

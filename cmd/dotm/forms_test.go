@@ -110,7 +110,7 @@ func TestFormsConvertKeepsTheWorkbook(t *testing.T) {
 	if got := strings.Join(wb.GetSheetList(), " "); got != "survey choices settings columns" {
 		t.Errorf("sheets %s", got)
 	}
-	for sheet, want := range map[string]string{"survey": "A1:X57", "choices": "A1:E5", "settings": "A1:J2", "columns": "A1:C3"} {
+	for sheet, want := range map[string]string{"survey": "A1:X57", "choices": "A1:E5", "settings": "A1:I2", "columns": "A1:C3"} {
 		if got, err := wb.GetSheetDimension(sheet); err != nil || got != want {
 			t.Errorf("sheet %s: dimension %q (%v), want %s", sheet, got, err, want)
 		}
