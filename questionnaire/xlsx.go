@@ -5,8 +5,12 @@ package questionnaire
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -34,8 +38,12 @@ func decodeXLSX(data []byte) (f *Form, err error) {
 			sheets[low] = s
 		}
 	}
+	cells := cellReader{wb: wb, formats: map[int]string{}}
+	if props, err := wb.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		cells.date1904 = *props.Date1904
+	}
 	read := func(name string) ([][]string, error) {
-		rows, err := wb.GetRows(name, excelize.Options{RawCellValue: false})
+		rows, err := cells.rows(name)
 		if err != nil {
 			return nil, fmt.Errorf("questionnaire: xlsx: sheet %s: %w", name, err)
 		}
@@ -122,6 +130,193 @@ func keptSheet(name string, rows [][]string) Sheet {
 	}
 	s.Rows = s.Rows[:last+1]
 	return s
+}
+
+// cellReader reads a sheet's cells as text the way pyxform (through
+// openpyxl) does, so that dotm and pyxform see the same form and a
+// written workbook gives pyxform the same values: a number as Python
+// writes it ("3" for 3.0, "0.30000000000000004", not as its display
+// format rounds it), a date or time cell as Python's str() of the
+// datetime ("2022-04-11 16:26:28.971000"), a boolean as TRUE or FALSE,
+// any other cell as shown.
+type cellReader struct {
+	wb       *excelize.File
+	formats  map[int]string // style id -> number format
+	date1904 bool           // the workbook counts dates from 1904
+}
+
+func (r *cellReader) rows(sheet string) ([][]string, error) {
+	shown, err := r.wb.GetRows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := r.wb.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, err
+	}
+	for i, row := range shown {
+		for j, v := range row {
+			if i < len(raw) && j < len(raw[i]) && raw[i][j] != v {
+				row[j] = r.text(sheet, j+1, i+1, raw[i][j], v)
+			}
+		}
+	}
+	return shown, nil
+}
+
+// text returns a cell's text whose raw value differs from the shown one.
+func (r *cellReader) text(sheet string, col, row int, raw, shown string) string {
+	cell, err := excelize.CoordinatesToCellName(col, row)
+	if err != nil {
+		return shown
+	}
+	typ, err := r.wb.GetCellType(sheet, cell)
+	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+		return shown
+	}
+	x, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+		return shown
+	}
+	id, err := r.wb.GetCellStyle(sheet, cell)
+	if err != nil {
+		return shown
+	}
+	format, ok := r.formats[id]
+	if !ok {
+		if st, err := r.wb.GetStyle(id); err == nil {
+			if st.CustomNumFmt != nil {
+				format = *st.CustomNumFmt
+			} else {
+				format = builtinNumFmt[st.NumFmt]
+			}
+		}
+		r.formats[id] = format
+	}
+	if isDateFormat(format) {
+		if isDurationFormat(format) {
+			return pythonDuration(x)
+		}
+		return pythonExcelDate(x, r.date1904)
+	}
+	if !strings.ContainsAny(raw, ".eE") {
+		return strings.TrimPrefix(raw, "+") // an integer, as written
+	}
+	return pythonFloat(x)
+}
+
+// The patterns by which openpyxl 3.1 (the version pyxform requires,
+// styles/numbers.py) decides that a number format shows a date, a time or
+// a duration: quoted text and bracketed sections other than [h], [hh],
+// [m], [mm], [s], [ss] are stripped, then a date letter that does not
+// follow _ or a backslash marks a date; [h]:mm:ss and the like mark a
+// duration.
+var (
+	dateFormatStrip = regexp.MustCompile(`".*?"|\[[^\]]*\]`)
+	dateFormatChar  = regexp.MustCompile(`(^|[^_\\])[dmhysDMHYS]`)
+	durationFormat  = regexp.MustCompile(`(?i)\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?`)
+)
+
+// isDateFormat reports whether openpyxl reads a number with this format
+// as a date or time (is_date_format).
+func isDateFormat(format string) bool {
+	format, _, _ = strings.Cut(format, ";")
+	format = dateFormatStrip.ReplaceAllStringFunc(format, func(m string) string {
+		switch m {
+		case "[h]", "[hh]", "[m]", "[mm]", "[s]", "[ss]":
+			return m
+		}
+		return ""
+	})
+	return dateFormatChar.MatchString(format)
+}
+
+// isDurationFormat reports whether openpyxl reads a date-formatted number
+// as a duration (is_timedelta_format).
+func isDurationFormat(format string) bool {
+	format, _, _ = strings.Cut(format, ";")
+	return durationFormat.MatchString(format)
+}
+
+// builtinNumFmt holds the built-in number formats that openpyxl takes for
+// dates, times or durations.
+var builtinNumFmt = map[int]string{
+	14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
+	20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
+}
+
+// pythonExcelDate writes an Excel date serial as openpyxl converts it
+// (from_excel) and Python's str() writes the result: a time of day for
+// serials in [0, 1), else a datetime, rounded to the millisecond.
+func pythonExcelDate(x float64, date1904 bool) string {
+	day := math.Floor(x)
+	ms := int64(math.RoundToEven((x - day) * 86400 * 1000)) // Python's round
+	isTime := x >= 0 && x < 1 && ms < 86400*1000
+	if ms >= 86400*1000 {
+		day, ms = day+1, ms-86400*1000
+	}
+	clock := time.Duration(ms) * time.Millisecond
+	t := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).Add(clock)
+	frac := ""
+	if t.Nanosecond() != 0 {
+		frac = fmt.Sprintf(".%06d", t.Nanosecond()/1000)
+	}
+	if isTime {
+		return t.Format("15:04:05") + frac
+	}
+	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	if date1904 {
+		epoch = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
+	} else if x > 0 && x < 60 {
+		day++ // Excel's 1900 has a 29 February
+	}
+	d := epoch.AddDate(0, 0, int(day)).Add(clock)
+	return d.Format("2006-01-02 15:04:05") + frac
+}
+
+// pythonDuration writes a number of days as openpyxl converts it to a
+// timedelta (rounded to the millisecond) and Python's str() writes it:
+// "1 day, 2:03:04.500000".
+func pythonDuration(x float64) string {
+	us := int64(math.RoundToEven(x * 86400e6)) // timedelta(days=x) keeps microseconds
+	if frac := floorMod(us, 1e6); frac != 0 {
+		us += int64(math.RoundToEven(float64(frac)/1e3))*1e3 - frac
+	}
+	days := (us - floorMod(us, 86400e6)) / 86400e6
+	rest := us - days*86400e6
+	s := fmt.Sprintf("%d:%02d:%02d", rest/3600e6, rest/60e6%60, rest/1e6%60)
+	if rest%1e6 != 0 {
+		s += fmt.Sprintf(".%06d", rest%1e6)
+	}
+	if days != 0 {
+		unit := "days"
+		if days == 1 || days == -1 {
+			unit = "day"
+		}
+		s = fmt.Sprintf("%d %s, %s", days, unit, s)
+	}
+	return s
+}
+
+func floorMod(a, b int64) int64 { return ((a % b) + b) % b }
+
+// pythonFloat writes a float as Python's str(): an integral value as an
+// integer (pyxform's rule), else the shortest representation, in
+// exponent form below 1e-4 and from 1e16.
+func pythonFloat(x float64) string {
+	if x == 0 {
+		return "0"
+	}
+	if x == math.Trunc(x) && math.Abs(x) < 1e300 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	e := strconv.FormatFloat(x, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(e, "e")
+	n, _ := strconv.Atoi(exp)
+	if n < -4 || n >= 16 {
+		return mant + "e" + exp
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // readSheet turns a sheet's rows (row 1 the header) into raw rows.

@@ -169,8 +169,9 @@ func xlsxCells(t *testing.T, data []byte) map[string][]map[string]string {
 	for _, s := range list {
 		hasSurvey = hasSurvey || strings.EqualFold(s, "survey")
 	}
+	cr := cellReader{wb: wb, formats: map[int]string{}}
 	for i, s := range list {
-		rows, err := wb.GetRows(s)
+		rows, err := cr.rows(s) // cells as pyxform reads them
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,6 +442,145 @@ sheets:
 			t.Errorf("%s: decoded", bad)
 		} else if !strings.Contains(err.Error(), "sheet") {
 			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+// TestXLSXCellText checks that numbers, dates, times and durations are read
+// as pyxform reads them (openpyxl's conversion, then Python's str()); the
+// expected values were printed by Python 3.11 with openpyxl 3.0.9
+// (openpyxl.utils.datetime.from_excel, styles.numbers.is_date_format) and
+// pyxform 4.5.0's xlsx_value_to_str, except where openpyxl 3.1, which
+// pyxform requires, differs from 3.0.9: it reads a format whose first
+// letter is a date letter ("d") as a date but not "_d0", and reads
+// durations ([h]:mm:ss) as durations also in read-only mode.
+func TestXLSXCellText(t *testing.T) {
+	a, b := 0.1, 0.2
+	sum := a + b // 0.30000000000000004 (a constant 0.1 + 0.2 would be exact)
+	for x, want := range map[float64]string{
+		sum: "0.30000000000000004", 1e-05: "1e-05", 1.5e16: "15000000000000000", 123.456: "123.456",
+		2: "2", -0.5: "-0.5", 1e22: "10000000000000000000000", 0.0001: "0.0001", 0: "0",
+	} {
+		if got := pythonFloat(x); got != want {
+			t.Errorf("pythonFloat(%v) = %q, want %q", x, got, want)
+		}
+	}
+	for x, want := range map[float64]string{
+		1: "1900-01-01 00:00:00", 59: "1900-02-28 00:00:00", 60: "1900-02-28 00:00:00", 61: "1900-03-01 00:00:00",
+		0.5: "12:00:00", 0.999999999: "1900-01-01 00:00:00", 44662.68505753472: "2022-04-11 16:26:28.971000",
+		45000.25: "2023-03-15 06:00:00", 1e-07: "00:00:00.009000", 36526: "2000-01-01 00:00:00",
+	} {
+		if got := pythonExcelDate(x, false); got != want {
+			t.Errorf("pythonExcelDate(%v) = %q, want %q", x, got, want)
+		}
+	}
+	for x, want := range map[float64]string{
+		1.5: "1 day, 12:00:00", 0.25: "6:00:00", -0.5: "-1 day, 12:00:00", 2.000000011: "2 days, 0:00:00.001000",
+		1.5 / 86400 / 1000: "0:00:00.002000", 3: "3 days, 0:00:00",
+	} {
+		if got := pythonDuration(x); got != want {
+			t.Errorf("pythonDuration(%v) = %q, want %q", x, got, want)
+		}
+	}
+	for format, want := range map[string]bool{
+		"yyyy-mm-dd": true, "mm-dd-yy": true, "0.00": false, "[Red]0.00": false, "[h]:mm:ss": true, `"day" 0`: false,
+		"[$-409]General": false, "#,##0_);[Red](#,##0)": false, "General": false, `\d0`: false, "_d0": false,
+		"h:mm AM/PM": true, "[hh]": true, "[hhh]0": false, "": false, "d": true,
+	} {
+		if got := isDateFormat(format); got != want {
+			t.Errorf("isDateFormat(%q) = %v, want %v", format, got, want)
+		}
+	}
+	// the corpus: what pyxform writes in the XForm
+	for _, c := range []struct{ file, want string }{
+		{"UCL_Biomass_Plot_Form", "2022-04-11 16:26:28.971000"}, // settings version, a datetime cell
+		{"xl_date_ambiguous_v1", "1900-01-01 00:00:00"},         // survey default, a date cell
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "pyxform", c.file+".xlsx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := decodeXLSX(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := f.Version
+		for _, q := range f.Survey {
+			if q.Default != "" {
+				got = q.Default
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s: read %q, pyxform reads %q", c.file, got, c.want)
+		}
+	}
+	// a workbook with typed cells in a choices column
+	wb := excelize.NewFile()
+	defer wb.Close()
+	style := func(s *excelize.Style) int {
+		id, err := wb.NewStyle(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	custom := func(f string) *excelize.Style { return &excelize.Style{CustomNumFmt: &f} }
+	cells := []struct {
+		value any
+		style int
+		want  string
+	}{
+		{2.5, style(&excelize.Style{NumFmt: 2}), "2.5"}, // shown as 2.50
+		{3, 0, "3"},
+		{sum, 0, "0.30000000000000004"}, // shown as 0.3
+		{true, 0, "TRUE"},
+		{0.5, style(&excelize.Style{NumFmt: 20}), "12:00:00"},
+		{1.5, style(custom("[h]:mm:ss")), "1 day, 12:00:00"},
+		{36526, style(custom("dd/mm/yyyy")), "2000-01-01 00:00:00"},
+		{"01", 0, "01"},
+	}
+	if err := wb.SetSheetName("Sheet1", "survey"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.SetSheetRow("survey", "A1", &[]any{"type", "name"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.SetSheetRow("survey", "A2", &[]any{"select_one l", "q"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wb.NewSheet("choices"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.SetSheetRow("choices", "A1", &[]any{"list_name", "name", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cells {
+		row := i + 2
+		if err := wb.SetSheetRow("choices", fmt.Sprintf("A%d", row), &[]any{"l", fmt.Sprintf("c%d", i), c.value}); err != nil {
+			t.Fatal(err)
+		}
+		if x, ok := c.value.(float64); ok { // 17 decimals: SetSheetRow keeps 15 digits
+			if err := wb.SetCellFloat("choices", fmt.Sprintf("C%d", row), x, 17, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.style != 0 {
+			if err := wb.SetCellStyle("choices", fmt.Sprintf("C%d", row), fmt.Sprintf("C%d", row), c.style); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := wb.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Decode(buf.Bytes(), "xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cells {
+		if got := f.Choices[i].Extra["x"]; got != c.want {
+			t.Errorf("cell %v: read %q, pyxform reads %q", c.value, got, c.want)
 		}
 	}
 }
