@@ -106,8 +106,9 @@ type Sheet struct {
 	// Name is the sheet's name as written.
 	Name string
 	// Rows holds the sheet's rows from the first (usually the header) as
-	// text, as a spreadsheet shows them; a row has no trailing empty cells
-	// and empty rows are empty slices, so the cells keep their positions.
+	// text, each cell read as for the survey sheet (as pyxform reads it);
+	// a row has no trailing empty cells and empty rows are empty slices,
+	// so the cells keep their positions.
 	Rows [][]string
 }
 

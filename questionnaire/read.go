@@ -389,4 +389,23 @@ func (f *Form) defaultLanguageSetting() string {
 	return f.DefaultLanguage
 }
 
+// keptSheet returns a sheet as Form.Sheets holds it: trailing empty cells
+// and rows dropped, every row a non-nil slice.
+func keptSheet(name string, rows [][]string) Sheet {
+	s := Sheet{Name: name, Rows: [][]string{}}
+	last := -1
+	for i, r := range rows {
+		n := len(r)
+		for n > 0 && r[n-1] == "" {
+			n--
+		}
+		s.Rows = append(s.Rows, append([]string{}, r[:n]...))
+		if n > 0 {
+			last = i
+		}
+	}
+	s.Rows = s.Rows[:last+1]
+	return s
+}
+
 var errNoSurvey = errors.New("the form has no survey sheet (a sheet named survey with type and name columns)")

@@ -113,25 +113,6 @@ func decodeXLSX(data []byte) (f *Form, err error) {
 	return b.finish()
 }
 
-// keptSheet returns a sheet as Form.Sheets holds it: trailing empty cells
-// and rows dropped, every row a non-nil slice.
-func keptSheet(name string, rows [][]string) Sheet {
-	s := Sheet{Name: name, Rows: [][]string{}}
-	last := -1
-	for i, r := range rows {
-		n := len(r)
-		for n > 0 && r[n-1] == "" {
-			n--
-		}
-		s.Rows = append(s.Rows, append([]string{}, r[:n]...))
-		if n > 0 {
-			last = i
-		}
-	}
-	s.Rows = s.Rows[:last+1]
-	return s
-}
-
 // cellReader reads a sheet's cells as text the way pyxform (through
 // openpyxl) does, so that dotm and pyxform see the same form and a
 // written workbook gives pyxform the same values: a number as Python

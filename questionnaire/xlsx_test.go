@@ -437,6 +437,8 @@ sheets:
 		"survey: []\nsheets: [{name: a, rows: [[{x: 1}]]}]",
 		"survey: []\nsheets: [{rows: []}]",
 		"survey: []\nsheets: {a: b}",
+		"survey: []\nsheets: [{name: \"a/b\", rows: []}]",
+		"survey: []\nsheets: [{name: abcdefghijklmnopqrstuvwxyzabcdef, rows: []}]",
 	} {
 		if _, err := decodeYAML([]byte(bad)); err == nil {
 			t.Errorf("%s: decoded", bad)
