@@ -450,9 +450,9 @@ sheets:
 
 // TestXLSXCellText checks that numbers, dates, times and durations are read
 // as pyxform reads them (openpyxl's conversion, then Python's str()); the
-// expected values were printed by Python 3.11 with openpyxl 3.0.9
-// (openpyxl.utils.datetime.from_excel, styles.numbers.is_date_format) and
-// pyxform 4.5.0's xlsx_value_to_str, except where openpyxl 3.1, which
+// expected values were printed by testdata/xlsx_cell_text.py (Python 3.11,
+// openpyxl 3.0.9: from_excel, is_date_format) and checked against pyxform
+// 4.5.0's xlsx_value_to_str, except where openpyxl 3.1, which
 // pyxform requires, differs from 3.0.9: it reads a format whose first
 // letter is a date letter ("d") as a date but not "_d0", and reads
 // durations ([h]:mm:ss) as durations also in read-only mode.
