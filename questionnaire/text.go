@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -179,11 +178,6 @@ func (b *builder) readSheets(v any) {
 		name := scalarString(m["name"])
 		if strings.TrimSpace(name) == "" {
 			b.fail("sheets", i+1, "name", "a sheet needs a name")
-			continue
-		}
-		if utf8.RuneCountInString(name) > 31 || strings.ContainsAny(name, `[]:*?/\`) ||
-			strings.HasPrefix(name, "'") || strings.HasSuffix(name, "'") {
-			b.fail("sheets", i+1, "name", "sheet name %q: a sheet name has at most 31 characters, none of [ ] : * ? / \\, and does not start or end with '", name)
 			continue
 		}
 		var rows [][]string

@@ -437,14 +437,21 @@ sheets:
 		"survey: []\nsheets: [{name: a, rows: [[{x: 1}]]}]",
 		"survey: []\nsheets: [{rows: []}]",
 		"survey: []\nsheets: {a: b}",
-		"survey: []\nsheets: [{name: \"a/b\", rows: []}]",
-		"survey: []\nsheets: [{name: abcdefghijklmnopqrstuvwxyzabcdef, rows: []}]",
 	} {
 		if _, err := decodeYAML([]byte(bad)); err == nil {
 			t.Errorf("%s: decoded", bad)
 		} else if !strings.Contains(err.Error(), "sheet") {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+	// a name a workbook cannot hold is kept in YAML and JSON, and refused
+	// by the xlsx writer with the name
+	g, err := decodeYAML([]byte("survey: []\nsheets: [{name: \"a/b\", rows: [[x]]}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := encodeXLSX(g); err == nil || !strings.Contains(err.Error(), `sheet "a/b"`) {
+		t.Errorf("xlsx with sheet a/b: %v", err)
 	}
 }
 
