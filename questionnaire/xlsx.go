@@ -119,7 +119,7 @@ func decodeXLSX(data []byte) (f *Form, err error) {
 // writes it ("3" for 3.0, "0.30000000000000004", not as its display
 // format rounds it), a date or time cell as Python's str() of the
 // datetime ("2022-04-11 16:26:28.971000"), a boolean as TRUE or FALSE,
-// any other cell as shown.
+// text as stored.
 type cellReader struct {
 	wb       *excelize.File
 	formats  map[int]string // style id -> number format
@@ -152,8 +152,11 @@ func (r *cellReader) text(sheet string, col, row int, raw, shown string) string 
 		return shown
 	}
 	typ, err := r.wb.GetCellType(sheet, cell)
-	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
-		return shown
+	switch {
+	case err != nil, typ == excelize.CellTypeBool, typ == excelize.CellTypeDate:
+		return shown // TRUE or FALSE, as pyxform writes booleans
+	case typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber:
+		return raw // text as stored, whatever its number format shows
 	}
 	x, err := strconv.ParseFloat(raw, 64)
 	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {

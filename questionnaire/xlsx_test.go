@@ -547,6 +547,7 @@ func TestXLSXCellText(t *testing.T) {
 		{1.5, style(custom("[h]:mm:ss")), "1 day, 12:00:00"},
 		{36526, style(custom("dd/mm/yyyy")), "2000-01-01 00:00:00"},
 		{"01", 0, "01"},
+		{"5", style(custom(`@" kg"`)), "5"}, // text as stored, not as shown
 	}
 	if err := wb.SetSheetName("Sheet1", "survey"); err != nil {
 		t.Fatal(err)
