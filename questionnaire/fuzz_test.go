@@ -49,6 +49,7 @@ func FuzzDecodeYAML(f *testing.F) {
 	f.Add(HouseholdYAML())
 	f.Add([]byte(`survey: [{type: integer, name: a, constraint: ". > 1"}]`))
 	f.Add([]byte(`{"survey": [{"type": "select_one l", "name": "a"}], "choices": [{"list_name": "l", "name": "x"}]}`))
+	f.Add([]byte("survey: [{type: text, name: a, Body::X: 1}]\nsheets: [{name: external_choices, rows: [[list_name, name], [], [l, 01]]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, format := range []string{"yaml", "json"} {
 			form, err := Decode(data, format)
