@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -342,13 +343,14 @@ func (w *xformWriter) path(name string) (string, bool) {
 	return w.paths[it], true
 }
 
-// expr rewrites ${name} references of an expression into absolute paths.
+// expr rewrites the ${name} references of an expression evaluated at
+// item it into paths (see ref).
 func (w *xformWriter) expr(src string, it *item, col string) string {
 	src = strings.TrimSpace(src)
 	w.noteInstances(src)
 	return refInTextRE.ReplaceAllStringFunc(src, func(m string) string {
 		name := refInTextRE.FindStringSubmatch(m)[1]
-		p, ok := w.path(name)
+		p, ok := w.ref(name, it, col == "choice_filter")
 		if !ok {
 			w.fail(it, col, "unknown question ${%s}", name)
 			return m
@@ -357,9 +359,60 @@ func (w *xformWriter) expr(src string, it *item, col string) string {
 	})
 }
 
+// ref returns the path of the question called name as read from item at:
+// absolute ("/data/group/name"), or, when both are in the same repeat,
+// relative to at ("../name"), as pyxform writes it, so that the reference
+// means the answer in the same repeat instance in every ODK client. In a
+// choice filter, evaluated with an item of the list as context, the
+// relative path starts with current()/.
+func (w *xformWriter) ref(name string, at *item, filter bool) (string, bool) {
+	tgt, ok := w.c.byName[name]
+	if !ok {
+		return "", false
+	}
+	abs := w.paths[tgt]
+	if at == nil || w.flat {
+		return abs, true
+	}
+	from := w.paths[at]
+	shared := false
+	for _, r := range tgt.repeats {
+		if r == at || slices.Contains(at.repeats, r) {
+			shared = true
+		}
+	}
+	if tgt.kind == kindRepeat && (tgt == at || slices.Contains(at.repeats, tgt)) {
+		shared = true
+	}
+	if !shared {
+		return abs, true
+	}
+	fs, ts := strings.Split(from, "/"), strings.Split(abs, "/")
+	common := 0
+	for common < len(fs) && common < len(ts) && fs[common] == ts[common] {
+		common++
+	}
+	if common == len(fs) && common == len(ts) {
+		if filter {
+			return "current()", true
+		}
+		return ".", true
+	}
+	parts := make([]string, 0, len(fs)-common+len(ts)-common)
+	for range fs[common:] {
+		parts = append(parts, "..")
+	}
+	parts = append(parts, ts[common:]...)
+	rel := strings.Join(parts, "/")
+	if filter {
+		rel = "current()/" + rel
+	}
+	return rel, true
+}
+
 // text escapes a label or hint and turns its ${name} references into
 // <output/> elements.
-func (w *xformWriter) text(s string, row int, sheet, col string) string {
+func (w *xformWriter) text(s string, at *item, row int, sheet, col string) string {
 	if w.cleanText {
 		s = smartQuotes.Replace(s)
 	}
@@ -368,7 +421,7 @@ func (w *xformWriter) text(s string, row int, sheet, col string) string {
 	for _, loc := range refInTextRE.FindAllStringSubmatchIndex(s, -1) {
 		b.WriteString(escapeXML(s[last:loc[0]], false))
 		name := s[loc[2]:loc[3]]
-		if p, ok := w.path(name); ok {
+		if p, ok := w.ref(name, at, false); ok {
 			b.WriteString(`<output value=" ` + escapeXML(p, true) + ` "/>`)
 		} else {
 			w.errs = append(w.errs, &FormError{Sheet: sheet, Row: row, Column: col, Err: fmt.Errorf("unknown question ${%s}", name)})
@@ -419,7 +472,7 @@ func (w *xformWriter) useFile(id, src string) {
 
 // addText registers a translated text under id and returns true when the
 // form writes it as itext.
-func (w *xformWriter) addText(id string, t Text, media map[string]map[string]string, row int, sheet, col string) {
+func (w *xformWriter) addText(id string, t Text, media map[string]map[string]string, at *item, row int, sheet, col string) {
 	if w.itextSeen == nil {
 		w.itextSeen = map[string]bool{}
 	}
@@ -430,7 +483,7 @@ func (w *xformWriter) addText(id string, t Text, media map[string]map[string]str
 	e := itextEntry{id: id, texts: map[string]string{}, media: map[string][]string{}}
 	for _, l := range w.langs {
 		if s, ok := t[l]; ok && s != "" {
-			e.texts[l] = w.text(s, row, sheet, col)
+			e.texts[l] = w.text(s, at, row, sheet, col)
 		} else if len(t) > 0 {
 			e.texts[l] = "-"
 		}
@@ -450,16 +503,16 @@ func (w *xformWriter) addText(id string, t Text, media map[string]map[string]str
 
 // label returns a <label> (or <hint>) element: a reference into itext in
 // itext mode, else the text itself.
-func (w *xformWriter) label(tag, id string, t Text, media map[string]map[string]string, row int, sheet, col string) *xmlElem {
+func (w *xformWriter) label(tag, id string, t Text, media map[string]map[string]string, at *item, row int, sheet, col string) *xmlElem {
 	if len(t) == 0 && len(media) == 0 {
 		return nil
 	}
 	if w.itextMode && (translated(t) || len(media) > 0) {
-		w.addText(id, t, media, row, sheet, col)
+		w.addText(id, t, media, at, row, sheet, col)
 		return xel(tag, "ref", "jr:itext('"+id+"')")
 	}
 	n := xel(tag)
-	n.inner = w.text(t.In("", w.f.DefaultLanguage), row, sheet, col)
+	n.inner = w.text(t.In("", w.f.DefaultLanguage), at, row, sheet, col)
 	return n
 }
 
@@ -476,12 +529,12 @@ func translated(t Text) bool {
 
 // message returns the value of a jr:constraintMsg or jr:requiredMsg
 // attribute.
-func (w *xformWriter) message(id string, t Text, row int, col string) string {
+func (w *xformWriter) message(id string, t Text, at *item, row int, col string) string {
 	if len(t) == 0 {
 		return ""
 	}
 	if w.itextMode && translated(t) {
-		w.addText(id, t, nil, row, "survey", col)
+		w.addText(id, t, nil, at, row, "survey", col)
 		return "jr:itext('" + id + "')"
 	}
 	return t.In("", w.f.DefaultLanguage)
@@ -752,7 +805,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		}
 		if s := it.q.Constraint; strings.TrimSpace(s) != "" && it.kind == kindField {
 			b.attr("constraint", w.expr(s, it, "constraint"))
-			if m := w.message(p+":jr:constraintMsg", it.q.ConstraintMessage, it.q.Row, "constraint_message"); m != "" {
+			if m := w.message(p+":jr:constraintMsg", it.q.ConstraintMessage, it, it.q.Row, "constraint_message"); m != "" {
 				b.attr("jr:constraintMsg", m)
 			}
 		}
@@ -768,7 +821,7 @@ func (w *xformWriter) binds() []*xmlElem {
 				b.attr("required", w.expr(it.q.Required, it, "required"))
 			}
 			if it.requiredStatic || it.required != nil {
-				if m := w.message(p+":jr:requiredMsg", it.q.RequiredMessage, it.q.Row, "required_message"); m != "" {
+				if m := w.message(p+":jr:requiredMsg", it.q.RequiredMessage, it, it.q.Row, "required_message"); m != "" {
 					b.attr("jr:requiredMsg", m)
 				}
 			}
@@ -794,7 +847,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		}
 		out = append(out, b)
 		if w.needsOther(it) {
-			out = append(out, xel("bind", "nodeset", p+"_other", "type", "string", "relevant", "selected( "+p+" , 'other')"))
+			out = append(out, xel("bind", "nodeset", p+"_other", "type", "string", "relevant", "selected(../"+it.q.Name+", 'other')"))
 		}
 	}
 	if s := w.f.Settings["instance_name"]; s != "" {
@@ -885,7 +938,7 @@ func (w *xformWriter) listInstance(list string) *xmlElem {
 		item := xel("item")
 		if translated {
 			id := fmt.Sprintf("%s-%d", list, i)
-			w.addText(id, ch.Label, w.media(ch.Extra), ch.Row, "choices", "label")
+			w.addText(id, ch.Label, w.media(ch.Extra), nil, ch.Row, "choices", "label")
 			item.add(textEl("itextId", id))
 		} else {
 			item.add(textEl("label", ch.Label.In("", w.f.DefaultLanguage)))
@@ -907,7 +960,7 @@ func (w *xformWriter) listInstance(list string) *xmlElem {
 		item := xel("item")
 		if translated {
 			id := list + "-other"
-			w.addText(id, Text{w.langs[0]: "Other"}, nil, 0, "choices", "label")
+			w.addText(id, Text{w.langs[0]: "Other"}, nil, nil, 0, "choices", "label")
 			item.add(textEl("itextId", id))
 		} else {
 			item.add(textEl("label", "Other"))
@@ -950,7 +1003,7 @@ func (w *xformWriter) controls(items []*item) []*xmlElem {
 			lbl := xel("label")
 			lbl.inner = "Specify other."
 			if w.itextMode {
-				w.addText(p+":label", Text{w.langs[0]: "Specify other."}, nil, it.q.Row, "survey", "type")
+				w.addText(p+":label", Text{w.langs[0]: "Specify other."}, nil, nil, it.q.Row, "survey", "type")
 				lbl = xel("label", "ref", "jr:itext('"+p+":label')")
 			}
 			out = append(out, xel("input", "ref", p).add(lbl))
@@ -976,8 +1029,8 @@ func (w *xformWriter) control(it *item) *xmlElem {
 	q := it.q
 	p := w.paths[it]
 	media := w.media(q.Extra)
-	lbl := w.label("label", p+":label", q.Label, media, q.Row, "survey", "label")
-	hint := w.label("hint", p+":hint", q.Hint, nil, q.Row, "survey", "hint")
+	lbl := w.label("label", p+":label", q.Label, media, it, q.Row, "survey", "label")
+	hint := w.label("hint", p+":hint", q.Hint, nil, it, q.Row, "survey", "hint")
 	withLabels := func(n *xmlElem) *xmlElem {
 		appearance := strings.TrimSpace(q.Appearance)
 		switch {
@@ -1099,7 +1152,7 @@ func (w *xformWriter) choices(n *xmlElem, it *item) {
 		item := xel("item")
 		if translated {
 			id := fmt.Sprintf("%s-%d", list, i)
-			w.addText(id, ch.Label, w.media(ch.Extra), ch.Row, "choices", "label")
+			w.addText(id, ch.Label, w.media(ch.Extra), nil, ch.Row, "choices", "label")
 			item.add(xel("label", "ref", "jr:itext('"+id+"')"))
 		} else {
 			item.add(textEl("label", ch.Label.In("", w.f.DefaultLanguage)))
@@ -1111,7 +1164,7 @@ func (w *xformWriter) choices(n *xmlElem, it *item) {
 		other := xel("item")
 		if translated {
 			id := list + "-other"
-			w.addText(id, Text{w.langs[0]: "Other"}, nil, it.q.Row, "survey", "type")
+			w.addText(id, Text{w.langs[0]: "Other"}, nil, nil, it.q.Row, "survey", "type")
 			other.add(xel("label", "ref", "jr:itext('"+id+"')"))
 		} else {
 			other.add(textEl("label", "Other"))

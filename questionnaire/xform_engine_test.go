@@ -3,11 +3,14 @@ package questionnaire
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -21,6 +24,8 @@ type engineNode struct {
 	Required bool     `json:"required"`
 	Value    *string  `json:"value"`
 	Options  []string `json:"options"`
+	// ConstraintViolated reports a failed constraint.
+	ConstraintViolated bool `json:"constraint_violated"`
 }
 
 type engineResult struct {
@@ -208,5 +213,237 @@ func TestXFormInODKEngine(t *testing.T) {
 	}
 	if n := node("feat", "/data/meta/instanceID"); !strings.HasPrefix(value(n), "uuid:") {
 		t.Errorf("instanceID %s", value(n))
+	}
+}
+
+// engineRef turns a Problem/State path ("members[2].age") into the
+// reference ODK's engine gives the node ("/data/interview/roster/members[3]/age").
+func engineRef(t *testing.T, w *xformWriter, p string) (string, *item) {
+	t.Helper()
+	segs := strings.Split(p, ".")
+	var idx []int
+	for _, s := range segs[:len(segs)-1] {
+		var name string
+		var k int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.ReplaceAll(s, "[", " "), "]", ""), "%s %d", &name, &k); err != nil {
+			t.Fatalf("path %q: %v", p, err)
+		}
+		idx = append(idx, k)
+	}
+	last := segs[len(segs)-1]
+	if i := strings.Index(last, "["); i >= 0 {
+		var k int
+		fmt.Sscanf(last[i+1:], "%d]", &k)
+		idx = append(idx, k)
+		last = last[:i]
+	}
+	it := w.c.byName[last]
+	if it == nil {
+		t.Fatalf("path %q: no item %s", p, last)
+	}
+	chain := append([]*item(nil), it.repeats...)
+	if it.kind == kindRepeat && len(idx) > len(chain) {
+		chain = append(chain, it)
+	}
+	if len(chain) != len(idx) {
+		t.Fatalf("path %q: %d indexes for %d repeats", p, len(idx), len(chain))
+	}
+	ref, done := "", ""
+	for i, r := range chain {
+		ref += strings.TrimPrefix(w.paths[r], done) + fmt.Sprintf("[%d]", idx[i]+1)
+		done = w.paths[r]
+	}
+	return ref + strings.TrimPrefix(w.paths[it], done), it
+}
+
+// engineAnswers lists answers as (reference, value) in form order, the
+// order an enumerator enters them, for the question types a person
+// answers (not calculations, metadata or media).
+func engineAnswers(w *xformWriter, level *item, answers map[string]any, prefix string) [][2]string {
+	var out [][2]string
+	for _, it := range w.c.members[level] {
+		v, ok := answers[it.q.Name]
+		if !ok || v == nil {
+			continue
+		}
+		rel := w.paths[it]
+		if level != nil {
+			rel = strings.TrimPrefix(rel, w.paths[level])
+		}
+		ref := prefix + rel
+		if it.kind == kindRepeat {
+			list, _ := v.([]any)
+			for i, x := range list {
+				m, _ := x.(map[string]any)
+				out = append(out, engineAnswers(w, it, m, fmt.Sprintf("%s[%d]", ref, i+1))...)
+			}
+			continue
+		}
+		if it.kind != kindField {
+			continue
+		}
+		switch it.base {
+		case "calculate", "start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber",
+			"username", "email", "audit", "hidden", "image", "audio", "video", "file", "background-audio":
+			continue
+		}
+		var s string
+		switch v := v.(type) {
+		case []any:
+			parts := make([]string, len(v))
+			for i, x := range v {
+				parts[i] = fmt.Sprint(x)
+			}
+			s = strings.Join(parts, " ")
+		case map[string]any:
+			s = fmt.Sprintf("%v %v %v %v", v["lat"], v["lon"], v["alt"], v["accuracy"])
+		default:
+			s = fmt.Sprint(v)
+		}
+		out = append(out, [2]string{ref, s})
+	}
+	return out
+}
+
+// TestXFormParityWithODKEngine gives the same answers to dotm's validator
+// (Form.State) and to ODK's engine loading dotm's XForm, and compares
+// what both compute: the relevance of every item, which fields are
+// required, which constraints fail, the repeat counts and the
+// calculations.
+func TestXFormParityWithODKEngine(t *testing.T) {
+	f := Household()
+	w := &xformWriter{f: f, c: f.c, root: "data", paths: map[*item]string{}, kids: map[*item][]*item{}}
+	w.layout()
+	data, err := f.XForm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	xf := filepath.Join(t.TempDir(), "household.xml")
+	if err := os.WriteFile(xf, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vectors := map[string]func(a map[string]any){
+		"valid": func(a map[string]any) {},
+		"no_consent": func(a map[string]any) {
+			for k := range a {
+				if k != "household_id" && k != "interview_date" && k != "region" && k != "urban" && k != "respondent_name" && k != "phone" {
+					delete(a, k)
+				}
+			}
+			a["consent"] = "no"
+		},
+		"constraints": func(a map[string]any) {
+			a["members"].([]any)[1].(map[string]any)["age"] = 130
+			a["remit_amount"] = -5
+			a["dwelling_rooms"] = 0
+		},
+		"relevance": func(a map[string]any) {
+			a["members"].([]any)[3].(map[string]any)["age"] = 4
+			a["has_migrants"] = "no"
+			delete(a, "n_migrants_reported")
+			delete(a, "migrants")
+			a["remit_received"] = "no"
+		},
+	}
+	var jobs []engineJob
+	states := map[string]State{}
+	for name, change := range vectors {
+		ex := HouseholdExample()
+		change(ex.Answers)
+		states[name] = f.State(ex.Answers, ValidateOptions{Now: ex.EndedAt})
+		jobs = append(jobs, engineJob{Name: name, XForm: xf, Answers: engineAnswers(w, nil, ex.Answers, "")})
+	}
+	results := runODKEngine(t, jobs)
+	num := func(s string) string {
+		if x, err := strconv.ParseFloat(s, 64); err == nil {
+			return strconv.FormatFloat(x, 'g', 12, 64)
+		}
+		if s == "NaN" {
+			return ""
+		}
+		return s
+	}
+	for name, st := range states {
+		r := results[name]
+		if r.Status != "success" && r.Status != "warning" {
+			t.Fatalf("%s: engine %s %s", name, r.Status, r.Error)
+		}
+		nodes := map[string]engineNode{}
+		for _, n := range r.Nodes {
+			nodes[n.Ref] = n
+		}
+		compared := 0
+		for p, rel := range st.Relevant {
+			ref, it := engineRef(t, w, p)
+			n, ok := nodes[ref]
+			if !ok {
+				if rel && it.kind == kindField {
+					t.Errorf("%s: %s (%s) relevant in dotm, no node in ODK's engine", name, p, ref)
+				}
+				continue
+			}
+			compared++
+			if n.Relevant != rel {
+				t.Errorf("%s: %s relevant: dotm %v, ODK %v", name, p, rel, n.Relevant)
+			}
+			if rel && it.kind == kindField && n.Required != st.Required[p] {
+				t.Errorf("%s: %s required: dotm %v, ODK %v", name, p, st.Required[p], n.Required)
+			}
+		}
+		if compared < 40 && name != "no_consent" {
+			t.Errorf("%s: compared %d items", name, compared)
+		}
+		dotmBad := map[string]bool{}
+		for _, pr := range st.Problems {
+			if pr.Code == CodeConstraint {
+				ref, _ := engineRef(t, w, pr.Path)
+				dotmBad[ref] = true
+			}
+		}
+		odkBad := map[string]bool{}
+		for _, n := range r.Nodes {
+			if n.ConstraintViolated && n.Relevant {
+				odkBad[n.Ref] = true
+			}
+		}
+		if !reflect.DeepEqual(dotmBad, odkBad) {
+			t.Errorf("%s: failed constraints: dotm %v, ODK %v", name, dotmBad, odkBad)
+		}
+		if name == "constraints" && len(dotmBad) < 3 {
+			t.Errorf("constraints: dotm finds %v, want 3 failures", dotmBad)
+		}
+		for p, want := range st.RepeatCounts {
+			ref, _ := engineRef(t, w, p)
+			got := 0
+			for _, n := range r.Nodes {
+				if strings.HasPrefix(n.Ref, ref+"[") && !strings.Contains(n.Ref[len(ref):], "/") {
+					got++
+				}
+			}
+			if got != want {
+				t.Errorf("%s: %s: dotm counts %d entries, ODK %d", name, p, want, got)
+			}
+		}
+		for _, it := range f.c.all {
+			if it.base != "calculate" || len(it.repeats) > 0 {
+				continue
+			}
+			ref, _ := engineRef(t, w, it.q.Name)
+			n, ok := nodes[ref]
+			if !ok || !n.Relevant {
+				continue
+			}
+			var dv string
+			if v, ok := st.Answers[it.q.Name]; ok && v != nil {
+				dv = fmt.Sprint(v)
+			}
+			var ov string
+			if n.Value != nil {
+				ov = *n.Value
+			}
+			if num(dv) != num(ov) {
+				t.Errorf("%s: calculation %s: dotm %q, ODK %q", name, it.q.Name, dv, ov)
+			}
+		}
 	}
 }

@@ -8,7 +8,7 @@
 // Output (standard output, JSON): [{"name": "...", "status": "success" |
 //   "warning" | "failure", "error": "...", "nodes": [{"ref": "/data/x",
 //   "type": "input", "relevant": true, "required": false, "value": "...",
-//   "options": ["a", "b"]}]}]
+//   "options": ["a", "b"], "constraint_violated": true}]}]
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ const walk = (node, out) => {
   if (s.value !== null && s.value !== undefined && typeof s.value !== 'object') entry.value = String(s.value);
   if (Array.isArray(s.value)) entry.value = s.value.map(String).join(' ');
   if (Array.isArray(s.valueOptions)) entry.options = s.valueOptions.map((o) => String(o.value));
+  const v = node.validationState;
+  if (v && v.constraint && v.constraint.valid === false) entry.constraint_violated = true;
   out.push(entry);
   for (const c of s.children ?? []) walk(c, out);
   return out;
