@@ -11,44 +11,52 @@ import (
 )
 
 // XForm writes the form as an ODK XForm (ODK XForms 1.0, the XML that ODK
-// Collect, KoboCollect and Enketo load), the way pyxform, XLSForm's
-// reference converter, writes it:
+// Collect, KoboCollect, Enketo and ODK Web Forms load), the way pyxform,
+// XLSForm's reference converter, writes it:
 //
 //   - <h:html> declaring the xforms, h, ev, jr, odk, orx and xsd
 //     namespaces; <h:title> is form_title (else form_id);
 //   - <model odk:xforms-version="1.0.0"> with <itext> when the form has
 //     labels in named languages: one <translation> per language, the
-//     default language first and marked default="true()", text ids
-//     "/data/.../name:label", ":hint", ":jr:constraintMsg",
-//     ":jr:requiredMsg" and "list-index" for choices, "-" where a
-//     translation is missing, media columns (image, audio, video,
-//     big-image) as <value form="...">jr://images/...</value>;
+//     default language first and marked default="true()", lang as the
+//     column header wrote it ("English (en)", "default" for a column
+//     without language), text ids "/data/.../name:label", ":hint",
+//     ":jr:constraintMsg", ":jr:requiredMsg" and "list-index" for
+//     choices, "-" where a translation is missing, media columns (image,
+//     big-image, audio, video) as <value form="image">jr://images/...;
+//     a text given only in a column without language stays in place;
 //   - the primary <instance>: a root element (the setting name, else
 //     "data") with id (form_id) and version attributes, a node per
 //     question, groups nested, each repeat as a jr:template="" copy
 //     followed by one instance, static defaults as node text, and
-//     <meta><instanceID/></meta> (plus instanceName when the setting
-//     instance_name is set);
-//   - a secondary <instance id="list"> per choice list a choice_filter
-//     filters or an expression reads with instance('list'), with
-//     <root><item><name/><label/> (or <itextId/>) and the list's other
-//     columns; <instance id="file" src="jr://file-csv/file.csv"/> for
-//     pulldata(), select_one_from_file and csv-external / xml-external;
+//     <meta><instanceID/></meta> (and instanceName for the setting
+//     instance_name, audit for an audit row);
+//   - a secondary <instance id="list"> per choice list a select uses, with
+//     <root><item> holding <label> (or <itextId>), <name> and the list's
+//     other columns, "other" added for select ... or_other;
+//     <instance id="file" src="jr://file-csv/file.csv"/> for pulldata(),
+//     select_one_from_file and csv-external / xml-external rows;
 //   - a <bind> per node with pyxform's types (string, int, decimal, date,
 //     time, dateTime, geopoint, geotrace, geoshape, barcode, binary;
-//     selects are string, as pyxform writes them), required="true()" or
+//     selects, notes and calculations are string), required="true()" or
 //     the required expression, relevant, constraint with jr:constraintMsg,
 //     calculate, readonly, jr:requiredMsg and the preloads of metadata
-//     (start, end, today, deviceid, ...);
-//   - the <h:body>: input, select1 and select with inline items or an
-//     itemset, upload, range, trigger, odk:rank, group with ref, label and
-//     appearance, repeat inside a group with jr:count, notes as input
-//     (bound readonly).
+//     (start, end, today, deviceid, ...); the columns bind::x, body::x
+//     and instance::x become attributes x (in lower case, as read);
+//   - the <h:body>: input, select1 and select with an itemset, upload,
+//     range, trigger, odk:rank, group with ref, label and appearance,
+//     repeat inside a group with jr:count (a reference as it is, anything
+//     else through a calculated NAME_count node), notes as input bound
+//     readonly; pyxform's additions: NAME_other after a select ... or_other
+//     and the label row of a table-list group.
 //
-// ${name} references become absolute paths (" /data/group/name ") in
-// every expression, and <output value=" /data/.../name "/> in labels and
-// hints. Dynamic defaults (with ${} or a function call) become
-// <setvalue event="odk-instance-first-load">.
+// ${name} references become paths in every expression and
+// <output value="..."/> in labels and hints: absolute (" /data/g/name "),
+// or relative (" ../name ") between items of the same repeat, as pyxform
+// writes them. Dynamic defaults (with ${} or a function call) become
+// <setvalue event="odk-instance-first-load">. The settings flat,
+// clean_text_values, style, public_key and submission_url are applied as
+// pyxform applies them.
 //
 // The form must be compiled. The error names the row and column of a
 // reference in a label or hint to a question the form lacks.
@@ -553,6 +561,9 @@ func (w *xformWriter) document() *xmlElem {
 	primary := w.primaryInstance()
 	binds := w.binds()
 	body := xel("h:body")
+	if style := strings.TrimSpace(f.Settings["style"]); style != "" {
+		body.attr("class", style) // e.g. "pages" or "theme-grid"
+	}
 	body.add(w.controls(w.kids[nil])...)
 	var lists []*xmlElem
 	for _, list := range w.listOrder {
@@ -1125,50 +1136,19 @@ func (w *xformWriter) control(it *item) *xmlElem {
 }
 
 // choices adds a select's choices: an itemset over the list's secondary
-// instance when the form has one (a choice_filter or an instance() call
-// reads the list), else inline items.
+// instance (filtered by the choice_filter), as pyxform writes every
+// select of the choices sheet.
 func (w *xformWriter) choices(n *xmlElem, it *item) {
 	if it.external {
 		return
 	}
-	list := it.list
-	translated := w.listItext(list)
-	if w.listUse[list] {
-		nodeset := "instance('" + list + "')/root/item"
-		if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
-			nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
-		}
-		is := xel("itemset", "nodeset", nodeset)
-		is.add(xel("value", "ref", "name"))
-		if translated {
-			is.add(xel("label", "ref", "jr:itext(itextId)"))
-		} else {
-			is.add(xel("label", "ref", "label"))
-		}
-		n.add(is)
-		return
+	nodeset := "instance('" + it.list + "')/root/item"
+	if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
+		nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
 	}
-	for i, ch := range w.c.lists[list] {
-		item := xel("item")
-		if translated {
-			id := fmt.Sprintf("%s-%d", list, i)
-			w.addText(id, ch.Label, w.media(ch.Extra), nil, ch.Row, "choices", "label")
-			item.add(xel("label", "ref", "jr:itext('"+id+"')"))
-		} else {
-			item.add(textEl("label", ch.Label.In("", w.f.DefaultLanguage)))
-		}
-		item.add(textEl("value", ch.Name))
-		n.add(item)
+	label := "label"
+	if w.listItext(it.list) {
+		label = "jr:itext(itextId)"
 	}
-	if it.orOther {
-		other := xel("item")
-		if translated {
-			id := list + "-other"
-			w.addText(id, Text{w.langs[0]: "Other"}, nil, nil, it.q.Row, "survey", "type")
-			other.add(xel("label", "ref", "jr:itext('"+id+"')"))
-		} else {
-			other.add(textEl("label", "Other"))
-		}
-		n.add(other.add(textEl("value", "other")))
-	}
+	n.add(xel("itemset", "nodeset", nodeset).add(xel("value", "ref", "name"), xel("label", "ref", label)))
 }

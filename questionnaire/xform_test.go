@@ -545,7 +545,7 @@ func TestXFormHousehold(t *testing.T) {
 }
 
 const xformFeatureForm = `
-settings: {form_id: feat, version: "3", form_title: "Features & <more>", instance_name: "concat('hh-', ${hhid})"}
+settings: {form_id: feat, version: "3", form_title: "Features & <more>", instance_name: "concat('hh-', ${hhid})", style: pages}
 survey:
   - {type: text, name: hhid, label: "Household <ID> & code", required: "yes", required_message: "Give the ID"}
   - {type: select_one regions, name: region, label: Region}
@@ -555,6 +555,7 @@ survey:
   - {type: begin repeat, name: person, label: Person, repeat_count: "${n} + 1"}
   - {type: text, name: pname, label: Name, required: "${n} > 1"}
   - {type: calculate, name: twice, calculation: "${n} * 2"}
+  - {type: integer, name: page, label: "Age of ${pname}", relevant: "${pname} != ''"}
   - {type: end repeat}
   - {type: begin repeat, name: visits, label: Visits, repeat_count: "${n}"}
   - {type: note, name: vnote, label: "Visit of ${hhid}"}
@@ -602,6 +603,7 @@ func TestXFormFeatures(t *testing.T) {
 		{"/data/person/twice", "calculate", " /data/n  * 2"},
 		{"/data/person/twice", "type", "string"},
 		{"/data/person_count", "calculate", " /data/n  + 1"},
+		{"/data/person/page", "relevant", " ../pname  != ''"}, // same repeat: relative
 		{"/data/visits/vnote", "readonly", "true()"},
 		{"/data/villages", "type", "string"},
 		{"/data/photo", "type", "binary"},
@@ -626,6 +628,7 @@ func TestXFormFeatures(t *testing.T) {
 		`<itemset nodeset="instance('cities')/root/item[region =  /data/region ]">`,
 		`<label>City in <output value=" /data/region "/></label>`,
 		`<label>Visit of <output value=" /data/hhid "/></label>`,
+		`<label>Age of <output value=" ../pname "/></label>`,
 		`<label>Household &lt;ID&gt; &amp; code</label>`,
 		`<bind nodeset="/data/n" type="int" constraint=". &gt; 0 and . &lt; 50"`,
 		`<instance id="villages" src="jr://file-csv/villages.csv"/>`,
@@ -633,6 +636,7 @@ func TestXFormFeatures(t *testing.T) {
 		`<range ref="/data/score" start="0" end="5" step="0.5">`,
 		`<trigger ref="/data/ok">`,
 		`<region>north</region>`,
+		`<h:body class="pages">`,
 	} {
 		if !strings.Contains(s, frag) {
 			t.Errorf("XForm lacks %s", frag)
