@@ -120,6 +120,26 @@ func (n *xmlElem) attr(name, value string) *xmlElem {
 	return n
 }
 
+var attrNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z_][A-Za-z0-9_.-]*)?$`)
+
+// extra adds the attributes of attribute columns, leaving out names that
+// are not XML names and names the element already has.
+func (n *xmlElem) extra(attrs [][2]string) *xmlElem {
+	for _, a := range attrs {
+		if !attrNameRE.MatchString(a[0]) || strings.HasPrefix(a[0], "xmlns") {
+			continue
+		}
+		dup := false
+		for _, b := range n.attrs {
+			dup = dup || b[0] == a[0]
+		}
+		if !dup {
+			n.attrs = append(n.attrs, a)
+		}
+	}
+	return n
+}
+
 func (n *xmlElem) write(b *bytes.Buffer, depth int) {
 	indent := strings.Repeat("  ", depth)
 	b.WriteString(indent + "<" + n.name)
@@ -682,7 +702,7 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			continue
 		}
 		n := xel(it.q.Name)
-		n.attrs = append(n.attrs, extraAttrs(it.q, "instance::")...)
+		n.extra(extraAttrs(it.q, "instance::"))
 		switch it.kind {
 		case kindGroup:
 			w.instanceNodes(n, w.kids[it])
@@ -692,7 +712,7 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			}
 			n.attr("jr:template", "")
 			w.instanceNodes(n, w.kids[it])
-			first := xel(it.q.Name, append([]string(nil), flatAttrs(extraAttrs(it.q, "instance::"))...)...)
+			first := xel(it.q.Name).extra(extraAttrs(it.q, "instance::"))
 			w.instanceNodes(first, w.kids[it])
 			parent.add(n)
 			n = first
@@ -706,14 +726,6 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			parent.add(xel(it.q.Name + "_other"))
 		}
 	}
-}
-
-func flatAttrs(as [][2]string) []string {
-	var out []string
-	for _, a := range as {
-		out = append(out, a[0], a[1])
-	}
-	return out
 }
 
 // countNeedsNode reports a repeat_count that is not a single reference
@@ -800,7 +812,7 @@ func (w *xformWriter) binds() []*xmlElem {
 			p = "/" + w.root + "/meta/audit"
 		}
 		b := xel("bind", "nodeset", p)
-		b.attrs = append(b.attrs, extraAttrs(it.q, "bind::")...)
+		bindExtra := extraAttrs(it.q, "bind::")
 		if it.kind == kindRepeat && w.countNeedsNode(it) {
 			cp := path.Dir(p) + "/" + it.q.Name + "_count"
 			out = append(out, xel("bind", "nodeset", cp, "type", "string", "readonly", "true()", "calculate", w.expr(it.q.RepeatCount, it, "repeat_count")))
@@ -851,6 +863,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		case "background-audio":
 			w.actions = append(w.actions, xel("odk:recordaudio", "event", "odk-instance-load", "ref", p))
 		}
+		b.extra(bindExtra)
 		if it.kind == kindGroup || it.kind == kindRepeat {
 			if len(b.attrs) == 1 {
 				continue // nothing to bind
@@ -1053,7 +1066,7 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		if appearance != "" {
 			n.attr("appearance", appearance)
 		}
-		n.attrs = append(n.attrs, extraAttrs(q, "body::")...)
+		n.extra(extraAttrs(q, "body::"))
 		if lbl != nil {
 			n.add(lbl)
 		}
@@ -1078,7 +1091,7 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		if q.Appearance != "" {
 			r.attr("appearance", strings.TrimSpace(q.Appearance))
 		}
-		r.attrs = append(r.attrs, extraAttrs(q, "body::")...)
+		r.extra(extraAttrs(q, "body::"))
 		if rc := strings.TrimSpace(q.RepeatCount); rc != "" {
 			if w.countNeedsNode(it) {
 				r.attr("jr:count", path.Dir(p)+"/"+q.Name+"_count")

@@ -3,6 +3,7 @@ package questionnaire
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
 	"os"
 	"path"
@@ -663,4 +664,35 @@ survey:
 	if err == nil || !strings.Contains(err.Error(), "row 2, column label: unknown question ${nowhere}") {
 		t.Errorf("unknown reference in a label: %v", err)
 	}
+}
+
+// FuzzXForm checks that every form the YAML reader accepts gives a
+// well-formed XForm, or a FormErrors naming rows (a label that names an
+// unknown question).
+func FuzzXForm(f *testing.F) {
+	f.Add([]byte(xformFeatureForm))
+	f.Add(HouseholdYAML())
+	f.Add([]byte(`survey: [{type: note, name: a, label: "x ${a} <&>", "bind::type": int, "body::a b": x, "instance::x:y": "\""}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		form, err := Decode(data, "yaml")
+		if err != nil {
+			return
+		}
+		x, err := form.XForm()
+		if err != nil {
+			var fe FormErrors
+			if !errors.As(err, &fe) || len(fe) == 0 {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		d := xml.NewDecoder(bytes.NewReader(x))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("XForm not well-formed: %v\n%s", err, x)
+			}
+		}
+	})
 }
