@@ -202,9 +202,10 @@ type xformWriter struct {
 }
 
 type itextEntry struct {
-	id    string
-	texts map[string]string   // lang -> escaped inner XML ("" when absent)
-	media map[string][]string // lang -> form=src pairs, flattened
+	id       string
+	texts    map[string]string   // lang -> escaped inner XML ("" when absent)
+	media    map[string][]string // lang -> form=src pairs, flattened
+	guidance map[string]string   // lang -> escaped guidance hint
 }
 
 // layout computes each item's path and children, and adds the label row
@@ -335,6 +336,29 @@ func (w *xformWriter) matchLanguage(s string) string {
 		}
 	}
 	return s
+}
+
+// guidance returns a question's guidance_hint columns by language.
+func (w *xformWriter) guidance(q *Question) Text {
+	var t Text
+	for k, v := range q.Extra {
+		rest, ok := strings.CutPrefix(k, "guidance_hint")
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		lang := ""
+		if l, ok := strings.CutPrefix(rest, "::"); ok {
+			code, _ := parseLanguage(l)
+			lang = w.matchLanguage(code)
+		} else if rest != "" {
+			continue
+		}
+		if t == nil {
+			t = Text{}
+		}
+		t[lang] = v
+	}
+	return t
 }
 
 func (w *xformWriter) hasLang(code string) bool {
@@ -607,6 +631,11 @@ func (w *xformWriter) document() *xmlElem {
 				}
 				if s := e.texts[l]; s != "" {
 					v := xel("value")
+					v.inner = s
+					tx.add(v)
+				}
+				if s := e.guidance[l]; s != "" {
+					v := xel("value", "form", "guidance")
 					v.inner = s
 					tx.add(v)
 				}
@@ -1055,6 +1084,22 @@ func (w *xformWriter) control(it *item) *xmlElem {
 	media := w.media(q.Extra)
 	lbl := w.label("label", p+":label", q.Label, media, it, q.Row, "survey", "label")
 	hint := w.label("hint", p+":hint", q.Hint, nil, it, q.Row, "survey", "hint")
+	if g := w.guidance(q); len(g) > 0 {
+		// pyxform writes a guidance hint as a form="guidance" value of the
+		// hint's itext, whatever the form's languages
+		w.addText(p+":hint", q.Hint, nil, it, q.Row, "survey", "hint")
+		for i := range w.itext {
+			if w.itext[i].id == p+":hint" {
+				w.itext[i].guidance = map[string]string{}
+				for _, l := range w.langs {
+					if s := g.In(l, w.f.DefaultLanguage); s != "" {
+						w.itext[i].guidance[l] = w.text(s, it, q.Row, "survey", "guidance_hint")
+					}
+				}
+			}
+		}
+		hint = xel("hint", "ref", "jr:itext('"+p+":hint')")
+	}
 	withLabels := func(n *xmlElem) *xmlElem {
 		appearance := strings.TrimSpace(q.Appearance)
 		switch {

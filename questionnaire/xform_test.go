@@ -562,7 +562,7 @@ survey:
   - {type: note, name: vnote, label: "Visit of ${hhid}"}
   - {type: end repeat}
   - {type: select_multiple_from_file villages.csv, name: villages, label: Villages}
-  - {type: image, name: photo, label: Photo}
+  - {type: image, name: photo, label: Photo, guidance_hint: "Photograph the ${hhid} door"}
   - {type: range, name: score, label: Score, parameters: "start=0 end=5 step=0.5"}
   - {type: acknowledge, name: ok, label: OK, read_only: "${n} > 3"}
 choices:
@@ -638,13 +638,15 @@ func TestXFormFeatures(t *testing.T) {
 		`<trigger ref="/data/ok">`,
 		`<region>north</region>`,
 		`<h:body class="pages">`,
+		`<hint ref="jr:itext('/data/photo:hint')"/>`,
+		`<value form="guidance">Photograph the <output value=" /data/hhid "/> door</value>`,
 	} {
 		if !strings.Contains(s, frag) {
 			t.Errorf("XForm lacks %s", frag)
 		}
 	}
-	if strings.Contains(s, "<itext>") {
-		t.Error("itext in a form without languages")
+	if n := strings.Count(s, "<text id="); n != 1 {
+		t.Errorf("%d itext texts in a form without languages, want the guidance hint's only", n)
 	}
 }
 
