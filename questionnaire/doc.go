@@ -25,7 +25,8 @@
 // expression, the byte position).
 //
 // The WebAssembly build (GOOS=js) leaves out the .xlsx reader and writer
-// (file xlsx.go, build tag !js): the web client gets forms as JSON.
+// (file xlsx.go, build tag !js) and the XForm writer (xform.go): the web
+// client gets forms as JSON.
 //
 // # ODK XForms
 //
