@@ -234,6 +234,12 @@ type Problem struct {
 	// Message explains the problem in the requested language where the form
 	// provides one (constraint_message, required_message).
 	Message string `json:"message"`
+	// Cause is the path of the problem this one follows from, "" when it
+	// is a root cause: the relevance, required, constraint, choice_filter
+	// or repeat_count expression that produced it read an answer (directly
+	// or through calculations and non-relevant questions) that has a
+	// problem itself. It names the root cause, never another consequence.
+	Cause string `json:"cause,omitempty"`
 }
 
 // Problem codes.

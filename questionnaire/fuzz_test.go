@@ -89,7 +89,22 @@ func FuzzValidate(f *testing.F) {
 		if json.Unmarshal(data, &s) != nil {
 			return
 		}
-		_, _ = form.Validate(s.Answers, ValidateOptions{Lang: "es", Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		_, ps := form.Validate(s.Answers, ValidateOptions{Lang: "es", Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		// Roots come first, and every cause is the path of a root.
+		roots := map[string]bool{}
+		for i, p := range ps {
+			if p.Cause == "" {
+				if i > 0 && ps[i-1].Cause != "" {
+					t.Fatalf("root %s after a consequence: %v", p.Path, ps)
+				}
+				roots[p.Path] = true
+			}
+		}
+		for _, p := range ps {
+			if p.Cause != "" && (!roots[p.Cause] || p.Cause == p.Path) {
+				t.Fatalf("%s: cause %q is not another problem's root: %v", p.Path, p.Cause, ps)
+			}
+		}
 	})
 }
 
