@@ -1141,7 +1141,12 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		r.extra(extraAttrs(q, "body::"))
 		if rc := strings.TrimSpace(q.RepeatCount); rc != "" {
 			if w.countNeedsNode(it) {
-				r.attr("jr:count", path.Dir(p)+"/"+q.Name+"_count")
+				// inside a repeat, the count node of the same instance
+				if len(it.repeats) > 0 {
+					r.attr("jr:count", "../"+q.Name+"_count")
+				} else {
+					r.attr("jr:count", path.Dir(p)+"/"+q.Name+"_count")
+				}
 			} else {
 				r.attr("jr:count", w.expr(rc, it, "repeat_count"))
 			}

@@ -128,6 +128,23 @@ func TestXFormInODKEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("feat", feat, [2]string{"/data/region", "north"}, [2]string{"/data/n", "4"})
+	nested, err := Decode([]byte(`
+survey:
+  - {type: begin repeat, name: hh, label: Household, repeat_count: "2"}
+  - {type: integer, name: nkids, label: Children}
+  - {type: begin repeat, name: kids, label: Child, repeat_count: "${nkids}"}
+  - {type: text, name: kname, label: "Child of a household with ${nkids}"}
+  - {type: end repeat}
+  - {type: begin repeat, name: kids2, label: Child and one, repeat_count: "${nkids} + 1"}
+  - {type: integer, name: kage, label: Age, constraint: ". < ${nkids} * 10"}
+  - {type: end repeat}
+  - {type: end repeat}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("nested", nested, [2]string{"/data/hh[1]/nkids", "3"}, [2]string{"/data/hh[2]/nkids", "1"},
+		[2]string{"/data/hh[2]/kids2[1]/kage", "15"}, [2]string{"/data/hh[1]/kids2[1]/kage", "15"})
 	results := runODKEngine(t, jobs)
 
 	indexRE := regexp.MustCompile(`\[\d+\]`)
@@ -214,6 +231,25 @@ func TestXFormInODKEngine(t *testing.T) {
 	}
 	if n := node("feat", "/data/hhid"); !n.Required {
 		t.Error("hhid not required")
+	}
+	// nested repeats: each household's counts and constraints read its
+	// own answers
+	for _, c := range []struct {
+		repeat string
+		want   int
+	}{{"/data/hh", 2}, {"/data/hh[1]/kids", 3}, {"/data/hh[2]/kids", 1}, {"/data/hh[1]/kids2", 4}, {"/data/hh[2]/kids2", 2}} {
+		got := 0
+		for _, n := range results["nested"].Nodes {
+			if strings.HasPrefix(n.Ref, c.repeat+"[") && !strings.Contains(n.Ref[len(c.repeat):], "/") {
+				got++
+			}
+		}
+		if got != c.want {
+			t.Errorf("nested: %s has %d instances, want %d", c.repeat, got, c.want)
+		}
+	}
+	if !node("nested", "/data/hh[2]/kids2[1]/kage").ConstraintViolated || node("nested", "/data/hh[1]/kids2[1]/kage").ConstraintViolated {
+		t.Error("nested: kage < nkids * 10 not evaluated in its own household")
 	}
 	if n := node("feat", "/data/meta/instanceID"); !strings.HasPrefix(value(n), "uuid:") {
 		t.Errorf("instanceID %s", value(n))
