@@ -1151,6 +1151,13 @@ func (w *xformWriter) control(it *item) *xmlElem {
 				r.attr("jr:count", w.expr(rc, it, "repeat_count"))
 			}
 		}
+		// a dynamic default inside the repeat is also set in every
+		// instance added later, as pyxform writes it
+		for _, k := range w.items {
+			if d := strings.TrimSpace(k.q.Default); k.kind == kindField && d != "" && isDynamic(d) && k.level() == it {
+				r.add(xel("setvalue", "event", "odk-new-repeat", "ref", w.paths[k], "value", w.expr(d, k, "default")))
+			}
+		}
 		return g.add(r.add(w.controls(w.kids[it])...))
 	case kindNote:
 		if isExternalInstance(it) {

@@ -134,6 +134,7 @@ survey:
   - {type: integer, name: nkids, label: Children}
   - {type: begin repeat, name: kids, label: Child, repeat_count: "${nkids}"}
   - {type: text, name: kname, label: "Child of a household with ${nkids}"}
+  - {type: text, name: kdef, label: Default, default: "concat('k', ${nkids})"}
   - {type: end repeat}
   - {type: begin repeat, name: kids2, label: Child and one, repeat_count: "${nkids} + 1"}
   - {type: integer, name: kage, label: Age, constraint: ". < ${nkids} * 10"}
@@ -246,6 +247,11 @@ survey:
 		}
 		if got != c.want {
 			t.Errorf("nested: %s has %d instances, want %d", c.repeat, got, c.want)
+		}
+	}
+	for ref, want := range map[string]string{"/data/hh[1]/kids[3]/kdef": "k3", "/data/hh[2]/kids[1]/kdef": "k1"} {
+		if got := value(node("nested", ref)); got != want {
+			t.Errorf("nested: dynamic default %s = %q, want %q", ref, got, want)
 		}
 	}
 	if !node("nested", "/data/hh[2]/kids2[1]/kage").ConstraintViolated || node("nested", "/data/hh[1]/kids2[1]/kage").ConstraintViolated {
