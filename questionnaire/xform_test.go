@@ -362,6 +362,8 @@ func TestXFormMatchesPyxform(t *testing.T) {
 			}
 			known := pyxformKnownDiffs[name]
 			compareMeaning(t, meaningOf(t, got), wantM, known.keys)
+			t.Logf("pyxform's XForm: %d binds, %d instance nodes, %d question texts, %d controls, %d labels and hints, %d choice labels",
+				len(wantM.binds), len(wantM.instance), len(wantM.itext), len(wantM.controls), len(wantM.labels), len(wantM.choices))
 		})
 	}
 	if compared < 5 {
