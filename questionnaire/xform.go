@@ -5,6 +5,7 @@ package questionnaire
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -50,7 +51,9 @@ import (
 //     repeat inside a group with jr:count (a reference as it is, anything
 //     else through a calculated NAME_count node), notes as input bound
 //     readonly; pyxform's additions: NAME_other after a select ... or_other
-//     and the label row of a table-list group.
+//     and the label row of a table-list group; the parameters column's
+//     start/end/step (range), randomize and seed (selects), max-pixels
+//     (image), capture-accuracy and warning-accuracy (geopoint).
 //
 // ${name} references become paths in every expression and
 // <output value="..."/> in labels and hints: absolute (" /data/g/name "),
@@ -809,7 +812,15 @@ func bindType(it *item) string {
 // rangeParams reads a range's parameters column ("start=1 end=10 step=1").
 func rangeParams(it *item) map[string]string {
 	p := map[string]string{"start": "1", "end": "10", "step": "1"}
-	for _, kv := range strings.Fields(strings.ReplaceAll(it.q.Extra["parameters"], ";", " ")) {
+	maps.Copy(p, params(it))
+	return p
+}
+
+// params reads a row's parameters column: "start=0 end=5", "randomize=true
+// seed=${s}", "max-pixels=1024" (spaces, commas or ; between).
+func params(it *item) map[string]string {
+	p := map[string]string{}
+	for _, kv := range strings.FieldsFunc(it.q.Extra["parameters"], func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			p[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
 		}
@@ -1195,9 +1206,23 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		return n.add(xel("itemset", "nodeset", nodeset).add(xel("value", "ref", "name"), xel("label", "ref", "label")))
 	case "image", "audio", "video", "file":
 		mt := map[string]string{"image": "image/*", "audio": "audio/*", "video": "video/*", "file": "application/*"}[it.base]
-		return withLabels(xel("upload", "mediatype", mt, "ref", p))
+		n := xel("upload", "mediatype", mt, "ref", p)
+		if px := params(it)["max-pixels"]; px != "" && it.base == "image" {
+			n.attr("orx:max-pixels", px)
+		}
+		return withLabels(n)
 	case "acknowledge":
 		return withLabels(xel("trigger", "ref", p))
+	case "geopoint":
+		n := xel("input", "ref", p)
+		ps := params(it)
+		if a := ps["capture-accuracy"]; a != "" {
+			n.attr("accuracyThreshold", a)
+		}
+		if a := ps["warning-accuracy"]; a != "" {
+			n.attr("unacceptableAccuracyThreshold", a)
+		}
+		return withLabels(n)
 	case "decimal":
 		if strings.EqualFold(strings.TrimSpace(q.Type), "range") {
 			rp := rangeParams(it)
@@ -1217,6 +1242,13 @@ func (w *xformWriter) choices(n *xmlElem, it *item) {
 	nodeset := "instance('" + it.list + "')/root/item"
 	if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
 		nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
+	}
+	if ps := params(it); strings.EqualFold(ps["randomize"], "true") || strings.EqualFold(ps["randomize"], "yes") {
+		if seed := ps["seed"]; seed != "" {
+			nodeset = "randomize(" + nodeset + ", " + w.expr(seed, it, "parameters") + ")"
+		} else {
+			nodeset = "randomize(" + nodeset + ")"
+		}
 	}
 	label := "label"
 	if w.listItext(it.list) {

@@ -566,7 +566,9 @@ survey:
   - {type: note, name: vnote, label: "Visit of ${hhid}"}
   - {type: end repeat}
   - {type: select_multiple_from_file villages.csv, name: villages, label: Villages}
-  - {type: image, name: photo, label: Photo, guidance_hint: "Photograph the ${hhid} door"}
+  - {type: image, name: photo, label: Photo, guidance_hint: "Photograph the ${hhid} door", parameters: "max-pixels=1024"}
+  - {type: geopoint, name: where, label: Where, parameters: "capture-accuracy=5 warning-accuracy=20"}
+  - {type: select_one regions, name: region2, label: Again, parameters: "randomize=true seed=${n}"}
   - {type: range, name: score, label: Score, parameters: "start=0 end=5 step=0.5"}
   - {type: acknowledge, name: ok, label: OK, read_only: "${n} > 3"}
 choices:
@@ -637,11 +639,13 @@ func TestXFormFeatures(t *testing.T) {
 		`<label>Household &lt;ID&gt; &amp; code</label>`,
 		`<bind nodeset="/data/n" type="int" constraint=". &gt; 0 and . &lt; 50"`,
 		`<instance id="villages" src="jr://file-csv/villages.csv"/>`,
-		`<upload mediatype="image/*" ref="/data/photo">`,
 		`<range ref="/data/score" start="0" end="5" step="0.5">`,
 		`<trigger ref="/data/ok">`,
 		`<region>north</region>`,
 		`<h:body class="pages">`,
+		`<upload mediatype="image/*" ref="/data/photo" orx:max-pixels="1024">`,
+		`<input ref="/data/where" accuracyThreshold="5" unacceptableAccuracyThreshold="20">`,
+		`<itemset nodeset="randomize(instance('regions')/root/item,  /data/n )">`,
 		`<hint ref="jr:itext('/data/photo:hint')"/>`,
 		`<value form="guidance">Photograph the <output value=" /data/hhid "/> door</value>`,
 	} {
