@@ -51,7 +51,8 @@ import (
 //     repeat inside a group with jr:count (a reference as it is, anything
 //     else through a calculated NAME_count node), notes as input bound
 //     readonly; pyxform's additions: NAME_other after a select ... or_other
-//     and the label row of a table-list group; the parameters column's
+//     and the label row of a table-list group; select_one_external as an
+//     input with a query over itemsets.csv; the parameters column's
 //     start/end/step (range), randomize and seed (selects), max-pixels
 //     (image), capture-accuracy and warning-accuracy (geopoint).
 //
@@ -1191,6 +1192,14 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		n := withLabels(xel(tag, "ref", p))
 		w.choices(n, it)
 		return n
+	case "select_one_external", "select_multiple_external":
+		// the choices are in the external_choices sheet, which the server
+		// sends as itemsets.csv; Collect queries it
+		query := "instance('" + it.list + "')/root/item"
+		if f := strings.TrimSpace(q.ChoiceFilter); f != "" {
+			query += "[" + w.expr(f, it, "choice_filter") + "]"
+		}
+		return withLabels(xel("input", "query", query, "ref", p))
 	case "select_one_from_file", "select_multiple_from_file":
 		tag := "select1"
 		if it.base == "select_multiple_from_file" {

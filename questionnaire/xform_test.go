@@ -568,6 +568,7 @@ survey:
   - {type: select_multiple_from_file villages.csv, name: villages, label: Villages}
   - {type: image, name: photo, label: Photo, guidance_hint: "Photograph the ${hhid} door", parameters: "max-pixels=1024"}
   - {type: geopoint, name: where, label: Where, parameters: "capture-accuracy=5 warning-accuracy=20"}
+  - {type: select_one_external hamlets, name: hamlet, label: Hamlet, choice_filter: "region = ${region}"}
   - {type: select_one regions, name: region2, label: Again, parameters: "randomize=true seed=${n}"}
   - {type: range, name: score, label: Score, parameters: "start=0 end=5 step=0.5"}
   - {type: acknowledge, name: ok, label: OK, read_only: "${n} > 3"}
@@ -645,6 +646,7 @@ func TestXFormFeatures(t *testing.T) {
 		`<h:body class="pages">`,
 		`<upload mediatype="image/*" ref="/data/photo" orx:max-pixels="1024">`,
 		`<input ref="/data/where" accuracyThreshold="5" unacceptableAccuracyThreshold="20">`,
+		`<input query="instance('hamlets')/root/item[region =  /data/region ]" ref="/data/hamlet">`,
 		`<itemset nodeset="randomize(instance('regions')/root/item,  /data/n )">`,
 		`<hint ref="jr:itext('/data/photo:hint')"/>`,
 		`<value form="guidance">Photograph the <output value=" /data/hhid "/> door</value>`,
