@@ -30,7 +30,18 @@
 // expression, the byte position).
 //
 // The WebAssembly build (GOOS=js) leaves out the .xlsx reader and writer
-// (file xlsx.go, build tag !js): the web client gets forms as JSON.
+// (file xlsx.go, build tag !js) and the XForm writer (xform.go): the web
+// client gets forms as JSON.
+//
+// # ODK XForms
+//
+// Form.XForm writes the form as the ODK XForm (XML) that pyxform, XLSForm's
+// reference converter, writes for the same workbook, for ODK Collect,
+// KoboCollect, Enketo and ODK Web Forms. The tests compare it with
+// pyxform's expected XForms and load it in ODK's own form engine
+// (@getodk/xforms-engine), whose relevance, required, constraint, repeat
+// count and calculation results must equal Form.State's for the same
+// answers.
 //
 // It also embeds the built-in Development on the Move household
 // questionnaire (Household).
@@ -40,7 +51,6 @@
 // return) and no global state, and builds for GOOS=js GOARCH=wasm so the
 // offline web client runs the same evaluator as the server.
 //
-// It is not a form server, a store or an XForm (XML) generator: the
-// collector serves forms as JSON (Form.Encode("json")) and stores
-// submissions; the dataset package flattens approved answers.
+// It is not a form server or a store: the collector serves forms and
+// stores submissions; the dataset package flattens approved answers.
 package questionnaire
