@@ -177,6 +177,8 @@ func TestReadCSVTypes(t *testing.T) {
 		{"a,\n1,2\n", "column 2 has an empty name"},
 		{"a,b\n1\n", "wrong number of fields"},
 		{"a\n\xff\n", "not valid UTF-8"},
+		{"id;n\n1;2,5\n", "bad.csv looks semicolon-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"},
+		{"id\tn\n1\t2\n", "bad.csv looks tab-separated; dotm reads comma-separated CSV"},
 	} {
 		if _, err := ReadCSV(strings.NewReader(bad.csv), "bad.csv"); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("ReadCSV(%q) = %v, want %q", bad.csv, err, bad.want)

@@ -34,6 +34,9 @@ func (s fileSource) Load(ctx context.Context, columns []string) (*analysis.Table
 			return nil, err
 		}
 		t, err := analysis.ReadCSVAt(f, st.Size(), columns)
+		if se := fileSeparator(s.path, err); se != nil {
+			return nil, se
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}

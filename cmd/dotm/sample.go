@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 	"github.com/dotm-survey/dotm/sampling"
 )
 
@@ -171,9 +172,21 @@ func readWith[T any](path string, parse func(io.Reader) (T, error)) (T, error) {
 	defer f.Close()
 	v, err := parse(f)
 	if err != nil {
+		if se := fileSeparator(path, err); se != nil {
+			return zero, se
+		}
 		return zero, fmt.Errorf("%s:\n%w", path, err)
 	}
 	return v, nil
+}
+
+// fileSeparator is err's *csvsafe.SeparatorError naming path, or nil.
+func fileSeparator(path string, err error) error {
+	var se *csvsafe.SeparatorError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	return &csvsafe.SeparatorError{File: path, Sep: se.Sep}
 }
 
 // relabel renames the columns of InputErrors from the package's generic

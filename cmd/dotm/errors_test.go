@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCSVSeparatorNamesTheFile: each command that reads a CSV says that a
+// semicolon- or tab-separated file is one, naming the file, instead of
+// reporting its columns missing.
+func TestCSVSeparatorNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	semi := filepath.Join(dir, "frame.csv")
+	os.WriteFile(semi, []byte("ea;stratum;households\nE1;north;120\nE2;south;80\n"), 0o644)
+	tab := filepath.Join(dir, "households.csv")
+	os.WriteFile(tab, []byte("household_id\tstratum\tpsu\tweight\nh1\tnorth\tE1\t2,5\n"), 0o644)
+	plan := filepath.Join(dir, "plan.yaml")
+	os.WriteFile(plan, []byte("data: "+tab+"\ndesign: {strata: stratum, psu: psu, weight: weight}\nestimates: [{id: m, mean: weight}]\n"), 0o644)
+	profile := filepath.Join(dir, "release.yaml")
+	os.WriteFile(profile, []byte("k: 3\nquasi_identifiers: [region]\n"), 0o644)
+	const advice = "; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sample", "psus", "--frame", semi, "--id", "ea", "--n", "1", "--seed", "1", "--out", filepath.Join(dir, "psus.csv")},
+			semi + " looks semicolon-separated" + advice},
+		{[]string{"weights", "report", "--data", tab, "--weight", "weight"},
+			tab + " looks tab-separated" + advice},
+		{[]string{"analyze", plan}, tab + " looks tab-separated" + advice},
+		{[]string{"release", "create", "--data", semi, "--profile", profile, "--out", filepath.Join(dir, "rel")},
+			"frame.csv looks semicolon-separated" + advice},
+	} {
+		_, _, err := runDotm(t, tt.args...)
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("dotm %v: err = %v\nwant one ending %s", tt.args, err, tt.want)
+		}
+	}
+}
