@@ -39,3 +39,32 @@ func TestCSVSeparatorNamesTheFile(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingOutputFolderNamed: writing into a folder that does not exist
+// names the folder, not the temporary file the write goes through.
+func TestMissingOutputFolderNamed(t *testing.T) {
+	dir := t.TempDir()
+	hh := filepath.Join(dir, "households.csv")
+	if _, _, err := runDotm(t, "synth", "households", "--n", "200", "--seed", "1", "--out", hh); err != nil {
+		t.Fatal(err)
+	}
+	frame := filepath.Join(dir, "frame.csv")
+	os.WriteFile(frame, []byte("ea,stratum,households\nE1,north,120\nE2,north,80\nE3,south,90\nE4,south,60\n"), 0o644)
+	plan := filepath.Join(dir, "plan.yaml")
+	os.WriteFile(plan, []byte("data: "+hh+"\ndesign: {strata: stratum, psu: psu, weight: weight}\nestimates: [{id: m, mean: hh_size}]\n"), 0o644)
+	missing := filepath.Join(dir, "missing", "dir")
+	want := "output folder " + missing + " does not exist (create it first)"
+	for _, args := range [][]string{
+		{"synth", "households", "--n", "20", "--seed", "1", "--out", filepath.Join(missing, "hh.csv")},
+		{"analyze", "--out", filepath.Join(missing, "est.json"), plan},
+		{"sample", "psus", "--frame", frame, "--id", "ea", "--size", "households", "--n", "4", "--seed", "1", "--out", filepath.Join(missing, "psus.csv")},
+		{"forms", "convert", "../../questionnaire/forms/dotm_household.yaml", "--to", "json", "--out", filepath.Join(missing, "form.json")},
+		{"keys", "generate", "--out", filepath.Join(missing, "data.key")},
+		{"backup", "--data-dir", filepath.Join(dir, "data"), "--out", filepath.Join(missing, "b.gz")},
+	} {
+		_, _, err := runDotm(t, args...)
+		if err == nil || !strings.HasSuffix(err.Error(), want) || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("dotm %v: err = %v\nwant one ending %s", args[:2], err, want)
+		}
+	}
+}

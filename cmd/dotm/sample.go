@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/dotm-survey/dotm/internal/csvsafe"
+	"github.com/dotm-survey/dotm/internal/outfile"
 	"github.com/dotm-survey/dotm/sampling"
 )
 
@@ -210,7 +211,7 @@ func relabel(err error, pairs ...string) error {
 // writeCSVAtomic writes t to path through a temporary file in the same
 // directory and a rename, so path is never left half-written.
 func writeCSVAtomic(path string, t *sampling.Table) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := outfile.Temp(path, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
