@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dotm-survey/dotm/internal/suggest"
 	"gopkg.in/yaml.v3"
+
+	"github.com/dotm-survey/dotm/internal/yamlkeys"
 )
 
 // Plan is an analysis plan: where the data are, the design, and the list
@@ -99,7 +100,7 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 			return fmt.Errorf("line %d: a calibration step is a mapping {method: ..., variables: [...], before: COLUMN}", n.Line)
 		}
 		// Node.Decode does not inherit the decoder's KnownFields: decodeStrict
-		// has checked every key of the plan (checkKeys) before decoding.
+		// has checked every key of the plan (yamlkeys.Check) before decoding.
 		var s CalibrationStep
 		if err := n.Decode(&s); err != nil {
 			return err
@@ -213,7 +214,7 @@ func decodeStrict(b []byte, p *Plan) error {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return fmt.Errorf("plan: empty")
 	}
-	if err := checkKeys(&doc, reflect.TypeFor[Plan](), ""); err != nil {
+	if err := yamlkeys.Check(&doc, reflect.TypeFor[Plan](), ""); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -225,104 +226,6 @@ func decodeStrict(b []byte, p *Plan) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	return nil
-}
-
-// checkKeys checks every mapping key of n, at every level, against the
-// yaml names of the fields of t: an unknown key is an error naming its
-// line, where it is in the plan, and the nearest known keys.
-func checkKeys(n *yaml.Node, t reflect.Type, where string) error {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			return nil
-		}
-		n = n.Content[0]
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return nil // the decoder says what was expected
-		}
-		names, types := yamlFields(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" { // a merge: its keys are checked where they are defined
-				continue
-			}
-			ft, ok := types[k.Value]
-			if !ok {
-				return unknownKey(k, where, names)
-			}
-			path := k.Value
-			if where != "" {
-				path = where + "." + k.Value
-			}
-			if err := checkKeys(v, ft, path); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		switch n.Kind {
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				if err := checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", where, i)); err != nil {
-					return err
-				}
-			}
-		case yaml.MappingNode: // one item for a list (a calibration step)
-			return checkKeys(n, t.Elem(), where)
-		}
-	}
-	return nil
-}
-
-func unknownKey(k *yaml.Node, where string, names []string) error {
-	in := ""
-	if where != "" {
-		in = " in " + where
-	}
-	msg := fmt.Sprintf("line %d: unknown key %q%s", k.Line, k.Value, in)
-	if hint := suggest.DidYouMean(k.Value, names); hint != "" {
-		return fmt.Errorf("%s; %s", msg, hint)
-	}
-	return fmt.Errorf("%s; the keys here are %s", msg, strings.Join(names, ", "))
-}
-
-// yamlFields lists the yaml keys of struct t in field order, with their
-// types, as yaml.v3 names them (the tag's name, else the lower-case field
-// name; inline structs' keys in place).
-func yamlFields(t reflect.Type) ([]string, map[string]reflect.Type) {
-	var names []string
-	types := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("yaml")
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "-" {
-			continue
-		}
-		if strings.Contains(opts, "inline") {
-			ns, ts := yamlFields(f.Type)
-			names = append(names, ns...)
-			for k, v := range ts {
-				types[k] = v
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		names = append(names, name)
-		types[name] = f.Type
-	}
-	return names, types
 }
 
 func (p *Plan) check(needEstimates bool) error {
