@@ -68,3 +68,31 @@ func TestMissingOutputFolderNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeMisspeltColumn: a plan's misspelt column is named once with
+// the nearest columns of the data file, CSV or Parquet; a misspelt key is
+// named with its line and the nearest key.
+func TestAnalyzeMisspeltColumn(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ file, want string }{
+		{"hh.csv", `hh.csv: csv: no column "bank_acount" in the header; did you mean "bank_account"?`},
+		{"hh.parquet", `hh.parquet: no column "bank_acount" in the file; did you mean "bank_account"?`},
+	} {
+		data := filepath.Join(dir, tt.file)
+		if _, _, err := runDotm(t, "synth", "households", "--n", "200", "--seed", "1", "--out", data); err != nil {
+			t.Fatal(err)
+		}
+		plan := filepath.Join(dir, tt.file+".yaml")
+		os.WriteFile(plan, []byte("data: "+data+"\ndesign: {strata: stratum, psu: psu, weight: weight}\nestimates: [{id: b, mean: bank_acount}]\n"), 0o644)
+		_, _, err := runDotm(t, "analyze", plan)
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) || strings.Count(err.Error(), "bank_acount") != 1 {
+			t.Errorf("%s: err = %v\nwant one ending %s", tt.file, err, tt.want)
+		}
+	}
+	plan := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(plan, []byte("data: hh.csv\ndesign: {strata: stratum, psu: psu, weight: weight}\nestimats:\n  - {id: b, mean: bank_account}\n"), 0o644)
+	_, _, err := runDotm(t, "analyze", plan)
+	if want := `typo.yaml: plan: line 3: unknown key "estimats"; did you mean "estimates"?`; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("misspelt key: err = %v\nwant one ending %s", err, want)
+	}
+}
