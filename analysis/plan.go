@@ -223,7 +223,7 @@ func decodeStrict(b []byte, p *Plan) error {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("plan: empty")
 		}
-		return fmt.Errorf("plan: %w", err)
+		return fmt.Errorf("plan: %w", yamlkeys.Explain(err))
 	}
 	return nil
 }

@@ -41,7 +41,8 @@ func TestParsePlanErrors(t *testing.T) {
 
 // TestPlanUnknownKeys: a misspelt key, at any level of the plan, is named
 // with its line and the nearest known keys, never as Go's "field x not
-// found in type analysis.Plan".
+// found in type analysis.Plan"; a value of the wrong kind is said in YAML's
+// terms, not Go's ("cannot unmarshal !!str into float64").
 func TestPlanUnknownKeys(t *testing.T) {
 	for _, tt := range []struct{ name, yaml, want string }{
 		{"top level", "data: a.csv\ndesign: {weight: w}\nestimats:\n  - {id: m1, mean: x}\n",
@@ -58,6 +59,10 @@ func TestPlanUnknownKeys(t *testing.T) {
 			`plan: line 5: unknown key "methd" in design.calibration[1]; did you mean "method"?`},
 		{"replicates", "data: a.csv\ndesign: {weight: w, replicates: {colums: [r1, r2], type: JK1}}\nestimates: [{id: a, mean: x}]\n",
 			`plan: line 2: unknown key "colums" in design.replicates; did you mean "columns"?`},
+		{"a value of the wrong kind", "data: a.csv\nestimates:\n  - {id: q, quantile: x, p: [abc]}\n  - {id: m, mean: x, na_rm: maybe}\n",
+			`plan: line 3: "abc" is not a number; line 4: "maybe" is not true or false`},
+		{"a mapping for a list", "data: a.csv\nestimates: {id: a, mean: x}\n",
+			`plan: line 2: a mapping (key: value) where a list is expected`},
 		{"nothing near", "data: a.csv\ncolour: red\nestimates: [{id: a, mean: x}]\n",
 			`plan: line 2: unknown key "colour"; the keys here are data, survey, design, estimates`},
 	} {

@@ -136,7 +136,7 @@ func ParseProfile(data []byte) (*Profile, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("profile: empty")
 		}
-		return nil, fmt.Errorf("profile: %w", err)
+		return nil, fmt.Errorf("profile: %w", yamlkeys.Explain(err))
 	}
 	if y.K == nil {
 		return nil, errors.New("profile: k: required")
@@ -231,7 +231,7 @@ func decodeStrict(n *yaml.Node, v any) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	dec.KnownFields(true)
-	return dec.Decode(v)
+	return yamlkeys.Explain(dec.Decode(v))
 }
 
 // Validate checks the profile on its own (not against any data).

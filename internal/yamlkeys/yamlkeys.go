@@ -2,12 +2,15 @@
 // it will be decoded into, before decoding, so that a misspelt key is
 // reported in the user's terms: its line, where it is, and the nearest
 // known keys ("did you mean"), rather than yaml.v3's "field x not found in
-// type pkg.T". It does not decode.
+// type pkg.T". It does not decode; Explain rewrites the decoder's type
+// errors ("cannot unmarshal !!str `abc` into float64") the same way.
 package yamlkeys
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -128,4 +131,55 @@ func fields(t reflect.Type) ([]string, map[string]reflect.Type) {
 		types[name] = f.Type
 	}
 	return names, types
+}
+
+var typeErrorLine = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) (?:`(.*)` )?into (.+)$")
+
+// Explain rewrites a *yaml.TypeError from decoding into Go types in the
+// user's terms: "line 3: "abc" is not a number" for yaml.v3's
+// "line 3: cannot unmarshal !!str `abc` into float64", problems joined by
+// "; ". Other errors are returned as they are.
+func Explain(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	lines := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		m := typeErrorLine.FindStringSubmatch(e)
+		if m == nil {
+			lines[i] = e
+			continue
+		}
+		want := expected(m[4])
+		switch m[2] {
+		case "seq":
+			lines[i] = fmt.Sprintf("line %s: a list where %s is expected", m[1], want)
+		case "map":
+			lines[i] = fmt.Sprintf("line %s: a mapping (key: value) where %s is expected", m[1], want)
+		default:
+			lines[i] = fmt.Sprintf("line %s: %q is not %s", m[1], m[3], want)
+		}
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+// expected says what a Go type accepts, in YAML terms.
+func expected(goType string) string {
+	goType = strings.TrimLeft(goType, "*")
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."), strings.HasPrefix(goType, "struct"):
+		return "a mapping (key: value)"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a single value"
+	}
+	return "a " + goType
 }

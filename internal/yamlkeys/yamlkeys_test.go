@@ -53,3 +53,29 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestExplain(t *testing.T) {
+	type plan struct {
+		P     []float64 `yaml:"p"`
+		NARM  bool      `yaml:"na_rm"`
+		N     int       `yaml:"n"`
+		Data  string    `yaml:"data"`
+		Items []inner   `yaml:"items"`
+		Inner inner     `yaml:"inner"`
+	}
+	var p plan
+	err := Explain(yaml.Unmarshal([]byte("p: [abc]\nna_rm: maybe\nn: ten\ndata: [a, b]\nitems: {top: 1}\ninner: [1]\n"), &p))
+	want := `line 1: "abc" is not a number; line 2: "maybe" is not true or false; line 3: "ten" is not a whole number; ` +
+		`line 4: a list where a single value is expected; line 5: a mapping (key: value) where a list is expected; ` +
+		`line 6: a list where a mapping (key: value) is expected`
+	if err == nil || err.Error() != want {
+		t.Errorf("Explain:\n got %v\nwant %s", err, want)
+	}
+	if err := Explain(nil); err != nil {
+		t.Errorf("Explain(nil) = %v", err)
+	}
+	other := yaml.Unmarshal([]byte("a: [\n"), &p)
+	if got := Explain(other); got != other {
+		t.Errorf("Explain changed a syntax error: %v", got)
+	}
+}
