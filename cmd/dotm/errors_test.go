@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dotm-survey/dotm"
 )
 
 // TestCSVSeparatorNamesTheFile: each command that reads a CSV says that a
@@ -94,5 +98,24 @@ func TestAnalyzeMisspeltColumn(t *testing.T) {
 	_, _, err := runDotm(t, "analyze", plan)
 	if want := `typo.yaml: plan: line 3: unknown key "estimats"; did you mean "estimates"?`; err == nil || !strings.HasSuffix(err.Error(), want) {
 		t.Errorf("misspelt key: err = %v\nwant one ending %s", err, want)
+	}
+}
+
+// TestUserMessageDropsCodes: the terminal shows the message, not the
+// error code the API and the log use.
+func TestUserMessageDropsCodes(t *testing.T) {
+	cause := errors.New(`column "x" is not in table households`)
+	inner := &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "survey s: " + cause.Error(), Err: cause}
+	err := fmt.Errorf("analyze: %w", inner)
+	if got, want := userMessage(err), `analyze: survey s: column "x" is not in table households`; got != want {
+		t.Errorf("userMessage = %q, want %q", got, want)
+	}
+	nf := fmt.Errorf("users add: %w", dotm.Errorf(dotm.ENOTFOUND, "survey %s does not exist", "s"))
+	if got, want := userMessage(nf), "users add: survey s does not exist"; got != want {
+		t.Errorf("userMessage = %q, want %q", got, want)
+	}
+	plain := errors.New("invalid: stays")
+	if got := userMessage(plain); got != "invalid: stays" {
+		t.Errorf("userMessage changed a plain error: %q", got)
 	}
 }
