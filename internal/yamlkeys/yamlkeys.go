@@ -25,10 +25,14 @@ var nodeType = reflect.TypeFor[yaml.Node]()
 // the lower-case field name; inline structs' keys in place). Maps' values
 // are checked against the map's element type; a slice given one mapping
 // instead of a list is checked as that one item; yaml.Node fields are left
-// to their own parsers. where names n's place ("" at the top).
+// to their own parsers, aliases to where their anchors are defined (the
+// decoder still refuses unknown keys there). where names n's place ("" at
+// the top). It takes time linear in the document.
 func Check(n *yaml.Node, t reflect.Type, where string) error {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		// Checked where its anchor is defined; following aliases could
+		// take time quadratic in the document (one anchor used many times).
+		return nil
 	}
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {

@@ -37,6 +37,7 @@ func TestCheck(t *testing.T) {
 		{"items: {top: 1, bottm: 2}\n", `line 1: unknown key "bottm" in items; did you mean "bottom"?`},
 		{"items:\n  - &a {top: 1}\nptr: *a\n", ""},
 		{"ptr: &a {top: 1}\nby_name: {x: *a, y: {bottom: 1, tip: 2}}\n", `line 2: unknown key "tip" in by_name.y; did you mean "top"?`},
+		{"ptr: &a {top: 1, tpo: 2}\nitems: [*a]\n", `line 1: unknown key "tpo" in ptr; did you mean "top"?`},
 		{"count: [1, 2]\n", ""}, // a type mismatch is the decoder's to report
 	} {
 		var n yaml.Node
