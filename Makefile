@@ -3,6 +3,8 @@ GO      ?= go
 BIN     := bin/dotm
 PKGS    := ./...
 CI_FUZZTIME ?= 10s
+SHELL   := bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: build demo serve test test-faults bench fuzz clean
 
@@ -10,7 +12,9 @@ build:
 	$(GO) build -o $(BIN) ./cmd/dotm
 
 ## demo: a whole survey round on the embedded store (output in ./demo)
-demo: build
+demo:
+	@echo "building $(BIN) (on a fresh machine the first build compiles ~700 packages: several minutes on 2 cores)"
+	@$(GO) build -v -o $(BIN) ./cmd/dotm 2>&1 | awk '/^[^ #:]+$$/ { n++; printf "\r  compiled %d packages", n; fflush(); next } { print } END { if (n) print "" }'
 	./$(BIN) demo --out demo
 
 ## serve: the HTTP API on 127.0.0.1:8080 with the embedded store in ./data (data key made once in ./data.key)

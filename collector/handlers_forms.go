@@ -300,6 +300,25 @@ type cachedForm struct {
 	survey string
 	form   *questionnaire.Form
 	direct map[string]bool // names of the direct questions
+
+	xformOnce sync.Once
+	xform     []byte // the form as an ODK XForm, written once
+	xformErr  error
+}
+
+// xform is a form version as an ODK XForm, written once per version.
+func (fc *formCache) xform(ctx context.Context, id, version string) ([]byte, error) {
+	cf, err := fc.get(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	cf.xformOnce.Do(func() {
+		cf.xform, cf.xformErr = cf.form.XForm()
+		if cf.xformErr != nil {
+			cf.xformErr = &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "form " + id + " version " + version + " cannot be written as an ODK XForm: " + cf.xformErr.Error(), Err: cf.xformErr}
+		}
+	})
+	return cf.xform, cf.xformErr
 }
 
 // get returns the parsed version (ENOTFOUND when it does not exist).

@@ -3,6 +3,7 @@ package collector_test
 import (
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/questionnaire"
 )
 
 // routeCase says who may call a route and how to make a request that
@@ -37,6 +39,8 @@ type routeCase struct {
 	// checks); otherwise it gets 403 or 404.
 	inScopeDenied bool
 	otherScopeOK  bool
+	// openRosa: errors come as OpenRosa response XML, not problem+json.
+	openRosa bool
 }
 
 // frameCSV is a small sampling frame for the PSU draw.
@@ -60,7 +64,7 @@ func routeTable() map[string]routeCase {
 	fixed := func(path string) func(*apiEnv, string) (string, any) {
 		return func(*apiEnv, string) (string, any) { return path, nil }
 	}
-	return map[string]routeCase{
+	table := map[string]routeCase{
 		"GET /":                    {public: true, req: fixed("/")},
 		"GET /healthz":             {public: true, req: fixed("/healthz")},
 		"GET /readyz":              {public: true, req: fixed("/readyz")},
@@ -150,6 +154,47 @@ func routeTable() map[string]routeCase {
 			return "/api/v1/submissions/" + a.submit("ana") + "/review", map[string]any{"decision": "approve"}
 		}},
 	}
+	// The OpenRosa API, under its two prefixes (openrosa.go).
+	for _, prefix := range []struct{ route, path string }{
+		{"/v1/key/:token/projects/:survey", "/v1/key/{token}/projects/gh-2026"},
+		{"/openrosa/projects/:survey", "/openrosa/projects/gh-2026"},
+	} {
+		at := func(rest string, body func(*apiEnv) any) func(*apiEnv, string) (string, any) {
+			return func(a *apiEnv, user string) (string, any) {
+				token := a.tokens[user]
+				if token == "" {
+					token = "dotm_none" // an unknown token in the URL
+				}
+				var b any
+				if body != nil {
+					b = body(a)
+				}
+				return strings.Replace(prefix.path, "{token}", token, 1) + rest, b
+			}
+		}
+		form := "/forms/mini_household/versions/2026-01"
+		table["GET "+prefix.route+"/formList"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at("/formList", nil)}
+		table["GET "+prefix.route+"/forms/:form/versions/:version/form.xml"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at(form+"/form.xml", nil)}
+		table["GET "+prefix.route+"/forms/:form/versions/:version/manifest"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at(form+"/manifest", nil)}
+		table["HEAD "+prefix.route+"/submission"] = routeCase{roles: []dotm.Role{enu}, openRosa: true, req: at("/submission", nil)}
+		table["POST "+prefix.route+"/submission"] = routeCase{roles: []dotm.Role{enu}, openRosa: true, req: at("/submission", func(a *apiEnv) any {
+			f, err := questionnaire.Decode(mustRead(a.t, "testdata/mini_household.yaml"), "yaml")
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			doc, err := f.EncodeInstance(validAnswers("role"), uuid.NewString(), "")
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			var b strings.Builder
+			w := multipart.NewWriter(&b)
+			part, _ := w.CreateFormFile("xml_submission_file", "submission.xml")
+			part.Write(doc)
+			w.Close()
+			return rawBody{w.FormDataContentType(), b.String()}
+		})}
+	}
+	return table
 }
 
 // rawBody is a request body sent as is with its content type.
@@ -214,7 +259,9 @@ func TestRouteRoleTable(t *testing.T) {
 					t.Errorf("%s: %d, want 2xx: %s", role, st, b)
 				case !allowed && st != 403:
 					t.Errorf("%s: %d, want 403: %s", role, st, b)
-				case !allowed && h.Get("Content-Type") != "application/problem+json":
+				case !allowed && rc.openRosa && !strings.HasPrefix(h.Get("Content-Type"), "text/xml"):
+					t.Errorf("%s: 403 as %q, want OpenRosa XML", role, h.Get("Content-Type"))
+				case !allowed && !rc.openRosa && h.Get("Content-Type") != "application/problem+json":
 					t.Errorf("%s: 403 as %q", role, h.Get("Content-Type"))
 				}
 			}

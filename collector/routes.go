@@ -66,4 +66,7 @@ func (s *Server) routes() {
 	authed.GET("/releases/:id/files/:name", allow(dotm.RoleResearcher, stat, adm), handleReleaseFile(d.Releases, d.Auditor))
 
 	authed.GET("/audit", allow(adm), handleAudit(d.AuditLog))
+
+	// ODK Collect, KoboCollect and Enketo: the OpenRosa API (openrosa.go).
+	s.openRosaRoutes()
 }

@@ -8,8 +8,10 @@
 // # Form documents
 //
 // An XLSForm workbook has the sheets survey, choices and settings (names of
-// sheets and columns in any case; other sheets and columns are kept in
-// Extra or ignored, never errors). Translated columns are written
+// sheets and columns in any case). Other columns are kept in Extra and
+// Settings with their headers' spelling (Form.Headers), other sheets
+// (external_choices, entities, ...) as read in Form.Sheets; neither is an
+// error, and every writer gives them back. Translated columns are written
 // label::English (en), hint::Español (es), constraint_message::...; dotm
 // adds the survey column sensitivity (direct, quasi, sensitive or empty).
 // YAML and JSON documents hold the same rows:
@@ -20,7 +22,10 @@
 //	choices:   [{list_name: yes_no, name: "yes", label: {en: "Yes", es: "Sí"}}, ...]
 //
 // Decode(Encode(f)) gives back the same form in every format, so
-// YAML -> XLSX -> YAML is lossless. A form that cannot be used is refused
+// YAML -> XLSX -> YAML is lossless, and XLSX -> XLSX keeps every sheet,
+// column and value (the columns in dotm's order). The written workbook's
+// sheets carry their used range as dimension, which readers such as
+// openpyxl in read-only mode rely on. A form that cannot be used is refused
 // with FormErrors, each naming sheet, row and column (and, for an
 // expression, the byte position).
 //

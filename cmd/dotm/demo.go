@@ -34,6 +34,7 @@ import (
 	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
 	"github.com/dotm-survey/dotm/round"
+	"github.com/dotm-survey/dotm/sampling"
 )
 
 // demoConfig sizes a demo round.
@@ -146,7 +147,7 @@ func demo(e *env, cfg demoConfig) error {
 		return fmt.Errorf("demo: write token: %w", err)
 	}
 	r.summary(out, time.Since(start))
-	if err := r.writeSummary(filepath.Join(cfg.out, "summary.json"), time.Since(start)); err != nil {
+	if err := r.writeSummary(filepath.Join(cfg.out, "summary.json")); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(out, "\nExplore the same data through the API:\n  dotm serve --data-dir %s --key-file %s\n  curl -H \"Authorization: Bearer $(cat %s)\" http://127.0.0.1:8080/api/v1/surveys/%s/weights\n",
@@ -175,6 +176,14 @@ type demoRun struct {
 	relReport   *exports.Report
 	releaseID   string
 	weights     dotm.WeightsReport
+	inputs      demoInputs
+}
+
+// demoInputs is what the demo sent to the API, kept to write as files.
+type demoInputs struct {
+	psuQuery   url.Values      // the PSU draw's parameters
+	listing    strings.Builder // psu_id,household_id,class rows
+	weightSpec dotm.WeightSpec
 }
 
 func (r *demoRun) run(ctx context.Context) error {
@@ -193,6 +202,7 @@ func (r *demoRun) run(ctx context.Context) error {
 		{"weights", r.computeWeights},
 		{"indicator report", r.indicatorReport},
 		{"anonymized release", r.makeRelease},
+		{"input files", r.writeInputs},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
@@ -275,6 +285,7 @@ func (r *demoRun) drawPSUs(ctx context.Context) error {
 			certain++
 		}
 	}
+	r.inputs.psuQuery = q
 	p.finish(fmt.Sprintf("%d of %d EAs in %d strata (%d with certainty)", len(sample.PSUs), len(r.country.EAs), len(sample.Strata), certain))
 	return nil
 }
@@ -302,6 +313,9 @@ func (r *demoRun) listing(ctx context.Context) error {
 		sup := r.supervisors[i%len(r.supervisors)]
 		if err := sup.PostListing(ctx, demoSurvey, dotm.ListingRequest{PSU: psu.PSU, Stratum: psu.Stratum, Households: hh}); err != nil {
 			return err
+		}
+		for _, h := range hh {
+			fmt.Fprintf(&r.inputs.listing, "%s,%s,%s\n", psu.PSU, h.HouseholdID, h.Class)
 		}
 		r.counts.listed.Add(int64(len(listed)))
 		p.add(1)
@@ -412,7 +426,7 @@ func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng 
 		return nil
 	}
 	for _, a := range assigned {
-		env, err := r.interview(a, rng)
+		env, err := r.interview(a, rng, false)
 		if err != nil {
 			return err
 		}
@@ -438,21 +452,35 @@ func (r *demoRun) enumerate(ctx context.Context, name string, offline bool, rng 
 	return flush()
 }
 
-// interview makes the envelope of one assignment's interview.
-func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand) (dotm.Envelope, error) {
+// fieldworkStart is the first day of the demo's fieldwork: interview
+// times come from the seed, not the clock, so that one seed gives one round.
+var fieldworkStart = time.Date(2026, time.March, 2, 8, 0, 0, 0, time.UTC)
+
+// interview makes the envelope of one assignment's interview; its instance
+// id and times are drawn from rng, its day within the fieldwork's first
+// four weeks, or, for a revisit, in the fifth.
+func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand, revisit bool) (dotm.Envelope, error) {
 	ea, ok := r.country.EA(a.PSU)
 	if !ok {
 		return dotm.Envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
 	}
 	h := fieldsim.Household{ID: a.HouseholdID, Region: ea.Region, Urban: ea.Urban, Class: r.classOf[a.HouseholdID]}
-	end := time.Now().UTC()
+	day := rng.IntN(28)
+	if revisit {
+		day = 28 + rng.IntN(7)
+	}
+	end := fieldworkStart.Add(time.Duration(day)*24*time.Hour + time.Duration(rng.IntN(10*60))*time.Minute)
+	id, err := uuid.NewRandomFromReader(rngReader{rng})
+	if err != nil {
+		return dotm.Envelope{}, err
+	}
 	var answers map[string]any
 	if rng.Float64() < 0.04 {
 		answers = fieldsim.Refusal(rng, h, end)
 	} else {
 		answers = fieldsim.Interview(rng, h, end)
 	}
-	return dotm.Envelope{InstanceID: uuid.NewString(), FormID: r.form.ID, FormVersion: r.form.Version, AssignmentID: a.ID,
+	return dotm.Envelope{InstanceID: id.String(), FormID: r.form.ID, FormVersion: r.form.Version, AssignmentID: a.ID,
 		StartedAt: end.Add(-time.Duration(40+rng.IntN(40)) * time.Minute).Format(time.RFC3339), EndedAt: end.Format(time.RFC3339), Answers: answers}, nil
 }
 
@@ -593,13 +621,13 @@ func (r *demoRun) corrections(ctx context.Context) error {
 			if a.Comment == "" {
 				return fmt.Errorf("returned assignment %s has no comment", a.ID)
 			}
-			env, err := r.interview(a, rng)
+			env, err := r.interview(a, rng, true)
 			if err != nil {
 				return err
 			}
 			env.Supersedes = a.SubmissionID
 			if env.Answers["consent"] == "no" { // a revisit finds the household willing
-				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID]}, time.Now().UTC())
+				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID]}, fieldworkStart.Add(30*24*time.Hour))
 			}
 			if _, err := c.Submit(ctx, env); err != nil {
 				return err
@@ -618,10 +646,11 @@ func (r *demoRun) computeWeights(ctx context.Context) error {
 	for _, m := range r.country.Margins() {
 		margins = append(margins, dotm.MarginSpec{Variable: m.Variable, Category: m.Category, Total: m.Total})
 	}
-	w, err := r.stat.ComputeWeights(ctx, demoSurvey, dotm.WeightSpec{
+	r.inputs.weightSpec = dotm.WeightSpec{
 		NonresponseClasses: []string{"stratum"},
 		Calibration:        &dotm.CalibrationSpec{Method: "rake", Margins: margins, MaxIter: 100, Tol: 1e-10},
-	})
+	}
+	w, err := r.stat.ComputeWeights(ctx, demoSurvey, r.inputs.weightSpec)
 	if err != nil {
 		return err
 	}
@@ -685,13 +714,15 @@ const demoProfile = exports.HouseholdProfile
 // demoProfileFor is demoProfile for a demo of n households. A round much
 // smaller than a real one (--households 100) leaves most households unique
 // on region, urban and size, which the PSU codes and the roster give: such
-// a demo allows them all, and the disclosure report and summary say how
-// many there are. A real round's profile must not.
+// a demo allows them all, and a global risk up to 0.15 (some 15 expected
+// re-identifications in 100 records), and the disclosure report and
+// summary say how many there are. A real round's profile must not.
 func demoProfileFor(n int) string {
 	if n >= 1000 {
 		return demoProfile
 	}
-	return strings.Replace(demoProfile, "residual_k: 60", fmt.Sprintf("residual_k: %d", n), 1)
+	p := strings.Replace(demoProfile, "residual_k: 60", fmt.Sprintf("residual_k: %d", n), 1)
+	return strings.Replace(p, "max_risk: 0.05", "max_risk: 0.15", 1)
 }
 
 // makeRelease goes through the API as the three people involved do: the
@@ -791,10 +822,13 @@ func (r *demoRun) summary(w io.Writer, took time.Duration) {
 }
 
 // demoSummary is summary.json: the counts of the round, where its outputs
-// are, and whether the release passed its disclosure checks.
+// are (relative to the demo's folder), whether the release passed its
+// disclosure checks, and the indicators. Everything in it follows from the
+// seed: two demos with one seed write the same bytes (the time taken is on
+// the terminal only).
 type demoSummary struct {
 	Survey     string                     `json:"survey"`
-	Seconds    float64                    `json:"seconds"`
+	Seed       uint64                     `json:"seed"`
 	Counts     map[string]int64           `json:"counts"`
 	Weighted   float64                    `json:"weighted_households"`
 	Report     string                     `json:"report"`
@@ -804,10 +838,10 @@ type demoSummary struct {
 	Indicators []analysis.IndicatorResult `json:"indicators"`
 }
 
-func (r *demoRun) writeSummary(path string, took time.Duration) error {
+func (r *demoRun) writeSummary(path string) error {
 	c := &r.counts
-	sum := demoSummary{Survey: demoSurvey, Seconds: took.Seconds(), Weighted: r.weights.Final.Sum,
-		Report: filepath.Join(r.cfg.out, "report.html"), Release: filepath.Join(r.cfg.out, "release"),
+	sum := demoSummary{Survey: demoSurvey, Seed: r.cfg.seed, Weighted: r.weights.Final.Sum,
+		Report: "report.html", Release: "release",
 		Counts: map[string]int64{
 			"frame_eas": c.frameEAs.Load(), "psus": c.psus.Load(), "listed": c.listed.Load(), "selected": c.selected.Load(),
 			"submitted": c.submitted.Load(), "interviews": c.interviews.Load(), "refusals": c.refusals.Load(),
@@ -847,7 +881,7 @@ const demoMarker = ".dotm-demo"
 
 // demoOutputs are the entries a demo writes into its folder: the only ones
 // a later demo removes.
-var demoOutputs = []string{"data", "data.key", "admin.token", "summary.json", "report.html", "report.json", "release", demoMarker}
+var demoOutputs = append([]string{"data", "data.key", "admin.token", "summary.json", "report.html", "report.json", "release", demoMarker}, demoInputFiles...)
 
 // prepareDemoOut makes dir ready for a demo without deleting anything the
 // demo did not create: a new or empty folder is used as it is; a previous
@@ -909,4 +943,65 @@ func dataDirHeld(dataDir string) (bool, error) {
 	}
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return false, nil
+}
+
+// rngReader reads random bytes from a seeded generator: the demo's UUIDs
+// repeat with its seed (never use it where an id must be unguessable).
+type rngReader struct{ rng *rand.Rand }
+
+func (r rngReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r.rng.Uint32())
+	}
+	return len(p), nil
+}
+
+// demoPlan is plan.yaml: an analysis of the release the researcher
+// downloaded, with the design its codebook declares.
+const demoPlan = `# dotm analyze --format table plan.yaml: the release's households, with its design
+data: release/households.parquet
+design: {strata: stratum, psu: psu, weight: weight, fpc: fpc, lonely_psu: adjust}
+estimates:
+  - {id: bank, mean: bank_account, by: migrant}
+  - {id: remittances, mean: remit_received, by: migrant}
+  - {id: consumption, mean: cons_pc, by: migrant, na_rm: true}
+`
+
+// demoInputFiles are the files writeInputs writes: what the round was made
+// from, to run its steps again by hand (the README's tour does).
+var demoInputFiles = []string{"frame.csv", "margins.csv", "psu-draw.txt", "listing.csv", "weights.json", "release-profile.yaml", "plan.yaml"}
+
+// writeInputs writes the files the round was made from: the census frame
+// and margins, the PSU draw's parameters, the listing, the weight spec, the
+// release profile, and a plan that analyses the downloaded release.
+func (r *demoRun) writeInputs(context.Context) error {
+	var margins strings.Builder
+	margins.WriteString("variable,category,total\n")
+	for _, m := range r.country.Margins() {
+		fmt.Fprintf(&margins, "%s,%s,%s\n", m.Variable, m.Category, sampling.FormatFloat(m.Total))
+	}
+	spec, err := json.MarshalIndent(r.inputs.weightSpec, "", "  ")
+	if err != nil {
+		return err
+	}
+	q := r.inputs.psuQuery
+	files := map[string]string{
+		"frame.csv":   string(r.country.FrameCSV()),
+		"margins.csv": margins.String(),
+		"psu-draw.txt": "# The demo drew its PSUs through POST /api/v1/surveys/" + demoSurvey + "/sample/psus?" + r.inputs.psuQuery.Encode() + "\n" +
+			"# with frame.csv as the body; the CLI draws the same sample from the same frame and seed:\n" +
+			"dotm sample psus --frame frame.csv --n " + q.Get("n") + " --allocation " + q.Get("allocation") + " --seed " + q.Get("seed") + " --out psus.csv --all\n",
+		"listing.csv":          "psu_id,household_id,class\n" + r.inputs.listing.String(),
+		"weights.json":         string(spec) + "\n",
+		"release-profile.yaml": demoProfileFor(r.cfg.households),
+		"plan.yaml":            demoPlan,
+	}
+	for _, name := range demoInputFiles {
+		body := files[name]
+		if err := writeAtomic(filepath.Join(r.cfg.out, name), func(w io.Writer) error { _, err := io.WriteString(w, body); return err }); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(r.e.stdout, "  %-34s %s\n", "input files", strings.Join(demoInputFiles, ", "))
+	return nil
 }

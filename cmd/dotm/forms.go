@@ -22,7 +22,7 @@ func runForms(e *env, args []string) error {
 	return dispatch(e, "forms", []subcommand{
 		{"validate", "load a form (XLSForm .xlsx, .yaml or .json) and print a summary, or every error", runFormsValidate},
 		{"check", "validate a submission's answers against a form (exit 1 when invalid)", runFormsCheck},
-		{"convert", "write a form as xlsx, yaml or json", runFormsConvert},
+		{"convert", "write a form as xlsx, yaml, json or an ODK XForm", runFormsConvert},
 	}, "", `dotm forms validate questionnaire/forms/dotm_household.yaml
 dotm forms check questionnaire/forms/dotm_household.yaml --submission questionnaire/testdata/household_valid.json --lang es
 dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx`, args)
@@ -245,18 +245,19 @@ func formsReadSubmission(data []byte) (map[string]any, time.Time, error) {
 }
 
 func runFormsConvert(e *env, args []string) error {
-	fs := newFlags(e, "forms convert", "forms convert FILE --to xlsx|yaml|json [--out FILE]",
-		"dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx")
-	to := fs.String("to", "", "output format: xlsx, yaml or json")
+	fs := newFlags(e, "forms convert", "forms convert FILE --to xlsx|yaml|json|xform [--out FILE]",
+		"dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx\n"+
+			"dotm forms convert questionnaire/forms/dotm_household.yaml --to xform --out household.xml")
+	to := fs.String("to", "", "output format: xlsx, yaml, json or xform (ODK XForm XML, as pyxform writes it)")
 	out := fs.String("out", "", "output file (default: standard output; required for xlsx on a terminal)")
 	path, err := formsParseArgs(e, fs, args, "forms convert")
 	if err != nil {
 		return err
 	}
 	switch *to {
-	case "xlsx", "yaml", "json":
+	case "xlsx", "yaml", "json", "xform":
 	default:
-		return exitError{code: 2, msg: fmt.Sprintf("forms convert: --to %q (want xlsx, yaml or json)", *to)}
+		return exitError{code: 2, msg: fmt.Sprintf("forms convert: --to %q (want xlsx, yaml, json or xform)", *to)}
 	}
 	f, err := formsLoad(path)
 	if err != nil {
@@ -266,7 +267,12 @@ func runFormsConvert(e *env, args []string) error {
 		}
 		return exitError{code: 1, msg: "forms convert: " + err.Error()}
 	}
-	data, err := f.Encode(*to)
+	var data []byte
+	if *to == "xform" {
+		data, err = f.XForm()
+	} else {
+		data, err = f.Encode(*to)
+	}
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,26 +14,32 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/dotm-survey/dotm/fieldsim"
 	"github.com/dotm-survey/dotm/internal/outfile"
+	"github.com/dotm-survey/dotm/sampling"
 	"github.com/dotm-survey/dotm/synth"
 )
 
-// runSynth is `dotm synth households --n N --seed S --out FILE.csv|.parquet`.
+// runSynth is `dotm synth households|frame|listing`: synthetic files to try
+// every step of a round on.
 func runSynth(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "households" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: dotm synth households --n N --seed S --out FILE.csv|FILE.parquet\n\nWrites a synthetic household survey file (stratified two-stage design, migrant oversampling, weights).\n\nExample:\n  dotm synth households --n 1000000 --seed 1 --out households.csv")
-			return nil
-		}
-		fmt.Fprintln(e.stderr, "Usage: dotm synth households --n N --seed S --out FILE.csv|FILE.parquet")
-		return exitError{code: 2, msg: "synth: the only dataset is households"}
-	}
+	return dispatch(e, "synth", []subcommand{
+		{"households", "a synthetic household survey file (stratified two-stage design, migrant oversampling, weights)", runSynthHouseholds},
+		{"frame", "a simulated census frame of enumeration areas (and its census margins), to draw a sample from", runSynthFrame},
+		{"listing", "the listing and screening of the PSUs a sample selected from a synth frame", runSynthListing},
+	}, "", `dotm synth frame --eas 600 --seed 2026 --out frame.csv --margins margins.csv
+dotm synth listing --eas 600 --seed 2026 --psus psus.csv --out listing.csv
+dotm synth households --n 1000000 --seed 1 --out households.csv`, args)
+}
+
+// runSynthHouseholds is `dotm synth households --n N --seed S --out FILE.csv|.parquet`.
+func runSynthHouseholds(e *env, args []string) error {
 	fs := newFlags(e, "synth households", "synth households --n N --seed S --out FILE.csv|FILE.parquet",
 		"dotm synth households --n 1000000 --seed 1 --out households.csv")
 	n := fs.Int("n", 10000, "number of households")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same file)")
 	out := fs.String("out", "", "output file: .csv or .parquet")
-	if err := parseFlags(e, fs, args[1:]); err != nil {
+	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	ext := strings.ToLower(filepath.Ext(*out))
@@ -221,4 +228,96 @@ func writeHouseholdsParquet(w io.Writer, h *synth.Households) error {
 		return err
 	}
 	return pw.Close()
+}
+
+// runSynthFrame is `dotm synth frame`: the census frame the demo samples
+// from (fieldsim), as a CSV that `dotm sample psus` reads with its default
+// column names, and optionally its census household totals by region and
+// urban for `dotm weights calibrate --margins`.
+func runSynthFrame(e *env, args []string) error {
+	fs := newFlags(e, "synth frame", "synth frame --eas N --seed S --out FRAME.csv [--margins MARGINS.csv]",
+		"dotm synth frame --eas 600 --seed 2026 --out frame.csv --margins margins.csv")
+	eas := fs.Int("eas", 600, "enumeration areas, about (spread over 5 regions × urban/rural)")
+	seed := fs.Uint64("seed", 2026, "random seed (same seed and --eas, same country)")
+	out := fs.String("out", "", "frame CSV: psu_id,stratum,size,region,urban")
+	margins := fs.String("margins", "", "also write the census totals: variable,category,total (by region and urban, coded as in the frame)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return exitError{code: 2, msg: "synth frame: --out is required"}
+	}
+	if *eas < 10 || *eas > 1_000_000 {
+		return exitError{code: 2, msg: fmt.Sprintf("synth frame: --eas %d: want 10 to 1000000", *eas)}
+	}
+	c := fieldsim.NewCountry(*eas, *seed)
+	if err := writeAtomic(*out, func(w io.Writer) error { _, err := w.Write(c.FrameCSV()); return err }); err != nil {
+		return fmt.Errorf("synth frame: %w", err)
+	}
+	if *margins != "" {
+		err := writeAtomic(*margins, func(w io.Writer) error {
+			if _, err := io.WriteString(w, "variable,category,total\n"); err != nil {
+				return err
+			}
+			for _, m := range c.Margins() {
+				if m.Variable == "urban" { // coded as the frame codes it
+					m.Category = map[string]string{"1": "yes", "0": "no"}[m.Category]
+				}
+				if _, err := fmt.Fprintf(w, "%s,%s,%s\n", m.Variable, m.Category, sampling.FormatFloat(m.Total)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("synth frame: %w", err)
+		}
+	}
+	fmt.Fprintf(e.stderr, "wrote %d enumeration areas (%d households at the census) to %s\n", len(c.EAs), c.Households(), *out)
+	return nil
+}
+
+// runSynthListing is `dotm synth listing`: the field team's listing of the
+// PSUs a sample selected, each household screened as current migrant,
+// return migrant or non-migrant, as `dotm sample households` reads it.
+func runSynthListing(e *env, args []string) error {
+	fs := newFlags(e, "synth listing", "synth listing --eas N --seed S --psus PSUS.csv --out LISTING.csv",
+		"dotm synth listing --eas 600 --seed 2026 --psus psus.csv --out listing.csv")
+	eas := fs.Int("eas", 600, "enumeration areas of the synth frame the sample came from")
+	seed := fs.Uint64("seed", 2026, "the synth frame's seed")
+	psus := fs.String("psus", "", "the PSU sample (output of dotm sample psus)")
+	out := fs.String("out", "", "listing CSV: psu_id,household_id,class")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *psus == "" || *out == "" {
+		return exitError{code: 2, msg: "synth listing: --psus and --out are required"}
+	}
+	sample, err := readWith(*psus, sampling.ReadPSUSample)
+	if err != nil {
+		return err
+	}
+	c := fieldsim.NewCountry(*eas, *seed)
+	var b strings.Builder
+	b.WriteString("psu_id,household_id,class\n")
+	listed, n := 0, 0
+	for i, d := range sample.Draws {
+		if !d.Selected {
+			continue
+		}
+		ea, ok := c.EA(d.ID)
+		if !ok {
+			return fmt.Errorf("synth listing: PSU %s of %s is not in the synth frame of --eas %d --seed %d: give the frame's --eas and --seed", d.ID, *psus, *eas, *seed)
+		}
+		for _, h := range fieldsim.List(ea, rand.New(rand.NewPCG(*seed, uint64(i)+100))) {
+			fmt.Fprintf(&b, "%s,%s,%s\n", ea.ID, h.ID, h.Class)
+			listed++
+		}
+		n++
+	}
+	if err := writeAtomic(*out, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
+		return fmt.Errorf("synth listing: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "listed %d households in %d PSUs; wrote %s\n", listed, n, *out)
+	return nil
 }

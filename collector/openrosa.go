@@ -1,0 +1,455 @@
+package collector
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dotm-survey/dotm"
+)
+
+// This file is the OpenRosa server API that ODK Collect, KoboCollect and
+// Enketo speak (https://docs.getodk.org/openrosa/), per survey, under two
+// prefixes:
+//
+//	/v1/key/{token}/projects/{survey}   the token in the URL, as ODK
+//	                                    Central's QR-code setup gives it
+//	/openrosa/projects/{survey}         HTTP Basic (any user name, the
+//	                                    token as password) or a bearer token
+//
+// Under each: GET formList, GET forms/{form}/versions/{version}/form.xml
+// (the XForm), GET .../manifest, HEAD and POST submission. A submission is
+// the instance XML in the multipart part xml_submission_file; it becomes
+// the same submission as the JSON API's (the same validation, idempotency
+// on meta/instanceID, meta/deprecatedID as supersedes, sealing of direct
+// identifiers, assignment bookkeeping and audit), answered in OpenRosa
+// response XML. Errors are OpenRosa XML too, so that Collect shows their
+// message.
+
+// OpenRosa namespaces.
+const (
+	nsXFormsList = "http://openrosa.org/xforms/xformsList"
+	nsManifest   = "http://openrosa.org/xforms/xformsManifest"
+	nsResponse   = "http://openrosa.org/http/response"
+)
+
+// openRosaRoutes adds the OpenRosa API under both prefixes.
+func (s *Server) openRosaRoutes() {
+	d := s.deps
+	auth := authenticate(d.Users, s.tokens, s.limiter, s.signIns)
+	for _, prefix := range []string{"/v1/key/:token/projects/:survey", "/openrosa/projects/:survey"} {
+		g := s.engine.Group(prefix, openRosaHeaders(), openRosaErrors(d.Logger), openRosaToken(), auth)
+		g.GET("/formList", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleFormList(d.Surveys, d.Forms, s.ingest.forms))
+		g.GET("/forms/:form/versions/:version/form.xml", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleXForm(s.ingest.forms))
+		g.GET("/forms/:form/versions/:version/manifest", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleManifest(s.ingest.forms))
+		g.HEAD("/submission", allow(dotm.RoleEnumerator), handleSubmissionHead())
+		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(MaxOpenRosaBytes), handleOpenRosaSubmission(s.ingest))
+	}
+}
+
+// MaxOpenRosaBytes bounds one OpenRosa submission request (the instance
+// and any attachments Collect sends with it).
+const MaxOpenRosaBytes = 10 << 20
+
+// openRosaHeaders sets the headers every OpenRosa answer carries.
+func openRosaHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("X-OpenRosa-Version", "1.0")
+		c.Header("Date", time.Now().UTC().Format(http.TimeFormat))
+		c.Next()
+	}
+}
+
+// openRosaToken turns the token of a /v1/key/{token} URL, or the password
+// of HTTP Basic, into the bearer token authenticate reads. Without any,
+// the 401 asks for Basic credentials, which Collect then prompts for.
+func openRosaToken() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Request.Header
+		switch {
+		case c.Param("token") != "" || strings.HasPrefix(c.FullPath(), "/v1/key/"):
+			h.Set("Authorization", "Bearer "+c.Param("token"))
+		case strings.HasPrefix(h.Get("Authorization"), "Basic "):
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h.Get("Authorization"), "Basic "))
+			_, password, ok := strings.Cut(string(raw), ":")
+			if err != nil || !ok {
+				password = ""
+			}
+			h.Set("Authorization", "Bearer "+password)
+		}
+		c.Next()
+	}
+}
+
+// openRosaErrors writes a failed OpenRosa request's error as OpenRosa
+// response XML (the status as the JSON API would answer it), so that
+// Collect shows the message; a 422 lists its first problems.
+func openRosaErrors(logger interface {
+	Error(msg string, args ...any)
+}) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || c.Writer.Written() {
+			return
+		}
+		err := c.Errors.Last().Err
+		var e *dotm.Error
+		if !errors.As(err, &e) {
+			e = &dotm.Error{Code: dotm.EINTERNAL, Err: err}
+		}
+		status, ok := statusOf[e.Code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		msg := e.Message
+		if status >= 500 {
+			logger.Error("openrosa request failed", "route", c.FullPath(), "error", err.Error())
+			if e.Code == dotm.EINTERNAL {
+				msg = "internal error; the server log has it"
+			}
+		}
+		for i, p := range e.Problems {
+			if i == 10 {
+				msg += fmt.Sprintf("; and %d more", len(e.Problems)-10)
+				break
+			}
+			msg += "; " + p.Path + ": " + p.Message
+		}
+		if e.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
+		if status == http.StatusUnauthorized { // Collect then asks for a user name and password
+			c.Header("WWW-Authenticate", `Basic realm="dotm", charset="UTF-8"`)
+		}
+		writeOpenRosaMessage(c, status, "error", msg)
+	}
+}
+
+// writeOpenRosaMessage answers an OpenRosa response document.
+func writeOpenRosaMessage(c *gin.Context, status int, nature, msg string) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	b.WriteString(`<OpenRosaResponse xmlns="` + nsResponse + `"><message nature="` + nature + `">`)
+	_ = xml.EscapeText(&b, []byte(msg))
+	b.WriteString("</message></OpenRosaResponse>\n")
+	c.Data(status, "text/xml; charset=utf-8", b.Bytes())
+}
+
+// baseURL is the scheme and host the client used, for the absolute URLs
+// formList gives.
+func baseURL(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// handleFormList: GET formList, the OpenRosa xformsList of the survey's
+// forms (the latest version of each), each with its XForm's md5 hash and
+// download URL. A form that cannot be written as an XForm is left out and
+// logged, not shown broken.
+func handleFormList(surveys dotm.SurveyStore, forms dotm.FormStore, cache *formCache) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sv, ok := surveyInScope(c, surveys)
+		if !ok {
+			return
+		}
+		ctx := c.Request.Context()
+		all, err := forms.FormVersions(ctx, "", sv.ID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		latest := map[string]dotm.FormVersion{}
+		var order []string
+		for _, v := range all { // oldest upload first: the last one wins
+			if _, seen := latest[v.FormID]; !seen {
+				order = append(order, v.FormID)
+			}
+			latest[v.FormID] = v
+		}
+		var b bytes.Buffer
+		esc := func(s string) { _ = xml.EscapeText(&b, []byte(s)) }
+		b.WriteString(xml.Header + `<xforms xmlns="` + nsXFormsList + `">`)
+		for _, id := range order {
+			v := latest[id]
+			x, err := cache.xform(ctx, v.FormID, v.Version)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			sum := md5.Sum(x)
+			title := v.Title
+			if title == "" {
+				title = v.FormID
+			}
+			url := baseURL(c) + formPath(c, v.FormID, v.Version)
+			b.WriteString("<xform><formID>")
+			esc(v.FormID)
+			b.WriteString("</formID><name>")
+			esc(title)
+			b.WriteString("</name><version>")
+			esc(v.Version)
+			b.WriteString("</version><hash>md5:" + hex.EncodeToString(sum[:]) + "</hash><downloadUrl>")
+			esc(url + "/form.xml")
+			b.WriteString("</downloadUrl><manifestUrl>")
+			esc(url + "/manifest")
+			b.WriteString("</manifestUrl></xform>")
+		}
+		b.WriteString("</xforms>\n")
+		c.Data(http.StatusOK, "text/xml; charset=utf-8", b.Bytes())
+	}
+}
+
+// formPath is the path of a form version under the request's prefix.
+func formPath(c *gin.Context, form, version string) string {
+	p := c.Request.URL.Path
+	p = p[:strings.LastIndex(p, "/")] // drop /formList
+	return p + "/forms/" + url.PathEscape(form) + "/versions/" + url.PathEscape(version)
+}
+
+// openRosaForm finds the form version of the request, in the caller's
+// scope and in the URL's survey.
+func openRosaForm(c *gin.Context, cache *formCache) (*cachedForm, bool) {
+	cf, err := cache.get(c.Request.Context(), c.Param("form"), c.Param("version"))
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	if cf.survey != c.Param("survey") || !currentUser(c).InSurvey(cf.survey) {
+		fail(c, dotm.Errorf(dotm.ENOTFOUND, "form %s version %s is not a form of survey %s", c.Param("form"), c.Param("version"), c.Param("survey")))
+		return nil, false
+	}
+	return cf, true
+}
+
+// handleXForm: GET forms/{form}/versions/{version}/form.xml, the XForm.
+func handleXForm(cache *formCache) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := openRosaForm(c, cache); !ok {
+			return
+		}
+		x, err := cache.xform(c.Request.Context(), c.Param("form"), c.Param("version"))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.Data(http.StatusOK, "text/xml; charset=utf-8", x)
+	}
+}
+
+// handleManifest: GET forms/{form}/versions/{version}/manifest, the form's
+// media files. dotm does not store form attachments yet, so a form's
+// manifest is empty (Collect then downloads the form alone).
+func handleManifest(cache *formCache) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := openRosaForm(c, cache); !ok {
+			return
+		}
+		c.Data(http.StatusOK, "text/xml; charset=utf-8", []byte(xml.Header+`<manifest xmlns="`+nsManifest+`"></manifest>`+"\n"))
+	}
+}
+
+// handleSubmissionHead: HEAD submission, Collect's question before it
+// sends: 204 with the largest request it may send.
+func handleSubmissionHead() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("X-OpenRosa-Accept-Content-Length", strconv.Itoa(MaxOpenRosaBytes))
+		c.Status(http.StatusNoContent)
+	}
+}
+
+// handleOpenRosaSubmission: POST submission (multipart/form-data with the
+// instance in xml_submission_file). 201 for a new interview, 202 for one
+// received before with the same content, 409 for the same instance id with
+// other content, 422 (with the problems in the message) for answers that
+// fail the form's checks.
+func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		u := currentUser(c)
+		doc, err := instanceOf(c)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		formID, version, err := instanceForm(doc)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		cf, err := in.forms.get(ctx, formID, version)
+		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "unknown form %s version %s: download the form again", formID, version))
+			return
+		}
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if cf.survey != c.Param("survey") {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "form %s belongs to survey %s, not %s", formID, cf.survey, c.Param("survey")))
+			return
+		}
+		inst, err := cf.form.ReadInstance(doc)
+		if err != nil {
+			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
+			return
+		}
+		now := time.Now()
+		env := dotm.Envelope{InstanceID: inst.InstanceID, FormID: formID, FormVersion: version, Answers: inst.Answers, Supersedes: inst.DeprecatedID}
+		env.StartedAt, env.EndedAt = instanceTimes(inst.Answers, now)
+		if _, hasStart := inst.Answers["start"]; !hasStart {
+			// A form without start and end metadata: a resend keeps the
+			// times of the first receipt, so that it is a duplicate.
+			if old, err := in.subs.Submission(ctx, inst.InstanceID); err == nil {
+				env.StartedAt, env.EndedAt = old.StartedAt.Format(time.RFC3339Nano), old.EndedAt.Format(time.RFC3339Nano)
+			}
+		}
+		if env.Supersedes == "" {
+			if env.AssignmentID, err = matchAssignment(c, in.assignments, cf.survey, u.Name, inst.Answers); err != nil {
+				fail(c, err)
+				return
+			}
+		}
+		p, err := in.prepare(ctx, u, env, now)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		result, err := in.settle(ctx, p, in.subs.InsertSubmission(ctx, p.sub))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		switch result {
+		case dotm.ResultCreated:
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+p.sub.ID+" received; it waits for review.")
+		case dotm.ResultDuplicate:
+			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+p.sub.ID+" was received before.")
+		default:
+			fail(c, dotm.Errorf(dotm.ECONFLICT, "interview %s exists with different content; a new interview needs a new instance id", p.sub.ID))
+		}
+	}
+}
+
+// instanceOf reads the instance document of a multipart submission.
+// Attachments (photos, audio) are refused: dotm does not store them yet.
+func instanceOf(c *gin.Context) ([]byte, error) {
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, dotm.Errorf(dotm.EINVALID, "a submission is multipart/form-data with the instance in xml_submission_file")
+	}
+	r := multipart.NewReader(c.Request.Body, params["boundary"])
+	var doc []byte
+	for {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, jsonError(err)
+		}
+		name := part.FormName()
+		switch {
+		case name == "xml_submission_file":
+			if doc != nil {
+				return nil, dotm.Errorf(dotm.EINVALID, "two xml_submission_file parts")
+			}
+			if doc, err = io.ReadAll(part); err != nil {
+				return nil, jsonError(err)
+			}
+		case part.FileName() != "":
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", part.FileName())
+		}
+		part.Close()
+	}
+	if doc == nil {
+		return nil, dotm.Errorf(dotm.EINVALID, "no xml_submission_file part")
+	}
+	return doc, nil
+}
+
+// instanceForm reads the form id and version off an instance's root.
+func instanceForm(doc []byte) (string, string, error) {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "xml_submission_file is not an XForm instance: " + err.Error()}
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			var id, version string
+			for _, a := range se.Attr {
+				switch a.Name.Local {
+				case "id":
+					id = a.Value
+				case "version":
+					version = a.Value
+				}
+			}
+			if id == "" || version == "" {
+				return "", "", dotm.Errorf(dotm.EUNPROCESSABL, "the instance's root element %s has no id or version attribute", se.Name.Local)
+			}
+			return id, version, nil
+		}
+	}
+}
+
+// instanceTimes are an instance's start and end: its start and end
+// metadata answers when the form has them (ODK fills them), else now (the
+// handler keeps a resend's first times).
+func instanceTimes(answers map[string]any, now time.Time) (string, string) {
+	at := func(name string) string {
+		s, _ := answers[name].(string)
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+		return now.UTC().Format(time.RFC3339Nano)
+	}
+	return at("start"), at("end")
+}
+
+// matchAssignment finds the enumerator's open assignment for the
+// instance's household: ODK Collect knows no assignment ids, so the
+// household_id answer links the interview to the household drawn. No
+// household id, or none assigned to the enumerator, leaves it unlinked;
+// two open assignments of one household are refused.
+func matchAssignment(c *gin.Context, assignments dotm.AssignmentStore, survey, enumerator string, answers map[string]any) (string, error) {
+	hh, _ := answers["household_id"].(string)
+	if hh == "" {
+		return "", nil
+	}
+	as, err := assignments.Assignments(c.Request.Context(), dotm.AssignmentFilter{Survey: survey, Enumerator: enumerator})
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, a := range as {
+		if a.HouseholdID == hh && (a.Status == dotm.AssignmentAssigned || a.Status == dotm.AssignmentReturned) {
+			found = append(found, a.ID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return found[0], nil
+	}
+	return "", dotm.Errorf(dotm.EUNPROCESSABL, "household %s has %d open assignments of yours (%s): ask your supervisor", hh, len(found), strings.Join(found, ", "))
+}
