@@ -56,8 +56,10 @@ type Error struct {
 	Err        error // cause, logged, never shown
 }
 
+// Error is the code, the message and the cause, unless the message already
+// says the cause (Message: "survey x: " + err.Error(), Err: err).
 func (e *Error) Error() string {
-	if e.Err != nil {
+	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
 	}
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)

@@ -13,10 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dotm-survey/dotm/internal/outfile"
 )
 
 // Key is one 256-bit data key. Keys live in a key file or the DOTM_DATA_KEY
@@ -138,7 +139,7 @@ func (k *Keyring) WriteKeyFile(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".dotm-key-*")
+	tmp, err := outfile.Temp(path, ".dotm-key-*")
 	if err != nil {
 		return fmt.Errorf("collector: write key file: %w", err)
 	}

@@ -8,10 +8,12 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/dotm-survey/dotm/internal/csvsafe"
+	"github.com/dotm-survey/dotm/internal/suggest"
 )
 
 // ReadCSV reads a comma-separated file with a header row and returns the
@@ -60,6 +62,9 @@ func csvHeader(header []byte, want []string) (hs, wanted []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := csvsafe.CheckSeparator("", hs); err != nil {
+		return nil, nil, err
+	}
 	pos := map[string]int{}
 	for i, h := range hs {
 		if _, dup := pos[h]; dup {
@@ -72,10 +77,21 @@ func csvHeader(header []byte, want []string) (hs, wanted []string, err error) {
 	}
 	for _, name := range want {
 		if _, ok := pos[name]; !ok {
-			return nil, nil, fmt.Errorf("csv: unknown column %q (the header has %d columns)", name, len(hs))
+			if hint := suggest.DidYouMean(name, hs); hint != "" {
+				return nil, nil, fmt.Errorf("csv: no column %q in the header; %s", name, hint)
+			}
+			return nil, nil, fmt.Errorf("csv: no column %q in the header (its %d columns: %s)", name, len(hs), listNames(hs))
 		}
 	}
 	return hs, want, nil
+}
+
+// listNames is names joined by commas, the first 15 of them.
+func listNames(names []string) string {
+	if len(names) > 15 {
+		return strings.Join(names[:15], ", ") + ", …"
+	}
+	return strings.Join(names, ", ")
 }
 
 // parseBody parses the lines of buf (no header) into the columns want of

@@ -139,3 +139,34 @@ func TestParseCSVQuotedNewlines(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVHeaderErrors: a column missing from the header is named once with
+// the nearest names, and a semicolon- or tab-separated file says so rather
+// than missing every column; ParseCSV and ReadCSVAt say the same.
+func TestCSVHeaderErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, csv string
+		want      []string
+		msg       string
+	}{
+		{"typo", "household_id,bank_account,bank_accounts,savings\n1,1,0,1\n", []string{"bank_acount"},
+			`csv: no column "bank_acount" in the header; did you mean "bank_account" or "bank_accounts"?`},
+		{"nothing near", "a,b\n1,2\n", []string{"weight"},
+			`csv: no column "weight" in the header (its 2 columns: a, b)`},
+		{"semicolons", "household_id;stratum;weight\n1;a;2,5\n", []string{"stratum"},
+			`the file looks semicolon-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)`},
+		{"tabs", "household_id\tstratum\tweight\n1\ta\t2.5\n", nil,
+			`the file looks tab-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseCSV([]byte(tt.csv), tt.want)
+			if err == nil || err.Error() != tt.msg {
+				t.Errorf("ParseCSV: err = %v\nwant             %s", err, tt.msg)
+			}
+			_, err = ReadCSVAt(strings.NewReader(tt.csv), int64(len(tt.csv)), tt.want)
+			if err == nil || err.Error() != tt.msg {
+				t.Errorf("ReadCSVAt: err = %v\nwant              %s", err, tt.msg)
+			}
+		})
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dotm-survey/dotm/internal/yamlkeys"
 )
 
 // Plan is an analysis plan: where the data are, the design, and the list
@@ -96,15 +99,8 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 		if n.Kind != yaml.MappingNode {
 			return fmt.Errorf("line %d: a calibration step is a mapping {method: ..., variables: [...], before: COLUMN}", n.Line)
 		}
-		// Node.Decode does not inherit the decoder's KnownFields: check the
-		// keys here so that a typo is an error, as everywhere in a plan.
-		for i := 0; i < len(n.Content); i += 2 {
-			switch k := n.Content[i]; k.Value {
-			case "method", "variables", "before", "after":
-			default:
-				return fmt.Errorf("line %d: field %s not found in a calibration step (method, variables, before, after)", k.Line, k.Value)
-			}
-		}
+		// Node.Decode does not inherit the decoder's KnownFields: decodeStrict
+		// has checked every key of the plan (yamlkeys.Check) before decoding.
 		var s CalibrationStep
 		if err := n.Decode(&s); err != nil {
 			return err
@@ -211,13 +207,23 @@ func ParsePlan(b []byte) (*Plan, error) {
 }
 
 func decodeStrict(b []byte, p *Plan) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return fmt.Errorf("plan: empty")
+	}
+	if err := yamlkeys.Check(&doc, reflect.TypeFor[Plan](), ""); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(p); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("plan: empty")
 		}
-		return fmt.Errorf("plan: %w", err)
+		return fmt.Errorf("plan: %w", yamlkeys.Explain(err))
 	}
 	return nil
 }

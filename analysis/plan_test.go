@@ -39,6 +39,45 @@ func TestParsePlanErrors(t *testing.T) {
 	}
 }
 
+// TestPlanUnknownKeys: a misspelt key, at any level of the plan, is named
+// with its line and the nearest known keys, never as Go's "field x not
+// found in type analysis.Plan"; a value of the wrong kind is said in YAML's
+// terms, not Go's ("cannot unmarshal !!str into float64").
+func TestPlanUnknownKeys(t *testing.T) {
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"top level", "data: a.csv\ndesign: {weight: w}\nestimats:\n  - {id: m1, mean: x}\n",
+			`plan: line 3: unknown key "estimats"; did you mean "estimates"?`},
+		{"design", "data: a.csv\ndesign:\n  strata: s\n  wieght: w\nestimates: [{id: a, mean: x}]\n",
+			`plan: line 4: unknown key "wieght" in design; did you mean "weight"?`},
+		{"estimate", "data: a.csv\nestimates:\n  - {id: a, mean: x}\n  - {id: b, maen: x}\n",
+			`plan: line 4: unknown key "maen" in estimates[1]; did you mean "mean"?`},
+		{"ratio", "data: a.csv\nestimates:\n  - id: r\n    ratio: {numerator: a, denominatr: b}\n",
+			`plan: line 4: unknown key "denominatr" in estimates[0].ratio; did you mean "denominator"?`},
+		{"calibration step", "data: a.csv\ndesign:\n  calibration: {method: rake, variables: [r], befor: w0}\nestimates: [{id: a, mean: x}]\n",
+			`plan: line 3: unknown key "befor" in design.calibration; did you mean "before"?`},
+		{"calibration list", "data: a.csv\ndesign:\n  calibration:\n    - {method: rake, variables: [r], before: w0}\n    - {methd: linear}\nestimates: [{id: a, mean: x}]\n",
+			`plan: line 5: unknown key "methd" in design.calibration[1]; did you mean "method"?`},
+		{"replicates", "data: a.csv\ndesign: {weight: w, replicates: {colums: [r1, r2], type: JK1}}\nestimates: [{id: a, mean: x}]\n",
+			`plan: line 2: unknown key "colums" in design.replicates; did you mean "columns"?`},
+		{"a value of the wrong kind", "data: a.csv\nestimates:\n  - {id: q, quantile: x, p: [abc]}\n  - {id: m, mean: x, na_rm: maybe}\n",
+			`plan: line 3: "abc" is not a number; line 4: "maybe" is not true or false`},
+		{"a mapping for a list", "data: a.csv\nestimates: {id: a, mean: x}\n",
+			`plan: line 2: a mapping (key: value) where a list is expected`},
+		{"nothing near", "data: a.csv\ncolour: red\nestimates: [{id: a, mean: x}]\n",
+			`plan: line 2: unknown key "colour"; the keys here are data, survey, design, estimates`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParsePlan([]byte(tt.yaml))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v\nwant    %s", err, tt.want)
+			}
+			if _, err := ParseReportPlan([]byte(tt.yaml)); err == nil || err.Error() != tt.want {
+				t.Fatalf("report plan: err = %v\nwant    %s", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseCondition(t *testing.T) {
 	tb := NewTable(4)
 	tb.AddNumeric("x", []float64{1, 2, math.NaN(), 1})

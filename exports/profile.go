@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dotm-survey/dotm/internal/yamlkeys"
 )
 
 // Profile is a release profile: which disclosure control a release gets.
@@ -120,13 +123,20 @@ type profileYAML struct {
 // (a misspelt key must not silently weaken a release); errors name the key.
 func ParseProfile(data []byte) (*Profile, error) {
 	var y profileYAML
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	if err := yamlkeys.Check(&doc, reflect.TypeFor[profileYAML](), ""); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&y); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("profile: empty")
 		}
-		return nil, fmt.Errorf("profile: %w", err)
+		return nil, fmt.Errorf("profile: %w", yamlkeys.Explain(err))
 	}
 	if y.K == nil {
 		return nil, errors.New("profile: k: required")
@@ -212,13 +222,16 @@ func parseRecode(n *yaml.Node) (Recode, error) {
 
 // decodeStrict decodes a mapping node, refusing keys that v does not have.
 func decodeStrict(n *yaml.Node, v any) error {
+	if err := yamlkeys.Check(n, reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
 	out, err := yaml.Marshal(n)
 	if err != nil {
 		return err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	dec.KnownFields(true)
-	return dec.Decode(v)
+	return yamlkeys.Explain(dec.Decode(v))
 }
 
 // Validate checks the profile on its own (not against any data).

@@ -36,13 +36,16 @@ func TestParseProfileErrors(t *testing.T) {
 		{"", "empty"},
 		{"quasi_identifiers: [a]\n", "k: required"},
 		{"k: 0\n", "k: 0"},
-		{"k: 3\nkk: 2\n", "field kk not found"},
+		{"k: 3\nkk: 2\n", `profile: line 2: unknown key "kk"; did you mean "k"?`},
+		{"k: 3\nquasi_identifers: [a]\n", `profile: line 2: unknown key "quasi_identifers"; did you mean "quasi_identifiers"?`},
+		{"k: 3\ndesign:\n  stratun: s\n", `profile: line 3: unknown key "stratun" in design; did you mean "stratum"?`},
+		{"k: 3\nperturb: {sdd: 0.1}\n", `profile: perturb: line 2: unknown key "sdd"; did you mean "sd"?`},
 		{"k: 3\nmax_risk: 1.5\n", "max_risk"},
 		{"k: 3\nquasi_identifiers: [a, a]\n", "a listed twice"},
 		{"k: 3\nquasi_identifiers: [weight]\n", "design variable"},
 		{"k: 3\nrecode: {age: [10, 5]}\n", "recode.age: breaks must increase"},
 		{"k: 3\nrecode: {age: [10]}\n", "at least two breaks"},
-		{"k: 3\nrecode: {age: {top: 5, cap: 3}}\n", "field cap not found"},
+		{"k: 3\nrecode: {age: {top: 5, cap: 3}}\n", `profile: recode.age: line 2: unknown key "cap"; the keys here are top, bottom`},
 		{"k: 3\nrecode: {age: {}}\n", "recode.age"},
 		{"k: 3\nrecode: {age: old}\n", "recode.age"},
 		{"k: 3\nrecode: {age: {top: 5, bottom: 9}}\n", "bottom 9 above top 5"},
@@ -177,6 +180,8 @@ func TestReadCSVTypes(t *testing.T) {
 		{"a,\n1,2\n", "column 2 has an empty name"},
 		{"a,b\n1\n", "wrong number of fields"},
 		{"a\n\xff\n", "not valid UTF-8"},
+		{"id;n\n1;2,5\n", "bad.csv looks semicolon-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"},
+		{"id\tn\n1\t2\n", "bad.csv looks tab-separated; dotm reads comma-separated CSV"},
 	} {
 		if _, err := ReadCSV(strings.NewReader(bad.csv), "bad.csv"); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("ReadCSV(%q) = %v, want %q", bad.csv, err, bad.want)

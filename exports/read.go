@@ -13,6 +13,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
 // ReadCSV reads a table from CSV with a header row. Each column's type is
@@ -32,6 +34,9 @@ func ReadCSV(r io.Reader, name string) (*Table, error) {
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	if err := csvsafe.CheckSeparator(name, header); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for i, h := range header {

@@ -13,6 +13,7 @@ import (
 	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/dataset"
 	"github.com/dotm-survey/dotm/exports"
+	"github.com/dotm-survey/dotm/internal/suggest"
 	"github.com/dotm-survey/dotm/questionnaire"
 	"github.com/dotm-survey/dotm/sampling"
 )
@@ -26,6 +27,20 @@ type SurveyData struct {
 	Design      dotm.DesignStore
 	Weights     dotm.WeightStore
 	Approved    dotm.ApprovedSource
+	// Surveys, when set, tells a survey that does not exist from one
+	// without weights in errors.
+	Surveys dotm.SurveyStore
+}
+
+// noWeights is the error for a survey whose weights are not stored: it does
+// not exist (when d.Surveys can tell), or its weights were not computed.
+func (d SurveyData) noWeights(ctx context.Context, survey string) error {
+	if d.Surveys != nil {
+		if _, err := d.Surveys.Survey(ctx, survey); dotm.ErrorCode(err) == dotm.ENOTFOUND {
+			return dotm.Errorf(dotm.ENOTFOUND, "survey %s does not exist (dotm surveys list shows the surveys)", survey)
+		}
+	}
+	return dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (POST /api/v1/surveys/%s/weights as a statistician, on dotm serve)", survey, survey)
 }
 
 // interview is one approved, final interview of a sampled household.
@@ -303,7 +318,7 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 	ws, err := d.Weights.Weights(ctx, survey)
 	if err != nil {
 		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
-			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+			return nil, d.noWeights(ctx, survey)
 		}
 		return nil, err
 	}
@@ -350,7 +365,15 @@ func AnalysisTable(t *exports.Table, columns []string) (*analysis.Table, error) 
 		seen[name] = true
 		c := t.Column(name)
 		if c == nil {
-			return nil, fmt.Errorf("column %q is not in table %s", name, t.Name)
+			names := make([]string, len(t.Columns))
+			for i, c := range t.Columns {
+				names[i] = c.Name
+			}
+			msg := fmt.Sprintf("column %q is not in table %s", name, t.Name)
+			if hint := suggest.DidYouMean(name, names); hint != "" {
+				msg += "; " + hint
+			}
+			return nil, errors.New(msg)
 		}
 		n := c.Len()
 		if c.Type == exports.String {
@@ -408,7 +431,7 @@ func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string)
 	ws, err := d.Weights.Weights(ctx, survey)
 	if err != nil {
 		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
-			return pd, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weights yet: compute them first (dotm weights compute --survey %s)", survey, survey)
+			return pd, d.noWeights(ctx, survey)
 		}
 		return pd, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dotm-survey/dotm/internal/csvsafe"
+	"github.com/dotm-survey/dotm/internal/suggest"
 )
 
 // InputError is a problem with one cell, row or column of an input table.
@@ -84,7 +85,8 @@ type Table struct {
 
 // ReadTable reads a CSV file with a header row. Header names are trimmed of
 // spaces (and a leading byte order mark); they must be non-empty and unique.
-// Every row must have as many fields as the header.
+// Every row must have as many fields as the header. A file separated by
+// semicolons or tabs is a *csvsafe.SeparatorError.
 func ReadTable(r io.Reader) (*Table, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -94,6 +96,9 @@ func ReadTable(r io.Reader) (*Table, error) {
 	}
 	if err != nil {
 		return nil, csvError(err)
+	}
+	if err := csvsafe.CheckSeparator("", header); err != nil {
+		return nil, err
 	}
 	t := &Table{Header: make([]string, len(header))}
 	var ex errs
@@ -159,7 +164,11 @@ func (t *Table) Index(name string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, &InputError{Line: 1, Column: name, Msg: fmt.Sprintf("missing column (the header has %s)", strings.Join(t.Header, ", "))}
+	msg := fmt.Sprintf("missing column (the header has %s)", strings.Join(t.Header, ", "))
+	if hint := suggest.DidYouMean(name, t.Header); hint != "" {
+		msg = "missing column; " + hint
+	}
+	return -1, &InputError{Line: 1, Column: name, Msg: msg}
 }
 
 // Strings returns column name; with nonEmpty, empty cells are errors.

@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/dotm-survey/dotm/analysis"
+	"github.com/dotm-survey/dotm/internal/suggest"
 )
 
 // fileSource is an analysis.Source over a .csv or .parquet file.
@@ -34,6 +35,9 @@ func (s fileSource) Load(ctx context.Context, columns []string) (*analysis.Table
 			return nil, err
 		}
 		t, err := analysis.ReadCSVAt(f, st.Size(), columns)
+		if se := fileSeparator(s.path, err); se != nil {
+			return nil, se
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
@@ -79,7 +83,14 @@ func readParquet(path string, columns []string) (*analysis.Table, error) {
 	}
 	for _, name := range columns {
 		if _, ok := leaf[name]; !ok {
-			return nil, fmt.Errorf("unknown column %q", name)
+			var names []string
+			for _, p := range pf.Schema().Columns() {
+				names = append(names, strings.Join(p, "."))
+			}
+			if hint := suggest.DidYouMean(name, names); hint != "" {
+				return nil, fmt.Errorf("no column %q in the file; %s", name, hint)
+			}
+			return nil, fmt.Errorf("no column %q in the file", name)
 		}
 	}
 	cols := make([]parquetColumn, len(columns))

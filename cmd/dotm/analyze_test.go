@@ -95,10 +95,17 @@ func TestAnalyzeErrors(t *testing.T) {
 	dir := t.TempDir()
 	survey := filepath.Join(dir, "s.yaml")
 	os.WriteFile(survey, []byte("survey: dotm-gh-2026\nestimates: [{id: a, mean: x}]\n"), 0o644)
-	// A survey that has no weights (here: no such survey in an empty store)
-	// is refused with a message that names it.
-	if _, err := dotmRun(t, "analyze", "--data-dir", filepath.Join(dir, "data"), survey); err == nil || !strings.Contains(err.Error(), "dotm-gh-2026") {
-		t.Errorf("survey source: err = %v", err)
+	// A survey that does not exist says so; one without weights says how
+	// to compute them.
+	data := filepath.Join(dir, "data")
+	if _, err := dotmRun(t, "analyze", "--data-dir", data, survey); err == nil || !strings.HasSuffix(err.Error(), "survey dotm-gh-2026 does not exist (dotm surveys list shows the surveys)") {
+		t.Errorf("no such survey: err = %v", err)
+	}
+	if _, err := dotmRun(t, "surveys", "create", "--data-dir", data, "--id", "dotm-gh-2026", "--country", "Ghana", "--language", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dotmRun(t, "analyze", "--data-dir", data, survey); err == nil || !strings.HasSuffix(err.Error(), "survey dotm-gh-2026 has no weights yet: compute them first (POST /api/v1/surveys/dotm-gh-2026/weights as a statistician, on dotm serve)") {
+		t.Errorf("survey without weights: err = %v", err)
 	}
 	var ee exitError
 	if _, err := dotmRun(t, "analyze", "--format", "xml", survey); !errors.As(err, &ee) || ee.code != 2 {

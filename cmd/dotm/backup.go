@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dotm-survey/dotm/internal/outfile"
 	"github.com/dotm-survey/dotm/mongodb"
 )
 
@@ -29,7 +30,7 @@ func runBackup(e *env, args []string) error {
 
 		// Write beside the target and rename, so that a failed backup never
 		// leaves a half-written file under the final name.
-		tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
+		tmp, err := outfile.Temp(*out, "."+filepath.Base(*out)+".tmp-*")
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}

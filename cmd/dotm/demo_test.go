@@ -68,6 +68,15 @@ func TestDemoRound(t *testing.T) {
 			t.Errorf("terminal summary lacks %q", want)
 		}
 	}
+	// A plan over the demo's survey with a misspelt column names it once,
+	// with the nearest column of the survey's households table.
+	plan := filepath.Join(t.TempDir(), "plan.yaml")
+	os.WriteFile(plan, []byte("survey: dotm-demo\nestimates: [{id: b, mean: bank_acount}]\n"), 0o644)
+	_, _, err = runDotm(t, "analyze", "--data-dir", filepath.Join(out, "data"), plan)
+	if want := `survey dotm-demo: column "bank_acount" is not in table households; did you mean "bank_account"?`; err == nil ||
+		!strings.HasSuffix(err.Error(), want) || strings.Count(err.Error(), "bank_acount") != 1 {
+		t.Errorf("misspelt column: err = %v, want one ending %s", err, want)
+	}
 }
 
 // TestDemoSameSeedSameRound: --seed fixes the whole round, ids, interview

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/internal/outfile"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -288,7 +289,7 @@ func runFormsConvert(e *env, args []string) error {
 // formsWriteFile writes data to a temporary file next to path and renames
 // it into place, so a reader never sees a half-written file.
 func formsWriteFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := outfile.Temp(path, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}

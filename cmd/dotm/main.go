@@ -24,7 +24,7 @@ func main() {
 			}
 			os.Exit(ex.code)
 		}
-		fmt.Fprintln(os.Stderr, "dotm:", err)
+		fmt.Fprintln(os.Stderr, "dotm:", userMessage(err))
 		os.Exit(1)
 	}
 }

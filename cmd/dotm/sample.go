@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/dotm-survey/dotm/internal/csvsafe"
+	"github.com/dotm-survey/dotm/internal/outfile"
 	"github.com/dotm-survey/dotm/sampling"
 )
 
@@ -171,9 +173,21 @@ func readWith[T any](path string, parse func(io.Reader) (T, error)) (T, error) {
 	defer f.Close()
 	v, err := parse(f)
 	if err != nil {
+		if se := fileSeparator(path, err); se != nil {
+			return zero, se
+		}
 		return zero, fmt.Errorf("%s:\n%w", path, err)
 	}
 	return v, nil
+}
+
+// fileSeparator is err's *csvsafe.SeparatorError naming path, or nil.
+func fileSeparator(path string, err error) error {
+	var se *csvsafe.SeparatorError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	return &csvsafe.SeparatorError{File: path, Sep: se.Sep}
 }
 
 // relabel renames the columns of InputErrors from the package's generic
@@ -197,7 +211,7 @@ func relabel(err error, pairs ...string) error {
 // writeCSVAtomic writes t to path through a temporary file in the same
 // directory and a rename, so path is never left half-written.
 func writeCSVAtomic(path string, t *sampling.Table) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := outfile.Temp(path, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/dotm-survey/dotm/fieldsim"
+	"github.com/dotm-survey/dotm/internal/outfile"
 	"github.com/dotm-survey/dotm/sampling"
 	"github.com/dotm-survey/dotm/synth"
 )
@@ -67,7 +68,7 @@ func runSynthHouseholds(e *env, args []string) error {
 // writeAtomic writes through a temporary file in the target's directory
 // and renames it into place, so a failed run leaves no half-written file.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := outfile.Temp(path, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,10 @@
 // a leading apostrophe, which spreadsheets show as text. Numbers, which may
 // begin with '-' or '+', are left alone. dotm's own readers undo the escape
 // (Unescape), so a file round-trips.
+//
+// It also recognises a file saved with another separator than a comma
+// (CheckSeparator), so that every reader says so instead of finding no
+// columns.
 package csvsafe
 
 import (

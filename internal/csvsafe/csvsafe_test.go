@@ -31,3 +31,27 @@ func TestCellAndUnescape(t *testing.T) {
 		t.Errorf("Unescape of a value Cell never makes: %q", got)
 	}
 }
+
+func TestCheckSeparator(t *testing.T) {
+	for _, c := range []struct {
+		file   string
+		header []string
+		want   string // "" = no error
+	}{
+		{"frame.csv", []string{"ea;stratum;households"}, "frame.csv looks semicolon-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"},
+		{"", []string{"ea\tstratum"}, "the file looks tab-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"},
+		{"a.csv", []string{"ea", "stratum"}, ""},
+		{"a.csv", []string{"ea;x", "stratum"}, ""}, // has commas: a comma-separated file
+		{"a.csv", []string{"households"}, ""},      // one column
+		{"b.csv", []string{"households;"}, "b.csv looks semicolon-separated; dotm reads comma-separated CSV (save it as CSV UTF-8 with commas)"},
+	} {
+		err := CheckSeparator(c.file, c.header)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("CheckSeparator(%q, %q) = %q, want %q", c.file, c.header, got, c.want)
+		}
+	}
+}
