@@ -75,7 +75,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 		t.Fatalf("a refused release is stored: %v", rows)
 	}
 
-	write(demoProfile)
+	write(demoProfileFor(100)) // the profile the 100-household demo itself used
 	out := filepath.Join(dir, "r1")
 	stdout, stderr, err := execDotm(t, nil, append([]string{"release", "create", "--survey", "dotm-demo", "--profile", profile, "--out", out, "--seed", "3"}, store...)...)
 	if err != nil {
