@@ -126,7 +126,9 @@ func TestBadInputNeverServerError(t *testing.T) {
 		t.Fatalf("post a valid submission: %d", st)
 	}
 	tokens := map[string]string{"admin": admin, "supervisor": sup.Token, "enumerator": enu[0]}
-	fill := map[string]string{"survey": "bad", "id": env.InstanceID, "name": "enu-001", "form": loadtest.FormID(), "version": loadtest.FormVersion(), "psu": "psu-1"}
+	fill := map[string]string{"survey": "bad", "id": env.InstanceID, "name": "enu-001", "form": loadtest.FormID(), "version": loadtest.FormVersion(), "psu": "psu-1",
+		"token": enu[0]} // OpenRosa's /v1/key/{token}: the URL's token is the caller
+
 	client := &http.Client{Timeout: 2 * time.Minute}
 	send := func(path, token string, in badInput) (int, string, string) {
 		req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(in.body))
@@ -173,7 +175,12 @@ func TestBadInputNeverServerError(t *testing.T) {
 					t.Errorf("POST %s as %s, %s: status %d, want 4xx\n%s", path, role, in.name, st, tail(body, 300))
 					continue
 				}
-				if !strings.HasPrefix(ct, "application/problem+json") {
+				// OpenRosa routes answer errors as OpenRosa XML, which Collect shows.
+				openRosa := strings.HasPrefix(path, "/v1/key/") || strings.HasPrefix(path, "/openrosa/")
+				if openRosa && !strings.HasPrefix(ct, "text/xml") {
+					t.Errorf("POST %s as %s, %s: %d with content type %q, want OpenRosa XML", path, role, in.name, st, ct)
+				}
+				if !openRosa && !strings.HasPrefix(ct, "application/problem+json") {
 					t.Errorf("POST %s as %s, %s: %d with content type %q, want problem+json", path, role, in.name, st, ct)
 				}
 			}
