@@ -166,6 +166,9 @@ type xformWriter struct {
 	items []*item
 	// tableList marks groups with appearance table-list.
 	tableList map[*item]bool
+	// cur is the question whose labels, hints and messages are being
+	// written: their references are relative to it (see relativeRef).
+	cur *item
 	// cleanText is the setting clean_text_values (on unless "no"):
 	// typographic quotes in texts become straight quotes, as pyxform
 	// writes them.
@@ -342,20 +345,103 @@ func (w *xformWriter) path(name string) (string, bool) {
 	return w.paths[it], true
 }
 
-// expr rewrites ${name} references of an expression into absolute paths.
+// expr rewrites ${name} references of an expression into paths: absolute,
+// or relative (" ../name ") when the question it belongs to and the
+// question referred to are in the same repeat, as pyxform writes them, so
+// that the expression reads the answer of the same repeat entry.
 func (w *xformWriter) expr(src string, it *item, col string) string {
+	return w.exprIn(src, it, col, false)
+}
+
+// exprIn is expr; with current, a relative path starts with current()/
+// (pyxform's form for choice filters, evaluated in the choice's context).
+func (w *xformWriter) exprIn(src string, it *item, col string, current bool) string {
 	src = strings.TrimSpace(src)
 	w.noteInstances(src)
-	return refInTextRE.ReplaceAllStringFunc(src, func(m string) string {
-		name := refInTextRE.FindStringSubmatch(m)[1]
+	locs := refInTextRE.FindAllStringSubmatchIndex(src, -1)
+	var b strings.Builder
+	last := 0
+	for _, loc := range locs {
+		b.WriteString(src[last:loc[0]])
+		last = loc[1]
+		name := src[loc[2]:loc[3]]
 		p, ok := w.path(name)
 		if !ok {
 			w.fail(it, col, "unknown question ${%s}", name)
-			return m
+			b.WriteString(src[loc[0]:loc[1]])
+			continue
 		}
-		return " " + p + " "
-	})
+		if rel := w.relativeRef(it, w.c.byName[name], current); rel != "" && !absoluteInIndexedRepeat(src, loc[0]) {
+			p = rel
+		}
+		b.WriteString(" " + p + " ")
+	}
+	b.WriteString(src[last:])
+	return b.String()
 }
+
+// relativeRef is pyxform's relative reference from the question ctx to the
+// question target when both are inside one repeat (their lowest common
+// ancestor repeat): ".." for each level from ctx up to that repeat, then
+// the target's path below it. Empty when they share no repeat (or the
+// form is flat).
+func (w *xformWriter) relativeRef(ctx, target *item, current bool) string {
+	if ctx == nil || target == nil || w.flat {
+		return ""
+	}
+	dist := map[*item]int{}
+	d := 1
+	for p := ctx.parent; p != nil; p = p.parent {
+		dist[p] = d
+		d++
+	}
+	for p := target.parent; p != nil; p = p.parent {
+		steps, ok := dist[p]
+		if !ok || p.kind != kindRepeat {
+			continue
+		}
+		ups := make([]string, steps)
+		for i := range ups {
+			ups[i] = ".."
+		}
+		rel := strings.Join(ups, "/") + strings.TrimPrefix(w.paths[target], w.paths[p])
+		if current {
+			rel = "current()/" + rel
+		}
+		return rel
+	}
+	return ""
+}
+
+// absoluteInIndexedRepeat reports whether the reference at offset at of
+// src is an argument of indexed-repeat() that pyxform keeps absolute: the
+// value and the repeats (arguments 1, 2, 4 and 6), not the indexes.
+func absoluteInIndexedRepeat(src string, at int) bool {
+	for _, m := range indexedRepeatRE.FindAllStringIndex(src, -1) {
+		if m[1] > at {
+			break
+		}
+		depth, arg := 0, 0
+		for i := m[1]; i < len(src) && depth >= 0; i++ {
+			switch src[i] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			case ',':
+				if depth == 0 {
+					arg++
+				}
+			}
+			if i == at && depth == 0 {
+				return arg == 0 || arg == 1 || arg == 3 || arg == 5
+			}
+		}
+	}
+	return false
+}
+
+var indexedRepeatRE = regexp.MustCompile(`indexed-repeat\s*\(`)
 
 // text escapes a label or hint and turns its ${name} references into
 // <output/> elements.
@@ -369,6 +455,9 @@ func (w *xformWriter) text(s string, row int, sheet, col string) string {
 		b.WriteString(escapeXML(s[last:loc[0]], false))
 		name := s[loc[2]:loc[3]]
 		if p, ok := w.path(name); ok {
+			if rel := w.relativeRef(w.cur, w.c.byName[name], false); rel != "" {
+				p = rel
+			}
 			b.WriteString(`<output value=" ` + escapeXML(p, true) + ` "/>`)
 		} else {
 			w.errs = append(w.errs, &FormError{Sheet: sheet, Row: row, Column: col, Err: fmt.Errorf("unknown question ${%s}", name)})
@@ -723,7 +812,9 @@ func rangeType(it *item) string {
 
 func (w *xformWriter) binds() []*xmlElem {
 	var out []*xmlElem
+	defer func() { w.cur = nil }()
 	for _, it := range w.items {
+		w.cur = it
 		if isExternalInstance(it) {
 			w.useFile(it.q.Name, externalSrc(it))
 			continue
@@ -973,6 +1064,9 @@ func (w *xformWriter) needsOther(it *item) bool {
 // control returns the body element of an item, nil for items without one
 // (calculations, hidden and metadata).
 func (w *xformWriter) control(it *item) *xmlElem {
+	prev := w.cur
+	w.cur = it
+	defer func() { w.cur = prev }()
 	q := it.q
 	p := w.paths[it]
 	media := w.media(q.Extra)
@@ -1053,7 +1147,7 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		w.useFile(id, src)
 		nodeset := "instance('" + id + "')/root/item"
 		if s := strings.TrimSpace(q.ChoiceFilter); s != "" {
-			nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
+			nodeset += "[" + w.exprIn(s, it, "choice_filter", true) + "]"
 		}
 		n := withLabels(xel(tag, "ref", p))
 		return n.add(xel("itemset", "nodeset", nodeset).add(xel("value", "ref", "name"), xel("label", "ref", "label")))
@@ -1083,7 +1177,7 @@ func (w *xformWriter) choices(n *xmlElem, it *item) {
 	if w.listUse[list] {
 		nodeset := "instance('" + list + "')/root/item"
 		if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
-			nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
+			nodeset += "[" + w.exprIn(s, it, "choice_filter", true) + "]"
 		}
 		is := xel("itemset", "nodeset", nodeset)
 		is.add(xel("value", "ref", "name"))
