@@ -43,6 +43,10 @@ for (const name of ['document', 'DOMParser', 'XMLSerializer', 'Node', 'Element',
 		globalThis[name] = window[name];
 	}
 }
+// Node 18 (Debian 12's) has File only in node:buffer.
+if (!('File' in globalThis)) {
+	globalThis.File = (await import('node:buffer')).File;
+}
 const { createInstance } = await import('@getodk/xforms-engine');
 
 const args = process.argv.slice(2);
