@@ -92,8 +92,9 @@ type odkFill struct {
 	Unused   []string           `json:"unused"`
 }
 
-// odkFillForm fills xform with answers in ODK's engine.
-func odkFillForm(t *testing.T, xform []byte, answers map[string]any, deviceID string) odkFill {
+// odkFillForm fills xform with answers in ODK's engine; with edit (an
+// instance document) it edits that instance as Collect edits a sent form.
+func odkFillForm(t *testing.T, xform []byte, answers map[string]any, deviceID, edit string) odkFill {
 	t.Helper()
 	script := requireODKEngine(t)
 	dir := t.TempDir()
@@ -110,7 +111,15 @@ func odkFillForm(t *testing.T, xform []byte, answers map[string]any, deviceID st
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Base(script), formPath, answersPath, "--deviceid", deviceID)
+	args := []string{filepath.Base(script), formPath, answersPath, "--deviceid", deviceID}
+	if edit != "" {
+		editPath := filepath.Join(dir, "edit.xml")
+		if err := os.WriteFile(editPath, []byte(edit), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--edit", editPath)
+	}
+	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = filepath.Dir(script)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -225,7 +234,7 @@ func odkRoundTrip(t *testing.T, a *apiEnv, form *questionnaire.Form, answers map
 	formID, version := form.ID, form.Version
 	base := "/v1/key/" + a.tokens["ana"] + "/projects/" + a.survey
 	xform := collectForm(t, a, base, formID)
-	fill := odkFillForm(t, xform, answers, "tablet-017")
+	fill := odkFillForm(t, xform, answers, "tablet-017", "")
 	if d := parity(form, jsonAnswers(t, answers), fill); len(d) > 0 {
 		t.Errorf("ODK's engine and dotm disagree on %d nodes:\n%s", len(d), strings.Join(d, "\n"))
 	}
@@ -351,9 +360,10 @@ func sameCalc(odk string, dotm any) bool {
 
 // TestODKEngineMiniForm: the mini household form, downloaded as Collect
 // does, filled by ODK's engine, submitted through OpenRosa and resent, is
-// stored as the JSON API stores the same answers; the engine and dotm's
-// validator agree on relevance, required and constraints, for valid and
-// for invalid answers.
+// stored as the JSON API stores the same answers; once rejected, the
+// engine's edit of the sent form (deprecatedID) corrects it; the engine and
+// dotm's validator agree on relevance, required and constraints, for valid
+// and for invalid answers.
 func TestODKEngineMiniForm(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
@@ -361,15 +371,41 @@ func TestODKEngineMiniForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	odkRoundTrip(t, a, form, validAnswers("odk"))
+	fill := odkRoundTrip(t, a, form, validAnswers("odk"))
+	base := "/v1/key/" + a.tokens["ana"] + "/projects/" + a.survey
+	xform := collectForm(t, a, base, a.form)
+
+	// The supervisor rejects the interview; the enumerator edits the sent
+	// form in the engine (a new instanceID, the old one as deprecatedID),
+	// and the edit corrects the original.
+	orig := instanceIDRE.FindStringSubmatch(fill.Instance)[1]
+	a.mustDo("sup", "POST", "/api/v1/submissions/"+orig+"/review", map[string]any{"decision": "reject", "comment": "a member is missing"}, 200)
+	edited := validAnswers("odk")
+	edited["phone"] = "odk phone 2"
+	edited["members"] = append(edited["members"].([]any), map[string]any{"member_name": "odk member2", "age": 3, "abroad": "no"})
+	editFill := odkFillForm(t, xform, edited, "tablet-017", fill.Instance)
+	if editFill.Status != "ready" || !strings.Contains(editFill.Instance, "<deprecatedID>uuid:"+orig+"</deprecatedID>") {
+		t.Fatalf("the engine's edit: status %s %+v\n%s", editFill.Status, editFill.Violations, editFill.Instance)
+	}
+	fix := instanceIDRE.FindStringSubmatch(editFill.Instance)[1]
+	if st, b := collectSubmit(t, a, base, editFill); st != 201 || fix == orig {
+		t.Fatalf("edited resubmission: %d\n%s", st, b)
+	}
+	old := decode[submissionJSON](t, a.mustDo("sup", "GET", "/api/v1/submissions/"+orig, nil, 200))
+	nw := decode[submissionJSON](t, a.mustDo("sup", "GET", "/api/v1/submissions/"+fix+"?include=identifiers", nil, 200))
+	if old.SupersededBy != fix || nw.Supersedes != orig || nw.Answers["phone"] != "odk phone 2" || len(nw.Answers["members"].([]any)) != 3 {
+		t.Fatalf("after the edit: original %+v\ncorrection %+v", old, nw)
+	}
+	if d := parity(form, jsonAnswers(t, edited), editFill); len(d) > 0 {
+		t.Errorf("edited: ODK's engine and dotm disagree on %d nodes:\n%s", len(d), strings.Join(d, "\n"))
+	}
 
 	// Invalid answers: the same questions break their constraints in both.
 	bad := validAnswers("odk")
 	bad["hh_size"] = 99
 	bad["members"].([]any)[1].(map[string]any)["age"] = 130
 	bad["remit_received"] = "no"
-	xform := collectForm(t, a, "/v1/key/"+a.tokens["ana"]+"/projects/"+a.survey, a.form)
-	badFill := odkFillForm(t, xform, bad, "tablet-017")
+	badFill := odkFillForm(t, xform, bad, "tablet-017", "")
 	var odkBad []string
 	for path, n := range badFill.Nodes {
 		if n.ConstraintValid != nil && !*n.ConstraintValid {

@@ -2,7 +2,11 @@
 // the engine of ODK Web Forms and ODK Central) the way an enumerator would,
 // and prints what the engine computed and the instance it submits.
 //
-//	node fill.mjs FORM.xml ANSWERS.json [--deviceid ID]
+//	node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml]
+//
+// With --edit, the engine opens the submitted instance for editing (as
+// Collect and Central edit a sent form: a new instanceID, the old one as
+// meta/deprecatedID) and the answers are entered over it.
 //
 // ANSWERS.json holds answers as dotm's JSON API takes them: keyed by
 // question name (groups are transparent), a repeat as an array of objects,
@@ -47,20 +51,23 @@ for (const name of ['document', 'DOMParser', 'XMLSerializer', 'Node', 'Element',
 if (!('File' in globalThis)) {
 	globalThis.File = (await import('node:buffer')).File;
 }
-const { createInstance } = await import('@getodk/xforms-engine');
+const { createInstance, editInstance } = await import('@getodk/xforms-engine');
 
 const args = process.argv.slice(2);
 let deviceID;
+let edit;
 const files = [];
 for (let i = 0; i < args.length; i++) {
 	if (args[i] === '--deviceid') {
 		deviceID = args[++i];
+	} else if (args[i] === '--edit') {
+		edit = readFileSync(args[++i], 'utf8');
 	} else {
 		files.push(args[i]);
 	}
 }
 if (files.length !== 2) {
-	process.stderr.write('usage: node fill.mjs FORM.xml ANSWERS.json [--deviceid ID]\n');
+	process.stderr.write('usage: node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml]\n');
 	process.exit(64);
 }
 const xform = readFileSync(files[0], 'utf8');
@@ -68,9 +75,16 @@ const answers = JSON.parse(readFileSync(files[1], 'utf8'));
 
 let form;
 try {
-	form = await createInstance(xform, {
-		instance: { preloadProperties: deviceID == null ? {} : { deviceID } },
-	});
+	const instance = { preloadProperties: deviceID == null ? {} : { deviceID } };
+	if (edit == null) {
+		form = await createInstance(xform, { instance });
+	} else {
+		form = await editInstance(
+			xform,
+			{ inputType: 'FORM_INSTANCE_INPUT_RESOLVABLE', resolveInstance: () => edit, attachments: new Map() },
+			{ instance }
+		);
+	}
 } catch (err) {
 	process.stderr.write(`the engine refused the form: ${err?.stack ?? err}\n`);
 	for (const cause of err?.causes ?? (err?.cause ? [err.cause] : [])) {
