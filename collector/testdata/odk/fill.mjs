@@ -34,6 +34,11 @@
 //
 // A form the engine refuses to load ends the script with exit status 2 and
 // the engine's error on stderr.
+//
+//	node fill.mjs --load FORM.xml...
+//
+// only loads each form and starts an instance of it, attachments (CSV,
+// XML) left blank, and prints {FORM.xml: null or the engine's error}.
 import { readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 
@@ -54,6 +59,25 @@ if (!('File' in globalThis)) {
 const { createInstance, editInstance } = await import('@getodk/xforms-engine');
 
 const args = process.argv.slice(2);
+if (args[0] === '--load') {
+	const result = {};
+	for (const file of args.slice(1)) {
+		try {
+			await createInstance(readFileSync(file, 'utf8'), {
+				form: {
+					fetchFormAttachment: async () => new Response(null, { status: 404 }),
+					missingResourceBehavior: 'BLANK',
+				},
+			});
+			result[file] = null;
+		} catch (err) {
+			const causes = (err?.causes ?? []).map((c) => String(c?.message ?? c));
+			result[file] = [String(err?.message ?? err), ...causes].join(': ');
+		}
+	}
+	process.stdout.write(JSON.stringify(result) + '\n');
+	process.exit(0);
+}
 let deviceID;
 let edit;
 const files = [];
