@@ -474,7 +474,7 @@ var odkCorpus = []string{"../questionnaire/testdata/pyxform/*.xlsx", "../questio
 
 // odkRefused are the forms dotm accepts that ODK's engine refuses, with
 // what the engine says. xl_date_ambiguous (pyxform's own test form) filters
-// choices with "label::English != ''", which is not XPath (label is no
+// choices with "label::English != ”", which is not XPath (label is no
 // axis); pyxform copies the filter into the XForm unchecked too.
 var odkRefused = map[string]string{
 	"xl_date_ambiguous.xlsx": "Expression has syntax error: instance('names_list')/root/item[label::English != '']",
