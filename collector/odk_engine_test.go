@@ -473,9 +473,8 @@ func TestODKEngineHouseholdForm(t *testing.T) {
 var odkCorpus = []string{"../questionnaire/testdata/pyxform/*.xlsx", "../questionnaire/forms/*.yaml", "testdata/*.yaml"}
 
 // odkRefused are the forms dotm accepts that ODK's engine refuses, with
-// what the engine says. xl_date_ambiguous (pyxform's own test form) filters
-// choices with "label::English != ”", which is not XPath (label is no
-// axis); pyxform copies the filter into the XForm unchecked too.
+// what the engine says. xl_date_ambiguous (pyxform's own test form) has the
+// choice_filter label::English, which is not XPath (label is no axis).
 var odkRefused = map[string]string{
 	"xl_date_ambiguous.xlsx": "Expression has syntax error: instance('names_list')/root/item[label::English != '']",
 }
