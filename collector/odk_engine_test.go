@@ -457,6 +457,23 @@ func TestODKEngineHouseholdForm(t *testing.T) {
 	delete(answers, "end")
 	delete(answers, "deviceid")
 	fill := odkRoundTrip(t, a, form, answers, "start", "end", "deviceid")
+
+	// Other paths through the form: no migrants, returnees or remittances,
+	// a household without children; and a refused consent, which hides the
+	// whole interview.
+	xform := collectForm(t, a, "/v1/key/"+a.tokens["ana"]+"/projects/"+a.survey, form.ID)
+	other := jsonAnswers(t, answers)
+	other["has_migrants"], other["has_returnees"], other["remit_received"] = "no", "no", "no"
+	other["n_members"] = 2
+	other["members"] = other["members"].([]any)[:2]
+	refused := map[string]any{"household_id": "N-014-008", "interview_date": "2025-03-14", "region": "south",
+		"urban": "yes", "respondent_name": "Eva", "consent": "no"}
+	for name, variant := range map[string]map[string]any{"no migrants": other, "no consent": refused} {
+		vf := odkFillForm(t, xform, variant, "tablet-017", "")
+		if d := parity(form, variant, vf); len(d) > 0 {
+			t.Errorf("%s: ODK's engine and dotm disagree on %d nodes:\n%s", name, len(d), strings.Join(d, "\n"))
+		}
+	}
 	calcs := 0
 	for _, n := range fill.Nodes {
 		if n.Calculated {
