@@ -38,7 +38,8 @@
 //	node fill.mjs --load FORM.xml...
 //
 // only loads each form and starts an instance of it, attachments (CSV,
-// XML) left blank, and prints {FORM.xml: null or the engine's error}.
+// XML) left blank, and prints {FORM.xml: {nodes} or {error}}, nodes as
+// above for the new, unanswered instance.
 import { readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 
@@ -59,25 +60,6 @@ if (!('File' in globalThis)) {
 const { createInstance, editInstance } = await import('@getodk/xforms-engine');
 
 const args = process.argv.slice(2);
-if (args[0] === '--load') {
-	const result = {};
-	for (const file of args.slice(1)) {
-		try {
-			await createInstance(readFileSync(file, 'utf8'), {
-				form: {
-					fetchFormAttachment: async () => new Response(null, { status: 404 }),
-					missingResourceBehavior: 'BLANK',
-				},
-			});
-			result[file] = null;
-		} catch (err) {
-			const causes = (err?.causes ?? []).map((c) => String(c?.message ?? c));
-			result[file] = [String(err?.message ?? err), ...causes].join(': ');
-		}
-	}
-	process.stdout.write(JSON.stringify(result) + '\n');
-	process.exit(0);
-}
 let deviceID;
 let edit;
 const files = [];
@@ -90,6 +72,78 @@ for (let i = 0; i < args.length; i++) {
 		files.push(args[i]);
 	}
 }
+
+// nodeName is the element name of a node (the last step of its reference).
+const nodeName = (node) => node.definition.nodeName ?? node.currentState.reference.replace(/\[\d+\]$/, '').split('/').pop();
+
+// The parity vector: every node with what the engine computed for it.
+const parityNodes = (root) => {
+	const nodes = {};
+	const walk = (parent, prefix) => {
+		for (const node of parent.currentState.children ?? []) {
+			const s = node.currentState;
+			const name = nodeName(node);
+			const entry = { reference: s.reference, type: node.nodeType, relevant: s.relevant, required: s.required };
+			switch (node.nodeType) {
+				case 'group':
+					nodes[prefix + name] = entry;
+					walk(node, prefix);
+					break;
+				case 'repeat-range:uncontrolled':
+				case 'repeat-range:controlled':
+					entry.count = s.children.length;
+					nodes[prefix + name] = entry;
+					s.children.forEach((inst, i) => {
+						const p = `${prefix}${name}[${i}]`;
+						nodes[p] = { reference: inst.currentState.reference, type: inst.nodeType, relevant: inst.currentState.relevant };
+						walk(inst, p + '.');
+					});
+					break;
+				default: {
+					if ('instanceValue' in s) {
+						entry.value = s.instanceValue;
+					}
+					if (node.definition.bind?.calculate != null) {
+						entry.calculated = true;
+					}
+					const v = node.validationState;
+					if (v && 'constraint' in v) {
+						entry.valid = v.constraint.valid && v.required.valid;
+						entry.constraintValid = v.constraint.valid;
+						entry.requiredValid = v.required.valid;
+					}
+					if (node.nodeType === 'select') {
+						entry.options = s.valueOptions.map((o) => o.value);
+					}
+					nodes[prefix + name] = entry;
+				}
+			}
+		}
+	};
+	walk(root, '');
+	return nodes;
+};
+
+if (args[0] === '--load') {
+	const result = {};
+	for (const file of args.slice(1)) {
+		try {
+			const inst = await createInstance(readFileSync(file, 'utf8'), {
+				form: {
+					fetchFormAttachment: async () => new Response(null, { status: 404 }),
+					missingResourceBehavior: 'BLANK',
+				},
+			});
+			result[file] = { nodes: parityNodes(inst.root) };
+		} catch (err) {
+			const causes = (err?.causes ?? []).map((c) => String(c?.message ?? c));
+			result[file] = { error: [String(err?.message ?? err), ...causes].join(': ') };
+		}
+	}
+	process.stdout.write(JSON.stringify(result) + '\n');
+	process.exit(0);
+}
+
 if (files.length !== 2) {
 	process.stderr.write('usage: node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml]\n');
 	process.exit(64);
@@ -117,8 +171,6 @@ try {
 	process.exit(2);
 }
 
-// nodeName is the element name of a node (the last step of its reference).
-const nodeName = (node) => node.definition.nodeName ?? node.currentState.reference.replace(/\[\d+\]$/, '').split('/').pop();
 
 const used = new Set();
 const take = (scope, name, key) => {
@@ -218,50 +270,6 @@ const listUnused = (scope, prefix) => {
 };
 listUnused(answers, '');
 
-// The parity vector: every node with what the engine computed for it.
-const nodes = {};
-const walk = (parent, prefix) => {
-	for (const node of parent.currentState.children ?? []) {
-		const s = node.currentState;
-		const name = nodeName(node);
-		const entry = { reference: s.reference, type: node.nodeType, relevant: s.relevant, required: s.required };
-		switch (node.nodeType) {
-			case 'group':
-				nodes[prefix + name] = entry;
-				walk(node, prefix);
-				break;
-			case 'repeat-range:uncontrolled':
-			case 'repeat-range:controlled':
-				entry.count = s.children.length;
-				nodes[prefix + name] = entry;
-				s.children.forEach((inst, i) => {
-					const p = `${prefix}${name}[${i}]`;
-					nodes[p] = { reference: inst.currentState.reference, type: inst.nodeType, relevant: inst.currentState.relevant };
-					walk(inst, p + '.');
-				});
-				break;
-			default: {
-				if ('instanceValue' in s) {
-					entry.value = s.instanceValue;
-				}
-				if (node.definition.bind?.calculate != null) {
-					entry.calculated = true;
-				}
-				const v = node.validationState;
-				if (v && 'constraint' in v) {
-					entry.valid = v.constraint.valid && v.required.valid;
-					entry.constraintValid = v.constraint.valid;
-					entry.requiredValid = v.required.valid;
-				}
-				if (node.nodeType === 'select') {
-					entry.options = s.valueOptions.map((o) => o.value);
-				}
-				nodes[prefix + name] = entry;
-			}
-		}
-	}
-};
-walk(form.root, '');
 
 const payload = await form.root.prepareInstancePayload({ payloadType: 'monolithic' });
 const data = payload.data[0];
@@ -278,4 +286,6 @@ const violations = (payload.violations ?? []).map((v) => ({
 	condition: v.violation?.condition ?? null,
 	message: v.violation?.message?.asString ?? null,
 }));
-process.stdout.write(JSON.stringify({ status: payload.status, violations, file: fileName, instance, nodes, unused }) + '\n');
+process.stdout.write(
+	JSON.stringify({ status: payload.status, violations, file: fileName, instance, nodes: parityNodes(form.root), unused }) + '\n'
+);
