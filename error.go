@@ -26,11 +26,14 @@ const (
 	EINTERNAL     Code = "internal"              // 500, never with detail
 )
 
-// Problem is one field-level complaint inside a 422 answer.
+// Problem is one field-level complaint inside a 422 answer. Cause is the
+// path of the problem this one follows from ("" for a root cause): roots
+// come first, and a client may show the others folded under them.
 type Problem struct {
 	Path    string `json:"path"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Cause   string `json:"cause,omitempty"`
 }
 
 // Field is the request field a problem is about: its path up to the first

@@ -170,7 +170,7 @@ func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope,
 	if len(vprobs) > 0 {
 		ps := make([]dotm.Problem, len(vprobs))
 		for i, p := range vprobs {
-			ps[i] = dotm.Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message)}
+			ps[i] = dotm.Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message), Cause: p.Cause}
 		}
 		return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
 	}

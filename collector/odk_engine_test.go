@@ -28,10 +28,11 @@ import (
 
 // The tests in this file fill dotm's XForms with ODK's own form engine,
 // @getodk/xforms-engine (the engine of ODK Web Forms and ODK Central), run
-// on Node by testdata/odk/fill.mjs. They need node and npm; without them
-// they skip, unless DOTM_REQUIRE_ODK is set (CI sets it), when they fail.
+// on Node by questionnaire/testdata/odkengine/fill.mjs. They need node and
+// npm; without them they skip, unless DOTM_REQUIRE_ODK is set (CI sets
+// it), when they fail.
 
-const odkDir = "testdata/odk"
+const odkDir = "../questionnaire/testdata/odkengine"
 
 var (
 	odkOnce sync.Once

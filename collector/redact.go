@@ -11,16 +11,22 @@ var (
 	quotedValue  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	numberValue  = regexp.MustCompile(`the number [-+0-9.eE]+|the boolean (?:true|false)`)
 	valueEchoing = map[string]bool{"type": true, "choice": true}
+	someValues   = regexp.MustCompile(`a value(?:, a value)+`)
 )
 
 // redactAnswerValues removes answer values from a validator message of a
-// code that echoes them (type, choice); other messages (required,
-// constraint messages written by the form's author) pass unchanged.
+// code that echoes them (type, choice), of any question, since a value can
+// be an identifier typed in the wrong place; other messages (required,
+// constraint messages written by the form's author) pass unchanged. The
+// allowed values a choice problem lists are the form's choice names,
+// written unquoted, and stay: `region: "x" is not one of: north, south`
+// becomes `region: a value is not one of: north, south`.
 func redactAnswerValues(code, msg string) string {
 	if !valueEchoing[code] {
 		return msg
 	}
 	msg = quotedValue.ReplaceAllString(msg, "a value")
+	msg = someValues.ReplaceAllString(msg, "some values")
 	return numberValue.ReplaceAllStringFunc(msg, func(s string) string {
 		if s[4] == 'n' {
 			return "a number"

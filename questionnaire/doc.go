@@ -8,8 +8,10 @@
 // # Form documents
 //
 // An XLSForm workbook has the sheets survey, choices and settings (names of
-// sheets and columns in any case; other sheets and columns are kept in
-// Extra or ignored, never errors). Translated columns are written
+// sheets and columns in any case). Other columns are kept in Extra and
+// Settings with their headers' spelling (Form.Headers), other sheets
+// (external_choices, entities, ...) as read in Form.Sheets; neither is an
+// error, and every writer gives them back. Translated columns are written
 // label::English (en), hint::Español (es), constraint_message::...; dotm
 // adds the survey column sensitivity (direct, quasi, sensitive or empty).
 // YAML and JSON documents hold the same rows:
@@ -20,12 +22,26 @@
 //	choices:   [{list_name: yes_no, name: "yes", label: {en: "Yes", es: "Sí"}}, ...]
 //
 // Decode(Encode(f)) gives back the same form in every format, so
-// YAML -> XLSX -> YAML is lossless. A form that cannot be used is refused
+// YAML -> XLSX -> YAML is lossless, and XLSX -> XLSX keeps every sheet,
+// column and value (the columns in dotm's order). The written workbook's
+// sheets carry their used range as dimension, which readers such as
+// openpyxl in read-only mode rely on. A form that cannot be used is refused
 // with FormErrors, each naming sheet, row and column (and, for an
 // expression, the byte position).
 //
 // The WebAssembly build (GOOS=js) leaves out the .xlsx reader and writer
-// (file xlsx.go, build tag !js): the web client gets forms as JSON.
+// (file xlsx.go, build tag !js) and the XForm writer (xform.go): the web
+// client gets forms as JSON.
+//
+// # ODK XForms
+//
+// Form.XForm writes the form as the ODK XForm (XML) that pyxform, XLSForm's
+// reference converter, writes for the same workbook, for ODK Collect,
+// KoboCollect, Enketo and ODK Web Forms. The tests compare it with
+// pyxform's expected XForms and load it in ODK's own form engine
+// (@getodk/xforms-engine), whose relevance, required, constraint, repeat
+// count and calculation results must equal Form.State's for the same
+// answers.
 //
 // It also embeds the built-in Development on the Move household
 // questionnaire (Household).
@@ -35,7 +51,6 @@
 // return) and no global state, and builds for GOOS=js GOARCH=wasm so the
 // offline web client runs the same evaluator as the server.
 //
-// It is not a form server, a store or an XForm (XML) generator: the
-// collector serves forms as JSON (Form.Encode("json")) and stores
-// submissions; the dataset package flattens approved answers.
+// It is not a form server or a store: the collector serves forms and
+// stores submissions; the dataset package flattens approved answers.
 package questionnaire

@@ -77,6 +77,10 @@ func (e *evalEnv) resolve(name string, frames []frame) nodeset {
 // resolveItem is resolve for the question it.
 func (e *evalEnv) resolveItem(it *item, frames []frame) nodeset {
 	start := len(e.buf)
+	if e.st.tracing {
+		e.traceWalk(it, frames, e.st.root, 0, nil)
+		return e.buf[start:len(e.buf):len(e.buf)]
+	}
 	chain := it.repeats
 	if len(chain) <= len(frames) {
 		// fast path: the context is in an instance of every repeat of
@@ -115,6 +119,34 @@ func (e *evalEnv) walk(it *item, frames []frame, m map[string]any, level int) {
 	for _, x := range list {
 		if inst, ok := x.(map[string]any); ok {
 			e.walk(it, frames, inst, level+1)
+		}
+	}
+}
+
+// traceWalk is walk for an evaluation that records what it reads (see
+// vstate.trace): fs are the frames of the instance m, and every answer
+// read, and every repeat found empty on the way, is noted with its
+// instance.
+func (e *evalEnv) traceWalk(it *item, frames []frame, m map[string]any, level int, fs []frame) {
+	chain := it.repeats
+	if level == len(chain) {
+		e.leaf(it, m)
+		e.st.noteRead(it, fs)
+		return
+	}
+	rep := chain[level]
+	if level < len(frames) && frames[level].rep == rep {
+		e.traceWalk(it, frames, frames[level].m, level+1, append(fs[:level:level], frames[level]))
+		return
+	}
+	list, _ := m[rep.q.Name].([]any)
+	if len(list) == 0 {
+		e.st.noteRead(rep, fs) // the answers are missing with their repeat
+		return
+	}
+	for i, x := range list {
+		if inst, ok := x.(map[string]any); ok {
+			e.traceWalk(it, frames, inst, level+1, append(fs[:level:level], frame{rep: rep, idx: i, m: inst}))
 		}
 	}
 }

@@ -34,6 +34,26 @@ type Form struct {
 	// Settings holds settings other than the four above, keyed by lower-case
 	// column name (e.g. "instance_name", "style"), kept for round trips.
 	Settings map[string]string
+	// Headers keeps the spelling of the columns kept in Extra (survey and
+	// choices) and Settings when it is not all lower case: sheet ("survey",
+	// "choices" or "settings") -> lower-case key -> header as written, e.g.
+	// "survey" -> "body::accuracythreshold" -> "body::accuracyThreshold".
+	// XLSForm tools read attribute and language names case-sensitively, so
+	// the writers give the headers back as written. Nil when every such
+	// header is in lower case.
+	Headers map[string]map[string]string
+	// Sheets keeps, in workbook order, the sheets other than survey,
+	// choices and settings (external_choices, entities, osm, a changelog,
+	// anything else) with their cells as read. dotm does not interpret
+	// them; every writer gives them back, so xlsx -> dotm -> xlsx loses no
+	// sheet.
+	Sheets []Sheet
+
+	// defaultInferred is set when the document gave no default_language
+	// and DefaultLanguage was taken from Languages; the writers then leave
+	// the setting out, as it was read (pyxform, unlike dotm, has no default
+	// translation then).
+	defaultInferred bool
 
 	c *compiled // built by Compile
 }
@@ -79,6 +99,17 @@ type ChoiceRow struct {
 	Extra map[string]string
 	// Row is the 1-based spreadsheet row (see Question.Row).
 	Row int
+}
+
+// Sheet is a workbook sheet kept as read (see Form.Sheets).
+type Sheet struct {
+	// Name is the sheet's name as written.
+	Name string
+	// Rows holds the sheet's rows from the first (usually the header) as
+	// text, each cell read as for the survey sheet (as pyxform reads it);
+	// a row has no trailing empty cells and empty rows are empty slices,
+	// so the cells keep their positions.
+	Rows [][]string
 }
 
 // Text is a translated text: language code -> text. The code "" holds text
@@ -234,6 +265,12 @@ type Problem struct {
 	// Message explains the problem in the requested language where the form
 	// provides one (constraint_message, required_message).
 	Message string `json:"message"`
+	// Cause is the path of the problem this one follows from, "" when it
+	// is a root cause: the relevance, required, constraint, choice_filter
+	// or repeat_count expression that produced it read an answer (directly
+	// or through calculations and non-relevant questions) that has a
+	// problem itself. It names the root cause, never another consequence.
+	Cause string `json:"cause,omitempty"`
 }
 
 // Problem codes.

@@ -49,6 +49,7 @@ func FuzzDecodeYAML(f *testing.F) {
 	f.Add(HouseholdYAML())
 	f.Add([]byte(`survey: [{type: integer, name: a, constraint: ". > 1"}]`))
 	f.Add([]byte(`{"survey": [{"type": "select_one l", "name": "a"}], "choices": [{"list_name": "l", "name": "x"}]}`))
+	f.Add([]byte("survey: [{type: text, name: a, Body::X: 1}]\nsheets: [{name: external_choices, rows: [[list_name, name], [], [l, 01]]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, format := range []string{"yaml", "json"} {
 			form, err := Decode(data, format)
@@ -89,7 +90,22 @@ func FuzzValidate(f *testing.F) {
 		if json.Unmarshal(data, &s) != nil {
 			return
 		}
-		_, _ = form.Validate(s.Answers, ValidateOptions{Lang: "es", Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		_, ps := form.Validate(s.Answers, ValidateOptions{Lang: "es", Now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		// Roots come first, and every cause is the path of a root.
+		roots := map[string]bool{}
+		for i, p := range ps {
+			if p.Cause == "" {
+				if i > 0 && ps[i-1].Cause != "" {
+					t.Fatalf("root %s after a consequence: %v", p.Path, ps)
+				}
+				roots[p.Path] = true
+			}
+		}
+		for _, p := range ps {
+			if p.Cause != "" && (!roots[p.Cause] || p.Cause == p.Path) {
+				t.Fatalf("%s: cause %q is not another problem's root: %v", p.Path, p.Cause, ps)
+			}
+		}
 	})
 }
 

@@ -47,6 +47,22 @@ func (f *Form) clone() *Form {
 	g.Languages = append([]string(nil), f.Languages...)
 	g.LanguageNames = copyStrings(f.LanguageNames)
 	g.Settings = copyStrings(f.Settings)
+	if f.Headers != nil {
+		g.Headers = make(map[string]map[string]string, len(f.Headers))
+		for sheet, m := range f.Headers {
+			g.Headers[sheet] = copyStrings(m)
+		}
+	}
+	g.Sheets = make([]Sheet, len(f.Sheets))
+	for i, s := range f.Sheets {
+		g.Sheets[i] = Sheet{Name: s.Name, Rows: make([][]string, len(s.Rows))}
+		for j, r := range s.Rows {
+			g.Sheets[i].Rows[j] = append([]string{}, r...)
+		}
+	}
+	if f.Sheets == nil {
+		g.Sheets = nil
+	}
 	g.Survey = make([]Question, len(f.Survey))
 	for i, q := range f.Survey {
 		q.Label, q.Hint = copyText(q.Label), copyText(q.Hint)

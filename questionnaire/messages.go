@@ -13,12 +13,14 @@ var defaultConstraint = Text{"en": "The answer is not accepted (constraint %s)."
 // of the default required and constraint messages (English otherwise):
 // the web client shows them to the enumerator next to the question. The
 // verbs are those of the English text; %q quotes an answer value, which
-// the collector redacts before it sends a message back.
+// the collector redacts before it sends a message back, and which is never
+// quoted for a direct identifier (msgChoiceFilterDirect).
 const (
 	msgRepeatNotRelevant = iota
 	msgRepeatCount
 	msgNotRelevant
 	msgChoiceFilter
+	msgChoiceFilterDirect
 )
 
 var validatorText = [...]Text{
@@ -41,6 +43,11 @@ var validatorText = [...]Text{
 		"en": "%s: %q is not offered here (choice_filter %s)",
 		"es": "%s: %q no se ofrece aquí (choice_filter %s)",
 		"fr": "%s : %q n'est pas proposé ici (choice_filter %s)",
+	},
+	msgChoiceFilterDirect: {
+		"en": "%s: the answer is not offered here (choice_filter %s)",
+		"es": "%s: la respuesta no se ofrece aquí (choice_filter %s)",
+		"fr": "%s : la réponse n'est pas proposée ici (choice_filter %s)",
 	},
 }
 

@@ -203,7 +203,7 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 			return nil, "", ""
 		}
 		if !it.hasChoice(s, c) {
-			return nil, CodeChoice, fmt.Sprintf("%q is not a choice of list %s", s, it.list)
+			return nil, CodeChoice, it.notAChoice([]string{s})
 		}
 		return keepString(v, s), "", ""
 	case "select_multiple":
@@ -230,14 +230,17 @@ func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
 		var badOnes []string
 		for i, s := range items {
 			if slices.Contains(items[:i], s) {
+				if it.sens == "direct" {
+					return nil, CodeType, "a choice is selected twice"
+				}
 				return nil, CodeType, fmt.Sprintf("choice %q is selected twice", s)
 			}
 			if !it.hasChoice(s, c) {
-				badOnes = append(badOnes, strconv.Quote(s))
+				badOnes = append(badOnes, s)
 			}
 		}
 		if len(badOnes) > 0 {
-			return nil, CodeChoice, fmt.Sprintf("%s not a choice of list %s", strings.Join(badOnes, ", ")+map[bool]string{true: " is", false: " are"}[len(badOnes) == 1], it.list)
+			return nil, CodeChoice, it.notAChoice(badOnes)
 		}
 		return items, "", ""
 	case "date", "today":
@@ -409,6 +412,72 @@ func normalizeGeopoint(v any) (any, string, string) {
 		return nil, CodeType, "geopoint accuracy is negative"
 	}
 	return map[string]any{"lat": vals[0], "lon": vals[1], "alt": vals[2], "accuracy": vals[3]}, "", ""
+}
+
+// maxListedChoices is the most allowed values a choice problem lists.
+const maxListedChoices = 20
+
+// notAChoice says that the values bad are not choices of the item's list
+// and which are (`"maybe" is not one of: yes, no`). The values are not
+// repeated for a direct identifier. Values longer than 40 bytes are cut.
+func (it *item) notAChoice(bad []string) string {
+	if it.sens == "direct" {
+		if it.base == "select_one" {
+			return "the answer is not one of the allowed values"
+		}
+		if len(bad) == 1 {
+			return "1 choice is not one of the allowed values"
+		}
+		return strconv.Itoa(len(bad)) + " choices are not among the allowed values"
+	}
+	var b strings.Builder
+	for i, s := range bad {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(s) > 40 {
+			s = strings.ToValidUTF8(s[:40], "") + "…"
+		}
+		b.WriteString(strconv.Quote(s))
+	}
+	if len(bad) == 1 {
+		b.WriteString(" is not one of: ")
+	} else {
+		b.WriteString(" are not among: ")
+	}
+	b.WriteString(it.allowedChoices())
+	return b.String()
+}
+
+// allowedChoices lists the names of the item's choices in list order,
+// and "other" for or_other, cut after maxListedChoices with "…".
+func (it *item) allowedChoices() string {
+	names := make([]string, 0, min(len(it.choices)+1, maxListedChoices+1))
+	more := false
+	add := func(name string) {
+		if slices.Contains(names, name) {
+			return
+		}
+		if len(names) == maxListedChoices {
+			more = true
+			return
+		}
+		names = append(names, name)
+	}
+	for _, ch := range it.choices {
+		add(ch.Name)
+	}
+	if it.orOther {
+		add("other")
+	}
+	s := strings.Join(names, ", ")
+	if more {
+		s += ", …"
+	}
+	if s == "" {
+		s = "(the list " + it.list + " is empty)"
+	}
+	return s
 }
 
 // hasChoice reports whether name is a choice of the item's list (or

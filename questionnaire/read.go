@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -220,7 +219,7 @@ func (b *builder) addQuestion(sheet string, r rawRow) {
 			if q.Extra == nil {
 				q.Extra = map[string]string{}
 			}
-			q.Extra[strings.ToLower(c.header)] = c.value
+			q.Extra[b.spelling("survey", c.header)] = c.value
 		}
 	}
 	if q.Type == "" {
@@ -250,7 +249,7 @@ func (b *builder) addChoice(sheet string, r rawRow) {
 			if c.Extra == nil {
 				c.Extra = map[string]string{}
 			}
-			c.Extra[strings.ToLower(x.header)] = x.value
+			c.Extra[b.spelling("choices", x.header)] = x.value
 		}
 	}
 	if c.ListName == "" && c.Name == "" {
@@ -267,12 +266,44 @@ func (b *builder) addChoice(sheet string, r rawRow) {
 	b.f.Choices = append(b.f.Choices, c)
 }
 
+// spelling returns the key of an Extra or Settings column, its header in
+// lower case, and notes the header's spelling in Form.Headers when it is
+// not all lower case.
+func (b *builder) spelling(sheet, header string) string {
+	header = strings.TrimSpace(header)
+	key := strings.ToLower(header)
+	if header != key {
+		if b.f.Headers == nil {
+			b.f.Headers = map[string]map[string]string{}
+		}
+		if b.f.Headers[sheet] == nil {
+			b.f.Headers[sheet] = map[string]string{}
+		}
+		b.f.Headers[sheet][key] = header
+	}
+	return key
+}
+
+// header returns the header to write for the Extra or Settings key of a
+// sheet: as it was read (see Form.Headers), else the key.
+func (f *Form) header(sheet, key string) string {
+	if h := f.Headers[sheet][key]; h != "" {
+		return h
+	}
+	return key
+}
+
 // setSetting stores one settings column.
-func (b *builder) setSetting(key, value string) {
-	key = strings.ToLower(strings.TrimSpace(key))
+func (b *builder) setSetting(header, value string) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return
+	}
+	key := strings.ToLower(strings.TrimSpace(header))
+	switch key {
+	case "form_id", "id_string", "version", "form_title", "title", "default_language":
+	default:
+		key = b.spelling("settings", header)
 	}
 	switch key {
 	case "form_id", "id_string":
@@ -305,9 +336,8 @@ func (b *builder) finish() (*Form, error) {
 		}
 	}
 	if f.DefaultLanguage == "" && len(f.Languages) > 0 {
-		langs := append([]string(nil), f.Languages...)
-		sort.SliceStable(langs, func(i, j int) bool { return langs[i] != "" && langs[j] == "" })
-		f.DefaultLanguage = langs[0]
+		f.DefaultLanguage = inferDefaultLanguage(f.Languages)
+		f.defaultInferred = true
 	}
 	// the untranslated language ("") goes last, whatever the source, so
 	// that every encoding gives back the same order
@@ -322,10 +352,60 @@ func (b *builder) finish() (*Form, error) {
 			delete(f.LanguageNames, code)
 		}
 	}
+	seen := map[string]string{"survey": "survey", "choices": "choices", "settings": "settings"}
+	for i, sh := range f.Sheets {
+		low := strings.ToLower(sh.Name)
+		if prev, dup := seen[low]; dup {
+			b.fail(sh.Name, 0, "", "sheet %d has the name of sheet %s (sheet names are compared in any case)", i+1, prev)
+			continue
+		}
+		seen[low] = sh.Name
+	}
 	if len(b.errs) > 0 {
 		return nil, b.errs
 	}
 	return f, nil
+}
+
+// inferDefaultLanguage is the default language of a form whose settings
+// name none: its first language with a code, else "".
+func inferDefaultLanguage(languages []string) string {
+	for _, code := range languages {
+		if code != "" {
+			return code
+		}
+	}
+	return ""
+}
+
+// defaultLanguageSetting returns the default_language setting the writers
+// write: "" when the reader inferred DefaultLanguage and would infer it
+// again from the written form, so that a form read without the setting is
+// written without it.
+func (f *Form) defaultLanguageSetting() string {
+	if f.defaultInferred && inferDefaultLanguage(f.Languages) == f.DefaultLanguage {
+		return ""
+	}
+	return f.DefaultLanguage
+}
+
+// keptSheet returns a sheet as Form.Sheets holds it: trailing empty cells
+// and rows dropped, every row a non-nil slice.
+func keptSheet(name string, rows [][]string) Sheet {
+	s := Sheet{Name: name, Rows: [][]string{}}
+	last := -1
+	for i, r := range rows {
+		n := len(r)
+		for n > 0 && r[n-1] == "" {
+			n--
+		}
+		s.Rows = append(s.Rows, append([]string{}, r[:n]...))
+		if n > 0 {
+			last = i
+		}
+	}
+	s.Rows = s.Rows[:last+1]
+	return s
 }
 
 var errNoSurvey = errors.New("the form has no survey sheet (a sheet named survey with type and name columns)")

@@ -38,7 +38,7 @@ survey:
 	for _, p := range probs {
 		got = append(got, p.Path+" "+p.Code)
 	}
-	wantProbs := []string{"f not_relevant", "c not_relevant", "b not_relevant", "g2 not_relevant"}
+	wantProbs := []string{"f not_relevant", "b not_relevant", "c not_relevant", "g2 not_relevant"} // roots, then what follows from them
 	if !reflect.DeepEqual(got, wantProbs) {
 		t.Errorf("problems %v, want %v", got, wantProbs)
 	}

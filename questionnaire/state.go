@@ -32,7 +32,9 @@ type State struct {
 	// RepeatCounts maps the path of every relevant repeat that has a
 	// repeat_count to the number of entries it expects.
 	RepeatCounts map[string]int `json:"repeat_counts"`
-	// Problems are Validate's problems for the answers, in form order.
+	// Problems are Validate's problems for the answers: root causes in
+	// form order, then the problems that follow from them (see
+	// Problem.Cause).
 	Problems []Problem `json:"problems"`
 }
 

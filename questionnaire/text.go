@@ -18,6 +18,10 @@ import (
 //	languages: [{code: en, name: English}, {code: es, name: Español}]
 //	survey:    [{type: integer, name: age, label: {en: Age, es: Edad}, constraint: ". <= 110", ...}, ...]
 //	choices:   [{list_name: yes_no, name: "yes", label: {en: "Yes", es: "Sí"}}, ...]
+//	sheets:    [{name: external_choices, rows: [[list_name, name, label], [city, dumont, Dumont]]}, ...]
+//
+// sheets holds the workbook sheets dotm keeps without interpreting them
+// (Form.Sheets); it is left out when there are none.
 //
 // Survey and choices items use the XLSForm column names (any case, the same
 // aliases as the spreadsheet); a translated column is a map from language
@@ -143,6 +147,8 @@ func fromDocument(doc any) (*Form, error) {
 			survey, hasSurvey = v, true
 		case "choices":
 			choices = v
+		case "sheets":
+			b.readSheets(v)
 		}
 	}
 	if !hasSurvey {
@@ -151,6 +157,54 @@ func fromDocument(doc any) (*Form, error) {
 	b.readList("survey", survey, b.addQuestion)
 	b.readList("choices", choices, b.addChoice)
 	return b.finish()
+}
+
+// readSheets reads the document's kept sheets: a list of {name, rows},
+// rows a list of lists of cells.
+func (b *builder) readSheets(v any) {
+	list, ok := v.([]any)
+	if !ok {
+		if v != nil {
+			b.fail("sheets", 0, "", "sheets must be a list of {name, rows}")
+		}
+		return
+	}
+	for i, x := range list {
+		m, _, ok := asMap(x)
+		if !ok {
+			b.fail("sheets", i+1, "", "a sheet is {name: external_choices, rows: [[list_name, name, label], ...]}")
+			continue
+		}
+		name := scalarString(m["name"])
+		if strings.TrimSpace(name) == "" {
+			b.fail("sheets", i+1, "name", "a sheet needs a name")
+			continue
+		}
+		var rows [][]string
+		rs, ok := m["rows"].([]any)
+		if !ok && m["rows"] != nil {
+			b.fail("sheets", i+1, "rows", "rows must be a list of rows")
+			continue
+		}
+		for j, r := range rs {
+			cells, ok := r.([]any)
+			if !ok && r != nil {
+				b.fail("sheets", i+1, "rows", "row %d must be a list of cells", j+1)
+				continue
+			}
+			row := make([]string, len(cells))
+			for k, c := range cells {
+				if _, isMap := c.(map[string]any); isMap {
+					b.fail("sheets", i+1, "rows", "row %d, cell %d must be a single value", j+1, k+1)
+				} else if _, isList := c.([]any); isList {
+					b.fail("sheets", i+1, "rows", "row %d, cell %d must be a single value", j+1, k+1)
+				}
+				row[k] = scalarString(c)
+			}
+			rows = append(rows, row)
+		}
+		b.f.Sheets = append(b.f.Sheets, keptSheet(name, rows))
+	}
 }
 
 func (b *builder) readList(sheet string, v any, add func(string, rawRow)) {
@@ -304,13 +358,13 @@ func sortedKeys(m map[string]string) []string {
 // document builds the ordered YAML/JSON form document.
 func (f *Form) document() ordered {
 	var settings ordered
-	for _, e := range []kv{{"form_id", f.ID}, {"version", f.Version}, {"form_title", f.Title}, {"default_language", f.DefaultLanguage}} {
+	for _, e := range []kv{{"form_id", f.ID}, {"version", f.Version}, {"form_title", f.Title}, {"default_language", f.defaultLanguageSetting()}} {
 		if e.v != "" {
 			settings = append(settings, e)
 		}
 	}
 	for _, k := range sortedKeys(f.Settings) {
-		settings = append(settings, kv{k, f.Settings[k]})
+		settings = append(settings, kv{f.header("settings", k), f.Settings[k]})
 	}
 	doc := ordered{{"settings", settings}}
 	var langs []any
@@ -358,7 +412,7 @@ func (f *Form) document() ordered {
 		add("read_only", q.ReadOnly)
 		add("appearance", q.Appearance)
 		for _, k := range sortedKeys(q.Extra) {
-			add(k, q.Extra[k])
+			add(f.header("survey", k), q.Extra[k])
 		}
 		survey = append(survey, o)
 	}
@@ -370,11 +424,22 @@ func (f *Form) document() ordered {
 			o = append(o, kv{"label", l})
 		}
 		for _, k := range sortedKeys(c.Extra) {
-			o = append(o, kv{k, c.Extra[k]})
+			o = append(o, kv{f.header("choices", k), c.Extra[k]})
 		}
 		choices = append(choices, o)
 	}
 	doc = append(doc, kv{"choices", choices})
+	if len(f.Sheets) > 0 {
+		sheets := make([]any, len(f.Sheets))
+		for i, sh := range f.Sheets {
+			rows := sh.Rows
+			if rows == nil {
+				rows = [][]string{}
+			}
+			sheets[i] = ordered{{"name", sh.Name}, {"rows", rows}}
+		}
+		doc = append(doc, kv{"sheets", sheets})
+	}
 	return doc
 }
 

@@ -2,7 +2,6 @@ package questionnaire
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +22,11 @@ import (
 // and stored with the server's value (int64 when integral, float64, or
 // string), replacing what the client sent.
 //
-// Problems are reported in form order with the codes required, type,
-// choice, constraint, not_relevant, repeat_count and unknown_field.
+// Problems have the codes required, type, choice, constraint,
+// not_relevant, repeat_count and unknown_field. A problem that follows
+// from another (the expression that produced it read an answer with a
+// problem, see Problem.Cause) names its root cause in Cause; root causes
+// come first, in form order, then their consequences, in form order.
 func (f *Form) Validate(answers map[string]any, opts ValidateOptions) (map[string]any, []Problem) {
 	return f.validate(answers, opts, true)
 }
@@ -70,7 +72,8 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, reuse bool
 	if len(st.problems) == 0 {
 		return root, nil
 	}
-	sort.SliceStable(st.problems, func(i, j int) bool { return st.problems[i].order < st.problems[j].order })
+	st.resolveCauses()
+	st.sortProblems()
 	out := make([]Problem, len(st.problems))
 	for i, p := range st.problems {
 		out[i] = p.Problem
@@ -81,6 +84,8 @@ func (f *Form) validate(answers map[string]any, opts ValidateOptions, reuse bool
 type orderedProblem struct {
 	Problem
 	order int
+	reads []traceRead // what the expressions that produced it read (see resolveCauses)
+	key   []int       // form position (see sortProblems)
 }
 
 type vstate struct {
@@ -109,13 +114,18 @@ type vstate struct {
 	memos                [][]relMemo // groups' relevance in the current instances, by repeat depth (see relevant)
 	memoLevels           [4][]relMemo
 	steps                [4]instStep // room for the instPaths of nested repeat instances
+	// tracing evaluations note the answers they read in traced (see
+	// trace); traces counts them
+	tracing bool
+	traced  []traceRead
+	traces  int
 }
 
-// add records a problem; seq orders problems of the same pass by form
-// position (normalization problems come first).
+// add records a problem; seq orders problems found at the same place
+// (see sortProblems).
 func (st *vstate) add(path, code, msg string) {
 	st.seq++
-	st.problems = append(st.problems, orderedProblem{Problem{Path: path, Code: code, Message: msg}, st.seq})
+	st.problems = append(st.problems, orderedProblem{Problem: Problem{Path: path, Code: code, Message: msg}, order: st.seq})
 }
 
 const (
@@ -194,6 +204,8 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			if !relevant {
 				if pass == passRelevance && len(list) > 0 {
 					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, st.entries(len(list))))
+					st.traceRelevance(it, frames, m)
+					st.attachReads()
 				}
 				st.remove(it, m)
 				continue
@@ -212,6 +224,8 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 				}
 				if float64(len(list)) != want {
 					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, st.entries(len(list)), formatNumber(want), it.q.RepeatCount))
+					st.trace(it.count, frames, m, nil, nil)
+					st.attachReads()
 				}
 			}
 			continue
@@ -219,6 +233,8 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 		if !relevant {
 			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
 				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgNotRelevant, it.q.Name))
+				st.traceRelevance(it, frames, m)
+				st.attachReads()
 			}
 			st.remove(it, m)
 			continue
@@ -242,11 +258,16 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			required := it.requiredStatic || it.required != nil && it.required.evalValue(st.envFor(frames, m, it)).boolean()
 			if required && it.base != "calculate" {
 				st.add(pathOf(frames, it.q.Name), CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
+				st.traceRelevance(it, frames, m)
+				st.trace(it.required, frames, m, it, nil)
+				st.attachReads()
 			}
 			continue
 		}
 		if it.constraint != nil && !it.constraint.evalValue(st.envFor(frames, m, it)).boolean() {
 			st.add(pathOf(frames, it.q.Name), CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
+			st.trace(it.constraint, frames, m, it, nil)
+			st.attachReads()
 		}
 		if it.filter != nil {
 			var one [1]string
@@ -260,7 +281,13 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			}
 			for _, name := range chosen {
 				if !st.choiceAllowed(it, st.envFor(frames, m, it), name) {
-					st.add(pathOf(frames, it.q.Name), CodeChoice, st.text(msgChoiceFilter, it.q.Name, name, it.q.ChoiceFilter))
+					msg := st.text(msgChoiceFilter, it.q.Name, name, it.q.ChoiceFilter)
+					if it.sens == "direct" {
+						msg = st.text(msgChoiceFilterDirect, it.q.Name, it.q.ChoiceFilter)
+					}
+					st.add(pathOf(frames, it.q.Name), CodeChoice, msg)
+					st.trace(it.filter, frames, m, it, st.choiceRow(it, name))
+					st.attachReads()
 				}
 			}
 		}
@@ -286,6 +313,16 @@ func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 		}
 	}
 	return it.external
+}
+
+// choiceRow is the row of the choice name in the list of it (nil: none).
+func (st *vstate) choiceRow(it *item, name string) *ChoiceRow {
+	for _, ch := range it.choices {
+		if ch.Name == name {
+			return ch
+		}
+	}
+	return nil
 }
 
 // relevant evaluates the item's relevant and those of its enclosing groups

@@ -140,7 +140,7 @@ func TestValidateProblems(t *testing.T) {
 		{"group is transparent", `{"n": 0, "g": {}}`, "", []Problem{{Path: "g", Code: CodeUnknownField}}},
 		{"note takes no answer", `{"n": 0, "nb": "text"}`, "", []Problem{{Path: "nb", Code: CodeUnknownField}}},
 		{"several problems in form order", `{"n": 12, "country": "x", "zzz": 1}`, "",
-			[]Problem{{Path: "country", Code: CodeChoice}, {Path: "zzz", Code: CodeUnknownField}, {Path: "n", Code: CodeConstraint}, {Path: "why_many", Code: CodeRequired}, {Path: "people", Code: CodeRepeatCount}, {Path: "code", Code: CodeRequired}}},
+			[]Problem{{Path: "n", Code: CodeConstraint}, {Path: "country", Code: CodeChoice}, {Path: "zzz", Code: CodeUnknownField}, {Path: "why_many", Code: CodeRequired}, {Path: "people", Code: CodeRepeatCount}, {Path: "code", Code: CodeRequired}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,53 +1,68 @@
+//go:build !js
+
 package questionnaire
 
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // XForm writes the form as an ODK XForm (ODK XForms 1.0, the XML that ODK
-// Collect, KoboCollect and Enketo load), the way pyxform, XLSForm's
-// reference converter, writes it:
+// Collect, KoboCollect, Enketo and ODK Web Forms load), the way pyxform,
+// XLSForm's reference converter, writes it:
 //
 //   - <h:html> declaring the xforms, h, ev, jr, odk, orx and xsd
 //     namespaces; <h:title> is form_title (else form_id);
 //   - <model odk:xforms-version="1.0.0"> with <itext> when the form has
 //     labels in named languages: one <translation> per language, the
-//     default language first and marked default="true()", text ids
-//     "/data/.../name:label", ":hint", ":jr:constraintMsg",
-//     ":jr:requiredMsg" and "list-index" for choices, "-" where a
-//     translation is missing, media columns (image, audio, video,
-//     big-image) as <value form="...">jr://images/...</value>;
+//     default language first and marked default="true()", lang as the
+//     column header wrote it ("English (en)", "default" for a column
+//     without language), text ids "/data/.../name:label", ":hint",
+//     ":jr:constraintMsg", ":jr:requiredMsg" and "list-index" for
+//     choices, "-" where a translation is missing, media columns (image,
+//     big-image, audio, video) as <value form="image">jr://images/...;
+//     a text given only in a column without language stays in place;
 //   - the primary <instance>: a root element (the setting name, else
 //     "data") with id (form_id) and version attributes, a node per
 //     question, groups nested, each repeat as a jr:template="" copy
 //     followed by one instance, static defaults as node text, and
-//     <meta><instanceID/></meta> (plus instanceName when the setting
-//     instance_name is set);
-//   - a secondary <instance id="list"> per choice list a choice_filter
-//     filters or an expression reads with instance('list'), with
-//     <root><item><name/><label/> (or <itextId/>) and the list's other
-//     columns; <instance id="file" src="jr://file-csv/file.csv"/> for
-//     pulldata(), select_one_from_file and csv-external / xml-external;
+//     <meta><instanceID/></meta> (and instanceName for the setting
+//     instance_name, audit for an audit row);
+//   - a secondary <instance id="list"> per choice list a select uses, with
+//     <root><item> holding <label> (or <itextId>), <name> and the list's
+//     other columns, "other" added for select ... or_other;
+//     <instance id="file" src="jr://file-csv/file.csv"/> for pulldata(),
+//     select_one_from_file and csv-external / xml-external rows;
 //   - a <bind> per node with pyxform's types (string, int, decimal, date,
 //     time, dateTime, geopoint, geotrace, geoshape, barcode, binary;
-//     selects are string, as pyxform writes them), required="true()" or
+//     selects, notes and calculations are string), required="true()" or
 //     the required expression, relevant, constraint with jr:constraintMsg,
 //     calculate, readonly, jr:requiredMsg and the preloads of metadata
-//     (start, end, today, deviceid, ...);
-//   - the <h:body>: input, select1 and select with inline items or an
-//     itemset, upload, range, trigger, odk:rank, group with ref, label and
-//     appearance, repeat inside a group with jr:count, notes as input
-//     (bound readonly).
+//     (start, end, today, deviceid, ...); the columns bind::x, body::x
+//     and instance::x become attributes x (in lower case, as read);
+//   - the <h:body>: input, select1 and select with an itemset, upload,
+//     range, trigger, odk:rank, group with ref, label and appearance,
+//     repeat inside a group with jr:count (a reference as it is, anything
+//     else through a calculated NAME_count node), notes as input bound
+//     readonly; pyxform's additions: NAME_other after a select ... or_other
+//     and the label row of a table-list group; select_one_external as an
+//     input with a query over itemsets.csv; the parameters column's
+//     start/end/step (range), randomize and seed (selects), max-pixels
+//     (image), capture-accuracy and warning-accuracy (geopoint).
 //
-// ${name} references become absolute paths (" /data/group/name ") in
-// every expression, and <output value=" /data/.../name "/> in labels and
-// hints. Dynamic defaults (with ${} or a function call) become
-// <setvalue event="odk-instance-first-load">.
+// ${name} references become paths in every expression and
+// <output value="..."/> in labels and hints: absolute (" /data/g/name "),
+// or relative (" ../name ") between items of the same repeat, as pyxform
+// writes them. Dynamic defaults (with ${} or a function call) become
+// <setvalue event="odk-instance-first-load">. The settings flat,
+// clean_text_values, style, public_key and submission_url are applied as
+// pyxform applies them.
 //
 // The form must be compiled. The error names the row and column of a
 // reference in a label or hint to a question the form lacks.
@@ -111,6 +126,26 @@ func (n *xmlElem) attr(name, value string) *xmlElem {
 	return n
 }
 
+var attrNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z_][A-Za-z0-9_.-]*)?$`)
+
+// extra adds the attributes of attribute columns, leaving out names that
+// are not XML names and names the element already has.
+func (n *xmlElem) extra(attrs [][2]string) *xmlElem {
+	for _, a := range attrs {
+		if !attrNameRE.MatchString(a[0]) || strings.HasPrefix(a[0], "xmlns") {
+			continue
+		}
+		dup := false
+		for _, b := range n.attrs {
+			dup = dup || b[0] == a[0]
+		}
+		if !dup {
+			n.attrs = append(n.attrs, a)
+		}
+	}
+	return n
+}
+
 func (n *xmlElem) write(b *bytes.Buffer, depth int) {
 	indent := strings.Repeat("  ", depth)
 	b.WriteString(indent + "<" + n.name)
@@ -166,9 +201,6 @@ type xformWriter struct {
 	items []*item
 	// tableList marks groups with appearance table-list.
 	tableList map[*item]bool
-	// cur is the question whose labels, hints and messages are being
-	// written: their references are relative to it (see relativeRef).
-	cur *item
 	// cleanText is the setting clean_text_values (on unless "no"):
 	// typographic quotes in texts become straight quotes, as pyxform
 	// writes them.
@@ -176,9 +208,10 @@ type xformWriter struct {
 }
 
 type itextEntry struct {
-	id    string
-	texts map[string]string   // lang -> escaped inner XML ("" when absent)
-	media map[string][]string // lang -> form=src pairs, flattened
+	id       string
+	texts    map[string]string   // lang -> escaped inner XML ("" when absent)
+	media    map[string][]string // lang -> form=src pairs, flattened
+	guidance map[string]string   // lang -> escaped guidance hint
 }
 
 // layout computes each item's path and children, and adds the label row
@@ -311,6 +344,29 @@ func (w *xformWriter) matchLanguage(s string) string {
 	return s
 }
 
+// guidance returns a question's guidance_hint columns by language.
+func (w *xformWriter) guidance(q *Question) Text {
+	var t Text
+	for k, v := range q.Extra {
+		rest, ok := strings.CutPrefix(k, "guidance_hint")
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		lang := ""
+		if l, ok := strings.CutPrefix(rest, "::"); ok {
+			code, _ := parseLanguage(l)
+			lang = w.matchLanguage(code)
+		} else if rest != "" {
+			continue
+		}
+		if t == nil {
+			t = Text{}
+		}
+		t[lang] = v
+	}
+	return t
+}
+
 func (w *xformWriter) hasLang(code string) bool {
 	for _, l := range w.langs {
 		if l == code {
@@ -345,34 +401,26 @@ func (w *xformWriter) path(name string) (string, bool) {
 	return w.paths[it], true
 }
 
-// expr rewrites ${name} references of an expression into paths: absolute,
-// or relative (" ../name ") when the question it belongs to and the
-// question referred to are in the same repeat, as pyxform writes them, so
-// that the expression reads the answer of the same repeat entry.
+// expr rewrites the ${name} references of an expression evaluated at
+// item it into paths (see ref).
 func (w *xformWriter) expr(src string, it *item, col string) string {
-	return w.exprIn(src, it, col, false)
-}
-
-// exprIn is expr; with current, a relative path starts with current()/
-// (pyxform's form for choice filters, evaluated in the choice's context).
-func (w *xformWriter) exprIn(src string, it *item, col string, current bool) string {
 	src = strings.TrimSpace(src)
 	w.noteInstances(src)
-	locs := refInTextRE.FindAllStringSubmatchIndex(src, -1)
 	var b strings.Builder
 	last := 0
-	for _, loc := range locs {
+	for _, loc := range refInTextRE.FindAllStringSubmatchIndex(src, -1) {
 		b.WriteString(src[last:loc[0]])
 		last = loc[1]
 		name := src[loc[2]:loc[3]]
-		p, ok := w.path(name)
+		at := it
+		if absoluteInIndexedRepeat(src, loc[0]) {
+			at = nil
+		}
+		p, ok := w.ref(name, at, col == "choice_filter")
 		if !ok {
 			w.fail(it, col, "unknown question ${%s}", name)
 			b.WriteString(src[loc[0]:loc[1]])
 			continue
-		}
-		if rel := w.relativeRef(it, w.c.byName[name], current); rel != "" && !absoluteInIndexedRepeat(src, loc[0]) {
-			p = rel
 		}
 		b.WriteString(" " + p + " ")
 	}
@@ -380,42 +428,11 @@ func (w *xformWriter) exprIn(src string, it *item, col string, current bool) str
 	return b.String()
 }
 
-// relativeRef is pyxform's relative reference from the question ctx to the
-// question target when both are inside one repeat (their lowest common
-// ancestor repeat): ".." for each level from ctx up to that repeat, then
-// the target's path below it. Empty when they share no repeat (or the
-// form is flat).
-func (w *xformWriter) relativeRef(ctx, target *item, current bool) string {
-	if ctx == nil || target == nil || w.flat {
-		return ""
-	}
-	dist := map[*item]int{}
-	d := 1
-	for p := ctx.parent; p != nil; p = p.parent {
-		dist[p] = d
-		d++
-	}
-	for p := target.parent; p != nil; p = p.parent {
-		steps, ok := dist[p]
-		if !ok || p.kind != kindRepeat {
-			continue
-		}
-		ups := make([]string, steps)
-		for i := range ups {
-			ups[i] = ".."
-		}
-		rel := strings.Join(ups, "/") + strings.TrimPrefix(w.paths[target], w.paths[p])
-		if current {
-			rel = "current()/" + rel
-		}
-		return rel
-	}
-	return ""
-}
-
 // absoluteInIndexedRepeat reports whether the reference at offset at of
-// src is an argument of indexed-repeat() that pyxform keeps absolute: the
-// value and the repeats (arguments 1, 2, 4 and 6), not the indexes.
+// src is an argument of indexed-repeat() that pyxform keeps absolute even
+// inside the repeat: the value and the repeats (arguments 1, 2, 4 and 6),
+// not the indexes. A relative repeat argument ("..") would name the
+// current entry, not the repeat's entries.
 func absoluteInIndexedRepeat(src string, at int) bool {
 	for _, m := range indexedRepeatRE.FindAllStringIndex(src, -1) {
 		if m[1] > at {
@@ -443,9 +460,60 @@ func absoluteInIndexedRepeat(src string, at int) bool {
 
 var indexedRepeatRE = regexp.MustCompile(`indexed-repeat\s*\(`)
 
+// ref returns the path of the question called name as read from item at:
+// absolute ("/data/group/name"), or, when both are in the same repeat,
+// relative to at ("../name"), as pyxform writes it, so that the reference
+// means the answer in the same repeat instance in every ODK client. In a
+// choice filter, evaluated with an item of the list as context, the
+// relative path starts with current()/.
+func (w *xformWriter) ref(name string, at *item, filter bool) (string, bool) {
+	tgt, ok := w.c.byName[name]
+	if !ok {
+		return "", false
+	}
+	abs := w.paths[tgt]
+	if at == nil || w.flat {
+		return abs, true
+	}
+	from := w.paths[at]
+	shared := false
+	for _, r := range tgt.repeats {
+		if r == at || slices.Contains(at.repeats, r) {
+			shared = true
+		}
+	}
+	if tgt.kind == kindRepeat && (tgt == at || slices.Contains(at.repeats, tgt)) {
+		shared = true
+	}
+	if !shared {
+		return abs, true
+	}
+	fs, ts := strings.Split(from, "/"), strings.Split(abs, "/")
+	common := 0
+	for common < len(fs) && common < len(ts) && fs[common] == ts[common] {
+		common++
+	}
+	if common == len(fs) && common == len(ts) {
+		if filter {
+			return "current()", true
+		}
+		return ".", true
+	}
+	parts := make([]string, 0, len(fs)-common+len(ts)-common)
+	for range fs[common:] {
+		parts = append(parts, "..")
+	}
+	parts = append(parts, ts[common:]...)
+	rel := strings.Join(parts, "/")
+	if filter {
+		rel = "current()/" + rel
+	}
+	return rel, true
+}
+
 // text escapes a label or hint and turns its ${name} references into
 // <output/> elements.
-func (w *xformWriter) text(s string, row int, sheet, col string) string {
+func (w *xformWriter) text(s string, at *item, row int, sheet, col string) string {
 	if w.cleanText {
 		s = smartQuotes.Replace(s)
 	}
@@ -454,10 +522,7 @@ func (w *xformWriter) text(s string, row int, sheet, col string) string {
 	for _, loc := range refInTextRE.FindAllStringSubmatchIndex(s, -1) {
 		b.WriteString(escapeXML(s[last:loc[0]], false))
 		name := s[loc[2]:loc[3]]
-		if p, ok := w.path(name); ok {
-			if rel := w.relativeRef(w.cur, w.c.byName[name], false); rel != "" {
-				p = rel
-			}
+		if p, ok := w.ref(name, at, false); ok {
 			b.WriteString(`<output value=" ` + escapeXML(p, true) + ` "/>`)
 		} else {
 			w.errs = append(w.errs, &FormError{Sheet: sheet, Row: row, Column: col, Err: fmt.Errorf("unknown question ${%s}", name)})
@@ -508,7 +573,7 @@ func (w *xformWriter) useFile(id, src string) {
 
 // addText registers a translated text under id and returns true when the
 // form writes it as itext.
-func (w *xformWriter) addText(id string, t Text, media map[string]map[string]string, row int, sheet, col string) {
+func (w *xformWriter) addText(id string, t Text, media map[string]map[string]string, at *item, row int, sheet, col string) {
 	if w.itextSeen == nil {
 		w.itextSeen = map[string]bool{}
 	}
@@ -519,7 +584,7 @@ func (w *xformWriter) addText(id string, t Text, media map[string]map[string]str
 	e := itextEntry{id: id, texts: map[string]string{}, media: map[string][]string{}}
 	for _, l := range w.langs {
 		if s, ok := t[l]; ok && s != "" {
-			e.texts[l] = w.text(s, row, sheet, col)
+			e.texts[l] = w.text(s, at, row, sheet, col)
 		} else if len(t) > 0 {
 			e.texts[l] = "-"
 		}
@@ -539,16 +604,16 @@ func (w *xformWriter) addText(id string, t Text, media map[string]map[string]str
 
 // label returns a <label> (or <hint>) element: a reference into itext in
 // itext mode, else the text itself.
-func (w *xformWriter) label(tag, id string, t Text, media map[string]map[string]string, row int, sheet, col string) *xmlElem {
+func (w *xformWriter) label(tag, id string, t Text, media map[string]map[string]string, at *item, row int, sheet, col string) *xmlElem {
 	if len(t) == 0 && len(media) == 0 {
 		return nil
 	}
 	if w.itextMode && (translated(t) || len(media) > 0) {
-		w.addText(id, t, media, row, sheet, col)
+		w.addText(id, t, media, at, row, sheet, col)
 		return xel(tag, "ref", "jr:itext('"+id+"')")
 	}
 	n := xel(tag)
-	n.inner = w.text(t.In("", w.f.DefaultLanguage), row, sheet, col)
+	n.inner = w.text(t.In("", w.f.DefaultLanguage), at, row, sheet, col)
 	return n
 }
 
@@ -565,12 +630,12 @@ func translated(t Text) bool {
 
 // message returns the value of a jr:constraintMsg or jr:requiredMsg
 // attribute.
-func (w *xformWriter) message(id string, t Text, row int, col string) string {
+func (w *xformWriter) message(id string, t Text, at *item, row int, col string) string {
 	if len(t) == 0 {
 		return ""
 	}
 	if w.itextMode && translated(t) {
-		w.addText(id, t, nil, row, "survey", col)
+		w.addText(id, t, nil, at, row, "survey", col)
 		return "jr:itext('" + id + "')"
 	}
 	return t.In("", w.f.DefaultLanguage)
@@ -589,6 +654,9 @@ func (w *xformWriter) document() *xmlElem {
 	primary := w.primaryInstance()
 	binds := w.binds()
 	body := xel("h:body")
+	if style := strings.TrimSpace(f.Settings["style"]); style != "" {
+		body.attr("class", style) // e.g. "pages" or "theme-grid"
+	}
 	body.add(w.controls(w.kids[nil])...)
 	var lists []*xmlElem
 	for _, list := range w.listOrder {
@@ -612,6 +680,11 @@ func (w *xformWriter) document() *xmlElem {
 				}
 				if s := e.texts[l]; s != "" {
 					v := xel("value")
+					v.inner = s
+					tx.add(v)
+				}
+				if s := e.guidance[l]; s != "" {
+					v := xel("value", "form", "guidance")
 					v.inner = s
 					tx.add(v)
 				}
@@ -707,7 +780,7 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			continue
 		}
 		n := xel(it.q.Name)
-		n.attrs = append(n.attrs, extraAttrs(it.q, "instance::")...)
+		n.extra(extraAttrs(it.q, "instance::"))
 		switch it.kind {
 		case kindGroup:
 			w.instanceNodes(n, w.kids[it])
@@ -717,7 +790,7 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			}
 			n.attr("jr:template", "")
 			w.instanceNodes(n, w.kids[it])
-			first := xel(it.q.Name, append([]string(nil), flatAttrs(extraAttrs(it.q, "instance::"))...)...)
+			first := xel(it.q.Name).extra(extraAttrs(it.q, "instance::"))
 			w.instanceNodes(first, w.kids[it])
 			parent.add(n)
 			n = first
@@ -731,14 +804,6 @@ func (w *xformWriter) instanceNodes(parent *xmlElem, items []*item) {
 			parent.add(xel(it.q.Name + "_other"))
 		}
 	}
-}
-
-func flatAttrs(as [][2]string) []string {
-	var out []string
-	for _, a := range as {
-		out = append(out, a[0], a[1])
-	}
-	return out
 }
 
 // countNeedsNode reports a repeat_count that is not a single reference
@@ -791,7 +856,15 @@ func bindType(it *item) string {
 // rangeParams reads a range's parameters column ("start=1 end=10 step=1").
 func rangeParams(it *item) map[string]string {
 	p := map[string]string{"start": "1", "end": "10", "step": "1"}
-	for _, kv := range strings.Fields(strings.ReplaceAll(it.q.Extra["parameters"], ";", " ")) {
+	maps.Copy(p, params(it))
+	return p
+}
+
+// params reads a row's parameters column: "start=0 end=5", "randomize=true
+// seed=${s}", "max-pixels=1024" (spaces, commas or ; between).
+func params(it *item) map[string]string {
+	p := map[string]string{}
+	for _, kv := range strings.FieldsFunc(it.q.Extra["parameters"], func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			p[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
 		}
@@ -812,9 +885,7 @@ func rangeType(it *item) string {
 
 func (w *xformWriter) binds() []*xmlElem {
 	var out []*xmlElem
-	defer func() { w.cur = nil }()
 	for _, it := range w.items {
-		w.cur = it
 		if isExternalInstance(it) {
 			w.useFile(it.q.Name, externalSrc(it))
 			continue
@@ -827,7 +898,7 @@ func (w *xformWriter) binds() []*xmlElem {
 			p = "/" + w.root + "/meta/audit"
 		}
 		b := xel("bind", "nodeset", p)
-		b.attrs = append(b.attrs, extraAttrs(it.q, "bind::")...)
+		bindExtra := extraAttrs(it.q, "bind::")
 		if it.kind == kindRepeat && w.countNeedsNode(it) {
 			cp := path.Dir(p) + "/" + it.q.Name + "_count"
 			out = append(out, xel("bind", "nodeset", cp, "type", "string", "readonly", "true()", "calculate", w.expr(it.q.RepeatCount, it, "repeat_count")))
@@ -843,7 +914,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		}
 		if s := it.q.Constraint; strings.TrimSpace(s) != "" && it.kind == kindField {
 			b.attr("constraint", w.expr(s, it, "constraint"))
-			if m := w.message(p+":jr:constraintMsg", it.q.ConstraintMessage, it.q.Row, "constraint_message"); m != "" {
+			if m := w.message(p+":jr:constraintMsg", it.q.ConstraintMessage, it, it.q.Row, "constraint_message"); m != "" {
 				b.attr("jr:constraintMsg", m)
 			}
 		}
@@ -859,7 +930,7 @@ func (w *xformWriter) binds() []*xmlElem {
 				b.attr("required", w.expr(it.q.Required, it, "required"))
 			}
 			if it.requiredStatic || it.required != nil {
-				if m := w.message(p+":jr:requiredMsg", it.q.RequiredMessage, it.q.Row, "required_message"); m != "" {
+				if m := w.message(p+":jr:requiredMsg", it.q.RequiredMessage, it, it.q.Row, "required_message"); m != "" {
 					b.attr("jr:requiredMsg", m)
 				}
 			}
@@ -878,6 +949,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		case "background-audio":
 			w.actions = append(w.actions, xel("odk:recordaudio", "event", "odk-instance-load", "ref", p))
 		}
+		b.extra(bindExtra)
 		if it.kind == kindGroup || it.kind == kindRepeat {
 			if len(b.attrs) == 1 {
 				continue // nothing to bind
@@ -885,7 +957,7 @@ func (w *xformWriter) binds() []*xmlElem {
 		}
 		out = append(out, b)
 		if w.needsOther(it) {
-			out = append(out, xel("bind", "nodeset", p+"_other", "type", "string", "relevant", "selected( "+p+" , 'other')"))
+			out = append(out, xel("bind", "nodeset", p+"_other", "type", "string", "relevant", "selected(../"+it.q.Name+", 'other')"))
 		}
 	}
 	if s := w.f.Settings["instance_name"]; s != "" {
@@ -976,7 +1048,7 @@ func (w *xformWriter) listInstance(list string) *xmlElem {
 		item := xel("item")
 		if translated {
 			id := fmt.Sprintf("%s-%d", list, i)
-			w.addText(id, ch.Label, w.media(ch.Extra), ch.Row, "choices", "label")
+			w.addText(id, ch.Label, w.media(ch.Extra), nil, ch.Row, "choices", "label")
 			item.add(textEl("itextId", id))
 		} else {
 			item.add(textEl("label", ch.Label.In("", w.f.DefaultLanguage)))
@@ -998,7 +1070,7 @@ func (w *xformWriter) listInstance(list string) *xmlElem {
 		item := xel("item")
 		if translated {
 			id := list + "-other"
-			w.addText(id, Text{w.langs[0]: "Other"}, nil, 0, "choices", "label")
+			w.addText(id, Text{w.langs[0]: "Other"}, nil, nil, 0, "choices", "label")
 			item.add(textEl("itextId", id))
 		} else {
 			item.add(textEl("label", "Other"))
@@ -1041,7 +1113,7 @@ func (w *xformWriter) controls(items []*item) []*xmlElem {
 			lbl := xel("label")
 			lbl.inner = "Specify other."
 			if w.itextMode {
-				w.addText(p+":label", Text{w.langs[0]: "Specify other."}, nil, it.q.Row, "survey", "type")
+				w.addText(p+":label", Text{w.langs[0]: "Specify other."}, nil, nil, it.q.Row, "survey", "type")
 				lbl = xel("label", "ref", "jr:itext('"+p+":label')")
 			}
 			out = append(out, xel("input", "ref", p).add(lbl))
@@ -1064,14 +1136,27 @@ func (w *xformWriter) needsOther(it *item) bool {
 // control returns the body element of an item, nil for items without one
 // (calculations, hidden and metadata).
 func (w *xformWriter) control(it *item) *xmlElem {
-	prev := w.cur
-	w.cur = it
-	defer func() { w.cur = prev }()
 	q := it.q
 	p := w.paths[it]
 	media := w.media(q.Extra)
-	lbl := w.label("label", p+":label", q.Label, media, q.Row, "survey", "label")
-	hint := w.label("hint", p+":hint", q.Hint, nil, q.Row, "survey", "hint")
+	lbl := w.label("label", p+":label", q.Label, media, it, q.Row, "survey", "label")
+	hint := w.label("hint", p+":hint", q.Hint, nil, it, q.Row, "survey", "hint")
+	if g := w.guidance(q); len(g) > 0 {
+		// pyxform writes a guidance hint as a form="guidance" value of the
+		// hint's itext, whatever the form's languages
+		w.addText(p+":hint", q.Hint, nil, it, q.Row, "survey", "hint")
+		for i := range w.itext {
+			if w.itext[i].id == p+":hint" {
+				w.itext[i].guidance = map[string]string{}
+				for _, l := range w.langs {
+					if s := g.In(l, w.f.DefaultLanguage); s != "" {
+						w.itext[i].guidance[l] = w.text(s, it, q.Row, "survey", "guidance_hint")
+					}
+				}
+			}
+		}
+		hint = xel("hint", "ref", "jr:itext('"+p+":hint')")
+	}
 	withLabels := func(n *xmlElem) *xmlElem {
 		appearance := strings.TrimSpace(q.Appearance)
 		switch {
@@ -1083,7 +1168,7 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		if appearance != "" {
 			n.attr("appearance", appearance)
 		}
-		n.attrs = append(n.attrs, extraAttrs(q, "body::")...)
+		n.extra(extraAttrs(q, "body::"))
 		if lbl != nil {
 			n.add(lbl)
 		}
@@ -1108,12 +1193,24 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		if q.Appearance != "" {
 			r.attr("appearance", strings.TrimSpace(q.Appearance))
 		}
-		r.attrs = append(r.attrs, extraAttrs(q, "body::")...)
+		r.extra(extraAttrs(q, "body::"))
 		if rc := strings.TrimSpace(q.RepeatCount); rc != "" {
 			if w.countNeedsNode(it) {
-				r.attr("jr:count", path.Dir(p)+"/"+q.Name+"_count")
+				// inside a repeat, the count node of the same instance
+				if len(it.repeats) > 0 {
+					r.attr("jr:count", "../"+q.Name+"_count")
+				} else {
+					r.attr("jr:count", path.Dir(p)+"/"+q.Name+"_count")
+				}
 			} else {
 				r.attr("jr:count", w.expr(rc, it, "repeat_count"))
+			}
+		}
+		// a dynamic default inside the repeat is also set in every
+		// instance added later, as pyxform writes it
+		for _, k := range w.items {
+			if d := strings.TrimSpace(k.q.Default); k.kind == kindField && d != "" && isDynamic(d) && k.level() == it {
+				r.add(xel("setvalue", "event", "odk-new-repeat", "ref", w.paths[k], "value", w.expr(d, k, "default")))
 			}
 		}
 		return g.add(r.add(w.controls(w.kids[it])...))
@@ -1138,6 +1235,14 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		n := withLabels(xel(tag, "ref", p))
 		w.choices(n, it)
 		return n
+	case "select_one_external", "select_multiple_external":
+		// the choices are in the external_choices sheet, which the server
+		// sends as itemsets.csv; Collect queries it
+		query := "instance('" + it.list + "')/root/item"
+		if f := strings.TrimSpace(q.ChoiceFilter); f != "" {
+			query += "[" + w.expr(f, it, "choice_filter") + "]"
+		}
+		return withLabels(xel("input", "query", query, "ref", p))
 	case "select_one_from_file", "select_multiple_from_file":
 		tag := "select1"
 		if it.base == "select_multiple_from_file" {
@@ -1147,15 +1252,29 @@ func (w *xformWriter) control(it *item) *xmlElem {
 		w.useFile(id, src)
 		nodeset := "instance('" + id + "')/root/item"
 		if s := strings.TrimSpace(q.ChoiceFilter); s != "" {
-			nodeset += "[" + w.exprIn(s, it, "choice_filter", true) + "]"
+			nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
 		}
 		n := withLabels(xel(tag, "ref", p))
 		return n.add(xel("itemset", "nodeset", nodeset).add(xel("value", "ref", "name"), xel("label", "ref", "label")))
 	case "image", "audio", "video", "file":
 		mt := map[string]string{"image": "image/*", "audio": "audio/*", "video": "video/*", "file": "application/*"}[it.base]
-		return withLabels(xel("upload", "mediatype", mt, "ref", p))
+		n := xel("upload", "mediatype", mt, "ref", p)
+		if px := params(it)["max-pixels"]; px != "" && it.base == "image" {
+			n.attr("orx:max-pixels", px)
+		}
+		return withLabels(n)
 	case "acknowledge":
 		return withLabels(xel("trigger", "ref", p))
+	case "geopoint":
+		n := xel("input", "ref", p)
+		ps := params(it)
+		if a := ps["capture-accuracy"]; a != "" {
+			n.attr("accuracyThreshold", a)
+		}
+		if a := ps["warning-accuracy"]; a != "" {
+			n.attr("unacceptableAccuracyThreshold", a)
+		}
+		return withLabels(n)
 	case "decimal":
 		if strings.EqualFold(strings.TrimSpace(q.Type), "range") {
 			rp := rangeParams(it)
@@ -1166,50 +1285,26 @@ func (w *xformWriter) control(it *item) *xmlElem {
 }
 
 // choices adds a select's choices: an itemset over the list's secondary
-// instance when the form has one (a choice_filter or an instance() call
-// reads the list), else inline items.
+// instance (filtered by the choice_filter), as pyxform writes every
+// select of the choices sheet.
 func (w *xformWriter) choices(n *xmlElem, it *item) {
 	if it.external {
 		return
 	}
-	list := it.list
-	translated := w.listItext(list)
-	if w.listUse[list] {
-		nodeset := "instance('" + list + "')/root/item"
-		if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
-			nodeset += "[" + w.exprIn(s, it, "choice_filter", true) + "]"
-		}
-		is := xel("itemset", "nodeset", nodeset)
-		is.add(xel("value", "ref", "name"))
-		if translated {
-			is.add(xel("label", "ref", "jr:itext(itextId)"))
-		} else {
-			is.add(xel("label", "ref", "label"))
-		}
-		n.add(is)
-		return
+	nodeset := "instance('" + it.list + "')/root/item"
+	if s := strings.TrimSpace(it.q.ChoiceFilter); s != "" {
+		nodeset += "[" + w.expr(s, it, "choice_filter") + "]"
 	}
-	for i, ch := range w.c.lists[list] {
-		item := xel("item")
-		if translated {
-			id := fmt.Sprintf("%s-%d", list, i)
-			w.addText(id, ch.Label, w.media(ch.Extra), ch.Row, "choices", "label")
-			item.add(xel("label", "ref", "jr:itext('"+id+"')"))
+	if ps := params(it); strings.EqualFold(ps["randomize"], "true") || strings.EqualFold(ps["randomize"], "yes") {
+		if seed := ps["seed"]; seed != "" {
+			nodeset = "randomize(" + nodeset + ", " + w.expr(seed, it, "parameters") + ")"
 		} else {
-			item.add(textEl("label", ch.Label.In("", w.f.DefaultLanguage)))
+			nodeset = "randomize(" + nodeset + ")"
 		}
-		item.add(textEl("value", ch.Name))
-		n.add(item)
 	}
-	if it.orOther {
-		other := xel("item")
-		if translated {
-			id := list + "-other"
-			w.addText(id, Text{w.langs[0]: "Other"}, nil, it.q.Row, "survey", "type")
-			other.add(xel("label", "ref", "jr:itext('"+id+"')"))
-		} else {
-			other.add(textEl("label", "Other"))
-		}
-		n.add(other.add(textEl("value", "other")))
+	label := "label"
+	if w.listItext(it.list) {
+		label = "jr:itext(itextId)"
 	}
+	n.add(xel("itemset", "nodeset", nodeset).add(xel("value", "ref", "name"), xel("label", "ref", label)))
 }

@@ -1,8 +1,11 @@
+//go:build !js
+
 package questionnaire
 
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
 	"os"
 	"path"
@@ -359,6 +362,8 @@ func TestXFormMatchesPyxform(t *testing.T) {
 			}
 			known := pyxformKnownDiffs[name]
 			compareMeaning(t, meaningOf(t, got), wantM, known.keys)
+			t.Logf("pyxform's XForm: %d binds, %d instance nodes, %d question texts, %d controls, %d labels and hints, %d choice labels",
+				len(wantM.binds), len(wantM.instance), len(wantM.itext), len(wantM.controls), len(wantM.labels), len(wantM.choices))
 		})
 	}
 	if compared < 5 {
@@ -545,7 +550,7 @@ func TestXFormHousehold(t *testing.T) {
 }
 
 const xformFeatureForm = `
-settings: {form_id: feat, version: "3", form_title: "Features & <more>", instance_name: "concat('hh-', ${hhid})"}
+settings: {form_id: feat, version: "3", form_title: "Features & <more>", instance_name: "concat('hh-', ${hhid})", style: pages}
 survey:
   - {type: text, name: hhid, label: "Household <ID> & code", required: "yes", required_message: "Give the ID"}
   - {type: select_one regions, name: region, label: Region}
@@ -555,12 +560,16 @@ survey:
   - {type: begin repeat, name: person, label: Person, repeat_count: "${n} + 1"}
   - {type: text, name: pname, label: Name, required: "${n} > 1"}
   - {type: calculate, name: twice, calculation: "${n} * 2"}
+  - {type: integer, name: page, label: "Age of ${pname}", relevant: "${pname} != ''"}
   - {type: end repeat}
   - {type: begin repeat, name: visits, label: Visits, repeat_count: "${n}"}
   - {type: note, name: vnote, label: "Visit of ${hhid}"}
   - {type: end repeat}
   - {type: select_multiple_from_file villages.csv, name: villages, label: Villages}
-  - {type: image, name: photo, label: Photo}
+  - {type: image, name: photo, label: Photo, guidance_hint: "Photograph the ${hhid} door", parameters: "max-pixels=1024"}
+  - {type: geopoint, name: where, label: Where, parameters: "capture-accuracy=5 warning-accuracy=20"}
+  - {type: select_one_external hamlets, name: hamlet, label: Hamlet, choice_filter: "region = ${region}"}
+  - {type: select_one regions, name: region2, label: Again, parameters: "randomize=true seed=${n}"}
   - {type: range, name: score, label: Score, parameters: "start=0 end=5 step=0.5"}
   - {type: acknowledge, name: ok, label: OK, read_only: "${n} > 3"}
 choices:
@@ -602,6 +611,7 @@ func TestXFormFeatures(t *testing.T) {
 		{"/data/person/twice", "calculate", " /data/n  * 2"},
 		{"/data/person/twice", "type", "string"},
 		{"/data/person_count", "calculate", " /data/n  + 1"},
+		{"/data/person/page", "relevant", " ../pname  != ''"}, // same repeat: relative
 		{"/data/visits/vnote", "readonly", "true()"},
 		{"/data/villages", "type", "string"},
 		{"/data/photo", "type", "binary"},
@@ -626,20 +636,27 @@ func TestXFormFeatures(t *testing.T) {
 		`<itemset nodeset="instance('cities')/root/item[region =  /data/region ]">`,
 		`<label>City in <output value=" /data/region "/></label>`,
 		`<label>Visit of <output value=" /data/hhid "/></label>`,
+		`<label>Age of <output value=" ../pname "/></label>`,
 		`<label>Household &lt;ID&gt; &amp; code</label>`,
 		`<bind nodeset="/data/n" type="int" constraint=". &gt; 0 and . &lt; 50"`,
 		`<instance id="villages" src="jr://file-csv/villages.csv"/>`,
-		`<upload mediatype="image/*" ref="/data/photo">`,
 		`<range ref="/data/score" start="0" end="5" step="0.5">`,
 		`<trigger ref="/data/ok">`,
 		`<region>north</region>`,
+		`<h:body class="pages">`,
+		`<upload mediatype="image/*" ref="/data/photo" orx:max-pixels="1024">`,
+		`<input ref="/data/where" accuracyThreshold="5" unacceptableAccuracyThreshold="20">`,
+		`<input query="instance('hamlets')/root/item[region =  /data/region ]" ref="/data/hamlet">`,
+		`<itemset nodeset="randomize(instance('regions')/root/item,  /data/n )">`,
+		`<hint ref="jr:itext('/data/photo:hint')"/>`,
+		`<value form="guidance">Photograph the <output value=" /data/hhid "/> door</value>`,
 	} {
 		if !strings.Contains(s, frag) {
 			t.Errorf("XForm lacks %s", frag)
 		}
 	}
-	if strings.Contains(s, "<itext>") {
-		t.Error("itext in a form without languages")
+	if n := strings.Count(s, "<text id="); n != 1 {
+		t.Errorf("%d itext texts in a form without languages, want the guidance hint's only", n)
 	}
 }
 
@@ -701,4 +718,35 @@ choices:
 			t.Errorf("no %s in\n%s", want, data)
 		}
 	}
+}
+
+// FuzzXForm checks that every form the YAML reader accepts gives a
+// well-formed XForm, or a FormErrors naming rows (a label that names an
+// unknown question).
+func FuzzXForm(f *testing.F) {
+	f.Add([]byte(xformFeatureForm))
+	f.Add(HouseholdYAML())
+	f.Add([]byte(`survey: [{type: note, name: a, label: "x ${a} <&>", "bind::type": int, "body::a b": x, "instance::x:y": "\""}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		form, err := Decode(data, "yaml")
+		if err != nil {
+			return
+		}
+		x, err := form.XForm()
+		if err != nil {
+			var fe FormErrors
+			if !errors.As(err, &fe) || len(fe) == 0 {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		d := xml.NewDecoder(bytes.NewReader(x))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("XForm not well-formed: %v\n%s", err, x)
+			}
+		}
+	})
 }

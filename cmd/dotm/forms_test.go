@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dotm-survey/dotm/questionnaire"
+	"github.com/xuri/excelize/v2"
 )
 
 func runForTest(t *testing.T, args ...string) (string, int) {
@@ -88,6 +89,41 @@ func TestFormsCommands(t *testing.T) {
 	}
 	if _, code := runForTest(t, "convert", form, "--to", "csv"); code != 2 {
 		t.Errorf("convert --to csv: exit %d", code)
+	}
+}
+
+// TestFormsConvertKeepsTheWorkbook: converting an XLSForm to xlsx keeps
+// the sheets dotm does not model and the spelling of the columns it keeps
+// without modelling them, and writes each sheet's used range as its
+// dimension (readers such as openpyxl in read-only mode trust it).
+func TestFormsConvertKeepsTheWorkbook(t *testing.T) {
+	in := filepath.Join("..", "..", "questionnaire", "testdata", "pyxform", "xlsform_spec_test.xlsx")
+	out := filepath.Join(t.TempDir(), "out.xlsx")
+	if msg, code := runForTest(t, "convert", in, "--to", "xlsx", "--out", out); code != 0 {
+		t.Fatalf("convert: exit %d %s", code, msg)
+	}
+	wb, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if got := strings.Join(wb.GetSheetList(), " "); got != "survey choices settings columns" {
+		t.Errorf("sheets %s", got)
+	}
+	for sheet, want := range map[string]string{"survey": "A1:X57", "choices": "A1:E5", "settings": "A1:I2", "columns": "A1:C3"} {
+		if got, err := wb.GetSheetDimension(sheet); err != nil || got != want {
+			t.Errorf("sheet %s: dimension %q (%v), want %s", sheet, got, err, want)
+		}
+	}
+	header, err := wb.GetRows("survey")
+	if err != nil || len(header) != 57 {
+		t.Fatalf("survey: %d rows, %v", len(header), err)
+	}
+	if h := strings.Join(header[0], ","); !strings.Contains(h, ",buttonText,") || !strings.Contains(h, ",noAppErrorString") {
+		t.Errorf("survey header %s", h)
+	}
+	if v, _ := wb.GetCellValue("columns", "C3"); v == "" {
+		t.Errorf("columns sheet lost its cells")
 	}
 }
 

@@ -1,6 +1,7 @@
 // fill.mjs fills an XForm with ODK's own form engine (@getodk/xforms-engine,
 // the engine of ODK Web Forms and ODK Central) the way an enumerator would,
-// and prints what the engine computed and the instance it submits.
+// and prints what the engine computed and the instance it submits. Used by
+// collector's OpenRosa tests (odk_engine_test.go); run `npm ci` here first.
 //
 //	node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml]
 //
