@@ -598,3 +598,41 @@ func TestODKEngineLoadsForms(t *testing.T) {
 	}
 	t.Logf("%d of %d XForms loaded in ODK's engine", loaded, len(files))
 }
+
+// TestODKEngineIndexedRepeat: indexed-repeat() read inside its own repeat
+// (another entry's answer, chosen by this entry's) gives the same values
+// in ODK's engine as in dotm's validator.
+func TestODKEngineIndexedRepeat(t *testing.T) {
+	t.Parallel()
+	form, err := questionnaire.Decode([]byte(`
+settings: {form_id: rel, version: "1"}
+survey:
+  - {type: begin repeat, name: person, label: Person}
+  - {type: integer, name: age, label: Age}
+  - {type: calculate, name: other_age, calculation: "indexed-repeat(${age}, ${person}, ${age})"}
+  - {type: calculate, name: older, calculation: "if(${age} > indexed-repeat(${age}, ${person}, 1), 1, 0)"}
+  - {type: end repeat}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xform, err := form.XForm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]any{"person": []any{map[string]any{"age": 2}, map[string]any{"age": 1}, map[string]any{"age": 3}}}
+	fill := odkFillForm(t, xform, answers, "tablet-017", "")
+	if d := parity(form, answers, fill); len(d) > 0 {
+		t.Errorf("ODK's engine and dotm disagree on %d nodes:\n%s", len(d), strings.Join(d, "\n"))
+	}
+	if v := fill.Nodes["person[0].other_age"].Value; v == nil || *v != "1" {
+		t.Errorf("person[0].other_age in ODK's engine: %q, want 1 (the age of entry 2)", deref(v))
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "<no value>"
+	}
+	return *p
+}
