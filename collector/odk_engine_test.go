@@ -482,7 +482,23 @@ func TestODKEngineHouseholdForm(t *testing.T) {
 	delete(answers, "start")
 	delete(answers, "end")
 	delete(answers, "deviceid")
+	a.mustDo("admin", "POST", "/api/v1/surveys/"+a.survey+"/assignments", map[string]any{"assignments": []map[string]any{
+		{"id": "a-odk-hh", "enumerator": "ana", "household_id": answers["household_id"]}}}, 201)
 	fill := odkRoundTrip(t, a, form, answers, "start", "end", "deviceid")
+	// The interview from ODK is linked to the enumerator's assignment of
+	// its household, as Collect knows no assignment ids.
+	var as struct {
+		Assignments []struct {
+			ID, Status   string
+			SubmissionID string `json:"submission_id"`
+		} `json:"assignments"`
+	}
+	if err := json.Unmarshal(a.mustDo("ana", "GET", "/api/v1/assignments?status=submitted", nil, 200), &as); err != nil {
+		t.Fatal(err)
+	}
+	if id := instanceIDRE.FindStringSubmatch(fill.Instance)[1]; len(as.Assignments) != 1 || as.Assignments[0].ID != "a-odk-hh" || as.Assignments[0].SubmissionID != id {
+		t.Errorf("assignments after the engine's interview %s: %+v", id, as.Assignments)
+	}
 
 	// Other paths through the form: no migrants, returnees or remittances,
 	// a household without children; and a refused consent, which hides the
