@@ -322,7 +322,11 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			}
 		}
 		if env.Supersedes == "" {
-			if env.AssignmentID, err = matchAssignment(c, in.assignments, cf.survey, u.Name, inst.Answers); err != nil {
+			if old, err := in.subs.Submission(ctx, inst.InstanceID); err == nil {
+				// A resend: the assignment the first receipt was linked to
+				// (no longer open), so that it is a duplicate.
+				env.AssignmentID = old.AssignmentID
+			} else if env.AssignmentID, err = matchAssignment(c, in.assignments, cf.survey, u.Name, inst.Answers); err != nil {
 				fail(c, err)
 				return
 			}

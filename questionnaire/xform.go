@@ -406,16 +406,59 @@ func (w *xformWriter) path(name string) (string, bool) {
 func (w *xformWriter) expr(src string, it *item, col string) string {
 	src = strings.TrimSpace(src)
 	w.noteInstances(src)
-	return refInTextRE.ReplaceAllStringFunc(src, func(m string) string {
-		name := refInTextRE.FindStringSubmatch(m)[1]
-		p, ok := w.ref(name, it, col == "choice_filter")
+	var b strings.Builder
+	last := 0
+	for _, loc := range refInTextRE.FindAllStringSubmatchIndex(src, -1) {
+		b.WriteString(src[last:loc[0]])
+		last = loc[1]
+		name := src[loc[2]:loc[3]]
+		at := it
+		if absoluteInIndexedRepeat(src, loc[0]) {
+			at = nil
+		}
+		p, ok := w.ref(name, at, col == "choice_filter")
 		if !ok {
 			w.fail(it, col, "unknown question ${%s}", name)
-			return m
+			b.WriteString(src[loc[0]:loc[1]])
+			continue
 		}
-		return " " + p + " "
-	})
+		b.WriteString(" " + p + " ")
+	}
+	b.WriteString(src[last:])
+	return b.String()
 }
+
+// absoluteInIndexedRepeat reports whether the reference at offset at of
+// src is an argument of indexed-repeat() that pyxform keeps absolute even
+// inside the repeat: the value and the repeats (arguments 1, 2, 4 and 6),
+// not the indexes. A relative repeat argument ("..") would name the
+// current entry, not the repeat's entries.
+func absoluteInIndexedRepeat(src string, at int) bool {
+	for _, m := range indexedRepeatRE.FindAllStringIndex(src, -1) {
+		if m[1] > at {
+			break
+		}
+		depth, arg := 0, 0
+		for i := m[1]; i < len(src) && depth >= 0; i++ {
+			switch src[i] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			case ',':
+				if depth == 0 {
+					arg++
+				}
+			}
+			if i == at && depth == 0 {
+				return arg == 0 || arg == 1 || arg == 3 || arg == 5
+			}
+		}
+	}
+	return false
+}
+
+var indexedRepeatRE = regexp.MustCompile(`indexed-repeat\s*\(`)
 
 // ref returns the path of the question called name as read from item at:
 // absolute ("/data/group/name"), or, when both are in the same repeat,

@@ -678,6 +678,48 @@ survey:
 	}
 }
 
+// TestXFormRelativeRefs: a reference between questions of one repeat is
+// relative (" ../age "), as pyxform writes it, so that ODK's engines read
+// the answer of the same entry; a choice filter's starts with current()/;
+// indexed-repeat's value and repeat arguments and references from outside
+// the repeat stay absolute.
+func TestXFormRelativeRefs(t *testing.T) {
+	f, err := Decode([]byte(`
+settings: {form_id: rel, version: "1"}
+survey:
+  - {type: integer, name: n, label: N}
+  - {type: begin repeat, name: person, label: Person}
+  - {type: integer, name: age, label: "Age of ${pname}"}
+  - {type: begin group, name: g, label: G}
+  - {type: text, name: pname, label: Name, relevant: "${age} > ${n}"}
+  - {type: select_one cities, name: city, label: City, choice_filter: "min_age <= ${age}"}
+  - {type: end group}
+  - {type: calculate, name: first_age, calculation: "indexed-repeat(${age}, ${person}, ${age})"}
+  - {type: end repeat}
+  - {type: calculate, name: total, calculation: "sum(${age})"}
+choices:
+  - {list_name: cities, name: a, label: A, min_age: 0}
+`), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := f.XForm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`nodeset="/data/person/g/pname" type="string" relevant=" ../../age  &gt;  /data/n "`,
+		`instance('cities')/root/item[min_age &lt;=  current()/../../age ]`,
+		`calculate="indexed-repeat( /data/person/age ,  /data/person ,  ../age )"`,
+		`calculate="sum( /data/person/age )"`,
+		`<output value=" ../g/pname "/>`,
+	} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("no %s in\n%s", want, data)
+		}
+	}
+}
+
 // FuzzXForm checks that every form the YAML reader accepts gives a
 // well-formed XForm, or a FormErrors naming rows (a label that names an
 // unknown question).
