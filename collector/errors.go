@@ -58,7 +58,9 @@ func mapErrors(logger *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
+// errorStatus is err as a *dotm.Error (EINTERNAL when it is none) and
+// the status its code maps to.
+func errorStatus(err error) (*dotm.Error, int) {
 	var e *dotm.Error
 	if !errors.As(err, &e) {
 		e = &dotm.Error{Code: dotm.EINTERNAL, Err: err}
@@ -67,6 +69,11 @@ func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	return e, status
+}
+
+func writeProblem(c *gin.Context, logger *slog.Logger, err error) {
+	e, status := errorStatus(err)
 	doc := problemDoc{
 		Type:      "urn:dotm:problem:" + string(e.Code),
 		Title:     http.StatusText(status),

@@ -38,23 +38,18 @@ func handlePostSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		p, err := in.prepare(ctx, currentUser(c), env, time.Now())
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		result, err := in.settle(ctx, p, in.subs.InsertSubmission(ctx, p.sub))
+		result, sub, err := in.ingest(ctx, currentUser(c), env, time.Now())
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		switch result {
 		case dotm.ResultCreated:
-			c.JSON(http.StatusCreated, dotm.Receipt{ID: p.sub.ID, Status: "received"})
+			c.JSON(http.StatusCreated, dotm.Receipt{ID: sub.ID, Status: "received"})
 		case dotm.ResultDuplicate:
-			c.JSON(http.StatusOK, dotm.Receipt{ID: p.sub.ID, Status: "received"})
+			c.JSON(http.StatusOK, dotm.Receipt{ID: sub.ID, Status: "received"})
 		default:
-			fail(c, dotm.Errorf(dotm.ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", p.sub.ID))
+			fail(c, dotm.Errorf(dotm.ECONFLICT, "submission %s exists with different content; a new interview needs a new instance_id", sub.ID))
 		}
 	}
 }

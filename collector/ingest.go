@@ -74,6 +74,19 @@ func checkUUID(field, s string, required bool, problems *[]dotm.Problem) string 
 	return u.String()
 }
 
+// ingest checks env from user u, stores it and tells a retry of the same
+// content (duplicate) from another interview under the same id
+// (conflict): the one sequence behind POST /submissions and the OpenRosa
+// submission. The batch endpoint prepares and inserts many at once.
+func (in *ingester) ingest(ctx context.Context, u dotm.User, env dotm.Envelope, now time.Time) (string, dotm.Submission, error) {
+	p, err := in.prepare(ctx, u, env, now)
+	if err != nil {
+		return "", dotm.Submission{}, err
+	}
+	result, err := in.settle(ctx, p, in.subs.InsertSubmission(ctx, p.sub))
+	return result, p.sub, err
+}
+
 // prepare checks an envelope from user u and builds the submission to store.
 // Client mistakes come back as *Error with EUNPROCESSABL, EFORBIDDEN or
 // EINVALID; anything else is a storage failure.

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -107,14 +106,7 @@ func openRosaErrors(logger interface {
 			return
 		}
 		err := c.Errors.Last().Err
-		var e *dotm.Error
-		if !errors.As(err, &e) {
-			e = &dotm.Error{Code: dotm.EINTERNAL, Err: err}
-		}
-		status, ok := statusOf[e.Code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
+		e, status := errorStatus(err)
 		msg := e.Message
 		if status >= 500 {
 			logger.Error("openrosa request failed", "route", c.FullPath(), "error", err.Error())
@@ -314,40 +306,40 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 		now := time.Now()
 		env := dotm.Envelope{InstanceID: inst.InstanceID, FormID: formID, FormVersion: version, Answers: inst.Answers, Supersedes: inst.DeprecatedID}
 		env.StartedAt, env.EndedAt = instanceTimes(inst.Answers, now)
-		if _, hasStart := inst.Answers["start"]; !hasStart {
-			// A form without start and end metadata: a resend keeps the
-			// times of the first receipt, so that it is a duplicate.
-			if old, err := in.subs.Submission(ctx, inst.InstanceID); err == nil {
+		// A resend of an interview received before keeps what the first
+		// receipt settled, so that it is a duplicate: its times when the
+		// form has no start and end metadata, and the assignment it was
+		// linked to (no longer open).
+		old, err := in.subs.Submission(ctx, inst.InstanceID)
+		switch {
+		case err == nil:
+			if _, hasStart := inst.Answers["start"]; !hasStart {
 				env.StartedAt, env.EndedAt = old.StartedAt.Format(time.RFC3339Nano), old.EndedAt.Format(time.RFC3339Nano)
 			}
-		}
-		if env.Supersedes == "" {
-			if old, err := in.subs.Submission(ctx, inst.InstanceID); err == nil {
-				// A resend: the assignment the first receipt was linked to
-				// (no longer open), so that it is a duplicate.
+			if env.Supersedes == "" {
 				env.AssignmentID = old.AssignmentID
-			} else if env.AssignmentID, err = matchAssignment(c, in.assignments, cf.survey, u.Name, inst.Answers); err != nil {
+			}
+		case dotm.ErrorCode(err) != dotm.ENOTFOUND:
+			fail(c, err)
+			return
+		case env.Supersedes == "":
+			if env.AssignmentID, err = matchAssignment(c, in.assignments, cf.survey, u.Name, inst.Answers); err != nil {
 				fail(c, err)
 				return
 			}
 		}
-		p, err := in.prepare(ctx, u, env, now)
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		result, err := in.settle(ctx, p, in.subs.InsertSubmission(ctx, p.sub))
+		result, sub, err := in.ingest(ctx, u, env, now)
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		switch result {
 		case dotm.ResultCreated:
-			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+p.sub.ID+" received; it waits for review.")
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+" received; it waits for review.")
 		case dotm.ResultDuplicate:
-			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+p.sub.ID+" was received before.")
+			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+sub.ID+" was received before.")
 		default:
-			fail(c, dotm.Errorf(dotm.ECONFLICT, "interview %s exists with different content; a new interview needs a new instance id", p.sub.ID))
+			fail(c, dotm.Errorf(dotm.ECONFLICT, "interview %s exists with different content; a new interview needs a new instance id", sub.ID))
 		}
 	}
 }
