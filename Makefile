@@ -24,6 +24,9 @@ serve: build
 
 ## test: vet, the race-enabled test suite and every fuzz target briefly (what CI runs)
 test:
+	@if command -v npm >/dev/null 2>&1 && [ ! -d questionnaire/testdata/odkengine/node_modules ]; then \
+		echo "installing ODK's form engine for the XForm and OpenRosa tests (npm ci, once)"; \
+		(cd questionnaire/testdata/odkengine && npm ci --no-audit --no-fund --loglevel=error); fi
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 20m $(PKGS)
 	FUZZTIME=$(CI_FUZZTIME) ./scripts/fuzz.sh
