@@ -142,13 +142,26 @@ func writeOpenRosaMessage(c *gin.Context, status int, nature, msg string) {
 }
 
 // baseURL is the scheme and host the client used, for the absolute URLs
-// formList gives.
+// formList gives. Behind a trusted reverse proxy that terminates TLS
+// (Deps.TrustedProxies) the proxy's X-Forwarded-Proto and
+// X-Forwarded-Host say what the client used; from anyone else they are
+// ignored. gin trusts forwarded headers only from those proxies, so a
+// client address that differs from the connection's means the request came
+// through one.
 func baseURL(c *gin.Context) string {
-	scheme := "http"
+	scheme, host := "http", c.Request.Host
 	if c.Request.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + c.Request.Host
+	if c.ClientIP() != c.RemoteIP() {
+		if p := strings.ToLower(c.GetHeader("X-Forwarded-Proto")); p == "https" || p == "http" {
+			scheme = p
+		}
+		if h := c.GetHeader("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/ ,") {
+			host = h
+		}
+	}
+	return scheme + "://" + host
 }
 
 // handleFormList: GET formList, the OpenRosa xformsList of the survey's

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -228,10 +229,13 @@ func TestOpenRosaAssignment(t *testing.T) {
 		t.Fatalf("POST: %d\n%s", st, b)
 	}
 	var as struct {
-		Assignments []struct{ ID, Status string } `json:"assignments"`
+		Assignments []struct {
+			ID           string `json:"id"`
+			SubmissionID string `json:"submission_id"`
+		} `json:"assignments"`
 	}
 	json.Unmarshal(a.mustDo("ana", "GET", "/api/v1/assignments?status=submitted", nil, 200), &as)
-	if len(as.Assignments) != 1 || as.Assignments[0].ID != "a-odk-1" {
+	if len(as.Assignments) != 1 || as.Assignments[0].ID != "a-odk-1" || as.Assignments[0].SubmissionID != env.InstanceID {
 		t.Fatalf("assignments after the OpenRosa submission: %+v", as.Assignments)
 	}
 }
@@ -243,4 +247,31 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestOpenRosaURLsBehindProxy: formList's absolute URLs follow what a
+// trusted TLS-terminating proxy says the client used, and ignore the same
+// headers from anyone else.
+func TestOpenRosaURLsBehindProxy(t *testing.T) {
+	t.Parallel()
+	forwarded := http.Header{"X-Forwarded-For": {"203.0.113.5"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"odk.example.org"}}
+	for _, c := range []struct {
+		trusted bool
+		want    string
+	}{{true, "https://odk.example.org/v1/key/"}, {false, "http://127.0.0.1:"}} {
+		a := newAPIEnvWith(t, func(d *collector.Deps) {
+			if c.trusted {
+				d.TrustedProxies = []string{"127.0.0.1/32"}
+			}
+		})
+		st, b, _ := a.doRaw("", "GET", "/v1/key/"+a.tokens["ana"]+"/projects/"+a.survey+"/formList", "", nil, forwarded)
+		var list struct {
+			Forms []struct {
+				DownloadURL string `xml:"downloadUrl"`
+			} `xml:"xform"`
+		}
+		if err := xml.Unmarshal(b, &list); st != 200 || err != nil || len(list.Forms) != 1 || !strings.HasPrefix(list.Forms[0].DownloadURL, c.want) {
+			t.Errorf("trusted proxy %v: %d %v, downloadUrl %+v, want prefix %s", c.trusted, st, err, list.Forms, c.want)
+		}
+	}
 }
