@@ -101,9 +101,26 @@ var baseTypes = map[string]string{
 	"phone number": "text", "phone_number": "text",
 	"image": "image", "photo": "image", "audio": "audio", "video": "video", "file": "file", "barcode": "barcode",
 	"background-audio": "background-audio", "hidden": "hidden", "xml-external": "xml-external", "csv-external": "csv-external",
+	// pyxform's older spellings (question_type_dictionary.py), which real
+	// forms still use.
+	"q int": "integer", "add integer prompt": "integer", "percentage": "integer",
+	"number of days in last month": "integer", "number of days in last six months": "integer", "number of days in last year": "integer",
+	"q decimal": "decimal", "add decimal prompt": "decimal",
+	"q string": "text", "add text prompt": "text",
+	"q date": "date", "add date prompt": "date",
+	"q datetime": "datetime", "q date time": "datetime", "date time": "datetime", "add datetime prompt": "datetime", "add date time prompt": "datetime",
+	"location": "geopoint", "q location": "geopoint", "add location prompt": "geopoint", "q geopoint": "geopoint",
+	"q geotrace": "geotrace", "q geoshape": "geoshape",
+	"q note": "note", "add note prompt": "note", "q calculate": "calculate", "add calculate prompt": "calculate",
+	"q acknowledge": "acknowledge", "add acknowledge prompt": "acknowledge",
+	"start time": "start", "get start time": "start", "end time": "end", "get end time": "end", "get today": "today",
+	"imei": "deviceid", "device id": "deviceid", "get device id": "deviceid", "subscriber id": "subscriberid", "get subscriber id": "subscriberid",
+	"sim id": "simserial", "get sim id": "simserial", "get phone number": "phonenumber",
+	"q picture": "image", "q image": "image", "add image prompt": "image", "q audio": "audio", "add audio prompt": "audio",
+	"q video": "video", "add video prompt": "video", "add file prompt": "file", "q barcode": "barcode", "add barcode prompt": "barcode",
 }
 
-var selectRE = regexp.MustCompile(`^(select_one|select one|select1|select_multiple|select multiple|select all that apply|select_one_external|select_multiple_external|rank|osm)\s+(?:from\s+)?(\S+)(\s+or_other|\s+or other|\s+or specify other)?$`)
+var selectRE = regexp.MustCompile(`^(select_one|select one|select1|select_multiple|select multiple|select all that apply|select_one_external|select_multiple_external|rank|osm|add select one prompt using|select one using|q select1|add select multiple prompt using|select multiple using|q select)\s+(?:from\s+)?(\S+)(\s+or_other|\s+or other|\s+or specify other)?$`)
 
 var fromFileRE = regexp.MustCompile(`^(select_one_from_file|select_multiple_from_file)\s+\S+(\s+or_other)?$`)
 
@@ -125,7 +142,9 @@ func parseType(raw string) (kind itemKind, base, list string, begin, end, orOthe
 		base := map[string]string{"select_one": "select_one", "select one": "select_one", "select1": "select_one",
 			"select_multiple": "select_multiple", "select multiple": "select_multiple", "select all that apply": "select_multiple",
 			"select_one_external": "select_one_external", "select_multiple_external": "select_multiple_external",
-			"rank": "select_multiple", "osm": "osm"}[m[1]]
+			"rank": "select_multiple", "osm": "osm",
+			"add select one prompt using": "select_one", "select one using": "select_one", "q select1": "select_one",
+			"add select multiple prompt using": "select_multiple", "select multiple using": "select_multiple", "q select": "select_multiple"}[m[1]]
 		ext := base == "select_one_external" || base == "select_multiple_external" || base == "osm"
 		// list names keep their case
 		fields := strings.Fields(raw)
