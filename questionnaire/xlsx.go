@@ -140,6 +140,12 @@ func (r *cellReader) rows(sheet string) ([][]string, error) {
 			if i < len(raw) && j < len(raw[i]) && raw[i][j] != v {
 				row[j] = r.text(sheet, j+1, i+1, raw[i][j], v)
 			}
+			// A non-breaking space (what a spreadsheet often puts in
+			// "${a} = 'yes'" or a name copied from a document) is a space,
+			// as pyxform reads it (xls2json_backends, pyxform issue 83).
+			if strings.ContainsRune(row[j], '\u00a0') {
+				row[j] = strings.ReplaceAll(row[j], "\u00a0", " ")
+			}
 		}
 	}
 	return shown, nil

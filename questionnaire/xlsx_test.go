@@ -594,3 +594,39 @@ func TestXLSXCellText(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXNonBreakingSpaces: non-breaking spaces in a workbook's cells
+// (around operators, in a type, trailing a name) read as spaces, as
+// pyxform reads them, so the form compiles.
+func TestXLSXNonBreakingSpaces(t *testing.T) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	wb.SetSheetName("Sheet1", "survey")
+	nb := "\u00a0"
+	for i, row := range [][]any{
+		{"type", "name", "label", "relevant"},
+		{"select_one" + nb + "yn", "a", "A?", ""},
+		{"integer", "b" + nb, "How" + nb + "many?", "${a}" + nb + "=" + nb + "'y'"},
+	} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := wb.SetSheetRow("survey", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wb.NewSheet("choices")
+	for i, row := range [][]any{{"list_name", "name", "label"}, {"yn", "y", "Yes"}, {"yn", "n", "No"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		wb.SetSheetRow("choices", cell, &row)
+	}
+	var buf bytes.Buffer
+	if err := wb.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Decode(buf.Bytes(), "xlsx")
+	if err != nil {
+		t.Fatalf("a workbook with non-breaking spaces: %v", err)
+	}
+	if q := f.Survey[1]; q.Name != "b" || q.Label[""] != "How many?" || q.Relevant != "${a} = 'y'" {
+		t.Fatalf("row 3 read as %+v", q)
+	}
+}
