@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -232,6 +233,14 @@ func (f *Form) Compile() error {
 			}
 			stack = stack[:len(stack)-1]
 			continue
+		}
+		if q.Name == "" && base == "note" && kind == kindNote {
+			// A note without a name is named as pyxform names it
+			// (generated_note_name_ROW), in the compiled form only: the form
+			// as read, and written back, keeps the row as it was.
+			named := *q
+			named.Name = "generated_note_name_" + strconv.Itoa(q.Row)
+			q = &named
 		}
 		it := &item{q: q, kind: kind, base: base, list: list, orOther: orOther, external: external, choices: c.lists[list]}
 		if len(stack) > 0 {

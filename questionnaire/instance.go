@@ -52,8 +52,12 @@ func (f *Form) ReadInstance(data []byte) (*Instance, error) {
 		case "begin repeat":
 			isRepeat[q.Name] = true
 		case "":
-			if q.Name != "" && !isField[q.Name] {
-				isOther[q.Name] = true // a note: ODK writes it as an empty element
+			name := q.Name
+			if name == "" && strings.EqualFold(strings.TrimSpace(q.Type), "note") {
+				name = "generated_note_name_" + strconv.Itoa(q.Row) // as Compile names it
+			}
+			if name != "" && !isField[name] {
+				isOther[name] = true // a note: ODK writes it as an empty element
 			}
 		}
 	}

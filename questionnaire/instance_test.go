@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,27 @@ func TestInstanceErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ReadInstance(%.40q): %v, want an error with %q", c.doc, err, c.want)
 		}
+	}
+}
+
+// TestNoteWithoutName: a note row without a name is accepted and named as
+// pyxform names it in the XForm and the instance ODK sends; the form as
+// read and written back keeps the row without a name.
+func TestNoteWithoutName(t *testing.T) {
+	f, err := Decode([]byte("settings: {form_id: nn, version: '1'}\nsurvey:\n  - {type: note, label: Welcome}\n  - {type: integer, name: a, label: A}\n"), "yaml")
+	if err != nil {
+		t.Fatalf("a note without a name: %v", err)
+	}
+	gen := "generated_note_name_" + strconv.Itoa(f.Survey[0].Row)
+	if f.Survey[0].Name != "" {
+		t.Fatalf("the form as read was changed: %+v", f.Survey[0])
+	}
+	in, err := f.ReadInstance([]byte(`<data id="nn" version="1"><` + gen + `/><a>3</a><meta><instanceID>uuid:x</instanceID></meta></data>`))
+	if err != nil || in.Answers["a"] != "3" {
+		t.Fatalf("instance with the generated note: %+v %v", in, err)
+	}
+	y, err := f.Encode("yaml")
+	if err != nil || strings.Contains(string(y), "generated_note_name") {
+		t.Fatalf("encoded form: %v\n%s", err, y)
 	}
 }

@@ -750,3 +750,16 @@ func FuzzXForm(f *testing.F) {
 		}
 	})
 }
+
+// TestXFormNoteWithoutName: the XForm names an unnamed note as pyxform
+// does.
+func TestXFormNoteWithoutName(t *testing.T) {
+	f, err := Decode([]byte("settings: {form_id: nn, version: '1'}\nsurvey:\n  - {type: note, label: Welcome}\n  - {type: integer, name: a, label: A}\n"), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := f.XForm()
+	if err != nil || !strings.Contains(string(x), "/data/generated_note_name_") {
+		t.Fatalf("XForm: %v\n%s", err, x)
+	}
+}
