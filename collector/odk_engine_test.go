@@ -465,18 +465,7 @@ func TestODKEngineMiniForm(t *testing.T) {
 func TestODKEngineHouseholdForm(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
-	form := questionnaire.Household()
-	yaml, err := form.Encode("yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.mustDoRaw("admin", "POST", "/api/v1/surveys/"+a.survey+"/forms", "application/yaml", yaml, 201)
-	var env struct {
-		Answers map[string]any `json:"answers"`
-	}
-	if err := json.Unmarshal(mustRead(t, "../questionnaire/testdata/household_valid.json"), &env); err != nil {
-		t.Fatal(err)
-	}
+	form, env := withHouseholdForm(a)
 	answers := env.Answers
 	// The tablet fills the metadata itself.
 	delete(answers, "start")

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -97,9 +98,7 @@ func openRosaToken() gin.HandlerFunc {
 // openRosaErrors writes a failed OpenRosa request's error as OpenRosa
 // response XML (the status as the JSON API would answer it), so that
 // Collect shows the message; a 422 lists its first problems.
-func openRosaErrors(logger interface {
-	Error(msg string, args ...any)
-}) gin.HandlerFunc {
+func openRosaErrors(logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Next()
 		if len(c.Errors) == 0 || c.Writer.Written() {

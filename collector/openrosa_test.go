@@ -204,19 +204,7 @@ func TestOpenRosaAuth(t *testing.T) {
 func TestOpenRosaAssignment(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
-	form := questionnaire.Household()
-	yaml, err := form.Encode("yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.mustDoRaw("admin", "POST", "/api/v1/surveys/"+a.survey+"/forms", "application/yaml", yaml, 201)
-	var env struct {
-		InstanceID string         `json:"instance_id"`
-		Answers    map[string]any `json:"answers"`
-	}
-	if err := json.Unmarshal(mustRead(t, "../questionnaire/testdata/household_valid.json"), &env); err != nil {
-		t.Fatal(err)
-	}
+	form, env := withHouseholdForm(a)
 	hh := env.Answers["household_id"].(string)
 	a.mustDo("admin", "POST", "/api/v1/surveys/"+a.survey+"/assignments", map[string]any{"assignments": []map[string]any{
 		{"id": "a-odk-1", "enumerator": "ana", "household_id": hh}}}, 201)
@@ -274,4 +262,28 @@ func TestOpenRosaURLsBehindProxy(t *testing.T) {
 			t.Errorf("trusted proxy %v: %d %v, downloadUrl %+v, want prefix %s", c.trusted, st, err, list.Forms, c.want)
 		}
 	}
+}
+
+// householdExample is questionnaire/testdata/household_valid.json, the
+// household form's complete example interview.
+type householdExample struct {
+	InstanceID string         `json:"instance_id"`
+	Answers    map[string]any `json:"answers"`
+}
+
+// withHouseholdForm uploads dotm's household form to the test survey and
+// returns it with its example interview.
+func withHouseholdForm(a *apiEnv) (*questionnaire.Form, householdExample) {
+	a.t.Helper()
+	form := questionnaire.Household()
+	yaml, err := form.Encode("yaml")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.mustDoRaw("admin", "POST", "/api/v1/surveys/"+a.survey+"/forms", "application/yaml", yaml, 201)
+	var env householdExample
+	if err := json.Unmarshal(mustRead(a.t, "../questionnaire/testdata/household_valid.json"), &env); err != nil {
+		a.t.Fatal(err)
+	}
+	return form, env
 }

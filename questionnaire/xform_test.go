@@ -339,6 +339,10 @@ func TestXFormMatchesPyxform(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("expected XForms: %d files, %v", len(files), err)
 	}
+	// Reference forms dotm does not read yet, with the reason it gives: the
+	// refusal is checked, and a form that starts to load must leave this
+	// list so that its XForm is compared.
+	refused := map[string]string{"pull_data": "pulldata"}
 	compared := 0
 	for _, xf := range files {
 		name := strings.TrimSuffix(filepath.Base(xf), ".xml")
@@ -348,8 +352,15 @@ func TestXFormMatchesPyxform(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, err := Load(filepath.Join("testdata/pyxform", name+".xlsx"))
-			if err != nil {
-				t.Skipf("dotm refuses the XLSForm, nothing to compare: %v", err)
+			reason, isRefused := refused[name]
+			switch {
+			case err != nil && isRefused && strings.Contains(err.Error(), reason):
+				t.Logf("dotm refuses it, as expected (%s): %v", reason, err)
+				return
+			case err != nil:
+				t.Fatalf("dotm refuses the XLSForm: %v", err)
+			case isRefused:
+				t.Fatalf("dotm now reads %s: remove it from the refused list so that its XForm is compared", name)
 			}
 			got, err := f.XForm()
 			if err != nil {
