@@ -228,18 +228,23 @@ func formsReadSubmission(data []byte) (map[string]any, time.Time, error) {
 	if s.Answers == nil {
 		return nil, time.Time{}, errors.New("answers is not an object")
 	}
-	var ended time.Time
-	for _, t := range []struct{ field, value string }{{"started_at", s.StartedAt}, {"ended_at", s.EndedAt}} {
-		if t.value == "" {
-			continue
+	// Times are optional here; a given one must be RFC 3339.
+	parse := func(field, value string) (time.Time, error) {
+		if value == "" {
+			return time.Time{}, nil
 		}
-		v, err := time.Parse(time.RFC3339Nano, t.value)
+		v, err := time.Parse(time.RFC3339Nano, value)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time such as 2026-01-01T11:00:00Z", t.field, t.value)
+			return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time such as 2026-01-01T11:00:00Z", field, value)
 		}
-		if t.field == "ended_at" {
-			ended = v
-		}
+		return v, nil
+	}
+	if _, err := parse("started_at", s.StartedAt); err != nil {
+		return nil, time.Time{}, err
+	}
+	ended, err := parse("ended_at", s.EndedAt)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	return s.Answers, ended, nil
 }
