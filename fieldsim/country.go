@@ -100,6 +100,17 @@ type Margin struct {
 	Total              float64
 }
 
+// MarginsCSV writes margins as the CSV `dotm weights calibrate --margins`
+// reads: variable,category,total.
+func MarginsCSV(ms []Margin) []byte {
+	var b strings.Builder
+	b.WriteString("variable,category,total\n")
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%s,%s,%s\n", m.Variable, m.Category, strconv.FormatFloat(m.Total, 'g', -1, 64))
+	}
+	return []byte(b.String())
+}
+
 // Margins are the census household totals by region and by urban (1 for
 // urban, 0 for rural, as the households table codes it), for calibration.
 func (c *Country) Margins() []Margin {

@@ -34,7 +34,6 @@ import (
 	"github.com/dotm-survey/dotm/mongodb"
 	"github.com/dotm-survey/dotm/questionnaire"
 	"github.com/dotm-survey/dotm/round"
-	"github.com/dotm-survey/dotm/sampling"
 )
 
 // demoConfig sizes a demo round.
@@ -975,11 +974,6 @@ var demoInputFiles = []string{"frame.csv", "margins.csv", "psu-draw.txt", "listi
 // and margins, the PSU draw's parameters, the listing, the weight spec, the
 // release profile, and a plan that analyses the downloaded release.
 func (r *demoRun) writeInputs(context.Context) error {
-	var margins strings.Builder
-	margins.WriteString("variable,category,total\n")
-	for _, m := range r.country.Margins() {
-		fmt.Fprintf(&margins, "%s,%s,%s\n", m.Variable, m.Category, sampling.FormatFloat(m.Total))
-	}
 	spec, err := json.MarshalIndent(r.inputs.weightSpec, "", "  ")
 	if err != nil {
 		return err
@@ -987,7 +981,7 @@ func (r *demoRun) writeInputs(context.Context) error {
 	q := r.inputs.psuQuery
 	files := map[string]string{
 		"frame.csv":   string(r.country.FrameCSV()),
-		"margins.csv": margins.String(),
+		"margins.csv": string(fieldsim.MarginsCSV(r.country.Margins())),
 		"psu-draw.txt": "# The demo drew its PSUs through POST /api/v1/surveys/" + demoSurvey + "/sample/psus?" + r.inputs.psuQuery.Encode() + "\n" +
 			"# with frame.csv as the body; the CLI draws the same sample from the same frame and seed:\n" +
 			"dotm sample psus --frame frame.csv --n " + q.Get("n") + " --allocation " + q.Get("allocation") + " --seed " + q.Get("seed") + " --out psus.csv --all\n",

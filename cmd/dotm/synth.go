@@ -255,21 +255,13 @@ func runSynthFrame(e *env, args []string) error {
 		return fmt.Errorf("synth frame: %w", err)
 	}
 	if *margins != "" {
-		err := writeAtomic(*margins, func(w io.Writer) error {
-			if _, err := io.WriteString(w, "variable,category,total\n"); err != nil {
-				return err
+		ms := c.Margins()
+		for i := range ms {
+			if ms[i].Variable == "urban" { // coded as the frame codes it
+				ms[i].Category = map[string]string{"1": "yes", "0": "no"}[ms[i].Category]
 			}
-			for _, m := range c.Margins() {
-				if m.Variable == "urban" { // coded as the frame codes it
-					m.Category = map[string]string{"1": "yes", "0": "no"}[m.Category]
-				}
-				if _, err := fmt.Fprintf(w, "%s,%s,%s\n", m.Variable, m.Category, sampling.FormatFloat(m.Total)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		}
+		if err := writeAtomic(*margins, func(w io.Writer) error { _, err := w.Write(fieldsim.MarginsCSV(ms)); return err }); err != nil {
 			return fmt.Errorf("synth frame: %w", err)
 		}
 	}
