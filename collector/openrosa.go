@@ -81,7 +81,7 @@ func openRosaToken() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Request.Header
 		switch {
-		case c.Param("token") != "" || strings.HasPrefix(c.FullPath(), "/v1/key/"):
+		case strings.HasPrefix(c.FullPath(), "/v1/key/"): // the token is the URL's, even empty
 			h.Set("Authorization", "Bearer "+c.Param("token"))
 		case strings.HasPrefix(h.Get("Authorization"), "Basic "):
 			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h.Get("Authorization"), "Basic "))
