@@ -409,7 +409,7 @@ type listingEvent struct {
 // PutListing implements collector.ListingStore. The listing of a PSU is one
 // document keyed by survey and PSU; a correction replaces it, guarded by the
 // revision it read, and keeps a short history of who listed when.
-func (s *Store) PutListing(ctx context.Context, l dotm.Listing) (int, error) {
+func (s *Store) PutListing(ctx context.Context, l dotm.Listing, ifRevision int) (int, error) {
 	id := l.Survey + "/" + l.PSU
 	hh := make([]listedHHDoc, len(l.Households))
 	for i, h := range l.Households {
@@ -421,13 +421,16 @@ func (s *Store) PutListing(ctx context.Context, l dotm.Listing) (int, error) {
 		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 			return 0, unavailable(err, "read listing "+id)
 		}
+		if ifRevision != dotm.AnyRevision && old.Revision != ifRevision {
+			return 0, dotm.Errorf(dotm.ECONFLICT, "the listing of PSU %s changed while this one was sent (now revision %d by %s); read it again before replacing it", l.PSU, old.Revision, old.SubmittedBy)
+		}
 		doc := listingDoc{ID: id, Survey: l.Survey, PSU: l.PSU, Stratum: l.Stratum, Households: hh,
 			SubmittedBy: l.SubmittedBy, SubmittedAt: l.SubmittedAt.UTC(), Revision: old.Revision + 1}
 		doc.History = append(old.History, listingEvent{Revision: doc.Revision, By: l.SubmittedBy, At: doc.SubmittedAt, Households: len(hh)})
 		if old.Revision == 0 {
 			if _, err := s.collection(colListings).InsertOne(ctx, doc); err != nil {
 				if mongo.IsDuplicateKeyError(err) {
-					continue // listed concurrently: read again
+					continue // listed concurrently: read again (and check ifRevision)
 				}
 				return 0, unavailable(err, "store listing "+id)
 			}
