@@ -42,3 +42,45 @@ func TestPutListingIfRevision(t *testing.T) {
 		t.Fatalf("supervisor's correction: %d, %v", rev, err)
 	}
 }
+
+// Corrections of one PSU's listing sent at once each get their own
+// revision: none overwrites another that it did not read.
+func TestPutListingConcurrentCorrections(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	l := dotm.Listing{Survey: "race", PSU: "psu-1", Stratum: "s", SubmittedBy: "sup", SubmittedAt: at,
+		Households: []dotm.ListedHousehold{{HouseholdID: "h1", Class: dotm.NonMigrant}}}
+	if _, err := s.PutListing(ctx, l, dotm.AnyRevision); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	revs := make(chan int, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			rev, err := s.PutListing(ctx, l, dotm.AnyRevision)
+			revs <- rev
+			errs <- err
+		}()
+	}
+	seen := map[int]bool{}
+	for range n {
+		if err := <-errs; err != nil {
+			var de *dotm.Error
+			if !errors.As(err, &de) || de.Code != dotm.ECONFLICT {
+				t.Fatal(err)
+			}
+		}
+		if rev := <-revs; rev != 0 {
+			if seen[rev] {
+				t.Fatalf("revision %d written twice", rev)
+			}
+			seen[rev] = true
+		}
+	}
+	ls, err := s.Listings(ctx, "race")
+	if err != nil || len(ls) != 1 || ls[0].Revision != 1+len(seen) {
+		t.Fatalf("final listing %+v (%v), %d corrections stored", ls, err, len(seen))
+	}
+}

@@ -436,13 +436,21 @@ func (s *Store) PutListing(ctx context.Context, l dotm.Listing, ifRevision int) 
 			}
 			return doc.Revision, nil
 		}
-		res, err := s.collection(colListings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: old.Revision}}, doc)
+		// The first to claim the next revision writes it (claims.go: a
+		// filtered ReplaceOne is no compare-and-swap on the embedded server).
+		claimID := "listing/" + id + "#" + strconv.Itoa(doc.Revision)
+		won, err := s.claim(ctx, claimID, l.SubmittedBy)
 		if err != nil {
 			return 0, unavailable(err, "store listing "+id)
 		}
-		if res.MatchedCount == 1 {
-			return doc.Revision, nil
+		if !won {
+			continue // another correction got there first: read it again
 		}
+		if _, err := s.collection(colListings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc); err != nil {
+			s.unclaim(ctx, claimID, l.SubmittedBy)
+			return 0, unavailable(err, "store listing "+id)
+		}
+		return doc.Revision, nil
 	}
 	return 0, dotm.Errorf(dotm.ECONFLICT, "listing of PSU %s changed concurrently; try again", l.PSU)
 }
