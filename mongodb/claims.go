@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // colClaims holds one small document per replacement that must happen at
@@ -59,4 +60,13 @@ func (s *Store) claim(ctx context.Context, id, by string) (bool, error) {
 // claim the same version.
 func (s *Store) unclaim(ctx context.Context, id, by string) {
 	_, _ = s.collection(colClaims).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "by", Value: by}})
+}
+
+// ProbeWrite writes one small document (implements collector.WriteProber):
+// after a write failed for a full disk, /readyz asks it whether space was
+// freed.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	_, err := s.collection(colClaims).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "readyz-probe"}},
+		bson.D{{Key: "_id", Value: "readyz-probe"}, {Key: "at", Value: time.Now().UTC()}}, options.Replace().SetUpsert(true))
+	return err
 }
