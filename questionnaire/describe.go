@@ -69,7 +69,7 @@ func (f *Form) Describe(path string, answers map[string]any, lang string, values
 		if list, ok := m[name].([]any); ok && idx < len(list) {
 			inst, _ = list[idx].(map[string]any)
 		}
-		e := entry{rep: it, idx: idx, m: inst, name: strings.TrimSpace(f.label(it, lang)+" "+strconv.Itoa(idx+1))}
+		e := entry{rep: it, idx: idx, m: inst, name: strings.TrimSpace(f.label(it, lang) + " " + strconv.Itoa(idx+1))}
 		entries = append(entries, e)
 		m = inst
 	}
