@@ -396,9 +396,11 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 }
 
 // headlines are n sentences on the largest differences between a migrant
-// group and non-migrant households that are significant (p < 0.05) and
-// reliable on both sides, largest first by the size of the difference
-// relative to the non-migrant value.
+// group and non-migrant households that are significant (p < 0.05), with
+// at least MinReliableN cases on both sides and a reliable migrant-group
+// estimate, largest first by the size of the difference relative to the
+// non-migrant value. A non-migrant value that is unreliable by its CV
+// (a small share) says so.
 func (r *Report) headlines(n int) []string {
 	type cand struct {
 		rel  float64
@@ -412,8 +414,12 @@ func (r *Report) headlines(n int) []string {
 				ref = &ind.ByMigrant[k]
 			}
 		}
-		if ref == nil || ref.Unreliable != "" || float64(ref.Estimate) == 0 || math.IsNaN(float64(ref.Estimate)) {
+		if ref == nil || ref.N < MinReliableN || float64(ref.Estimate) == 0 || math.IsNaN(float64(ref.Estimate)) {
 			continue
+		}
+		refText := r.value(ind.Unit, float64(ref.Estimate))
+		if ref.Unreliable != "" {
+			refText += " (unreliable: " + ref.Unreliable + ")"
 		}
 		for _, g := range ind.ByMigrant {
 			if g.Diff == nil || !(float64(g.Diff.P) < 0.05) || g.Unreliable != "" {
@@ -431,7 +437,7 @@ func (r *Report) headlines(n int) []string {
 				diff = fmt.Sprintf("%s, %.0f%% %s", r.money(float64(g.Diff.Difference), true), 100*rel, more)
 			}
 			text := fmt.Sprintf("%s: %s in %s households against %s in non-migrant households (%s; p %s).",
-				ind.Label, r.value(ind.Unit, float64(g.Estimate)), strings.ToLower(groupLabels[g.Group]), r.value(ind.Unit, float64(ref.Estimate)), diff, pText(float64(g.Diff.P)))
+				ind.Label, r.value(ind.Unit, float64(g.Estimate)), strings.ToLower(groupLabels[g.Group]), refText, diff, pText(float64(g.Diff.P)))
 			cs = append(cs, cand{rel, text})
 		}
 	}
@@ -585,14 +591,20 @@ var reportFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
 // reportFontCSS is reportFont as a CSS font-family list.
 const reportFontCSS = `"Liberation Sans",Arial,Helvetica,sans-serif`
 
-// thousandsTicks labels an axis's ticks with thousands separators.
-type thousandsTicks struct{}
+// plainTicks labels an axis's ticks as the tables write numbers: thousands
+// separated, no trailing zeros ("0", "25", "1 500 000").
+type plainTicks struct{}
 
-func (thousandsTicks) Ticks(min, max float64) []plot.Tick {
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = amount(ts[i].Value, false)
+		if ts[i].Label == "" {
+			continue
+		}
+		if v := ts[i].Value; math.Abs(v) >= 1000 {
+			ts[i].Label = amount(v, false)
+		} else {
+			ts[i].Label = strings.Replace(strconv.FormatFloat(v, 'f', -1, 64), "-", "−", 1)
 		}
 	}
 	return ts
@@ -618,8 +630,8 @@ func chartSVG(ind IndicatorResult, currency string) ([]byte, error) {
 		p.Y.Label.Text = ind.Base
 	} else {
 		p.Y.Label.Text = currency + " " + ind.Base
-		p.Y.Tick.Marker = thousandsTicks{}
 	}
+	p.Y.Tick.Marker = plainTicks{}
 	p.Y.Label.TextStyle.Font.Size = vg.Points(9)
 	p.Y.Tick.Label.Font.Size = vg.Points(9)
 	p.X.Tick.Label.Font.Size = vg.Points(9)
@@ -636,7 +648,7 @@ func chartSVG(ind IndicatorResult, currency string) ([]byte, error) {
 		if k == 0 {
 			name = all
 		}
-		names = append(names, wrapLabel(name, 14))
+		names = append(names, wrapLabel(name, 9))
 		c := colorMigrant
 		switch {
 		case k == 0:
