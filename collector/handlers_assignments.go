@@ -53,7 +53,16 @@ func firstProblems(ps []dotm.Problem) []dotm.Problem {
 // handleListAssignments: GET /api/v1/assignments?survey=&status=&enumerator=
 // Enumerators get their own (returned ones with the supervisor's comment),
 // supervisors their team's (the surveys of their scope), admins all.
-func handleListAssignments(assignments dotm.AssignmentStore) gin.HandlerFunc {
+//
+// Each assignment comes with prefill: the answers the assignment itself
+// gives the form, so the client fills them in and locks them: household_id,
+// psu and stratum, and the frame's other columns for its PSU (region,
+// urban, …) once the survey's PSU sample is drawn (design may be nil).
+func handleListAssignments(assignments dotm.AssignmentStore, design dotm.DesignStore) gin.HandlerFunc {
+	type assignmentView struct {
+		dotm.Assignment
+		Prefill map[string]string `json:"prefill"`
+	}
 	return func(c *gin.Context) {
 		u := currentUser(c)
 		f := dotm.AssignmentFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator")}
@@ -83,10 +92,39 @@ func handleListAssignments(assignments dotm.AssignmentStore) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if list == nil {
-			list = []dotm.Assignment{}
+		frames := map[string]map[string]map[string]string{} // survey -> PSU -> frame columns
+		out := make([]assignmentView, len(list))
+		for i, a := range list {
+			p := map[string]string{"household_id": a.HouseholdID}
+			if a.PSU != "" {
+				p["psu"] = a.PSU
+			}
+			if a.Stratum != "" {
+				p["stratum"] = a.Stratum
+			}
+			if design != nil && a.PSU != "" {
+				psus, seen := frames[a.Survey]
+				if !seen {
+					s, err := design.PSUSample(c.Request.Context(), a.Survey)
+					if err != nil && dotm.ErrorCode(err) != dotm.ENOTFOUND {
+						fail(c, err)
+						return
+					}
+					psus = map[string]map[string]string{}
+					for _, x := range s.PSUs {
+						psus[x.PSU] = x.Extra
+					}
+					frames[a.Survey] = psus
+				}
+				for k, v := range psus[a.PSU] {
+					if _, set := p[k]; !set {
+						p[k] = v
+					}
+				}
+			}
+			out[i] = assignmentView{Assignment: a, Prefill: p}
 		}
-		c.JSON(http.StatusOK, gin.H{"assignments": list})
+		c.JSON(http.StatusOK, gin.H{"assignments": out})
 	}
 }
 

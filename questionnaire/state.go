@@ -36,6 +36,10 @@ type State struct {
 	// form order, then the problems that follow from them (see
 	// Problem.Cause).
 	Problems []Problem `json:"problems"`
+	// Labels names the answer of each problem for the enumerator (see
+	// Describe, with answer values): problem path -> "Household member 2
+	// (Rosa) › Sex of Rosa".
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // State validates answers with opts (as Validate) and evaluates, on the
@@ -62,6 +66,14 @@ func (f *Form) State(answers map[string]any, opts ValidateOptions) State {
 	}
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}, root: s.Answers}
 	st.stateLevel(&s, nil, nil, s.Answers, "")
+	for _, p := range problems {
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		if _, done := s.Labels[p.Path]; !done {
+			s.Labels[p.Path] = f.Describe(p.Path, answers, lang, true)
+		}
+	}
 	return s
 }
 
