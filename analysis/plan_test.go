@@ -224,7 +224,8 @@ func TestRunErrorsNameTheColumn(t *testing.T) {
 	tests := []struct{ plan, want string }{
 		{"{id: a, mean: nope}", `"nope"`},
 		{"{id: a, mean: acs.k3}", "acs.k3"},
-		{"{id: a, total: stype}", "stype"},
+		{"{id: a, ratio: {numerator: stype, denominator: api00}}", "stype"},
+		{"{id: a, total: api00, by: [stype, nope]}", `"nope"`},
 		{"{id: a, ratio: {numerator: api00, denominator: name}}", "name"},
 		{"{id: a, mean: api00, subset: \"api00 > 5000\"}", "zero"},
 		{"{id: a, compare: api00, between: stype}", "stype has 3 levels"},

@@ -1,0 +1,182 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// statsDesigns are the designs of testdata/r-stats/stats.R as plan YAML.
+var statsDesigns = map[string]struct{ data, design string }{
+	"clus1": {"r-survey-api/apiclus1.csv", "{psu: dnum, weight: pw, fpc: fpc}"},
+	"strat": {"r-survey-api/apistrat.csv", "{strata: stype, weight: pw, fpc: fpc}"},
+	"clus2": {"r-survey-api/apiclus2.csv", "{psu: [dnum, snum], fpc: [fpc1, fpc2]}"},
+	"fixed": {"r-calibrated/sample.csv", "\n  weight: w0"},
+	"rake":  {"r-calibrated/sample.csv", calibratedPlans["rake"]},
+	"greg":  {"r-calibrated/sample.csv", calibratedPlans["greg"]},
+}
+
+// statsEstimates are the plan entries of each design; an entry's id is the
+// key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
+var statsEstimates = map[string]string{
+	"clus1": `
+  - {id: tot_stype, total: stype}
+  - {id: by2_mean, mean: api00, by: [stype, sch.wide]}
+  - {id: deffr_mean, mean: api00, deff: replace, deft: true}
+  - {id: deffr_total, total: enroll, deff: replace, deft: true}
+  - {id: deffr_prop, proportion: stype, deff: replace, deft: true}
+  - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
+`,
+	"strat": `
+  - {id: tot_stype, total: stype, deff: replace, deft: true}
+  - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
+`,
+	"clus2": `
+  - {id: tot_awards, total: awards}
+  - {id: by2_total, total: enroll, by: [stype, comp.imp], na_rm: true, deff: false}
+  - {id: deffr_mean, mean: api00, deff: replace, deft: true}
+`,
+	"calibrated": `
+  - {id: tot_migrant, total: migrant}
+  - {id: tot_urban, total: factor(urban)}
+  - {id: tot_migrant_f, total: migrant, subset: "sex_head = 'female'"}
+  - {id: by_tot_migrant, total: migrant, by: sex_head, deff: false}
+  - {id: by2_mean, mean: bank, by: [migrant, region], deff: false}
+  - {id: by2_ratio, ratio: {numerator: remit, denominator: hh_size}, by: [migrant, urban], deff: false}
+  - {id: by2_total, total: cons, by: [sex_head, region], na_rm: true}
+  - {id: deffr_mean, mean: cons, na_rm: true, deff: replace, deft: true}
+  - {id: deffr_total, total: remit, deff: replace, deft: true}
+  - {id: deffr_dom, mean: bank, subset: "migrant = 'current'", deff: replace, deft: true}
+`,
+}
+
+// flattenResults keys every value of res as stats.R does: ID, then the
+// domain's label, then the level prefixed by the variable as R names it.
+func flattenResults(plan *Plan, res *Results) map[string][]float64 {
+	out := map[string][]float64{}
+	var group func(key, prefix string, g Group)
+	group = func(key, prefix string, g Group) {
+		if len(g.Levels) > 0 {
+			for _, l := range g.Levels {
+				group(key+"."+prefix+l.Level, "", l)
+			}
+			return
+		}
+		v := []float64{val(g.Estimate), val(g.SE)}
+		for _, x := range []*Num{g.DEff, g.DEft} {
+			if x != nil {
+				v = append(v, float64(*x))
+			}
+		}
+		out[key] = v
+	}
+	for i, r := range res.Results {
+		e := plan.Estimates[i]
+		prefix := e.Mean + e.Total + e.Proportion
+		if len(r.Domains) > 0 {
+			for _, g := range r.Domains {
+				group(r.ID+"."+g.Level, prefix, g)
+			}
+			continue
+		}
+		g := Group{Estimate: r.Estimate, SE: r.SE, DEff: r.DEff, DEft: r.DEft, Levels: r.Levels}
+		if r.Estimate != nil || len(r.Levels) > 0 {
+			group(r.ID, prefix, g)
+		}
+		for k, v := range flattenExtra(r) {
+			out[r.ID+k] = v
+		}
+	}
+	return out
+}
+
+// flattenExtra keys the values of tests, intervals and regressions.
+func flattenExtra(r Result) map[string][]float64 {
+	return nil
+}
+
+// TestStatsMatchR: each statistic of Stats, through plan YAML, equals R
+// survey's (testdata/r-stats/stats.R) to 1e-9 relative, on the api
+// designs and on calibrated designs.
+func TestStatsMatchR(t *testing.T) {
+	want := readGolden(t, "testdata/r-stats/expected.tsv")
+	names := make([]string, 0, len(statsDesigns))
+	for k := range statsDesigns {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	checked := 0
+	tables := map[string]*Table{}
+	for _, name := range names {
+		ds := statsDesigns[name]
+		t.Run(name, func(t *testing.T) {
+			tb := tables[ds.data]
+			if tb == nil {
+				tb = loadCSV(t, "testdata/"+ds.data)
+				tables[ds.data] = tb
+			}
+			est := statsEstimates[name]
+			design := ds.design
+			if ds.data == "r-calibrated/sample.csv" {
+				est = statsEstimates["calibrated"]
+				design = "\n  strata: stratum\n  psu: [psu, hh]\n  fpc: [fpc1, fpc2]\n  lonely_psu: adjust" + design
+			}
+			src := "data: x.csv\ndesign: " + design + "\nestimates:" + est
+			plan, err := ParsePlan([]byte(src))
+			if err != nil {
+				t.Fatalf("plan: %v\n%s", err, src)
+			}
+			res, err := RunTable(plan, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := flattenResults(plan, res)
+			for key, w := range want {
+				short, ok := strings.CutPrefix(key, name+".")
+				if !ok {
+					continue
+				}
+				g, ok := got[short]
+				if !ok {
+					t.Errorf("%s: no result (have %v)", key, keysOf(got, short))
+					continue
+				}
+				if len(g) != len(w) {
+					t.Errorf("%s: got %d values %v, R has %d %v", key, len(g), g, len(w), w)
+					continue
+				}
+				// Values within 1e-12 of the row's scale are rounding noise
+				// (the SE of a calibration total).
+				scale := 1e-12 * math.Max(1, math.Abs(w[0]))
+				for i := range w {
+					if !closeRel(g[i], w[i], 1e-9, scale) {
+						t.Errorf("%s[%d] = %.15g, R %.15g (rel diff %.2g)", key, i, g[i], w[i], math.Abs(g[i]-w[i])/math.Abs(w[i]))
+					}
+				}
+				checked++
+			}
+		})
+	}
+	t.Logf("checked %d golden rows", checked)
+	if checked != len(want) {
+		t.Errorf("checked %d golden rows of %d in expected.tsv", checked, len(want))
+	}
+}
+
+// keysOf lists got's keys sharing key's first part, for error messages.
+func keysOf(got map[string][]float64, key string) []string {
+	first, _, _ := strings.Cut(key, ".")
+	var out []string
+	for k := range got {
+		if strings.HasPrefix(k, first) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	if len(out) > 8 {
+		out = append(out[:8], fmt.Sprintf("… %d more", len(out)-8))
+	}
+	return out
+}

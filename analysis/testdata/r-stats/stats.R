@@ -1,0 +1,94 @@
+# Golden values for the statistics R survey users reach for beyond means
+# and totals: totals and shares of every level of a factor, svyby over
+# several variables, svychisq's statistics, deff = "replace" and deft,
+# svyciprop, svyvar, svyglm families and formulas, svycontrast,
+# regTermTest, svyquantile's rules and intervals. On the api designs
+# (../r-survey-api) and on calibrated designs of ../r-calibrated/sample.csv
+# (its weights are remade here by R from w0, as calibrated.R made them).
+#
+# Keys are DESIGN.ID[.ITEM]; the test (stats_test.go) runs the same plan
+# entries and compares every value to 1e-9 relative.
+#
+# Regenerate (Debian r-cran-survey, survey 4.1-1), from this directory:
+#   Rscript stats.R > expected.tsv
+suppressMessages(library(survey))
+data(api)
+f <- function(x) sprintf("%.17g", x)
+out <- function(name, ...) cat(name, "\t", paste(f(c(...)), collapse = "\t"), "\n", sep = "")
+cat("# name\tvalues...\n")
+
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
+dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+
+options(survey.lonely.psu = "adjust")
+d <- read.csv("../r-calibrated/sample.csv", stringsAsFactors = FALSE)
+des0 <- svydesign(ids = ~psu + hh, strata = ~stratum, fpc = ~fpc1 + fpc2, weights = ~w0, data = d)
+N <- sum(d$w0) * 1.04
+pop_region <- data.frame(region = c("east", "north", "south", "west"), Freq = N * c(.24, .33, .31, .12))
+pop_sex <- data.frame(sex_head = c("female", "male"), Freq = N * c(.37, .63))
+rake_d <- rake(des0, list(~region, ~sex_head), list(pop_region, pop_sex), control = list(maxit = 200, epsilon = 1e-14))
+stopifnot(max(abs(weights(rake_d) / d$w_rake - 1)) < 1e-12)
+greg_f <- ~region + urban + sex_head + hh_size + age_head + land + x1 + x2 + x3 + x4
+mm <- model.matrix(greg_f, d)
+pop_greg <- colSums(mm * d$w0) * c(1.04, 0.97, 1.02, 1.06, 1.01, 0.99, 1.03, 1.02, 0.98, 1.05, 1.01, 0.97, 1.02)
+greg_d <- calibrate(des0, greg_f, pop_greg)
+stopifnot(max(abs(weights(greg_d) / d$w_greg - 1)) < 1e-12)
+designs <- list(clus1 = dclus1, strat = dstrat, clus2 = dclus2, fixed = des0, rake = rake_d, greg = greg_d)
+
+# est, se and deff of each element of a svystat.
+stat <- function(key, e, de = TRUE, deft = FALSE) {
+  for (i in seq_along(coef(e))) {
+    v <- c(coef(e)[i], SE(e)[i])
+    if (de) v <- c(v, deff(e)[i])
+    if (deft) v <- c(v, sqrt(deff(e)[i]))
+    out(if (length(coef(e)) > 1) paste0(key, ".", names(coef(e))[i]) else key, v)
+  }
+}
+# one row per domain of a svyby: est, se (and deff).
+by <- function(key, b, de = FALSE) {
+  lab <- rownames(b)
+  for (i in seq_len(nrow(b))) {
+    v <- c(coef(b)[i], SE(b)[i])
+    if (de) v <- c(v, deff(b)[i])
+    out(paste0(key, ".", lab[i]), v)
+  }
+}
+
+## 1. Totals and shares of every level of a factor (svytotal/svymean of a factor).
+stat("clus1.tot_stype", svytotal(~stype, dclus1, deff = TRUE))
+stat("strat.tot_stype", svytotal(~stype, dstrat, deff = "replace"), deft = TRUE)
+stat("clus2.tot_awards", svytotal(~awards, dclus2, deff = TRUE))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  stat(paste0(nm, ".tot_migrant"), svytotal(~migrant, ds, deff = TRUE))
+  stat(paste0(nm, ".tot_urban"), svytotal(~factor(urban), ds, deff = TRUE))
+  stat(paste0(nm, ".tot_migrant_f"), svytotal(~migrant, subset(ds, sex_head == "female"), deff = TRUE))
+  b <- svyby(~migrant, ~sex_head, ds, svytotal)
+  cf <- coef(b); se <- as.vector(as.matrix(SE(b)))
+  for (i in seq_along(cf)) out(paste0(nm, ".by_tot_migrant.", sub(":", ".", names(cf)[i])), cf[i], se[i])
+}
+
+## 2. svyby over several variables.
+by("clus1.by2_mean", svyby(~api00, ~stype + sch.wide, dclus1, svymean, deff = TRUE), de = TRUE)
+by("clus2.by2_total", svyby(~enroll, ~stype + comp.imp, dclus2, svytotal, na.rm = TRUE))
+by("strat.by3_mean", svyby(~api00, ~stype + sch.wide + awards, dstrat, svymean))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  by(paste0(nm, ".by2_mean"), svyby(~bank, ~migrant + region, ds, svymean))
+  by(paste0(nm, ".by2_ratio"), svyby(~remit, ~migrant + urban, ds, svyratio, denominator = ~hh_size))
+  by(paste0(nm, ".by2_total"), svyby(~cons, ~sex_head + region, ds, svytotal, na.rm = TRUE, deff = TRUE), de = TRUE)
+}
+
+## 4. deff = "replace" and deft.
+stat("clus1.deffr_mean", svymean(~api00, dclus1, deff = "replace"), deft = TRUE)
+stat("clus1.deffr_total", svytotal(~enroll, dclus1, deff = "replace"), deft = TRUE)
+stat("clus1.deffr_prop", svymean(~stype, dclus1, deff = "replace"), deft = TRUE)
+r <- svyratio(~api.stu, ~enroll, dclus1, deff = "replace"); out("clus1.deffr_ratio", coef(r), SE(r), deff(r), sqrt(deff(r)))
+stat("clus2.deffr_mean", svymean(~api00, dclus2, deff = "replace"), deft = TRUE)
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  stat(paste0(nm, ".deffr_mean"), svymean(~cons, ds, na.rm = TRUE, deff = "replace"), deft = TRUE)
+  stat(paste0(nm, ".deffr_total"), svytotal(~remit, ds, deff = "replace"), deft = TRUE)
+  stat(paste0(nm, ".deffr_dom"), svymean(~bank, subset(ds, migrant == "current"), deff = "replace"), deft = TRUE)
+}
