@@ -11,20 +11,20 @@ import (
 // Stats are the plan keys of the statistics R survey and Stata svy users
 // reach for beyond means and totals. They sit inline in [EstimateSpec]:
 //
-//	- {id: t1, total: migrant}                     # svytotal(~migrant): a total per level
-//	- {id: t2, total: factor(urban)}               # a numeric column as categories
-//	- {id: b2, mean: bank, by: [migrant, region]}  # svyby(~bank, ~migrant + region, svymean)
-//	- {id: m2, mean: cons, deff: replace, deft: true}
-//	- {id: c2, chisq: [migrant, bank], statistic: adjWald}   # F (default), Chisq, Wald, adjWald
-//	- {id: p1, ciprop: remit, method: logit}       # svyciprop: logit, likelihood, beta, mean, asin, xlogit
-//	- {id: v1, var: cons, na_rm: true}             # svyvar
-//	- id: g2
-//	  glm: "children ~ migrant * urban + I(hh_size^2)"
-//	  family: poisson                              # gaussian, quasibinomial, poisson, quasipoisson
-//	  meff: true                                   # svyglm(deff = TRUE): misspecification effects
-//	  tests: [{terms: "migrant + migrant:urban"}, {terms: urban, statistic: Chisq}]   # regTermTest
-//	  contrasts: [{name: gap, weights: {migrantreturn: 1, migrantnone: -1}}]         # svycontrast
-//	- {id: q2, quantile: cons, p: [0.25, 0.5], qrule: hf7, interval: score}
+//   - {id: t1, total: migrant}                     # svytotal(~migrant): a total per level
+//   - {id: t2, total: factor(urban)}               # a numeric column as categories
+//   - {id: b2, mean: bank, by: [migrant, region]}  # svyby(~bank, ~migrant + region, svymean)
+//   - {id: m2, mean: cons, deff: replace, deft: true}
+//   - {id: c2, chisq: [migrant, bank], statistic: adjWald}   # F (default), Chisq, Wald, adjWald
+//   - {id: p1, ciprop: remit, method: logit}       # svyciprop: logit, likelihood, beta, mean, asin, xlogit
+//   - {id: v1, var: cons, na_rm: true}             # svyvar
+//   - id: g2
+//     glm: "children ~ migrant * urban + I(hh_size^2)"
+//     family: poisson                              # gaussian, quasibinomial, poisson, quasipoisson
+//     meff: true                                   # svyglm(deff = TRUE): misspecification effects
+//     tests: [{terms: "migrant + migrant:urban"}, {terms: urban, statistic: Chisq}]   # regTermTest
+//     contrasts: [{name: gap, weights: {migrantreturn: 1, migrantnone: -1}}]         # svycontrast
+//   - {id: q2, quantile: cons, p: [0.25, 0.5], qrule: hf7, interval: score}
 type Stats struct {
 	// Deft adds Kish's deft, the square root of the design effect against
 	// simple random sampling with replacement (R: sqrt(deff(…, deff =
