@@ -88,18 +88,19 @@ type Result struct {
 
 // Group is one level of a domain or categorical variable.
 type Group struct {
-	Level    string `json:"level"`
-	Estimate *Num   `json:"estimate,omitempty"`
-	SE       *Num   `json:"se,omitempty"`
-	CI       []Num  `json:"ci,omitempty"`
-	DEff     *Num   `json:"deff,omitempty"`
-	DEft     *Num   `json:"deft,omitempty"`
-	N        int    `json:"n"`
-	// Values are the levels of each by variable when there are several
-	// (Level is then R's svyby label, the values joined by ".").
-	Values    []string         `json:"values,omitempty"`
+	Level     string           `json:"level"`
+	Estimate  *Num             `json:"estimate,omitempty"`
+	SE        *Num             `json:"se,omitempty"`
+	CI        []Num            `json:"ci,omitempty"`
+	DEff      *Num             `json:"deff,omitempty"`
+	N         int              `json:"n"`
 	Levels    []Group          `json:"levels,omitempty"`
 	Quantiles []QuantileResult `json:"quantiles,omitempty"`
+
+	DEft *Num `json:"deft,omitempty"`
+	// Values are the levels of each by variable when there are several
+	// (Level is then R's svyby label, the values joined by ".").
+	Values []string `json:"values,omitempty"`
 }
 
 // CoefficientResult is one regression coefficient.
