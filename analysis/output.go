@@ -75,8 +75,11 @@ func (r *Results) Rows() []Row {
 			rows = append(rows, x)
 		case "chisq":
 			x := blank
-			x.ID, x.Item = res.ID, res.Variable+" (Rao–Scott F)"
+			x.ID, x.Item = res.ID, res.Variable+" ("+chisqLabel[res.Statistic]+")"
 			x.Stat, x.DF1, x.DF2, x.P = val(res.F), val(res.NDF), val(res.DDF), val(res.P)
+			if res.Statistic == "Chisq" {
+				x.Stat = val(res.Chisq)
+			}
 			rows = append(rows, x)
 		case "lm", "logit":
 			for _, c := range res.Coefficients {
@@ -103,6 +106,8 @@ func (r *Results) Rows() []Row {
 	}
 	return rows
 }
+
+var chisqLabel = map[string]string{"": "Rao–Scott F", "F": "Rao–Scott F", "Chisq": "Rao–Scott X²", "Wald": "Wald F", "adjWald": "adjusted Wald F"}
 
 var rowHeader = []string{"id", "item", "estimate", "se", "ci_low", "ci_high", "deff", "n", "statistic", "df1", "df2", "p"}
 

@@ -84,6 +84,11 @@ type Result struct {
 
 	Coefficients []CoefficientResult `json:"coefficients,omitempty"`
 	Quantiles    []QuantileResult    `json:"quantiles,omitempty"`
+
+	// Statistic names a chisq entry's statistic (F, Chisq, Wald, adjWald);
+	// Chisq is Pearson's X² (statistic Chisq, on ndf degrees of freedom).
+	Statistic string `json:"statistic,omitempty"`
+	Chisq     *Num   `json:"chisq,omitempty"`
 }
 
 // Group is one level of a domain or categorical variable.
@@ -293,11 +298,16 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			return r, err
 		}
 		r.Variable = e.Chisq[0] + " × " + e.Chisq[1]
-		cs, err := d.ChiSqTest(a, b, in)
+		cs, err := d.TableTest(a, b, in, e.Statistic)
 		if err != nil {
 			return r, err
 		}
-		r.F, r.NDF, r.DDF, r.P = np(cs.F), np(cs.NDF), np(cs.DDF), np(cs.P)
+		r.Statistic, r.P = cs.Statistic, np(cs.P)
+		if cs.Statistic == "Chisq" {
+			r.Chisq, r.NDF = np(cs.Chisq), np(cs.DF)
+			return r, nil
+		}
+		r.F, r.NDF, r.DDF = np(cs.F), np(cs.NDF), np(cs.DDF)
 		return r, nil
 	case "lm", "logit":
 		fam, formula := Gaussian, e.LM

@@ -22,6 +22,14 @@ var statsDesigns = map[string]struct{ data, design string }{
 // key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
 var statsEstimates = map[string]string{
 	"clus1": `
+  - {id: chisq_F, chisq: [stype, both], statistic: F}
+  - {id: chisq_Chisq, chisq: [stype, both], statistic: Chisq}
+  - {id: chisq_Wald, chisq: [stype, both], statistic: Wald}
+  - {id: chisq_adjWald, chisq: [stype, both], statistic: adjWald}
+  - {id: chisq_sub_F, chisq: [sch.wide, awards], statistic: F, subset: "stype != 'H'"}
+  - {id: chisq_sub_Chisq, chisq: [sch.wide, awards], statistic: Chisq, subset: "stype != 'H'"}
+  - {id: chisq_sub_Wald, chisq: [sch.wide, awards], statistic: Wald, subset: "stype != 'H'"}
+  - {id: chisq_sub_adjWald, chisq: [sch.wide, awards], statistic: adjWald, subset: "stype != 'H'"}
   - {id: tot_stype, total: stype}
   - {id: by2_mean, mean: api00, by: [stype, sch.wide]}
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
@@ -30,15 +38,31 @@ var statsEstimates = map[string]string{
   - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
 `,
 	"strat": `
+  - {id: chisq_F, chisq: [stype, awards], statistic: F}
+  - {id: chisq_Chisq, chisq: [stype, awards], statistic: Chisq}
+  - {id: chisq_Wald, chisq: [stype, awards], statistic: Wald}
+  - {id: chisq_adjWald, chisq: [stype, awards], statistic: adjWald}
   - {id: tot_stype, total: stype, deff: replace, deft: true}
   - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
 `,
 	"clus2": `
+  - {id: chisq_F, chisq: [sch.wide, comp.imp], statistic: F}
+  - {id: chisq_Chisq, chisq: [sch.wide, comp.imp], statistic: Chisq}
+  - {id: chisq_Wald, chisq: [sch.wide, comp.imp], statistic: Wald}
+  - {id: chisq_adjWald, chisq: [sch.wide, comp.imp], statistic: adjWald}
   - {id: tot_awards, total: awards}
   - {id: by2_total, total: enroll, by: [stype, comp.imp], na_rm: true, deff: false}
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
 `,
 	"calibrated": `
+  - {id: chisq_F, chisq: [migrant, region], statistic: F}
+  - {id: chisq_Chisq, chisq: [migrant, region], statistic: Chisq}
+  - {id: chisq_Wald, chisq: [migrant, region], statistic: Wald}
+  - {id: chisq_adjWald, chisq: [migrant, region], statistic: adjWald}
+  - {id: chisq_sub_F, chisq: [migrant, bank], statistic: F, subset: "sex_head = 'female'"}
+  - {id: chisq_sub_Chisq, chisq: [migrant, bank], statistic: Chisq, subset: "sex_head = 'female'"}
+  - {id: chisq_sub_Wald, chisq: [migrant, bank], statistic: Wald, subset: "sex_head = 'female'"}
+  - {id: chisq_sub_adjWald, chisq: [migrant, bank], statistic: adjWald, subset: "sex_head = 'female'"}
   - {id: tot_migrant, total: migrant}
   - {id: tot_urban, total: factor(urban)}
   - {id: tot_migrant_f, total: migrant, subset: "sex_head = 'female'"}
@@ -94,7 +118,16 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 
 // flattenExtra keys the values of tests, intervals and regressions.
 func flattenExtra(r Result) map[string][]float64 {
-	return nil
+	out := map[string][]float64{}
+	switch r.Type {
+	case "chisq":
+		if r.Statistic == "Chisq" {
+			out[""] = []float64{val(r.Chisq), val(r.NDF), val(r.P)}
+		} else {
+			out[""] = []float64{val(r.F), val(r.NDF), val(r.DDF), val(r.P)}
+		}
+	}
+	return out
 }
 
 // TestStatsMatchR: each statistic of Stats, through plan YAML, equals R

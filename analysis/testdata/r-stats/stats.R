@@ -92,3 +92,19 @@ for (nm in c("fixed", "rake", "greg")) {
   stat(paste0(nm, ".deffr_total"), svytotal(~remit, ds, deff = "replace"), deft = TRUE)
   stat(paste0(nm, ".deffr_dom"), svymean(~bank, subset(ds, migrant == "current"), deff = "replace"), deft = TRUE)
 }
+
+## 3. svychisq's statistics.
+chi <- function(key, formula, ds) {
+  for (s in c("F", "Chisq", "Wald", "adjWald")) {
+    ch <- svychisq(formula, ds, statistic = s)
+    out(paste0(key, "_", s), ch$statistic, ch$parameter, ch$p.value)
+  }
+}
+chi("strat.chisq", ~stype + awards, dstrat)
+chi("clus1.chisq", ~stype + both, dclus1)
+chi("clus2.chisq", ~sch.wide + comp.imp, dclus2)
+chi("clus1.chisq_sub", ~sch.wide + awards, subset(dclus1, stype != "H"))
+for (nm in c("fixed", "rake", "greg")) {
+  chi(paste0(nm, ".chisq"), ~migrant + region, designs[[nm]])
+  chi(paste0(nm, ".chisq_sub"), ~migrant + bank, subset(designs[[nm]], sex_head == "female"))
+}
