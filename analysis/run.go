@@ -267,6 +267,11 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			}
 			return nil
 		}
+	case "var", "ciprop":
+		var err error
+		if one, err = statsOne(d, t, e, &r, df, dfSet); err != nil {
+			return r, err
+		}
 	case "compare":
 		r.Variable = e.Compare
 		y, err := t.numeric(e.Compare)

@@ -22,6 +22,18 @@ var statsDesigns = map[string]struct{ data, design string }{
 // key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
 var statsEstimates = map[string]string{
 	"clus1": `
+  - {id: ciprop_logit, ciprop: stype, level: H, method: logit}
+  - {id: ciprop_mean, ciprop: stype, level: H, method: mean}
+  - {id: ciprop_beta, ciprop: stype, level: H, method: beta}
+  - {id: ciprop_asin, ciprop: stype, level: H, method: asin}
+  - {id: ciprop_xlogit, ciprop: stype, level: H, method: xlogit}
+  - {id: ciprop_sub_logit, ciprop: awards, level: 'No', method: logit, subset: "stype = 'E'"}
+  - {id: ciprop_sub_mean, ciprop: awards, level: 'No', method: mean, subset: "stype = 'E'"}
+  - {id: ciprop_sub_beta, ciprop: awards, level: 'No', method: beta, subset: "stype = 'E'"}
+  - {id: ciprop_sub_asin, ciprop: awards, level: 'No', method: asin, subset: "stype = 'E'"}
+  - {id: ciprop_sub_xlogit, ciprop: awards, level: 'No', method: xlogit, subset: "stype = 'E'"}
+  - {id: var, var: api00}
+  - {id: var_sub, var: api00, subset: "stype = 'E'"}
   - {id: chisq_F, chisq: [stype, both], statistic: F}
   - {id: chisq_Chisq, chisq: [stype, both], statistic: Chisq}
   - {id: chisq_Wald, chisq: [stype, both], statistic: Wald}
@@ -38,6 +50,12 @@ var statsEstimates = map[string]string{
   - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
 `,
 	"strat": `
+  - {id: ciprop_logit, ciprop: awards, level: 'No', method: logit}
+  - {id: ciprop_mean, ciprop: awards, level: 'No', method: mean}
+  - {id: ciprop_beta, ciprop: awards, level: 'No', method: beta}
+  - {id: ciprop_asin, ciprop: awards, level: 'No', method: asin}
+  - {id: ciprop_xlogit, ciprop: awards, level: 'No', method: xlogit}
+  - {id: var, var: enroll}
   - {id: chisq_F, chisq: [stype, awards], statistic: F}
   - {id: chisq_Chisq, chisq: [stype, awards], statistic: Chisq}
   - {id: chisq_Wald, chisq: [stype, awards], statistic: Wald}
@@ -46,6 +64,12 @@ var statsEstimates = map[string]string{
   - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
 `,
 	"clus2": `
+  - {id: ciprop_logit, ciprop: sch.wide, level: 'No', method: logit}
+  - {id: ciprop_mean, ciprop: sch.wide, level: 'No', method: mean}
+  - {id: ciprop_beta, ciprop: sch.wide, level: 'No', method: beta}
+  - {id: ciprop_asin, ciprop: sch.wide, level: 'No', method: asin}
+  - {id: ciprop_xlogit, ciprop: sch.wide, level: 'No', method: xlogit}
+  - {id: var, var: enroll, na_rm: true}
   - {id: chisq_F, chisq: [sch.wide, comp.imp], statistic: F}
   - {id: chisq_Chisq, chisq: [sch.wide, comp.imp], statistic: Chisq}
   - {id: chisq_Wald, chisq: [sch.wide, comp.imp], statistic: Wald}
@@ -55,6 +79,25 @@ var statsEstimates = map[string]string{
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
 `,
 	"calibrated": `
+  - {id: ciprop_logit, ciprop: remit, method: logit}
+  - {id: ciprop_mean, ciprop: remit, method: mean}
+  - {id: ciprop_beta, ciprop: remit, method: beta}
+  - {id: ciprop_asin, ciprop: remit, method: asin}
+  - {id: ciprop_xlogit, ciprop: remit, method: xlogit}
+  - {id: ciprop_sub_logit, ciprop: remit, method: logit, subset: "migrant = 'none'"}
+  - {id: ciprop_sub_mean, ciprop: remit, method: mean, subset: "migrant = 'none'"}
+  - {id: ciprop_sub_beta, ciprop: remit, method: beta, subset: "migrant = 'none'"}
+  - {id: ciprop_sub_asin, ciprop: remit, method: asin, subset: "migrant = 'none'"}
+  - {id: ciprop_sub_xlogit, ciprop: remit, method: xlogit, subset: "migrant = 'none'"}
+  - {id: ciprop_lv_logit, ciprop: migrant, level: return, method: logit}
+  - {id: ciprop_lv_mean, ciprop: migrant, level: return, method: mean}
+  - {id: ciprop_lv_beta, ciprop: migrant, level: return, method: beta}
+  - {id: ciprop_lv_asin, ciprop: migrant, level: return, method: asin}
+  - {id: ciprop_lv_xlogit, ciprop: migrant, level: return, method: xlogit}
+  - {id: by_ciprop, ciprop: remit, method: beta, by: migrant}
+  - {id: var, var: cons, na_rm: true}
+  - {id: var_sub, var: hh_size, subset: "migrant = 'current'"}
+  - {id: by_var, var: hh_size, by: [migrant, urban]}
   - {id: chisq_F, chisq: [migrant, region], statistic: F}
   - {id: chisq_Chisq, chisq: [migrant, region], statistic: Chisq}
   - {id: chisq_Wald, chisq: [migrant, region], statistic: Wald}
@@ -80,6 +123,7 @@ var statsEstimates = map[string]string{
 // domain's label, then the level prefixed by the variable as R names it.
 func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 	out := map[string][]float64{}
+	withCI := false
 	var group func(key, prefix string, g Group)
 	group = func(key, prefix string, g Group) {
 		if len(g.Levels) > 0 {
@@ -94,10 +138,14 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 				v = append(v, float64(*x))
 			}
 		}
+		if withCI {
+			v = append(v, float64(g.CI[0]), float64(g.CI[1]))
+		}
 		out[key] = v
 	}
 	for i, r := range res.Results {
 		e := plan.Estimates[i]
+		withCI = r.Type == "ciprop"
 		prefix := e.Mean + e.Total + e.Proportion
 		if len(r.Domains) > 0 {
 			for _, g := range r.Domains {
@@ -105,7 +153,7 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 			}
 			continue
 		}
-		g := Group{Estimate: r.Estimate, SE: r.SE, DEff: r.DEff, DEft: r.DEft, Levels: r.Levels}
+		g := Group{Estimate: r.Estimate, SE: r.SE, CI: r.CI, DEff: r.DEff, DEft: r.DEft, Levels: r.Levels}
 		if r.Estimate != nil || len(r.Levels) > 0 {
 			group(r.ID, prefix, g)
 		}

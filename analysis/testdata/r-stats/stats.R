@@ -108,3 +108,37 @@ for (nm in c("fixed", "rake", "greg")) {
   chi(paste0(nm, ".chisq"), ~migrant + region, designs[[nm]])
   chi(paste0(nm, ".chisq_sub"), ~migrant + bank, subset(designs[[nm]], sex_head == "female"))
 }
+
+## 5. svyciprop intervals (est, se, ci).
+cip <- function(key, formula, ds) {
+  for (m in c("logit", "mean", "beta", "asin", "xlogit")) {
+    e <- svyciprop(formula, ds, method = m)
+    out(paste0(key, "_", m), coef(e), SE(e), confint(e))
+  }
+}
+cip("clus1.ciprop", ~I(stype == "H"), dclus1)
+cip("strat.ciprop", ~I(awards == "No"), dstrat)
+cip("clus2.ciprop", ~I(sch.wide == "No"), dclus2)
+cip("clus1.ciprop_sub", ~I(awards == "No"), subset(dclus1, stype == "E"))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  cip(paste0(nm, ".ciprop"), ~remit, ds)
+  cip(paste0(nm, ".ciprop_sub"), ~remit, subset(ds, migrant == "none"))
+  cip(paste0(nm, ".ciprop_lv"), ~I(migrant == "return"), ds)
+  b <- svyby(~remit, ~migrant, ds, svyciprop, method = "beta", vartype = c("se", "ci"))
+  for (i in seq_len(nrow(b))) out(paste0(nm, ".by_ciprop.", b$migrant[i]), b[i, 2], b[i, 3], b[i, 4], b[i, 5])
+}
+
+## 6. svyvar.
+v <- function(key, e) out(key, coef(e), SE(e))
+v("clus1.var", svyvar(~api00, dclus1))
+v("strat.var", svyvar(~enroll, dstrat))
+v("clus2.var", svyvar(~enroll, dclus2, na.rm = TRUE))
+v("clus1.var_sub", svyvar(~api00, subset(dclus1, stype == "E")))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  v(paste0(nm, ".var"), svyvar(~cons, ds, na.rm = TRUE))
+  v(paste0(nm, ".var_sub"), svyvar(~hh_size, subset(ds, migrant == "current")))
+  b <- svyby(~hh_size, ~migrant + urban, ds, svyvar)
+  for (i in seq_len(nrow(b))) out(paste0(nm, ".by_var.", rownames(b)[i]), coef(b)[i], SE(b)[i])
+}
