@@ -354,8 +354,7 @@ func (p *Plan) Columns() []string {
 		add(e.Chisq...)
 		for _, f := range []string{e.LM, e.Logit} {
 			if fm, err := ParseFormula(f); err == nil {
-				add(fm.Response)
-				add(fm.Terms...)
+				add(fm.Columns()...)
 			}
 		}
 		if e.subset != nil {

@@ -23,7 +23,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"compare without between", "data: a.csv\nestimates: [{id: a, compare: x}]", "between"},
 		{"bad lonely", "data: a.csv\ndesign: {lonely_psu: maybe}\nestimates: [{id: a, mean: x}]", "lonely_psu"},
 		{"bad p", "data: a.csv\nestimates: [{id: a, quantile: x, p: [1.5]}]", "p = 1.5"},
-		{"bad formula", "data: a.csv\nestimates: [{id: a, lm: \"y ~ a * b\"}]", "main effects"},
+		{"bad formula", "data: a.csv\nestimates: [{id: a, lm: \"y ~ a + poly(b)\"}]", "function poly is not one of"},
 		{"bad subset", "data: a.csv\nestimates: [{id: a, mean: x, subset: \"x ~ 1\"}]", "subset"},
 		{"chisq arity", "data: a.csv\nestimates: [{id: a, chisq: [x]}]", "two variables"},
 		{"by on lm", "data: a.csv\nestimates: [{id: a, lm: \"y ~ x\", by: g}]", "by is not available"},

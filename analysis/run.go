@@ -89,6 +89,9 @@ type Result struct {
 	// Chisq is Pearson's X² (statistic Chisq, on ndf degrees of freedom).
 	Statistic string `json:"statistic,omitempty"`
 	Chisq     *Num   `json:"chisq,omitempty"`
+	// Tests are a regression's term tests; Contrasts an entry's contrasts.
+	Tests     []TermTestResult `json:"tests,omitempty"`
+	Contrasts []ContrastResult `json:"contrasts,omitempty"`
 }
 
 // Group is one level of a domain or categorical variable.
@@ -115,6 +118,9 @@ type CoefficientResult struct {
 	SE       Num    `json:"se"`
 	T        Num    `json:"t"`
 	P        Num    `json:"p"`
+
+	// Meff is the misspecification effect (meff: true).
+	Meff *Num `json:"meff,omitempty"`
 }
 
 // QuantileResult is one quantile.
@@ -314,10 +320,16 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		}
 		r.F, r.NDF, r.DDF = np(cs.F), np(cs.NDF), np(cs.DDF)
 		return r, nil
-	case "lm", "logit":
+	case "lm", "logit", "glm":
 		fam, formula := Gaussian, e.LM
-		if r.Type == "logit" {
+		switch r.Type {
+		case "logit":
 			fam, formula = Quasibinomial, e.Logit
+		case "glm":
+			fam, formula = Family(e.Family), e.GLM
+			if fam == "" {
+				fam = Gaussian
+			}
 		}
 		r.Variable = formula
 		g, err := d.GLM(t, formula, fam, in)
@@ -329,7 +341,7 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		}
 		r.DF = &g.DF
 		r.N = g.N
-		return r, nil
+		return r, regressionExtras(&r, e, g)
 	}
 	if len(e.By) == 0 {
 		var g Group

@@ -97,7 +97,7 @@ func (s *Stats) kind() string {
 func (s *Stats) columns() []string {
 	out := []string{s.CIProp, s.Var}
 	if f, err := ParseFormula(s.GLM); err == nil {
-		out = append(append(out, f.Response), f.Terms...)
+		out = append(out, f.Columns()...)
 	}
 	return out
 }

@@ -75,3 +75,63 @@ func statsOne(d *Design, t *Table, e *EstimateSpec, r *Result, df, dfSet int) (s
 	}
 	return nil, fmt.Errorf("unknown statistic %s", r.Type)
 }
+
+// TermTestResult is one regression term test (R: regTermTest).
+type TermTestResult struct {
+	Terms     string `json:"terms"`
+	Statistic string `json:"statistic"`
+	F         *Num   `json:"F,omitempty"`
+	Chisq     Num    `json:"chisq"`
+	DF        Num    `json:"df"`
+	DDF       *Num   `json:"ddf,omitempty"`
+	P         Num    `json:"p"`
+}
+
+// ContrastResult is one contrast (R: svycontrast).
+type ContrastResult struct {
+	Name     string `json:"name"`
+	Estimate Num    `json:"estimate"`
+	SE       Num    `json:"se"`
+	CI       []Num  `json:"ci"`
+}
+
+// regressionExtras adds a regression's misspecification effects, term
+// tests and contrasts as the entry asks.
+func regressionExtras(r *Result, e *EstimateSpec, g *Regression) error {
+	if e.Meff {
+		for j, m := range g.Meff() {
+			r.Coefficients[j].Meff = np(m)
+		}
+	}
+	for _, ts := range e.Tests {
+		tt, err := g.TermTest(ts.Terms, ts.Statistic)
+		if err != nil {
+			return err
+		}
+		x := TermTestResult{Terms: tt.Terms, Statistic: tt.Statistic, Chisq: Num(tt.Chisq), DF: Num(tt.DF), P: Num(tt.P)}
+		if tt.Statistic == "F" {
+			x.F, x.DDF = np(tt.F), np(tt.DDF)
+		}
+		r.Tests = append(r.Tests, x)
+	}
+	if len(e.Contrasts) == 0 {
+		return nil
+	}
+	items := make([]string, len(g.Coefficients))
+	theta := make([]float64, len(g.Coefficients))
+	for j, c := range g.Coefficients {
+		items[j], theta[j] = c.Term, c.Estimate
+	}
+	return addContrasts(r, e, items, theta, g.Vcov, g.DF)
+}
+
+func addContrasts(r *Result, e *EstimateSpec, items []string, theta, v []float64, df int) error {
+	for _, cs := range e.Contrasts {
+		c, err := contrast(cs, items, theta, v, df)
+		if err != nil {
+			return err
+		}
+		r.Contrasts = append(r.Contrasts, ContrastResult{Name: c.Name, Estimate: Num(c.Estimate), SE: Num(c.SE), CI: []Num{Num(c.CI[0]), Num(c.CI[1])}})
+	}
+	return nil
+}

@@ -22,6 +22,21 @@ var statsDesigns = map[string]struct{ data, design string }{
 // key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
 var statsEstimates = map[string]string{
 	"clus1": `
+  - id: glm_pois
+    glm: "enroll ~ stype + I(api00/100)"
+    family: poisson
+    meff: true
+    tests: [{terms: "stype"}, {terms: "stype", statistic: Chisq}]
+    contrasts: [{name: eh, weights: {"(Intercept)": 1, stypeH: 1}}]
+  - id: glm_qpois
+    glm: "enroll ~ stype + I(api00 / 100)"
+    family: quasipoisson
+    meff: true
+  - id: glm_logit
+    glm: "sch.wide ~ api00 + I(api00 > 700) + stype:mobility"
+    family: quasibinomial
+    meff: true
+    tests: [{terms: "stype:mobility"}, {terms: "stype:mobility", statistic: Chisq}]
   - {id: ciprop_logit, ciprop: stype, level: H, method: logit}
   - {id: ciprop_mean, ciprop: stype, level: H, method: mean}
   - {id: ciprop_beta, ciprop: stype, level: H, method: beta}
@@ -50,6 +65,12 @@ var statsEstimates = map[string]string{
   - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
 `,
 	"strat": `
+  - id: glm_lm
+    glm: "api00 ~ ell * stype + I(meals^2)"
+    family: gaussian
+    meff: true
+    tests: [{terms: "stype"}, {terms: "stype", statistic: Chisq}, {terms: "ell:stype + I(meals^2)"}, {terms: "ell:stype + I(meals^2)", statistic: Chisq}]
+    contrasts: [{name: hm, weights: {stypeH: 1, stypeM: -1}}]
   - {id: ciprop_logit, ciprop: awards, level: 'No', method: logit}
   - {id: ciprop_mean, ciprop: awards, level: 'No', method: mean}
   - {id: ciprop_beta, ciprop: awards, level: 'No', method: beta}
@@ -64,6 +85,11 @@ var statsEstimates = map[string]string{
   - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
 `,
 	"clus2": `
+  - id: glm_pois
+    glm: "enroll ~ stype * comp.imp + log(api99)"
+    family: quasipoisson
+    meff: true
+    tests: [{terms: "stype:comp.imp"}, {terms: "stype:comp.imp", statistic: Chisq}]
   - {id: ciprop_logit, ciprop: sch.wide, level: 'No', method: logit}
   - {id: ciprop_mean, ciprop: sch.wide, level: 'No', method: mean}
   - {id: ciprop_beta, ciprop: sch.wide, level: 'No', method: beta}
@@ -79,6 +105,29 @@ var statsEstimates = map[string]string{
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
 `,
 	"calibrated": `
+  - id: glm_pois
+    glm: "hh_size ~ migrant * factor(urban) + I(age_head^2) + land"
+    family: poisson
+    meff: true
+    tests: [{terms: "migrant + migrant:factor(urban)"}, {terms: "migrant + migrant:factor(urban)", statistic: Chisq}, {terms: "I(age_head^2)"}, {terms: "I(age_head^2)", statistic: Chisq}]
+    contrasts: [{name: gap, weights: {migrantnone: 1, migrantreturn: -1}}]
+  - id: glm_qpois
+    glm: "hh_size ~ migrant + sex_head:migrant"
+    family: quasipoisson
+    meff: true
+    tests: [{terms: "migrant:sex_head"}, {terms: "migrant:sex_head", statistic: Chisq}]
+  - id: glm_lm
+    glm: "cons ~ migrant * sex_head + I(land^2) + x1:x2"
+    family: gaussian
+    meff: true
+    tests: [{terms: "migrant:sex_head"}, {terms: "migrant:sex_head", statistic: Chisq}]
+    contrasts: [{name: d, weights: {"migrantnone:sex_headmale": 1, "migrantreturn:sex_headmale": -1}}]
+  - id: glm_sub
+    glm: "remit ~ migrant + hh_size"
+    family: quasibinomial
+    meff: true
+    tests: [{terms: "migrant"}, {terms: "migrant", statistic: Chisq}]
+    subset: "region != 'west'"
   - {id: ciprop_logit, ciprop: remit, method: logit}
   - {id: ciprop_mean, ciprop: remit, method: mean}
   - {id: ciprop_beta, ciprop: remit, method: beta}
@@ -168,6 +217,23 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 func flattenExtra(r Result) map[string][]float64 {
 	out := map[string][]float64{}
 	switch r.Type {
+	case "lm", "logit", "glm":
+		for _, c := range r.Coefficients {
+			out["."+c.Term] = []float64{float64(c.Estimate), float64(c.SE), float64(c.P), val(c.Meff)}
+		}
+		nf, nc := 0, 0
+		for _, tt := range r.Tests {
+			if tt.Statistic == "Chisq" {
+				nc++
+				out[fmt.Sprintf(".chisq_%d", nc)] = []float64{float64(tt.Chisq), float64(tt.DF), float64(tt.P)}
+				continue
+			}
+			nf++
+			out[fmt.Sprintf(".test_%d", nf)] = []float64{val(tt.F), float64(tt.DF), val(tt.DDF), float64(tt.P)}
+		}
+		for _, c := range r.Contrasts {
+			out[".contrast."+c.Name] = []float64{float64(c.Estimate), float64(c.SE)}
+		}
 	case "chisq":
 		if r.Statistic == "Chisq" {
 			out[""] = []float64{val(r.Chisq), val(r.NDF), val(r.P)}

@@ -142,3 +142,41 @@ for (nm in c("fixed", "rake", "greg")) {
   b <- svyby(~hh_size, ~migrant + urban, ds, svyvar)
   for (i in seq_len(nrow(b))) out(paste0(nm, ".by_var.", rownames(b)[i]), coef(b)[i], SE(b)[i])
 }
+
+## 7. svyglm families and formulas, meff (svyglm deff = TRUE), regTermTest, svycontrast.
+# Rows: KEY.COEF est, se, p, meff; KEY.test_N: F, df, ddf, p (or chisq, df, p);
+# KEY.contrast.NAME: est, se.
+glmout <- function(key, g, tests = list(), contrasts = list()) {
+  cf <- summary(g)$coefficients
+  for (r in rownames(cf)) out(paste0(key, ".", r), cf[r, 1], cf[r, 2], cf[r, 4], deff(g)[r])
+  for (i in seq_along(tests)) {
+    tt <- regTermTest(g, tests[[i]])
+    out(paste0(key, ".test_", i), tt$Ftest, tt$df, tt$ddf, tt$p)
+    tt <- regTermTest(g, tests[[i]], df = Inf)
+    out(paste0(key, ".chisq_", i), tt$chisq, tt$df, tt$p)
+  }
+  for (nm in names(contrasts)) {
+    cc <- svycontrast(g, contrasts[[nm]])
+    out(paste0(key, ".contrast.", nm), coef(cc), SE(cc))
+  }
+}
+glmout("strat.glm_lm", svyglm(api00 ~ ell * stype + I(meals^2), dstrat, deff = TRUE),
+  list(~stype, ~ell:stype + I(meals^2)), list(hm = c(stypeH = 1, stypeM = -1)))
+glmout("clus1.glm_pois", svyglm(enroll ~ stype + I(api00/100), dclus1, family = poisson, deff = TRUE),
+  list(~stype), list(eh = c("(Intercept)" = 1, stypeH = 1)))
+glmout("clus1.glm_qpois", svyglm(enroll ~ stype + I(api00/100), dclus1, family = quasipoisson, deff = TRUE))
+glmout("clus2.glm_pois", svyglm(enroll ~ stype * comp.imp + log(api99), dclus2, family = quasipoisson, deff = TRUE),
+  list(~stype:comp.imp))
+glmout("clus1.glm_logit", svyglm(sch.wide ~ api00 + I(api00 > 700) + stype:mobility, dclus1, family = quasibinomial, deff = TRUE),
+  list(~stype:mobility))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  glmout(paste0(nm, ".glm_pois"), svyglm(hh_size ~ migrant * factor(urban) + I(age_head^2) + land, ds, family = poisson, deff = TRUE),
+    list(~migrant + migrant:factor(urban), ~I(age_head^2)), list(gap = c(migrantnone = 1, migrantreturn = -1)))
+  glmout(paste0(nm, ".glm_qpois"), svyglm(hh_size ~ migrant + sex_head:migrant, ds, family = quasipoisson, deff = TRUE),
+    list(~migrant:sex_head))
+  glmout(paste0(nm, ".glm_lm"), svyglm(cons ~ migrant * sex_head + I(land^2) + x1:x2, ds, deff = TRUE),
+    list(~migrant:sex_head), list(d = c("migrantnone:sex_headmale" = 1, "migrantreturn:sex_headmale" = -1)))
+  glmout(paste0(nm, ".glm_sub"), svyglm(remit ~ migrant + hh_size, subset(ds, region != "west"), family = quasibinomial, deff = TRUE),
+    list(~migrant))
+}
