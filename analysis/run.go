@@ -367,5 +367,8 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		r.Domains = append(r.Domains, g)
 	}
 	r.DF = &df
+	if len(e.Contrasts) > 0 {
+		return r, byContrasts(d, t, e, &r, doms, in, df)
+	}
 	return r, nil
 }

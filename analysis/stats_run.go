@@ -135,3 +135,70 @@ func addContrasts(r *Result, e *EstimateSpec, items []string, theta, v []float64
 	}
 	return nil
 }
+
+// byContrasts adds the contrasts of a by entry's domain estimates (means,
+// totals or ratios): their joint covariance is that of the domains'
+// linearized variables over the design (R: svyratio(…, covmat = TRUE) of
+// the domain-indicator products, or svytotal of them; svyby's covmat in
+// survey 4.1 leaves the covariances between domains out, which is only
+// right when no PSU holds two domains).
+func byContrasts(d *Design, t *Table, e *EstimateSpec, r *Result, doms []domain, in []bool, df int) error {
+	if d.replicated() {
+		return repUnsupported("a contrast of domain estimates")
+	}
+	var y, x []float64
+	var err error
+	switch r.Type {
+	case "mean", "total":
+		if y, err = t.numeric(e.Mean + e.Total); err != nil {
+			return err
+		}
+	case "ratio":
+		if y, err = t.numeric(e.Ratio.Numerator); err != nil {
+			return err
+		}
+		if x, err = t.numeric(e.Ratio.Denominator); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("contrasts of domains are for means, totals and ratios, not %s", r.Type)
+	}
+	items := make([]string, len(doms))
+	theta := make([]float64, len(doms))
+	z := make([][]float64, len(doms))
+	for k, dm := range doms {
+		g := r.Domains[k]
+		items[k], theta[k] = g.Level, val(g.Estimate)
+		z[k] = make([]float64, d.n)
+		var den float64
+		for i, w := range d.w {
+			if !dm.in[i] || math.IsNaN(y[i]) || x != nil && math.IsNaN(x[i]) {
+				continue
+			}
+			switch r.Type {
+			case "mean":
+				den += w
+			case "ratio":
+				den += w * x[i]
+			}
+		}
+		for i, w := range d.w {
+			if !dm.in[i] || math.IsNaN(y[i]) || x != nil && math.IsNaN(x[i]) {
+				continue
+			}
+			switch r.Type {
+			case "mean":
+				z[k][i] = w * (y[i] - theta[k]) / den
+			case "total":
+				z[k][i] = w * y[i]
+			case "ratio":
+				z[k][i] = w * (y[i] - theta[k]*x[i]) / den
+			}
+		}
+	}
+	v, err := d.vcov(z, in)
+	if err != nil {
+		return err
+	}
+	return addContrasts(r, e, items, theta, v, df)
+}

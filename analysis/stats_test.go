@@ -22,6 +22,7 @@ var statsDesigns = map[string]struct{ data, design string }{
 // key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
 var statsEstimates = map[string]string{
 	"clus1": `
+  - {id: byc_mean, mean: api00, by: stype, deff: false, contrasts: [{name: eh, weights: {E: 1, H: -1}}, {name: avg, weights: {E: 1, H: -0.5, M: -0.5}}]}
   - id: glm_pois
     glm: "enroll ~ stype + I(api00/100)"
     family: poisson
@@ -65,6 +66,7 @@ var statsEstimates = map[string]string{
   - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
 `,
 	"strat": `
+  - {id: byc_mean, mean: api00, by: stype, contrasts: [{name: eh, weights: {E: 1, H: -1}}]}
   - id: glm_lm
     glm: "api00 ~ ell * stype + I(meals^2)"
     family: gaussian
@@ -85,6 +87,7 @@ var statsEstimates = map[string]string{
   - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
 `,
 	"clus2": `
+  - {id: byc_total, total: api00, by: stype, contrasts: [{name: em, weights: {E: 1, M: -1}}]}
   - id: glm_pois
     glm: "enroll ~ stype * comp.imp + log(api99)"
     family: quasipoisson
@@ -105,6 +108,9 @@ var statsEstimates = map[string]string{
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
 `,
 	"calibrated": `
+  - {id: byc_mean, mean: bank, by: migrant, contrasts: [{name: gap, weights: {current: 1, none: -1}}, {name: avg, weights: {current: 1, none: -0.5, return: -0.5}}]}
+  - {id: byc_total, total: bank, by: migrant, contrasts: [{name: gap, weights: {current: 1, none: -1}}]}
+  - {id: byc_ratio, ratio: {numerator: remit, denominator: hh_size}, by: migrant, contrasts: [{name: gap, weights: {current: 1, return: -1}}]}
   - id: glm_pois
     glm: "hh_size ~ migrant * factor(urban) + I(age_head^2) + land"
     family: poisson
@@ -200,6 +206,9 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 			for _, g := range r.Domains {
 				group(r.ID+"."+g.Level, prefix, g)
 			}
+			for k, v := range flattenExtra(r) {
+				out[r.ID+k] = v
+			}
 			continue
 		}
 		g := Group{Estimate: r.Estimate, SE: r.SE, CI: r.CI, DEff: r.DEff, DEft: r.DEft, Levels: r.Levels}
@@ -216,6 +225,9 @@ func flattenResults(plan *Plan, res *Results) map[string][]float64 {
 // flattenExtra keys the values of tests, intervals and regressions.
 func flattenExtra(r Result) map[string][]float64 {
 	out := map[string][]float64{}
+	for _, c := range r.Contrasts {
+		out[".contrast."+c.Name] = []float64{float64(c.Estimate), float64(c.SE)}
+	}
 	switch r.Type {
 	case "lm", "logit", "glm":
 		for _, c := range r.Coefficients {
@@ -230,9 +242,6 @@ func flattenExtra(r Result) map[string][]float64 {
 			}
 			nf++
 			out[fmt.Sprintf(".test_%d", nf)] = []float64{val(tt.F), float64(tt.DF), val(tt.DDF), float64(tt.P)}
-		}
-		for _, c := range r.Contrasts {
-			out[".contrast."+c.Name] = []float64{float64(c.Estimate), float64(c.SE)}
 		}
 	case "chisq":
 		if r.Statistic == "Chisq" {

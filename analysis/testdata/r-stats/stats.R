@@ -180,3 +180,39 @@ for (nm in c("fixed", "rake", "greg")) {
   glmout(paste0(nm, ".glm_sub"), svyglm(remit ~ migrant + hh_size, subset(ds, region != "west"), family = quasibinomial, deff = TRUE),
     list(~migrant))
 }
+
+## svycontrast of domain estimates (means, totals, ratios of a by entry),
+# with the domains' joint covariance: svyratio/svytotal of the products of
+# the variable and each domain's indicator, covmat = TRUE. KEY.contrast.NAME: est, se.
+dcon <- function(key, ds, by, y, x = NULL, type = "mean", contrasts) {
+  v <- ds$variables
+  lv <- sort(unique(v[[by]]))
+  k <- length(lv)
+  ind <- sapply(lv, function(l) as.numeric(v[[by]] == l))
+  num <- ind * v[[y]]
+  den <- if (type == "ratio") ind * v[[x]] else ind
+  colnames(num) <- paste0("n", seq_len(k)); colnames(den) <- paste0("d", seq_len(k))
+  ds2 <- update(ds, tmp = 0)
+  ds2$variables <- cbind(ds2$variables, num, den)
+  if (type == "total") {
+    e <- svytotal(make.formula(colnames(num)), ds2)
+    th <- coef(e); V <- vcov(e)
+  } else {
+    e <- svyratio(make.formula(colnames(num)), make.formula(colnames(den)), ds2, covmat = TRUE)
+    idx <- (seq_len(k) - 1) * k + seq_len(k)
+    th <- coef(e)[idx]; V <- vcov(e)[idx, idx]
+  }
+  for (nm in names(contrasts)) {
+    cc <- contrasts[[nm]][as.character(lv)]; cc[is.na(cc)] <- 0
+    out(paste0(key, ".contrast.", nm), sum(cc * th), sqrt(drop(t(cc) %*% V %*% cc)))
+  }
+}
+dcon("clus1.byc_mean", dclus1, "stype", "api00", contrasts = list(eh = c(E = 1, H = -1), avg = c(E = 1, H = -0.5, M = -0.5)))
+dcon("strat.byc_mean", dstrat, "stype", "api00", contrasts = list(eh = c(E = 1, H = -1)))
+dcon("clus2.byc_total", dclus2, "stype", "api00", type = "total", contrasts = list(em = c(E = 1, M = -1)))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  dcon(paste0(nm, ".byc_mean"), ds, "migrant", "bank", contrasts = list(gap = c(current = 1, none = -1), avg = c(current = 1, none = -0.5, return = -0.5)))
+  dcon(paste0(nm, ".byc_total"), ds, "migrant", "bank", type = "total", contrasts = list(gap = c(current = 1, none = -1)))
+  dcon(paste0(nm, ".byc_ratio"), ds, "migrant", "remit", "hh_size", type = "ratio", contrasts = list(gap = c(current = 1, return = -1)))
+}
