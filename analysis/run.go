@@ -264,7 +264,7 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			if dfSet > 0 {
 				qdf = dfSet
 			}
-			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, qdf)
+			qs, err := d.QuantilesWith(e.Quantile, x, e.P, dom, e.NARM, qdf, QuantileOptions{QRule: e.QRule, Interval: e.Interval})
 			if err != nil {
 				return err
 			}

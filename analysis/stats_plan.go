@@ -62,7 +62,7 @@ type Stats struct {
 	Contrasts []ContrastSpec `yaml:"contrasts"`
 	// QRule is svyquantile's qrule: math (default), school, shahvaish,
 	// hf1 … hf9. Interval is its interval.type: mean (default, Woodruff),
-	// beta, xlogit, quantile, score.
+	// beta, xlogit, asin, score (see [QuantileOptions]).
 	QRule    string `yaml:"qrule"`
 	Interval string `yaml:"interval"`
 }
@@ -169,15 +169,13 @@ func (e *EstimateSpec) checkStats() error {
 			return err
 		}
 	}
-	switch s.QRule {
-	case "", "math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9":
-	default:
-		return fmt.Errorf("qrule %q is not one of math, school, shahvaish, hf1 … hf9", s.QRule)
+	if _, err := quantileRule(s.QRule); err != nil {
+		return err
 	}
 	switch s.Interval {
-	case "", "mean", "beta", "xlogit", "quantile", "score":
+	case "", "mean", "beta", "xlogit", "asin", "score":
 	default:
-		return fmt.Errorf("interval %q is not one of mean, beta, xlogit, quantile, score", s.Interval)
+		return fmt.Errorf("interval %q is not one of mean, beta, xlogit, asin, score", s.Interval)
 	}
 	return nil
 }

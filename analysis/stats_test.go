@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,30 @@ var statsDesigns = map[string]struct{ data, design string }{
 // key of its rows in expected.tsv (DESIGN.ID[.DOMAIN][.LEVEL]).
 var statsEstimates = map[string]string{
 	"clus1": `
+  - {id: q_math_mean, quantile: enroll, p: [0.1, 0.5], qrule: math, interval: mean, subset: "stype = 'E'"}
+  - {id: q_math_beta, quantile: enroll, p: [0.1, 0.5], qrule: math, interval: beta, subset: "stype = 'E'"}
+  - {id: q_math_xlogit, quantile: enroll, p: [0.1, 0.5], qrule: math, interval: xlogit, subset: "stype = 'E'"}
+  - {id: q_math_asin, quantile: enroll, p: [0.1, 0.5], qrule: math, interval: asin, subset: "stype = 'E'"}
+  - {id: q_math_score, quantile: enroll, p: [0.1, 0.5], qrule: math, interval: score, subset: "stype = 'E'"}
+  - {id: q_school_mean, quantile: enroll, p: [0.1, 0.5], qrule: school, interval: mean, subset: "stype = 'E'"}
+  - {id: q_school_beta, quantile: enroll, p: [0.1, 0.5], qrule: school, interval: beta, subset: "stype = 'E'"}
+  - {id: q_school_xlogit, quantile: enroll, p: [0.1, 0.5], qrule: school, interval: xlogit, subset: "stype = 'E'"}
+  - {id: q_school_asin, quantile: enroll, p: [0.1, 0.5], qrule: school, interval: asin, subset: "stype = 'E'"}
+  - {id: q_school_score, quantile: enroll, p: [0.1, 0.5], qrule: school, interval: score, subset: "stype = 'E'"}
+  - {id: q_shahvaish_mean, quantile: enroll, p: [0.1, 0.5], qrule: shahvaish, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf1_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf1, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf2_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf2, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf3_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf3, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf4_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf4, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf5_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf5, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf6_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf6, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf7_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf7, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf7_beta, quantile: enroll, p: [0.1, 0.5], qrule: hf7, interval: beta, subset: "stype = 'E'"}
+  - {id: q_hf7_xlogit, quantile: enroll, p: [0.1, 0.5], qrule: hf7, interval: xlogit, subset: "stype = 'E'"}
+  - {id: q_hf7_asin, quantile: enroll, p: [0.1, 0.5], qrule: hf7, interval: asin, subset: "stype = 'E'"}
+  - {id: q_hf7_score, quantile: enroll, p: [0.1, 0.5], qrule: hf7, interval: score, subset: "stype = 'E'"}
+  - {id: q_hf8_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf8, interval: mean, subset: "stype = 'E'"}
+  - {id: q_hf9_mean, quantile: enroll, p: [0.1, 0.5], qrule: hf9, interval: mean, subset: "stype = 'E'"}
   - {id: byc_mean, mean: api00, by: stype, deff: false, contrasts: [{name: eh, weights: {E: 1, H: -1}}, {name: avg, weights: {E: 1, H: -0.5, M: -0.5}}]}
   - id: glm_pois
     glm: "enroll ~ stype + I(api00/100)"
@@ -66,6 +91,30 @@ var statsEstimates = map[string]string{
   - {id: deffr_ratio, ratio: {numerator: api.stu, denominator: enroll}, deff: replace, deft: true}
 `,
 	"strat": `
+  - {id: q_math_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: math, interval: mean}
+  - {id: q_math_beta, quantile: api00, p: [0.25, 0.5, 0.9], qrule: math, interval: beta}
+  - {id: q_math_xlogit, quantile: api00, p: [0.25, 0.5, 0.9], qrule: math, interval: xlogit}
+  - {id: q_math_asin, quantile: api00, p: [0.25, 0.5, 0.9], qrule: math, interval: asin}
+  - {id: q_math_score, quantile: api00, p: [0.25, 0.5, 0.9], qrule: math, interval: score}
+  - {id: q_school_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: school, interval: mean}
+  - {id: q_school_beta, quantile: api00, p: [0.25, 0.5, 0.9], qrule: school, interval: beta}
+  - {id: q_school_xlogit, quantile: api00, p: [0.25, 0.5, 0.9], qrule: school, interval: xlogit}
+  - {id: q_school_asin, quantile: api00, p: [0.25, 0.5, 0.9], qrule: school, interval: asin}
+  - {id: q_school_score, quantile: api00, p: [0.25, 0.5, 0.9], qrule: school, interval: score}
+  - {id: q_shahvaish_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: shahvaish, interval: mean}
+  - {id: q_hf1_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf1, interval: mean}
+  - {id: q_hf2_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf2, interval: mean}
+  - {id: q_hf3_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf3, interval: mean}
+  - {id: q_hf4_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf4, interval: mean}
+  - {id: q_hf5_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf5, interval: mean}
+  - {id: q_hf6_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf6, interval: mean}
+  - {id: q_hf7_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf7, interval: mean}
+  - {id: q_hf7_beta, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf7, interval: beta}
+  - {id: q_hf7_xlogit, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf7, interval: xlogit}
+  - {id: q_hf7_asin, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf7, interval: asin}
+  - {id: q_hf7_score, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf7, interval: score}
+  - {id: q_hf8_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf8, interval: mean}
+  - {id: q_hf9_mean, quantile: api00, p: [0.25, 0.5, 0.9], qrule: hf9, interval: mean}
   - {id: byc_mean, mean: api00, by: stype, contrasts: [{name: eh, weights: {E: 1, H: -1}}]}
   - id: glm_lm
     glm: "api00 ~ ell * stype + I(meals^2)"
@@ -87,6 +136,30 @@ var statsEstimates = map[string]string{
   - {id: by3_mean, mean: api00, by: [stype, sch.wide, awards], deff: false}
 `,
 	"clus2": `
+  - {id: q_math_mean, quantile: api00, p: [0.5, 0.75], qrule: math, interval: mean}
+  - {id: q_math_beta, quantile: api00, p: [0.5, 0.75], qrule: math, interval: beta}
+  - {id: q_math_xlogit, quantile: api00, p: [0.5, 0.75], qrule: math, interval: xlogit}
+  - {id: q_math_asin, quantile: api00, p: [0.5, 0.75], qrule: math, interval: asin}
+  - {id: q_math_score, quantile: api00, p: [0.5, 0.75], qrule: math, interval: score}
+  - {id: q_school_mean, quantile: api00, p: [0.5, 0.75], qrule: school, interval: mean}
+  - {id: q_school_beta, quantile: api00, p: [0.5, 0.75], qrule: school, interval: beta}
+  - {id: q_school_xlogit, quantile: api00, p: [0.5, 0.75], qrule: school, interval: xlogit}
+  - {id: q_school_asin, quantile: api00, p: [0.5, 0.75], qrule: school, interval: asin}
+  - {id: q_school_score, quantile: api00, p: [0.5, 0.75], qrule: school, interval: score}
+  - {id: q_shahvaish_mean, quantile: api00, p: [0.5, 0.75], qrule: shahvaish, interval: mean}
+  - {id: q_hf1_mean, quantile: api00, p: [0.5, 0.75], qrule: hf1, interval: mean}
+  - {id: q_hf2_mean, quantile: api00, p: [0.5, 0.75], qrule: hf2, interval: mean}
+  - {id: q_hf3_mean, quantile: api00, p: [0.5, 0.75], qrule: hf3, interval: mean}
+  - {id: q_hf4_mean, quantile: api00, p: [0.5, 0.75], qrule: hf4, interval: mean}
+  - {id: q_hf5_mean, quantile: api00, p: [0.5, 0.75], qrule: hf5, interval: mean}
+  - {id: q_hf6_mean, quantile: api00, p: [0.5, 0.75], qrule: hf6, interval: mean}
+  - {id: q_hf7_mean, quantile: api00, p: [0.5, 0.75], qrule: hf7, interval: mean}
+  - {id: q_hf7_beta, quantile: api00, p: [0.5, 0.75], qrule: hf7, interval: beta}
+  - {id: q_hf7_xlogit, quantile: api00, p: [0.5, 0.75], qrule: hf7, interval: xlogit}
+  - {id: q_hf7_asin, quantile: api00, p: [0.5, 0.75], qrule: hf7, interval: asin}
+  - {id: q_hf7_score, quantile: api00, p: [0.5, 0.75], qrule: hf7, interval: score}
+  - {id: q_hf8_mean, quantile: api00, p: [0.5, 0.75], qrule: hf8, interval: mean}
+  - {id: q_hf9_mean, quantile: api00, p: [0.5, 0.75], qrule: hf9, interval: mean}
   - {id: byc_total, total: api00, by: stype, contrasts: [{name: em, weights: {E: 1, M: -1}}]}
   - id: glm_pois
     glm: "enroll ~ stype * comp.imp + log(api99)"
@@ -108,6 +181,54 @@ var statsEstimates = map[string]string{
   - {id: deffr_mean, mean: api00, deff: replace, deft: true}
 `,
 	"calibrated": `
+  - {id: q_math_mean, quantile: cons, p: [0.2, 0.5], qrule: math, interval: mean, na_rm: true}
+  - {id: q_math_beta, quantile: cons, p: [0.2, 0.5], qrule: math, interval: beta, na_rm: true}
+  - {id: q_math_xlogit, quantile: cons, p: [0.2, 0.5], qrule: math, interval: xlogit, na_rm: true}
+  - {id: q_math_asin, quantile: cons, p: [0.2, 0.5], qrule: math, interval: asin, na_rm: true}
+  - {id: q_math_score, quantile: cons, p: [0.2, 0.5], qrule: math, interval: score, na_rm: true}
+  - {id: q_school_mean, quantile: cons, p: [0.2, 0.5], qrule: school, interval: mean, na_rm: true}
+  - {id: q_school_beta, quantile: cons, p: [0.2, 0.5], qrule: school, interval: beta, na_rm: true}
+  - {id: q_school_xlogit, quantile: cons, p: [0.2, 0.5], qrule: school, interval: xlogit, na_rm: true}
+  - {id: q_school_asin, quantile: cons, p: [0.2, 0.5], qrule: school, interval: asin, na_rm: true}
+  - {id: q_school_score, quantile: cons, p: [0.2, 0.5], qrule: school, interval: score, na_rm: true}
+  - {id: q_shahvaish_mean, quantile: cons, p: [0.2, 0.5], qrule: shahvaish, interval: mean, na_rm: true}
+  - {id: q_hf1_mean, quantile: cons, p: [0.2, 0.5], qrule: hf1, interval: mean, na_rm: true}
+  - {id: q_hf2_mean, quantile: cons, p: [0.2, 0.5], qrule: hf2, interval: mean, na_rm: true}
+  - {id: q_hf3_mean, quantile: cons, p: [0.2, 0.5], qrule: hf3, interval: mean, na_rm: true}
+  - {id: q_hf4_mean, quantile: cons, p: [0.2, 0.5], qrule: hf4, interval: mean, na_rm: true}
+  - {id: q_hf5_mean, quantile: cons, p: [0.2, 0.5], qrule: hf5, interval: mean, na_rm: true}
+  - {id: q_hf6_mean, quantile: cons, p: [0.2, 0.5], qrule: hf6, interval: mean, na_rm: true}
+  - {id: q_hf7_mean, quantile: cons, p: [0.2, 0.5], qrule: hf7, interval: mean, na_rm: true}
+  - {id: q_hf7_beta, quantile: cons, p: [0.2, 0.5], qrule: hf7, interval: beta, na_rm: true}
+  - {id: q_hf7_xlogit, quantile: cons, p: [0.2, 0.5], qrule: hf7, interval: xlogit, na_rm: true}
+  - {id: q_hf7_asin, quantile: cons, p: [0.2, 0.5], qrule: hf7, interval: asin, na_rm: true}
+  - {id: q_hf7_score, quantile: cons, p: [0.2, 0.5], qrule: hf7, interval: score, na_rm: true}
+  - {id: q_hf8_mean, quantile: cons, p: [0.2, 0.5], qrule: hf8, interval: mean, na_rm: true}
+  - {id: q_hf9_mean, quantile: cons, p: [0.2, 0.5], qrule: hf9, interval: mean, na_rm: true}
+  - {id: sub.q_math_mean, quantile: amt, p: [0.5], qrule: math, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_math_beta, quantile: amt, p: [0.5], qrule: math, interval: beta, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_math_xlogit, quantile: amt, p: [0.5], qrule: math, interval: xlogit, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_math_asin, quantile: amt, p: [0.5], qrule: math, interval: asin, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_math_score, quantile: amt, p: [0.5], qrule: math, interval: score, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_school_mean, quantile: amt, p: [0.5], qrule: school, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_school_beta, quantile: amt, p: [0.5], qrule: school, interval: beta, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_school_xlogit, quantile: amt, p: [0.5], qrule: school, interval: xlogit, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_school_asin, quantile: amt, p: [0.5], qrule: school, interval: asin, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_school_score, quantile: amt, p: [0.5], qrule: school, interval: score, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_shahvaish_mean, quantile: amt, p: [0.5], qrule: shahvaish, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf1_mean, quantile: amt, p: [0.5], qrule: hf1, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf2_mean, quantile: amt, p: [0.5], qrule: hf2, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf3_mean, quantile: amt, p: [0.5], qrule: hf3, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf4_mean, quantile: amt, p: [0.5], qrule: hf4, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf5_mean, quantile: amt, p: [0.5], qrule: hf5, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf6_mean, quantile: amt, p: [0.5], qrule: hf6, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf7_mean, quantile: amt, p: [0.5], qrule: hf7, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf7_beta, quantile: amt, p: [0.5], qrule: hf7, interval: beta, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf7_xlogit, quantile: amt, p: [0.5], qrule: hf7, interval: xlogit, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf7_asin, quantile: amt, p: [0.5], qrule: hf7, interval: asin, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf7_score, quantile: amt, p: [0.5], qrule: hf7, interval: score, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf8_mean, quantile: amt, p: [0.5], qrule: hf8, interval: mean, na_rm: true, subset: "migrant = 'return'"}
+  - {id: sub.q_hf9_mean, quantile: amt, p: [0.5], qrule: hf9, interval: mean, na_rm: true, subset: "migrant = 'return'"}
   - {id: byc_mean, mean: bank, by: migrant, contrasts: [{name: gap, weights: {current: 1, none: -1}}, {name: avg, weights: {current: 1, none: -0.5, return: -0.5}}]}
   - {id: byc_total, total: bank, by: migrant, contrasts: [{name: gap, weights: {current: 1, none: -1}}]}
   - {id: byc_ratio, ratio: {numerator: remit, denominator: hh_size}, by: migrant, contrasts: [{name: gap, weights: {current: 1, return: -1}}]}
@@ -229,6 +350,10 @@ func flattenExtra(r Result) map[string][]float64 {
 		out[".contrast."+c.Name] = []float64{float64(c.Estimate), float64(c.SE)}
 	}
 	switch r.Type {
+	case "quantile":
+		for _, q := range r.Quantiles {
+			out["."+strconv.FormatFloat(float64(q.P), 'g', -1, 64)] = []float64{float64(q.Estimate), float64(q.SE), float64(q.CI[0]), float64(q.CI[1])}
+		}
 	case "lm", "logit", "glm":
 		for _, c := range r.Coefficients {
 			out["."+c.Term] = []float64{float64(c.Estimate), float64(c.SE), float64(c.P), val(c.Meff)}

@@ -12,7 +12,9 @@
 # Regenerate (Debian r-cran-survey, survey 4.1-1), from this directory:
 #   Rscript stats.R > expected.tsv
 suppressMessages(library(survey))
-data(api)
+# The api samples as dotm reads them (their CSV, 15 significant digits).
+api <- function(f) read.csv(file.path("../r-survey-api", f), stringsAsFactors = TRUE)
+apistrat <- api("apistrat.csv"); apiclus1 <- api("apiclus1.csv"); apiclus2 <- api("apiclus2.csv")
 f <- function(x) sprintf("%.17g", x)
 out <- function(name, ...) cat(name, "\t", paste(f(c(...)), collapse = "\t"), "\n", sep = "")
 cat("# name\tvalues...\n")
@@ -215,4 +217,23 @@ for (nm in c("fixed", "rake", "greg")) {
   dcon(paste0(nm, ".byc_mean"), ds, "migrant", "bank", contrasts = list(gap = c(current = 1, none = -1), avg = c(current = 1, none = -0.5, return = -0.5)))
   dcon(paste0(nm, ".byc_total"), ds, "migrant", "bank", type = "total", contrasts = list(gap = c(current = 1, none = -1)))
   dcon(paste0(nm, ".byc_ratio"), ds, "migrant", "remit", "hh_size", type = "ratio", contrasts = list(gap = c(current = 1, return = -1)))
+}
+
+## 8. svyquantile's rules and interval types. KEY.q_RULE_INTERVAL.P: est, se, lo, hi.
+qrules <- c("math", "school", "shahvaish", paste0("hf", 1:9))
+quant <- function(key, formula, ds, ps, na.rm = FALSE) {
+  v <- all.vars(formula)
+  for (rule in qrules) for (it in c("mean", "beta", "xlogit", "asin", "score")) {
+    if (it != "mean" && !(rule %in% c("math", "hf7", "school"))) next
+    q <- svyquantile(formula, ds, ps, qrule = rule, interval.type = it, ci = TRUE, na.rm = na.rm)[[v]]
+    for (i in seq_along(ps)) out(paste0(key, ".q_", rule, "_", it, ".", ps[i]), q[i, 1], q[i, 4], q[i, 2], q[i, 3])
+  }
+}
+quant("strat", ~api00, dstrat, c(0.25, 0.5, 0.9))
+quant("clus1", ~enroll, subset(dclus1, stype == "E"), c(0.1, 0.5))
+quant("clus2", ~api00, dclus2, c(0.5, 0.75))
+for (nm in c("fixed", "rake", "greg")) {
+  ds <- designs[[nm]]
+  quant(nm, ~cons, ds, c(0.2, 0.5), na.rm = TRUE)
+  quant(paste0(nm, ".sub"), ~amt, subset(ds, migrant == "return"), c(0.5), na.rm = TRUE)
 }
