@@ -95,6 +95,7 @@ func (r *Results) Rows() []Row {
 				for _, g := range res.Domains {
 					addGroup(res.ID, res.Variable+" | "+res.By+"="+g.Level+" ", g)
 				}
+				rows = append(rows, extraRows(res, blank)...)
 				continue
 			}
 			g := Group{Estimate: res.Estimate, SE: res.SE, CI: res.CI, DEff: res.DEff, N: res.N, Levels: res.Levels, Quantiles: res.Quantiles}
