@@ -28,6 +28,14 @@ import (
 //	  - {id: l1, lm: "children_enrolled ~ migrant + urban + hh_size"}
 //	  - {id: g1, logit: "bank_account ~ migrant + urban"}
 //	  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
+//	  - {id: t1, total: migrant}                     # every level's total
+//	  - {id: b2, mean: bank_account, by: [migrant, region]}
+//	  - {id: p1, ciprop: remit_received, method: beta}
+//	  - {id: r1, glm: "children_enrolled ~ migrant * urban", family: poisson}
+//
+// The keys of those statistics (chisq's statistic, deff: replace and
+// deft, ciprop, var, glm with family, meff, tests and contrasts,
+// quantile's qrule and interval) are documented on [Stats].
 //
 // psu and fpc take a column or a list of columns (one per stage).
 //
