@@ -30,8 +30,8 @@ func (d *Design) CIProp(name string, y []float64, in []bool, naRM bool, method s
 			return Estimate{}, fmt.Errorf("ciprop %s: value %g in row %d; a proportion's column holds 0 and 1 (or name a level)", name, v, i+1)
 		}
 	}
-	if d.replicated() && (method == "" || method == "logit") {
-		return Estimate{}, repUnsupported("the logit interval of ciprop")
+	if d.replicated() {
+		return Estimate{}, repUnsupported("ciprop")
 	}
 	m, err := d.Mean(name, y, in, naRM, df)
 	if err != nil {

@@ -461,3 +461,27 @@ func keysOf(got map[string][]float64, key string) []string {
 	}
 	return out
 }
+
+// TestStatsOnReplicateDesigns: the statistics not yet computed from
+// replicate weights say so, each by name, instead of answering with the
+// linearization variance.
+func TestStatsOnReplicateDesigns(t *testing.T) {
+	tb := loadCSV(t, "testdata/r-replicate/replicates.csv")
+	for _, entry := range []string{
+		"{id: a, var: cons, na_rm: true}",
+		"{id: a, ciprop: remit, method: beta}",
+		"{id: a, chisq: [migrant, bank], statistic: Wald}",
+		"{id: a, chisq: [migrant, bank], statistic: Chisq}",
+		"{id: a, glm: \"hh_size ~ migrant\", family: poisson}",
+		"{id: a, quantile: cons, qrule: hf7, na_rm: true}",
+		"{id: a, mean: bank, by: migrant, contrasts: [{name: d, weights: {current: 1, none: -1}}]}",
+	} {
+		plan, err := ParsePlan([]byte("data: x.csv\ndesign: {weight: w0, replicates: {columns: [jk1_1, jk1_2, jk1_3], type: JK1}}\nestimates: [" + entry + "]"))
+		if err != nil {
+			t.Fatalf("%s: %v", entry, err)
+		}
+		if _, err := RunTable(plan, tb); err == nil || !strings.Contains(err.Error(), "not yet available on a replicate-weight design") {
+			t.Errorf("%s on a replicate design: err = %v", entry, err)
+		}
+	}
+}

@@ -10,6 +10,9 @@ import (
 // the design-based mean, the estimate is the design-based mean of
 // u_i = (x_i − x̄)²·n/(n − 1), and its standard error is that mean's.
 func (d *Design) Variance(name string, x []float64, in []bool, naRM bool, df int) (Estimate, error) {
+	if d.replicated() {
+		return Estimate{}, repUnsupported("svyvar")
+	}
 	m, err := d.Mean(name, x, in, naRM, df)
 	if err != nil {
 		return Estimate{}, err
