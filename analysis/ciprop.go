@@ -15,15 +15,24 @@ import (
 //   - logit (default): the interval of the intercept of the design-based
 //     quasibinomial regression y ~ 1 (R's glm IRLS), t on df, mapped back
 //     with expit; the estimate is expit of the intercept.
+//
 //   - mean: p̂ ± t·SE.
+//
 //   - xlogit: logit(p̂) ± t·SE/(p̂(1 − p̂)), mapped back with expit.
+//
 //   - asin: asin(√p̂) ± t·SE/(2√(p̂(1 − p̂))), mapped back with sin².
+//
 //   - beta: Korn and Graubard's: the effective sample size
 //     n* = p̂(1 − p̂)/SE² · (t_{n−1}/t_df)², n the design's rows, and the
 //     Clopper–Pearson limits qbeta(α/2; n*p̂, n*(1 − p̂) + 1) and
 //     qbeta(1 − α/2; n*p̂ + 1, n*(1 − p̂)).
 //
-// R's "likelihood" (a profile likelihood interval) is not provided.
+//   - likelihood: the profile likelihood interval of the intercept, as R's
+//     confint(svyglm, method = "likelihood") computes it: the
+//     quasibinomial deviance profiled at up to 9 steps each side, scaled
+//     by the design-based dispersion, a cubic (fmm) spline through the
+//     profile, and the level adjusted for the design effect of the
+//     intercept.
 func (d *Design) CIProp(name string, y []float64, in []bool, naRM bool, method string, df int) (Estimate, error) {
 	for i, v := range y {
 		if (in == nil || in[i]) && !math.IsNaN(v) && v != 0 && v != 1 {
@@ -74,8 +83,24 @@ func (d *Design) CIProp(name string, y []float64, in []bool, naRM bool, method s
 		c := reg.Coefficients[0]
 		e.Estimate = expit(c.Estimate)
 		e.CI = [2]float64{expit(c.Estimate - q*c.SE), expit(c.Estimate + q*c.SE)}
+	case "likelihood":
+		used := make([]bool, d.n)
+		for i := range used {
+			used[i] = (in == nil || in[i]) && !math.IsNaN(y[i])
+		}
+		wmean := d.glmWeightMean(in)
+		reg, err := d.glmFit([]string{"(Intercept)"}, [][]float64{nil}, y, used, wmean, Quasibinomial)
+		if err != nil {
+			return Estimate{}, fmt.Errorf("ciprop %s: %w", name, err)
+		}
+		lo, hi, err := d.profileInterval(name, reg, y, used, in, wmean, df)
+		if err != nil {
+			return Estimate{}, err
+		}
+		e.Estimate = expit(reg.Coefficients[0].Estimate)
+		e.CI = [2]float64{expit(lo), expit(hi)}
 	default:
-		return Estimate{}, fmt.Errorf("ciprop %s: method %q is not one of logit, mean, xlogit, asin, beta", name, method)
+		return Estimate{}, fmt.Errorf("ciprop %s: method %q is not one of logit, likelihood, mean, xlogit, asin, beta", name, method)
 	}
 	return e, nil
 }

@@ -41,7 +41,8 @@ type Stats struct {
 	Statistic string `yaml:"statistic"`
 	// CIProp estimates a proportion (a 0/1 column, or one level of a text
 	// column given as level) with R's svyciprop interval named by Method:
-	// logit (default), likelihood, beta, mean, asin, xlogit.
+	// logit (default), likelihood, beta, mean, asin, xlogit (see
+	// [Design.CIProp]).
 	CIProp string `yaml:"ciprop"`
 	Level  string `yaml:"level"`
 	Method string `yaml:"method"`

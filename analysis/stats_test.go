@@ -64,11 +64,13 @@ var statsEstimates = map[string]string{
     meff: true
     tests: [{terms: "stype:mobility"}, {terms: "stype:mobility", statistic: Chisq}]
   - {id: ciprop_logit, ciprop: stype, level: H, method: logit}
+  - {id: ciprop_likelihood, ciprop: stype, level: H, method: likelihood}
   - {id: ciprop_mean, ciprop: stype, level: H, method: mean}
   - {id: ciprop_beta, ciprop: stype, level: H, method: beta}
   - {id: ciprop_asin, ciprop: stype, level: H, method: asin}
   - {id: ciprop_xlogit, ciprop: stype, level: H, method: xlogit}
   - {id: ciprop_sub_logit, ciprop: awards, level: 'No', method: logit, subset: "stype = 'E'"}
+  - {id: ciprop_sub_likelihood, ciprop: awards, level: 'No', method: likelihood, subset: "stype = 'E'"}
   - {id: ciprop_sub_mean, ciprop: awards, level: 'No', method: mean, subset: "stype = 'E'"}
   - {id: ciprop_sub_beta, ciprop: awards, level: 'No', method: beta, subset: "stype = 'E'"}
   - {id: ciprop_sub_asin, ciprop: awards, level: 'No', method: asin, subset: "stype = 'E'"}
@@ -123,6 +125,7 @@ var statsEstimates = map[string]string{
     tests: [{terms: "stype"}, {terms: "stype", statistic: Chisq}, {terms: "ell:stype + I(meals^2)"}, {terms: "ell:stype + I(meals^2)", statistic: Chisq}]
     contrasts: [{name: hm, weights: {stypeH: 1, stypeM: -1}}]
   - {id: ciprop_logit, ciprop: awards, level: 'No', method: logit}
+  - {id: ciprop_likelihood, ciprop: awards, level: 'No', method: likelihood}
   - {id: ciprop_mean, ciprop: awards, level: 'No', method: mean}
   - {id: ciprop_beta, ciprop: awards, level: 'No', method: beta}
   - {id: ciprop_asin, ciprop: awards, level: 'No', method: asin}
@@ -167,6 +170,7 @@ var statsEstimates = map[string]string{
     meff: true
     tests: [{terms: "stype:comp.imp"}, {terms: "stype:comp.imp", statistic: Chisq}]
   - {id: ciprop_logit, ciprop: sch.wide, level: 'No', method: logit}
+  - {id: ciprop_likelihood, ciprop: sch.wide, level: 'No', method: likelihood}
   - {id: ciprop_mean, ciprop: sch.wide, level: 'No', method: mean}
   - {id: ciprop_beta, ciprop: sch.wide, level: 'No', method: beta}
   - {id: ciprop_asin, ciprop: sch.wide, level: 'No', method: asin}
@@ -256,16 +260,19 @@ var statsEstimates = map[string]string{
     tests: [{terms: "migrant"}, {terms: "migrant", statistic: Chisq}]
     subset: "region != 'west'"
   - {id: ciprop_logit, ciprop: remit, method: logit}
+  - {id: ciprop_likelihood, ciprop: remit, method: likelihood}
   - {id: ciprop_mean, ciprop: remit, method: mean}
   - {id: ciprop_beta, ciprop: remit, method: beta}
   - {id: ciprop_asin, ciprop: remit, method: asin}
   - {id: ciprop_xlogit, ciprop: remit, method: xlogit}
   - {id: ciprop_sub_logit, ciprop: remit, method: logit, subset: "migrant = 'none'"}
+  - {id: ciprop_sub_likelihood, ciprop: remit, method: likelihood, subset: "migrant = 'none'"}
   - {id: ciprop_sub_mean, ciprop: remit, method: mean, subset: "migrant = 'none'"}
   - {id: ciprop_sub_beta, ciprop: remit, method: beta, subset: "migrant = 'none'"}
   - {id: ciprop_sub_asin, ciprop: remit, method: asin, subset: "migrant = 'none'"}
   - {id: ciprop_sub_xlogit, ciprop: remit, method: xlogit, subset: "migrant = 'none'"}
   - {id: ciprop_lv_logit, ciprop: migrant, level: return, method: logit}
+  - {id: ciprop_lv_likelihood, ciprop: migrant, level: return, method: likelihood}
   - {id: ciprop_lv_mean, ciprop: migrant, level: return, method: mean}
   - {id: ciprop_lv_beta, ciprop: migrant, level: return, method: beta}
   - {id: ciprop_lv_asin, ciprop: migrant, level: return, method: asin}

@@ -113,7 +113,7 @@ for (nm in c("fixed", "rake", "greg")) {
 
 ## 5. svyciprop intervals (est, se, ci).
 cip <- function(key, formula, ds) {
-  for (m in c("logit", "mean", "beta", "asin", "xlogit")) {
+  for (m in c("logit", "likelihood", "mean", "beta", "asin", "xlogit")) {
     e <- svyciprop(formula, ds, method = m)
     out(paste0(key, "_", m), coef(e), SE(e), confint(e))
   }
