@@ -28,6 +28,14 @@ import (
 //	  - {id: l1, lm: "children_enrolled ~ migrant + urban + hh_size"}
 //	  - {id: g1, logit: "bank_account ~ migrant + urban"}
 //	  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
+//	  - {id: t1, total: migrant}                     # every level's total
+//	  - {id: b2, mean: bank_account, by: [migrant, region]}
+//	  - {id: p1, ciprop: remit_received, method: beta}
+//	  - {id: r1, glm: "children_enrolled ~ migrant * urban", family: poisson}
+//
+// The keys of those statistics (chisq's statistic, deff: replace and
+// deft, ciprop, var, glm with family, meff, tests and contrasts,
+// quantile's qrule and interval) are documented on [Stats].
 //
 // psu and fpc take a column or a list of columns (one per stage).
 //
@@ -157,10 +165,16 @@ type EstimateSpec struct {
 	Chisq      []string   `yaml:"chisq"`
 	LM         string     `yaml:"lm"`
 	Logit      string     `yaml:"logit"`
-	By         string     `yaml:"by"`
-	Subset     string     `yaml:"subset"`
-	NARM       bool       `yaml:"na_rm"`
-	Deff       *bool      `yaml:"deff"`
+	// By names one domain variable or several (by: [migrant, region]):
+	// one estimate per combination of their levels, as R's svyby(~y,
+	// ~a + b, ...).
+	By     nameList `yaml:"by"`
+	Subset string   `yaml:"subset"`
+	NARM   bool     `yaml:"na_rm"`
+	// Deff: true (default), false, or replace (against simple random
+	// sampling with replacement, R's deff = "replace"); see [Stats].
+	Deff  deffOption `yaml:"deff"`
+	Stats `yaml:",inline"`
 	// DF overrides the degrees of freedom of the intervals of means,
 	// totals, ratios, proportions and quantiles: "inf" (normal intervals,
 	// R's confint(..., df = Inf)) or a whole number. Default: the design's
@@ -191,7 +205,7 @@ func (e *EstimateSpec) Kind() string {
 	case e.Logit != "":
 		return "logit"
 	}
-	return ""
+	return e.Stats.kind()
 }
 
 // ParsePlan reads and checks a YAML plan. Unknown keys are errors.
@@ -256,13 +270,16 @@ func (p *Plan) check(needEstimates bool) error {
 		}
 		seen[e.ID] = true
 		kinds := 0
-		for _, set := range []bool{e.Mean != "", e.Total != "", e.Ratio != nil, e.Proportion != "", e.Quantile != "", e.Compare != "", len(e.Chisq) > 0, e.LM != "", e.Logit != ""} {
+		for _, set := range []bool{e.Mean != "", e.Total != "", e.Ratio != nil, e.Proportion != "", e.Quantile != "", e.Compare != "", len(e.Chisq) > 0, e.LM != "", e.Logit != "", e.Stats.kind() != ""} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			return fmt.Errorf("%s: give exactly one of mean, total, ratio, proportion, quantile, compare, chisq, lm, logit (found %d)", where, kinds)
+			return fmt.Errorf("%s: give exactly one of mean, total, ratio, proportion, quantile, compare, chisq, lm, logit, %s (found %d)", where, statsKinds, kinds)
+		}
+		if err := e.checkStats(); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
 		}
 		if e.Ratio != nil && (e.Ratio.Numerator == "" || e.Ratio.Denominator == "") {
 			return fmt.Errorf("%s: ratio needs numerator and denominator", where)
@@ -291,9 +308,9 @@ func (p *Plan) check(needEstimates bool) error {
 		} else if len(e.P) > 0 {
 			return fmt.Errorf("%s: p is only for quantile", where)
 		}
-		if e.By != "" {
+		if len(e.By) > 0 {
 			switch e.Kind() {
-			case "mean", "total", "ratio", "proportion", "quantile":
+			case "mean", "total", "ratio", "proportion", "quantile", "var", "ciprop":
 			default:
 				return fmt.Errorf("%s: by is not available for %s", where, e.Kind())
 			}
@@ -336,15 +353,16 @@ func (p *Plan) Columns() []string {
 	add(p.Design.Spec().Columns()...)
 	for i := range p.Estimates {
 		e := &p.Estimates[i]
-		add(e.Mean, e.Total, e.Proportion, e.Quantile, e.Compare, e.Between, e.By)
+		add(factorArg(e.Mean), factorArg(e.Total), e.Proportion, e.Quantile, e.Compare, e.Between)
+		add(e.By...)
+		add(e.Stats.columns()...)
 		if e.Ratio != nil {
 			add(e.Ratio.Numerator, e.Ratio.Denominator)
 		}
 		add(e.Chisq...)
 		for _, f := range []string{e.LM, e.Logit} {
 			if fm, err := ParseFormula(f); err == nil {
-				add(fm.Response)
-				add(fm.Terms...)
+				add(fm.Columns()...)
 			}
 		}
 		if e.subset != nil {
