@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -46,6 +47,10 @@ type item struct {
 	// when it reads its own value.
 	calcSlot int
 	calcDeps []*item
+	// clientHeld marks a calculation that calls a function whose value
+	// only the device knows (random(), uuid(), pulldata(), once()): the
+	// answer the client sent is kept, and computed only when it is empty.
+	clientHeld bool
 }
 
 // level is the repeat an item's answer lives in (nil = top level).
@@ -296,7 +301,7 @@ func (f *Form) Compile() error {
 		if strings.TrimSpace(src) == "" {
 			return nil
 		}
-		e, err := ParseExpr(src)
+		e, err := ParseExpr(smartQuotes.Replace(src))
 		if err != nil {
 			fail("survey", it.q.Row, col, "%v", err)
 			return nil
@@ -334,6 +339,13 @@ func (f *Form) Compile() error {
 		}
 		if it.base == "calculate" {
 			it.calc = parse(it, "calculation", q.Calculation)
+			if it.calc != nil {
+				walkNodes(it.calc.root, func(n node) {
+					if call, ok := n.(*callNode); ok && clientFunctions[call.fn] {
+						it.clientHeld = true
+					}
+				})
+			}
 			if it.calc == nil && strings.TrimSpace(q.Calculation) == "" {
 				fail("survey", q.Row, "calculation", "calculate %q has no calculation", q.Name)
 			}
@@ -371,6 +383,7 @@ func (f *Form) Compile() error {
 			}
 		}
 	}
+	checkTextRefs(f, c, fail)
 	if len(errs) == 0 {
 		propagateSensitivity(c, fail)
 	}
@@ -485,4 +498,59 @@ func calcDeps(it *item, c *compiled) []*item {
 		}
 	})
 	return deps
+}
+
+// smartQuotes are the typographic quotes that spreadsheet programs put in
+// place of the ones typed; pyxform reads them as plain quotes (its
+// clean_text_values), so ${consent} = ‘yes’ is an expression.
+var smartQuotes = strings.NewReplacer("\u201c", `"`, "\u201d", `"`, "\u2018", "'", "\u2019", "'")
+
+// textRefRE finds the ${name} references in a text.
+var textRefRE = regexp.MustCompile(`\$\{\s*([^}\s]*)\s*\}`)
+
+// checkTextRefs checks the ${name} references of every column that is not
+// an expression (labels, hints, messages, default, trigger and any other),
+// as pyxform does: each must name a question of the form.
+func checkTextRefs(f *Form, c *compiled, fail func(sheet string, row int, col, format string, args ...any)) {
+	check := func(q *Question, col, s string) {
+		if !strings.Contains(s, "${") {
+			return
+		}
+		for _, m := range textRefRE.FindAllStringSubmatch(s, -1) {
+			if _, ok := c.byName[m[1]]; !ok {
+				fail("survey", q.Row, col, "unknown question ${%s}: no question of the form has that name", m[1])
+				return
+			}
+		}
+	}
+	texts := func(q *Question, base string, t Text) {
+		langs := make([]string, 0, len(t))
+		for lang := range t {
+			langs = append(langs, lang)
+		}
+		sort.Strings(langs)
+		for _, lang := range langs {
+			col := base
+			if lang != "" {
+				col = base + "::" + lang
+			}
+			check(q, col, t[lang])
+		}
+	}
+	for i := range f.Survey {
+		q := &f.Survey[i]
+		texts(q, "label", q.Label)
+		texts(q, "hint", q.Hint)
+		texts(q, "constraint_message", q.ConstraintMessage)
+		texts(q, "required_message", q.RequiredMessage)
+		check(q, "default", q.Default)
+		keys := make([]string, 0, len(q.Extra))
+		for k := range q.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			check(q, f.header("survey", k), q.Extra[k])
+		}
+	}
 }

@@ -528,6 +528,11 @@ func (p *parser) parsePrimary() (node, error) {
 		if p.peek().kind == tLPar {
 			return p.parseCall(t)
 		}
+		if strings.Contains(t.text, "::") {
+			// label::English is a column header, not a name: in XPath
+			// "label::" is an axis, and ODK's engines cannot load the form
+			return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("%q is a column header, not a name: in an XForm \"::\" starts an XPath axis and ODK Collect cannot load the form; filter on a choices column whose header has no \"::\"", t.text)}
+		}
 		return &nameNode{name: t.text}, nil
 	}
 	return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("unexpected %s", t.describe())}

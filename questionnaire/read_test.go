@@ -19,13 +19,12 @@ var mustLoad = map[string]bool{
 // refusedHere lists the corpus forms this package refuses, with a piece of
 // the expected reason (each must also name sheet and row).
 var refusedHere = map[string]string{
-	"bad_calc":              "sheet survey, row 2, column calculation: position 21: unterminated string",
-	"duplicate_columns":     "row 1, column label: duplicate column",
-	"include":               `row 3, column type: unknown question type "include"`,
-	"include_json":          `row 2, column type: unknown question type "include"`,
-	"loop":                  "row 3, column type: loops (begin loop) are not supported",
-	"pull_data":             "row 2, column calculation: position 0: unknown function pulldata()",
-	"UCL_Biomass_Plot_Form": "sheet survey, row 9, column relevant: position 17: unexpected character",
+	"xl_date_ambiguous": `row 5, column choice_filter: position 0: "label::English" is a column header, not a name`,
+	"bad_calc":          "sheet survey, row 2, column calculation: position 21: unterminated string",
+	"duplicate_columns": "row 1, column label: duplicate column",
+	"include":           `row 3, column type: unknown question type "include"`,
+	"include_json":      `row 2, column type: unknown question type "include"`,
+	"loop":              "row 3, column type: loops (begin loop) are not supported",
 }
 
 func TestPyxformCorpus(t *testing.T) {

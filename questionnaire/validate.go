@@ -239,7 +239,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			st.remove(it, m)
 			continue
 		}
-		if it.calc != nil && !st.unchanged() && !st.calcHolds(it, pass) {
+		if it.calc != nil && !(it.clientHeld && !isEmpty(m[it.q.Name])) && !st.unchanged() && !st.calcHolds(it, pass) {
 			old, had := m[it.q.Name]
 			at := st.ver
 			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))

@@ -404,7 +404,7 @@ func (w *xformWriter) path(name string) (string, bool) {
 // expr rewrites the ${name} references of an expression evaluated at
 // item it into paths (see ref).
 func (w *xformWriter) expr(src string, it *item, col string) string {
-	src = strings.TrimSpace(src)
+	src = smartQuotes.Replace(strings.TrimSpace(src))
 	w.noteInstances(src)
 	var b strings.Builder
 	last := 0
@@ -533,8 +533,6 @@ func (w *xformWriter) text(s string, at *item, row int, sheet, col string) strin
 	b.WriteString(escapeXML(s[last:], false))
 	return b.String()
 }
-
-var smartQuotes = strings.NewReplacer("\u201c", `"`, "\u201d", `"`, "\u2018", "'", "\u2019", "'")
 
 func (w *xformWriter) fail(it *item, col, format string, args ...any) {
 	w.errs = append(w.errs, &FormError{Sheet: "survey", Row: it.q.Row, Column: col, Err: fmt.Errorf(format, args...)})
