@@ -30,6 +30,11 @@ type item struct {
 	parent   *item  // enclosing group or repeat, nil at top level
 	repeats  []*item
 	sens     string
+	// key is the item's answer key in its repeat level's answers: its
+	// name, or, when another item of the level has the same name (in
+	// another group), its path of groups from the level, as
+	// "head/age".
+	key string
 
 	relevant, constraint, calc, filter, count, required *Expr
 	requiredStatic                                      bool
@@ -62,7 +67,7 @@ func (it *item) level() *item {
 }
 
 func (it *item) field(c *compiled) Field {
-	fd := Field{Name: it.q.Name, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
+	fd := Field{Name: it.key, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
 	if r := it.level(); r != nil {
 		fd.Repeat = r.q.Name
 		for _, p := range it.repeats {
@@ -84,9 +89,11 @@ func (it *item) field(c *compiled) Field {
 }
 
 type compiled struct {
-	all      []*item // every item in form order
-	fields   []*item // answerable items
-	byName   map[string]*item
+	all      []*item                    // every item in form order
+	fields   []*item                    // answerable items
+	byName   map[string]*item           // items by name, for the names used once in the form
+	dups     map[string][]*item         // the names used more than once (in different groups or repeats)
+	keys     map[*item]map[string]*item // repeat level (nil = top) -> answer key -> item
 	lists    map[string][]*ChoiceRow
 	members  map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
 	calcs    map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
@@ -215,6 +222,8 @@ func (f *Form) Compile() error {
 		c.lists[ch.ListName] = append(c.lists[ch.ListName], ch)
 	}
 	var stack []*item
+	siblings := map[*item]map[string]*item{} // parent (nil: top) -> name -> item
+	named := map[string][]*item{}            // name -> items, in form order
 	for i := range f.Survey {
 		q := &f.Survey[i]
 		kind, base, list, begin, end, orOther, external, err := parseType(q.Type)
@@ -261,11 +270,28 @@ func (f *Form) Compile() error {
 		case !validName(q.Name):
 			fail("survey", q.Row, "name", "%q is not a valid name (letters, digits, _ - . ; starting with a letter or _)", q.Name)
 		default:
-			if prev, dup := c.byName[q.Name]; dup {
-				fail("survey", q.Row, "name", "name %q is used twice (also row %d)", q.Name, prev.q.Row)
-			} else {
-				c.byName[q.Name] = it
+			// XLSForm wants a name unique among its siblings only (the
+			// questions, groups and repeats of one group or repeat, or of
+			// the survey); a repeat's name is unique in the whole form.
+			sib := siblings[it.parent]
+			if sib == nil {
+				sib = map[string]*item{}
+				siblings[it.parent] = sib
 			}
+			if prev, dup := sib[q.Name]; dup {
+				where := "at the top of the survey"
+				if it.parent != nil {
+					where = fmt.Sprintf("in %s %q (row %d)", it.parent.base, it.parent.q.Name, it.parent.q.Row)
+				}
+				fail("survey", q.Row, "name", "name %q%s is used twice %s, also on row %d: names must be unique among the questions, groups and repeats of one group or repeat", q.Name, labelOf(q), where, prev.q.Row)
+				break
+			}
+			sib[q.Name] = it
+			if prev, dup := named[q.Name]; dup && (kind == kindRepeat || prev[0].kind == kindRepeat) {
+				fail("survey", q.Row, "name", "name %q%s is also the name of row %d: a repeat's name must be unique in the whole form", q.Name, labelOf(q), prev[0].q.Row)
+				break
+			}
+			named[q.Name] = append(named[q.Name], it)
 		}
 		switch s := strings.ToLower(strings.TrimSpace(q.Sensitivity)); s {
 		case "", "none":
@@ -296,6 +322,15 @@ func (f *Form) Compile() error {
 	for _, it := range stack {
 		fail("survey", it.q.Row, "type", "begin %s %q has no matching end %s", it.base, it.q.Name, it.base)
 	}
+	c.dups = map[string][]*item{}
+	for name, its := range named {
+		if len(its) == 1 {
+			c.byName[name] = its[0]
+		} else {
+			c.dups[name] = its
+		}
+	}
+	assignKeys(c)
 	// expressions
 	parse := func(it *item, col, src string) *Expr {
 		if strings.TrimSpace(src) == "" {
@@ -311,6 +346,9 @@ func (f *Form) Compile() error {
 			if r, ok := n.(*refNode); ok {
 				if target, ok := c.byName[r.name]; ok {
 					r.it, r.c = target, c
+				} else if its, dup := c.dups[r.name]; dup && !bad {
+					fail("survey", it.q.Row, col, "position %d: ${%s} is ambiguous: %s; a reference must name a question whose name is unique in the form", r.pos, r.name, describeDups(its))
+					bad = true
 				} else if !bad {
 					fail("survey", it.q.Row, col, "position %d: unknown question ${%s}", r.pos, r.name)
 					bad = true
@@ -517,6 +555,10 @@ func checkTextRefs(f *Form, c *compiled, fail func(sheet string, row int, col, f
 			return
 		}
 		for _, m := range textRefRE.FindAllStringSubmatch(s, -1) {
+			if its, dup := c.dups[m[1]]; dup {
+				fail("survey", q.Row, col, "${%s} is ambiguous: %s; a reference must name a question whose name is unique in the form", m[1], describeDups(its))
+				return
+			}
 			if _, ok := c.byName[m[1]]; !ok {
 				fail("survey", q.Row, col, "unknown question ${%s}: no question of the form has that name", m[1])
 				return
@@ -553,4 +595,70 @@ func checkTextRefs(f *Form, c *compiled, fail func(sheet string, row int, col, f
 			check(q, f.header("survey", k), q.Extra[k])
 		}
 	}
+}
+
+// assignKeys gives every item its answer key (see item.key) and fills
+// c.keys. A form whose names are all unique keys its answers by name.
+func assignKeys(c *compiled) {
+	c.keys = map[*item]map[string]*item{}
+	count := map[*item]map[string]int{}
+	for _, it := range c.all {
+		if count[it.level()] == nil {
+			count[it.level()] = map[string]int{}
+		}
+		count[it.level()][it.q.Name]++
+	}
+	for _, it := range c.all {
+		it.key = it.q.Name
+		level := it.level()
+		if count[level][it.q.Name] > 1 && it.kind != kindGroup {
+			var steps []string
+			for p := it.parent; p != nil && p != level; p = p.parent {
+				steps = append([]string{p.q.Name}, steps...)
+			}
+			it.key = strings.Join(append(steps, it.q.Name), "/")
+		}
+		if it.kind == kindGroup {
+			continue
+		}
+		if c.keys[level] == nil {
+			c.keys[level] = map[string]*item{}
+		}
+		c.keys[level][it.key] = it
+	}
+}
+
+// describeDups names the rows that share a name: "2 questions have that
+// name (row 58 in group b, row 70 in group c)".
+func describeDups(its []*item) string {
+	parts := make([]string, len(its))
+	for i, it := range its {
+		parts[i] = fmt.Sprintf("row %d", it.q.Row)
+		if it.parent != nil {
+			parts[i] += fmt.Sprintf(" in %s %s", it.parent.base, it.parent.q.Name)
+		}
+	}
+	return fmt.Sprintf("%d questions have that name (%s)", len(its), strings.Join(parts, ", "))
+}
+
+// labelOf is a question's label for a message, ` ("How old are you?")`, in
+// the first language that has one; empty without a label.
+func labelOf(q *Question) string {
+	if len(q.Label) == 0 {
+		return ""
+	}
+	langs := make([]string, 0, len(q.Label))
+	for l := range q.Label {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		if t := strings.TrimSpace(q.Label[l]); t != "" {
+			if r := []rune(t); len(r) > 60 {
+				t = string(r[:57]) + "..."
+			}
+			return fmt.Sprintf(" (%q)", t)
+		}
+	}
+	return ""
 }

@@ -115,7 +115,7 @@ func (e *evalEnv) walk(it *item, frames []frame, m map[string]any, level int) {
 		e.walk(it, frames, frames[level].m, level+1)
 		return
 	}
-	list, _ := m[rep.q.Name].([]any)
+	list, _ := m[rep.key].([]any)
 	for _, x := range list {
 		if inst, ok := x.(map[string]any); ok {
 			e.walk(it, frames, inst, level+1)
@@ -139,7 +139,7 @@ func (e *evalEnv) traceWalk(it *item, frames []frame, m map[string]any, level in
 		e.traceWalk(it, frames, frames[level].m, level+1, append(fs[:level:level], frames[level]))
 		return
 	}
-	list, _ := m[rep.q.Name].([]any)
+	list, _ := m[rep.key].([]any)
 	if len(list) == 0 {
 		e.st.noteRead(rep, fs) // the answers are missing with their repeat
 		return
@@ -157,14 +157,14 @@ func (e *evalEnv) traceWalk(it *item, frames []frame, m map[string]any, level in
 func (e *evalEnv) leaf(it *item, m map[string]any) {
 	switch it.kind {
 	case kindRepeat:
-		list, _ := m[it.q.Name].([]any)
+		list, _ := m[it.key].([]any)
 		for range list {
 			e.buf = append(e.buf, xnode{})
 		}
 	case kindGroup:
 		e.buf = append(e.buf, xnode{})
 	default:
-		e.buf = append(e.buf, valueNode(m[it.q.Name]))
+		e.buf = append(e.buf, valueNode(m[it.key]))
 	}
 }
 
@@ -212,7 +212,7 @@ func (e *evalEnv) self() nodeset {
 	if e.cur == nil {
 		return nodeset{}
 	}
-	return e.one(valueNode(e.m[e.cur.q.Name]))
+	return e.one(valueNode(e.m[e.cur.key]))
 }
 
 func (e *evalEnv) column(name string) nodeset {

@@ -247,7 +247,7 @@ func TestFormErrors(t *testing.T) {
 		{"unknown ref", `survey: [{type: integer, name: a, relevant: "${zz} = 1"}]`,
 			"sheet survey, row 1, column relevant: position 0: unknown question ${zz}"},
 		{"duplicate name", `survey: [{type: text, name: a}, {type: text, name: a}]`,
-			`sheet survey, row 2, column name: name "a" is used twice (also row 1)`},
+			`sheet survey, row 2, column name: name "a" is used twice at the top of the survey, also on row 1`},
 		{"missing list", `survey: [{type: select_one nope, name: a}]`,
 			`sheet survey, row 1, column type: choice list "nope" is not in the choices sheet`},
 		{"unclosed group", `survey: [{type: begin group, name: g}, {type: text, name: a}]`,

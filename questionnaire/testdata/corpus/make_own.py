@@ -83,6 +83,39 @@ FORMS = {
             ["integer", "children", "Children", "At most ${member}"],
         ],
     },
+    # fmtm_slum_assessment, unhcr_kobo_examples: the same name in
+    # different groups and repeats, unique among siblings: pyxform accepts.
+    "same_name_groups": {
+        "survey": [
+            ["type", "name", "label", "relevant"],
+            ["begin_group", "head", "Household head", ""],
+            ["integer", "age", "Age of the head", ""],
+            ["note", "info", "About the head", ""],
+            ["end_group", "", "", ""],
+            ["begin_group", "spouse", "Spouse", ""],
+            ["integer", "age", "Age of the spouse", ""],
+            ["note", "info", "About the spouse", ""],
+            ["end_group", "", "", ""],
+            ["integer", "members", "Other members", ""],
+            ["begin_repeat", "member", "Member", ""],
+            ["integer", "age", "Age", ""],
+            ["text", "school", "School", "${members} > 0"],
+            ["end_repeat", "", "", ""],
+        ],
+    },
+    # a reference to a name used twice, which pyxform refuses.
+    "same_name_reference": {
+        "survey": [
+            ["type", "name", "label", "relevant"],
+            ["begin_group", "head", "Household head", ""],
+            ["integer", "age", "Age of the head", ""],
+            ["end_group", "", "", ""],
+            ["begin_group", "spouse", "Spouse", ""],
+            ["integer", "age", "Age of the spouse", ""],
+            ["end_group", "", "", ""],
+            ["text", "job", "Occupation", "${age} >= 15"],
+        ],
+    },
 }
 
 
