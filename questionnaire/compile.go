@@ -382,6 +382,9 @@ func (f *Form) Compile() error {
 					if call, ok := n.(*callNode); ok && clientFunctions[call.fn] {
 						it.clientHeld = true
 					}
+					if l, ok := n.(*lookupNode); ok && c.lists[l.list] == nil {
+						it.clientHeld = true // an attachment the device holds
+					}
 				})
 			}
 			if it.calc == nil && strings.TrimSpace(q.Calculation) == "" {

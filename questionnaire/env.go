@@ -238,6 +238,36 @@ func (e *evalEnv) column(name string) nodeset {
 	return nodeset{}
 }
 
+// lookup reads a list of the choices sheet as ODK reads the secondary
+// instance pyxform makes of it: the field (a column; the name when none is
+// given) of each item for which the predicate holds, the item's columns
+// being its bare names. A list that is not in the choices sheet (a CSV or
+// XML attachment) is empty here; calculations reading one keep the
+// device's value (see item.clientHeld).
+func (e *evalEnv) lookup(n *lookupNode) nodeset {
+	rows := e.st.c.lists[n.list]
+	field := n.field
+	if field == "" {
+		field = "name"
+	}
+	var vals []string
+	saved := e.choice
+	for _, ch := range rows {
+		e.choice = ch
+		if n.pred == nil || evalNode(n.pred, e).boolean() {
+			if col := e.column(field); len(col) > 0 {
+				vals = append(vals, col[0].str())
+			}
+		}
+	}
+	e.choice = saved
+	start := len(e.buf)
+	for _, v := range vals {
+		e.buf = append(e.buf, xnode{s: v})
+	}
+	return e.buf[start:len(e.buf):len(e.buf)]
+}
+
 func (e *evalEnv) position(repeat string) int {
 	for i := len(e.frames) - 1; i >= 0; i-- {
 		if repeat == "" || e.frames[i].rep.q.Name == repeat {

@@ -116,6 +116,22 @@ FORMS = {
             ["text", "job", "Occupation", "${age} >= 15"],
         ],
     },
+    # fmtm_building_natural_risks: a look-up in a list; relative paths and
+    # indexed-repeat() as pyxform's documentation writes them.
+    "lookups": {
+        "survey": [
+            ["type", "name", "label", "calculation", "constraint"],
+            ["select_one district", "d", "District", "", ""],
+            ["calculate", "pop", "", "instance('district')/root/item[name=${d}]/population", ""],
+            ["calculate", "big", "", "count(instance('district')/root/item[population > 1000])", ""],
+            ["begin_repeat", "r", "Entry", "", ""],
+            ["integer", "a", "A", "", ""],
+            ["integer", "b", "B", "", ". <= ../a"],
+            ["end_repeat", "", "", "", ""],
+            ["calculate", "first_a", "", "indexed-repeat(${a}, ${r}, 1)", ""],
+        ],
+        "choices": [["list_name", "name", "label", "population"], ["district", "x", "X", "500"], ["district", "y", "Y", "2000"]],
+    },
 }
 
 
