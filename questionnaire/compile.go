@@ -52,6 +52,7 @@ type item struct {
 	// when it reads its own value.
 	calcSlot int
 	calcDeps []*item
+	rng      *rangeSpec // a range's parameters
 	// clientHeld marks a calculation that calls a function whose value
 	// only the device knows (random(), uuid(), pulldata(), once()): the
 	// answer the client sent is kept, and computed only when it is empty.
@@ -302,6 +303,11 @@ func (f *Form) Compile() error {
 			it.sens = s
 		default:
 			fail("survey", q.Row, "sensitivity", "sensitivity %q is not one of direct, quasi, sensitive or empty", q.Sensitivity)
+		}
+		if base == "decimal" && isRange(q.Type) {
+			if it.rng = compileRange(it, fail); it.rng != nil && it.rng.whole {
+				it.base = "integer"
+			}
 		}
 		if (base == "select_one" || base == "select_multiple") && !external {
 			if _, ok := c.lists[list]; !ok {

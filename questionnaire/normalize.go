@@ -167,6 +167,18 @@ func scalarText(v any) (string, bool) {
 // normalizeValue checks one answer's type and returns its normalized value
 // (nil = empty), or a problem code and message.
 func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
+	out, code, msg := normalizeBase(it, v, c)
+	if code == "" && out != nil && it.rng != nil {
+		code, msg = it.rng.check(out)
+		if code != "" {
+			return nil, code, msg
+		}
+	}
+	return out, code, msg
+}
+
+// normalizeBase is normalizeValue for the item's base type.
+func normalizeBase(it *item, v any, c *compiled) (any, string, string) {
 	switch it.base {
 	case "integer":
 		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {

@@ -132,6 +132,19 @@ FORMS = {
         ],
         "choices": [["list_name", "name", "label", "population"], ["district", "x", "X", "500"], ["district", "y", "Y", "2000"]],
     },
+    # range questions of whole and of decimal numbers.
+    "ranges": {
+        "survey": [
+            ["type", "name", "label", "parameters"],
+            ["range", "score", "Score", "start=0 end=10 step=2"],
+            ["range", "weight", "Weight", "start=1.5 end=3 step=0.5"],
+            ["range", "rating", "Rating", ""],
+        ],
+    },
+    # a range whose step is wider than the range.
+    "range_bad_step": {
+        "survey": [["type", "name", "label", "parameters"], ["range", "score", "Score", "start=0 end=4 step=5"]],
+    },
 }
 
 
