@@ -223,13 +223,17 @@ func (f *Form) Compile() error {
 		c.lists[ch.ListName] = append(c.lists[ch.ListName], ch)
 	}
 	var stack []*item
+	refused := map[string]int{}              // name -> row of a question refused for its type
 	siblings := map[*item]map[string]*item{} // parent (nil: top) -> name -> item
 	named := map[string][]*item{}            // name -> items, in form order
 	for i := range f.Survey {
 		q := &f.Survey[i]
 		kind, base, list, begin, end, orOther, external, err := parseType(q.Type)
 		if err != nil {
-			fail("survey", q.Row, "type", "%v", err)
+			fail("survey", q.Row, "type", "%v%s", err, questionOf(q))
+			if q.Name != "" {
+				refused[q.Name] = q.Row
+			}
 			continue
 		}
 		if end {
@@ -311,7 +315,7 @@ func (f *Form) Compile() error {
 		}
 		if (base == "select_one" || base == "select_multiple") && !external {
 			if _, ok := c.lists[list]; !ok {
-				fail("survey", q.Row, "type", "choice list %q is not in the choices sheet", list)
+				fail("survey", q.Row, "type", "choice list %q is not in the choices sheet%s", list, questionOf(q))
 			}
 		}
 		c.all = append(c.all, it)
@@ -344,7 +348,7 @@ func (f *Form) Compile() error {
 		}
 		e, err := ParseExpr(smartQuotes.Replace(src))
 		if err != nil {
-			fail("survey", it.q.Row, col, "%v", err)
+			fail("survey", it.q.Row, col, "%v%s", err, questionOf(it.q))
 			return nil
 		}
 		var bad bool
@@ -354,6 +358,9 @@ func (f *Form) Compile() error {
 					r.it, r.c = target, c
 				} else if its, dup := c.dups[r.name]; dup && !bad {
 					fail("survey", it.q.Row, col, "position %d: ${%s} is ambiguous: %s; a reference must name a question whose name is unique in the form", r.pos, r.name, describeDups(its))
+					bad = true
+				} else if row, ok := refused[r.name]; ok && !bad {
+					fail("survey", it.q.Row, col, "position %d: ${%s} is the question of row %d, refused above for its type: this follows from that problem", r.pos, r.name, row)
 					bad = true
 				} else if !bad {
 					fail("survey", it.q.Row, col, "position %d: unknown question ${%s}", r.pos, r.name)
@@ -650,23 +657,41 @@ func describeDups(its []*item) string {
 	return fmt.Sprintf("%d questions have that name (%s)", len(its), strings.Join(parts, ", "))
 }
 
+// questionOf names a question and its label for the end of a message:
+// ` + "`" + ` (question age, "How old are you?")` + "`" + `; empty for a row without a name.
+func questionOf(q *Question) string {
+	if q.Name == "" {
+		return ""
+	}
+	if l := labelText(q); l != "" {
+		return fmt.Sprintf(" (question %s, %q)", q.Name, l)
+	}
+	return fmt.Sprintf(" (question %s)", q.Name)
+}
+
 // labelOf is a question's label for a message, ` ("How old are you?")`, in
 // the first language that has one; empty without a label.
 func labelOf(q *Question) string {
-	if len(q.Label) == 0 {
-		return ""
+	if l := labelText(q); l != "" {
+		return fmt.Sprintf(" (%q)", l)
 	}
+	return ""
+}
+
+// labelText is a question's label in the first language that has one,
+// shortened to 60 characters; "" without a label.
+func labelText(q *Question) string {
 	langs := make([]string, 0, len(q.Label))
 	for l := range q.Label {
 		langs = append(langs, l)
 	}
 	sort.Strings(langs)
 	for _, l := range langs {
-		if t := strings.TrimSpace(q.Label[l]); t != "" {
+		if t := strings.Join(strings.Fields(q.Label[l]), " "); t != "" {
 			if r := []rune(t); len(r) > 60 {
 				t = string(r[:57]) + "..."
 			}
-			return fmt.Sprintf(" (%q)", t)
+			return t
 		}
 	}
 	return ""
