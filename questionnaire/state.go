@@ -95,7 +95,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 		if hidden {
 			continue
 		}
-		path := prefix + it.q.Name
+		path := prefix + it.key
 		rel := it.relevant == nil || it.relevant.evalValue(st.envFor(frames, m, it)).boolean()
 		s.Relevant[path] = rel
 		if !rel {
@@ -110,7 +110,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 				}
 				s.RepeatCounts[path] = int(n)
 			}
-			list, _ := m[it.q.Name].([]any)
+			list, _ := m[it.key].([]any)
 			for i, x := range list {
 				inst, _ := x.(map[string]any)
 				if inst == nil {
@@ -155,7 +155,7 @@ func (f *Form) Outline() []OutlineItem {
 			if it.parent != parent {
 				continue
 			}
-			o := OutlineItem{Name: it.q.Name, Type: it.base, ListName: it.list, OrOther: it.orOther,
+			o := OutlineItem{Name: it.key, Type: it.base, ListName: it.list, OrOther: it.orOther,
 				Label: it.q.Label, Hint: it.q.Hint, Appearance: it.q.Appearance, Sensitivity: it.sens,
 				HasRepeatCount: it.count != nil}
 			o.ReadOnly, _ = staticBool(it.q.ReadOnly)
