@@ -84,6 +84,13 @@ type PlanDesign struct {
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].
 	Calibration calibrationList `yaml:"calibration"`
+	// StageStrata, PPS and Certainty describe a design as drawn (see
+	// DesignSpec); File names a design file (dotm weights base --design)
+	// whose keys apply where the plan gives none; the command line reads it.
+	StageStrata nameList `yaml:"stage_strata"`
+	PPS         string   `yaml:"pps"`
+	Certainty   string   `yaml:"certainty"`
+	File        string   `yaml:"file"`
 }
 
 // calibrationList reads one calibration step or a list of them.
@@ -112,7 +119,8 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates,
+		StageStrata: p.StageStrata, PPS: p.PPS, Certainty: p.Certainty}
 }
 
 // nameList accepts a scalar or a sequence of column names.
@@ -239,6 +247,9 @@ func (p *Plan) check(needEstimates bool) error {
 	case "", LonelyFail, LonelyRemove, LonelyCertainty, LonelyAdjust, LonelyAverage:
 	default:
 		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
+	}
+	if p.Design.PPS != "" && p.Design.PPS != PPSBrewer {
+		return fmt.Errorf("plan: design: pps %q: the only PPS approximation is brewer (leave pps out for the with-replacement design)", p.Design.PPS)
 	}
 	if len(p.Estimates) == 0 && needEstimates {
 		return fmt.Errorf("plan: no estimates")
