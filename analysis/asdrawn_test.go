@@ -21,10 +21,13 @@ var writeAsDrawn = flag.Bool("asdrawn.write", false, "rewrite testdata/r-asdrawn
 // systematic sampling, where three large EAs are drawn with certainty;
 // households listed by screening class and drawn by quota (current 6,
 // return 3, non-migrant 6: a class with fewer listed is taken whole). The
-// survey variables are made up from the class. Rows are sorted as R's
-// svydesign orders the first-stage clusters (so that R pairs each PSU with
-// its own π in pps = "brewer").
-func asDrawnSample() ([]byte, error) {
+// survey variables are made up from the class and carried as the listing's
+// extra columns. It returns the files: sample.csv (the analysis data,
+// rows sorted as R's svydesign orders the first-stage clusters, so that R
+// pairs each PSU with its own π in pps = "brewer"), and psus.csv and
+// households.csv as dotm sample psus --all and dotm sample households
+// write them (cmd/dotm's test makes the design file from them).
+func asDrawnSample() (map[string][]byte, error) {
 	r := rand.New(rand.NewPCG(20261204, 14))
 	f := &sampling.Frame{ExtraColumns: []string{"region"}}
 	regions := []string{"north", "north", "south", "south", "east"}
@@ -49,13 +52,26 @@ func asDrawnSample() ([]byte, error) {
 			continue
 		}
 		for _, c := range []struct {
-			class  string
-			lo, hi int
-		}{{"current_migrant", 2, 20}, {"non_migrant", 15, 70}, {"return_migrant", 1, 8}} {
+			class, mig string
+			lo, hi     int
+		}{{"current_migrant", "current", 2, 20}, {"non_migrant", "none", 15, 70}, {"return_migrant", "return", 1, 8}} {
 			m := c.lo + r.IntN(c.hi-c.lo+1)
 			for k := 0; k < m; k++ {
 				order++
-				listed = append(listed, sampling.ListedHousehold{PSU: d.ID, ID: fmt.Sprintf("%s-h%03d", d.ID, order%1000), Class: c.class, Order: order})
+				mig := c.mig
+				if r.Float64() < 0.1 { // screening and interview disagree now and then
+					mig = []string{"current", "return", "none"}[r.IntN(3)]
+				}
+				y := 0.0
+				if mig == "current" || r.Float64() < 0.1 {
+					y = math.Round(math.Exp(r.NormFloat64()*0.8 + 6))
+				}
+				bank := 0
+				if r.Float64() < map[string]float64{"current": 0.6, "return": 0.45, "none": 0.3}[mig] {
+					bank = 1
+				}
+				listed = append(listed, sampling.ListedHousehold{PSU: d.ID, ID: fmt.Sprintf("%s-h%03d", d.ID, order%1000), Class: c.class, Order: order,
+					Extra: []string{mig, fmt.Sprint(1 + r.IntN(9)), fmt.Sprint(y), fmt.Sprint(bank)}})
 			}
 		}
 	}
@@ -64,13 +80,11 @@ func asDrawnSample() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := sampling.BaseWeights(&sampling.PSUSample{Draws: draws, ExtraColumns: f.ExtraColumns}, &sampling.HouseholdSample{Draws: hh})
+	psus := &sampling.PSUSample{Draws: draws, ExtraColumns: f.ExtraColumns}
+	hs := &sampling.HouseholdSample{Draws: hh, ExtraColumns: []string{"migrant", "hh_size", "remit", "bank"}}
+	ws, err := sampling.BaseWeights(psus, hs)
 	if err != nil {
 		return nil, err
-	}
-	cert := map[string]bool{}
-	for _, d := range draws {
-		cert[d.ID] = d.Certainty
 	}
 	type row struct {
 		key  string
@@ -78,27 +92,12 @@ func asDrawnSample() ([]byte, error) {
 	}
 	var rows []row
 	for _, w := range ws {
-		mig := map[string]string{"current_migrant": "current", "return_migrant": "return", "non_migrant": "none"}[w.Class]
-		if r.Float64() < 0.1 { // screening and interview disagree now and then
-			mig = []string{"current", "return", "none"}[r.IntN(3)]
-		}
-		size := 1 + r.IntN(9)
-		y := 0.0
-		if mig == "current" || r.Float64() < 0.1 {
-			y = math.Round(math.Exp(r.NormFloat64()*0.8 + 6))
-		}
-		bank := 0
-		if r.Float64() < map[string]float64{"current": 0.6, "return": 0.45, "none": 0.3}[mig] {
-			bank = 1
-		}
-		s1, p1 := w.Stratum, w.PSU
-		c := "0"
-		if cert[w.PSU] {
+		s1, p1, c := w.Stratum, w.PSU, "0"
+		if w.Certainty {
 			s1, p1, c = w.Stratum+"/"+w.PSU+"/"+w.Class, w.PSU+"/"+w.HouseholdID, "1"
 		}
-		rows = append(rows, row{key: s1 + "." + p1 + "\x00" + w.HouseholdID, cols: []string{w.HouseholdID, w.Stratum, w.PSU, w.Class, c,
-			sampling.FormatFloat(w.Pi1), sampling.FormatFloat(w.Pi2), sampling.FormatFloat(w.Weight), w.PSUExtra[0], mig,
-			fmt.Sprint(size), fmt.Sprint(y), fmt.Sprint(bank)}})
+		rows = append(rows, row{key: s1 + "." + p1 + "\x00" + w.HouseholdID, cols: append([]string{w.HouseholdID, w.Stratum, w.PSU, w.Class, c,
+			sampling.FormatFloat(w.Pi1), sampling.FormatFloat(w.Pi2), sampling.FormatFloat(w.Weight), w.PSUExtra[0]}, w.HouseholdExtra...)})
 	}
 	sort.Slice(rows, func(a, b int) bool { return rows[a].key < rows[b].key })
 	var b bytes.Buffer
@@ -106,31 +105,47 @@ func asDrawnSample() ([]byte, error) {
 	for _, rw := range rows {
 		b.WriteString(strings.Join(rw.cols, ",") + "\n")
 	}
-	return b.Bytes(), nil
+	out := map[string][]byte{"sample.csv": b.Bytes()}
+	for name, t := range map[string]*sampling.Table{"psus.csv": psus.Table(true), "households.csv": hs.Table()} {
+		var buf bytes.Buffer
+		if err := t.Write(&buf); err != nil {
+			return nil, err
+		}
+		out[name] = buf.Bytes()
+	}
+	return out, nil
 }
 
 // TestAsDrawnSampleIsDotmsDraw: the committed sample is what dotm's sampler
 // draws (go test -run TestAsDrawnSampleIsDotmsDraw -args -asdrawn.write
 // rewrites it; then rerun asdrawn.R), with certainty EAs in it.
 func TestAsDrawnSampleIsDotmsDraw(t *testing.T) {
-	b, err := asDrawnSample()
+	files, err := asDrawnSample()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const path = "testdata/r-asdrawn/sample.csv"
-	if *writeAsDrawn {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
+	for name, b := range files {
+		path := "testdata/r-asdrawn/" + name
+		if *writeAsDrawn {
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if !bytes.Equal(old, b) {
+			t.Fatalf("%s is not what dotm's sampler draws now; rewrite it with -asdrawn.write and rerun asdrawn.R", path)
+		}
 	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	cert := 0
+	for _, line := range strings.Split(string(files["sample.csv"]), "\n") {
+		if f := strings.Split(line, ","); len(f) > 4 && f[4] == "1" {
+			cert++
+		}
 	}
-	if !bytes.Equal(old, b) {
-		t.Fatalf("%s is not the sample dotm's sampler draws now; rewrite it with -asdrawn.write and rerun asdrawn.R", path)
-	}
-	if n := strings.Count(string(b), ",1,"); n == 0 {
+	if cert == 0 {
 		t.Fatal("the sample has no household of a certainty EA")
 	}
 }

@@ -248,6 +248,9 @@ func (p *Plan) check(needEstimates bool) error {
 	default:
 		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
 	}
+	if p.Design.File != "" && p.Survey != "" {
+		return fmt.Errorf("plan: design: file is for plans over a data file; a survey's plan uses the design stored with its weights")
+	}
 	if p.Design.PPS != "" && p.Design.PPS != PPSBrewer {
 		return fmt.Errorf("plan: design: pps %q: the only PPS approximation is brewer (leave pps out for the with-replacement design)", p.Design.PPS)
 	}

@@ -127,6 +127,9 @@ func Run(ctx context.Context, plan *Plan, src Source) (*Results, error) {
 
 // RunTable evaluates every entry of plan on t.
 func RunTable(plan *Plan, t *Table) (*Results, error) {
+	if plan.Design.File != "" {
+		return nil, fmt.Errorf("design: file %s was not read (dotm analyze reads it, relative to the plan)", plan.Design.File)
+	}
 	spec := plan.Design.Spec()
 	d, err := NewDesign(t, spec)
 	if err != nil {

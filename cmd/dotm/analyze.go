@@ -72,6 +72,9 @@ func runAnalyze(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("analyze: %s: %w", planPath, err)
 		}
+		if err := resolveDesignFile(plan, planPath); err != nil {
+			return fmt.Errorf("analyze: %s: %w", planPath, err)
+		}
 	}
 	var src analysis.Source
 	if plan.Survey != "" {

@@ -27,15 +27,25 @@ dotm weights report --data final.csv --weight weight --by stratum`, args)
 
 func runWeightsBase(e *env, args []string) error {
 	fs := newFlags(e, "weights base", "weights base --psus P.csv --households H.csv --out W.csv",
-		"dotm weights base --psus psus.csv --households households.csv --out base.csv")
+		"dotm weights base --psus psus.csv --households households.csv --out base.csv\n"+
+			"dotm weights base --psus psus.csv --households households.csv --pps brewer --out base.csv\n\n"+
+			"Besides OUT it writes the design as drawn (OUT.design.yaml, or --design): certainty EAs as strata\n"+
+			"of their households, screening classes as second-stage strata, and the first-stage variance\n"+
+			"(--pps with-replacement, the default, or brewer). A plan uses it with design: {file: base.design.yaml}.")
 	psusPath := fs.String("psus", "", "PSU sample CSV written by `dotm sample psus` (with --all to get fpc)")
 	hhPath := fs.String("households", "", "household sample CSV written by `dotm sample households`")
-	out := fs.String("out", "", "output CSV: household_id,stratum,psu,class,pi1,pi2,weight[,fpc] and the extra columns")
+	out := fs.String("out", "", "output CSV: household_id,stratum,psu,class,pi1,pi2,weight,certainty[,fpc] and the extra columns")
+	pps := fs.String("pps", sampling.WithReplacement, "first-stage variance of the design file: with-replacement (Hansen–Hurwitz, no fpc) or brewer (PPS without replacement, Brewer's approximation, fpc = inclusion probabilities)")
+	designPath := fs.String("design", "", "design file to write: the design as drawn, for an analysis plan's design: {file: ...} (default: OUT with .design.yaml)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	if *psusPath == "" || *hhPath == "" || *out == "" {
 		return exitError{code: 2, msg: "weights base: --psus, --households and --out are required"}
+	}
+	drawn, err := sampling.NewDrawnDesign(*pps, sampling.DefaultDesignColumns)
+	if err != nil {
+		return exitError{code: 2, msg: "weights base: --pps: " + err.Error()}
 	}
 	psus, err := readWith(*psusPath, sampling.ReadPSUSample)
 	if err != nil {
@@ -61,10 +71,14 @@ func runWeightsBase(e *env, args []string) error {
 	}
 	s, _ := sampling.Summarize(w, nil)
 	fmt.Fprintf(e.stderr, "%d households, weights sum to %s (min %s, max %s, Kish deff %.4g)", s.N, sampling.FormatFloat(s.Sum), sampling.FormatFloat(s.Min), sampling.FormatFloat(s.Max), s.Deff)
-	if ws[0].FPC == 0 {
-		fmt.Fprint(e.stderr, "; no fpc column: the PSU file lists only selected PSUs (use sample psus --all)")
+	if *designPath == "" {
+		*designPath = designFileName(*out)
 	}
-	fmt.Fprintf(e.stderr, "; wrote %s\n", *out)
+	if err := writeDesignFile(*designPath, drawn, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "; wrote %s and %s\n", *out, *designPath)
+	fmt.Fprintf(e.stderr, "design as drawn (%s): %s\n", drawn.Variance, drawn.Specification)
 	return nil
 }
 
