@@ -277,6 +277,11 @@ func (st *stage) ppsFactors(h int32, nsub int, pres []bool, first int32) (func(c
 	return f, fmax
 }
 
+// Describe says in words how the design's PSUs were drawn and which
+// variance approximation it declares ("" for a design that declares none
+// of PPS, certainty PSUs, second-stage strata or with-replacement PSUs).
+func (s DesignSpec) Describe() string { return s.asDrawnDescription() }
+
 // asDrawnDescription says in words what PPS, certainty and stage strata
 // the spec declares, for VarianceMethod.
 func (s DesignSpec) asDrawnDescription() string {

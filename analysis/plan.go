@@ -54,8 +54,18 @@ import (
 //
 //	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
 //
-// A survey's plan (survey: ID) with no weight gets the survey's design with
-// the calibration its stored weights were made with.
+// The design as dotm draws it (dotm weights base writes it as a design
+// file): certainty PSUs as strata of their households, screening classes
+// as second-stage strata, PSUs with replacement (Hansen–Hurwitz) or, with
+// pps: brewer and fpc as inclusion probabilities, Brewer's approximation:
+//
+//	design: {file: base.design.yaml, weight: w_final}   # keys given here win
+//	design: {strata: stratum, stage_strata: class, psu: [psu, household_id],
+//	         certainty: certainty, weight: weight, nest: true, lonely_psu: adjust}
+//	        # + fpc: [pi1, pi2], pps: brewer
+//
+// A survey's plan (survey: ID) with no weight gets the survey's design as
+// drawn with the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
 // are Student t intervals on the design's degrees of freedom (PSUs −
 // strata of the domain, as R's degf), as R's confint(..., df = degf(design));

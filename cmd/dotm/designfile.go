@@ -84,3 +84,27 @@ func resolveDesignFile(plan *analysis.Plan, planPath string) error {
 	plan.Design = plan.Design.WithFile(d)
 	return nil
 }
+
+// describeDesignFile says which design the design file at path encodes
+// (path "": data's .design.yaml if it exists, else no design: "").
+func describeDesignFile(path, data string) (string, error) {
+	if path == "" {
+		path = designFileName(data)
+		if _, err := os.Stat(path); err != nil {
+			return "", nil
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	d, err := analysis.ParseDesign(b)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	desc := d.Spec().Describe()
+	if desc == "" {
+		desc = "as declared"
+	}
+	return fmt.Sprintf("%s (%s)", desc, filepath.Base(path)), nil
+}

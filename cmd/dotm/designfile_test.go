@@ -28,6 +28,10 @@ func TestWeightsBaseDesignFileMatchesR(t *testing.T) {
 			if _, stderr, err := execDotm(t, nil, args...); err != nil {
 				t.Fatalf("weights base: %v\n%s", err, stderr)
 			}
+			rep, stderr, err := execDotm(t, nil, "weights", "report", "--data", filepath.Join(dir, "base.csv"))
+			if want := map[string]string{"hh": "PSUs with replacement", "brewer": "Brewer's approximation"}[pps]; err != nil || !strings.Contains(rep, "\ndesign: ") || !strings.Contains(rep, want) {
+				t.Errorf("weights report does not say the design (%q): %v\n%s%s", want, err, rep, stderr)
+			}
 			df, err := os.ReadFile(filepath.Join(dir, "base.design.yaml"))
 			if err != nil {
 				t.Fatal(err)

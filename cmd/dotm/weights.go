@@ -317,11 +317,16 @@ func runWeightsReport(e *env, args []string) error {
 	weightCol := fs.String("weight", "weight", "column with the weight")
 	by := fs.String("by", "", "group column (default: stratum when the data has one; \"-\" for none)")
 	format := fs.String("format", "text", "text, csv or json")
+	designPath := fs.String("design", "", "design file of the weights (default: DATA's .design.yaml when there is one, as weights base writes it): the report says which design it encodes")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return exitError{code: 2, msg: "weights report: --data is required"}
+	}
+	design, err := describeDesignFile(*designPath, *data)
+	if err != nil {
+		return err
 	}
 	if *format != "text" && *format != "csv" && *format != "json" {
 		return exitError{code: 2, msg: fmt.Sprintf("weights report: --format %q: want text, csv or json", *format)}
@@ -354,7 +359,8 @@ func runWeightsReport(e *env, args []string) error {
 			By      string                   `json:"by,omitempty"`
 			All     sampling.WeightSummary   `json:"all"`
 			ByGroup []sampling.WeightSummary `json:"groups,omitempty"`
-		}{*weightCol, group, all, byGroup})
+			Design  string                   `json:"design,omitempty"`
+		}{*weightCol, group, all, byGroup, design})
 	case "csv":
 		t := &sampling.Table{Header: []string{"group", "n", "sum", "min", "max", "max_min_ratio", "cv", "deff_kish"}}
 		for k, s := range append([]sampling.WeightSummary{all}, byGroup...) {
@@ -380,5 +386,11 @@ func runWeightsReport(e *env, args []string) error {
 		row(s.Group, s)
 	}
 	row("(all)", all)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if design != "" {
+		fmt.Fprintf(e.stdout, "\ndesign: %s\n", design)
+	}
+	return nil
 }
