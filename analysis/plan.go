@@ -71,8 +71,13 @@ import (
 // strata of the domain, as R's degf), as R's confint(..., df = degf(design));
 // an estimate's df: inf asks for normal intervals (df = Inf), df: N for N.
 type Plan struct {
-	Data      string         `yaml:"data"`
-	Survey    string         `yaml:"survey"`
+	Data   string `yaml:"data"`
+	Survey string `yaml:"survey"`
+	// Surveys stacks several surveys (one per country round) into one
+	// design, and Rescale ("equal") gives each the same total weight; see
+	// StackEntry and Stack.
+	Surveys   []StackEntry   `yaml:"surveys"`
+	Rescale   string         `yaml:"rescale"`
 	Design    PlanDesign     `yaml:"design"`
 	Estimates []EstimateSpec `yaml:"estimates"`
 }
@@ -247,11 +252,18 @@ func decodeStrict(b []byte, p *Plan) error {
 }
 
 func (p *Plan) check(needEstimates bool) error {
-	if p.Data == "" && p.Survey == "" {
+	if p.Stacked() || p.Rescale != "" {
+		if err := p.checkStack(); err != nil {
+			return err
+		}
+	} else if p.Data == "" && p.Survey == "" {
 		return fmt.Errorf("plan: give data: FILE (.csv or .parquet) or survey: ID")
 	}
 	if p.Data != "" && p.Survey != "" {
 		return fmt.Errorf("plan: give data or survey, not both")
+	}
+	if p.Stacked() && p.Design.File != "" {
+		return fmt.Errorf("plan: design: file is not read in a stack; give the design's keys")
 	}
 	switch p.Design.LonelyPSU {
 	case "", LonelyFail, LonelyRemove, LonelyCertainty, LonelyAdjust, LonelyAverage:

@@ -41,6 +41,8 @@ type Report struct {
 	Design     DesignSummary     `json:"design"`
 	Groups     []ReportGroupSize `json:"groups"`
 	Indicators []IndicatorResult `json:"indicators"`
+	// Countries is the cross-country page of a stack of surveys.
+	Countries *CountryComparison `json:"countries,omitempty"`
 }
 
 // ReportGroupSize is the sample size and estimated population of a group.
@@ -277,6 +279,9 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 			}
 		}
 		rep.Indicators = append(rep.Indicators, res)
+	}
+	if rep.Countries, err = d.crossCountry(t, rep); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
@@ -534,7 +539,7 @@ tr.ref td{color:#555}table.est{table-layout:fixed}td.c{text-align:center;color:#
 {{end}}{{range .BySex}}<tr><td>{{label .Group}}</td><td>{{f $u .Estimate}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{.N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference{{if .NoTest}}: {{.NoTest}}{{end}}</td>{{else}}<td colspan="5" class="c">{{.NoTest}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}
-
+{{if .R.Countries}}{{template "countries" .R.Countries}}{{end}}
 <h2>Methods</h2>
 <div class="note">
 <p>Design: {{.R.Design.Rows}} households in {{.R.Design.PSUs}} primary sampling units (PSUs) and {{.R.Design.Strata}} strata{{if .R.Design.Spec.Strata}} (stratum variable <code>{{.R.Design.Spec.Strata}}</code>){{end}}{{if .R.Design.Spec.Weight}}, weights <code>{{.R.Design.Spec.Weight}}</code>{{end}}{{if .R.Design.Spec.FPC}}, finite population correction from <code>{{index .R.Design.Spec.FPC 0}}</code>{{end}}; design degrees of freedom = PSUs − strata = {{.R.Design.DF}}. Variance: {{.R.Design.Variance}}; intervals use Student's t on the design degrees of freedom.</p>
