@@ -65,6 +65,10 @@ func (p *Plan) checkStack() error {
 	return nil
 }
 
+// CheckStack checks a stacked plan built in code (ParsePlan checks the
+// plans it reads).
+func CheckStack(p *Plan) error { return p.checkStack() }
+
 // Stacked reports whether the plan names several surveys.
 func (p *Plan) Stacked() bool { return len(p.Surveys) > 0 }
 

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -81,6 +82,10 @@ func TestStackMatchesR(t *testing.T) {
 			}
 			if rep.Countries == nil || strings.Join(rep.Countries.Countries, ",") != "a,b" || rep.Countries.Reference != "a" {
 				t.Fatalf("cross-country page: %+v", rep.Countries)
+			}
+			var page bytes.Buffer
+			if err := rep.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "<h2>Comparing countries</h2>") || !strings.Contains(page.String(), "Gap − a") {
+				t.Errorf("the report page has no cross-country section (%v)", err)
 			}
 			did := map[string]string{"bank": "bank_account", "remit_share": "remit_received", "women_decide": "women_decide"}
 			for _, ind := range rep.Countries.Indicators {
