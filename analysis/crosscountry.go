@@ -229,3 +229,30 @@ var _ = template.Must(reportTmpl.New("countries").Parse(`
 {{range .Countries}}<tr><td>{{.Country}}</td>{{range .ByMigrant}}<td>{{f $u .Estimate}} ± {{f $u .SE}}</td>{{end}}{{if .Gap}}<td>{{fd $u .Gap.Difference}}{{star .Gap.P}}</td><td>{{fs $u .Gap.SE}}</td><td>{{safe (p .Gap.P)}}</td>{{else}}<td colspan="3" class="c">{{.NoTest}}</td>{{end}}{{if .GapVsReference}}<td>{{fd $u .GapVsReference.Difference}}{{star .GapVsReference.P}}</td><td>{{fs $u .GapVsReference.SE}}</td><td>{{safe (p .GapVsReference.P)}}</td>{{else}}<td colspan="3" class="c">{{if eq .Country $.Reference}}reference{{else}}{{.NoTest}}{{end}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}`))
+
+// rows lists the cross-country page one per row, as Report.reportRows:
+// by "survey × migrant" for each country's groups, then the gap (group
+// "<country>: gap") and its difference from the reference's (group
+// "<country>: gap − <reference>"), whose estimate and p are the test's.
+func (cc *CountryComparison) rows(f func(Num) string) [][]string {
+	if cc == nil {
+		return nil
+	}
+	var rows [][]string
+	for _, ind := range cc.Indicators {
+		for _, c := range ind.Countries {
+			for _, g := range c.ByMigrant {
+				rows = append(rows, []string{ind.ID, ind.Label, "survey × migrant", c.Country + ": " + g.Group, f(g.Estimate), f(g.SE), f(g.CI[0]), f(g.CI[1]), fmt.Sprint(g.N), "", ""})
+			}
+			for _, t := range []struct {
+				name string
+				d    *DiffTest
+			}{{"gap", c.Gap}, {"gap − " + cc.Reference, c.GapVsReference}} {
+				if t.d != nil {
+					rows = append(rows, []string{ind.ID, ind.Label, "survey × migrant", c.Country + ": " + t.name, "", f(t.d.SE), "", "", "", f(t.d.Difference), f(t.d.P)})
+				}
+			}
+		}
+	}
+	return rows
+}

@@ -32,7 +32,7 @@ func (r *Report) reportRows() [][]string {
 			add(ind, "head_sex", g)
 		}
 	}
-	return rows
+	return append(rows, r.Countries.rows(f)...)
 }
 
 var reportHeader = []string{"id", "indicator", "by", "group", "estimate", "se", "ci_low", "ci_high", "n", "difference", "p"}

@@ -87,6 +87,10 @@ func TestStackMatchesR(t *testing.T) {
 			if err := rep.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "<h2>Comparing countries</h2>") || !strings.Contains(page.String(), "Gap − a") {
 				t.Errorf("the report page has no cross-country section (%v)", err)
 			}
+			var csvOut bytes.Buffer
+			if err := rep.WriteCSV(&csvOut); err != nil || !strings.Contains(csvOut.String(), "b: gap − a") {
+				t.Errorf("the report's CSV has no cross-country rows (%v)", err)
+			}
 			did := map[string]string{"bank": "bank_account", "remit_share": "remit_received", "women_decide": "women_decide"}
 			for _, ind := range rep.Countries.Indicators {
 				for _, c := range ind.Countries {
