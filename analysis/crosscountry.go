@@ -89,6 +89,7 @@ func (d *Design) crossCountry(t *Table, rep *Report) (*CountryComparison, error)
 		return out
 	}
 	cc := &CountryComparison{Countries: countries, Reference: countries[0]}
+	rep.Design.Variance += "; " + stackNote(countries, "")
 	df := d.DF(nil)
 	for k, ind := range indicators {
 		res := rep.Indicators[k]

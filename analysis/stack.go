@@ -88,8 +88,10 @@ func LoadStack(ctx context.Context, p *Plan, columns []string, open StackOpener)
 		case e.Design != nil:
 			design = *e.Design
 		case stored != nil && design.Weight == "" && design.Prob == "":
-			design = stored.WithFile(PlanDesign{LonelyPSU: p.Design.LonelyPSU})
-			design.LonelyPSU = orString(p.Design.LonelyPSU, stored.LonelyPSU)
+			design = *stored
+			if p.Design.LonelyPSU != "" {
+				design.LonelyPSU = p.Design.LonelyPSU
+			}
 		}
 		spec := design.Spec()
 		var cols []string
@@ -111,13 +113,6 @@ func LoadStack(ctx context.Context, p *Plan, columns []string, open StackOpener)
 		lonely = specs[0].LonelyPSU
 	}
 	return Stack(names, tables, specs, columns, p.Rescale, lonely)
-}
-
-func orString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Stack stacks the tables of several surveys (R: rbind) into one table
@@ -366,5 +361,23 @@ func RunStacked(ctx context.Context, p *Plan, open StackOpener) (*Results, error
 	if err != nil {
 		return nil, err
 	}
-	return runSpec(p, t, spec)
+	res, err := runSpec(p, t, spec)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range p.Surveys {
+		names = append(names, e.Name)
+	}
+	res.Design.Variance += "; " + stackNote(names, p.Rescale)
+	return res, nil
+}
+
+// stackNote says how a stack was made, for the variance method.
+func stackNote(names []string, rescale string) string {
+	s := fmt.Sprintf("stack of surveys %v, each survey's strata kept apart", names)
+	if rescale == RescaleEqual {
+		s += ", weights rescaled so that each survey's sum to the same total"
+	}
+	return s
 }
