@@ -135,7 +135,11 @@ func (d *DesignCode) pythonCode() string {
 func (d *DesignCode) writeMarkdown(b *strings.Builder) {
 	fmt.Fprintf(b, "\n## Declaring the sampling design\n\nEstimates from this release must use its design; every table carries the same design columns as `%s`", d.File)
 	var cols []string
-	for _, c := range []string{d.Strata, d.PSU, d.Weight, d.FPC} {
+	names := []string{d.Strata, d.PSU, d.Weight, d.FPC}
+	if d.Specification != "" {
+		names = append(names, drawn.household, drawn.class, drawn.certainty)
+	}
+	for _, c := range names {
 		if c != "" {
 			cols = append(cols, "`"+c+"`")
 		}
