@@ -62,15 +62,30 @@ import (
 //
 //	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
 //
-// A survey's plan (survey: ID) with no weight gets the survey's design with
-// the calibration its stored weights were made with.
+// The design as dotm draws it (dotm weights base writes it as a design
+// file): certainty PSUs as strata of their households, screening classes
+// as second-stage strata, PSUs with replacement (Hansen–Hurwitz) or, with
+// pps: brewer and fpc as inclusion probabilities, Brewer's approximation:
+//
+//	design: {file: base.design.yaml, weight: w_final}   # keys given here win
+//	design: {strata: stratum, stage_strata: class, psu: [psu, household_id],
+//	         certainty: certainty, weight: weight, nest: true, lonely_psu: adjust}
+//	        # + fpc: [pi1, pi2], pps: brewer
+//
+// A survey's plan (survey: ID) with no weight gets the survey's design as
+// drawn with the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
 // are Student t intervals on the design's degrees of freedom (PSUs −
 // strata of the domain, as R's degf), as R's confint(..., df = degf(design));
 // an estimate's df: inf asks for normal intervals (df = Inf), df: N for N.
 type Plan struct {
-	Data      string         `yaml:"data"`
-	Survey    string         `yaml:"survey"`
+	Data   string `yaml:"data"`
+	Survey string `yaml:"survey"`
+	// Surveys stacks several surveys (one per country round) into one
+	// design, and Rescale ("equal") gives each the same total weight; see
+	// StackEntry and Stack.
+	Surveys   []StackEntry   `yaml:"surveys"`
+	Rescale   string         `yaml:"rescale"`
 	Design    PlanDesign     `yaml:"design"`
 	Estimates []EstimateSpec `yaml:"estimates"`
 }
@@ -92,6 +107,13 @@ type PlanDesign struct {
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].
 	Calibration calibrationList `yaml:"calibration"`
+	// StageStrata, PPS and Certainty describe a design as drawn (see
+	// DesignSpec); File names a design file (dotm weights base --design)
+	// whose keys apply where the plan gives none; the command line reads it.
+	StageStrata nameList `yaml:"stage_strata"`
+	PPS         string   `yaml:"pps"`
+	Certainty   string   `yaml:"certainty"`
+	File        string   `yaml:"file"`
 }
 
 // calibrationList reads one calibration step or a list of them.
@@ -120,7 +142,8 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates,
+		StageStrata: p.StageStrata, PPS: p.PPS, Certainty: p.Certainty}
 }
 
 // nameList accepts a scalar or a sequence of column names.
@@ -243,16 +266,29 @@ func decodeStrict(b []byte, p *Plan) error {
 }
 
 func (p *Plan) check(needEstimates bool) error {
-	if p.Data == "" && p.Survey == "" {
+	if p.Stacked() || p.Rescale != "" {
+		if err := p.checkStack(); err != nil {
+			return err
+		}
+	} else if p.Data == "" && p.Survey == "" {
 		return fmt.Errorf("plan: give data: FILE (.csv or .parquet) or survey: ID")
 	}
 	if p.Data != "" && p.Survey != "" {
 		return fmt.Errorf("plan: give data or survey, not both")
 	}
+	if p.Stacked() && p.Design.File != "" {
+		return fmt.Errorf("plan: design: file is not read in a stack; give the design's keys")
+	}
 	switch p.Design.LonelyPSU {
 	case "", LonelyFail, LonelyRemove, LonelyCertainty, LonelyAdjust, LonelyAverage:
 	default:
 		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
+	}
+	if p.Design.File != "" && p.Survey != "" {
+		return fmt.Errorf("plan: design: file is for plans over a data file; a survey's plan uses the design stored with its weights")
+	}
+	if p.Design.PPS != "" && p.Design.PPS != PPSBrewer {
+		return fmt.Errorf("plan: design: pps %q: the only PPS approximation is brewer (leave pps out for the with-replacement design)", p.Design.PPS)
 	}
 	if len(p.Estimates) == 0 && needEstimates {
 		return fmt.Errorf("plan: no estimates")

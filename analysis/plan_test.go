@@ -64,7 +64,7 @@ func TestPlanUnknownKeys(t *testing.T) {
 		{"a mapping for a list", "data: a.csv\nestimates: {id: a, mean: x}\n",
 			`plan: line 2: a mapping (key: value) where a list is expected`},
 		{"nothing near", "data: a.csv\ncolour: red\nestimates: [{id: a, mean: x}]\n",
-			`plan: line 2: unknown key "colour"; the keys here are data, survey, design, estimates`},
+			`plan: line 2: unknown key "colour"; the keys here are data, survey, surveys, rescale, design, estimates`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePlan([]byte(tt.yaml))

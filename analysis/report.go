@@ -71,6 +71,8 @@ type Report struct {
 	Design     DesignSummary     `json:"design"`
 	Groups     []ReportGroupSize `json:"groups"`
 	Indicators []IndicatorResult `json:"indicators"`
+	// Countries is the cross-country page of a stack of surveys.
+	Countries *CountryComparison `json:"countries,omitempty"`
 }
 
 // SurveyMeta is what a reader needs to know about the survey round behind
@@ -392,6 +394,9 @@ func IndicatorReport(t *Table, spec DesignSpec) (*Report, error) {
 		rep.Indicators = append(rep.Indicators, res)
 	}
 	rep.Summary = rep.headlines(3)
+	if rep.Countries, err = d.crossCountry(t, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -892,7 +897,7 @@ section.ind{break-inside:avoid;page-break-inside:avoid}
 {{end}}{{range .BySex}}<tr{{if .Unreliable}} class="unreliable" title="{{.Unreliable}}"{{end}}><td>{{label .Group}}</td><td>{{f $u .Estimate}}{{if .Unreliable}} †{{end}}</td><td>{{f $u .SE}}</td><td>{{f $u (index .CI 0)}} – {{f $u (index .CI 1)}}</td><td>{{n .N}}</td>{{if .Diff}}<td>{{fd $u .Diff.Difference}}{{star .Diff.P}}</td><td>{{fs $u .Diff.SE}}</td><td>{{printf "%.2f" .Diff.T}}</td><td>{{.Diff.DF}}</td><td>{{safe (p .Diff.P)}}</td>{{else if .Reference}}<td colspan="5" class="c">reference{{if .NoTest}}: {{.NoTest}}{{end}}</td>{{else}}<td colspan="5" class="c">{{.NoTest}}</td>{{end}}</tr>
 {{end}}</table></section>
 {{end}}
-
+{{if .R.Countries}}{{template "countries" .R.Countries}}{{end}}
 <h2>Methods</h2>
 <div class="note">
 <p>Design: {{n .R.Design.Rows}} households in {{n .R.Design.PSUs}} primary sampling units (PSUs) and {{.R.Design.Strata}} strata{{if .R.Design.Spec.Strata}} (stratum variable <code>{{.R.Design.Spec.Strata}}</code>){{end}}{{if .R.Design.Spec.Weight}}, weights <code>{{.R.Design.Spec.Weight}}</code>{{end}}{{if .R.Design.Spec.FPC}}, finite population correction from <code>{{index .R.Design.Spec.FPC 0}}</code>{{end}}; design degrees of freedom = PSUs − strata = {{.R.Design.DF}}. Variance: {{.R.Design.Variance}}; intervals use Student's t on the design degrees of freedom.</p>

@@ -33,7 +33,7 @@ func (r *Report) reportRows() [][]string {
 			add(ind, "head_sex", g)
 		}
 	}
-	return rows
+	return append(rows, r.Countries.rows(f)...)
 }
 
 // reportHeader: unit says what the estimate is a share of or per, n_counts

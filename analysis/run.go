@@ -145,7 +145,14 @@ func Run(ctx context.Context, plan *Plan, src Source) (*Results, error) {
 
 // RunTable evaluates every entry of plan on t.
 func RunTable(plan *Plan, t *Table) (*Results, error) {
-	spec := plan.Design.Spec()
+	if plan.Design.File != "" {
+		return nil, fmt.Errorf("design: file %s was not read (dotm analyze reads it, relative to the plan)", plan.Design.File)
+	}
+	return runSpec(plan, t, plan.Design.Spec())
+}
+
+// runSpec evaluates every entry of plan on t with the design spec.
+func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 	d, err := NewDesign(t, spec)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,12 @@ type Household struct {
 	// can be those of the calibrated design.
 	Uncalibrated, Calibrated float64
 	FPC                      float64 // PSUs in the stratum's frame; 0 when unknown
+	// Class is the household's screening class (the second-stage stratum)
+	// and Certainty whether its PSU was selected with certainty: with
+	// stratum and psu, the design as drawn (columns ScreeningClass and
+	// Certainty, present when every household has a class).
+	Class     string
+	Certainty bool
 	// Interviewed is when the interview ended.
 	Interviewed time.Time
 	// Answers are the validated, normalized answers (questionnaire.Form.Validate
@@ -89,6 +95,7 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 
 	house := &exports.Table{Name: Households}
 	house.Columns = append(house.Columns, designColumns(hh)...)
+	house.Columns = append(house.Columns, drawnColumnsAt(hh, nil)...)
 	house.Columns = append(house.Columns, calibrationColumns(hh)...)
 	house.Columns = append(house.Columns, derivedColumns(hh)...)
 	have := map[string]*exports.Column{}
@@ -173,6 +180,7 @@ func repeatTable(name, repeat string, fields []questionnaire.Field, hh []Househo
 		hidx[k] = r.h
 	}
 	t.Columns = append(t.Columns, designColumnsAt(hh, hidx)...)
+	t.Columns = append(t.Columns, drawnColumnsAt(hh, hidx)...)
 	for _, f := range fields {
 		col := fieldColumn(f, n, func(k int) (any, bool) {
 			row := rowsOf(hh[refs[k].h].Answers, repeat)[refs[k].line]
@@ -219,6 +227,38 @@ func calibrationColumns(hh []Household) []*exports.Column {
 		before.Floats[i], after.Floats[i] = h.Uncalibrated, h.Calibrated
 	}
 	return []*exports.Column{before, after}
+}
+
+// Names of the columns of the design as drawn (see Household.Class).
+const (
+	ScreeningClass = "screening_class"
+	Certainty      = "certainty"
+)
+
+// drawnColumnsAt gives screening_class and certainty (0/1) of household
+// hidx[k] for row k (hidx nil: every household in order), or nothing when
+// some household has no class.
+func drawnColumnsAt(hh []Household, hidx []int) []*exports.Column {
+	for _, h := range hh {
+		if h.Class == "" {
+			return nil
+		}
+	}
+	if hidx == nil {
+		hidx = make([]int, len(hh))
+		for i := range hidx {
+			hidx[i] = i
+		}
+	}
+	class := &exports.Column{Name: ScreeningClass, Type: exports.String, Strings: make([]string, len(hidx)), Meta: exports.Meta{Source: "sample design: screening class at listing, the second-stage stratum"}}
+	cert := &exports.Column{Name: Certainty, Type: exports.Int, Ints: make([]int64, len(hidx)), Meta: exports.Meta{Source: "sample design: 1 when the PSU was selected with certainty (self-representing)"}}
+	for k, i := range hidx {
+		class.Strings[k] = hh[i].Class
+		if hh[i].Certainty {
+			cert.Ints[k] = 1
+		}
+	}
+	return []*exports.Column{class, cert}
 }
 
 // designColumnsAt gives the design variables of household hidx[k] for row k.

@@ -155,6 +155,10 @@ type householdWeightDoc struct {
 	Responded   bool    `bson:"responded"`
 	FramePSUs   int     `bson:"frame_psus"`
 	Calibrated  float64 `bson:"calibrated,omitempty"`
+	Class       string  `bson:"class,omitempty"`
+	Pi1         float64 `bson:"pi1,omitempty"`
+	Pi2         float64 `bson:"pi2,omitempty"`
+	Certainty   bool    `bson:"certainty,omitempty"`
 }
 
 // weightsDoc is the header of a survey's weights: how they were made and
