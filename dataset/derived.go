@@ -66,6 +66,16 @@ func derivedColumns(hh []Household) []*exports.Column {
 		women    = integer("women_decide", "derived: a woman takes part in a decision_* answer")
 		date     = &exports.Column{Name: "interview_date", Type: exports.Date, Ints: make([]int64, n), Nullable: true, Meta: exports.Meta{Source: "end of the interview"}}
 	)
+	migrant.Meta.Choices = []exports.Choice{
+		{Name: CurrentMigrant, Labels: map[string]string{"en": "Current migrant household (a member lives abroad)"}},
+		{Name: ReturnMigrant, Labels: map[string]string{"en": "Return migrant household (a member came back, none abroad)"}},
+		{Name: NonMigrant, Labels: map[string]string{"en": "Non-migrant household"}},
+	}
+	urban.Meta.Choices = []exports.Choice{{Name: "0", Labels: map[string]string{"en": "Rural"}}, {Name: "1", Labels: map[string]string{"en": "Urban"}}}
+	headFem.Meta.Choices = []exports.Choice{{Name: "0", Labels: map[string]string{"en": "Male head"}}, {Name: "1", Labels: map[string]string{"en": "Female head"}}}
+	for _, c := range []*exports.Column{remRec, bank, savings, mobile, insured, women} {
+		c.Meta.Choices = exports.YesNoChoices()
+	}
 	region.Meta.Sensitivity, urban.Meta.Sensitivity = exports.Quasi, exports.Quasi
 	hhSize.Meta.Sensitivity, headSex.Meta.Sensitivity, headAge.Meta.Sensitivity, headFem.Meta.Sensitivity = exports.Quasi, exports.Quasi, exports.Quasi, exports.Quasi
 	dest.Meta.Sensitivity = exports.Quasi

@@ -92,6 +92,10 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	if err := checkDestination(dir); err != nil {
 		return nil, err
 	}
+	ds, err := withIndicators(ds)
+	if err != nil {
+		return nil, err
+	}
 	dir = filepath.Clean(dir)
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
@@ -116,6 +120,7 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 			return nil, fmt.Errorf("exports: table name %q: want lower-case letters, digits and _", t.Name)
 		}
 		meta["dotm.table"] = t.Name
+		meta[ArrowSchemaKey] = arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) })
 		name := t.Name + ".parquet"
 		f, err := writeFile(tmp, name, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) })
 		if err != nil {
@@ -247,16 +252,20 @@ type CodebookTable struct {
 
 // Variable is one column of a codebook.
 type Variable struct {
-	Name            string            `json:"name"`
-	Type            string            `json:"type"`
-	Nullable        bool              `json:"nullable"`
-	Nulls           int               `json:"nulls"`
-	Description     string            `json:"description,omitempty"`
-	Question        map[string]string `json:"question,omitempty"`
-	ValueLabels     []Choice          `json:"value_labels,omitempty"`
-	Sensitivity     string            `json:"sensitivity"`
-	Source          string            `json:"source,omitempty"`
-	Transformations []string          `json:"transformations,omitempty"`
+	Name        string            `json:"name"`
+	Label       string            `json:"label,omitempty"`
+	Type        string            `json:"type"`
+	Nullable    bool              `json:"nullable"`
+	Nulls       int               `json:"nulls"`
+	Description string            `json:"description,omitempty"`
+	Question    map[string]string `json:"question,omitempty"`
+	ValueLabels []Choice          `json:"value_labels,omitempty"`
+	// Multiple marks a select_multiple answer: its value lists the choices
+	// given, separated by spaces (and a 0/1 column per choice follows it).
+	Multiple        bool     `json:"select_multiple,omitempty"`
+	Sensitivity     string   `json:"sensitivity"`
+	Source          string   `json:"source,omitempty"`
+	Transformations []string `json:"transformations,omitempty"`
 }
 
 // designDescriptions describe the canonical design and key variables.
@@ -285,8 +294,8 @@ func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 			}
 		}
 		for _, c := range t.Columns {
-			v := Variable{Name: c.Name, Type: c.Type.String(), Nullable: c.Nullable || c.Valid != nil, Nulls: c.NullCount(),
-				Description: designDescriptions[c.Name], Question: c.Meta.Question, ValueLabels: c.Meta.Choices,
+			v := Variable{Name: c.Name, Label: variableLabel(c, ds.Languages), Type: c.Type.String(), Nullable: c.Nullable || c.Valid != nil, Nulls: c.NullCount(),
+				Description: designDescriptions[c.Name], Question: c.Meta.Question, ValueLabels: c.Meta.Choices, Multiple: c.Meta.Multiple,
 				Sensitivity: c.Meta.Sensitivity, Source: c.Meta.Source, Transformations: c.Meta.Transforms}
 			if v.Sensitivity == "" {
 				v.Sensitivity = "none"

@@ -57,6 +57,9 @@ type Meta struct {
 	// end times, …): dropped from releases unless the profile keeps it.
 	FreeText   bool
 	Transforms []string // what disclosure control did to the column (filled by Anonymize)
+	// Multiple marks a select_multiple answer: the choice names given,
+	// separated by spaces. A release adds one 0/1 column per choice.
+	Multiple bool
 }
 
 // Column is one named, typed column with nullable values. Exactly one of the
