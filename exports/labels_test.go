@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -272,4 +274,130 @@ func TestLookupCountry(t *testing.T) {
 			t.Errorf("LookupCountry(%q) = %s, want no country", s, c.Name)
 		}
 	}
+}
+
+// TestReleaseDTAReadByHaven reads each table's .dta file of the release
+// with R's haven where it is installed and checks it against the codebook:
+// rows, variable names and labels, value labels, and missing values where
+// the Parquet file has nulls. (Without R, TestDTAReadByHaven's golden
+// reading of the writer's fixture is the independent check.)
+func TestReleaseDTAReadByHaven(t *testing.T) {
+	dir := researchReleaseDir(t)
+	var cb exports.Codebook
+	raw, err := os.ReadFile(filepath.Join(dir, exports.CodebookJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		t.Fatal(err)
+	}
+	var man exports.Manifest
+	raw, err = os.ReadFile(filepath.Join(dir, exports.ManifestJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]bool{}
+	for _, f := range man.Files {
+		files[f.Name] = true
+	}
+	for _, ct := range cb.Tables {
+		if !files[ct.Name+".dta"] {
+			t.Errorf("the manifest lists no %s.dta", ct.Name)
+		}
+	}
+	rscript, err := exec.LookPath("Rscript")
+	if err != nil || exec.Command(rscript, "-e", "library(haven)").Run() != nil {
+		t.Log("Rscript with haven not found: the release's .dta files are listed but not read here")
+		return
+	}
+	script, _ := filepath.Abs(filepath.Join("testdata", "dta", "haven.R"))
+	args := []string{script, "--summary"}
+	for _, ct := range cb.Tables {
+		args = append(args, filepath.Join(dir, ct.Name+".dta"))
+	}
+	out, err := exec.Command(rscript, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("haven: %v\n%s", err, out)
+	}
+	read := parseHaven(string(out))
+	for _, ct := range cb.Tables {
+		read, ok := read[ct.Name+".dta"]
+		if !ok {
+			t.Fatalf("haven did not read %s.dta:\n%s", ct.Name, out)
+		}
+		if read.rows != ct.Rows || len(read.vars) != len(ct.Variables) {
+			t.Fatalf("%s.dta: haven reads %d rows × %d variables, the codebook has %d × %d", ct.Name, read.rows, len(read.vars), ct.Rows, len(ct.Variables))
+		}
+		for i, v := range ct.Variables {
+			h := read.vars[i]
+			if h.name != v.Name {
+				t.Errorf("%s.dta variable %d: %s, want %s", ct.Name, i+1, h.name, v.Name)
+			}
+			if want := []rune(v.Label); len(want) > 80 && h.label != string(want[:80]) || len(want) <= 80 && h.label != v.Label {
+				t.Errorf("%s.%s: haven's label %q, codebook %q", ct.Name, v.Name, h.label, v.Label)
+			}
+			if h.class != "character" && h.missing != v.Nulls {
+				t.Errorf("%s.%s: %d missing in Stata, %d nulls in the release", ct.Name, v.Name, h.missing, v.Nulls)
+			}
+			if len(v.ValueLabels) > 0 && !v.Multiple {
+				if len(h.labels) < len(v.ValueLabels) {
+					t.Errorf("%s.%s: %d value labels in Stata, %d in the codebook", ct.Name, v.Name, len(h.labels), len(v.ValueLabels))
+				}
+				for _, ch := range v.ValueLabels {
+					l := ch.Labels["en"]
+					if l == "" {
+						l = ch.Name
+					}
+					if !slices.Contains(h.labels, l) {
+						t.Errorf("%s.%s: no Stata value label %q (has %v)", ct.Name, v.Name, l, h.labels)
+					}
+				}
+			}
+		}
+	}
+}
+
+type havenTable struct {
+	rows int
+	vars []havenVar
+}
+
+type havenVar struct {
+	name, class, label string
+	labels             []string
+	missing            int
+}
+
+// parseHaven reads haven.R's --summary output, by file name.
+func parseHaven(out string) map[string]*havenTable {
+	files := map[string]*havenTable{}
+	ht := &havenTable{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && f[0] == "file":
+			ht = &havenTable{}
+			files[f[1]] = ht
+		case len(f) >= 2 && f[0] == "rows":
+			ht.rows, _ = strconv.Atoi(f[1])
+		case len(f) >= 2 && f[0] == "variable":
+			ht.vars = append(ht.vars, havenVar{name: f[1]})
+		case len(ht.vars) == 0:
+		case len(f) >= 2 && f[0] == "class":
+			ht.vars[len(ht.vars)-1].class = f[1]
+		case len(f) >= 2 && f[0] == "label":
+			s, _ := strconv.Unquote(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "label")))
+			ht.vars[len(ht.vars)-1].label = s
+		case len(f) >= 4 && f[0] == "value":
+			_, q, _ := strings.Cut(line, "= ")
+			s, _ := strconv.Unquote(strings.TrimSpace(q))
+			ht.vars[len(ht.vars)-1].labels = append(ht.vars[len(ht.vars)-1].labels, s)
+		case len(f) >= 2 && f[0] == "missing":
+			ht.vars[len(ht.vars)-1].missing, _ = strconv.Atoi(f[1])
+		}
+	}
+	return files
 }

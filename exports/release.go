@@ -84,7 +84,7 @@ func checkDestination(dir string) error {
 var tableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Write writes an anonymized dataset as a release folder: one Parquet file
-// per table, codebook.json, codebook.md, disclosure-report.json and
+// and one Stata .dta file (see [WriteDTA]) per table, codebook.json, codebook.md, disclosure-report.json and
 // manifest.json. Everything is written into a temporary folder next to dir,
 // synced, and renamed to dir at the end, so that dir either holds a whole
 // release or does not exist. dir must not exist or be an empty folder.
@@ -127,6 +127,13 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 			return nil, err
 		}
 		rows := int64(t.Rows())
+		f.Rows = &rows
+		man.Files = append(man.Files, f)
+		label := fmt.Sprintf("%s, table %s (release %s)", info.Survey, t.Name, info.ID)
+		f, err = writeFile(tmp, t.Name+".dta", func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) })
+		if err != nil {
+			return nil, err
+		}
 		f.Rows = &rows
 		man.Files = append(man.Files, f)
 	}
