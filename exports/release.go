@@ -84,8 +84,9 @@ func checkDestination(dir string) error {
 var tableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Write writes an anonymized dataset as a release folder: one Parquet file
-// and one Stata .dta file (see [WriteDTA]) per table, codebook.json, codebook.md, disclosure-report.json and
-// manifest.json. Everything is written into a temporary folder next to dir,
+// and one Stata .dta file (see [WriteDTA]) per table, codebook.json,
+// codebook.md, a DDI-Codebook 2.5 description (see [WriteDDI]),
+// disclosure-report.json and .md, and manifest.json. Everything is written into a temporary folder next to dir,
 // synced, and renamed to dir at the end, so that dir either holds a whole
 // release or does not exist. dir must not exist or be an empty folder.
 func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*Manifest, error) {
@@ -144,6 +145,7 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	}{
 		{CodebookJSON, func(w io.Writer) error { return encodeJSON(w, cb) }},
 		{CodebookMarkdown, cb.WriteMarkdown},
+		{DDIXML, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
 		{ReportJSON, func(w io.Writer) error {
 			return encodeJSON(w, struct {
 				ReleaseID string `json:"release_id"`
