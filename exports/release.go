@@ -254,6 +254,7 @@ type Codebook struct {
 type CodebookTable struct {
 	Name      string     `json:"name"`
 	File      string     `json:"file"`
+	StataFile string     `json:"stata_file"`
 	Rows      int        `json:"rows"`
 	Variables []Variable `json:"variables"`
 	Dropped   []Dropped  `json:"dropped,omitempty"`
@@ -294,7 +295,7 @@ const maxListedValues = 30
 func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 	cb := &Codebook{ReleaseID: info.ID, Survey: info.Survey, Created: info.Created.UTC().Format(time.RFC3339), Languages: ds.Languages}
 	for _, t := range ds.Tables {
-		ct := CodebookTable{Name: t.Name, File: t.Name + ".parquet", Rows: t.Rows()}
+		ct := CodebookTable{Name: t.Name, File: t.Name + ".parquet", StataFile: t.Name + ".dta", Rows: t.Rows()}
 		if rep != nil {
 			for _, tr := range rep.Tables {
 				if tr.Table == t.Name {
@@ -346,7 +347,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "Languages: %s.\n", strings.Join(cb.Languages, ", "))
 	}
 	for _, t := range cb.Tables {
-		fmt.Fprintf(&b, "\n## Table `%s` (%s, %d rows)\n\n", t.Name, t.File, t.Rows)
+		fmt.Fprintf(&b, "\n## Table `%s` (%s, %s, %d rows)\n\n", t.Name, t.File, t.StataFile, t.Rows)
 		b.WriteString("| variable | type | sensitivity | nulls | description |\n|---|---|---|---|---|\n")
 		for _, v := range t.Variables {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s |\n", v.Name, v.Type, v.Sensitivity, v.Nulls, mdEscape(firstText(v, cb.Languages)))
@@ -357,6 +358,12 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 				b.WriteString(" (nullable)")
 			}
 			fmt.Fprintf(&b, "\n- sensitivity: %s\n", v.Sensitivity)
+			if v.Label != "" {
+				fmt.Fprintf(&b, "- label: %s\n", mdEscape(v.Label))
+			}
+			if v.Multiple {
+				b.WriteString("- select_multiple: the choices given, separated by spaces; one 0/1 column per choice follows\n")
+			}
 			if v.Description != "" {
 				fmt.Fprintf(&b, "- description: %s\n", mdEscape(v.Description))
 			}
