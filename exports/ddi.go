@@ -162,9 +162,6 @@ func ddiVar(x *xmlWriter, c *Column, file, id, weightID string, langs []string) 
 	} else {
 		attrs = append(attrs, "intrvl", "discrete")
 	}
-	if c.Type == Float && len(c.Meta.Choices) == 0 {
-		attrs = append(attrs, "dcml", "2")
-	}
 	x.open("var", attrs...)
 	x.elem("location", "", "fileid", file)
 	x.elem("labl", variableLabel(c, langs))

@@ -77,14 +77,20 @@ type dtaVar struct {
 
 var stataName = regexp.MustCompile(`[^A-Za-z0-9_]`)
 
+// stataReserved are names Stata does not accept for variables.
+var stataReserved = map[string]bool{"_all": true, "_b": true, "byte": true, "_coef": true, "_cons": true, "double": true,
+	"float": true, "if": true, "in": true, "int": true, "long": true, "_n": true, "_N": true, "_pi": true, "_pred": true,
+	"_rc": true, "_skip": true, "str": true, "strL": true, "using": true, "with": true}
+
 // stataNames turns column names into valid, distinct Stata names: letters,
-// digits and _, not starting with a digit, 32 characters at most.
+// digits and _, not starting with a digit, not a reserved word (those get a
+// leading _), 32 characters at most.
 func stataNames(cols []*Column) []string {
 	out := make([]string, len(cols))
 	taken := map[string]bool{}
 	for i, c := range cols {
 		n := stataName.ReplaceAllString(c.Name, "_")
-		if n == "" || n[0] >= '0' && n[0] <= '9' {
+		if n == "" || n[0] >= '0' && n[0] <= '9' || stataReserved[n] {
 			n = "_" + n
 		}
 		if len(n) > 32 {

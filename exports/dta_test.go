@@ -44,6 +44,7 @@ func dtaFixture() *Table {
 	multi := &Column{Name: "assets", Type: String, Strings: make([]string, n), Meta: Meta{Multiple: true,
 		Choices: []Choice{{Name: "radio", Labels: map[string]string{"en": "Radio"}}, {Name: "tv", Labels: map[string]string{"en": "Television"}}}}}
 	bad := &Column{Name: "q-3.b", Type: Int, Ints: make([]int64, n)}
+	reserved := &Column{Name: "in", Type: Int, Ints: make([]int64, n)}
 	long := &Column{Name: "a_very_long_column_name_beyond_stata_limit", Type: Float, Floats: make([]float64, n)}
 	regions := []string{"north", "south", "capital"}
 	for i := 0; i < n; i++ {
@@ -61,6 +62,7 @@ func dtaFixture() *Table {
 		note.Strings[i] = "ok"
 		multi.Strings[i] = []string{"radio", "radio tv", "tv", ""}[i%4]
 		bad.Ints[i] = int64(i)
+		reserved.Ints[i] = int64(i % 7)
 		long.Floats[i] = float64(i) / 3
 	}
 	region.Strings[5] = "island" // a value without a label
@@ -76,7 +78,7 @@ func dtaFixture() *Table {
 	note.SetNull(16)
 	huge.SetNull(17)
 	amount.Floats[18] = -0.5
-	for _, c := range []*Column{id, region, urban, answer, age, big, huge, neg, amount, day, flagCol, note, multi, bad, long} {
+	for _, c := range []*Column{id, region, urban, answer, age, big, huge, neg, amount, day, flagCol, note, multi, bad, reserved, long} {
 		add(c)
 	}
 	return t
