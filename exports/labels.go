@@ -314,10 +314,14 @@ func withIndicators(ds *Dataset) (*Dataset, error) {
 
 // variableLabel is a column's label for the researcher's tools (Stata's
 // variable label, the Parquet field's dotm.label, DDI's labl): its
-// description, else its question in the first language, else its source.
+// description or Meta.Label, else its question in the first language, else
+// its source.
 func variableLabel(c *Column, langs []string) string {
 	if d := designDescriptions[c.Name]; d != "" {
 		return d
+	}
+	if c.Meta.Label != "" {
+		return c.Meta.Label
 	}
 	if len(langs) > 0 && c.Meta.Question[langs[0]] != "" {
 		return c.Meta.Question[langs[0]]

@@ -403,7 +403,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 }
 
 // firstText is a variable's description, else its question in the default
-// language (the first), else in any language.
+// language (the first), else in any language, else its label.
 func firstText(v Variable, langs []string) string {
 	if v.Description != "" {
 		return v.Description
@@ -414,7 +414,7 @@ func firstText(v Variable, langs []string) string {
 	for _, lang := range sortedKeys(v.Question) {
 		return v.Question[lang]
 	}
-	return ""
+	return v.Label
 }
 
 func mdEscape(s string) string {
