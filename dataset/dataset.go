@@ -110,7 +110,7 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 			if f.Sensitivity != "" {
 				c.Meta.Sensitivity = f.Sensitivity
 			}
-			if c.Type == exports.String {
+			if c.Type == exports.String && len(c.Meta.Choices) == 0 {
 				for _, ch := range f.Choices {
 					c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: ch.Name, Labels: ch.Labels})
 				}
@@ -138,6 +138,8 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 		}
 		ds.Tables = append(ds.Tables, t)
 	}
+	labelCopies(ds, byRepeat)
+	exports.StandardizeCodes(ds)
 	for _, t := range ds.Tables {
 		if err := t.Check(); err != nil {
 			return nil, fmt.Errorf("dataset: %w", err)
@@ -291,6 +293,7 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 	for _, c := range f.Choices {
 		meta.Choices = append(meta.Choices, exports.Choice{Name: c.Name, Labels: c.Labels})
 	}
+	meta.Multiple = f.Type == "select_multiple"
 	switch f.Type {
 	case "integer":
 		c := &exports.Column{Name: f.Name, Type: exports.Int, Ints: make([]int64, n), Nullable: true, Meta: meta}
@@ -355,6 +358,19 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 				numeric = false
 			}
 		}
+		if numeric && some && indicator(vals) {
+			// 0/1 values: an indicator, typed as the derived ones are.
+			c := &exports.Column{Name: f.Name, Type: exports.Int, Ints: make([]int64, n), Nullable: true, Meta: meta}
+			c.Meta.Choices = exports.YesNoChoices()
+			for k := 0; k < n; k++ {
+				if x, ok := number(vals[k], vals[k] != nil); ok {
+					c.Ints[k] = int64(x)
+				} else {
+					c.SetNull(k)
+				}
+			}
+			return []*exports.Column{c}
+		}
 		if numeric && some {
 			c := &exports.Column{Name: f.Name, Type: exports.Float, Floats: make([]float64, n), Nullable: true, Meta: meta}
 			for k := 0; k < n; k++ {
@@ -380,6 +396,16 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 		}
 		return []*exports.Column{c}
 	}
+}
+
+// indicator reports whether every non-missing value is 0 or 1.
+func indicator(vals []any) bool {
+	for _, v := range vals {
+		if x, ok := number(v, v != nil); ok && x != 0 && x != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // number reads a JSON-ish number (float64, int64, int, numeric string).
@@ -428,4 +454,32 @@ func text(v any) (string, bool) {
 		return strconv.FormatInt(x, 10), true
 	}
 	return fmt.Sprint(v), true
+}
+
+// copiedFrom names the repeat question whose answer a derived household
+// column copies: the column takes that question's value labels.
+var copiedFrom = map[string][2]string{"head_sex": {"members", "sex"}, "dest_country": {"migrants", "dest_country"}}
+
+// labelCopies gives the derived columns that copy an answer (head_sex,
+// dest_country) the value labels of the question they copy.
+func labelCopies(ds *exports.Dataset, byRepeat map[string][]questionnaire.Field) {
+	house := ds.Table(Households)
+	for _, name := range []string{"head_sex", "dest_country"} {
+		c := house.Column(name)
+		if c == nil || len(c.Meta.Choices) > 0 {
+			continue
+		}
+		from := copiedFrom[name]
+		for _, f := range byRepeat[from[0]] {
+			if f.Name != from[1] {
+				continue
+			}
+			for _, ch := range f.Choices {
+				c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: ch.Name, Labels: ch.Labels})
+			}
+		}
+		if name == "dest_country" && len(c.Meta.Choices) > 0 {
+			c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: "", Labels: map[string]string{"en": "No member abroad"}})
+		}
+	}
 }

@@ -89,7 +89,7 @@ func (d *DesignCode) rCode() string {
 
 func (d *DesignCode) stataCode() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "* with the %s table in memory\n", d.Table)
+	fmt.Fprintf(&b, "use %s.dta, clear\n", d.Table)
 	psu := "_n"
 	if d.PSU != "" {
 		fmt.Fprintf(&b, "encode %s, generate(%s_id)\n", d.PSU, d.PSU)
