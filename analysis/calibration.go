@@ -103,7 +103,7 @@ func (s DesignSpec) Columns() []string {
 // computed, for reports and the JSON of results.
 func (d *Design) VarianceMethod() string {
 	if d.rep != nil {
-		return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", len(d.rep.w), d.spec.Replicates.Type, d.rep.scale, map[bool]string{true: ", mse", false: ""}[d.rep.mse])
+		return d.repVarianceMethod()
 	}
 	base := "Taylor linearization, ultimate clusters"
 	if d.hasFPC && len(d.stages) > 1 {

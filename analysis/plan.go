@@ -54,6 +54,15 @@ import (
 //
 //	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
 //
+// or are made from the design's strata and PSUs, as R's as.svrepdesign
+// (type JK1, JKn, BRR, Fay with rho, bootstrap or subbootstrap; BRR and Fay
+// take small/large: split|merge|fail for strata of one or more than two
+// PSUs; the bootstraps take replicates: N and seed: S):
+//
+//	design: {strata: stratum, psu: psu, weight: weight, replicates: {make: {type: JKn}}}
+//	# replicates: {make: {type: Fay, rho: 0.5, large: merge}}
+//	# replicates: {make: {type: subbootstrap, replicates: 80, seed: 7}}
+//
 // A survey's plan (survey: ID) with no weight gets the survey's design with
 // the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
@@ -79,7 +88,8 @@ type PlanDesign struct {
 	// AdjustDomainLonely: R's survey.adjust.domain.lonely (see DesignSpec).
 	AdjustDomainLonely bool `yaml:"adjust_domain_lonely"`
 	// Replicates: a replicate-weight design (see ReplicateSpec), e.g.
-	// replicates: {columns: [repw1, repw2, …], type: JK1}.
+	// replicates: {columns: [repw1, repw2, …], type: JK1}, or replicates
+	// made from the design: replicates: {make: {type: JKn}}.
 	Replicates *ReplicateSpec `yaml:"replicates"`
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].

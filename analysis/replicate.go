@@ -3,7 +3,10 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Replicate-weight designs, as R's survey::svrepdesign(repweights=,
@@ -38,14 +41,36 @@ type ReplicateSpec struct {
 	// MSE centres the squares on the full-sample estimate instead of the
 	// replicates' mean (R's mse = TRUE).
 	MSE bool `json:"mse,omitempty" yaml:"mse"`
+	// Make asks for replicate weights made from the design's strata and
+	// PSUs (R's as.svrepdesign) instead of columns; Type, Scale, RScales
+	// and Rho then come from the maker and must not be given.
+	Make *MakeReplicates `json:"make,omitempty" yaml:"make"`
 }
 
-// replicates is a ReplicateSpec bound to a table.
+// replicates is a ReplicateSpec bound to a table: replicate r's weights are
+// the column w[r], or the full-sample weights times made's factors.
 type replicates struct {
-	w       [][]float64 // replicate r's weights
+	w       [][]float64
+	made    *ReplicateWeights
+	base    []float64
+	R       int
 	scale   float64
 	rscales []float64
 	mse     bool
+	df      int // degrees of freedom of the whole design, −1 until known
+}
+
+// weights returns replicate r's weights, in buf when the replicates are
+// made from factors (buf has the design's length).
+func (rp *replicates) weights(r int, buf []float64) []float64 {
+	if rp.made == nil {
+		return rp.w[r]
+	}
+	f, cl := rp.made.factors[r], rp.made.cluster
+	for i, w := range rp.base {
+		buf[i] = w * f[cl[i]]
+	}
+	return buf
 }
 
 func (d *Design) setReplicates(t *Table) error {
@@ -53,11 +78,14 @@ func (d *Design) setReplicates(t *Table) error {
 	if rs == nil {
 		return nil
 	}
+	if rs.Make != nil {
+		return d.setMadeReplicates(rs)
+	}
 	R := len(rs.Columns)
 	if R < 2 {
 		return fmt.Errorf("design: replicates: give at least two replicate weight columns, not %d", R)
 	}
-	rep := &replicates{mse: rs.MSE, rscales: rs.RScales}
+	rep := &replicates{mse: rs.MSE, rscales: rs.RScales, R: R, df: -1}
 	for _, name := range rs.Columns {
 		x, err := t.numeric(name)
 		if err != nil {
@@ -112,10 +140,14 @@ func (d *Design) setReplicates(t *Table) error {
 // computes from a set of weights; full are the full-sample estimates.
 func (d *Design) repVariance(full []float64, theta func(w []float64) []float64) []float64 {
 	rep := d.rep
-	R := len(rep.w)
+	R := rep.R
 	est := make([][]float64, R)
-	for r, w := range rep.w {
-		est[r] = theta(w)
+	var buf []float64
+	if rep.made != nil {
+		buf = make([]float64, d.n)
+	}
+	for r := range R {
+		est[r] = theta(rep.weights(r, buf))
 	}
 	out := make([]float64, len(full))
 	for k := range full {
@@ -160,4 +192,119 @@ func (d *Design) replicated() bool { return d.rep != nil }
 // replicate-weight designs.
 func repUnsupported(what string) error {
 	return fmt.Errorf("%s is not yet available on a replicate-weight design (means, totals, ratios and proportions are)", what)
+}
+
+// setMadeReplicates makes the replicates a spec's make asks for.
+func (d *Design) setMadeReplicates(rs *ReplicateSpec) error {
+	if len(rs.Columns) > 0 || rs.Type != "" || rs.Scale != 0 || len(rs.RScales) > 0 || rs.Rho != 0 {
+		return fmt.Errorf("design: replicates: make replaces columns, type, scale, rscales and rho; give make: {type: ...} alone (with mse if wanted)")
+	}
+	if d.calibrated() {
+		return fmt.Errorf("design: replicates: make on a calibrated design is not available; declare the calibration without replicates for calibrated variances")
+	}
+	rw, err := d.MakeReplicates(*rs.Make)
+	if err != nil {
+		return fmt.Errorf("design: %w", err)
+	}
+	d.rep = &replicates{made: rw, base: d.w, R: rw.Count(), scale: rw.Scale, rscales: rw.RScales, mse: rs.MSE, df: -1}
+	return nil
+}
+
+// repVarianceMethod says how a replicate design's variances are computed.
+func (d *Design) repVarianceMethod() string {
+	rep := d.rep
+	mse := ""
+	if rep.mse {
+		mse = ", mse"
+	}
+	if rep.made != nil {
+		rho := ""
+		if rep.made.Type == RepFay {
+			rho = fmt.Sprintf(", rho %g", rep.made.Rho)
+		}
+		return fmt.Sprintf("replicate weights made from the design's strata and PSUs (%d replicates, type %s%s, scale %g%s), as R's as.svrepdesign", rep.R, rep.made.Type, rho, rep.scale, mse)
+	}
+	return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", rep.R, d.spec.Replicates.Type, rep.scale, mse)
+}
+
+// repDF is R's degf of a replicate design: the rank of the replicate
+// weights of the rows in the domain in (nil: all rows), less one (R:
+// qr(weights(design, "analysis"))$rank − 1, recomputed for a subset).
+func (d *Design) repDF(in []bool) int {
+	rep := d.rep
+	if in == nil && rep.df >= 0 {
+		return rep.df
+	}
+	R := rep.R
+	// Rows of the replicate-weight matrix, each scaled to a largest entry
+	// of 1 (which leaves the rank alone), deduplicated: the distinct rows
+	// are the PSUs' (few), so the rank is that of a small matrix.
+	seen := map[string]bool{}
+	var rows [][]float64
+	var buf []float64
+	if rep.made != nil {
+		buf = make([]float64, d.n)
+	}
+	cols := make([][]float64, R)
+	for r := range R {
+		if rep.made != nil {
+			cols[r] = append([]float64(nil), rep.weights(r, buf)...)
+		} else {
+			cols[r] = rep.w[r]
+		}
+	}
+	row := make([]float64, R)
+	key := make([]byte, 0, 16*R)
+	for i := 0; i < d.n; i++ {
+		if in != nil && !in[i] {
+			continue
+		}
+		var m float64
+		for r := range R {
+			row[r] = cols[r][i]
+			m = math.Max(m, math.Abs(row[r]))
+		}
+		if m == 0 {
+			continue
+		}
+		key = key[:0]
+		for r := range R {
+			row[r] /= m
+			key = strconv.AppendFloat(key, row[r], 'g', 9, 64)
+			key = append(key, ' ')
+		}
+		if !seen[string(key)] {
+			seen[string(key)] = true
+			rows = append(rows, append([]float64(nil), row...))
+		}
+	}
+	df := matrixRank(rows, R) - 1
+	if in == nil {
+		rep.df = df
+	}
+	return df
+}
+
+// matrixRank is the numerical rank of the k×p matrix rows (singular values
+// above 1e-9 of the largest).
+func matrixRank(rows [][]float64, p int) int {
+	if len(rows) == 0 {
+		return 0
+	}
+	a := mat.NewDense(len(rows), p, nil)
+	for i, r := range rows {
+		a.SetRow(i, r)
+	}
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDNone) {
+		return min(len(rows), p)
+	}
+	sv := svd.Values(nil)
+	rank := 0
+	for _, s := range sv {
+		if s > 1e-9*sv[0] {
+			rank++
+		}
+	}
+	return rank
 }
