@@ -23,9 +23,6 @@ type ChiSq struct {
 // d₀·ν degrees of freedom, ν = PSUs − strata. Rows missing a or b are left
 // out (R's na.rm = TRUE).
 func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
-	if d.replicated() {
-		return ChiSq{}, repUnsupported("the chi-square test")
-	}
 	fa, fb := asFactor(ta), asFactor(tb)
 	m := make([]bool, d.n)
 	N := 0
@@ -79,8 +76,13 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 			z[j][i] = w * (ind - p[j]) / sw
 		}
 	}
-	vv, err := d.vcov(z, m)
-	if err != nil {
+	var vv []float64
+	var err error
+	if d.replicated() {
+		// R's svychisq.svyrep.design: replicate covariance, and N counts
+		// every row of the (subset) design, missing values included.
+		vv, N = d.repCellVcov(cells, k, m, p), d.domainRows(in)
+	} else if vv, err = d.vcov(z, m); err != nil {
 		return ChiSq{}, err
 	}
 	V := mat.NewDense(k, k, vv)
@@ -161,6 +163,9 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 // stagesDF is R's ν in svychisq: distinct PSUs − distinct strata among the
 // design's rows (the domain's rows for a subset design).
 func (d *Design) stagesDF(in []bool) int {
+	if d.replicated() {
+		return d.repDF(in)
+	}
 	if in == nil {
 		st := &d.stages[0]
 		return len(st.clusterStratum) - len(st.stratumName)

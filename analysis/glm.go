@@ -86,9 +86,6 @@ func validName(s string) bool {
 // covariance is the sandwich svyrecvar(estfun · A⁻¹) with A⁻¹ = (X'WX)⁻¹ of
 // the last iteration. p values use t on design df + 1 − p.
 func (d *Design) GLM(t *Table, formula string, family Family, in []bool) (*Regression, error) {
-	if d.replicated() {
-		return nil, repUnsupported("regression")
-	}
 	f, err := ParseFormula(formula)
 	if err != nil {
 		return nil, err
@@ -313,7 +310,14 @@ func (d *Design) glmFit(names []string, xcols [][]float64, y []float64, used []b
 			z[j][i] = s
 		}
 	}
-	v, err := d.vcov(z, used)
+	var v []float64
+	var err error
+	if d.replicated() {
+		// R's svyglm.svyrep.design: refit with each replicate's weights.
+		v, err = d.repGLMVcov(X, yy, rows, coefs(coef), family)
+	} else {
+		v, err = d.vcov(z, used)
+	}
 	if err != nil {
 		return nil, err
 	}

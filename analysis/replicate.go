@@ -139,32 +139,76 @@ func (d *Design) setReplicates(t *Table) error {
 // repVariance is the replicate variance of the estimates that theta
 // computes from a set of weights; full are the full-sample estimates.
 func (d *Design) repVariance(full []float64, theta func(w []float64) []float64) []float64 {
+	v := d.repVcov(full, theta)
+	p := len(full)
+	out := make([]float64, p)
+	for k := range out {
+		out[k] = v[k*p+k]
+	}
+	return out
+}
+
+// repVcov is the p×p (row-major) replicate covariance of the estimates
+// theta computes, as R's svrVar: scale·Σ_r rscales_r(θ̂_r − c)(θ̂_r − c)',
+// c the mean of the replicates with rscales > 0 (or full with mse).
+// Replicates whose estimates are not all numbers (a domain a replicate
+// leaves empty) are dropped, as R's na.omit does.
+func (d *Design) repVcov(full []float64, theta func(w []float64) []float64) []float64 {
 	rep := d.rep
-	R := rep.R
-	est := make([][]float64, R)
+	p := len(full)
+	var est [][]float64
+	var rsc []float64
 	var buf []float64
 	if rep.made != nil {
 		buf = make([]float64, d.n)
 	}
-	for r := range R {
-		est[r] = theta(rep.weights(r, buf))
-	}
-	out := make([]float64, len(full))
-	for k := range full {
-		c := full[k]
-		if !rep.mse {
-			c = 0
-			for r := range est {
-				c += est[r][k]
+replicates:
+	for r := range rep.R {
+		e := theta(rep.weights(r, buf))
+		for _, x := range e {
+			if math.IsNaN(x) {
+				continue replicates
 			}
-			c /= float64(R)
 		}
-		var s float64
+		est = append(est, e)
+		rsc = append(rsc, rep.rscales[r])
+	}
+	c := full
+	if !rep.mse {
+		c = make([]float64, p)
+		n := 0
 		for r := range est {
-			dv := est[r][k] - c
-			s += rep.rscales[r] * dv * dv
+			if rsc[r] > 0 {
+				n++
+				for k := range c {
+					c[k] += est[r][k]
+				}
+			}
 		}
-		out[k] = rep.scale * s
+		for k := range c {
+			c[k] /= float64(n)
+		}
+	}
+	out := make([]float64, p*p)
+	if len(est) == 0 {
+		for k := range out {
+			out[k] = math.NaN()
+		}
+		return out
+	}
+	dv := make([]float64, p)
+	for r := range est {
+		for k := range dv {
+			dv[k] = est[r][k] - c[k]
+		}
+		for a := range p {
+			for b := range p {
+				out[a*p+b] += rsc[r] * dv[a] * dv[b]
+			}
+		}
+	}
+	for k := range out {
+		out[k] *= rep.scale
 	}
 	return out
 }
@@ -187,12 +231,6 @@ func weightedSums(w, y []float64, m []bool) float64 {
 
 // replicated reports whether the design has replicate weights.
 func (d *Design) replicated() bool { return d.rep != nil }
-
-// repUnsupported is the error of a statistic not yet available on
-// replicate-weight designs.
-func repUnsupported(what string) error {
-	return fmt.Errorf("%s is not yet available on a replicate-weight design (means, totals, ratios and proportions are)", what)
-}
 
 // setMadeReplicates makes the replicates a spec's make asks for.
 func (d *Design) setMadeReplicates(rs *ReplicateSpec) error {
