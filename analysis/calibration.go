@@ -48,6 +48,10 @@ type CalibrationStep struct {
 	Variables []string `json:"variables" yaml:"variables"`
 	Before    string   `json:"before" yaml:"before"`
 	After     string   `json:"after,omitempty" yaml:"after"`
+	// Bounds are [lower, upper] of g = after/before of a bounded linear or
+	// raking calibration (R's calibrate(bounds =)); they matter only when
+	// replicates made from the design are calibrated the same way.
+	Bounds []float64 `json:"bounds,omitempty" yaml:"bounds"`
 }
 
 // Describe says the step in words for reports: "raking on region, sex

@@ -63,6 +63,18 @@ import (
 //	# replicates: {make: {type: Fay, rho: 0.5, large: merge}}
 //	# replicates: {make: {type: subbootstrap, replicates: 80, seed: 7}}
 //
+// With a calibration and make, each replicate is calibrated as the full
+// sample was, to the totals the calibrated weights reach (R's calibrate,
+// rake or postStratify on the replicate design); a bounded calibration
+// names its bounds on g:
+//
+//	design:
+//	  strata: stratum
+//	  psu: psu
+//	  weight: weight
+//	  calibration: {method: raking, variables: [region, sex], before: weight_nr, bounds: [0.5, 2]}
+//	  replicates: {make: {type: JKn}}
+//
 // A survey's plan (survey: ID) with no weight gets the survey's design with
 // the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals

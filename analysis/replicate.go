@@ -58,12 +58,14 @@ type replicates struct {
 	rscales []float64
 	mse     bool
 	df      int // degrees of freedom of the whole design, −1 until known
+	// calibrated: each replicate was calibrated as the full sample was.
+	calibrated bool
 }
 
 // weights returns replicate r's weights, in buf when the replicates are
 // made from factors (buf has the design's length).
 func (rp *replicates) weights(r int, buf []float64) []float64 {
-	if rp.made == nil {
+	if rp.w != nil {
 		return rp.w[r]
 	}
 	f, cl := rp.made.factors[r], rp.made.cluster
@@ -79,7 +81,10 @@ func (d *Design) setReplicates(t *Table) error {
 		return nil
 	}
 	if rs.Make != nil {
-		return d.setMadeReplicates(rs)
+		return d.setMadeReplicates(t, rs)
+	}
+	if d.calibrated() {
+		return fmt.Errorf("design: replicates: replicate weight columns are taken as final weights; declare calibration with replicates only with make, whose replicates are then calibrated as the full sample was")
 	}
 	R := len(rs.Columns)
 	if R < 2 {
@@ -159,7 +164,7 @@ func (d *Design) repVcov(full []float64, theta func(w []float64) []float64) []fl
 	var est [][]float64
 	var rsc []float64
 	var buf []float64
-	if rep.made != nil {
+	if rep.w == nil {
 		buf = make([]float64, d.n)
 	}
 replicates:
@@ -233,18 +238,18 @@ func weightedSums(w, y []float64, m []bool) float64 {
 func (d *Design) replicated() bool { return d.rep != nil }
 
 // setMadeReplicates makes the replicates a spec's make asks for.
-func (d *Design) setMadeReplicates(rs *ReplicateSpec) error {
+func (d *Design) setMadeReplicates(t *Table, rs *ReplicateSpec) error {
 	if len(rs.Columns) > 0 || rs.Type != "" || rs.Scale != 0 || len(rs.RScales) > 0 || rs.Rho != 0 {
 		return fmt.Errorf("design: replicates: make replaces columns, type, scale, rscales and rho; give make: {type: ...} alone (with mse if wanted)")
-	}
-	if d.calibrated() {
-		return fmt.Errorf("design: replicates: make on a calibrated design is not available; declare the calibration without replicates for calibrated variances")
 	}
 	rw, err := d.MakeReplicates(*rs.Make)
 	if err != nil {
 		return fmt.Errorf("design: %w", err)
 	}
 	d.rep = &replicates{made: rw, base: d.w, R: rw.Count(), scale: rw.Scale, rscales: rw.RScales, mse: rs.MSE, df: -1}
+	if d.calibrated() {
+		return d.calibrateReplicates(t)
+	}
 	return nil
 }
 
@@ -260,7 +265,15 @@ func (d *Design) repVarianceMethod() string {
 		if rep.made.Type == RepFay {
 			rho = fmt.Sprintf(", rho %g", rep.made.Rho)
 		}
-		return fmt.Sprintf("replicate weights made from the design's strata and PSUs (%d replicates, type %s%s, scale %g%s), as R's as.svrepdesign", rep.R, rep.made.Type, rho, rep.scale, mse)
+		cal := ""
+		if rep.calibrated {
+			var steps []string
+			for _, s := range d.spec.Calibration {
+				steps = append(steps, s.Describe())
+			}
+			cal = "; each replicate calibrated as the full sample was (R's calibrate, rake or postStratify on the replicate design): " + strings.Join(steps, "; then ")
+		}
+		return fmt.Sprintf("replicate weights made from the design's strata and PSUs (%d replicates, type %s%s, scale %g%s), as R's as.svrepdesign%s", rep.R, rep.made.Type, rho, rep.scale, mse, cal)
 	}
 	return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", rep.R, d.spec.Replicates.Type, rep.scale, mse)
 }
@@ -279,13 +292,10 @@ func (d *Design) repDF(in []bool) int {
 	// are the PSUs' (few), so the rank is that of a small matrix.
 	seen := map[string]bool{}
 	var rows [][]float64
-	var buf []float64
-	if rep.made != nil {
-		buf = make([]float64, d.n)
-	}
+	buf := make([]float64, d.n)
 	cols := make([][]float64, R)
 	for r := range R {
-		if rep.made != nil {
+		if rep.w == nil {
 			cols[r] = append([]float64(nil), rep.weights(r, buf)...)
 		} else {
 			cols[r] = rep.w[r]
