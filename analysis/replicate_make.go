@@ -451,14 +451,23 @@ func (d *Design) bootstrap(R int, rng *rand.Rand) (*ReplicateWeights, error) {
 
 // subbootstrap is R's subbootweights, the Rao–Wu rescaled bootstrap: in
 // each stratum, R draws of n_h − 1 PSUs with replacement; a PSU's factor
-// is its count times n_h/(n_h − 1). Scale 1/(R − 1).
+// is its count times n_h/(n_h − 1). Scale 1/(R − 1). A stratum of one PSU
+// is an error, unless the design's lonely-PSU rule is certainty or remove:
+// its PSU then keeps factor 1 (R's gives NaN).
 func (d *Design) subbootstrap(R int, rng *rand.Rand) (*ReplicateWeights, error) {
 	st := &d.stages[0]
 	rw := d.newReplicateWeights(RepSubbootstrap, R)
 	for _, psus := range d.strataInOrder() {
 		n := len(psus)
 		if n < 2 {
-			return nil, fmt.Errorf("replicates: stratum %s has one PSU; the subbootstrap draws n − 1 PSUs per stratum and needs two", st.stratumName[st.clusterStratum[psus[0]]])
+			if d.lonely == LonelyCertainty || d.lonely == LonelyRemove {
+				// Taken with certainty: factor 1 in every replicate.
+				for r := range rw.factors {
+					rw.factors[r][psus[0]] = 1
+				}
+				continue
+			}
+			return nil, fmt.Errorf("replicates: stratum %s has one PSU; the subbootstrap draws n − 1 PSUs per stratum and needs two (or lonely_psu: certainty)", st.stratumName[st.clusterStratum[psus[0]]])
 		}
 		for r := 0; r < R; r++ {
 			f := rw.factors[r]
@@ -472,4 +481,21 @@ func (d *Design) subbootstrap(R int, rng *rand.Rand) (*ReplicateWeights, error) 
 	}
 	rw.Scale = 1 / float64(R-1)
 	return rw, nil
+}
+
+// DF is the degrees of freedom of a design with these replicates, as R's
+// degf: the rank of the replicate weights less one (every PSU having a
+// positive weight).
+func (rw *ReplicateWeights) DF() int {
+	if len(rw.factors) == 0 {
+		return 0
+	}
+	rows := make([][]float64, len(rw.factors[0]))
+	for c := range rows {
+		rows[c] = make([]float64, len(rw.factors))
+		for r := range rw.factors {
+			rows[c][r] = rw.factors[r][c]
+		}
+	}
+	return matrixRank(rows, len(rw.factors)) - 1
 }

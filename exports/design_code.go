@@ -18,6 +18,9 @@ type DesignCode struct {
 	Stata   string `json:"stata"`
 	Python  string `json:"python"`
 	Caveats string `json:"caveats,omitempty"`
+	// Replicates are the release's replicate weights; R, Stata and Python
+	// then declare them (see useReplicates).
+	Replicates *ReplicateInfo `json:"replicate_weights,omitempty"`
 }
 
 // designColumns are the canonical names of the design columns a release
