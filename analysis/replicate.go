@@ -287,20 +287,35 @@ func (d *Design) repDF(in []bool) int {
 		return rep.df
 	}
 	R := rep.R
+	if rep.w == nil {
+		// Made replicates: row i is w_i times its PSU's factors, so the
+		// rank is that of the factors of the PSUs with a row of positive
+		// weight in the domain.
+		cl := rep.made.cluster
+		present := make([]bool, len(rep.made.factors[0]))
+		var rows [][]float64
+		for i, c := range cl {
+			if (in == nil || in[i]) && rep.base[i] != 0 && !present[c] {
+				present[c] = true
+				row := make([]float64, R)
+				for r := range R {
+					row[r] = rep.made.factors[r][c]
+				}
+				rows = append(rows, row)
+			}
+		}
+		df := matrixRank(rows, R) - 1
+		if in == nil {
+			rep.df = df
+		}
+		return df
+	}
 	// Rows of the replicate-weight matrix, each scaled to a largest entry
 	// of 1 (which leaves the rank alone), deduplicated: the distinct rows
 	// are the PSUs' (few), so the rank is that of a small matrix.
 	seen := map[string]bool{}
 	var rows [][]float64
-	buf := make([]float64, d.n)
-	cols := make([][]float64, R)
-	for r := range R {
-		if rep.w == nil {
-			cols[r] = append([]float64(nil), rep.weights(r, buf)...)
-		} else {
-			cols[r] = rep.w[r]
-		}
-	}
+	cols := rep.w
 	row := make([]float64, R)
 	key := make([]byte, 0, 16*R)
 	for i := 0; i < d.n; i++ {
