@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -60,6 +59,8 @@ type replicates struct {
 	df      int // degrees of freedom of the whole design, −1 until known
 	// calibrated: each replicate was calibrated as the full sample was.
 	calibrated bool
+	// dfByDomain caches the degrees of freedom of domains by their mask's hash.
+	dfByDomain map[uint64]int
 }
 
 // weights returns replicate r's weights, in buf when the replicates are
@@ -313,11 +314,18 @@ func (d *Design) repDF(in []bool) int {
 	// Rows of the replicate-weight matrix, each scaled to a largest entry
 	// of 1 (which leaves the rank alone), deduplicated: the distinct rows
 	// are the PSUs' (few), so the rank is that of a small matrix.
-	seen := map[string]bool{}
+	var mkey uint64
+	if in != nil {
+		mkey = maskHash(in)
+		if df, ok := rep.dfByDomain[mkey]; ok {
+			return df
+		}
+	}
+	type rowKey struct{ a, b uint64 }
+	seen := map[rowKey]bool{}
 	var rows [][]float64
 	cols := rep.w
 	row := make([]float64, R)
-	key := make([]byte, 0, 16*R)
 	for i := 0; i < d.n; i++ {
 		if in != nil && !in[i] {
 			continue
@@ -330,22 +338,42 @@ func (d *Design) repDF(in []bool) int {
 		if m == 0 {
 			continue
 		}
-		key = key[:0]
+		// Two FNV-1a hashes of the row rounded to 9 decimals.
+		k := rowKey{14695981039346656037, 1099511628211}
 		for r := range R {
 			row[r] /= m
-			key = strconv.AppendFloat(key, row[r], 'g', 9, 64)
-			key = append(key, ' ')
+			q := uint64(int64(math.Round(row[r] * 1e9)))
+			k.a = (k.a ^ q) * 1099511628211
+			k.b = (k.b ^ (q + uint64(r)*0x9e3779b97f4a7c15)) * 14029467366897019727
 		}
-		if !seen[string(key)] {
-			seen[string(key)] = true
+		if !seen[k] {
+			seen[k] = true
 			rows = append(rows, append([]float64(nil), row...))
 		}
 	}
 	df := matrixRank(rows, R) - 1
 	if in == nil {
 		rep.df = df
+	} else {
+		if rep.dfByDomain == nil {
+			rep.dfByDomain = map[uint64]int{}
+		}
+		rep.dfByDomain[mkey] = df
 	}
 	return df
+}
+
+// maskHash is an FNV-1a hash of a domain mask.
+func maskHash(in []bool) uint64 {
+	h := uint64(14695981039346656037)
+	for _, b := range in {
+		v := uint64(0)
+		if b {
+			v = 1
+		}
+		h = (h ^ v) * 1099511628211
+	}
+	return h
 }
 
 // matrixRank is the numerical rank of the k×p matrix rows (singular values
