@@ -45,6 +45,7 @@ bench: build
 	$(GO) test -run '^$$' -bench StoreGrowth -benchtime 20x -timeout 30m ./mongodb
 	./bench/sampling_vs_r.sh
 	./bench/analyze_vs_r.sh
+	./bench/replicate_vs_r.sh
 
 clean:
 	rm -rf bin demo

@@ -48,6 +48,10 @@ type CalibrationStep struct {
 	Variables []string `json:"variables" yaml:"variables"`
 	Before    string   `json:"before" yaml:"before"`
 	After     string   `json:"after,omitempty" yaml:"after"`
+	// Bounds are [lower, upper] of g = after/before of a bounded linear or
+	// raking calibration (R's calibrate(bounds =)); they matter only when
+	// replicates made from the design are calibrated the same way.
+	Bounds []float64 `json:"bounds,omitempty" yaml:"bounds"`
 }
 
 // Describe says the step in words for reports: "raking on region, sex
@@ -103,7 +107,7 @@ func (s DesignSpec) Columns() []string {
 // computed, for reports and the JSON of results.
 func (d *Design) VarianceMethod() string {
 	if d.rep != nil {
-		return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", len(d.rep.w), d.spec.Replicates.Type, d.rep.scale, map[bool]string{true: ", mse", false: ""}[d.rep.mse])
+		return d.repVarianceMethod()
 	}
 	base := "Taylor linearization, ultimate clusters"
 	if d.hasFPC && len(d.stages) > 1 {

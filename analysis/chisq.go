@@ -26,9 +26,6 @@ type ChiSq struct {
 // d₀·ν degrees of freedom, ν = PSUs − strata. Rows missing a or b are left
 // out (R's na.rm = TRUE).
 func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
-	if d.replicated() {
-		return ChiSq{}, repUnsupported("the chi-square test")
-	}
 	fa, fb := asFactor(ta), asFactor(tb)
 	m := make([]bool, d.n)
 	N := 0
@@ -82,8 +79,13 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 			z[j][i] = w * (ind - p[j]) / sw
 		}
 	}
-	vv, err := d.vcov(z, m)
-	if err != nil {
+	var vv []float64
+	var err error
+	if d.replicated() {
+		// R's svychisq.svyrep.design: replicate covariance, and N counts
+		// every row of the (subset) design, missing values included.
+		vv, N = d.repCellVcov(cells, k, m, p), d.domainRows(in)
+	} else if vv, err = d.vcov(z, m); err != nil {
 		return ChiSq{}, err
 	}
 	V := mat.NewDense(k, k, vv)
@@ -173,6 +175,9 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 // design's rows (the domain's rows for a subset design, all rows for a
 // calibrated one, whose subsets keep every row).
 func (d *Design) stagesDF(in []bool) int {
+	if d.replicated() {
+		return d.repDF(in)
+	}
 	if in == nil || d.calibrated() {
 		// R keeps every row of a calibrated design's subset.
 		st := &d.stages[0]

@@ -36,6 +36,10 @@ func (d *Design) TableTest(ta, tb *Column, in []bool, statistic string) (TableTe
 			return TableTest{}, err
 		}
 		if statistic == "Chisq" {
+			if d.replicated() {
+				// Checked against R on linearized designs only.
+				return TableTest{}, repUnsupported("the chi-square test's Chisq statistic")
+			}
 			df := float64(cs.cells)
 			p := distuv.ChiSquared{K: df}.Survival(cs.Pearson / (cs.traceDelta / df))
 			return TableTest{Statistic: "Chisq", Chisq: cs.Pearson, DF: df, P: p, F: math.NaN(), NDF: math.NaN(), DDF: math.NaN()}, nil

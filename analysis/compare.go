@@ -25,9 +25,6 @@ type TTest struct {
 // With levels nil the group must have exactly two levels in the domain in,
 // taken in sorted order. Rows with y missing are left out.
 func (d *Design) Compare(name string, y []float64, group *Column, levels []string, in []bool) (TTest, error) {
-	if d.replicated() {
-		return TTest{}, repUnsupported("the difference test")
-	}
 	f := asFactor(group)
 	present := make([]bool, len(f.levels))
 	for i, c := range f.codes {
@@ -94,6 +91,9 @@ func (d *Design) Compare(name string, y []float64, group *Column, levels []strin
 		return TTest{}, fmt.Errorf("compare %s between %s: a group has no rows with %s present and positive weight", name, group.Name, name)
 	}
 	mean := [2]float64{swy[0] / sw[0], swy[1] / sw[1]}
+	if d.replicated() {
+		return d.repTTest([2]string{f.levels[pick[0]], f.levels[pick[1]]}, y, x, used, dom, mean[1]-mean[0], n), nil
+	}
 	z := make([]float64, d.n)
 	for i, u := range used {
 		if u {

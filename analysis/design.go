@@ -411,9 +411,7 @@ func (d *Design) Strata() int { return len(d.stages[0].stratumName) }
 // degf(subset(design, ...)).
 func (d *Design) DF(in []bool) int {
 	if d.rep != nil {
-		// R: the rank of the replicate weights − 1; R − 1 for replicate
-		// weights of full rank, as a design's replicates are.
-		return len(d.rep.w) - 1
+		return d.repDF(in)
 	}
 	st := &d.stages[0]
 	if in == nil {

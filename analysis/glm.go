@@ -59,8 +59,8 @@ type Regression struct {
 // covariance is the sandwich svyrecvar(estfun · A⁻¹) with A⁻¹ = (X'WX)⁻¹ of
 // the last iteration. p values use t on design df + 1 − p.
 func (d *Design) GLM(t *Table, formula string, family Family, in []bool) (*Regression, error) {
-	if d.replicated() {
-		return nil, repUnsupported("regression")
+	if d.replicated() && family != Gaussian && family != Quasibinomial {
+		return nil, repUnsupported(string(family) + " regression")
 	}
 	return d.fitFormula(t, formula, family, in)
 }
@@ -202,7 +202,14 @@ func (d *Design) glmFit(names []string, xcols [][]float64, y []float64, used []b
 			z[j][i] = s
 		}
 	}
-	v, err := d.vcov(z, used)
+	var v []float64
+	var err error
+	if d.replicated() {
+		// R's svyglm.svyrep.design: refit with each replicate's weights.
+		v, err = d.repGLMVcov(X, yy, rows, coefs(coef), family)
+	} else {
+		v, err = d.vcov(z, used)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,28 @@ import (
 //
 //	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
 //
+// or are made from the design's strata and PSUs, as R's as.svrepdesign
+// (type JK1, JKn, BRR, Fay with rho, bootstrap or subbootstrap; BRR and Fay
+// take small/large: split|merge|fail for strata of one or more than two
+// PSUs; the bootstraps take replicates: N and seed: S):
+//
+//	design: {strata: stratum, psu: psu, weight: weight, replicates: {make: {type: JKn}}}
+//	# replicates: {make: {type: Fay, rho: 0.5, large: merge}}
+//	# replicates: {make: {type: subbootstrap, replicates: 80, seed: 7}}
+//
+// With a calibration and make, each replicate is calibrated as the full
+// sample was, to the totals the calibrated weights reach (R's calibrate,
+// rake or postStratify on the replicate design); a bounded calibration
+// names its bounds on g:
+//
+//	design:
+//	  strata: stratum
+//	  psu: psu
+//	  weight: weight
+//	  calibration: {method: raking, variables: [region, sex], before: weight_nr, bounds: [0.5, 2]}
+//	  replicates: {make: {type: JKn}}
+//
+//
 // The design as dotm draws it (dotm weights base writes it as a design
 // file): certainty PSUs as strata of their households, screening classes
 // as second-stage strata, PSUs with replacement (Hansen–Hurwitz) or, with
@@ -102,7 +124,8 @@ type PlanDesign struct {
 	// AdjustDomainLonely: R's survey.adjust.domain.lonely (see DesignSpec).
 	AdjustDomainLonely bool `yaml:"adjust_domain_lonely"`
 	// Replicates: a replicate-weight design (see ReplicateSpec), e.g.
-	// replicates: {columns: [repw1, repw2, …], type: JK1}.
+	// replicates: {columns: [repw1, repw2, …], type: JK1}, or replicates
+	// made from the design: replicates: {make: {type: JKn}}.
 	Replicates *ReplicateSpec `yaml:"replicates"`
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].

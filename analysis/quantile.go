@@ -23,10 +23,9 @@ type Quantile struct {
 // and a Woodruff interval: the 95% t interval (df degrees of freedom) of the
 // estimated CDF at the quantile, mapped back through the quantile function;
 // SE = (upper − lower)/(2·t). An interval end outside [0, 1] is NaN.
+// On a replicate design the CDF's variance is the replicates' and the
+// quantiles use the full-sample weights, as R's svyquantile.svyrep.design.
 func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, naRM bool, df int) ([]Quantile, error) {
-	if d.replicated() {
-		return nil, repUnsupported("a quantile")
-	}
 	m, err := d.domainMask(in, naRM, []string{name}, x)
 	if err != nil {
 		return nil, err
@@ -71,7 +70,9 @@ func (d *Design) Quantiles(name string, x []float64, ps []float64, in []bool, na
 		target := p * total
 		pos := sort.Search(len(cumw), func(j int) bool { return cumw[j] > target }) - 1
 		if pos < 0 {
-			return sx[0]
+			// R's qs: last() of no TRUE is 1, and p is then below that
+			// jump, so the rule takes the next value.
+			pos = 0
 		}
 		next := pos
 		if pos < len(sx)-1 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Replicate-weight designs, as R's survey::svrepdesign(repweights=,
@@ -38,14 +40,40 @@ type ReplicateSpec struct {
 	// MSE centres the squares on the full-sample estimate instead of the
 	// replicates' mean (R's mse = TRUE).
 	MSE bool `json:"mse,omitempty" yaml:"mse"`
+	// Make asks for replicate weights made from the design's strata and
+	// PSUs (R's as.svrepdesign) instead of columns; Type, Scale, RScales
+	// and Rho then come from the maker and must not be given.
+	Make *MakeReplicates `json:"make,omitempty" yaml:"make"`
 }
 
-// replicates is a ReplicateSpec bound to a table.
+// replicates is a ReplicateSpec bound to a table: replicate r's weights are
+// the column w[r], or the full-sample weights times made's factors.
 type replicates struct {
-	w       [][]float64 // replicate r's weights
+	w       [][]float64
+	made    *ReplicateWeights
+	base    []float64
+	R       int
 	scale   float64
 	rscales []float64
 	mse     bool
+	df      int // degrees of freedom of the whole design, −1 until known
+	// calibrated: each replicate was calibrated as the full sample was.
+	calibrated bool
+	// dfByDomain caches the degrees of freedom of domains by their mask's hash.
+	dfByDomain map[uint64]int
+}
+
+// weights returns replicate r's weights, in buf when the replicates are
+// made from factors (buf has the design's length).
+func (rp *replicates) weights(r int, buf []float64) []float64 {
+	if rp.w != nil {
+		return rp.w[r]
+	}
+	f, cl := rp.made.factors[r], rp.made.cluster
+	for i, w := range rp.base {
+		buf[i] = w * f[cl[i]]
+	}
+	return buf
 }
 
 func (d *Design) setReplicates(t *Table) error {
@@ -53,11 +81,17 @@ func (d *Design) setReplicates(t *Table) error {
 	if rs == nil {
 		return nil
 	}
+	if rs.Make != nil {
+		return d.setMadeReplicates(t, rs)
+	}
+	if d.calibrated() {
+		return fmt.Errorf("design: replicates: replicate weight columns are taken as final weights; declare calibration with replicates only with make, whose replicates are then calibrated as the full sample was")
+	}
 	R := len(rs.Columns)
 	if R < 2 {
 		return fmt.Errorf("design: replicates: give at least two replicate weight columns, not %d", R)
 	}
-	rep := &replicates{mse: rs.MSE, rscales: rs.RScales}
+	rep := &replicates{mse: rs.MSE, rscales: rs.RScales, R: R, df: -1}
 	for _, name := range rs.Columns {
 		x, err := t.numeric(name)
 		if err != nil {
@@ -111,28 +145,76 @@ func (d *Design) setReplicates(t *Table) error {
 // repVariance is the replicate variance of the estimates that theta
 // computes from a set of weights; full are the full-sample estimates.
 func (d *Design) repVariance(full []float64, theta func(w []float64) []float64) []float64 {
-	rep := d.rep
-	R := len(rep.w)
-	est := make([][]float64, R)
-	for r, w := range rep.w {
-		est[r] = theta(w)
+	v := d.repVcov(full, theta)
+	p := len(full)
+	out := make([]float64, p)
+	for k := range out {
+		out[k] = v[k*p+k]
 	}
-	out := make([]float64, len(full))
-	for k := range full {
-		c := full[k]
-		if !rep.mse {
-			c = 0
-			for r := range est {
-				c += est[r][k]
+	return out
+}
+
+// repVcov is the p×p (row-major) replicate covariance of the estimates
+// theta computes, as R's svrVar: scale·Σ_r rscales_r(θ̂_r − c)(θ̂_r − c)',
+// c the mean of the replicates with rscales > 0 (or full with mse).
+// Replicates whose estimates are not all numbers (a domain a replicate
+// leaves empty) are dropped, as R's na.omit does.
+func (d *Design) repVcov(full []float64, theta func(w []float64) []float64) []float64 {
+	rep := d.rep
+	p := len(full)
+	var est [][]float64
+	var rsc []float64
+	var buf []float64
+	if rep.w == nil {
+		buf = make([]float64, d.n)
+	}
+replicates:
+	for r := range rep.R {
+		e := theta(rep.weights(r, buf))
+		for _, x := range e {
+			if math.IsNaN(x) {
+				continue replicates
 			}
-			c /= float64(R)
 		}
-		var s float64
+		est = append(est, e)
+		rsc = append(rsc, rep.rscales[r])
+	}
+	c := full
+	if !rep.mse {
+		c = make([]float64, p)
+		n := 0
 		for r := range est {
-			dv := est[r][k] - c
-			s += rep.rscales[r] * dv * dv
+			if rsc[r] > 0 {
+				n++
+				for k := range c {
+					c[k] += est[r][k]
+				}
+			}
 		}
-		out[k] = rep.scale * s
+		for k := range c {
+			c[k] /= float64(n)
+		}
+	}
+	out := make([]float64, p*p)
+	if len(est) == 0 {
+		for k := range out {
+			out[k] = math.NaN()
+		}
+		return out
+	}
+	dv := make([]float64, p)
+	for r := range est {
+		for k := range dv {
+			dv[k] = est[r][k] - c[k]
+		}
+		for a := range p {
+			for b := range p {
+				out[a*p+b] += rsc[r] * dv[a] * dv[b]
+			}
+		}
+	}
+	for k := range out {
+		out[k] *= rep.scale
 	}
 	return out
 }
@@ -156,8 +238,170 @@ func weightedSums(w, y []float64, m []bool) float64 {
 // replicated reports whether the design has replicate weights.
 func (d *Design) replicated() bool { return d.rep != nil }
 
+// setMadeReplicates makes the replicates a spec's make asks for.
+func (d *Design) setMadeReplicates(t *Table, rs *ReplicateSpec) error {
+	if len(rs.Columns) > 0 || rs.Type != "" || rs.Scale != 0 || len(rs.RScales) > 0 || rs.Rho != 0 {
+		return fmt.Errorf("design: replicates: make replaces columns, type, scale, rscales and rho; give make: {type: ...} alone (with mse if wanted)")
+	}
+	rw, err := d.MakeReplicates(*rs.Make)
+	if err != nil {
+		return fmt.Errorf("design: %w", err)
+	}
+	d.rep = &replicates{made: rw, base: d.w, R: rw.Count(), scale: rw.Scale, rscales: rw.RScales, mse: rs.MSE, df: -1}
+	if d.calibrated() {
+		return d.calibrateReplicates(t)
+	}
+	return nil
+}
+
+// repVarianceMethod says how a replicate design's variances are computed.
+func (d *Design) repVarianceMethod() string {
+	rep := d.rep
+	mse := ""
+	if rep.mse {
+		mse = ", mse"
+	}
+	if rep.made != nil {
+		rho := ""
+		if rep.made.Type == RepFay {
+			rho = fmt.Sprintf(", rho %g", rep.made.Rho)
+		}
+		cal := ""
+		if rep.calibrated {
+			var steps []string
+			for _, s := range d.spec.Calibration {
+				steps = append(steps, s.Describe())
+			}
+			cal = "; each replicate calibrated as the full sample was (R's calibrate, rake or postStratify on the replicate design): " + strings.Join(steps, "; then ")
+		}
+		return fmt.Sprintf("replicate weights made from the design's strata and PSUs (%d replicates, type %s%s, scale %g%s), as R's as.svrepdesign%s", rep.R, rep.made.Type, rho, rep.scale, mse, cal)
+	}
+	return fmt.Sprintf("replicate weights (%d replicates, type %s, scale %g%s), as R's svrepdesign", rep.R, d.spec.Replicates.Type, rep.scale, mse)
+}
+
+// repDF is R's degf of a replicate design: the rank of the replicate
+// weights of the rows in the domain in (nil: all rows), less one (R:
+// qr(weights(design, "analysis"))$rank − 1, recomputed for a subset).
+func (d *Design) repDF(in []bool) int {
+	rep := d.rep
+	if in == nil && rep.df >= 0 {
+		return rep.df
+	}
+	R := rep.R
+	if rep.w == nil {
+		// Made replicates: row i is w_i times its PSU's factors, so the
+		// rank is that of the factors of the PSUs with a row of positive
+		// weight in the domain.
+		cl := rep.made.cluster
+		present := make([]bool, len(rep.made.factors[0]))
+		var rows [][]float64
+		for i, c := range cl {
+			if (in == nil || in[i]) && rep.base[i] != 0 && !present[c] {
+				present[c] = true
+				row := make([]float64, R)
+				for r := range R {
+					row[r] = rep.made.factors[r][c]
+				}
+				rows = append(rows, row)
+			}
+		}
+		df := matrixRank(rows, R) - 1
+		if in == nil {
+			rep.df = df
+		}
+		return df
+	}
+	// Rows of the replicate-weight matrix, each scaled to a largest entry
+	// of 1 (which leaves the rank alone), deduplicated: the distinct rows
+	// are the PSUs' (few), so the rank is that of a small matrix.
+	var mkey uint64
+	if in != nil {
+		mkey = maskHash(in)
+		if df, ok := rep.dfByDomain[mkey]; ok {
+			return df
+		}
+	}
+	type rowKey struct{ a, b uint64 }
+	seen := map[rowKey]bool{}
+	var rows [][]float64
+	cols := rep.w
+	row := make([]float64, R)
+	for i := 0; i < d.n; i++ {
+		if in != nil && !in[i] {
+			continue
+		}
+		var m float64
+		for r := range R {
+			row[r] = cols[r][i]
+			m = math.Max(m, math.Abs(row[r]))
+		}
+		if m == 0 {
+			continue
+		}
+		// Two FNV-1a hashes of the row rounded to 9 decimals.
+		k := rowKey{14695981039346656037, 1099511628211}
+		for r := range R {
+			row[r] /= m
+			q := uint64(int64(math.Round(row[r] * 1e9)))
+			k.a = (k.a ^ q) * 1099511628211
+			k.b = (k.b ^ (q + uint64(r)*0x9e3779b97f4a7c15)) * 14029467366897019727
+		}
+		if !seen[k] {
+			seen[k] = true
+			rows = append(rows, append([]float64(nil), row...))
+		}
+	}
+	df := matrixRank(rows, R) - 1
+	if in == nil {
+		rep.df = df
+	} else {
+		if rep.dfByDomain == nil {
+			rep.dfByDomain = map[uint64]int{}
+		}
+		rep.dfByDomain[mkey] = df
+	}
+	return df
+}
+
+// maskHash is an FNV-1a hash of a domain mask.
+func maskHash(in []bool) uint64 {
+	h := uint64(14695981039346656037)
+	for _, b := range in {
+		v := uint64(0)
+		if b {
+			v = 1
+		}
+		h = (h ^ v) * 1099511628211
+	}
+	return h
+}
+
+// matrixRank is the numerical rank of the k×p matrix rows (singular values
+// above 1e-9 of the largest).
+func matrixRank(rows [][]float64, p int) int {
+	if len(rows) == 0 {
+		return 0
+	}
+	a := mat.NewDense(len(rows), p, nil)
+	for i, r := range rows {
+		a.SetRow(i, r)
+	}
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDNone) {
+		return min(len(rows), p)
+	}
+	sv := svd.Values(nil)
+	rank := 0
+	for _, s := range sv {
+		if s > 1e-9*sv[0] {
+			rank++
+		}
+	}
+	return rank
+}
+
 // repUnsupported is the error of a statistic not yet available on
 // replicate-weight designs.
 func repUnsupported(what string) error {
-	return fmt.Errorf("%s is not yet available on a replicate-weight design (means, totals, ratios and proportions are)", what)
+	return fmt.Errorf("%s is not yet available on a replicate-weight design (means, totals, ratios, proportions, quantiles, t tests, the F chi-square test and gaussian or quasibinomial regressions are)", what)
 }

@@ -83,6 +83,8 @@ type Report struct {
 	Overrides []string      `json:"overrides,omitempty"`
 	Tables    []TableReport `json:"tables"`
 	Passed    bool          `json:"passed"`
+	// Replicates describes the replicate weights the release carries.
+	Replicates *ReplicateInfo `json:"replicate_weights,omitempty"`
 }
 
 // RefusedError is returned by [Anonymize] (and [Create]) when a table still
@@ -198,6 +200,16 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 	}
 	for i := range rep.Tables {
 		rep.Tables[i].Worst = nil
+	}
+	if p.ReplicateWeights != nil {
+		factors, info, err := replicateFactors(ds, d, p.ReplicateWeights, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := addReplicateWeights(ds, out, d, factors, info); err != nil {
+			return nil, nil, err
+		}
+		rep.Replicates = info
 	}
 	return out, rep, nil
 }

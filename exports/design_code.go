@@ -21,6 +21,9 @@ type DesignCode struct {
 	// Specification says which design the columns encode when the table
 	// carries the design as drawn (see drawnDesign).
 	Specification string `json:"specification,omitempty"`
+	// Replicates are the release's replicate weights; R, Stata and Python
+	// then declare them (see useReplicates).
+	Replicates *ReplicateInfo `json:"replicate_weights,omitempty"`
 }
 
 // designColumns are the canonical names of the design columns a release

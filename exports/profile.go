@@ -34,6 +34,7 @@ import (
 //	keep: [enumerator_comments]          # free text and paradata to release (dropped by default)
 //	allow_k_below_3: false               # k under 3 is refused unless this is set (recorded in the manifest)
 //	perturb: {sd: 0.02, exclude: []}     # noise on continuous amounts, new for each release (or: perturb: off)
+//	replicate_weights: {type: bootstrap, replicates: 80}  # or JKn, BRR, Fay; off (default on when drop lists stratum or psu)
 //
 // Quasi-identifiers are listed most important first: local suppression nulls
 // values of the last-listed ones first.
@@ -68,6 +69,9 @@ type Profile struct {
 	// PerturbExclude, are never perturbed.
 	PerturbSD      float64
 	PerturbExclude []string
+	// ReplicateWeights makes the release carry replicate weights (see
+	// [ReplicateWeightsSpec]); nil: none.
+	ReplicateWeights *ReplicateWeightsSpec
 }
 
 // DefaultPerturbSD is the noise of a profile that does not set perturb.
@@ -117,6 +121,7 @@ type profileYAML struct {
 	AllowKBelow3     bool                 `yaml:"allow_k_below_3"`
 	Keep             []string             `yaml:"keep"`
 	Perturb          yaml.Node            `yaml:"perturb"`
+	ReplicateWeights yaml.Node            `yaml:"replicate_weights"`
 }
 
 // ParseProfile reads a release profile from YAML. Unknown keys are errors
@@ -175,6 +180,11 @@ func ParseProfile(data []byte) (*Profile, error) {
 			return nil, fmt.Errorf("profile: perturb: sd %v, want a number in [0, 0.5]", p.PerturbSD)
 		}
 	}
+	rw, err := parseReplicateWeights(y.ReplicateWeights, p)
+	if err != nil {
+		return nil, err
+	}
+	p.ReplicateWeights = rw
 	if y.ResidualK < 0 {
 		return nil, errors.New("profile: residual_k: must be 0 or more")
 	}

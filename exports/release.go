@@ -318,6 +318,9 @@ func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 		cb.Tables = append(cb.Tables, ct)
 	}
 	cb.Design = NewDesignCode(ds)
+	if cb.Design != nil && rep != nil && rep.Replicates != nil {
+		cb.Design.useReplicates(rep.Replicates)
+	}
 	return cb
 }
 

@@ -38,3 +38,31 @@ for (nm in names(designs)) {
   b <- svyby(~bank, ~migrant, ds, svymean)
   for (i in seq_len(nrow(b))) p(paste0("by.bank.", b$migrant[i]), coef(b)[i], SE(b)[i])
 }
+# Quantiles, t tests, chi-square tests and regressions on the same designs
+# (R's methods for svyrep.design: svyquantile's Woodruff interval with the
+# replicates' variance, svyttest and svyglm refitting each replicate,
+# svychisq's Rao-Scott F with the replicates' covariance).
+for (nm in names(designs)) {
+  ds <- designs[[nm]]
+  p <- function(what, ...) out(paste0(nm, ".", what), ...)
+  p("degf", degf(ds))
+  q <- svyquantile(~cons, ds, 0.5, na.rm = TRUE)$cons
+  p("quantile.cons", q[1, 1], q[1, 4], q[1, 2], q[1, 3])
+  q <- svyquantile(~amt, subset(ds, migrant == "return"), c(0.25, 0.5), na.rm = TRUE)$amt
+  for (i in 1:2) p(paste0("quantile.amt.return.", i), q[i, 1], q[i, 4], q[i, 2], q[i, 3])
+  p("quantile.amt.return.df", degf(subset(ds, migrant == "return" & !is.na(amt))))
+  tt <- svyttest(bank ~ sex_head, ds)
+  p("ttest.bank.sex_head", tt$estimate, tt$statistic, tt$parameter, tt$p.value)
+  tt <- svyttest(cons ~ remit, subset(ds, migrant != "none"))
+  p("ttest.cons.remit.migrants", tt$estimate, tt$statistic, tt$parameter, tt$p.value)
+  cs <- svychisq(~migrant + bank, ds)
+  p("chisq.migrant.bank", cs$statistic, cs$parameter, cs$p.value)
+  cs <- svychisq(~sex_head + bank, subset(ds, region != "north"))
+  p("chisq.sex_head.bank.notnorth", cs$statistic, cs$parameter, cs$p.value)
+  for (fam in c("lm", "logit")) {
+    m <- if (fam == "lm") svyglm(cons ~ migrant + urban + hh_size, ds) else
+      svyglm(bank ~ migrant + urban + hh_size, ds, family = quasibinomial())
+    s <- summary(m)$coefficients
+    p(paste0(fam, ".coef"), s[, 1]); p(paste0(fam, ".se"), s[, 2]); p(paste0(fam, ".p"), s[, 4]); p(paste0(fam, ".df"), m$df.residual)
+  }
+}
