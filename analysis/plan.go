@@ -83,7 +83,6 @@ import (
 //	  calibration: {method: raking, variables: [region, sex], before: weight_nr, bounds: [0.5, 2]}
 //	  replicates: {make: {type: JKn}}
 //
-//
 // The design as dotm draws it (dotm weights base writes it as a design
 // file): certainty PSUs as strata of their households, screening classes
 // as second-stage strata, PSUs with replacement (Hansen–Hurwitz) or, with
