@@ -47,6 +47,7 @@ func (s *Server) routes() {
 	authed.POST("/surveys/:survey/weights", allow(stat, adm), handleComputeWeights(s))
 	authed.GET("/surveys/:survey/weights", allow(stat, adm), handleGetWeights(d.Surveys, d.Weights))
 	authed.POST("/surveys/:survey/analyses", allow(stat, adm), handleAnalyses(s))
+	authed.GET("/surveys/:survey/progress", allow(sup, stat, adm), handleProgress(d.Surveys, d.Tallies, d.Design, d.Auditor))
 
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))
@@ -57,7 +58,7 @@ func (s *Server) routes() {
 	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))
 	authed.GET("/submissions", allow(enu, sup, stat, adm), handleListSubmissions(d.Submissions))
 	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, s.Keys, d.Auditor))
-	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Auditor, d.Logger))
+	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Tallies, d.Auditor, d.Logger))
 
 	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))
 	authed.POST("/releases/:id/publish", allow(adm), handlePublishRelease(d.Releases, d.Auditor))
