@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/console"
 	"github.com/dotm-survey/dotm/webclient"
 )
 
@@ -13,6 +14,9 @@ func (s *Server) routes() {
 	// The offline web client's static files at /collect/ (webclient.Prefix):
 	// served before routing, so they are not API routes and need no token.
 	e.Use(webclient.Middleware())
+	// The console for supervisors and survey managers at /console/, the
+	// same way.
+	e.Use(serveFiles(console.Prefix, console.Handler()))
 	e.GET("/", handleRoot())
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(d.DB, s.diskFull))
