@@ -3,6 +3,7 @@ package quality_test
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -87,7 +88,7 @@ func field(f *questionnaire.Form, interviews []simulated) (map[string][]string, 
 
 func TestCleanInterviewsFalsePositives(t *testing.T) {
 	f := questionnaire.Household()
-	interviews := simulate(t, f, 1200, 1)
+	interviews := simulate(t, f, 800, 1)
 	flags, tallies := field(f, interviews)
 	count := map[string]int{}
 	for _, fl := range flags {
@@ -96,7 +97,7 @@ func TestCleanInterviewsFalsePositives(t *testing.T) {
 		}
 	}
 	n := len(interviews)
-	for _, k := range slices.Sorted(maps.Keys(count)) {
+	for _, k := range []string{dotm.FlagShort, dotm.FlagGPSFar, dotm.FlagDupAnswers, dotm.FlagDupRespondent, dotm.FlagDupPhone, dotm.FlagStraightLine} {
 		t.Logf("clean interviews flagged %s: %d of %d (%.2f%%)", k, count[k], n, 100*float64(count[k])/float64(n))
 	}
 	// Each per-interview flag on at most 0.5% of clean interviews: the
@@ -202,4 +203,95 @@ func roundOne(v float64) float64 {
 		p *= 10
 	}
 	return float64(int(v/p+0.5)) * p
+}
+
+// batteryForm has a battery of five agree–disagree questions.
+const batteryForm = `
+settings: {form_id: battery, version: "1", default_language: en}
+survey:
+  - {type: text, name: respondent_name, label: {en: Name}, sensitivity: direct}
+  - {type: select_one agree, name: q1, label: {en: Q1}}
+  - {type: select_one agree, name: q2, label: {en: Q2}}
+  - {type: select_one agree, name: q3, label: {en: Q3}}
+  - {type: select_one agree, name: q4, label: {en: Q4}}
+  - {type: select_one agree, name: q5, label: {en: Q5}}
+  - {type: select_one yes_no, name: y1, label: {en: Y1}}
+  - {type: select_one yes_no, name: y2, label: {en: Y2}}
+  - {type: select_one yes_no, name: y3, label: {en: Y3}}
+  - {type: select_one yes_no, name: y4, label: {en: Y4}}
+choices:
+  - {list_name: agree, name: agree, label: {en: Agree}}
+  - {list_name: agree, name: neutral, label: {en: Neutral}}
+  - {list_name: agree, name: disagree, label: {en: Disagree}}
+  - {list_name: yes_no, name: "yes", label: {en: "Yes"}}
+  - {list_name: yes_no, name: "no", label: {en: "No"}}
+`
+
+func TestStraightLining(t *testing.T) {
+	f, err := questionnaire.Decode([]byte(batteryForm), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	answers := func(vs ...string) map[string]any {
+		a := map[string]any{"respondent_name": "x", "y1": "yes", "y2": "yes", "y3": "yes", "y4": "yes"}
+		for i, v := range vs {
+			a[fmt.Sprintf("q%d", i+1)] = v
+		}
+		return a
+	}
+	for _, c := range []struct {
+		name    string
+		answers map[string]any
+		want    bool
+	}{
+		{"one answer to the whole battery", answers("agree", "agree", "agree", "agree", "agree"), true},
+		{"four of five the same", answers("agree", "agree", "neutral", "agree", "agree"), false},
+		{"a battery too short to tell (3 answered)", answers("agree", "agree", "agree"), false},
+		// yes/no questions answered alike are not a battery: two choices
+		// leave no room for a pattern.
+		{"every yes/no the same", answers("agree", "neutral", "disagree", "agree", "neutral"), false},
+	} {
+		r := quality.Check(f, c.answers, start, start.Add(30*time.Minute), nil)
+		if got := slices.Contains(r.Flags, dotm.FlagStraightLine); got != c.want {
+			t.Errorf("%s: flags %v", c.name, r.Flags)
+		}
+	}
+}
+
+// TestDuplicateRespondent plants a household whose respondent and roster
+// (names and ages) are those of another, with other answers elsewhere.
+func TestDuplicateRespondent(t *testing.T) {
+	f := questionnaire.Household()
+	interviews := simulate(t, f, 40, 3)
+	i := 0
+	for interviews[i].answers["consent"] != "yes" {
+		i++
+	}
+	dup := maps.Clone(interviews[i].answers)
+	dup["household_id"] = "dup-1"
+	dup["phone"] = "+57 300 000 0000"
+	dup["women_work_abroad"] = map[string]string{"agree": "disagree", "neutral": "agree", "disagree": "neutral"}[dup["women_work_abroad"].(string)]
+	interviews = append(interviews, simulated{id: "dup", ea: interviews[i].ea, enumerator: "enu01", answers: dup, started: interviews[i].started, ended: interviews[i].ended})
+	flags, _ := field(f, interviews)
+	if !slices.Equal(flags["dup"], []string{dotm.FlagDupRespondent}) {
+		t.Errorf("the same respondent and roster: flags %v, want [%s]", flags["dup"], dotm.FlagDupRespondent)
+	}
+	if len(flags[interviews[i].id]) != 0 {
+		t.Errorf("the first of the two is flagged %v: only the later one is", flags[interviews[i].id])
+	}
+}
+
+// TestHaversine checks the distance against R's: Bogotá (4.7110, −74.0721)
+// to Medellín (6.2442, −75.5812) on a sphere of radius 6371.0088 km,
+// geosphere::distHaversine(c(-74.0721, 4.7110), c(-75.5812, 6.2442),
+// r = 6371008.8) = 238673.293153 m.
+func TestHaversine(t *testing.T) {
+	d := quality.HaversineKm(dotm.Point{Lat: 4.7110, Lon: -74.0721}, dotm.Point{Lat: 6.2442, Lon: -75.5812})
+	if math.Abs(d-238.673293153) > 1e-6 {
+		t.Errorf("Bogotá–Medellín %.9f km, R says 238.673293153", d)
+	}
+	if d := quality.HaversineKm(dotm.Point{Lat: 4.7, Lon: -74}, dotm.Point{Lat: 4.7 + 50/111.195, Lon: -74}); d < 49.9 || d > 50.1 {
+		t.Errorf("50 km north: %.3f km", d)
+	}
 }
