@@ -89,13 +89,16 @@ type AssignedCount struct {
 // ListedCounts counts a survey's listed households by EA and class;
 // Selections are its household draws; AssignedCounts counts its
 // assignments by EA and enumerator; HouseholdClass finds the screening
-// class of a household in the listing of its EA ("" when not listed).
+// class of a household in the listing of its EA ("" when not listed);
+// SampledPSUs lists the EAs of the first-stage sample (PSU and stratum
+// only; none before the draw).
 type ProgressStore interface {
 	TallyStore
 	ListedCounts(ctx context.Context, survey string) ([]ClassCount, error)
 	Selections(ctx context.Context, survey string) ([]PSUSelection, error)
 	AssignedCounts(ctx context.Context, survey string) ([]AssignedCount, error)
 	HouseholdClass(ctx context.Context, survey, psu, household string) (HouseholdClass, error)
+	SampledPSUs(ctx context.Context, survey string) ([]SampledPSU, error)
 }
 
 // FingerprintStore remembers keyed hashes of what identifies a household
@@ -279,7 +282,7 @@ type ProgressInput struct {
 	Listed     []ClassCount
 	Selections []PSUSelection
 	Assigned   []AssignedCount
-	PSUSample  *PSUSample // the first-stage sample, when drawn
+	Sampled    []SampledPSU // the EAs of the first-stage sample, once drawn
 	WithPoints bool
 }
 
@@ -311,8 +314,8 @@ func ComputeProgress(in ProgressInput) Progress {
 		return a
 	}
 	sampled := map[string]bool{}
-	if in.PSUSample != nil {
-		for _, p := range in.PSUSample.PSUs {
+	if in.Sampled != nil {
+		for _, p := range in.Sampled {
 			psu(p.PSU, p.Stratum)
 			sampled[p.PSU] = true
 		}
@@ -419,7 +422,7 @@ func ComputeProgress(in ProgressInput) Progress {
 	total := newAcc()
 	for _, id := range sortedKeys(psus) {
 		a := psus[id]
-		if sampled[id] || (in.PSUSample == nil && id != "") {
+		if sampled[id] || (in.Sampled == nil && id != "") {
 			a.PSUs = 1
 		}
 		finish(&a.Counts, a.days)

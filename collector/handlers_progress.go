@@ -17,7 +17,7 @@ import (
 // the interview locations and EA centroids for the map; locations are
 // direct identifiers, so only supervisors may ask, and the read is audited
 // before the answer leaves.
-func handleProgress(surveys dotm.SurveyStore, tallies dotm.ProgressStore, design dotm.DesignStore, audit dotm.Auditor) gin.HandlerFunc {
+func handleProgress(surveys dotm.SurveyStore, tallies dotm.ProgressStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sv, ok := surveyInScope(c, surveys)
 		if !ok {
@@ -56,12 +56,7 @@ func handleProgress(surveys dotm.SurveyStore, tallies dotm.ProgressStore, design
 			fail(c, err)
 			return
 		}
-		ps, err := design.PSUSample(ctx, sv.ID)
-		switch {
-		case err == nil:
-			in.PSUSample = &ps
-		case dotm.ErrorCode(err) == dotm.ENOTFOUND:
-		default:
+		if in.Sampled, err = tallies.SampledPSUs(ctx, sv.ID); err != nil {
 			fail(c, err)
 			return
 		}

@@ -246,10 +246,10 @@ func (in *ingester) check(ctx context.Context, cf *cachedForm, sub dotm.Submissi
 	res := quality.Check(cf.form, answers, sub.StartedAt, sub.EndedAt, eaPoints)
 	flags := res.Flags
 	var prints []string
-	if in.prints != nil {
+	if keys := in.keys(); in.prints != nil && keys != nil {
 		kinds := map[string]string{quality.PrintAnswers: dotm.FlagDupAnswers, quality.PrintRespondent: dotm.FlagDupRespondent, quality.PrintPhone: dotm.FlagDupPhone}
 		for kind, b := range res.Fingerprints {
-			key := sub.Survey + "/" + kind + "/" + in.keys().Fingerprint(sub.Survey, kind, b)
+			key := sub.Survey + "/" + kind + "/" + keys.Fingerprint(sub.Survey, kind, b)
 			prints = append(prints, key)
 			owner, err := in.prints.FingerprintOwner(ctx, key)
 			if err != nil {

@@ -51,7 +51,7 @@ func (s *Server) routes() {
 	authed.POST("/surveys/:survey/weights", allow(stat, adm), handleComputeWeights(s))
 	authed.GET("/surveys/:survey/weights", allow(stat, adm), handleGetWeights(d.Surveys, d.Weights))
 	authed.POST("/surveys/:survey/analyses", allow(stat, adm), handleAnalyses(s))
-	authed.GET("/surveys/:survey/progress", allow(sup, stat, adm), handleProgress(d.Surveys, d.Tallies, d.Design, d.Auditor))
+	authed.GET("/surveys/:survey/progress", allow(sup, stat, adm), handleProgress(d.Surveys, d.Tallies, d.Auditor))
 
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))

@@ -138,7 +138,7 @@ func BenchmarkProgress(b *testing.B) {
 		{"tallies", func() error { _, err := s.Tallies(ctx, dotm.TallyFilter{Survey: survey}); return err }},
 		{"listed", func() error { _, err := s.ListedCounts(ctx, survey); return err }},
 		{"selections", func() error { _, err := s.Selections(ctx, survey); return err }},
-		{"psu sample", func() error { _, err := s.PSUSample(ctx, survey); return err }},
+		{"sampled EAs", func() error { _, err := s.SampledPSUs(ctx, survey); return err }},
 		{"assigned", func() error { _, err := s.AssignedCounts(ctx, survey); return err }},
 	} {
 		for range 2 {

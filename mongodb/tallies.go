@@ -380,7 +380,7 @@ func (s *Store) Selections(ctx context.Context, survey string) ([]dotm.PSUSelect
 }
 
 // AssignedCounts implements dotm.ProgressStore: on the embedded store one
-// SQL query over an index that covers it, on MongoDB an aggregation with
+// SQL query over an index that covers it, counted in Go, on MongoDB an aggregation with
 // one $sum (which both servers run alike).
 func (s *Store) AssignedCounts(ctx context.Context, survey string) ([]dotm.AssignedCount, error) {
 	if s.sq != nil {
@@ -388,22 +388,33 @@ func (s *Store) AssignedCounts(ctx context.Context, survey string) ([]dotm.Assig
 		if err != nil || table == "" {
 			return nil, err
 		}
-		q := fmt.Sprintf(`SELECT %s, %s, %s, count(*) FROM %q%s WHERE %s = ? GROUP BY 1, 2, 3`,
+		// The rows, counted in Go: SQLite reads a plain SELECT from the
+		// covering index, but a GROUP BY of indexed expressions from the
+		// table (parsing every document).
+		q := fmt.Sprintf(`SELECT %s, %s, %s FROM %q%s WHERE %s = ?`,
 			sjsonField("psu"), sjsonField("stratum"), sjsonField("enumerator"), table, indexedBy, sjsonField("survey"))
 		rows, err := s.sq.query(ctx, q, survey)
 		if err != nil {
 			return nil, unavailable(err, "count assignments")
 		}
 		defer rows.Close()
-		var out []dotm.AssignedCount
+		type key struct{ psu, stratum, enumerator string }
+		n := map[key]int{}
+		var order []key
 		for rows.Next() {
 			var psu, stratum, enum sql.NullString
-			var c dotm.AssignedCount
-			if err := rows.Scan(&psu, &stratum, &enum, &c.N); err != nil {
+			if err := rows.Scan(&psu, &stratum, &enum); err != nil {
 				return nil, unavailable(err, "read assignment counts")
 			}
-			c.PSU, c.Stratum, c.Enumerator = psu.String, stratum.String, enum.String
-			out = append(out, c)
+			k := key{psu.String, stratum.String, enum.String}
+			if n[k] == 0 {
+				order = append(order, k)
+			}
+			n[k]++
+		}
+		out := make([]dotm.AssignedCount, len(order))
+		for i, k := range order {
+			out[i] = dotm.AssignedCount{PSU: k.psu, Stratum: k.stratum, Enumerator: k.enumerator, N: n[k]}
 		}
 		return out, unavailable(rows.Err(), "read assignment counts")
 	}
@@ -450,4 +461,45 @@ func (s *Store) HouseholdClass(ctx context.Context, survey, psu, household strin
 		}
 	}
 	return "", nil
+}
+
+// SampledPSUs implements dotm.ProgressStore: the EAs of the survey's
+// first-stage sample, without the rest of the sample's record (on the
+// embedded store one SQL query on the document by _id; FerretDB would
+// decode the whole sample, slow for hundreds of EAs).
+func (s *Store) SampledPSUs(ctx context.Context, survey string) ([]dotm.SampledPSU, error) {
+	if s.sq != nil {
+		table, _, err := s.sq.table(ctx, colPSUSamples, "")
+		if err != nil || table == "" {
+			return nil, err
+		}
+		q := fmt.Sprintf(`WITH d AS MATERIALIZED (SELECT %s AS psus FROM %q WHERE _ferretdb_sjson->'$._id' = json_quote(?))
+SELECT j.value->>'$.psu', j.value->>'$.stratum' FROM d, json_each(d.psus) AS j`, sjsonJSON("psus"), table)
+		rows, err := s.sq.query(ctx, q, survey)
+		if err != nil {
+			return nil, unavailable(err, "read the EAs of the sample")
+		}
+		defer rows.Close()
+		var out []dotm.SampledPSU
+		for rows.Next() {
+			var psu, stratum sql.NullString
+			if err := rows.Scan(&psu, &stratum); err != nil {
+				return nil, unavailable(err, "read the EAs of the sample")
+			}
+			out = append(out, dotm.SampledPSU{PSU: psu.String, Stratum: stratum.String})
+		}
+		return out, unavailable(rows.Err(), "read the EAs of the sample")
+	}
+	ps, err := s.PSUSample(ctx, survey)
+	if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dotm.SampledPSU, len(ps.PSUs))
+	for i, p := range ps.PSUs {
+		out[i] = dotm.SampledPSU{PSU: p.PSU, Stratum: p.Stratum}
+	}
+	return out, nil
 }

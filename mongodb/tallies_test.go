@@ -57,6 +57,16 @@ func TestProgressReadsMatchWire(t *testing.T) {
 	if err := s.AddAssignments(ctx, assignments); err != nil {
 		t.Fatal(err)
 	}
+	if ps, err := s.SampledPSUs(ctx, "sv"); err != nil || ps != nil {
+		t.Fatalf("EAs sampled before the draw: %v %v", ps, err)
+	}
+	sample := dotm.PSUSample{Survey: "sv", Allocation: "proportional", DrawnAt: time.Now()}
+	for p := range 7 {
+		sample.PSUs = append(sample.PSUs, dotm.SampledPSU{PSU: fmt.Sprintf("ea-%d", p), Stratum: fmt.Sprintf("st-%d", p%2), Size: 10, Pi1: 0.5})
+	}
+	if err := s.PutPSUSample(ctx, sample); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetTallyStatus(ctx, "sub-2", dotm.SubmissionRejected); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +88,8 @@ func TestProgressReadsMatchWire(t *testing.T) {
 		sel, err4 := s.Selections(ctx, "sv")
 		as, err5 := s.AssignedCounts(ctx, "sv")
 		cl, err6 := s.HouseholdClass(ctx, "sv", "ea-2", "ea-2-1")
-		for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+		sampled, err7 := s.SampledPSUs(ctx, "sv")
+		for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +97,7 @@ func TestProgressReadsMatchWire(t *testing.T) {
 		slices.SortFunc(listed, func(a, b dotm.ClassCount) int { return strings.Compare(a.PSU+a.Class, b.PSU+b.Class) })
 		slices.SortFunc(sel, func(a, b dotm.PSUSelection) int { return strings.Compare(a.PSU, b.PSU) })
 		slices.SortFunc(as, func(a, b dotm.AssignedCount) int { return strings.Compare(a.PSU+a.Enumerator, b.PSU+b.Enumerator) })
-		return []any{all, one, listed, sel, as, cl}
+		return []any{all, one, listed, sel, as, cl, sampled}
 	}
 	viaSQL := read()
 	sq := s.sq
@@ -111,9 +122,13 @@ func TestProgressReadsMatchWire(t *testing.T) {
 	if cl := viaSQL[5].(dotm.HouseholdClass); cl != classes[0] {
 		t.Fatalf("class of ea-2-1: %q", cl)
 	}
+	if n := len(viaSQL[6].([]dotm.SampledPSU)); n != 7 {
+		t.Fatalf("%d sampled EAs, want 7", n)
+	}
 	p := dotm.ComputeProgress(dotm.ProgressInput{Survey: "sv", Tallies: all, Listed: viaSQL[2].([]dotm.ClassCount),
-		Selections: viaSQL[3].([]dotm.PSUSelection), Assigned: viaSQL[4].([]dotm.AssignedCount)})
-	if p.Total.Listed != 5+6+7+8+9+10 || p.Total.Assigned != len(assignments) || p.Total.Selected != 3+3+4+4+5 || p.Total.Interviewed != 5 || p.Total.Quota["non_migrant"] != 10 {
+		Selections: viaSQL[3].([]dotm.PSUSelection), Assigned: viaSQL[4].([]dotm.AssignedCount), Sampled: viaSQL[6].([]dotm.SampledPSU)})
+	if p.Total.Listed != 5+6+7+8+9+10 || p.Total.Assigned != len(assignments) || p.Total.Selected != 3+3+4+4+5 || p.Total.Interviewed != 5 || p.Total.Quota["non_migrant"] != 10 ||
+		p.Total.PSUs != 7 || p.Total.PSUsListed != 6 || len(p.PSUs) != 7 {
 		t.Fatalf("summary: %+v", p.Total)
 	}
 }
