@@ -272,6 +272,11 @@ const (
 	// enumerator needs to be compared.
 	OutlierZ             = 3.5
 	MinOutlierInterviews = 10
+	// OutlierDuration and OutlierRefusals are the smallest differences
+	// from the enumerators' median that count: a quarter of the median
+	// duration, ten points of refusal share.
+	OutlierDuration = 0.25
+	OutlierRefusals = 0.10
 )
 
 // ProgressInput is what ComputeProgress reads: the survey's tallies and
@@ -483,10 +488,14 @@ func ComputeProgress(in ProgressInput) Progress {
 		if len(minutes[e.Enumerator]) < MinOutlierInterviews {
 			continue
 		}
-		if RobustZ(e.MedianMinutes, meds) > OutlierZ {
+		// Far from the others both in the robust z-score and in practice:
+		// when every enumerator works alike the MAD is tiny, and a median
+		// two minutes off would stand out.
+		if m := Median(meds); RobustZ(e.MedianMinutes, meds) > OutlierZ && math.Abs(e.MedianMinutes-m) > OutlierDuration*m {
 			e.EnumeratorFlags = append(e.EnumeratorFlags, FlagDurationOut)
 		}
-		if RobustZ(float64(e.Refusals)/float64(e.Interviews), refusals) > OutlierZ {
+		share := float64(e.Refusals) / float64(e.Interviews)
+		if RobustZ(share, refusals) > OutlierZ && math.Abs(share-Median(refusals)) > OutlierRefusals {
 			e.EnumeratorFlags = append(e.EnumeratorFlags, FlagRefusalOut)
 		}
 	}
