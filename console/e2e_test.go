@@ -70,10 +70,12 @@ func (r *round) call(user, method, path string, body any, want int) []byte {
 	return out
 }
 
-// newRound is a small round as the demo runs one: a listed EA, six
-// households assigned to enumerator ana, six interviews received (one
-// refusal, one whose location is 50 km from the EA's other interviews),
-// two approved by the supervisor.
+// newRound is a small round as the demo runs one: an EA drawn, listed and
+// screened, six households drawn by quota and assigned to enumerator ana,
+// six interviews received (one refusal, one whose location is 50 km from
+// the EA's other interviews), two approved by the supervisor. ids maps
+// assignment ids to submission ids, and "flagged" to the assignment of
+// the flagged interview.
 func newRound(t *testing.T) (*round, map[string]string) {
 	ctx := context.Background()
 	store := testServer.Open(t)
@@ -111,23 +113,45 @@ func newRound(t *testing.T) (*round, map[string]string) {
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
 		t.Fatalf("upload the form: %v %v", res, err)
 	}
-	classes := []string{fieldsim.CurrentMigrant, fieldsim.NonMigrant, fieldsim.ReturnMigrant, fieldsim.NonMigrant, fieldsim.CurrentMigrant, fieldsim.NonMigrant, fieldsim.NonMigrant}
-	var listed, assigned []map[string]any
-	for i, c := range classes {
-		hh := fmt.Sprintf("BOG-%d", i+1)
-		listed = append(listed, map[string]any{"household_id": hh, "class": c})
-		if i < 6 {
-			assigned = append(assigned, map[string]any{"id": "a-" + hh, "enumerator": "ana", "supervisor": "sup", "household_id": hh, "psu": "ea-17", "stratum": "capital-urban", "form_id": "dotm_household"})
+	// The first stage: two EAs drawn from a frame of three, ea-17 with
+	// certainty (half the frame's size); only ea-17 is listed yet.
+	req, _ = http.NewRequest("POST", r.srv.URL+"/api/v1/surveys/"+survey+"/sample/psus?n=2&seed=7",
+		strings.NewReader("psu_id,stratum,size\nea-17,capital-urban,300\nea-18,capital-urban,150\nea-19,capital-urban,150\n"))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+r.tokens["admin"])
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
+		var body []byte
+		if res != nil {
+			body, _ = io.ReadAll(res.Body)
 		}
+		t.Fatalf("draw the EAs: %v %s", err, body)
+	}
+	classes := []string{fieldsim.CurrentMigrant, fieldsim.NonMigrant, fieldsim.ReturnMigrant, fieldsim.NonMigrant, fieldsim.CurrentMigrant, fieldsim.NonMigrant, fieldsim.NonMigrant, fieldsim.CurrentMigrant}
+	var listed []map[string]any
+	for i, c := range classes {
+		listed = append(listed, map[string]any{"household_id": fmt.Sprintf("BOG-%d", i+1), "class": c})
 	}
 	r.call("sup", "POST", "/api/v1/surveys/"+survey+"/listings", map[string]any{"psu": "ea-17", "stratum": "capital-urban", "households": listed}, 201)
-	r.call("admin", "POST", "/api/v1/surveys/"+survey+"/assignments", map[string]any{"assignments": assigned}, 201)
+	// The second stage: 2 current migrant, 1 return migrant and 3
+	// non-migrant households, assigned to ana.
+	r.call("admin", "POST", "/api/v1/surveys/"+survey+"/sample/households", map[string]any{"quota": map[string]int{"current_migrant": 2, "return_migrant": 1, "non_migrant": 3},
+		"seed": 3, "enumerators": []string{"ana"}, "enumerators_per_psu": 1, "supervisor": "sup", "form_id": "dotm_household"}, 200)
+	var mine struct{ Assignments []dotm.Assignment }
+	if err := json.Unmarshal(r.call("ana", "GET", "/api/v1/assignments", nil, 200), &mine); err != nil || len(mine.Assignments) != 6 {
+		t.Fatalf("ana's assignments: %+v %v", mine, err)
+	}
+	class := map[string]string{}
+	for _, l := range listed {
+		class[l["household_id"].(string)] = l["class"].(string)
+	}
 	rng := rand.New(rand.NewPCG(17, 1))
-	ids := map[string]string{}
+	ids := map[string]string{} // by assignment, in the order of ana's list
+	var order []string
 	day := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Minute)
-	for i := range 6 {
-		hh := fmt.Sprintf("BOG-%d", i+1)
-		h := fieldsim.Household{ID: hh, Region: "capital", Urban: true, Class: classes[i], EA: "ea-17"}
+	for i, a := range mine.Assignments {
+		hh := a.HouseholdID
+		order = append(order, a.ID)
+		h := fieldsim.Household{ID: hh, Region: "capital", Urban: true, Class: class[hh], EA: "ea-17"}
 		end := day.Add(time.Duration(i) * 90 * time.Minute)
 		answers := fieldsim.Interview(rng, h, end)
 		if i == 5 {
@@ -140,13 +164,14 @@ func newRound(t *testing.T) (*round, map[string]string) {
 			answers["gps"] = map[string]any{"lat": lat, "lon": eaLon + rng.NormFloat64()*0.004, "alt": 2600.0, "accuracy": 8.0}
 		}
 		id := uuid.NewString()
-		ids[hh] = id
+		ids[a.ID] = id
 		r.call("ana", "POST", "/api/v1/submissions", map[string]any{"instance_id": id, "form_id": "dotm_household", "form_version": questionnaire.Household().Version,
-			"assignment_id": "a-" + hh, "started_at": end.Add(-45 * time.Minute).Format(time.RFC3339), "ended_at": end.Format(time.RFC3339), "answers": answers}, 201)
+			"assignment_id": a.ID, "started_at": end.Add(-45 * time.Minute).Format(time.RFC3339), "ended_at": end.Format(time.RFC3339), "answers": answers}, 201)
 	}
-	for _, hh := range []string{"BOG-1", "BOG-2"} {
-		r.call("sup", "POST", "/api/v1/submissions/"+ids[hh]+"/review", map[string]any{"decision": "approve"}, 200)
+	for _, a := range order[:2] {
+		r.call("sup", "POST", "/api/v1/submissions/"+ids[a]+"/review", map[string]any{"decision": "approve"}, 200)
 	}
+	ids["flagged"] = order[4]
 	return r, ids
 }
 
@@ -294,18 +319,26 @@ func TestConsoleEndToEnd(t *testing.T) {
 			t.Errorf("%s: the console shows %s, the summary endpoint says %d, the round has %d", k, shown, api[k], want)
 		}
 	}
-	if got := eval[string](b, `document.querySelector('#quotas tr[data-class="non_migrant"] td:nth-of-type(4)').textContent`); got != "3" {
-		t.Errorf("non-migrant households interviewed: the console shows %q, want 3", got)
-	}
-	if got := eval[string](b, `document.querySelector('#eas tr[data-psu="ea-17"] td:nth-of-type(1)').textContent`); got != "7" {
-		t.Errorf("households listed in ea-17: the console shows %q, want 7", got)
+	for _, c := range []struct{ sel, want string }{
+		{`#quotas tr[data-class="non_migrant"] td:nth-of-type(1)`, "3"},     // quota
+		{`#quotas tr[data-class="non_migrant"] td:nth-of-type(2)`, "4"},     // listed
+		{`#quotas tr[data-class="non_migrant"] td:nth-of-type(3)`, "3"},     // selected
+		{`#quotas tr[data-class="current_migrant"] td:nth-of-type(4)`, "2"}, // interviewed
+		{`#eas tr[data-psu="ea-17"] td:nth-of-type(1)`, "8"},                // listed
+		{`#eas tr[data-psu="ea-17"] td:nth-of-type(2)`, "6"},                // selected
+		{`[data-total="response_rate_rr1"] b`, "83.3%"},                     // 5 complete of 6 selected
+	} {
+		if got := eval[string](b, fmt.Sprintf(`document.querySelector(%s).textContent`, jsString(c.sel))); got != c.want {
+			t.Errorf("%s: the console shows %q, want %s", c.sel, got, c.want)
+		}
 	}
 	b.both("console-progress")
 
 	// The review queue: the flagged interview, read as a questionnaire.
 	b.do("review tab", chromedp.Click(`#tabs button[data-tab="review"]`))
 	b.waitJS("the queue", `document.querySelectorAll('#queue li').length === 4`, 10*time.Second)
-	flagged := ids["BOG-5"]
+	flaggedAssignment := ids["flagged"]
+	flagged := ids[flaggedAssignment]
 	b.do("open the flagged interview", chromedp.Click(fmt.Sprintf(`#queue li[data-id=%q]`, flagged)))
 	b.waitJS("its flag", `!!document.querySelector('#submission .flags [data-flag="gps_far"]') && (document.querySelector('#queue li.current') || {dataset: {}}).dataset.id === `+jsString(flagged), 10*time.Second)
 	if n := eval[int](b, `document.querySelectorAll('#submission .qa.hidden-id').length`); n == 0 {
@@ -340,11 +373,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// The enumerator corrects it in the web client.
 	b.do("open the web client", chromedp.Navigate(origin+"/collect/"), chromedp.WaitVisible("#token"))
 	b.do("sign in as ana", chromedp.SendKeys("#token", r.tokens["ana"]), chromedp.Click("#signin"))
-	b.waitJS("the returned household", `!!document.querySelector('[data-assignment="a-BOG-5"] button.open')`, 20*time.Second)
-	if got := eval[string](b, `document.querySelector('[data-assignment="a-BOG-5"] .comment').textContent`); !strings.Contains(got, "50 km") {
+	b.waitJS("the returned household", fmt.Sprintf(`!!document.querySelector('[data-assignment=%q] button.open')`, flaggedAssignment), 20*time.Second)
+	if got := eval[string](b, fmt.Sprintf(`document.querySelector('[data-assignment=%q] .comment').textContent`, flaggedAssignment)); !strings.Contains(got, "50 km") {
 		t.Errorf("the returned household shows %q, want the supervisor's comment", got)
 	}
-	b.do("correct it", chromedp.Click(`[data-assignment="a-BOG-5"] button.open`), chromedp.WaitVisible("#page"))
+	b.do("correct it", chromedp.Click(fmt.Sprintf(`[data-assignment=%q] button.open`, flaggedAssignment)), chromedp.WaitVisible("#page"))
 	for step := 0; ; step++ {
 		if step > 40 {
 			t.Fatal("the correction did not reach its end in 40 pages")
@@ -393,12 +426,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// The enumerator sees the household approved.
 	b.do("the web client again", chromedp.Navigate(origin+"/collect/"))
-	b.waitJS("the approved household", `!!document.querySelector('[data-assignment="a-BOG-5"].status-approved')`, 20*time.Second)
+	b.waitJS("the approved household", fmt.Sprintf(`!!document.querySelector('[data-assignment=%q].status-approved')`, flaggedAssignment), 20*time.Second)
 	p = dotm.Progress{} // decoding into the earlier summary would merge its maps
 	if err := json.Unmarshal(r.call("sup", "GET", "/api/v1/surveys/"+survey+"/progress", nil, 200), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Total.Interviewed != 6 || p.Total.Approved != 3 || p.Total.Returned != 0 || p.Total.Flags[dotm.FlagGPSFar] != 0 {
+	if p.Total.Interviewed != 6 || p.Total.Approved != 3 || p.Total.Returned != 0 || p.Total.Flags[dotm.FlagGPSFar] != 0 || p.Total.Selected != 6 || p.Total.Quota["non_migrant"] != 3 {
 		t.Errorf("progress at the end: %+v", p.Total)
 	}
 }
