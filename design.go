@@ -78,6 +78,14 @@ type HouseholdWeight struct {
 	// without a calibration): with Adjusted, what the calibrated design's
 	// variance needs (analysis.CalibrationStep).
 	Calibrated float64 `json:"calibrated,omitempty"`
+	// The draw, for the design as drawn (sampling.DrawnDesign): screening
+	// class (the second-stage stratum), π1 (1 for a certainty PSU), π2,
+	// and whether the PSU was selected with certainty. Empty in weights
+	// stored before dotm kept them.
+	Class     string  `json:"class,omitempty"`
+	Pi1       float64 `json:"pi1,omitempty"`
+	Pi2       float64 `json:"pi2,omitempty"`
+	Certainty bool    `json:"certainty,omitempty"`
 }
 
 // Weights is a survey's current set of weights and how they were made.
@@ -126,6 +134,10 @@ type WeightSpec struct {
 	Calibration *CalibrationSpec `json:"calibration,omitempty"`
 	// Trim, optional, applied last (R survey::trimWeights semantics).
 	Trim *TrimSpec `json:"trim,omitempty"`
+	// Variance is the first-stage variance approximation of the stored
+	// design: "with-replacement" (default, Hansen–Hurwitz) or "brewer"
+	// (PPS without replacement); see sampling.DrawnDesign.
+	Variance string `json:"variance,omitempty"`
 }
 
 // CalibrationSpec is a calibration step: Method poststratify (one
@@ -165,6 +177,8 @@ type WeightsReport struct {
 	Calibration *CalibrationReport       `json:"calibration,omitempty"`
 	Trimmed     int                      `json:"trimmed,omitempty"`
 	Spec        WeightSpec               `json:"spec"`
+	// Design is the design as drawn that analyses of these weights use.
+	Design *sampling.DrawnDesign `json:"design,omitempty"`
 }
 
 // CalibrationReport is how calibration ended.

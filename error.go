@@ -30,7 +30,10 @@ const (
 // path of the problem this one follows from ("" for a root cause): roots
 // come first, and a client may show the others folded under them.
 type Problem struct {
-	Path    string `json:"path"`
+	Path string `json:"path"`
+	// Label names Path for a person ("Household member 2 › Age in
+	// completed years"), when the path is an answer of a form.
+	Label   string `json:"label,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Cause   string `json:"cause,omitempty"`

@@ -40,7 +40,7 @@ func KeyID(secret []byte) string {
 func GenerateKey(now time.Time) (Key, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return Key{}, fmt.Errorf("collector: generate key: %w", err)
+		return Key{}, fmt.Errorf("dotm: generate key: %w", err)
 	}
 	return Key{ID: KeyID(b), Secret: b, Created: now.UTC()}, nil
 }
@@ -60,7 +60,7 @@ func NewKeyring(current string, keys ...Key) (*Keyring, error) {
 	k := &Keyring{current: current, aeads: map[string]cipher.AEAD{}}
 	for _, key := range keys {
 		if len(key.Secret) != 32 {
-			return nil, fmt.Errorf("collector: key %s: want 32 bytes, have %d", key.ID, len(key.Secret))
+			return nil, fmt.Errorf("dotm: key %s: want 32 bytes, have %d", key.ID, len(key.Secret))
 		}
 		if key.ID == "" {
 			key.ID = KeyID(key.Secret)
@@ -69,24 +69,24 @@ func NewKeyring(current string, keys ...Key) (*Keyring, error) {
 			// A key's id is derived from its secret: a changed byte, or a
 			// secret pasted under another key's id, shows here before any
 			// identifier is sealed with a key that nothing can open.
-			return nil, fmt.Errorf("collector: key %s does not match its secret (the secret's id is %s): the key file is damaged or was edited; restore it from your safe copy", key.ID, want)
+			return nil, fmt.Errorf("dotm: key %s does not match its secret (the secret's id is %s): the key file is damaged or was edited; restore it from your safe copy", key.ID, want)
 		}
 		if _, dup := k.aeads[key.ID]; dup {
-			return nil, fmt.Errorf("collector: key %s listed twice", key.ID)
+			return nil, fmt.Errorf("dotm: key %s listed twice", key.ID)
 		}
 		block, err := aes.NewCipher(key.Secret)
 		if err != nil {
-			return nil, fmt.Errorf("collector: key %s: %w", key.ID, err)
+			return nil, fmt.Errorf("dotm: key %s: %w", key.ID, err)
 		}
 		aead, err := cipher.NewGCM(block)
 		if err != nil {
-			return nil, fmt.Errorf("collector: key %s: %w", key.ID, err)
+			return nil, fmt.Errorf("dotm: key %s: %w", key.ID, err)
 		}
 		k.aeads[key.ID] = aead
 		k.keys = append(k.keys, key)
 	}
 	if _, ok := k.aeads[current]; !ok {
-		return nil, fmt.Errorf("collector: current key %q is not in the keyring", current)
+		return nil, fmt.Errorf("dotm: current key %q is not in the keyring", current)
 	}
 	return k, nil
 }
@@ -95,10 +95,10 @@ func NewKeyring(current string, keys ...Key) (*Keyring, error) {
 func ParseDataKey(b64 string) (*Keyring, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 	if err != nil {
-		return nil, errors.New("collector: data key is not base64")
+		return nil, errors.New("dotm: data key is not base64")
 	}
 	if len(b) != 32 {
-		return nil, fmt.Errorf("collector: data key has %d bytes, want 32 (base64 of 32 random bytes)", len(b))
+		return nil, fmt.Errorf("dotm: data key has %d bytes, want 32 (base64 of 32 random bytes)", len(b))
 	}
 	id := KeyID(b)
 	return NewKeyring(id, Key{ID: id, Secret: b})
@@ -115,15 +115,15 @@ type keyFile struct {
 // identifier.
 func ReadKeyFile(path string) (*Keyring, error) {
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("collector: key file %s can be read or written by others (mode %04o); it must be the owner's alone: chmod 600 %s", path, st.Mode().Perm(), path)
+		return nil, fmt.Errorf("dotm: key file %s can be read or written by others (mode %04o); it must be the owner's alone: chmod 600 %s", path, st.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("collector: key file: %w", err)
+		return nil, fmt.Errorf("dotm: key file: %w", err)
 	}
 	var f keyFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("collector: key file %s: %w", path, err)
+		return nil, fmt.Errorf("dotm: key file %s: %w", path, err)
 	}
 	k, err := NewKeyring(f.Current, f.Keys...)
 	if err != nil {
@@ -141,26 +141,26 @@ func (k *Keyring) WriteKeyFile(path string) error {
 	}
 	tmp, err := outfile.Temp(path, ".dotm-key-*")
 	if err != nil {
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("collector: write key file: %w", err)
+		return fmt.Errorf("dotm: write key file: %w", err)
 	}
 	return nil
 }
@@ -185,11 +185,11 @@ func (k *Keyring) WithKey(key Key) (*Keyring, error) {
 // Without returns the keyring without key id; the current key cannot be retired.
 func (k *Keyring) Without(id string) (*Keyring, error) {
 	if id == k.current {
-		return nil, fmt.Errorf("collector: key %s is the current key; rotate first", id)
+		return nil, fmt.Errorf("dotm: key %s is the current key; rotate first", id)
 	}
 	keys := slices.DeleteFunc(slices.Clone(k.keys), func(key Key) bool { return key.ID == id })
 	if len(keys) == len(k.keys) {
-		return nil, fmt.Errorf("collector: no key %s in the keyring", id)
+		return nil, fmt.Errorf("dotm: no key %s in the keyring", id)
 	}
 	return NewKeyring(k.current, keys...)
 }
@@ -200,7 +200,7 @@ func (k *Keyring) Seal(path string, plaintext, aad []byte) (SealedValue, error) 
 	aead := k.aeads[k.current]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return SealedValue{}, fmt.Errorf("collector: nonce: %w", err)
+		return SealedValue{}, fmt.Errorf("dotm: nonce: %w", err)
 	}
 	return SealedValue{Path: path, KeyID: k.current, Nonce: nonce, Ciphertext: aead.Seal(nil, nonce, plaintext, aad)}, nil
 }
@@ -209,14 +209,14 @@ func (k *Keyring) Seal(path string, plaintext, aad []byte) (SealedValue, error) 
 func (k *Keyring) Open(v SealedValue, aad []byte) ([]byte, error) {
 	aead, ok := k.aeads[v.KeyID]
 	if !ok {
-		return nil, fmt.Errorf("collector: value at %s is under key %s, which is not in the keyring", v.Path, v.KeyID)
+		return nil, fmt.Errorf("dotm: value at %s is under key %s, which is not in the keyring", v.Path, v.KeyID)
 	}
 	if len(v.Nonce) != aead.NonceSize() {
-		return nil, fmt.Errorf("collector: value at %s has a bad nonce", v.Path)
+		return nil, fmt.Errorf("dotm: value at %s has a bad nonce", v.Path)
 	}
 	p, err := aead.Open(nil, v.Nonce, v.Ciphertext, aad)
 	if err != nil {
-		return nil, fmt.Errorf("collector: value at %s does not decrypt under key %s", v.Path, v.KeyID)
+		return nil, fmt.Errorf("dotm: value at %s does not decrypt under key %s", v.Path, v.KeyID)
 	}
 	return p, nil
 }

@@ -29,7 +29,7 @@ func SealAnswers(keys *Keyring, id string, answers map[string]any, direct map[st
 				path := prefix + seg
 				b, err := json.Marshal(v)
 				if err != nil {
-					return fmt.Errorf("collector: encode answer at %s: %w", path, err)
+					return fmt.Errorf("dotm: encode answer at %s: %w", path, err)
 				}
 				sv, err := keys.Seal(path, b, sealAAD(id, path))
 				if err != nil {

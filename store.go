@@ -224,12 +224,19 @@ type Listing struct {
 	ListedBy    string            `json:"listed_by,omitempty"` // who made revision 1 (set by the store)
 }
 
+// AnyRevision tells PutListing to replace whatever revision is stored.
+const AnyRevision = -1
+
 // ListingStore keeps one listing per survey and PSU.
 //
 // PutListing stores l, replacing an earlier listing of the same PSU and
-// returning the stored revision. Listings returns a survey's listings by PSU.
+// returning the stored revision. When ifRevision is not AnyRevision, it
+// stores l only if the PSU's current revision is ifRevision (0: not listed
+// yet) and answers ECONFLICT otherwise, so that a permission checked on one
+// revision cannot be used to replace another. Listings returns a survey's
+// listings by PSU.
 type ListingStore interface {
-	PutListing(ctx context.Context, l Listing) (int, error)
+	PutListing(ctx context.Context, l Listing, ifRevision int) (int, error)
 	Listings(ctx context.Context, survey string) ([]Listing, error)
 }
 

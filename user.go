@@ -64,7 +64,7 @@ type UserStore interface {
 func NewToken() (token, hash string, err error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("collector: token: %w", err)
+		return "", "", fmt.Errorf("dotm: token: %w", err)
 	}
 	token = "dotm_" + base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token), nil

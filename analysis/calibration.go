@@ -85,7 +85,7 @@ func (s CalibrationStep) Columns() []string {
 // probability, clusters, fpc and the calibration's.
 func (s DesignSpec) Columns() []string {
 	var out []string
-	for _, c := range append(append([]string{s.Strata, s.Weight, s.Prob}, s.PSU...), s.FPC...) {
+	for _, c := range append(append(append([]string{s.Strata, s.Weight, s.Prob, s.Certainty}, s.PSU...), s.FPC...), s.StageStrata...) {
 		if c != "" {
 			out = append(out, c)
 		}
@@ -108,6 +108,9 @@ func (d *Design) VarianceMethod() string {
 	base := "Taylor linearization, ultimate clusters"
 	if d.hasFPC && len(d.stages) > 1 {
 		base = "Taylor linearization, multistage with finite population corrections"
+	}
+	if a := d.spec.asDrawnDescription(); a != "" {
+		base += " (" + a + ")"
 	}
 	if !d.calibrated() {
 		return base + "; weights treated as fixed (no calibration declared)"

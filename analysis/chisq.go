@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // ChiSq is the Rao–Scott second-order corrected test of independence in a
@@ -14,6 +13,10 @@ type ChiSq struct {
 	F, NDF, DDF, P float64
 	// Pearson is the Pearson X² of the weighted table scaled to n rows.
 	Pearson float64
+	// traceDelta and cells (the interaction's degrees of freedom) give the
+	// first-order correction of statistic "Chisq" (chisqstats.go).
+	traceDelta float64
+	cells      int
 }
 
 // ChiSqTest tests independence of a and b over the domain in, as R's
@@ -85,6 +88,14 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 	}
 	V := mat.NewDense(k, k, vv)
 	// Pearson X² of the table scaled to N.
+	// R scales the table to the rows of the design, N = nrow(model
+	// matrix), counting rows missing a or b, and every row of a calibrated
+	// design's subset; F does not depend on N, Pearson's X² does.
+	for i := range m {
+		if !m[i] && (in == nil || in[i] || d.calibrated()) {
+			N++
+		}
+	}
 	fN := float64(N)
 	rowS := make([]float64, nr)
 	colS := make([]float64, nc)
@@ -150,8 +161,8 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 	tr, tr2 := mat.Trace(&delta), mat.Trace(&d2)
 	d0 := tr * tr / tr2
 	nu := float64(d.stagesDF(in))
-	out := ChiSq{Pearson: x2, F: x2 / tr, NDF: d0, DDF: d0 * nu}
-	out.P = distuv.F{D1: out.NDF, D2: out.DDF}.Survival(out.F)
+	out := ChiSq{Pearson: x2, F: x2 / tr, NDF: d0, DDF: d0 * nu, traceDelta: tr, cells: pint}
+	out.P = fSurvival(out.F, out.NDF, out.DDF)
 	if math.IsNaN(out.F) {
 		return out, fmt.Errorf("chisq %s × %s: the test statistic is not defined (empty margins?)", ta.Name, tb.Name)
 	}
@@ -159,9 +170,11 @@ func (d *Design) ChiSqTest(ta, tb *Column, in []bool) (ChiSq, error) {
 }
 
 // stagesDF is R's ν in svychisq: distinct PSUs − distinct strata among the
-// design's rows (the domain's rows for a subset design).
+// design's rows (the domain's rows for a subset design, all rows for a
+// calibrated one, whose subsets keep every row).
 func (d *Design) stagesDF(in []bool) int {
-	if in == nil {
+	if in == nil || d.calibrated() {
+		// R keeps every row of a calibrated design's subset.
 		st := &d.stages[0]
 		return len(st.clusterStratum) - len(st.stratumName)
 	}

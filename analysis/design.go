@@ -58,6 +58,20 @@ type DesignSpec struct {
 	// variances come from the replicate weights, not from strata and PSUs
 	// (which may be absent).
 	Replicates *ReplicateSpec `json:"replicates,omitempty"`
+	// StageStrata are the strata of the later stages, one column per stage
+	// from the second, each within the previous stage's clusters (R's
+	// svydesign(strata = ~s1 + s2)): the screening classes within an EA.
+	StageStrata []string `json:"stage_strata,omitempty"`
+	// PPS is "brewer" for PSUs drawn with probability proportional to size
+	// without replacement, with FPC columns holding the inclusion
+	// probabilities by stage (R's svydesign(pps = "brewer", fpc = ~pi1 +
+	// pi2)); empty for the designs above. See [PPSBrewer].
+	PPS string `json:"pps,omitempty"`
+	// Certainty names a column that is non-zero for rows in a
+	// self-representing (certainty) PSU: such a PSU is a stratum of its
+	// own whose units of the next stage are its PSUs (see [DesignSpec.Certainty]
+	// in asdrawn.go).
+	Certainty string `json:"certainty,omitempty"`
 }
 
 // Design is a survey design bound to a table: weights, strata and clusters
@@ -81,6 +95,7 @@ type stage struct {
 	stratumName     []string
 	stratumNPSU     []int32
 	stratumPop      []float64 // population size; +Inf without fpc
+	clusterPop      []float64 // PPS designs: each cluster's n_h/π (nil otherwise)
 	stratumClusters [][]int32
 	clusterStratum  []int32
 	clusterRows     [][]int32 // rows of each cluster, for the next stage's recursion
@@ -90,6 +105,9 @@ type stage struct {
 // clusters nested in strata, fpc consistent within strata and not smaller
 // than the number of sampled PSUs. Errors name the column, row or stratum.
 func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
+	if spec.Certainty != "" {
+		return newCertaintyDesign(t, spec)
+	}
 	d := &Design{spec: spec, n: t.Len(), lonely: spec.LonelyPSU}
 	switch d.lonely {
 	case "":
@@ -160,11 +178,15 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 	d.stages = append(d.stages, s1)
 	for s := 1; s < nst; s++ {
 		prev := &d.stages[s-1]
-		st := stage{stratum: prev.cluster, cluster: pairCodes(prev.cluster, ids[s])}
+		st := stage{stratum: prev.cluster}
 		st.stratumName = make([]string, len(prev.clusterStratum))
 		for c := range st.stratumName {
 			st.stratumName[c] = fmt.Sprintf("%s cluster %d", spec.PSU[s-1], c+1)
 		}
+		if err := d.stageStrata(t, &st, s); err != nil {
+			return nil, err
+		}
+		st.cluster = pairCodes(st.stratum, ids[s])
 		if err := d.finishStage(&st, s, ids, idNames); err != nil {
 			return nil, err
 		}
@@ -297,6 +319,9 @@ func (d *Design) setFPC(t *Table) error {
 		}
 		cols[s] = x
 	}
+	if d.spec.PPS != "" {
+		return d.setPPS(cols, anyBig)
+	}
 	if anyBig != allGE1 {
 		return fmt.Errorf("design: fpc columns %v mix population sizes (> 1) and sampling fractions (< 1); all values must be ≥ 1 or all ≤ 1", d.spec.FPC)
 	}
@@ -357,8 +382,7 @@ func (d *Design) setWeights(t *Table) error {
 		for i := range d.w {
 			w := 1.0
 			for _, st := range d.stages {
-				h := st.stratum[i]
-				w *= st.stratumPop[h] / float64(st.stratumNPSU[h])
+				w *= st.pop(i) / float64(st.stratumNPSU[st.stratum[i]])
 			}
 			d.w[i] = w
 		}
@@ -440,7 +464,9 @@ func (d *Design) vcov(z [][]float64, in []bool) ([]float64, error) {
 	w.tot = make([][]float64, len(d.stages))
 	w.present = make([][]bool, len(d.stages))
 	w.hPresent = make([][]bool, len(d.stages))
+	w.first = make([][]int32, len(d.stages))
 	for s, st := range d.stages {
+		w.first[s] = make([]int32, len(st.stratumName))
 		w.tot[s] = make([]float64, len(st.clusterStratum)*p)
 		w.present[s] = make([]bool, len(st.clusterStratum))
 		w.hPresent[s] = make([]bool, len(st.stratumName))
@@ -453,6 +479,10 @@ func (d *Design) vcov(z [][]float64, in []bool) ([]float64, error) {
 }
 
 type varWork struct {
+	// first is, by stage and stratum, the stratum's first cluster present
+	// (in row order) in the domain: R's PPS variance in a domain uses its
+	// factor for every PSU of the stratum (see strataVariance).
+	first    [][]int32
 	p        int
 	z        [][]float64
 	in       []bool
@@ -482,7 +512,7 @@ func (d *Design) multistage(w *varWork, s int, rows []int32, out []float64) erro
 			return err
 		}
 		h := st.clusterStratum[c]
-		frac := float64(st.stratumNPSU[h]) / st.stratumPop[h]
+		frac := float64(st.stratumNPSU[h]) / st.clusterPopulation(c)
 		for i := range out {
 			out[i] += sub[i] * frac
 		}
@@ -508,6 +538,9 @@ func (d *Design) onestage(w *varWork, s int, rows []int32, out []float64) ([]int
 			if h := st.stratum[r]; !hpres[h] {
 				hpres[h] = true
 				strata = append(strata, h)
+				if st.clusterPop != nil {
+					w.first[s][h] = c
+				}
 			}
 		}
 		base := int(c) * p
@@ -572,6 +605,16 @@ func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64
 		if pop := st.stratumPop[h]; !math.IsInf(pop, 1) {
 			f = (pop - float64(nPSU)) / pop
 		}
+		nsub := 0
+		for _, c := range st.stratumClusters[h] {
+			if pres[c] {
+				nsub++
+			}
+		}
+		var fc func(c int32) float64 // per-PSU fpc factor of a PPS design
+		if st.clusterPop != nil {
+			fc, f = st.ppsFactors(h, nsub, pres, w.first[s][h])
+		}
 		if f < 1e-7 {
 			nok++
 			continue
@@ -579,12 +622,6 @@ func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64
 		scale := f
 		if nPSU > 1 {
 			scale = f * float64(nPSU) / float64(nPSU-1)
-		}
-		nsub := 0
-		for _, c := range st.stratumClusters[h] {
-			if pres[c] {
-				nsub++
-			}
 		}
 		if nPSU == 1 {
 			switch d.lonely {
@@ -620,8 +657,12 @@ func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64
 			for k := 0; k < p; k++ {
 				dev[k] = tot[int(c)*p+k] - mean[k]
 			}
+			sc := scale
+			if fc != nil {
+				sc = scale / f * fc(c)
+			}
 			for a := 0; a < p; a++ {
-				da := dev[a] * scale
+				da := dev[a] * sc
 				for b := 0; b < p; b++ {
 					acc[a*p+b] += da * dev[b]
 				}
@@ -644,7 +685,7 @@ func (d *Design) strataVariance(w *varWork, s int, strata []int32, out []float64
 // use vcov when the multistage recursion applies.
 func (d *Design) linearVar(y []float64, in []bool, a, b float64) (float64, float64, error) {
 	st := &d.stages[0]
-	w := &varWork{p: 1, in: in}
+	w := &varWork{p: 1, in: in, first: [][]int32{make([]int32, len(st.stratumName))}}
 	w.tot = [][]float64{make([]float64, len(st.clusterStratum))}
 	w.present = [][]bool{make([]bool, len(st.clusterStratum))}
 	hpres := make([]bool, len(st.stratumName))
@@ -668,6 +709,7 @@ func (d *Design) linearVar(y []float64, in []bool, a, b float64) (float64, float
 			if h := st.stratum[r]; !hpres[h] {
 				hpres[h] = true
 				strata = append(strata, h)
+				w.first[0][h] = c
 			}
 		}
 	}

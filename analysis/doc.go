@@ -1,8 +1,12 @@
 // Package analysis computes design-based estimates for complex household
 // surveys: means, totals, ratios, proportions, quantiles, domain estimates,
 // differences between domains with their t tests, the Rao–Scott test for
-// two-way tables, and linear and logistic regression with design-based
-// standard errors. Every number is meant to equal what R's survey package
+// two-way tables (F, Chisq, Wald, adjWald), linear, logistic and Poisson
+// regression with design-based standard errors, term tests and contrasts,
+// and the rest of what R survey users reach for: totals and shares of
+// every level of a factor, domains crossed from several variables, design
+// and misspecification effects, svyciprop's intervals, svyvar, and
+// svyquantile's rules and interval types (see [Stats]). Every number is meant to equal what R's survey package
 // (Lumley, version 4.1) prints for the same design, to 1e-9 relative; the
 // tests in this package check that against golden files made with R.
 //

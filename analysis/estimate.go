@@ -15,8 +15,11 @@ type Estimate struct {
 	SE       float64
 	CI       [2]float64
 	DEff     float64
-	N        int
-	DF       int
+	// DEffWR is the design effect against simple random sampling with
+	// replacement (R: deff = "replace"); its square root is Kish's deft.
+	DEffWR float64
+	N      int
+	DF     int
 }
 
 // tQuantile is the two-sided 95% critical value of Student's t with df
@@ -150,6 +153,7 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 	e := Estimate{Estimate: mean, SE: math.Sqrt(v0), N: nobs}
 	vsrs := ss / sw * float64(nobs) / float64(nobs-1) * (sw - float64(nobs)) / (sw * float64(nobs))
 	e.DEff = v0 / vsrs
+	e.DEffWR = v0 / (ss / sw / float64(nobs-1))
 	if sw < float64(nobs) {
 		e.DEff = math.NaN()
 	}
@@ -182,10 +186,11 @@ func (d *Design) Total(name string, y []float64, in []bool, naRM bool, df int) (
 	if err != nil {
 		return Estimate{}, err
 	}
-	e := Estimate{Estimate: swy, SE: math.Sqrt(v[0]), N: nobs, DEff: math.NaN()}
+	e := Estimate{Estimate: swy, SE: math.Sqrt(v[0]), N: nobs, DEff: math.NaN(), DEffWR: math.NaN()}
 	if sw > 0 {
-		vsrs := d.svyvarMean(y, m, swy/sw, sw, nobs) * sw * sw * (sw - float64(nobs)) / (sw * float64(nobs))
-		e.DEff = v[0] / vsrs
+		s2 := d.svyvarMean(y, m, swy/sw, sw, nobs)
+		e.DEff = v[0] / (s2 * sw * sw * (sw - float64(nobs)) / (sw * float64(nobs)))
+		e.DEffWR = v[0] / (s2 * sw * sw / float64(nobs))
 	}
 	e.setCI(df)
 	return e, nil
@@ -228,8 +233,9 @@ func (d *Design) Ratio(num, den string, y, x []float64, in []bool, naRM bool, df
 		return Estimate{}, err
 	}
 	e := Estimate{Estimate: r, SE: math.Sqrt(v[0]), N: nobs}
-	vsrs := d.svyvarMean(lin, m, swl/sw, sw, nobs) * sw * sw * (sw - float64(nobs)) / (sw * float64(nobs))
-	e.DEff = v[0] / vsrs
+	s2 := d.svyvarMean(lin, m, swl/sw, sw, nobs)
+	e.DEff = v[0] / (s2 * sw * sw * (sw - float64(nobs)) / (sw * float64(nobs)))
+	e.DEffWR = v[0] / (s2 * sw * sw / float64(nobs))
 	e.setCI(df)
 	return e, nil
 }
@@ -323,6 +329,7 @@ func (d *Design) proportions(f factor, in []bool, naRM bool, df int) ([]Level, e
 		// svyvar of an indicator: p(1−p)·n/(n−1).
 		vsrs := share[j] * (1 - share[j]) * float64(nobs) / float64(nobs-1) * (sw - float64(nobs)) / (sw * float64(nobs))
 		e.DEff = v[j*k+j] / vsrs
+		e.DEffWR = v[j*k+j] / (share[j] * (1 - share[j]) / float64(nobs-1))
 		e.setCI(df)
 		out[j] = Level{Level: f.levels[j], Estimate: e}
 	}

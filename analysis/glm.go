@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -17,6 +16,11 @@ type Family string
 const (
 	Gaussian      Family = "gaussian"
 	Quasibinomial Family = "quasibinomial"
+	// Poisson and Quasipoisson (log link) give the same coefficients
+	// and design-based standard errors; they differ in the model-based
+	// variance a misspecification effect compares with.
+	Poisson      Family = "poisson"
+	Quasipoisson Family = "quasipoisson"
 )
 
 // Coefficient is one regression coefficient, named as R names it (the
@@ -38,45 +42,14 @@ type Regression struct {
 	N  int
 	// Vcov is the design-based covariance of the coefficients (row-major).
 	Vcov []float64
-}
-
-// Formula is a parsed model formula "y ~ a + b + c" (main effects only,
-// with an intercept).
-type Formula struct {
-	Response string
-	Terms    []string
-}
-
-// ParseFormula parses "response ~ term + term ...".
-func ParseFormula(s string) (Formula, error) {
-	lhs, rhs, ok := strings.Cut(s, "~")
-	if !ok {
-		return Formula{}, fmt.Errorf("formula %q: no ~", s)
-	}
-	f := Formula{Response: strings.TrimSpace(lhs)}
-	if !validName(f.Response) {
-		return Formula{}, fmt.Errorf("formula %q: response %q is not a column name", s, f.Response)
-	}
-	for _, t := range strings.Split(rhs, "+") {
-		t = strings.TrimSpace(t)
-		if !validName(t) {
-			return Formula{}, fmt.Errorf("formula %q: term %q is not a column name (only main effects a + b are supported)", s, t)
-		}
-		f.Terms = append(f.Terms, t)
-	}
-	return f, nil
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
+	// naive is the model-based (X'WX)⁻¹ and dispersion the family's
+	// dispersion estimate (R: summary.glm's cov.unscaled and dispersion).
+	naive      []float64
+	dispersion float64
+	// assign is the term of each coefficient (0: intercept), terms the
+	// formula's term labels (for term tests).
+	assign []int
+	terms  []string
 }
 
 // GLM fits formula to the rows of domain in (nil: all) as R's
@@ -89,94 +62,7 @@ func (d *Design) GLM(t *Table, formula string, family Family, in []bool) (*Regre
 	if d.replicated() {
 		return nil, repUnsupported("regression")
 	}
-	f, err := ParseFormula(formula)
-	if err != nil {
-		return nil, err
-	}
-	yc, err := t.Column(f.Response)
-	if err != nil {
-		return nil, fmt.Errorf("formula %q: %w", formula, err)
-	}
-	cols := make([]*Column, len(f.Terms))
-	for j, name := range f.Terms {
-		if cols[j], err = t.Column(name); err != nil {
-			return nil, fmt.Errorf("formula %q: %w", formula, err)
-		}
-	}
-	// Model frame: domain rows with every variable present.
-	used := make([]bool, d.n)
-	present := func(c *Column, i int) bool {
-		if c.IsText() {
-			return c.Codes[i] >= 0
-		}
-		return !math.IsNaN(c.Num[i])
-	}
-	var wsum float64
-	nd := 0
-	for i := 0; i < d.n; i++ {
-		if in != nil && !in[i] {
-			continue
-		}
-		wsum += d.w[i]
-		nd++
-		ok := present(yc, i)
-		for _, c := range cols {
-			ok = ok && present(c, i)
-		}
-		used[i] = ok
-	}
-	if nd == 0 || wsum == 0 {
-		return nil, fmt.Errorf("formula %q: no rows with positive weight", formula)
-	}
-	wmean := wsum / float64(nd)
-	// Response.
-	y := make([]float64, d.n)
-	if yc.IsText() {
-		lv := levelsUsed(yc, used)
-		if len(lv) != 2 || family != Quasibinomial {
-			return nil, fmt.Errorf("formula %q: response %s is text; it must be numeric (or have two levels for logit)", formula, f.Response)
-		}
-		for i := range y {
-			if used[i] && yc.Levels[yc.Codes[i]] != lv[0] {
-				y[i] = 1
-			}
-		}
-	} else {
-		copy(y, yc.Num)
-	}
-	if family == Quasibinomial {
-		for i, v := range y {
-			if used[i] && (v < 0 || v > 1) {
-				return nil, fmt.Errorf("formula %q: response %s is %g in row %d; logit needs values in [0, 1]", formula, f.Response, v, i+1)
-			}
-		}
-	}
-	// Design matrix columns.
-	names := []string{"(Intercept)"}
-	xcols := [][]float64{nil}
-	for j, c := range cols {
-		if !c.IsText() {
-			names = append(names, f.Terms[j])
-			xcols = append(xcols, c.Num)
-			continue
-		}
-		lv := levelsUsed(c, used)
-		code := map[string]int{}
-		for k, l := range lv {
-			code[l] = k
-		}
-		for k := 1; k < len(lv); k++ {
-			x := make([]float64, d.n)
-			for i := range x {
-				if used[i] && code[c.Levels[c.Codes[i]]] == k {
-					x[i] = 1
-				}
-			}
-			names = append(names, f.Terms[j]+lv[k])
-			xcols = append(xcols, x)
-		}
-	}
-	return d.glmFit(names, xcols, y, used, wmean, family)
+	return d.fitFormula(t, formula, family, in)
 }
 
 // levelsUsed returns the sorted levels of a text column among used rows.
@@ -229,9 +115,12 @@ func (d *Design) glmFit(names []string, xcols [][]float64, y []float64, used []b
 	mu := make([]float64, n)
 	for k := range yy {
 		var ms float64
-		if family == Quasibinomial {
+		switch family {
+		case Quasibinomial:
 			ms = (prior[k]*yy[k] + 0.5) / (prior[k] + 1)
-		} else {
+		case Poisson, Quasipoisson:
+			ms = yy[k] + 0.1 // R: poisson()$initialize
+		default:
 			ms = yy[k]
 		}
 		eta[k] = lk.linkfun(ms)
@@ -318,7 +207,16 @@ func (d *Design) glmFit(names []string, xcols [][]float64, y []float64, used []b
 		return nil, err
 	}
 	df := d.DF(used) + 1 - p
-	reg := &Regression{Family: family, DF: df, N: n, Vcov: v}
+	reg := &Regression{Family: family, DF: df, N: n, Vcov: v, naive: Ainv.RawMatrix().Data, dispersion: 1}
+	if family == Gaussian || family == Quasibinomial || family == Quasipoisson {
+		// summary.glm: Σ w·r²/(n − p) over the working weights and residuals.
+		var s float64
+		for k := range yy {
+			r := (yy[k] - mu[k]) / lk.muEta(eta[k])
+			s += w[k] * w[k] * r * r
+		}
+		reg.dispersion = s / float64(n-p)
+	}
 	for j := 0; j < p; j++ {
 		c := Coefficient{Term: names[j], Estimate: coef.AtVec(j), SE: math.Sqrt(v[j*p+j])}
 		c.T = c.Estimate / c.SE
@@ -342,6 +240,9 @@ type link struct {
 }
 
 func linkFor(f Family) link {
+	if f == Poisson || f == Quasipoisson {
+		return logLink()
+	}
 	if f == Quasibinomial {
 		// R's C code for the logit link (family.c), THRESH = 30.
 		const thresh, eps = 30.0, 2.220446049250313e-16

@@ -75,25 +75,34 @@ func (r *Results) Rows() []Row {
 			rows = append(rows, x)
 		case "chisq":
 			x := blank
-			x.ID, x.Item = res.ID, res.Variable+" (Rao–Scott F)"
+			x.ID, x.Item = res.ID, res.Variable+" ("+chisqLabel[res.Statistic]+")"
 			x.Stat, x.DF1, x.DF2, x.P = val(res.F), val(res.NDF), val(res.DDF), val(res.P)
+			if res.Statistic == "Chisq" {
+				x.Stat = val(res.Chisq)
+			}
 			rows = append(rows, x)
-		case "lm", "logit":
+		case "lm", "logit", "glm":
 			for _, c := range res.Coefficients {
 				x := blank
 				x.ID, x.Item = res.ID, c.Term
 				x.Estimate, x.SE, x.Stat, x.DF1, x.P, x.N = float64(c.Estimate), float64(c.SE), float64(c.T), float64(*res.DF), float64(c.P), res.N
+				x.DEff = val(c.Meff)
 				rows = append(rows, x)
 			}
+			rows = append(rows, extraRows(res, blank)...)
 		default:
 			if len(res.Domains) > 0 {
 				for _, g := range res.Domains {
 					addGroup(res.ID, res.Variable+" | "+res.By+"="+g.Level+" ", g)
 				}
+				rows = append(rows, extraRows(res, blank)...)
 				continue
 			}
 			g := Group{Estimate: res.Estimate, SE: res.SE, CI: res.CI, DEff: res.DEff, N: res.N, Levels: res.Levels, Quantiles: res.Quantiles}
 			addGroup(res.ID, res.Variable+" ", g)
+		}
+		if res.Type != "lm" && res.Type != "logit" && res.Type != "glm" {
+			rows = append(rows, extraRows(res, blank)...)
 		}
 	}
 	for i := range rows {
@@ -103,6 +112,29 @@ func (r *Results) Rows() []Row {
 	}
 	return rows
 }
+
+// extraRows are the rows of a result's term tests and contrasts.
+func extraRows(res Result, blank Row) []Row {
+	var rows []Row
+	for _, tt := range res.Tests {
+		x := blank
+		x.ID, x.Item = res.ID, "test "+tt.Terms+" ("+tt.Statistic+")"
+		x.Stat, x.DF1, x.DF2, x.P = val(tt.F), float64(tt.DF), val(tt.DDF), float64(tt.P)
+		if tt.Statistic == "Chisq" {
+			x.Stat = float64(tt.Chisq)
+		}
+		rows = append(rows, x)
+	}
+	for _, c := range res.Contrasts {
+		x := blank
+		x.ID, x.Item = res.ID, "contrast "+c.Name
+		x.Estimate, x.SE, x.CILow, x.CIHigh = float64(c.Estimate), float64(c.SE), ci(c.CI, 0), ci(c.CI, 1)
+		rows = append(rows, x)
+	}
+	return rows
+}
+
+var chisqLabel = map[string]string{"": "Rao–Scott F", "F": "Rao–Scott F", "Chisq": "Rao–Scott X²", "Wald": "Wald F", "adjWald": "adjusted Wald F"}
 
 var rowHeader = []string{"id", "item", "estimate", "se", "ci_low", "ci_high", "deff", "n", "statistic", "df1", "df2", "p"}
 

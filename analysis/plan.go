@@ -28,6 +28,14 @@ import (
 //	  - {id: l1, lm: "children_enrolled ~ migrant + urban + hh_size"}
 //	  - {id: g1, logit: "bank_account ~ migrant + urban"}
 //	  - {id: q1, quantile: remit_amount, p: [0.5], subset: "remit_received = 1"}
+//	  - {id: t1, total: migrant}                     # every level's total
+//	  - {id: b2, mean: bank_account, by: [migrant, region]}
+//	  - {id: p1, ciprop: remit_received, method: beta}
+//	  - {id: r1, glm: "children_enrolled ~ migrant * urban", family: poisson}
+//
+// The keys of those statistics (chisq's statistic, deff: replace and
+// deft, ciprop, var, glm with family, meff, tests and contrasts,
+// quantile's qrule and interval) are documented on [Stats].
 //
 // psu and fpc take a column or a list of columns (one per stage).
 //
@@ -54,15 +62,30 @@ import (
 //
 //	design: {weight: weight, replicates: {columns: [rw1, rw2, rw3], type: JK1}}
 //
-// A survey's plan (survey: ID) with no weight gets the survey's design with
-// the calibration its stored weights were made with.
+// The design as dotm draws it (dotm weights base writes it as a design
+// file): certainty PSUs as strata of their households, screening classes
+// as second-stage strata, PSUs with replacement (Hansen–Hurwitz) or, with
+// pps: brewer and fpc as inclusion probabilities, Brewer's approximation:
+//
+//	design: {file: base.design.yaml, weight: w_final}   # keys given here win
+//	design: {strata: stratum, stage_strata: class, psu: [psu, household_id],
+//	         certainty: certainty, weight: weight, nest: true, lonely_psu: adjust}
+//	        # + fpc: [pi1, pi2], pps: brewer
+//
+// A survey's plan (survey: ID) with no weight gets the survey's design as
+// drawn with the calibration its stored weights were made with.
 // adjust_domain_lonely: true is R's survey.adjust.domain.lonely. Intervals
 // are Student t intervals on the design's degrees of freedom (PSUs −
 // strata of the domain, as R's degf), as R's confint(..., df = degf(design));
 // an estimate's df: inf asks for normal intervals (df = Inf), df: N for N.
 type Plan struct {
-	Data      string         `yaml:"data"`
-	Survey    string         `yaml:"survey"`
+	Data   string `yaml:"data"`
+	Survey string `yaml:"survey"`
+	// Surveys stacks several surveys (one per country round) into one
+	// design, and Rescale ("equal") gives each the same total weight; see
+	// StackEntry and Stack.
+	Surveys   []StackEntry   `yaml:"surveys"`
+	Rescale   string         `yaml:"rescale"`
 	Design    PlanDesign     `yaml:"design"`
 	Estimates []EstimateSpec `yaml:"estimates"`
 }
@@ -84,6 +107,13 @@ type PlanDesign struct {
 	// Calibration: the calibrations that made the weights (one step, or
 	// a list applied in order); see [CalibrationStep].
 	Calibration calibrationList `yaml:"calibration"`
+	// StageStrata, PPS and Certainty describe a design as drawn (see
+	// DesignSpec); File names a design file (dotm weights base --design)
+	// whose keys apply where the plan gives none; the command line reads it.
+	StageStrata nameList `yaml:"stage_strata"`
+	PPS         string   `yaml:"pps"`
+	Certainty   string   `yaml:"certainty"`
+	File        string   `yaml:"file"`
 }
 
 // calibrationList reads one calibration step or a list of them.
@@ -112,7 +142,8 @@ func (c *calibrationList) UnmarshalYAML(v *yaml.Node) error {
 
 // Spec converts the plan's design to a [DesignSpec].
 func (p PlanDesign) Spec() DesignSpec {
-	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates}
+	return DesignSpec{Strata: p.Strata, PSU: p.PSU, Weight: p.Weight, Prob: p.Prob, FPC: p.FPC, LonelyPSU: p.LonelyPSU, Nest: p.Nest, Calibration: p.Calibration, AdjustDomainLonely: p.AdjustDomainLonely, Replicates: p.Replicates,
+		StageStrata: p.StageStrata, PPS: p.PPS, Certainty: p.Certainty}
 }
 
 // nameList accepts a scalar or a sequence of column names.
@@ -157,10 +188,16 @@ type EstimateSpec struct {
 	Chisq      []string   `yaml:"chisq"`
 	LM         string     `yaml:"lm"`
 	Logit      string     `yaml:"logit"`
-	By         string     `yaml:"by"`
-	Subset     string     `yaml:"subset"`
-	NARM       bool       `yaml:"na_rm"`
-	Deff       *bool      `yaml:"deff"`
+	// By names one domain variable or several (by: [migrant, region]):
+	// one estimate per combination of their levels, as R's svyby(~y,
+	// ~a + b, ...).
+	By     nameList `yaml:"by"`
+	Subset string   `yaml:"subset"`
+	NARM   bool     `yaml:"na_rm"`
+	// Deff: true (default), false, or replace (against simple random
+	// sampling with replacement, R's deff = "replace"); see [Stats].
+	Deff  deffOption `yaml:"deff"`
+	Stats `yaml:",inline"`
 	// DF overrides the degrees of freedom of the intervals of means,
 	// totals, ratios, proportions and quantiles: "inf" (normal intervals,
 	// R's confint(..., df = Inf)) or a whole number. Default: the design's
@@ -191,7 +228,7 @@ func (e *EstimateSpec) Kind() string {
 	case e.Logit != "":
 		return "logit"
 	}
-	return ""
+	return e.Stats.kind()
 }
 
 // ParsePlan reads and checks a YAML plan. Unknown keys are errors.
@@ -229,16 +266,29 @@ func decodeStrict(b []byte, p *Plan) error {
 }
 
 func (p *Plan) check(needEstimates bool) error {
-	if p.Data == "" && p.Survey == "" {
+	if p.Stacked() || p.Rescale != "" {
+		if err := p.checkStack(); err != nil {
+			return err
+		}
+	} else if p.Data == "" && p.Survey == "" {
 		return fmt.Errorf("plan: give data: FILE (.csv or .parquet) or survey: ID")
 	}
 	if p.Data != "" && p.Survey != "" {
 		return fmt.Errorf("plan: give data or survey, not both")
 	}
+	if p.Stacked() && p.Design.File != "" {
+		return fmt.Errorf("plan: design: file is not read in a stack; give the design's keys")
+	}
 	switch p.Design.LonelyPSU {
 	case "", LonelyFail, LonelyRemove, LonelyCertainty, LonelyAdjust, LonelyAverage:
 	default:
 		return fmt.Errorf("plan: design: lonely_psu %q is not one of fail, remove, certainty, adjust, average", p.Design.LonelyPSU)
+	}
+	if p.Design.File != "" && p.Survey != "" {
+		return fmt.Errorf("plan: design: file is for plans over a data file; a survey's plan uses the design stored with its weights")
+	}
+	if p.Design.PPS != "" && p.Design.PPS != PPSBrewer {
+		return fmt.Errorf("plan: design: pps %q: the only PPS approximation is brewer (leave pps out for the with-replacement design)", p.Design.PPS)
 	}
 	if len(p.Estimates) == 0 && needEstimates {
 		return fmt.Errorf("plan: no estimates")
@@ -256,13 +306,16 @@ func (p *Plan) check(needEstimates bool) error {
 		}
 		seen[e.ID] = true
 		kinds := 0
-		for _, set := range []bool{e.Mean != "", e.Total != "", e.Ratio != nil, e.Proportion != "", e.Quantile != "", e.Compare != "", len(e.Chisq) > 0, e.LM != "", e.Logit != ""} {
+		for _, set := range []bool{e.Mean != "", e.Total != "", e.Ratio != nil, e.Proportion != "", e.Quantile != "", e.Compare != "", len(e.Chisq) > 0, e.LM != "", e.Logit != "", e.Stats.kind() != ""} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			return fmt.Errorf("%s: give exactly one of mean, total, ratio, proportion, quantile, compare, chisq, lm, logit (found %d)", where, kinds)
+			return fmt.Errorf("%s: give exactly one of mean, total, ratio, proportion, quantile, compare, chisq, lm, logit, %s (found %d)", where, statsKinds, kinds)
+		}
+		if err := e.checkStats(); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
 		}
 		if e.Ratio != nil && (e.Ratio.Numerator == "" || e.Ratio.Denominator == "") {
 			return fmt.Errorf("%s: ratio needs numerator and denominator", where)
@@ -291,9 +344,9 @@ func (p *Plan) check(needEstimates bool) error {
 		} else if len(e.P) > 0 {
 			return fmt.Errorf("%s: p is only for quantile", where)
 		}
-		if e.By != "" {
+		if len(e.By) > 0 {
 			switch e.Kind() {
-			case "mean", "total", "ratio", "proportion", "quantile":
+			case "mean", "total", "ratio", "proportion", "quantile", "var", "ciprop":
 			default:
 				return fmt.Errorf("%s: by is not available for %s", where, e.Kind())
 			}
@@ -336,15 +389,16 @@ func (p *Plan) Columns() []string {
 	add(p.Design.Spec().Columns()...)
 	for i := range p.Estimates {
 		e := &p.Estimates[i]
-		add(e.Mean, e.Total, e.Proportion, e.Quantile, e.Compare, e.Between, e.By)
+		add(factorArg(e.Mean), factorArg(e.Total), e.Proportion, e.Quantile, e.Compare, e.Between)
+		add(e.By...)
+		add(e.Stats.columns()...)
 		if e.Ratio != nil {
 			add(e.Ratio.Numerator, e.Ratio.Denominator)
 		}
 		add(e.Chisq...)
 		for _, f := range []string{e.LM, e.Logit} {
 			if fm, err := ParseFormula(f); err == nil {
-				add(fm.Response)
-				add(fm.Terms...)
+				add(fm.Columns()...)
 			}
 		}
 		if e.subset != nil {

@@ -23,7 +23,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"compare without between", "data: a.csv\nestimates: [{id: a, compare: x}]", "between"},
 		{"bad lonely", "data: a.csv\ndesign: {lonely_psu: maybe}\nestimates: [{id: a, mean: x}]", "lonely_psu"},
 		{"bad p", "data: a.csv\nestimates: [{id: a, quantile: x, p: [1.5]}]", "p = 1.5"},
-		{"bad formula", "data: a.csv\nestimates: [{id: a, lm: \"y ~ a * b\"}]", "main effects"},
+		{"bad formula", "data: a.csv\nestimates: [{id: a, lm: \"y ~ a + poly(b)\"}]", "function poly is not one of"},
 		{"bad subset", "data: a.csv\nestimates: [{id: a, mean: x, subset: \"x ~ 1\"}]", "subset"},
 		{"chisq arity", "data: a.csv\nestimates: [{id: a, chisq: [x]}]", "two variables"},
 		{"by on lm", "data: a.csv\nestimates: [{id: a, lm: \"y ~ x\", by: g}]", "by is not available"},
@@ -64,7 +64,7 @@ func TestPlanUnknownKeys(t *testing.T) {
 		{"a mapping for a list", "data: a.csv\nestimates: {id: a, mean: x}\n",
 			`plan: line 2: a mapping (key: value) where a list is expected`},
 		{"nothing near", "data: a.csv\ncolour: red\nestimates: [{id: a, mean: x}]\n",
-			`plan: line 2: unknown key "colour"; the keys here are data, survey, design, estimates`},
+			`plan: line 2: unknown key "colour"; the keys here are data, survey, surveys, rescale, design, estimates`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePlan([]byte(tt.yaml))
@@ -224,7 +224,8 @@ func TestRunErrorsNameTheColumn(t *testing.T) {
 	tests := []struct{ plan, want string }{
 		{"{id: a, mean: nope}", `"nope"`},
 		{"{id: a, mean: acs.k3}", "acs.k3"},
-		{"{id: a, total: stype}", "stype"},
+		{"{id: a, ratio: {numerator: stype, denominator: api00}}", "stype"},
+		{"{id: a, total: api00, by: [stype, nope]}", `"nope"`},
 		{"{id: a, ratio: {numerator: api00, denominator: name}}", "name"},
 		{"{id: a, mean: api00, subset: \"api00 > 5000\"}", "zero"},
 		{"{id: a, compare: api00, between: stype}", "stype has 3 levels"},

@@ -2,8 +2,12 @@ package analysis
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,14 +61,25 @@ func TestIndicatorReport(t *testing.T) {
 	}
 	d := mustDesign(t, tb, synthSpec)
 	for _, ind := range rep.Indicators {
-		if len(ind.ByMigrant) != 3 || len(ind.BySex) != 2 {
+		wantSex := 2
+		if ind.ID == "women_decide" {
+			wantSex = 0 // true by definition for female heads: not broken down by sex
+		}
+		if len(ind.ByMigrant) != 3 || len(ind.BySex) != wantSex {
 			t.Fatalf("%s: groups %d/%d", ind.ID, len(ind.ByMigrant), len(ind.BySex))
+		}
+		if ind.Base == "" || ind.Count == "" {
+			t.Errorf("%s: no unit (%q) or count (%q)", ind.ID, ind.Base, ind.Count)
 		}
 		non := ind.ByMigrant[2]
 		if non.Group != "non_migrant" || !non.Reference || non.Diff != nil {
 			t.Errorf("%s: reference group %+v", ind.ID, non)
 		}
-		for _, g := range append(ind.ByMigrant[:2:2], ind.BySex[0]) {
+		compared := ind.ByMigrant[:2:2]
+		if len(ind.BySex) > 0 {
+			compared = append(compared, ind.BySex[0])
+		}
+		for _, g := range compared {
 			ref := non
 			if g.Group == "female" {
 				ref = ind.BySex[1]
@@ -103,6 +118,20 @@ func TestIndicatorReport(t *testing.T) {
 	checkClose(t, "bank all", float64(bank.All.Estimate), e.Estimate)
 	checkClose(t, "bank all se", float64(bank.All.SE), e.SE)
 
+	// women's part in decisions is estimated on male-headed households only
+	wd := rep.Indicators[len(rep.Indicators)-1]
+	sex, _ := tb.Column("head_sex")
+	wy, _ := tb.numeric("women_decide")
+	male := 0
+	for i := range wy {
+		if c := sex.Codes[i]; c >= 0 && sex.Levels[c] == "male" && !math.IsNaN(wy[i]) && d.w[i] != 0 {
+			male++
+		}
+	}
+	if wd.ID != "women_decide" || wd.All.N != male {
+		t.Errorf("%s: n %d, want the %d male-headed households", wd.ID, wd.All.N, male)
+	}
+
 	var html bytes.Buffer
 	if err := rep.WriteHTML(&html); err != nil {
 		t.Fatal(err)
@@ -114,6 +143,171 @@ func TestIndicatorReport(t *testing.T) {
 	if _, err := json.Marshal(rep); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReportReadable checks what a ministry reader sees: a headline of the
+// three largest significant differences, the survey's metadata, shares in
+// % in tables and charts (axes from 0), amounts with thousands separators
+// and the currency, one font family, unreliable estimates flagged, the unit
+// of every row.
+func TestReportReadable(t *testing.T) {
+	rep, err := IndicatorReport(synthTable(t, 6000, 11), synthSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.WithMeta(SurveyMeta{Country: "Demoland", Round: "Development on the Move, 2026", FieldworkStart: "2026-03-02", FieldworkEnd: "2026-04-17",
+		Selected: 6500, Interviewed: 6300, Responding: 6000, ResponseRate: 6000.0 / 6500, Weighting: "base weights, nonresponse by stratum, raked to census totals", Currency: "DML"})
+
+	// the headline: three sentences, significant, largest relative difference first
+	if len(rep.Summary) != 3 {
+		t.Fatalf("summary %q, want 3 sentences", rep.Summary)
+	}
+	last := math.Inf(1)
+	for _, sentence := range rep.Summary {
+		var found bool
+		for _, ind := range rep.Indicators {
+			if !strings.HasPrefix(sentence, ind.Label+": ") {
+				continue
+			}
+			ref := ind.ByMigrant[2]
+			for _, g := range ind.ByMigrant[:2] {
+				if !strings.Contains(sentence, " in "+strings.ToLower(groupLabels[g.Group])+" households") {
+					continue
+				}
+				found = true
+				if g.Diff == nil || g.Diff.P >= 0.05 || g.Unreliable != "" {
+					t.Errorf("%q: not a significant, reliable difference: %+v", sentence, g)
+				}
+				rel := math.Abs(float64(g.Diff.Difference / ref.Estimate))
+				if rel > last+1e-12 {
+					t.Errorf("%q: relative difference %.3f after a smaller one %.3f", sentence, rel, last)
+				}
+				last = rel
+			}
+		}
+		if !found || !strings.HasSuffix(sentence, ").") || !strings.Contains(sentence, "against") || !strings.Contains(sentence, "p ") {
+			t.Errorf("summary sentence %q", sentence)
+		}
+	}
+
+	// unreliable: fewer than 30 cases or CV above 30%, and nothing else
+	flagged := 0
+	for _, ind := range rep.Indicators {
+		for _, g := range append(append([]GroupEstimate{ind.All}, ind.ByMigrant...), ind.BySex...) {
+			cv := float64(g.SE) / math.Abs(float64(g.Estimate))
+			want := g.N < MinReliableN || cv > MaxReliableCV
+			if (g.Unreliable != "") != want {
+				t.Errorf("%s %s: n %d, CV %.3f, flagged %q", ind.ID, g.Group, g.N, cv, g.Unreliable)
+			}
+			if g.Unreliable != "" {
+				flagged++
+			}
+		}
+	}
+	small, err := IndicatorReport(synthTable(t, 300, 3), synthSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallFlags := 0
+	for _, ind := range small.Indicators {
+		for _, g := range append(ind.ByMigrant, ind.BySex...) {
+			if g.Unreliable != "" {
+				smallFlags++
+			}
+		}
+	}
+	if smallFlags == 0 {
+		t.Error("a sample of 300 households has no unreliable group estimate")
+	}
+	t.Logf("unreliable estimates: %d of the 6000-household report, %d of a 300-household one", flagged, smallFlags)
+
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{
+		"<td>Country</td><td>Demoland</td>", "2026-03-02 to 2026-04-17", "<td>6\u202f500</td>", "Response rate (AAPOR RR1)</td><td>92.3%",
+		"raked to census totals", "Variance estimation</td><td>" + rep.Design.Variance,
+		"Unit: DML per person per month; n counts households.", "Unit: % of children aged 6–17; n counts households with children aged 6–17.",
+		"Unit: % of male-headed households; n counts male-headed households.", "<li>" + rep.Summary[0][:30],
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	// one font family: the page's and the charts'
+	if strings.Contains(html, "Serif") || strings.Count(html, "font-family:Liberation Sans") < len(indicators) {
+		t.Errorf("fonts: %d chart styles in Liberation Sans, serif present %v", strings.Count(html, "font-family:Liberation Sans"), strings.Contains(html, "Serif"))
+	}
+	// amounts: thousands separated, in the tables and on the charts' axes
+	cons := rep.Indicators[2]
+	if v := float64(cons.All.Estimate); !strings.Contains(html, "<td>"+amount(v, false)+"</td>") {
+		t.Errorf("consumption %v is not in the table as %s", v, amount(v, false))
+	}
+	for v, want := range map[float64]string{12345.6: "12\u202f346", -2500: "−2\u202f500", 99.44: "99.4", 1e6: "1\u202f000\u202f000"} {
+		if got := amount(v, false); got != want {
+			t.Errorf("amount(%v) = %q, want %q", v, got, want)
+		}
+	}
+	// shares: % in the table, the chart's axis in % from 0
+	share := rep.Indicators[0]
+	if !strings.Contains(html, fmt.Sprintf("<td>%.1f%%</td>", 100*float64(share.All.Estimate))) {
+		t.Errorf("the share %v is not in the table in %%", share.All.Estimate)
+	}
+	svg, err := chartSVG(share, "DML")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := svgTicks(string(svg))
+	if len(ticks) == 0 || ticks[0] != "0" || !strings.Contains(string(svg), ">% of households<") {
+		t.Errorf("share chart: axis ticks %v, want %% from 0 and the label %% of households", ticks)
+	}
+	for _, tk := range ticks {
+		if v, err := strconv.ParseFloat(tk, 64); err == nil && v > 100 {
+			t.Errorf("share chart tick %s above 100%%", tk)
+		}
+	}
+	big := cons // amounts in the thousands: a richer country's
+	big.ByMigrant = append([]GroupEstimate(nil), cons.ByMigrant...)
+	for _, g := range []*GroupEstimate{&big.All, &big.ByMigrant[0], &big.ByMigrant[1]} {
+		g.Estimate, g.CI = 100*g.Estimate, [2]Num{100 * g.CI[0], 100 * g.CI[1]}
+	}
+	consSVG, err := chartSVG(big, "DML")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(consSVG), ">DML per person per month<") || !strings.Contains(string(consSVG), "\u202f") {
+		t.Errorf("consumption chart: no currency label or thousands separators: ticks %v", svgTicks(string(consSVG)))
+	}
+
+	// CSV: unit, what n counts, CV and reliability on every row
+	var c bytes.Buffer
+	if err := rep.WriteCSV(&c); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&c).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(rows[0], ","); h != "id,indicator,unit,n_counts,by,group,estimate,se,ci_low,ci_high,n,cv,unreliable,difference,p" {
+		t.Errorf("CSV header %s", h)
+	}
+	for _, r := range rows[1:] {
+		if r[2] == "" || r[3] == "" {
+			t.Errorf("CSV row without a unit: %v", r)
+		}
+	}
+}
+
+// svgTicks lists the texts of a gonum SVG chart's left axis from the
+// bottom: the numeric texts in the order drawn.
+func svgTicks(svg string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`>([−\-0-9.,\x{202f}%]+)</text>`).FindAllStringSubmatch(svg, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 // TestDomainZeroPadding checks the domain rule on synthetic data: a domain

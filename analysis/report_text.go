@@ -10,9 +10,10 @@ import (
 	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
-// reportRows lists the report's estimates one per row: indicator, grouping
-// (all, migrant, head_sex), group, estimate, SE, CI, n, and the difference
-// test against the reference group.
+// reportRows lists the report's estimates one per row: indicator, its unit
+// and what n counts, grouping (all, migrant, head_sex), group, estimate,
+// SE, CI, n, CV and reliability, and the difference test against the
+// reference group. Shares are proportions in [0, 1] here.
 func (r *Report) reportRows() [][]string {
 	f := func(x Num) string { return strconv.FormatFloat(float64(x), 'g', 6, 64) }
 	var rows [][]string
@@ -21,7 +22,7 @@ func (r *Report) reportRows() [][]string {
 		if g.Diff != nil {
 			diff, p = f(g.Diff.Difference), f(g.Diff.P)
 		}
-		rows = append(rows, []string{ind.ID, ind.Label, by, g.Group, f(g.Estimate), f(g.SE), f(g.CI[0]), f(g.CI[1]), strconv.Itoa(g.N), diff, p})
+		rows = append(rows, []string{ind.ID, ind.Label, ind.Base, ind.Count, by, g.Group, f(g.Estimate), f(g.SE), f(g.CI[0]), f(g.CI[1]), strconv.Itoa(g.N), f(g.CV), g.Unreliable, diff, p})
 	}
 	for _, ind := range r.Indicators {
 		add(ind, "all", ind.All)
@@ -32,10 +33,13 @@ func (r *Report) reportRows() [][]string {
 			add(ind, "head_sex", g)
 		}
 	}
-	return rows
+	return append(rows, r.Countries.rows(f)...)
 }
 
-var reportHeader = []string{"id", "indicator", "by", "group", "estimate", "se", "ci_low", "ci_high", "n", "difference", "p"}
+// reportHeader: unit says what the estimate is a share of or per, n_counts
+// what n counts; unreliable says why an estimate is not reliable (fewer
+// than MinReliableN cases, CV above MaxReliableCV), empty when it is.
+var reportHeader = []string{"id", "indicator", "unit", "n_counts", "by", "group", "estimate", "se", "ci_low", "ci_high", "n", "cv", "unreliable", "difference", "p"}
 
 // WriteCSV writes the report's estimates as CSV, one row per indicator and
 // group.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Num is a float64 that encodes NaN and ±Inf as JSON null.
@@ -66,6 +67,7 @@ type Result struct {
 	SE       *Num    `json:"se,omitempty"`
 	CI       []Num   `json:"ci,omitempty"`
 	DEff     *Num    `json:"deff,omitempty"`
+	DEft     *Num    `json:"deft,omitempty"`
 	N        int     `json:"n,omitempty"`
 	DF       *int    `json:"df,omitempty"`
 	Levels   []Group `json:"levels,omitempty"`
@@ -82,6 +84,14 @@ type Result struct {
 
 	Coefficients []CoefficientResult `json:"coefficients,omitempty"`
 	Quantiles    []QuantileResult    `json:"quantiles,omitempty"`
+
+	// Statistic names a chisq entry's statistic (F, Chisq, Wald, adjWald);
+	// Chisq is Pearson's X² (statistic Chisq, on ndf degrees of freedom).
+	Statistic string `json:"statistic,omitempty"`
+	Chisq     *Num   `json:"chisq,omitempty"`
+	// Tests are a regression's term tests; Contrasts an entry's contrasts.
+	Tests     []TermTestResult `json:"tests,omitempty"`
+	Contrasts []ContrastResult `json:"contrasts,omitempty"`
 }
 
 // Group is one level of a domain or categorical variable.
@@ -94,6 +104,11 @@ type Group struct {
 	N         int              `json:"n"`
 	Levels    []Group          `json:"levels,omitempty"`
 	Quantiles []QuantileResult `json:"quantiles,omitempty"`
+
+	DEft *Num `json:"deft,omitempty"`
+	// Values are the levels of each by variable when there are several
+	// (Level is then R's svyby label, the values joined by ".").
+	Values []string `json:"values,omitempty"`
 }
 
 // CoefficientResult is one regression coefficient.
@@ -103,6 +118,9 @@ type CoefficientResult struct {
 	SE       Num    `json:"se"`
 	T        Num    `json:"t"`
 	P        Num    `json:"p"`
+
+	// Meff is the misspecification effect (meff: true).
+	Meff *Num `json:"meff,omitempty"`
 }
 
 // QuantileResult is one quantile.
@@ -127,7 +145,14 @@ func Run(ctx context.Context, plan *Plan, src Source) (*Results, error) {
 
 // RunTable evaluates every entry of plan on t.
 func RunTable(plan *Plan, t *Table) (*Results, error) {
-	spec := plan.Design.Spec()
+	if plan.Design.File != "" {
+		return nil, fmt.Errorf("design: file %s was not read (dotm analyze reads it, relative to the plan)", plan.Design.File)
+	}
+	return runSpec(plan, t, plan.Design.Spec())
+}
+
+// runSpec evaluates every entry of plan on t with the design spec.
+func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 	d, err := NewDesign(t, spec)
 	if err != nil {
 		return nil, err
@@ -144,17 +169,11 @@ func RunTable(plan *Plan, t *Table) (*Results, error) {
 	return out, nil
 }
 
-func fromEstimate(e Estimate, deff bool) (est, se *Num, ci []Num, de *Num) {
-	est, se = np(e.Estimate), np(e.SE)
-	ci = []Num{Num(e.CI[0]), Num(e.CI[1])}
-	if deff {
-		de = np(e.DEff)
-	}
-	return
-}
+// single computes an entry's statistic over the domain dom into g.
+type single func(dom []bool, g *Group) error
 
 func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
-	r := Result{ID: e.ID, Type: e.Kind(), By: e.By, Subset: e.Subset}
+	r := Result{ID: e.ID, Type: e.Kind(), By: strings.Join(e.By, " × "), Subset: e.Subset}
 	var in []bool
 	if e.subset != nil {
 		m, err := e.subset.mask(t)
@@ -168,34 +187,31 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 	if dfSet > 0 {
 		df = dfSet
 	}
-	wantDeff := e.Deff == nil || *e.Deff
-	// single computes the entry's statistic over domain dom.
-	type single func(dom []bool, g *Group) error
 	var one single
 	switch r.Type {
 	case "mean", "total", "proportion":
-		name := e.Mean + e.Total + e.Proportion
+		name, asFac := factorArg(e.Mean+e.Total+e.Proportion), strings.HasPrefix(e.Mean+e.Total, "factor(")
 		r.Variable = name
 		col, err := t.Column(name)
 		if err != nil {
 			return r, err
 		}
-		if col.IsText() || r.Type == "proportion" {
-			if r.Type == "total" {
-				return r, fmt.Errorf("column %s is text; a total needs numbers (use proportion)", name)
-			}
-			r.Type = "proportion"
+		if col.IsText() || asFac || r.Type == "proportion" {
 			f := asFactor(col)
+			levels := d.proportions
+			if r.Type == "total" {
+				levels = d.levelTotals // R: svytotal of a factor
+			} else {
+				r.Type = "proportion"
+			}
 			one = func(dom []bool, g *Group) error {
-				lv, err := d.proportions(f, dom, e.NARM, df)
+				lv, err := levels(f, dom, e.NARM, df)
 				if err != nil {
 					return err
 				}
 				for _, l := range lv {
-					var x Group
-					x.Level = l.Level
-					x.Estimate, x.SE, x.CI, x.DEff = fromEstimate(l.Estimate, wantDeff)
-					x.N = l.N
+					x := Group{Level: l.Level}
+					e.fill(&x, l.Estimate)
 					g.Levels = append(g.Levels, x)
 				}
 				return nil
@@ -214,8 +230,7 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			if err != nil {
 				return err
 			}
-			g.Estimate, g.SE, g.CI, g.DEff = fromEstimate(est, wantDeff)
-			g.N = est.N
+			e.fill(g, est)
 			return nil
 		}
 	case "ratio":
@@ -233,8 +248,7 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			if err != nil {
 				return err
 			}
-			g.Estimate, g.SE, g.CI, g.DEff = fromEstimate(est, wantDeff)
-			g.N = est.N
+			e.fill(g, est)
 			return nil
 		}
 	case "quantile":
@@ -257,7 +271,7 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			if dfSet > 0 {
 				qdf = dfSet
 			}
-			qs, err := d.Quantiles(e.Quantile, x, e.P, dom, e.NARM, qdf)
+			qs, err := d.QuantilesWith(e.Quantile, x, e.P, dom, e.NARM, qdf, QuantileOptions{QRule: e.QRule, Interval: e.Interval})
 			if err != nil {
 				return err
 			}
@@ -265,6 +279,11 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 				g.Quantiles = append(g.Quantiles, QuantileResult{P: Num(q.P), Estimate: Num(q.Estimate), SE: Num(q.SE), CI: []Num{Num(q.CI[0]), Num(q.CI[1])}, DF: q.DF})
 			}
 			return nil
+		}
+	case "var", "ciprop":
+		var err error
+		if one, err = statsOne(d, t, e, &r, df, dfSet); err != nil {
+			return r, err
 		}
 	case "compare":
 		r.Variable = e.Compare
@@ -297,16 +316,27 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 			return r, err
 		}
 		r.Variable = e.Chisq[0] + " × " + e.Chisq[1]
-		cs, err := d.ChiSqTest(a, b, in)
+		cs, err := d.TableTest(a, b, in, e.Statistic)
 		if err != nil {
 			return r, err
 		}
-		r.F, r.NDF, r.DDF, r.P = np(cs.F), np(cs.NDF), np(cs.DDF), np(cs.P)
+		r.Statistic, r.P = cs.Statistic, np(cs.P)
+		if cs.Statistic == "Chisq" {
+			r.Chisq, r.NDF = np(cs.Chisq), np(cs.DF)
+			return r, nil
+		}
+		r.F, r.NDF, r.DDF = np(cs.F), np(cs.NDF), np(cs.DDF)
 		return r, nil
-	case "lm", "logit":
+	case "lm", "logit", "glm":
 		fam, formula := Gaussian, e.LM
-		if r.Type == "logit" {
+		switch r.Type {
+		case "logit":
 			fam, formula = Quasibinomial, e.Logit
+		case "glm":
+			fam, formula = Family(e.Family), e.GLM
+			if fam == "" {
+				fam = Gaussian
+			}
 		}
 		r.Variable = formula
 		g, err := d.GLM(t, formula, fam, in)
@@ -318,41 +348,34 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		}
 		r.DF = &g.DF
 		r.N = g.N
-		return r, nil
+		return r, regressionExtras(&r, e, g)
 	}
-	if e.By == "" {
+	if len(e.By) == 0 {
 		var g Group
 		if err := one(in, &g); err != nil {
 			return r, err
 		}
-		r.Estimate, r.SE, r.CI, r.DEff, r.N = g.Estimate, g.SE, g.CI, g.DEff, g.N
+		r.Estimate, r.SE, r.CI, r.DEff, r.DEft, r.N = g.Estimate, g.SE, g.CI, g.DEff, g.DEft, g.N
 		r.Levels, r.Quantiles = g.Levels, g.Quantiles
 		if r.Estimate != nil {
 			r.DF = &df
 		}
 		return r, nil
 	}
-	bc, err := t.Column(e.By)
+	doms, err := byDomains(t, e.By, in)
 	if err != nil {
 		return r, err
 	}
-	f := asFactor(bc)
-	dom := make([]bool, t.Len())
-	for lv, name := range f.levels {
-		any := false
-		for i, c := range f.codes {
-			dom[i] = c == int32(lv) && (in == nil || in[i])
-			any = any || dom[i]
-		}
-		if !any {
-			continue
-		}
-		g := Group{Level: name}
-		if err := one(dom, &g); err != nil {
-			return r, fmt.Errorf("%s = %s: %w", e.By, name, err)
+	for _, dm := range doms {
+		g := Group{Level: dm.label, Values: dm.values}
+		if err := one(dm.in, &g); err != nil {
+			return r, fmt.Errorf("%s: %w", dm.describe(e.By), err)
 		}
 		r.Domains = append(r.Domains, g)
 	}
 	r.DF = &df
+	if len(e.Contrasts) > 0 {
+		return r, byContrasts(d, t, e, &r, doms, in, df)
+	}
 	return r, nil
 }

@@ -44,6 +44,10 @@ func handleAnalyses(s *Server) gin.HandlerFunc {
 				Problems: []dotm.Problem{{Path: "survey", Code: "constraint", Message: "leave survey out or give " + sv.ID}}})
 			return
 		}
+		if _, ok := raw["surveys"]; ok {
+			stackedAnalysis(c, s, sv, raw)
+			return
+		}
 		raw["survey"] = sv.ID
 		normalized, err := yaml.Marshal(raw)
 		if err != nil {

@@ -53,7 +53,16 @@ func firstProblems(ps []dotm.Problem) []dotm.Problem {
 // handleListAssignments: GET /api/v1/assignments?survey=&status=&enumerator=
 // Enumerators get their own (returned ones with the supervisor's comment),
 // supervisors their team's (the surveys of their scope), admins all.
-func handleListAssignments(assignments dotm.AssignmentStore) gin.HandlerFunc {
+//
+// Each assignment comes with prefill: the answers the assignment itself
+// gives the form, so the client fills them in and locks them: household_id,
+// psu and stratum, and the frame's other columns for its PSU (region,
+// urban, …) once the survey's PSU sample is drawn (design may be nil).
+func handleListAssignments(assignments dotm.AssignmentStore, design dotm.DesignStore) gin.HandlerFunc {
+	type assignmentView struct {
+		dotm.Assignment
+		Prefill map[string]string `json:"prefill"`
+	}
 	return func(c *gin.Context) {
 		u := currentUser(c)
 		f := dotm.AssignmentFilter{Survey: c.Query("survey"), Enumerator: c.Query("enumerator")}
@@ -83,10 +92,39 @@ func handleListAssignments(assignments dotm.AssignmentStore) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		if list == nil {
-			list = []dotm.Assignment{}
+		frames := map[string]map[string]map[string]string{} // survey -> PSU -> frame columns
+		out := make([]assignmentView, len(list))
+		for i, a := range list {
+			p := map[string]string{"household_id": a.HouseholdID}
+			if a.PSU != "" {
+				p["psu"] = a.PSU
+			}
+			if a.Stratum != "" {
+				p["stratum"] = a.Stratum
+			}
+			if design != nil && a.PSU != "" {
+				psus, seen := frames[a.Survey]
+				if !seen {
+					s, err := design.PSUSample(c.Request.Context(), a.Survey)
+					if err != nil && dotm.ErrorCode(err) != dotm.ENOTFOUND {
+						fail(c, err)
+						return
+					}
+					psus = map[string]map[string]string{}
+					for _, x := range s.PSUs {
+						psus[x.PSU] = x.Extra
+					}
+					frames[a.Survey] = psus
+				}
+				for k, v := range psus[a.PSU] {
+					if _, set := p[k]; !set {
+						p[k] = v
+					}
+				}
+			}
+			out[i] = assignmentView{Assignment: a, Prefill: p}
 		}
-		c.JSON(http.StatusOK, gin.H{"assignments": list})
+		c.JSON(http.StatusOK, gin.H{"assignments": out})
 	}
 }
 
@@ -110,15 +148,18 @@ func handlePostListing(surveys dotm.SurveyStore, listings dotm.ListingStore, ass
 		}
 		counts := req.Counts()
 		u := currentUser(c)
+		ifRevision := dotm.AnyRevision
 		if u.Role == dotm.RoleEnumerator {
-			if err := mayReplaceListing(c.Request.Context(), listings, assignments, sv.ID, req.PSU, u); err != nil {
+			rev, err := mayReplaceListing(c.Request.Context(), listings, assignments, sv.ID, req.PSU, u)
+			if err != nil {
 				fail(c, err)
 				return
 			}
+			ifRevision = rev // the permission holds for the revision it was checked on
 		}
 		l := dotm.Listing{Survey: sv.ID, PSU: req.PSU, Stratum: req.Stratum, Households: req.Households,
 			SubmittedBy: u.Name, SubmittedAt: time.Now().UTC().Truncate(time.Millisecond)}
-		rev, err := listings.PutListing(c.Request.Context(), l)
+		rev, err := listings.PutListing(c.Request.Context(), l, ifRevision)
 		if err != nil {
 			fail(c, err)
 			return
@@ -130,24 +171,28 @@ func handlePostListing(surveys dotm.SurveyStore, listings dotm.ListingStore, ass
 // mayReplaceListing lets an enumerator list a PSU nobody listed yet, and
 // replace the listing of a PSU that is its own: one whose first listing it
 // made, or where it holds an assignment. Supervisors replace any listing of
-// their surveys (the caller does not ask for them).
-func mayReplaceListing(ctx context.Context, listings dotm.ListingStore, assignments dotm.AssignmentStore, survey, psu string, u dotm.User) error {
+// their surveys (the caller does not ask for them). It returns the revision
+// the permission was checked on (0: none yet).
+func mayReplaceListing(ctx context.Context, listings dotm.ListingStore, assignments dotm.AssignmentStore, survey, psu string, u dotm.User) (int, error) {
 	ls, err := listings.Listings(ctx, survey)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	i := slices.IndexFunc(ls, func(l dotm.Listing) bool { return l.PSU == psu })
-	if i < 0 || ls[i].SubmittedBy == u.Name || ls[i].ListedBy == u.Name {
-		return nil
+	if i < 0 {
+		return 0, nil
+	}
+	if ls[i].SubmittedBy == u.Name || ls[i].ListedBy == u.Name {
+		return ls[i].Revision, nil
 	}
 	mine, err := assignments.Assignments(ctx, dotm.AssignmentFilter{Survey: survey, Enumerator: u.Name})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if slices.ContainsFunc(mine, func(a dotm.Assignment) bool { return a.PSU == psu }) {
-		return nil
+		return ls[i].Revision, nil
 	}
-	return dotm.Errorf(dotm.EFORBIDDEN, "PSU %s was listed by someone else and you hold no assignment in it; ask a supervisor to correct its listing", psu)
+	return 0, dotm.Errorf(dotm.EFORBIDDEN, "PSU %s was listed by someone else and you hold no assignment in it; ask a supervisor to correct its listing", psu)
 }
 
 // handleGetListings: GET /api/v1/surveys/{survey}/listings (supervisor,

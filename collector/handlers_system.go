@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -39,9 +40,12 @@ func handleHealthz() gin.HandlerFunc {
 }
 
 // handleReadyz answers 200 when the database answers a ping, 503 otherwise.
-func handleReadyz(db Pinger, diskFull func() bool) gin.HandlerFunc {
+// After a write failed for a full disk it is not ready until a probe write
+// succeeds again (space was freed) or, with a store that cannot probe,
+// for diskFullWait.
+func handleReadyz(db Pinger, diskFull func(context.Context) bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if diskFull() {
+		if diskFull(c.Request.Context()) {
 			fail(c, &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "the server's disk is full", RetryAfter: 30})
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,11 +194,7 @@ func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope,
 
 	normalized, vprobs := cf.form.Validate(env.Answers, questionnaire.ValidateOptions{Now: ended})
 	if len(vprobs) > 0 {
-		ps := make([]dotm.Problem, len(vprobs))
-		for i, p := range vprobs {
-			ps[i] = dotm.Problem{Path: p.Path, Code: p.Code, Message: redactAnswerValues(p.Code, p.Message), Cause: p.Cause}
-		}
-		return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the answers do not pass the form's checks", Problems: ps}
+		return prepared{}, answerProblems(cf.form, env.Answers, vprobs)
 	}
 	if normalized == nil {
 		normalized = map[string]any{}
@@ -420,4 +417,43 @@ func trimMessage(s string) string {
 		s = s[:300] + "…"
 	}
 	return strings.ToValidUTF8(s, "")
+}
+
+// answerProblems is the 422 of answers that fail the form's checks: each
+// problem with its question's label (no answer value in it), values
+// redacted (redactAnswerValues), root causes first and the others naming
+// their root in Cause; the detail counts the roots and what follows from
+// them.
+func answerProblems(f *questionnaire.Form, answers map[string]any, vprobs []questionnaire.Problem) *dotm.Error {
+	var names map[string]bool
+	isChoice := func(s string) bool {
+		if names == nil {
+			names = make(map[string]bool, len(f.Choices))
+			for _, c := range f.Choices {
+				names[c.Name] = true
+			}
+		}
+		return names[s]
+	}
+	ps := make([]dotm.Problem, len(vprobs))
+	roots := 0
+	for i, p := range vprobs {
+		ps[i] = dotm.Problem{Path: p.Path, Label: f.Describe(p.Path, answers, "", false), Code: p.Code,
+			Message: redactAnswerValues(p.Code, p.Message, isChoice), Cause: p.Cause}
+		if p.Cause == "" {
+			roots++
+		}
+	}
+	msg := "the answers do not pass the form's checks: " + plural(roots, "problem", "problems") + " to fix"
+	if n := len(ps) - roots; n > 0 {
+		msg += " (" + plural(n, "problem follows", "problems follow") + " from " + map[bool]string{true: "it", false: "them"}[roots == 1] + ")"
+	}
+	return &dotm.Error{Code: dotm.EUNPROCESSABL, Message: msg, Problems: ps}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

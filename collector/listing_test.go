@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -59,12 +60,13 @@ func TestListingReplacement(t *testing.T) {
 
 // TestAssignmentIDsAcrossSurveys: the ids of drawn assignments are
 // unambiguous across surveys (svC + h.1 and svC.h + 1 once both made
-// "svC.h.1"), every assignment the draw reports exists, and each can be
-// submitted against.
+// "svC.h.1"), every assignment the draw reports exists, with the answers
+// its PSU's frame row gives the form (prefill), and each can be submitted
+// against.
 func TestAssignmentIDsAcrossSurveys(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t)
-	const frame = "psu_id,stratum,size\nn1,north,120\n"
+	const frame = "psu_id,stratum,size,region,urban\nn1,north,120,north,no\n"
 	type drawJSON struct {
 		Assignments int `json:"assignments_created"`
 	}
@@ -94,6 +96,18 @@ func TestAssignmentIDsAcrossSurveys(t *testing.T) {
 		as := drawn[0]
 		if as.Survey != c.survey || as.HouseholdID != c.household {
 			t.Fatalf("%s: assignment %+v", c.survey, as)
+		}
+		prefill := decode[struct {
+			Assignments []struct {
+				PSU     string            `json:"psu"`
+				Prefill map[string]string `json:"prefill"`
+			} `json:"assignments"`
+		}](t, a.mustDo("admin", "GET", "/api/v1/assignments?survey="+c.survey, nil, 200))
+		want := map[string]string{"household_id": c.household, "psu": "n1", "stratum": "north", "region": "north", "urban": "no"}
+		for _, x := range prefill.Assignments {
+			if x.PSU == "n1" && !maps.Equal(x.Prefill, want) {
+				t.Errorf("%s: prefill %v, want %v", c.survey, x.Prefill, want)
+			}
 		}
 		if prev, ok := got[as.ID]; ok {
 			t.Fatalf("assignment id %s of %s is also %s's", as.ID, c.survey, prev.Survey)

@@ -325,8 +325,9 @@ func parity(form *questionnaire.Form, answers map[string]any, fill odkFill) []st
 			out = append(out, fmt.Sprintf("%s: required %v in ODK, %v in dotm", path, n.Required, st.Required[path]))
 		}
 		if n.Calculated && n.Value != nil {
+			// dotm keeps no empty answer: an empty calculation is absent
 			v, ok := lookupPath(st.Answers, path)
-			if !ok || !sameCalc(*n.Value, v) {
+			if ok && !sameCalc(*n.Value, v) || !ok && *n.Value != "" {
 				out = append(out, fmt.Sprintf("%s: calculated %q in ODK, %v in dotm", path, *n.Value, v))
 			}
 		}

@@ -56,6 +56,7 @@ func (s *Server) openRosaRoutes() {
 		g.GET("/formList", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleFormList(d.Surveys, d.Forms, s.ingest.forms))
 		g.GET("/forms/:form/versions/:version/form.xml", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleXForm(s.ingest.forms))
 		g.GET("/forms/:form/versions/:version/manifest", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleManifest(s.ingest.forms))
+		g.GET("/forms/:form/versions/:version/attachments/:name", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleFormAttachment(s.ingest.forms))
 		g.HEAD("/submission", allow(dotm.RoleEnumerator), handleSubmissionHead())
 		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(MaxOpenRosaBytes), handleOpenRosaSubmission(s.ingest))
 	}
@@ -257,15 +258,47 @@ func handleXForm(cache *formCache) gin.HandlerFunc {
 	}
 }
 
-// handleManifest: GET forms/{form}/versions/{version}/manifest, the form's
-// media files. dotm does not store form attachments yet, so a form's
-// manifest is empty (Collect then downloads the form alone).
+// handleManifest: GET forms/{form}/versions/{version}/manifest, the media
+// files of the form version: those the form carries itself
+// (questionnaire.Form.Attachments, such as itemsets.csv from the
+// external_choices sheet), with their md5 hashes and download URLs.
 func handleManifest(cache *formCache) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if _, ok := openRosaForm(c, cache); !ok {
+		cf, ok := openRosaForm(c, cache)
+		if !ok {
 			return
 		}
-		c.Data(http.StatusOK, "text/xml; charset=utf-8", []byte(xml.Header+`<manifest xmlns="`+nsManifest+`"></manifest>`+"\n"))
+		var b bytes.Buffer
+		b.WriteString(xml.Header + `<manifest xmlns="` + nsManifest + `">`)
+		base := strings.TrimSuffix(baseURL(c)+c.Request.URL.Path, "/manifest")
+		for _, a := range cf.form.Attachments() {
+			sum := md5.Sum(a.Data)
+			b.WriteString("<mediaFile><filename>")
+			_ = xml.EscapeText(&b, []byte(a.Name))
+			b.WriteString("</filename><hash>md5:" + hex.EncodeToString(sum[:]) + "</hash><downloadUrl>")
+			_ = xml.EscapeText(&b, []byte(base+"/attachments/"+url.PathEscape(a.Name)))
+			b.WriteString("</downloadUrl></mediaFile>")
+		}
+		b.WriteString("</manifest>\n")
+		c.Data(http.StatusOK, "text/xml; charset=utf-8", b.Bytes())
+	}
+}
+
+// handleFormAttachment: GET forms/{form}/versions/{version}/attachments/{name},
+// one file of the manifest.
+func handleFormAttachment(cache *formCache) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cf, ok := openRosaForm(c, cache)
+		if !ok {
+			return
+		}
+		for _, a := range cf.form.Attachments() {
+			if a.Name == c.Param("name") {
+				c.Data(http.StatusOK, a.ContentType, a.Data)
+				return
+			}
+		}
+		fail(c, dotm.Errorf(dotm.ENOTFOUND, "form %s version %s has no attachment %q", c.Param("form"), c.Param("version"), c.Param("name")))
 	}
 }
 

@@ -14,6 +14,10 @@ func ReleaseContentType(name string) string {
 		return "application/json"
 	case ".md":
 		return "text/markdown; charset=utf-8"
+	case ".dta":
+		return "application/x-stata-dta"
+	case ".xml":
+		return "application/xml"
 	}
 	return "application/octet-stream"
 }

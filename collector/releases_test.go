@@ -239,7 +239,8 @@ func TestSurveyRelease(t *testing.T) {
 		if st != 200 || hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(b)) != f.Bytes || h.Get("ETag") != `"`+f.SHA256+`"` {
 			t.Fatalf("%s: %d, %d bytes, etag %s, want %s", f.Name, st, len(b), h.Get("ETag"), f.SHA256)
 		}
-		want := map[string]string{".parquet": "application/vnd.apache.parquet", ".json": "application/json", ".md": "text/markdown; charset=utf-8"}[f.Name[strings.LastIndex(f.Name, "."):]]
+		want := map[string]string{".parquet": "application/vnd.apache.parquet", ".json": "application/json", ".md": "text/markdown; charset=utf-8",
+			".dta": "application/x-stata-dta", ".xml": "application/xml"}[f.Name[strings.LastIndex(f.Name, "."):]]
 		if h.Get("Content-Type") != want {
 			t.Fatalf("%s: content type %q, want %q", f.Name, h.Get("Content-Type"), want)
 		}

@@ -177,6 +177,8 @@ func routeTable() map[string]routeCase {
 		table["GET "+prefix.route+"/formList"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at("/formList", nil)}
 		table["GET "+prefix.route+"/forms/:form/versions/:version/form.xml"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at(form+"/form.xml", nil)}
 		table["GET "+prefix.route+"/forms/:form/versions/:version/manifest"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, req: at(form+"/manifest", nil)}
+		// the mini household form carries no file: 404 to an allowed role
+		table["GET "+prefix.route+"/forms/:form/versions/:version/attachments/:name"] = routeCase{roles: []dotm.Role{enu, sup}, openRosa: true, authOnly: true, req: at(form+"/attachments/itemsets.csv", nil)}
 		table["HEAD "+prefix.route+"/submission"] = routeCase{roles: []dotm.Role{enu}, openRosa: true, req: at("/submission", nil)}
 		table["POST "+prefix.route+"/submission"] = routeCase{roles: []dotm.Role{enu}, openRosa: true, req: at("/submission", func(a *apiEnv) any {
 			f, err := questionnaire.Decode(mustRead(a.t, "testdata/mini_household.yaml"), "yaml")

@@ -56,7 +56,7 @@ func (s *Server) routes() {
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))
 
-	authed.GET("/assignments", allow(enu, sup, adm), handleListAssignments(d.Assignments))
+	authed.GET("/assignments", allow(enu, sup, adm), handleListAssignments(d.Assignments, d.Design))
 
 	authed.POST("/submissions", allow(enu), s.needKeys(), limitBody(MaxSubmissionBytes), handlePostSubmission(s.ingest))
 	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))

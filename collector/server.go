@@ -28,6 +28,12 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// WriteProber is a Pinger that can also try a small write: /readyz uses
+// it to see that space was freed after the disk was full.
+type WriteProber interface {
+	ProbeWrite(ctx context.Context) error
+}
+
 // Deps is everything the server needs; cmd/dotm wires it.
 type Deps struct {
 	Logger *slog.Logger
@@ -139,10 +145,24 @@ func (s *Server) watchDiskFull() gin.HandlerFunc {
 	}
 }
 
-// diskFull reports whether the store failed for a full disk within diskFullWait.
-func (s *Server) diskFull() bool {
+// diskFull reports whether the store failed for a full disk and still
+// does: a store that can probe a write is asked (and, when the write goes
+// through, the disk is no longer full); otherwise the failure counts for
+// diskFullWait.
+func (s *Server) diskFull(ctx context.Context) bool {
 	at := s.diskFullAt.Load()
-	return at != 0 && time.Since(time.Unix(0, at)) < diskFullWait
+	if at == 0 {
+		return false
+	}
+	if p, ok := s.deps.DB.(WriteProber); ok {
+		err := p.ProbeWrite(ctx)
+		if err == nil {
+			s.diskFullAt.CompareAndSwap(at, 0)
+			return false
+		}
+		return IsDiskFull(err)
+	}
+	return time.Since(time.Unix(0, at)) < diskFullWait
 }
 
 // SetKeys replaces the data keys of a running server (a key file changed:

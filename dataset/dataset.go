@@ -26,6 +26,12 @@ type Household struct {
 	// can be those of the calibrated design.
 	Uncalibrated, Calibrated float64
 	FPC                      float64 // PSUs in the stratum's frame; 0 when unknown
+	// Class is the household's screening class (the second-stage stratum)
+	// and Certainty whether its PSU was selected with certainty: with
+	// stratum and psu, the design as drawn (columns ScreeningClass and
+	// Certainty, present when every household has a class).
+	Class     string
+	Certainty bool
 	// Interviewed is when the interview ended.
 	Interviewed time.Time
 	// Answers are the validated, normalized answers (questionnaire.Form.Validate
@@ -89,6 +95,7 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 
 	house := &exports.Table{Name: Households}
 	house.Columns = append(house.Columns, designColumns(hh)...)
+	house.Columns = append(house.Columns, drawnColumnsAt(hh, nil)...)
 	house.Columns = append(house.Columns, calibrationColumns(hh)...)
 	house.Columns = append(house.Columns, derivedColumns(hh)...)
 	have := map[string]*exports.Column{}
@@ -103,7 +110,7 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 			if f.Sensitivity != "" {
 				c.Meta.Sensitivity = f.Sensitivity
 			}
-			if c.Type == exports.String {
+			if c.Type == exports.String && len(c.Meta.Choices) == 0 {
 				for _, ch := range f.Choices {
 					c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: ch.Name, Labels: ch.Labels})
 				}
@@ -131,6 +138,8 @@ func Build(survey string, form *questionnaire.Form, hh []Household) (*exports.Da
 		}
 		ds.Tables = append(ds.Tables, t)
 	}
+	labelCopies(ds, byRepeat)
+	exports.StandardizeCodes(ds)
 	for _, t := range ds.Tables {
 		if err := t.Check(); err != nil {
 			return nil, fmt.Errorf("dataset: %w", err)
@@ -173,6 +182,7 @@ func repeatTable(name, repeat string, fields []questionnaire.Field, hh []Househo
 		hidx[k] = r.h
 	}
 	t.Columns = append(t.Columns, designColumnsAt(hh, hidx)...)
+	t.Columns = append(t.Columns, drawnColumnsAt(hh, hidx)...)
 	for _, f := range fields {
 		col := fieldColumn(f, n, func(k int) (any, bool) {
 			row := rowsOf(hh[refs[k].h].Answers, repeat)[refs[k].line]
@@ -221,6 +231,38 @@ func calibrationColumns(hh []Household) []*exports.Column {
 	return []*exports.Column{before, after}
 }
 
+// Names of the columns of the design as drawn (see Household.Class).
+const (
+	ScreeningClass = "screening_class"
+	Certainty      = "certainty"
+)
+
+// drawnColumnsAt gives screening_class and certainty (0/1) of household
+// hidx[k] for row k (hidx nil: every household in order), or nothing when
+// some household has no class.
+func drawnColumnsAt(hh []Household, hidx []int) []*exports.Column {
+	for _, h := range hh {
+		if h.Class == "" {
+			return nil
+		}
+	}
+	if hidx == nil {
+		hidx = make([]int, len(hh))
+		for i := range hidx {
+			hidx[i] = i
+		}
+	}
+	class := &exports.Column{Name: ScreeningClass, Type: exports.String, Strings: make([]string, len(hidx)), Meta: exports.Meta{Source: "sample design: screening class at listing, the second-stage stratum"}}
+	cert := &exports.Column{Name: Certainty, Type: exports.Int, Ints: make([]int64, len(hidx)), Meta: exports.Meta{Source: "sample design: 1 when the PSU was selected with certainty (self-representing)"}}
+	for k, i := range hidx {
+		class.Strings[k] = hh[i].Class
+		if hh[i].Certainty {
+			cert.Ints[k] = 1
+		}
+	}
+	return []*exports.Column{class, cert}
+}
+
 // designColumnsAt gives the design variables of household hidx[k] for row k.
 func designColumnsAt(hh []Household, hidx []int) []*exports.Column {
 	n := len(hidx)
@@ -251,6 +293,7 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 	for _, c := range f.Choices {
 		meta.Choices = append(meta.Choices, exports.Choice{Name: c.Name, Labels: c.Labels})
 	}
+	meta.Multiple = f.Type == "select_multiple"
 	switch f.Type {
 	case "integer":
 		c := &exports.Column{Name: f.Name, Type: exports.Int, Ints: make([]int64, n), Nullable: true, Meta: meta}
@@ -315,6 +358,19 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 				numeric = false
 			}
 		}
+		if numeric && some && indicator(vals) {
+			// 0/1 values: an indicator, typed as the derived ones are.
+			c := &exports.Column{Name: f.Name, Type: exports.Int, Ints: make([]int64, n), Nullable: true, Meta: meta}
+			c.Meta.Choices = exports.YesNoChoices()
+			for k := 0; k < n; k++ {
+				if x, ok := number(vals[k], vals[k] != nil); ok {
+					c.Ints[k] = int64(x)
+				} else {
+					c.SetNull(k)
+				}
+			}
+			return []*exports.Column{c}
+		}
 		if numeric && some {
 			c := &exports.Column{Name: f.Name, Type: exports.Float, Floats: make([]float64, n), Nullable: true, Meta: meta}
 			for k := 0; k < n; k++ {
@@ -340,6 +396,16 @@ func fieldColumn(f questionnaire.Field, n int, get func(k int) (any, bool)) []*e
 		}
 		return []*exports.Column{c}
 	}
+}
+
+// indicator reports whether every non-missing value is 0 or 1.
+func indicator(vals []any) bool {
+	for _, v := range vals {
+		if x, ok := number(v, v != nil); ok && x != 0 && x != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // number reads a JSON-ish number (float64, int64, int, numeric string).
@@ -388,4 +454,32 @@ func text(v any) (string, bool) {
 		return strconv.FormatInt(x, 10), true
 	}
 	return fmt.Sprint(v), true
+}
+
+// copiedFrom names the repeat question whose answer a derived household
+// column copies: the column takes that question's value labels.
+var copiedFrom = map[string][2]string{"head_sex": {"members", "sex"}, "dest_country": {"migrants", "dest_country"}}
+
+// labelCopies gives the derived columns that copy an answer (head_sex,
+// dest_country) the value labels of the question they copy.
+func labelCopies(ds *exports.Dataset, byRepeat map[string][]questionnaire.Field) {
+	house := ds.Table(Households)
+	for _, name := range []string{"head_sex", "dest_country"} {
+		c := house.Column(name)
+		if c == nil || len(c.Meta.Choices) > 0 {
+			continue
+		}
+		from := copiedFrom[name]
+		for _, f := range byRepeat[from[0]] {
+			if f.Name != from[1] {
+				continue
+			}
+			for _, ch := range f.Choices {
+				c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: ch.Name, Labels: ch.Labels})
+			}
+		}
+		if name == "dest_country" && len(c.Meta.Choices) > 0 {
+			c.Meta.Choices = append(c.Meta.Choices, exports.Choice{Name: "", Labels: map[string]string{"en": "No member abroad"}})
+		}
+	}
 }

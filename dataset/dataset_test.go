@@ -74,7 +74,7 @@ func TestBuildDerivesHouseholdVariables(t *testing.T) {
 		{"migrant", 0, CurrentMigrant}, {"migrant", 1, NonMigrant},
 		{"hh_size", 0, "4"}, {"hh_size", 1, "1"},
 		{"head_sex", 0, "male"}, {"head_female", 0, "0"}, {"head_age", 0, "47"}, {"head_female", 1, "1"}, {"head_age", 1, "70"},
-		{"n_migrants", 0, "2"}, {"dest_country", 0, "spain"}, {"dest_country", 1, ""},
+		{"n_migrants", 0, "2"}, {"dest_country", 0, "ESP"}, {"dest_country", 1, ""},
 		{"remit_received", 0, "1"}, {"remit_amount", 0, "2400"}, {"remit_received", 1, "0"}, {"remit_amount", 1, "0"},
 		{"cons_pc", 1, "200"},
 		{"bank_account", 0, "0"}, {"savings", 0, "1"}, {"mobile_money", 0, "1"}, {"bank_account", 1, "1"},
@@ -110,6 +110,52 @@ func TestBuildDerivesHouseholdVariables(t *testing.T) {
 	}
 	if got := persons.Column("weight").Format(4); got != "80" {
 		t.Errorf("persons weight[4] = %s", got)
+	}
+	// Coded variables carry value labels and one type: yes/no questions,
+	// 0/1 calculations and derived indicators are 0/1 integers in every
+	// table; countries are ISO 3166-1 alpha-3 codes with their ISO names.
+	for _, tc := range []struct{ table, col, value, label string }{
+		{Households, "migrant", CurrentMigrant, "Current migrant household (a member lives abroad)"},
+		{Households, "urban", "1", "Urban"},
+		{Households, "remit_received", "1", "Yes"},
+		{Households, "consent", "1", "Yes"},
+		{Households, "head_sex", "female", "Female"},
+		{Households, "dest_country", "ESP", "Spain"},
+		{Households, "dest_country", "", "No member abroad"},
+		{Persons, "enrolled", "0", "No"},
+		{Persons, "is_child_6_17", "1", "Yes"},
+		{Migrants, "dest_country", "USA", "United States"},
+		{Migrants, "dest_country", "RUS", "Russian Federation"},
+		{Migrants, "dest_country", "other", "Other country"},
+		{ReturnMigrants, "ret_country", "VEN", "Venezuela, Bolivarian Republic of"},
+	} {
+		c := ds.Table(tc.table).Column(tc.col)
+		if c == nil {
+			t.Fatalf("%s: no column %s", tc.table, tc.col)
+		}
+		found := false
+		for _, ch := range c.Meta.Choices {
+			if ch.Name == tc.value {
+				found = true
+				if ch.Labels["en"] != tc.label {
+					t.Errorf("%s.%s = %q labelled %q, want %q", tc.table, tc.col, tc.value, ch.Labels["en"], tc.label)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s.%s: no value label for %q in %+v", tc.table, tc.col, tc.value, c.Meta.Choices)
+		}
+		if tc.value == "0" || tc.value == "1" {
+			if c.Type != exports.Int {
+				t.Errorf("%s.%s is %s, want integer 0/1", tc.table, tc.col, c.Type)
+			}
+		}
+	}
+	if es := ds.Table(Migrants).Column("dest_country").Meta.Choices[1].Labels["es"]; es != "España" {
+		t.Errorf("migrants.dest_country ESP in Spanish: %q, want the form's España", es)
+	}
+	if !hh.Column("assets").Meta.Multiple || hh.Column("region").Meta.Multiple {
+		t.Error("assets should be marked select_multiple and region not")
 	}
 	if m := ds.Table(Migrants); m == nil || m.Rows() != 2 || m.Column("legal_status").Meta.Sensitivity != exports.Sensitive {
 		t.Fatalf("migrants table: %+v", m)

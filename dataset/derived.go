@@ -66,6 +66,28 @@ func derivedColumns(hh []Household) []*exports.Column {
 		women    = integer("women_decide", "derived: a woman takes part in a decision_* answer")
 		date     = &exports.Column{Name: "interview_date", Type: exports.Date, Ints: make([]int64, n), Nullable: true, Meta: exports.Meta{Source: "end of the interview"}}
 	)
+	for c, l := range map[*exports.Column]string{
+		migrant: "Household migration status", region: "Region", urban: "Urban area", hhSize: "Household size (members in the roster)",
+		headSex: "Sex of the household head", headFem: "Female-headed household", headAge: "Age of the household head",
+		nMig: "Members now living abroad", dest: "Destination country of the first migrant", remRec: "Household received remittances",
+		remAmt: "Remittances received (amount, 0 when none)", food: "Food expenditure, monthly", educ: "Education expenditure, monthly",
+		health: "Health expenditure, monthly", housing: "Housing expenditure, monthly", consPC: "Consumption per capita, monthly",
+		bank: "Has a bank account", savings: "Has savings", mobile: "Uses mobile money", insured: "Has health insurance",
+		kids: "Children aged 6-17", enrolled: "Children aged 6-17 enrolled in school", women: "A woman takes part in major decisions",
+		date: "Interview date",
+	} {
+		c.Meta.Label = l
+	}
+	migrant.Meta.Choices = []exports.Choice{
+		{Name: CurrentMigrant, Labels: map[string]string{"en": "Current migrant household (a member lives abroad)"}},
+		{Name: ReturnMigrant, Labels: map[string]string{"en": "Return migrant household (a member came back, none abroad)"}},
+		{Name: NonMigrant, Labels: map[string]string{"en": "Non-migrant household"}},
+	}
+	urban.Meta.Choices = []exports.Choice{{Name: "0", Labels: map[string]string{"en": "Rural"}}, {Name: "1", Labels: map[string]string{"en": "Urban"}}}
+	headFem.Meta.Choices = []exports.Choice{{Name: "0", Labels: map[string]string{"en": "Male head"}}, {Name: "1", Labels: map[string]string{"en": "Female head"}}}
+	for _, c := range []*exports.Column{remRec, bank, savings, mobile, insured, women} {
+		c.Meta.Choices = exports.YesNoChoices()
+	}
 	region.Meta.Sensitivity, urban.Meta.Sensitivity = exports.Quasi, exports.Quasi
 	hhSize.Meta.Sensitivity, headSex.Meta.Sensitivity, headAge.Meta.Sensitivity, headFem.Meta.Sensitivity = exports.Quasi, exports.Quasi, exports.Quasi, exports.Quasi
 	dest.Meta.Sensitivity = exports.Quasi

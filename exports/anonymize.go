@@ -687,7 +687,7 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func fmtNum(v float64) string { return FormatNumber(v) }
 
 // recode applies a recode rule. Breaks b0 < … < bm make the category
 // "[b_i,b_{i+1})" for b_i ≤ x < b_{i+1}, the last interval closed

@@ -40,7 +40,7 @@ func ReadCSV(r io.Reader, name string) (*Table, error) {
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
+		h = csvsafe.Unescape(strings.TrimSpace(h))
 		header[i] = h
 		if h == "" {
 			return nil, fmt.Errorf("csv %s: column %d has an empty name", name, i+1)
@@ -65,7 +65,7 @@ func ReadCSV(r io.Reader, name string) (*Table, error) {
 			if !utf8.ValidString(s) {
 				return nil, fmt.Errorf("csv %s: line %d: column %s: not valid UTF-8", name, line, header[j])
 			}
-			cells[j] = append(cells[j], s)
+			cells[j] = append(cells[j], csvsafe.Unescape(s)) // as dotm's CSV writers escape it
 		}
 	}
 	t := &Table{Name: "households"}

@@ -84,12 +84,17 @@ func checkDestination(dir string) error {
 var tableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Write writes an anonymized dataset as a release folder: one Parquet file
-// per table, codebook.json, codebook.md, disclosure-report.json and
-// manifest.json. Everything is written into a temporary folder next to dir,
+// and one Stata .dta file (see [WriteDTA]) per table, codebook.json,
+// codebook.md, a DDI-Codebook 2.5 description (see [WriteDDI]),
+// disclosure-report.json and .md, and manifest.json. Everything is written into a temporary folder next to dir,
 // synced, and renamed to dir at the end, so that dir either holds a whole
 // release or does not exist. dir must not exist or be an empty folder.
 func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*Manifest, error) {
 	if err := checkDestination(dir); err != nil {
+		return nil, err
+	}
+	ds, err := withIndicators(ds)
+	if err != nil {
 		return nil, err
 	}
 	dir = filepath.Clean(dir)
@@ -116,12 +121,20 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 			return nil, fmt.Errorf("exports: table name %q: want lower-case letters, digits and _", t.Name)
 		}
 		meta["dotm.table"] = t.Name
+		meta[ArrowSchemaKey] = arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) })
 		name := t.Name + ".parquet"
 		f, err := writeFile(tmp, name, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) })
 		if err != nil {
 			return nil, err
 		}
 		rows := int64(t.Rows())
+		f.Rows = &rows
+		man.Files = append(man.Files, f)
+		label := fmt.Sprintf("%s, table %s (release %s)", info.Survey, t.Name, info.ID)
+		f, err = writeFile(tmp, t.Name+".dta", func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) })
+		if err != nil {
+			return nil, err
+		}
 		f.Rows = &rows
 		man.Files = append(man.Files, f)
 	}
@@ -132,6 +145,7 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	}{
 		{CodebookJSON, func(w io.Writer) error { return encodeJSON(w, cb) }},
 		{CodebookMarkdown, cb.WriteMarkdown},
+		{DDIXML, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
 		{ReportJSON, func(w io.Writer) error {
 			return encodeJSON(w, struct {
 				ReleaseID string `json:"release_id"`
@@ -240,6 +254,7 @@ type Codebook struct {
 type CodebookTable struct {
 	Name      string     `json:"name"`
 	File      string     `json:"file"`
+	StataFile string     `json:"stata_file"`
 	Rows      int        `json:"rows"`
 	Variables []Variable `json:"variables"`
 	Dropped   []Dropped  `json:"dropped,omitempty"`
@@ -247,16 +262,20 @@ type CodebookTable struct {
 
 // Variable is one column of a codebook.
 type Variable struct {
-	Name            string            `json:"name"`
-	Type            string            `json:"type"`
-	Nullable        bool              `json:"nullable"`
-	Nulls           int               `json:"nulls"`
-	Description     string            `json:"description,omitempty"`
-	Question        map[string]string `json:"question,omitempty"`
-	ValueLabels     []Choice          `json:"value_labels,omitempty"`
-	Sensitivity     string            `json:"sensitivity"`
-	Source          string            `json:"source,omitempty"`
-	Transformations []string          `json:"transformations,omitempty"`
+	Name        string            `json:"name"`
+	Label       string            `json:"label,omitempty"`
+	Type        string            `json:"type"`
+	Nullable    bool              `json:"nullable"`
+	Nulls       int               `json:"nulls"`
+	Description string            `json:"description,omitempty"`
+	Question    map[string]string `json:"question,omitempty"`
+	ValueLabels []Choice          `json:"value_labels,omitempty"`
+	// Multiple marks a select_multiple answer: its value lists the choices
+	// given, separated by spaces (and a 0/1 column per choice follows it).
+	Multiple        bool     `json:"select_multiple,omitempty"`
+	Sensitivity     string   `json:"sensitivity"`
+	Source          string   `json:"source,omitempty"`
+	Transformations []string `json:"transformations,omitempty"`
 }
 
 // designDescriptions describe the canonical design and key variables.
@@ -276,7 +295,7 @@ const maxListedValues = 30
 func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 	cb := &Codebook{ReleaseID: info.ID, Survey: info.Survey, Created: info.Created.UTC().Format(time.RFC3339), Languages: ds.Languages}
 	for _, t := range ds.Tables {
-		ct := CodebookTable{Name: t.Name, File: t.Name + ".parquet", Rows: t.Rows()}
+		ct := CodebookTable{Name: t.Name, File: t.Name + ".parquet", StataFile: t.Name + ".dta", Rows: t.Rows()}
 		if rep != nil {
 			for _, tr := range rep.Tables {
 				if tr.Table == t.Name {
@@ -285,8 +304,8 @@ func NewCodebook(ds *Dataset, rep *Report, info Info) *Codebook {
 			}
 		}
 		for _, c := range t.Columns {
-			v := Variable{Name: c.Name, Type: c.Type.String(), Nullable: c.Nullable || c.Valid != nil, Nulls: c.NullCount(),
-				Description: designDescriptions[c.Name], Question: c.Meta.Question, ValueLabels: c.Meta.Choices,
+			v := Variable{Name: c.Name, Label: variableLabel(c, ds.Languages), Type: c.Type.String(), Nullable: c.Nullable || c.Valid != nil, Nulls: c.NullCount(),
+				Description: designDescriptions[c.Name], Question: c.Meta.Question, ValueLabels: c.Meta.Choices, Multiple: c.Meta.Multiple,
 				Sensitivity: c.Meta.Sensitivity, Source: c.Meta.Source, Transformations: c.Meta.Transforms}
 			if v.Sensitivity == "" {
 				v.Sensitivity = "none"
@@ -328,7 +347,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "Languages: %s.\n", strings.Join(cb.Languages, ", "))
 	}
 	for _, t := range cb.Tables {
-		fmt.Fprintf(&b, "\n## Table `%s` (%s, %d rows)\n\n", t.Name, t.File, t.Rows)
+		fmt.Fprintf(&b, "\n## Table `%s` (%s, %s, %d rows)\n\n", t.Name, t.File, t.StataFile, t.Rows)
 		b.WriteString("| variable | type | sensitivity | nulls | description |\n|---|---|---|---|---|\n")
 		for _, v := range t.Variables {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s |\n", v.Name, v.Type, v.Sensitivity, v.Nulls, mdEscape(firstText(v, cb.Languages)))
@@ -339,6 +358,12 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 				b.WriteString(" (nullable)")
 			}
 			fmt.Fprintf(&b, "\n- sensitivity: %s\n", v.Sensitivity)
+			if v.Label != "" {
+				fmt.Fprintf(&b, "- label: %s\n", mdEscape(v.Label))
+			}
+			if v.Multiple {
+				b.WriteString("- select_multiple: the choices given, separated by spaces; one 0/1 column per choice follows\n")
+			}
 			if v.Description != "" {
 				fmt.Fprintf(&b, "- description: %s\n", mdEscape(v.Description))
 			}
@@ -378,7 +403,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 }
 
 // firstText is a variable's description, else its question in the default
-// language (the first), else in any language.
+// language (the first), else in any language, else its label.
 func firstText(v Variable, langs []string) string {
 	if v.Description != "" {
 		return v.Description
@@ -389,7 +414,7 @@ func firstText(v Variable, langs []string) string {
 	for _, lang := range sortedKeys(v.Question) {
 		return v.Question[lang]
 	}
-	return ""
+	return v.Label
 }
 
 func mdEscape(s string) string {

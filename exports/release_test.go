@@ -164,7 +164,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"households.parquet": true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ManifestJSON: true}
+	want := map[string]bool{"households.parquet": true, "households.dta": true, DDIXML: true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ManifestJSON: true}
 	if len(ents) != len(want) {
 		t.Errorf("release holds %d files, want %d", len(ents), len(want))
 	}
@@ -343,7 +343,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(50, 3)}}, &Profile{K: 1, AllowKBelow3: true}, empty, testInfo, seeded(1)); err != nil {
 		t.Errorf("release into an empty folder: %v", err)
-	} else if ents, _ := os.ReadDir(empty); len(ents) != 6 {
+	} else if ents, _ := os.ReadDir(empty); len(ents) != 8 {
 		t.Errorf("empty folder now holds %d files", len(ents))
 	}
 

@@ -57,6 +57,13 @@ type Meta struct {
 	// end times, …): dropped from releases unless the profile keeps it.
 	FreeText   bool
 	Transforms []string // what disclosure control did to the column (filled by Anonymize)
+	// Label is the variable's label in the researcher's tools (Stata,
+	// DDI, the Parquet field's dotm.label) when it has no question text:
+	// derived variables say what they measure.
+	Label string
+	// Multiple marks a select_multiple answer: the choice names given,
+	// separated by spaces. A release adds one 0/1 column per choice.
+	Multiple bool
 }
 
 // Column is one named, typed column with nullable values. Exactly one of the

@@ -83,6 +83,12 @@ exec %[2]q serve --addr %[5]s --data-dir %[3]q --insecure-dev-key`, mnt, bin, da
 	if err := os.Remove(fmt.Sprintf("/proc/%d/root%s/filler", cmd.Process.Pid, mnt)); err != nil {
 		t.Fatalf("free space: %v", err)
 	}
+	// Ready again as soon as a write goes through, not after a fixed wait.
+	if r, err := http.Get(base + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
+		t.Errorf("/readyz after freeing space: %v %v", r.StatusCode, err)
+	} else {
+		r.Body.Close()
+	}
 	var users struct {
 		Users []struct{ Name string } `json:"users"`
 	}

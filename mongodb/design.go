@@ -164,6 +164,10 @@ type householdWeightDoc struct {
 	Responded   bool    `bson:"responded"`
 	FramePSUs   int     `bson:"frame_psus"`
 	Calibrated  float64 `bson:"calibrated,omitempty"`
+	Class       string  `bson:"class,omitempty"`
+	Pi1         float64 `bson:"pi1,omitempty"`
+	Pi2         float64 `bson:"pi2,omitempty"`
+	Certainty   bool    `bson:"certainty,omitempty"`
 }
 
 // weightsDoc is the header of a survey's weights: how they were made and
@@ -193,21 +197,39 @@ func weightChunkID(survey, gen string, n int) string {
 	return survey + "@" + gen + "#" + strconv.Itoa(n)
 }
 
+// orphanAge is how old the chunks of a generation that no header names
+// must be before PutWeights deletes them: older than any computation still
+// writing its chunks.
+const orphanAge = time.Hour
+
 // PutWeights implements collector.WeightStore. The households go into
 // chunks of a new generation first; then one write of the header makes
 // them the survey's weights (so a reader sees the old weights or the new,
 // never a mix, and a failure half-way leaves the old ones in place); then
-// the previous generation's chunks are deleted by _id. Chunks of an attempt
-// that failed before its header was written stay behind, unreferenced.
+// the previous generation's chunks are deleted by _id. The header is
+// replaced only by the first computation to claim the generation read at
+// the start (claims.go): of two computations racing, the later one deletes
+// its own chunks and answers ECONFLICT instead of leaving either
+// generation's chunks unreferenced.
+// Chunks of an attempt that died before its header was written are
+// deleted by a later PutWeights of the survey once they are older than
+// orphanAge.
 func (s *Store) PutWeights(ctx context.Context, w dotm.Weights) error {
 	report, err := bson.Marshal(w.Report)
 	if err != nil {
 		return err
 	}
 	var old weightsDoc
+	found := true
 	if err := s.collection(colWeights).FindOne(ctx, bson.D{{Key: "_id", Value: w.Survey}},
-		options.FindOne().SetProjection(bson.D{{Key: "generation", Value: 1}, {Key: "chunks", Value: 1}})).Decode(&old); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return unavailable(err, "read weights of survey "+w.Survey)
+		options.FindOne().SetProjection(bson.D{{Key: "generation", Value: 1}, {Key: "chunks", Value: 1}})).Decode(&old); err != nil {
+		if !errors.Is(err, mongo.ErrNoDocuments) {
+			return unavailable(err, "read weights of survey "+w.Survey)
+		}
+		found = false
+	}
+	if err := s.deleteOrphanChunks(ctx, w.Survey, old.Generation); err != nil {
+		return err
 	}
 	size := s.weightChunk
 	if size <= 0 {
@@ -231,14 +253,66 @@ func (s *Store) PutWeights(ctx context.Context, w dotm.Weights) error {
 	}
 	d := weightsDoc{Survey: w.Survey, Generation: gen, Chunks: len(chunks), Count: len(w.Households), Report: report,
 		ComputedAt: w.ComputedAt, ComputedBy: w.ComputedBy}
-	if _, err := s.collection(colWeights).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Survey}}, d, options.Replace().SetUpsert(true)); err != nil {
+	prev := old.Generation
+	if !found {
+		prev = "none"
+	} else if prev == "" {
+		prev = "unchunked" // weights of earlier versions: one document, no generation
+	}
+	claimID := "weights/" + w.Survey + "@" + prev
+	swapped, err := s.claim(ctx, claimID, gen)
+	if err == nil && swapped {
+		if _, err = s.collection(colWeights).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Survey}}, d, options.Replace().SetUpsert(true)); err != nil {
+			s.unclaim(ctx, claimID, gen)
+		}
+	}
+	if err != nil {
 		return unavailable(err, "store weights")
 	}
+	if !swapped {
+		_ = s.deleteChunks(ctx, w.Survey, gen, len(chunks)) // best effort: deleteOrphanChunks gets what is left
+		return dotm.Errorf(dotm.ECONFLICT, "the weights of survey %s were recomputed by someone else while these were computed; read them, or compute again", w.Survey)
+	}
 	if old.Generation != "" {
-		for n := range old.Chunks {
-			if _, err := s.collection(colWeightChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: weightChunkID(w.Survey, old.Generation, n)}}); err != nil {
-				return unavailable(err, "delete superseded weights")
-			}
+		if err := s.deleteChunks(ctx, w.Survey, old.Generation, old.Chunks); err != nil {
+			return unavailable(err, "delete superseded weights")
+		}
+	}
+	return nil
+}
+
+// deleteChunks deletes chunks 0..n-1 of a generation, by _id.
+func (s *Store) deleteChunks(ctx context.Context, survey, gen string, n int) error {
+	for i := range n {
+		if _, err := s.collection(colWeightChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: weightChunkID(survey, gen, i)}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOrphanChunks deletes the survey's chunks of generations other than
+// current that are older than orphanAge (a generation is an ObjectID, so
+// it carries its creation time). It reads only the chunks' ids.
+func (s *Store) deleteOrphanChunks(ctx context.Context, survey, current string) error {
+	var ids []struct {
+		ID         string `bson:"_id"`
+		Generation string `bson:"generation"`
+	}
+	if err := s.findAll(ctx, colWeightChunks, bson.D{{Key: "survey", Value: survey}},
+		options.Find().SetProjection(bson.D{{Key: "generation", Value: 1}}), &ids); err != nil {
+		return unavailable(err, "read weights chunks of survey "+survey)
+	}
+	for _, c := range ids {
+		if c.Generation == current {
+			continue
+		}
+		oid, err := bson.ObjectIDFromHex(c.Generation)
+		if err == nil && time.Since(oid.Timestamp()) < orphanAge {
+			continue // perhaps a computation still writing its chunks
+		}
+		if _, err := s.collection(colWeightChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: c.ID}}); err != nil {
+			return unavailable(err, "delete unreferenced weights chunks")
 		}
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 var collections = []string{
 	colUsers, colTokens, colAudit, colSurveys, colForms, colAssignments, colAssignmentMoves,
 	colSubmissions, colDecisions, colCorrections, colListings,
-	colPSUSamples, colHouseholdSamples, colWeights, colWeightChunks, "releases", "release_published", "release_files", colKeyChecks,
+	colPSUSamples, colHouseholdSamples, colWeights, colWeightChunks, "releases", "release_published", "release_files", colKeyChecks, colClaims,
 	colTallies, colFingerprints,
 }
 

@@ -237,12 +237,12 @@ func TestListingsSQLMatchWire(t *testing.T) {
 	for i, sv := range surveys[:2] {
 		for p := range 3 {
 			hh := []dotm.ListedHousehold{{HouseholdID: fmt.Sprint("h", p), Class: dotm.CurrentMigrant}, {HouseholdID: "h\"x", Class: dotm.NonMigrant}}
-			if _, err := s.PutListing(ctx, dotm.Listing{Survey: sv, PSU: fmt.Sprint("psu-", p), Stratum: "s", Households: hh[:1+(p+i)%2], SubmittedBy: "ana", SubmittedAt: base}); err != nil {
+			if _, err := s.PutListing(ctx, dotm.Listing{Survey: sv, PSU: fmt.Sprint("psu-", p), Stratum: "s", Households: hh[:1+(p+i)%2], SubmittedBy: "ana", SubmittedAt: base}, dotm.AnyRevision); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if _, err := s.PutListing(ctx, dotm.Listing{Survey: surveys[0], PSU: "psu-1", Households: []dotm.ListedHousehold{{HouseholdID: "new", Class: dotm.ReturnMigrant}}, SubmittedBy: "kofi", SubmittedAt: base}); err != nil {
+	if _, err := s.PutListing(ctx, dotm.Listing{Survey: surveys[0], PSU: "psu-1", Households: []dotm.ListedHousehold{{HouseholdID: "new", Class: dotm.ReturnMigrant}}, SubmittedBy: "kofi", SubmittedAt: base}, dotm.AnyRevision); err != nil {
 		t.Fatal(err)
 	}
 	for _, sv := range append(surveys, "none") {

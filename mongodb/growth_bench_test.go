@@ -201,7 +201,7 @@ func newGrowth(b *testing.B, s *Store) *growth {
 		for i := range hh {
 			hh[i] = dotm.ListedHousehold{HouseholdID: fmt.Sprintf("pilot-%02d-%03d", p, i), Class: dotm.NonMigrant}
 		}
-		if _, err := s.PutListing(ctx, dotm.Listing{Survey: growthPilot, PSU: fmt.Sprintf("psu-%02d", p), Households: hh, SubmittedBy: "ana", SubmittedAt: time.Now()}); err != nil {
+		if _, err := s.PutListing(ctx, dotm.Listing{Survey: growthPilot, PSU: fmt.Sprintf("psu-%02d", p), Households: hh, SubmittedBy: "ana", SubmittedAt: time.Now()}, dotm.AnyRevision); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -291,7 +291,7 @@ func (g *growth) growTo(b *testing.B, n int) int {
 			for i := range hh {
 				hh[i] = dotm.ListedHousehold{HouseholdID: fmt.Sprintf("hh-%05d-%03d", p, i), Class: dotm.HouseholdClass([]string{"current_migrant", "return_migrant", "non_migrant"}[i%3])}
 			}
-			if _, err := g.s.PutListing(ctx, dotm.Listing{Survey: []string{growthSurvey, growthOther}[p%2], PSU: fmt.Sprintf("psu-%05d", p), Households: hh, SubmittedBy: "sup", SubmittedAt: base}); err != nil {
+			if _, err := g.s.PutListing(ctx, dotm.Listing{Survey: []string{growthSurvey, growthOther}[p%2], PSU: fmt.Sprintf("psu-%05d", p), Households: hh, SubmittedBy: "sup", SubmittedAt: base}, dotm.AnyRevision); err != nil {
 				b.Fatal(err)
 			}
 			g.listedHouseholds += 100

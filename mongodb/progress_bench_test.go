@@ -56,7 +56,7 @@ func BenchmarkProgress(b *testing.B) {
 			hh[i] = dotm.ListedHousehold{HouseholdID: fmt.Sprintf("%s-%03d", psu, i), Class: classes[i%3]}
 			sample.Households = append(sample.Households, dotm.SampledHousehold{HouseholdID: hh[i].HouseholdID, Class: string(hh[i].Class), Selected: i < 50})
 		}
-		if _, err := s.PutListing(ctx, dotm.Listing{Survey: survey, PSU: psu, Stratum: stratum, Households: hh, SubmittedBy: "sup", SubmittedAt: time.Now()}); err != nil {
+		if _, err := s.PutListing(ctx, dotm.Listing{Survey: survey, PSU: psu, Stratum: stratum, Households: hh, SubmittedBy: "sup", SubmittedAt: time.Now()}, dotm.AnyRevision); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.PutHouseholdSample(ctx, sample); err != nil {

@@ -208,15 +208,26 @@ func (s *Store) release() {
 // Collection gives the named collection; for this package and its tests.
 func (s *Store) collection(name string) *mongo.Collection { return s.db.Collection(name) }
 
+// databaseFromURI reads the database name from a connection string's path.
+// It does not use net/url, which refuses the percent-encoded Unix socket
+// paths that MongoDB's connection strings allow as hosts
+// (mongodb://%2Ftmp%2Fm.sock/survey): the hosts contain no literal slash, so
+// the path starts at the first slash after the scheme.
 func databaseFromURI(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
 		return DefaultDatabase
 	}
-	if p := strings.Trim(u.Path, "/"); p != "" {
-		return p
+	rest, _, _ = strings.Cut(rest, "?")
+	_, path, ok := strings.Cut(rest, "/")
+	if !ok {
+		return DefaultDatabase
 	}
-	return DefaultDatabase
+	name, err := url.PathUnescape(strings.Trim(path, "/"))
+	if err != nil || name == "" {
+		return DefaultDatabase
+	}
+	return name
 }
 
 // redact removes the password from a URI so that it can be shown.

@@ -412,7 +412,7 @@ type listingEvent struct {
 // PutListing implements collector.ListingStore. The listing of a PSU is one
 // document keyed by survey and PSU; a correction replaces it, guarded by the
 // revision it read, and keeps a short history of who listed when.
-func (s *Store) PutListing(ctx context.Context, l dotm.Listing) (int, error) {
+func (s *Store) PutListing(ctx context.Context, l dotm.Listing, ifRevision int) (int, error) {
 	id := l.Survey + "/" + l.PSU
 	hh := make([]listedHHDoc, len(l.Households))
 	for i, h := range l.Households {
@@ -424,25 +424,36 @@ func (s *Store) PutListing(ctx context.Context, l dotm.Listing) (int, error) {
 		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 			return 0, unavailable(err, "read listing "+id)
 		}
+		if ifRevision != dotm.AnyRevision && old.Revision != ifRevision {
+			return 0, dotm.Errorf(dotm.ECONFLICT, "the listing of PSU %s changed while this one was sent (now revision %d by %s); read it again before replacing it", l.PSU, old.Revision, old.SubmittedBy)
+		}
 		doc := listingDoc{ID: id, Survey: l.Survey, PSU: l.PSU, Stratum: l.Stratum, Households: hh,
 			SubmittedBy: l.SubmittedBy, SubmittedAt: l.SubmittedAt.UTC(), Revision: old.Revision + 1, Counts: listedCounts(hh)}
 		doc.History = append(old.History, listingEvent{Revision: doc.Revision, By: l.SubmittedBy, At: doc.SubmittedAt, Households: len(hh)})
 		if old.Revision == 0 {
 			if _, err := s.collection(colListings).InsertOne(ctx, doc); err != nil {
 				if mongo.IsDuplicateKeyError(err) {
-					continue // listed concurrently: read again
+					continue // listed concurrently: read again (and check ifRevision)
 				}
 				return 0, unavailable(err, "store listing "+id)
 			}
 			return doc.Revision, nil
 		}
-		res, err := s.collection(colListings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "revision", Value: old.Revision}}, doc)
+		// The first to claim the next revision writes it (claims.go: a
+		// filtered ReplaceOne is no compare-and-swap on the embedded server).
+		claimID := "listing/" + id + "#" + strconv.Itoa(doc.Revision)
+		won, err := s.claim(ctx, claimID, l.SubmittedBy)
 		if err != nil {
 			return 0, unavailable(err, "store listing "+id)
 		}
-		if res.MatchedCount == 1 {
-			return doc.Revision, nil
+		if !won {
+			continue // another correction got there first: read it again
 		}
+		if _, err := s.collection(colListings).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc); err != nil {
+			s.unclaim(ctx, claimID, l.SubmittedBy)
+			return 0, unavailable(err, "store listing "+id)
+		}
+		return doc.Revision, nil
 	}
 	return 0, dotm.Errorf(dotm.ECONFLICT, "listing of PSU %s changed concurrently; try again", l.PSU)
 }

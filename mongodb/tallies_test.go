@@ -39,7 +39,7 @@ func TestProgressReadsMatchWire(t *testing.T) {
 					HouseholdID: h.HouseholdID, PSU: psu, Stratum: stratum, CreatedAt: time.Now(), UpdatedAt: time.Now()})
 			}
 		}
-		if _, err := s.PutListing(ctx, dotm.Listing{Survey: "sv", PSU: psu, Stratum: stratum, Households: hh, SubmittedBy: "sup", SubmittedAt: time.Now()}); err != nil {
+		if _, err := s.PutListing(ctx, dotm.Listing{Survey: "sv", PSU: psu, Stratum: stratum, Households: hh, SubmittedBy: "sup", SubmittedAt: time.Now()}, dotm.AnyRevision); err != nil {
 			t.Fatal(err)
 		}
 		if p < 5 { // the last EA is listed, not drawn

@@ -31,7 +31,7 @@ type traceRead struct {
 	fs []frame
 }
 
-func (r traceRead) path() string { return pathOf(r.fs, r.it.q.Name) }
+func (r traceRead) path() string { return pathOf(r.fs, r.it.key) }
 
 const (
 	maxTraceReads = 256    // reads noted per traced expression
@@ -214,7 +214,7 @@ func (st *vstate) resolveCauses() {
 func (st *vstate) sortProblems() {
 	pos := make(map[string]int, len(st.c.all))
 	for i, it := range st.c.all {
-		pos[it.q.Name] = i
+		pos[it.key] = i
 	}
 	for i := range st.problems {
 		st.problems[i].key = formKey(st.problems[i].Path, pos)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,11 @@ type item struct {
 	parent   *item  // enclosing group or repeat, nil at top level
 	repeats  []*item
 	sens     string
+	// key is the item's answer key in its repeat level's answers: its
+	// name, or, when another item of the level has the same name (in
+	// another group), its path of groups from the level, as
+	// "head/age".
+	key string
 
 	relevant, constraint, calc, filter, count, required *Expr
 	requiredStatic                                      bool
@@ -46,6 +52,11 @@ type item struct {
 	// when it reads its own value.
 	calcSlot int
 	calcDeps []*item
+	rng      *rangeSpec // a range's parameters
+	// clientHeld marks a calculation that calls a function whose value
+	// only the device knows (random(), uuid(), pulldata(), once()): the
+	// answer the client sent is kept, and computed only when it is empty.
+	clientHeld bool
 }
 
 // level is the repeat an item's answer lives in (nil = top level).
@@ -57,7 +68,7 @@ func (it *item) level() *item {
 }
 
 func (it *item) field(c *compiled) Field {
-	fd := Field{Name: it.q.Name, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
+	fd := Field{Name: it.key, Type: it.base, ListName: it.list, Sensitivity: it.sens, Required: it.requiredStatic}
 	if r := it.level(); r != nil {
 		fd.Repeat = r.q.Name
 		for _, p := range it.repeats {
@@ -79,9 +90,11 @@ func (it *item) field(c *compiled) Field {
 }
 
 type compiled struct {
-	all      []*item // every item in form order
-	fields   []*item // answerable items
-	byName   map[string]*item
+	all      []*item                    // every item in form order
+	fields   []*item                    // answerable items
+	byName   map[string]*item           // items by name, for the names used once in the form
+	dups     map[string][]*item         // the names used more than once (in different groups or repeats)
+	keys     map[*item]map[string]*item // repeat level (nil = top) -> answer key -> item
 	lists    map[string][]*ChoiceRow
 	members  map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
 	calcs    map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
@@ -210,11 +223,17 @@ func (f *Form) Compile() error {
 		c.lists[ch.ListName] = append(c.lists[ch.ListName], ch)
 	}
 	var stack []*item
+	refused := map[string]int{}              // name -> row of a question refused for its type
+	siblings := map[*item]map[string]*item{} // parent (nil: top) -> name -> item
+	named := map[string][]*item{}            // name -> items, in form order
 	for i := range f.Survey {
 		q := &f.Survey[i]
 		kind, base, list, begin, end, orOther, external, err := parseType(q.Type)
 		if err != nil {
-			fail("survey", q.Row, "type", "%v", err)
+			fail("survey", q.Row, "type", "%v%s", err, questionOf(q))
+			if q.Name != "" {
+				refused[q.Name] = q.Row
+			}
 			continue
 		}
 		if end {
@@ -256,11 +275,28 @@ func (f *Form) Compile() error {
 		case !validName(q.Name):
 			fail("survey", q.Row, "name", "%q is not a valid name (letters, digits, _ - . ; starting with a letter or _)", q.Name)
 		default:
-			if prev, dup := c.byName[q.Name]; dup {
-				fail("survey", q.Row, "name", "name %q is used twice (also row %d)", q.Name, prev.q.Row)
-			} else {
-				c.byName[q.Name] = it
+			// XLSForm wants a name unique among its siblings only (the
+			// questions, groups and repeats of one group or repeat, or of
+			// the survey); a repeat's name is unique in the whole form.
+			sib := siblings[it.parent]
+			if sib == nil {
+				sib = map[string]*item{}
+				siblings[it.parent] = sib
 			}
+			if prev, dup := sib[q.Name]; dup {
+				where := "at the top of the survey"
+				if it.parent != nil {
+					where = fmt.Sprintf("in %s %q (row %d)", it.parent.base, it.parent.q.Name, it.parent.q.Row)
+				}
+				fail("survey", q.Row, "name", "name %q%s is used twice %s, also on row %d: names must be unique among the questions, groups and repeats of one group or repeat", q.Name, labelOf(q), where, prev.q.Row)
+				break
+			}
+			sib[q.Name] = it
+			if prev, dup := named[q.Name]; dup && (kind == kindRepeat || prev[0].kind == kindRepeat) {
+				fail("survey", q.Row, "name", "name %q%s is also the name of row %d: a repeat's name must be unique in the whole form", q.Name, labelOf(q), prev[0].q.Row)
+				break
+			}
+			named[q.Name] = append(named[q.Name], it)
 		}
 		switch s := strings.ToLower(strings.TrimSpace(q.Sensitivity)); s {
 		case "", "none":
@@ -272,9 +308,14 @@ func (f *Form) Compile() error {
 		default:
 			fail("survey", q.Row, "sensitivity", "sensitivity %q is not one of direct, quasi, sensitive or empty", q.Sensitivity)
 		}
+		if base == "decimal" && isRange(q.Type) {
+			if it.rng = compileRange(it, fail); it.rng != nil && it.rng.whole {
+				it.base = "integer"
+			}
+		}
 		if (base == "select_one" || base == "select_multiple") && !external {
 			if _, ok := c.lists[list]; !ok {
-				fail("survey", q.Row, "type", "choice list %q is not in the choices sheet", list)
+				fail("survey", q.Row, "type", "choice list %q is not in the choices sheet%s", list, questionOf(q))
 			}
 		}
 		c.all = append(c.all, it)
@@ -291,14 +332,23 @@ func (f *Form) Compile() error {
 	for _, it := range stack {
 		fail("survey", it.q.Row, "type", "begin %s %q has no matching end %s", it.base, it.q.Name, it.base)
 	}
+	c.dups = map[string][]*item{}
+	for name, its := range named {
+		if len(its) == 1 {
+			c.byName[name] = its[0]
+		} else {
+			c.dups[name] = its
+		}
+	}
+	assignKeys(c)
 	// expressions
 	parse := func(it *item, col, src string) *Expr {
 		if strings.TrimSpace(src) == "" {
 			return nil
 		}
-		e, err := ParseExpr(src)
+		e, err := ParseExpr(smartQuotes.Replace(src))
 		if err != nil {
-			fail("survey", it.q.Row, col, "%v", err)
+			fail("survey", it.q.Row, col, "%v%s", err, questionOf(it.q))
 			return nil
 		}
 		var bad bool
@@ -306,6 +356,12 @@ func (f *Form) Compile() error {
 			if r, ok := n.(*refNode); ok {
 				if target, ok := c.byName[r.name]; ok {
 					r.it, r.c = target, c
+				} else if its, dup := c.dups[r.name]; dup && !bad {
+					fail("survey", it.q.Row, col, "position %d: ${%s} is ambiguous: %s; a reference must name a question whose name is unique in the form", r.pos, r.name, describeDups(its))
+					bad = true
+				} else if row, ok := refused[r.name]; ok && !bad {
+					fail("survey", it.q.Row, col, "position %d: ${%s} is the question of row %d, refused above for its type: this follows from that problem", r.pos, r.name, row)
+					bad = true
 				} else if !bad {
 					fail("survey", it.q.Row, col, "position %d: unknown question ${%s}", r.pos, r.name)
 					bad = true
@@ -334,6 +390,16 @@ func (f *Form) Compile() error {
 		}
 		if it.base == "calculate" {
 			it.calc = parse(it, "calculation", q.Calculation)
+			if it.calc != nil {
+				walkNodes(it.calc.root, func(n node) {
+					if call, ok := n.(*callNode); ok && clientFunctions[call.fn] {
+						it.clientHeld = true
+					}
+					if l, ok := n.(*lookupNode); ok && c.lists[l.list] == nil {
+						it.clientHeld = true // an attachment the device holds
+					}
+				})
+			}
 			if it.calc == nil && strings.TrimSpace(q.Calculation) == "" {
 				fail("survey", q.Row, "calculation", "calculate %q has no calculation", q.Name)
 			}
@@ -371,6 +437,7 @@ func (f *Form) Compile() error {
 			}
 		}
 	}
+	checkTextRefs(f, c, fail)
 	if len(errs) == 0 {
 		propagateSensitivity(c, fail)
 	}
@@ -485,4 +552,147 @@ func calcDeps(it *item, c *compiled) []*item {
 		}
 	})
 	return deps
+}
+
+// smartQuotes are the typographic quotes that spreadsheet programs put in
+// place of the ones typed; pyxform reads them as plain quotes (its
+// clean_text_values), so ${consent} = ‘yes’ is an expression.
+var smartQuotes = strings.NewReplacer("\u201c", `"`, "\u201d", `"`, "\u2018", "'", "\u2019", "'")
+
+// textRefRE finds the ${name} references in a text.
+var textRefRE = regexp.MustCompile(`\$\{\s*([^}\s]*)\s*\}`)
+
+// checkTextRefs checks the ${name} references of every column that is not
+// an expression (labels, hints, messages, default, trigger and any other),
+// as pyxform does: each must name a question of the form.
+func checkTextRefs(f *Form, c *compiled, fail func(sheet string, row int, col, format string, args ...any)) {
+	check := func(q *Question, col, s string) {
+		if !strings.Contains(s, "${") {
+			return
+		}
+		for _, m := range textRefRE.FindAllStringSubmatch(s, -1) {
+			if its, dup := c.dups[m[1]]; dup {
+				fail("survey", q.Row, col, "${%s} is ambiguous: %s; a reference must name a question whose name is unique in the form", m[1], describeDups(its))
+				return
+			}
+			if _, ok := c.byName[m[1]]; !ok {
+				fail("survey", q.Row, col, "unknown question ${%s}: no question of the form has that name", m[1])
+				return
+			}
+		}
+	}
+	texts := func(q *Question, base string, t Text) {
+		langs := make([]string, 0, len(t))
+		for lang := range t {
+			langs = append(langs, lang)
+		}
+		sort.Strings(langs)
+		for _, lang := range langs {
+			col := base
+			if lang != "" {
+				col = base + "::" + lang
+			}
+			check(q, col, t[lang])
+		}
+	}
+	for i := range f.Survey {
+		q := &f.Survey[i]
+		texts(q, "label", q.Label)
+		texts(q, "hint", q.Hint)
+		texts(q, "constraint_message", q.ConstraintMessage)
+		texts(q, "required_message", q.RequiredMessage)
+		check(q, "default", q.Default)
+		keys := make([]string, 0, len(q.Extra))
+		for k := range q.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			check(q, f.header("survey", k), q.Extra[k])
+		}
+	}
+}
+
+// assignKeys gives every item its answer key (see item.key) and fills
+// c.keys. A form whose names are all unique keys its answers by name.
+func assignKeys(c *compiled) {
+	c.keys = map[*item]map[string]*item{}
+	count := map[*item]map[string]int{}
+	for _, it := range c.all {
+		if count[it.level()] == nil {
+			count[it.level()] = map[string]int{}
+		}
+		count[it.level()][it.q.Name]++
+	}
+	for _, it := range c.all {
+		it.key = it.q.Name
+		level := it.level()
+		if count[level][it.q.Name] > 1 && it.kind != kindGroup {
+			var steps []string
+			for p := it.parent; p != nil && p != level; p = p.parent {
+				steps = append([]string{p.q.Name}, steps...)
+			}
+			it.key = strings.Join(append(steps, it.q.Name), "/")
+		}
+		if it.kind == kindGroup {
+			continue
+		}
+		if c.keys[level] == nil {
+			c.keys[level] = map[string]*item{}
+		}
+		c.keys[level][it.key] = it
+	}
+}
+
+// describeDups names the rows that share a name: "2 questions have that
+// name (row 58 in group b, row 70 in group c)".
+func describeDups(its []*item) string {
+	parts := make([]string, len(its))
+	for i, it := range its {
+		parts[i] = fmt.Sprintf("row %d", it.q.Row)
+		if it.parent != nil {
+			parts[i] += fmt.Sprintf(" in %s %s", it.parent.base, it.parent.q.Name)
+		}
+	}
+	return fmt.Sprintf("%d questions have that name (%s)", len(its), strings.Join(parts, ", "))
+}
+
+// questionOf names a question and its label for the end of a message:
+// ` + "`" + ` (question age, "How old are you?")` + "`" + `; empty for a row without a name.
+func questionOf(q *Question) string {
+	if q.Name == "" {
+		return ""
+	}
+	if l := labelText(q); l != "" {
+		return fmt.Sprintf(" (question %s, %q)", q.Name, l)
+	}
+	return fmt.Sprintf(" (question %s)", q.Name)
+}
+
+// labelOf is a question's label for a message, ` ("How old are you?")`, in
+// the first language that has one; empty without a label.
+func labelOf(q *Question) string {
+	if l := labelText(q); l != "" {
+		return fmt.Sprintf(" (%q)", l)
+	}
+	return ""
+}
+
+// labelText is a question's label in the first language that has one,
+// shortened to 60 characters; "" without a label.
+func labelText(q *Question) string {
+	langs := make([]string, 0, len(q.Label))
+	for l := range q.Label {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		if t := strings.Join(strings.Fields(q.Label[l]), " "); t != "" {
+			if r := []rune(t); len(r) > 60 {
+				t = string(r[:57]) + "..."
+			}
+			return t
+		}
+	}
+	return ""
 }

@@ -115,7 +115,7 @@ func (e *evalEnv) walk(it *item, frames []frame, m map[string]any, level int) {
 		e.walk(it, frames, frames[level].m, level+1)
 		return
 	}
-	list, _ := m[rep.q.Name].([]any)
+	list, _ := m[rep.key].([]any)
 	for _, x := range list {
 		if inst, ok := x.(map[string]any); ok {
 			e.walk(it, frames, inst, level+1)
@@ -139,7 +139,7 @@ func (e *evalEnv) traceWalk(it *item, frames []frame, m map[string]any, level in
 		e.traceWalk(it, frames, frames[level].m, level+1, append(fs[:level:level], frames[level]))
 		return
 	}
-	list, _ := m[rep.q.Name].([]any)
+	list, _ := m[rep.key].([]any)
 	if len(list) == 0 {
 		e.st.noteRead(rep, fs) // the answers are missing with their repeat
 		return
@@ -157,14 +157,14 @@ func (e *evalEnv) traceWalk(it *item, frames []frame, m map[string]any, level in
 func (e *evalEnv) leaf(it *item, m map[string]any) {
 	switch it.kind {
 	case kindRepeat:
-		list, _ := m[it.q.Name].([]any)
+		list, _ := m[it.key].([]any)
 		for range list {
 			e.buf = append(e.buf, xnode{})
 		}
 	case kindGroup:
 		e.buf = append(e.buf, xnode{})
 	default:
-		e.buf = append(e.buf, valueNode(m[it.q.Name]))
+		e.buf = append(e.buf, valueNode(m[it.key]))
 	}
 }
 
@@ -212,7 +212,7 @@ func (e *evalEnv) self() nodeset {
 	if e.cur == nil {
 		return nodeset{}
 	}
-	return e.one(valueNode(e.m[e.cur.q.Name]))
+	return e.one(valueNode(e.m[e.cur.key]))
 }
 
 func (e *evalEnv) column(name string) nodeset {
@@ -236,6 +236,36 @@ func (e *evalEnv) column(name string) nodeset {
 		return e.one(xnode{s: v})
 	}
 	return nodeset{}
+}
+
+// lookup reads a list of the choices sheet as ODK reads the secondary
+// instance pyxform makes of it: the field (a column; the name when none is
+// given) of each item for which the predicate holds, the item's columns
+// being its bare names. A list that is not in the choices sheet (a CSV or
+// XML attachment) is empty here; calculations reading one keep the
+// device's value (see item.clientHeld).
+func (e *evalEnv) lookup(n *lookupNode) nodeset {
+	rows := e.st.c.lists[n.list]
+	field := n.field
+	if field == "" {
+		field = "name"
+	}
+	var vals []string
+	saved := e.choice
+	for _, ch := range rows {
+		e.choice = ch
+		if n.pred == nil || evalNode(n.pred, e).boolean() {
+			if col := e.column(field); len(col) > 0 {
+				vals = append(vals, col[0].str())
+			}
+		}
+	}
+	e.choice = saved
+	start := len(e.buf)
+	for _, v := range vals {
+		e.buf = append(e.buf, xnode{s: v})
+	}
+	return e.buf[start:len(e.buf):len(e.buf)]
 }
 
 func (e *evalEnv) position(repeat string) int {

@@ -102,6 +102,8 @@ type env interface {
 	self() nodeset
 	// column is a bare name: a column of the choice being filtered.
 	column(name string) nodeset
+	// lookup is instance('list')/root/item[pred]/field.
+	lookup(n *lookupNode) nodeset
 	// position is the 1-based index of the current instance of repeat
 	// ("" = innermost), 0 outside it.
 	position(repeat string) int
@@ -197,6 +199,8 @@ func evalNode(n node, e env) value {
 		return nodesV(nodeset{{s: ""}})
 	case *nameNode:
 		return nodesV(e.column(n.name))
+	case *lookupNode:
+		return nodesV(e.lookup(n))
 	case *negNode:
 		return numV(-evalNode(n.x, e).number())
 	case *binNode:

@@ -102,6 +102,10 @@ const (
 	tLPar  // (
 	tRPar  // )
 	tComma // ,
+	tInst  // instance('list')/root/item: text is the list
+	tLBr   // [
+	tRBr   // ]
+	tStep  // /name after instance('list')/root/item or its predicate
 )
 
 type token struct {
@@ -181,12 +185,40 @@ func scanName(s string, i int) int {
 	return j
 }
 
+// instanceRE matches the start of a look-up in a secondary instance, as
+// pyxform's documentation writes it: instance('list')/root/item.
+var instanceRE = regexp.MustCompile(`^instance\(\s*(?:'([^']*)'|"([^"]*)")\s*\)\s*/\s*root\s*/\s*item\b`)
+
+// relPathRE matches a relative path to a question: ./x, ../x, ../../g/x.
+var relPathRE = regexp.MustCompile(`^(?:\.\.?/)+[\p{L}_][\p{L}\p{N}\p{Mn}_.:-]*(?:/[\p{L}_][\p{L}\p{N}\p{Mn}_.:-]*)*`)
+
 func lex(src string) ([]token, error) {
 	var toks []token
 	i := 0
+	afterLookup := func() bool {
+		if len(toks) == 0 {
+			return false
+		}
+		k := toks[len(toks)-1].kind
+		return k == tInst || k == tRBr
+	}
 	for i < len(src) {
 		c := src[i]
 		switch {
+		case c == 'i' && strings.HasPrefix(src[i:], "instance") && instanceRE.MatchString(src[i:]):
+			m := instanceRE.FindStringSubmatch(src[i:])
+			toks = append(toks, token{kind: tInst, pos: i, text: m[1] + m[2]})
+			i += len(m[0])
+		case c == '[':
+			toks = append(toks, token{kind: tLBr, pos: i, text: "["})
+			i++
+		case c == ']':
+			toks = append(toks, token{kind: tRBr, pos: i, text: "]"})
+			i++
+		case c == '/' && afterLookup() && i+1 < len(src) && nameStartAt(src, i+1) > 0:
+			j := scanName(src, i+1)
+			toks = append(toks, token{kind: tStep, pos: i, text: src[i+1 : j]})
+			i = j
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
@@ -200,6 +232,13 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tNum, pos: i, text: src[i:j], num: v})
 			i = j
+		case c == '.' && relPathRE.MatchString(src[i:]):
+			// a relative path ../age, ./age, ../../group/age: the question
+			// is the last step, resolved in the current context as ${age}
+			m := relPathRE.FindString(src[i:])
+			steps := strings.Split(m, "/")
+			toks = append(toks, token{kind: tRef, pos: i, text: steps[len(steps)-1]})
+			i += len(m)
 		case c == '.':
 			if i+1 < len(src) && src[i+1] == '.' {
 				toks = append(toks, token{kind: tDDot, pos: i, text: ".."})
@@ -305,6 +344,15 @@ type refNode struct {
 type selfNode struct{}
 type parentNode struct{}
 type nameNode struct{ name string }
+
+// lookupNode is instance('list')/root/item[pred]/field: the field of the
+// items of list for which pred (bare names are the item's columns) holds.
+type lookupNode struct {
+	list  string
+	pred  node // nil: every item
+	field string
+	pos   int
+}
 type negNode struct{ x node }
 type binNode struct {
 	op   string
@@ -333,6 +381,10 @@ func walkNodes(n node, f func(node)) {
 	case *callNode:
 		for _, a := range n.args {
 			walkNodes(a, f)
+		}
+	case *lookupNode:
+		if n.pred != nil {
+			walkNodes(n.pred, f)
 		}
 	}
 }
@@ -515,6 +567,27 @@ func (p *parser) parsePrimary() (node, error) {
 		return &selfNode{}, nil
 	case tDDot:
 		return &parentNode{}, nil
+	case tInst:
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+		n := &lookupNode{list: t.text, pos: t.pos}
+		if p.peek().kind == tLBr {
+			p.next()
+			pred, err := p.parseOr()
+			if err != nil {
+				return nil, err
+			}
+			if c := p.next(); c.kind != tRBr {
+				return nil, &ParseError{Pos: c.pos, Msg: fmt.Sprintf("expected ']' but found %s", c.describe())}
+			}
+			n.pred = pred
+		}
+		if p.peek().kind == tStep {
+			n.field = p.next().text
+		}
+		return n, nil
 	case tLPar:
 		n, err := p.parseOr()
 		if err != nil {
@@ -527,6 +600,11 @@ func (p *parser) parsePrimary() (node, error) {
 	case tName:
 		if p.peek().kind == tLPar {
 			return p.parseCall(t)
+		}
+		if strings.Contains(t.text, "::") {
+			// label::English is a column header, not a name: in XPath
+			// "label::" is an axis, and ODK's engines cannot load the form
+			return nil, &ParseError{Pos: t.pos, Msg: fmt.Sprintf("%q is a column header, not a name: in an XForm \"::\" starts an XPath axis and ODK Collect cannot load the form; filter on a choices column whose header has no \"::\"", t.text)}
 		}
 		return &nameNode{name: t.text}, nil
 	}

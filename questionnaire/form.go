@@ -1,6 +1,8 @@
 package questionnaire
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -176,6 +178,16 @@ type Choice struct {
 	Labels map[string]string
 }
 
+// ErrLegacyXLS refuses a workbook in the Excel 97-2003 format (.xls), which
+// dotm does not read, and says how to convert it.
+var ErrLegacyXLS = errors.New("questionnaire: this is a legacy Excel 97-2003 workbook (.xls), which dotm does not read: " +
+	"open it in Excel or LibreOffice Calc and save it as an Excel workbook (.xlsx), " +
+	"or run libreoffice --headless --convert-to xlsx FORM.xls, then load the .xlsx (its sheets, columns and cells stay as they are)")
+
+// oleMagic starts every OLE2 compound file, the container of .xls
+// workbooks.
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
 // Decode reads a form from bytes; format is "xlsx", "yaml" (or "yml") or
 // "json". The form is compiled: every expression parsed, every reference
 // and choice list checked. Errors name the sheet, row and column.
@@ -184,7 +196,11 @@ func Decode(data []byte, format string) (*Form, error) {
 		f   *Form
 		err error
 	)
-	switch strings.ToLower(strings.TrimPrefix(format, ".")) {
+	format = strings.ToLower(strings.TrimPrefix(format, "."))
+	if format == "xls" || format == "xlsx" && bytes.HasPrefix(data, oleMagic) {
+		return nil, ErrLegacyXLS
+	}
+	switch format {
 	case "xlsx":
 		f, err = decodeXLSX(data)
 	case "yaml", "yml":

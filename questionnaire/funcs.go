@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +40,12 @@ var functions = map[string]function{
 	"if":       {minArgs: 3, maxArgs: 3, eval: fnIf},
 	"coalesce": {minArgs: 2, maxArgs: -1, eval: fnCoalesce},
 	"once":     {minArgs: 1, maxArgs: 1, eval: fnOnce},
+
+	// values the device draws or looks up: a calculation that uses them
+	// keeps the value the client sent (see item.clientHeld)
+	"random":   {minArgs: 0, maxArgs: 0, eval: fnRandom},
+	"uuid":     {minArgs: 0, maxArgs: 1, eval: fnUUID},
+	"pulldata": {minArgs: 4, maxArgs: 4, eval: fnPulldata},
 
 	// selects
 	"selected":       {minArgs: 2, maxArgs: 2, eval: fnSelected},
@@ -113,6 +120,43 @@ func constant(v value) func(*callNode, env) value {
 func fnNot(c *callNode, e env) value     { return boolV(!c.arg(e, 0).boolean()) }
 func fnBoolean(c *callNode, e env) value { return boolV(c.arg(e, 0).boolean()) }
 func fnOnce(c *callNode, e env) value    { return c.arg(e, 0) }
+
+// clientFunctions are the functions whose value only the device knows: a
+// random draw, a new identifier, a look-up in a CSV attachment the device
+// holds, or a value the device keeps once it is set.
+var clientFunctions = map[string]bool{"random": true, "uuid": true, "pulldata": true, "once": true}
+
+// fnRandom is a uniform draw in [0, 1), as ODK's random().
+func fnRandom(c *callNode, e env) value { return numV(rand.Float64()) }
+
+// fnUUID is a random (version 4) UUID, as ODK's uuid(); uuid(n) is n
+// random hexadecimal digits.
+func fnUUID(c *callNode, e env) value {
+	if len(c.args) == 1 {
+		n := c.arg(e, 0).number()
+		if !(n >= 0 && n <= 1024) {
+			return strV("")
+		}
+		const hexdigits = "0123456789abcdef"
+		b := make([]byte, int(n))
+		for i := range b {
+			b[i] = hexdigits[rand.IntN(16)]
+		}
+		return strV(string(b))
+	}
+	var u [16]byte
+	for i := range u {
+		u[i] = byte(rand.IntN(256))
+	}
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return strV(fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:]))
+}
+
+// fnPulldata looks a value up in a CSV attachment of the form; the server
+// holds no attachment data for a calculation, so it is empty here and the
+// device's value is kept (see item.clientHeld).
+func fnPulldata(c *callNode, e env) value { return strV("") }
 
 func fnIf(c *callNode, e env) value {
 	if c.arg(e, 0).boolean() {

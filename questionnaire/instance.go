@@ -86,7 +86,7 @@ func (f *Form) ReadInstance(data []byte) (*Instance, error) {
 		}
 	}
 	r := instanceReader{dec: dec, isField: isField, isRepeat: isRepeat, isGroup: isGroup, isOther: isOther, in: in}
-	if err := r.children(in.Answers, root.Name.Local, 1); err != nil {
+	if err := r.children(in.Answers, root.Name.Local, "", 1); err != nil {
 		return nil, err
 	}
 	for {
@@ -110,8 +110,10 @@ type instanceReader struct {
 	in                                  *Instance
 }
 
-// children reads the content of element path up to its end tag into out.
-func (r *instanceReader) children(out map[string]any, path string, depth int) error {
+// children reads the content of element path up to its end tag into out;
+// rel is the path of groups from out's repeat level ("head/"), which keys
+// a question whose name the level's questions share (see item.key).
+func (r *instanceReader) children(out map[string]any, path, rel string, depth int) error {
 	if depth > MaxInstanceDepth {
 		return fmt.Errorf("instance: %s: nested deeper than %d elements", path, MaxInstanceDepth)
 	}
@@ -130,6 +132,10 @@ func (r *instanceReader) children(out map[string]any, path string, depth int) er
 		case xml.StartElement:
 			name := t.Name.Local
 			at := path + "/" + name
+			key := name
+			if r.isField[rel+name] {
+				key = rel + name
+			}
 			switch {
 			case name == "meta" && depth == 1:
 				if err := r.meta(at); err != nil {
@@ -137,24 +143,24 @@ func (r *instanceReader) children(out map[string]any, path string, depth int) er
 				}
 			case r.isRepeat[name]:
 				entry := map[string]any{}
-				if err := r.children(entry, at, depth+1); err != nil {
+				if err := r.children(entry, at, "", depth+1); err != nil {
 					return err
 				}
 				list, _ := out[name].([]any)
 				out[name] = append(list, entry)
-			case r.isField[name]:
+			case r.isField[key]:
 				text, err := r.text(at)
 				if err != nil {
 					return err
 				}
-				if _, dup := out[name]; dup {
+				if _, dup := out[key]; dup {
 					return fmt.Errorf("instance: %s appears twice", at)
 				}
 				if text != "" { // an empty element is an unanswered question
-					out[name] = text
+					out[key] = text
 				}
 			case r.isGroup[name]:
-				if err := r.children(out, at, depth+1); err != nil {
+				if err := r.children(out, at, rel+name+"/", depth+1); err != nil {
 					return err
 				}
 			case r.isOther[name]:
@@ -248,8 +254,14 @@ func rowKind(typ string) string {
 func (f *Form) EncodeInstance(answers map[string]any, instanceID, deprecatedID string) ([]byte, error) {
 	type node struct {
 		name     string
+		key      string // a question's answer key (see item.key)
 		kind     string // group, repeat or "" (question)
+		rel      string // a group's path of groups from its repeat level, "head/"
 		children []*node
+	}
+	isField := map[string]bool{}
+	for _, fd := range f.Fields() {
+		isField[fd.Name] = true
 	}
 	root := &node{kind: "group"}
 	stack := []*node{root}
@@ -258,6 +270,9 @@ func (f *Form) EncodeInstance(answers map[string]any, instanceID, deprecatedID s
 		switch rowKind(q.Type) {
 		case "begin group", "begin repeat":
 			n := &node{name: q.Name, kind: strings.TrimPrefix(rowKind(q.Type), "begin ")}
+			if n.kind == "group" {
+				n.rel = top.rel + q.Name + "/"
+			}
 			top.children = append(top.children, n)
 			stack = append(stack, n)
 		case "end group", "end repeat":
@@ -267,7 +282,11 @@ func (f *Form) EncodeInstance(answers map[string]any, instanceID, deprecatedID s
 			stack = stack[:len(stack)-1]
 		default:
 			if q.Name != "" {
-				top.children = append(top.children, &node{name: q.Name})
+				key := q.Name
+				if isField[top.rel+q.Name] {
+					key = top.rel + q.Name
+				}
+				top.children = append(top.children, &node{name: q.Name, key: key})
 			}
 		}
 	}
@@ -291,7 +310,7 @@ func (f *Form) EncodeInstance(answers map[string]any, instanceID, deprecatedID s
 				}
 			default:
 				b.WriteString("<" + c.name + ">")
-				esc(instanceText(values[c.name]))
+				esc(instanceText(values[c.key]))
 				b.WriteString("</" + c.name + ">")
 			}
 		}

@@ -18,7 +18,7 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, inst instPath) 
 	// sorted
 	known := 0
 	for _, it := range st.c.members[level] {
-		v, ok := in[it.q.Name]
+		v, ok := in[it.key]
 		if !ok {
 			continue
 		}
@@ -30,7 +30,7 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, inst instPath) 
 	}
 	var unknown []string
 	for k := range in {
-		if it, ok := st.c.byName[k]; !ok || it.kind == kindGroup || it.level() != level {
+		if _, ok := st.c.keys[level][k]; !ok {
 			unknown = append(unknown, k)
 		}
 	}
@@ -54,7 +54,7 @@ func (st *vstate) normalizeLevel(level *item, in map[string]any, inst instPath) 
 // normalizeAnswer checks the answer v of it (a member of the level whose
 // answers out collects) and stores its normalized value in out.
 func (st *vstate) normalizeAnswer(it *item, v any, out map[string]any, inst instPath) {
-	k := it.q.Name
+	k := it.key
 	if v == nil {
 		return
 	}
@@ -167,6 +167,18 @@ func scalarText(v any) (string, bool) {
 // normalizeValue checks one answer's type and returns its normalized value
 // (nil = empty), or a problem code and message.
 func normalizeValue(it *item, v any, c *compiled) (any, string, string) {
+	out, code, msg := normalizeBase(it, v, c)
+	if code == "" && out != nil && it.rng != nil {
+		code, msg = it.rng.check(out)
+		if code != "" {
+			return nil, code, msg
+		}
+	}
+	return out, code, msg
+}
+
+// normalizeBase is normalizeValue for the item's base type.
+func normalizeBase(it *item, v any, c *compiled) (any, string, string) {
 	switch it.base {
 	case "integer":
 		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {

@@ -19,13 +19,12 @@ var mustLoad = map[string]bool{
 // refusedHere lists the corpus forms this package refuses, with a piece of
 // the expected reason (each must also name sheet and row).
 var refusedHere = map[string]string{
-	"bad_calc":              "sheet survey, row 2, column calculation: position 21: unterminated string",
-	"duplicate_columns":     "row 1, column label: duplicate column",
-	"include":               `row 3, column type: unknown question type "include"`,
-	"include_json":          `row 2, column type: unknown question type "include"`,
-	"loop":                  "row 3, column type: loops (begin loop) are not supported",
-	"pull_data":             "row 2, column calculation: position 0: unknown function pulldata()",
-	"UCL_Biomass_Plot_Form": "sheet survey, row 9, column relevant: position 17: unexpected character",
+	"xl_date_ambiguous": `row 5, column choice_filter: position 0: "label::English" is a column header, not a name`,
+	"bad_calc":          "sheet survey, row 2, column calculation: position 21: unterminated string",
+	"duplicate_columns": "row 1, column label: duplicate column",
+	"include":           `row 3, column type: unknown question type "include"`,
+	"include_json":      `row 2, column type: unknown question type "include"`,
+	"loop":              "row 3, column type: loops (begin loop) are not supported",
 }
 
 func TestPyxformCorpus(t *testing.T) {
@@ -248,7 +247,7 @@ func TestFormErrors(t *testing.T) {
 		{"unknown ref", `survey: [{type: integer, name: a, relevant: "${zz} = 1"}]`,
 			"sheet survey, row 1, column relevant: position 0: unknown question ${zz}"},
 		{"duplicate name", `survey: [{type: text, name: a}, {type: text, name: a}]`,
-			`sheet survey, row 2, column name: name "a" is used twice (also row 1)`},
+			`sheet survey, row 2, column name: name "a" is used twice at the top of the survey, also on row 1`},
 		{"missing list", `survey: [{type: select_one nope, name: a}]`,
 			`sheet survey, row 1, column type: choice list "nope" is not in the choices sheet`},
 		{"unclosed group", `survey: [{type: begin group, name: g}, {type: text, name: a}]`,

@@ -36,6 +36,10 @@ type State struct {
 	// form order, then the problems that follow from them (see
 	// Problem.Cause).
 	Problems []Problem `json:"problems"`
+	// Labels names the answer of each problem for the enumerator (see
+	// Describe, with answer values): problem path -> "Household member 2
+	// (Rosa) › Sex of Rosa".
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // State validates answers with opts (as Validate) and evaluates, on the
@@ -62,6 +66,14 @@ func (f *Form) State(answers map[string]any, opts ValidateOptions) State {
 	}
 	st := &vstate{f: f, c: f.c, lang: lang, now: opts.Now, bad: map[string]bool{}, root: s.Answers}
 	st.stateLevel(&s, nil, nil, s.Answers, "")
+	for _, p := range problems {
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		if _, done := s.Labels[p.Path]; !done {
+			s.Labels[p.Path] = f.Describe(p.Path, answers, lang, true)
+		}
+	}
 	return s
 }
 
@@ -83,7 +95,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 		if hidden {
 			continue
 		}
-		path := prefix + it.q.Name
+		path := prefix + it.key
 		rel := it.relevant == nil || it.relevant.evalValue(st.envFor(frames, m, it)).boolean()
 		s.Relevant[path] = rel
 		if !rel {
@@ -98,7 +110,7 @@ func (st *vstate) stateLevel(s *State, level *item, frames []frame, m map[string
 				}
 				s.RepeatCounts[path] = int(n)
 			}
-			list, _ := m[it.q.Name].([]any)
+			list, _ := m[it.key].([]any)
 			for i, x := range list {
 				inst, _ := x.(map[string]any)
 				if inst == nil {
@@ -143,7 +155,7 @@ func (f *Form) Outline() []OutlineItem {
 			if it.parent != parent {
 				continue
 			}
-			o := OutlineItem{Name: it.q.Name, Type: it.base, ListName: it.list, OrOther: it.orOther,
+			o := OutlineItem{Name: it.key, Type: it.base, ListName: it.list, OrOther: it.orOther,
 				Label: it.q.Label, Hint: it.q.Hint, Appearance: it.q.Appearance, Sensitivity: it.sens,
 				HasRepeatCount: it.count != nil}
 			o.ReadOnly, _ = staticBool(it.q.ReadOnly)

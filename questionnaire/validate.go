@@ -200,10 +200,10 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 		}
 		relevant := pass == passCalc || st.relevantOnce(it, frames, m)
 		if it.kind == kindRepeat {
-			list, _ := m[it.q.Name].([]any)
+			list, _ := m[it.key].([]any)
 			if !relevant {
 				if pass == passRelevance && len(list) > 0 {
-					st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, st.entries(len(list))))
+					st.add(pathOf(frames, it.key), CodeNotRelevant, st.text(msgRepeatNotRelevant, it.q.Name, st.entries(len(list))))
 					st.traceRelevance(it, frames, m)
 					st.attachReads()
 				}
@@ -217,13 +217,13 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 				}
 				st.pass(it, append(frames, frame{rep: it, idx: i, m: inst}), inst, pass)
 			}
-			if pass == passCheck && it.count != nil && !st.isBad(frames, it.q.Name) {
+			if pass == passCheck && it.count != nil && !st.isBad(frames, it.key) {
 				want := it.count.evalValue(st.envFor(frames, m, nil)).number()
 				if math.IsNaN(want) {
 					want = 0
 				}
 				if float64(len(list)) != want {
-					st.add(pathOf(frames, it.q.Name), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, st.entries(len(list)), formatNumber(want), it.q.RepeatCount))
+					st.add(pathOf(frames, it.key), CodeRepeatCount, st.text(msgRepeatCount, it.q.Name, st.entries(len(list)), formatNumber(want), it.q.RepeatCount))
 					st.trace(it.count, frames, m, nil, nil)
 					st.attachReads()
 				}
@@ -231,33 +231,33 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			continue
 		}
 		if !relevant {
-			if pass == passRelevance && !isEmpty(m[it.q.Name]) && it.base != "calculate" {
-				st.add(pathOf(frames, it.q.Name), CodeNotRelevant, st.text(msgNotRelevant, it.q.Name))
+			if pass == passRelevance && !isEmpty(m[it.key]) && it.base != "calculate" {
+				st.add(pathOf(frames, it.key), CodeNotRelevant, st.text(msgNotRelevant, it.q.Name))
 				st.traceRelevance(it, frames, m)
 				st.attachReads()
 			}
 			st.remove(it, m)
 			continue
 		}
-		if it.calc != nil && !st.unchanged() && !st.calcHolds(it, pass) {
-			old, had := m[it.q.Name]
+		if it.calc != nil && !(it.clientHeld && !isEmpty(m[it.key])) && !st.unchanged() && !st.calcHolds(it, pass) {
+			old, had := m[it.key]
 			at := st.ver
-			setCalcValue(m, it.q.Name, it.calc.evalValue(st.envFor(frames, m, it)))
-			if v, has := m[it.q.Name]; has != had || has && !sameScalar(old, v) {
+			setCalcValue(m, it.key, it.calc.evalValue(st.envFor(frames, m, it)))
+			if v, has := m[it.key]; has != had || has && !sameScalar(old, v) {
 				st.changed(it)
 			}
 			if it.calcSlot >= 0 && st.reuse {
 				st.calcAt[it.calcSlot] = at
 			}
 		}
-		if pass != passCheck || st.isBad(frames, it.q.Name) {
+		if pass != passCheck || st.isBad(frames, it.key) {
 			continue
 		}
-		v := m[it.q.Name]
+		v := m[it.key]
 		if isEmpty(v) {
 			required := it.requiredStatic || it.required != nil && it.required.evalValue(st.envFor(frames, m, it)).boolean()
 			if required && it.base != "calculate" {
-				st.add(pathOf(frames, it.q.Name), CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
+				st.add(pathOf(frames, it.key), CodeRequired, st.message(it.q.RequiredMessage, defaultRequired, it.q.Name))
 				st.traceRelevance(it, frames, m)
 				st.trace(it.required, frames, m, it, nil)
 				st.attachReads()
@@ -265,7 +265,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			continue
 		}
 		if it.constraint != nil && !it.constraint.evalValue(st.envFor(frames, m, it)).boolean() {
-			st.add(pathOf(frames, it.q.Name), CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
+			st.add(pathOf(frames, it.key), CodeConstraint, st.message(it.q.ConstraintMessage, defaultConstraint, it.q.Constraint))
 			st.trace(it.constraint, frames, m, it, nil)
 			st.attachReads()
 		}
@@ -285,7 +285,7 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 					if it.sens == "direct" {
 						msg = st.text(msgChoiceFilterDirect, it.q.Name, it.q.ChoiceFilter)
 					}
-					st.add(pathOf(frames, it.q.Name), CodeChoice, msg)
+					st.add(pathOf(frames, it.key), CodeChoice, msg)
 					st.trace(it.filter, frames, m, it, st.choiceRow(it, name))
 					st.attachReads()
 				}
@@ -398,8 +398,8 @@ type relMemo struct {
 
 // remove deletes the answer of it in m, counting the change.
 func (st *vstate) remove(it *item, m map[string]any) {
-	if _, ok := m[it.q.Name]; ok {
-		delete(m, it.q.Name)
+	if _, ok := m[it.key]; ok {
+		delete(m, it.key)
 		st.changed(it)
 		if it.calcSlot >= 0 && st.calcAt != nil {
 			st.calcAt[it.calcSlot] = -1 // to be computed again when relevant again

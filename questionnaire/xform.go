@@ -5,7 +5,6 @@ package questionnaire
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -404,7 +403,7 @@ func (w *xformWriter) path(name string) (string, bool) {
 // expr rewrites the ${name} references of an expression evaluated at
 // item it into paths (see ref).
 func (w *xformWriter) expr(src string, it *item, col string) string {
-	src = strings.TrimSpace(src)
+	src = smartQuotes.Replace(strings.TrimSpace(src))
 	w.noteInstances(src)
 	var b strings.Builder
 	last := 0
@@ -533,8 +532,6 @@ func (w *xformWriter) text(s string, at *item, row int, sheet, col string) strin
 	b.WriteString(escapeXML(s[last:], false))
 	return b.String()
 }
-
-var smartQuotes = strings.NewReplacer("\u201c", `"`, "\u201d", `"`, "\u2018", "'", "\u2019", "'")
 
 func (w *xformWriter) fail(it *item, col, format string, args ...any) {
 	w.errs = append(w.errs, &FormError{Sheet: "survey", Row: it.q.Row, Column: col, Err: fmt.Errorf(format, args...)})
@@ -853,32 +850,11 @@ func bindType(it *item) string {
 	return "string"
 }
 
-// rangeParams reads a range's parameters column ("start=1 end=10 step=1").
-func rangeParams(it *item) map[string]string {
-	p := map[string]string{"start": "1", "end": "10", "step": "1"}
-	maps.Copy(p, params(it))
-	return p
-}
-
-// params reads a row's parameters column: "start=0 end=5", "randomize=true
-// seed=${s}", "max-pixels=1024" (spaces, commas or ; between).
-func params(it *item) map[string]string {
-	p := map[string]string{}
-	for _, kv := range strings.FieldsFunc(it.q.Extra["parameters"], func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			p[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-		}
-	}
-	return p
-}
-
-// rangeType is int when start, end and step are whole numbers, as pyxform
-// decides.
+// rangeType is int when start, end, step (and tick_interval, placeholder)
+// are whole numbers, as pyxform decides.
 func rangeType(it *item) string {
-	for _, k := range []string{"start", "end", "step"} {
-		if strings.ContainsAny(rangeParams(it)[k], ".eE") {
-			return "decimal"
-		}
+	if it.rng != nil && !it.rng.whole {
+		return "decimal"
 	}
 	return "int"
 }
@@ -1275,8 +1251,8 @@ func (w *xformWriter) control(it *item) *xmlElem {
 			n.attr("unacceptableAccuracyThreshold", a)
 		}
 		return withLabels(n)
-	case "decimal":
-		if strings.EqualFold(strings.TrimSpace(q.Type), "range") {
+	case "decimal", "integer":
+		if isRange(q.Type) {
 			rp := rangeParams(it)
 			return withLabels(xel("range", "ref", p, "start", rp["start"], "end", rp["end"], "step", rp["step"]))
 		}

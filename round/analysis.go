@@ -6,7 +6,35 @@ import (
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/analysis"
 	"github.com/dotm-survey/dotm/dataset"
+	"github.com/dotm-survey/dotm/sampling"
 )
+
+// SurveyDesignColumns are the columns of a survey's households table that
+// carry its design as drawn (pi1 and pi2 come from the stored weights, not
+// the dataset: see SurveySource.Load).
+var SurveyDesignColumns = sampling.DesignColumns{Stratum: "stratum", PSU: "psu", Household: "household_id",
+	Class: dataset.ScreeningClass, Certainty: dataset.Certainty, Pi1: "pi1", Pi2: "pi2", Weight: "weight"}
+
+// drawnDesign is the design as drawn of stored weights (see
+// sampling.DrawnDesign), or false for weights stored before dotm kept the
+// draw. lonely "" is the drawn design's "adjust".
+func drawnDesign(ws dotm.Weights, lonely string) (analysis.PlanDesign, bool) {
+	for _, h := range ws.Households {
+		if h.Responded && h.Final > 0 && (h.Class == "" || !(h.Pi1 > 0) || !(h.Pi2 > 0)) {
+			return analysis.PlanDesign{}, false
+		}
+	}
+	c := SurveyDesignColumns
+	if lonely == "" {
+		lonely = analysis.LonelyAdjust
+	}
+	pd := analysis.PlanDesign{Strata: c.Stratum, StageStrata: []string{c.Class}, PSU: []string{c.PSU, c.Household},
+		Certainty: c.Certainty, Weight: c.Weight, Nest: true, LonelyPSU: lonely}
+	if ws.Report.Spec.Variance == sampling.Brewer {
+		pd.FPC, pd.PPS = []string{c.Pi1, c.Pi2}, analysis.PPSBrewer
+	}
+	return pd, true
+}
 
 // SurveyDesign is the design every survey dataset carries: strata, PSUs,
 // final weights and the first stage's fpc; lonely is the lonely-PSU rule.

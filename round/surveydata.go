@@ -87,6 +87,11 @@ func (d SurveyData) interviews(ctx context.Context, survey string) (map[string]i
 // adjustment (respondents: an approved final interview with consent), then
 // the calibration and trimming of spec. It stores nothing; the caller does.
 func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec dotm.WeightSpec) (dotm.Weights, error) {
+	drawn, err := sampling.NewDrawnDesign(spec.Variance, SurveyDesignColumns)
+	if err != nil {
+		return dotm.Weights{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error(),
+			Problems: []dotm.Problem{{Path: "variance", Code: "choice", Message: "one of with-replacement, brewer"}}}
+	}
 	psus, err := d.Design.PSUSample(ctx, survey)
 	if err != nil {
 		return dotm.Weights{}, err
@@ -125,7 +130,8 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec dotm
 			iv, ok := ivs[h.HouseholdID]
 			units = append(units, unit{
 				hw: dotm.HouseholdWeight{HouseholdID: h.HouseholdID, PSU: p.PSU, Stratum: p.Stratum, Base: 1 / (p.Pi1 * h.Pi2),
-					Responded: ok && iv.consent, FramePSUs: framePSUs[p.Stratum]},
+					Responded: ok && iv.consent, FramePSUs: framePSUs[p.Stratum],
+					Class: h.Class, Pi1: p.Pi1, Pi2: h.Pi2, Certainty: p.Certainty},
 				class: h.Class, psu: p,
 			})
 		}
@@ -163,7 +169,7 @@ func (d SurveyData) ComputeWeights(ctx context.Context, survey string, spec dotm
 			keys[i] = append(keys[i], v)
 		}
 	}
-	report := dotm.WeightsReport{Selected: n, Spec: spec}
+	report := dotm.WeightsReport{Selected: n, Spec: spec, Design: &drawn}
 	report.Base, _ = sampling.Summarize(w, nil)
 	nr, err := sampling.AdjustNonresponse(w, keys, responded)
 	if err != nil {
@@ -337,13 +343,26 @@ func (d SurveyData) Dataset(ctx context.Context, survey string) (*exports.Datase
 			continue
 		}
 		hh = append(hh, dataset.Household{ID: hw.HouseholdID, Stratum: hw.Stratum, PSU: hw.PSU, Weight: hw.Final,
-			Uncalibrated: hw.Adjusted, Calibrated: hw.Calibrated,
+			Uncalibrated: hw.Adjusted, Calibrated: hw.Calibrated, Class: hw.Class, Certainty: hw.Certainty,
 			FPC: float64(hw.FramePSUs), Interviewed: iv.sub.EndedAt, Answers: iv.sub.Answers})
 	}
 	if len(hh) == 0 {
 		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "survey %s has no weighted respondents", survey)
 	}
-	return dataset.Build(survey, form, hh)
+	ds, err := dataset.Build(survey, form, hh)
+	if err != nil {
+		return nil, err
+	}
+	if ws.Report.Design != nil {
+		// The certainty column says which design the columns encode (the
+		// release's codebook shows it).
+		for _, t := range ds.Tables {
+			if c := t.Column(dataset.Certainty); c != nil {
+				c.Meta.Source = "sample design: " + ws.Report.Design.Specification
+			}
+		}
+	}
+	return ds, nil
 }
 
 // now is time.Now in UTC; records are stamped with it.
@@ -413,14 +432,68 @@ func (s SurveySource) Load(ctx context.Context, columns []string) (*analysis.Tab
 	if err != nil {
 		return nil, err
 	}
-	t, err := AnalysisTable(ds.Table(dataset.Households), columns)
+	var pis []string
+	cols := columns[:0:0]
+	for _, c := range columns {
+		if (c == SurveyDesignColumns.Pi1 || c == SurveyDesignColumns.Pi2) && ds.Table(dataset.Households).Column(c) == nil {
+			pis = append(pis, c)
+			continue
+		}
+		cols = append(cols, c)
+	}
+	if len(pis) > 0 {
+		cols = append(cols, SurveyDesignColumns.Household)
+	}
+	t, err := AnalysisTable(ds.Table(dataset.Households), cols)
 	if err != nil {
 		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "survey " + s.Survey + ": " + err.Error(), Err: err}
+	}
+	if len(pis) > 0 {
+		if err := s.addInclusionProbabilities(ctx, t, pis); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
 
-// CalibratedDesign is SurveyDesign(lonely) with the calibration that made
+// addInclusionProbabilities adds the columns pi1 and pi2 (those named in
+// pis) of the stored weights to t, by household: the design as drawn with
+// Brewer's approximation needs them, and the dataset (hence a release)
+// leaves them out, since π1 tells the size of an enumeration area.
+func (s SurveySource) addInclusionProbabilities(ctx context.Context, t *analysis.Table, pis []string) error {
+	ws, err := s.Data.Weights.Weights(ctx, s.Survey)
+	if err != nil {
+		return err
+	}
+	byID := map[string]dotm.HouseholdWeight{}
+	for _, h := range ws.Households {
+		byID[h.HouseholdID] = h
+	}
+	ids, err := t.Column(SurveyDesignColumns.Household)
+	if err != nil {
+		return err
+	}
+	for _, name := range pis {
+		v := make([]float64, t.Len())
+		for i, code := range ids.Codes {
+			h, ok := byID[ids.Levels[max(code, 0)]]
+			if code < 0 || !ok || !(h.Pi1 > 0) {
+				return dotm.Errorf(dotm.EUNPROCESSABL, "survey %s: the stored weights have no inclusion probabilities (computed before dotm kept them): compute the weights again", s.Survey)
+			}
+			v[i] = h.Pi1
+			if name == SurveyDesignColumns.Pi2 {
+				v[i] = h.Pi2
+			}
+		}
+		t.AddNumeric(name, v)
+	}
+	return nil
+}
+
+// CalibratedDesign is the design as drawn (certainty PSUs as strata of
+// their households, screening classes as second-stage strata, the
+// first-stage variance the weights were computed with; SurveyDesign(lonely)
+// for weights stored before dotm kept the draw) with the calibration that made
 // the survey's stored weights, so that every variance is the calibrated
 // design's (R: the design as calibrate/rake/postStratify return it, then
 // trimWeights) without the user repeating how the weights were made.
@@ -434,6 +507,9 @@ func (d SurveyData) CalibratedDesign(ctx context.Context, survey, lonely string)
 			return pd, d.noWeights(ctx, survey)
 		}
 		return pd, err
+	}
+	if drawn, ok := drawnDesign(ws, lonely); ok {
+		pd = drawn
 	}
 	if step, ok := calibrationStep(ws); ok {
 		pd.Calibration = append(pd.Calibration, step)

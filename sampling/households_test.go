@@ -157,7 +157,7 @@ func TestBaseWeights(t *testing.T) {
 		t.Errorf("base weights: %+v", ws)
 	}
 	tab := BaseWeightTable(ws, psus.ExtraColumns, nil)
-	if strings.Join(tab.Header, ",") != "household_id,stratum,psu,class,pi1,pi2,weight,fpc,region" || strings.Join(tab.Rows[0], ",") != "h1,a,E1,c,0.25,0.5,8,2,r1" {
+	if strings.Join(tab.Header, ",") != "household_id,stratum,psu,class,pi1,pi2,weight,certainty,fpc,region" || strings.Join(tab.Rows[0], ",") != "h1,a,E1,c,0.25,0.5,8,0,2,r1" {
 		t.Errorf("table: %v %v", tab.Header, tab.Rows)
 	}
 	hh.Draws[1].Selected = true

@@ -12,6 +12,9 @@ type BaseWeight struct {
 	HouseholdID, PSU, Stratum, Class string
 	Pi1, Pi2                         float64
 	Weight                           float64 // 1/(π1·π2)
+	// Certainty: its PSU was selected with certainty (π1 = 1), so that in
+	// the design as drawn its households are PSUs (see DrawnDesign).
+	Certainty bool
 	// FPC is the number of PSUs in the stratum's frame, or 0 when the PSU
 	// sample does not list the whole frame (written without --all: no
 	// unselected units).
@@ -55,7 +58,7 @@ func BaseWeights(psus *PSUSample, hh *HouseholdSample) ([]BaseWeight, error) {
 			continue
 		}
 		b := BaseWeight{HouseholdID: h.ID, PSU: h.PSU, Stratum: p.Stratum, Class: h.Class,
-			Pi1: p.Pi, Pi2: h.Pi2, Weight: 1 / (p.Pi * h.Pi2), PSUExtra: p.Extra, HouseholdExtra: h.Extra}
+			Pi1: p.Pi, Pi2: h.Pi2, Weight: 1 / (p.Pi * h.Pi2), Certainty: p.Certainty, PSUExtra: p.Extra, HouseholdExtra: h.Extra}
 		if complete {
 			b.FPC = float64(frameSize[p.Stratum])
 		}
@@ -68,12 +71,12 @@ func BaseWeights(psus *PSUSample, hh *HouseholdSample) ([]BaseWeight, error) {
 }
 
 // BaseWeightTable lays out base weights with the canonical column names:
-// household_id, stratum, psu, class, pi1, pi2, weight, fpc (only when
-// known), then the PSU's and the household's extra columns (a household
+// household_id, stratum, psu, class, pi1, pi2, weight, certainty (0/1),
+// fpc (frame PSUs, only when known), then the PSU's and the household's extra columns (a household
 // column whose name is already taken is left out).
 func BaseWeightTable(ws []BaseWeight, psuExtra, householdExtra []string) *Table {
 	withFPC := len(ws) > 0 && ws[0].FPC > 0
-	header := []string{"household_id", "stratum", "psu", "class", "pi1", "pi2", "weight"}
+	header := []string{"household_id", "stratum", "psu", "class", "pi1", "pi2", "weight", "certainty"}
 	if withFPC {
 		header = append(header, "fpc")
 	}
@@ -98,7 +101,7 @@ func BaseWeightTable(ws []BaseWeight, psuExtra, householdExtra []string) *Table 
 	}
 	t := &Table{Header: header}
 	for _, w := range ws {
-		row := []string{w.HouseholdID, w.Stratum, w.PSU, w.Class, FormatFloat(w.Pi1), FormatFloat(w.Pi2), FormatFloat(w.Weight)}
+		row := []string{w.HouseholdID, w.Stratum, w.PSU, w.Class, FormatFloat(w.Pi1), FormatFloat(w.Pi2), FormatFloat(w.Weight), flag(w.Certainty)}
 		if withFPC {
 			row = append(row, FormatFloat(w.FPC))
 		}

@@ -12,6 +12,19 @@
 // the tablet and the server apply one implementation. The built file is
 // committed; TestWasmUpToDate fails when it no longer matches the sources.
 //
+// Interviews hold identifiers, so their answers are stored encrypted: AES-GCM
+// with a key derived by PBKDF2 (SHA-256) from a PIN the enumerator sets after
+// signing in and enters each time the app opens; the key is kept in memory
+// only, and IndexedDB holds the salt, a check value and ciphertext. Answers
+// the server acknowledged are purged after a grace period. The home and
+// unlock screens say how many interviews on the tablet are not sent yet.
+//
+// Problems are shown as a person reads them: the question's label with the
+// roster member's name (questionnaire.Form.Describe), root causes first with
+// the problems that follow from them folded under them. Answers the
+// assignment gives (household id, and the PSU's region, urban, EA from the
+// sampling frame) are filled in and locked.
+//
 // The package is not an API: it only serves files. The collector's routes
 // mount Handler at Prefix; everything the app does goes through /api/v1.
 package webclient

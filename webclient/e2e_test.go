@@ -64,7 +64,7 @@ func newE2E(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	api := collector.NewServer(collector.Deps{DB: store, Users: store, Accounts: store, Auditor: store, Surveys: store, Forms: store,
-		Assignments: store, Submissions: store, Listings: store, AuditLog: store, Keys: keys})
+		Assignments: store, Submissions: store, Listings: store, AuditLog: store, Design: store, Keys: keys})
 	e := &e2e{t: t, srv: httptest.NewServer(api), tokens: map[string]string{}}
 	t.Cleanup(e.srv.Close)
 	client, err := mongo.Connect(options.Client().ApplyURI(testServer.URI))
@@ -94,6 +94,11 @@ func newE2E(t *testing.T) *e2e {
 		{"id": "a-101", "enumerator": "ana", "supervisor": "sup", "household_id": "BOG-101", "psu": "psu-17", "stratum": "urbano", "form_id": "dotm_household"},
 		{"id": "a-102", "enumerator": "ana", "supervisor": "sup", "household_id": "BOG-102", "psu": "psu-17", "stratum": "urbano", "form_id": "dotm_household"},
 	}}, 201)
+	// psu-17 was drawn from a frame that gives its region and urban
+	if err := store.PutPSUSample(ctx, dotm.PSUSample{Survey: "co-2026", Allocation: "proportional", DrawnAt: time.Now(), DrawnBy: "admin",
+		PSUs: []dotm.SampledPSU{{PSU: "psu-17", Stratum: "urbano", Size: 120, Pi1: 0.1, Extra: map[string]string{"region": "north", "urban": "no"}}}}); err != nil {
+		t.Fatal(err)
+	}
 	// a-102 was sent before and returned by the supervisor with a comment
 	answers := fixture(t)
 	answers["household_id"] = "BOG-102"
@@ -267,6 +272,37 @@ func (b *browserT) shot(name string, width, height int64) {
 	}))
 }
 
+// fitsPhone shows the page at 412×915 (a phone held upright), keeps a
+// screenshot, and checks that nothing is wider than the screen.
+func (b *browserT) fitsPhone(name string) {
+	b.t.Helper()
+	b.do("phone size", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 412, Height: 915, DeviceScaleFactor: 1, Mobile: true})
+		return err
+	}), chromedp.Sleep(150*time.Millisecond))
+	over := eval[[]string](b, `(() => {
+	  const out = [];
+	  const w = document.documentElement.clientWidth;
+	  if (document.documentElement.scrollWidth > w) out.push('page ' + document.documentElement.scrollWidth + ' px wide');
+	  const h = document.querySelector('header#top');
+	  if (h.scrollWidth > h.clientWidth) out.push('header content ' + h.scrollWidth + ' px in ' + h.clientWidth);
+	  for (const e of h.querySelectorAll('*')) { const r = e.getBoundingClientRect(); if (r.width && (r.right > w + 0.5 || r.left < -0.5)) out.push((e.id || e.className || e.tagName) + ' at ' + Math.round(r.left) + '–' + Math.round(r.right)); }
+	  if (h.getBoundingClientRect().height > 70) out.push('header ' + Math.round(h.getBoundingClientRect().height) + ' px high');
+	  return out;
+	})()`)
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(b.screens, name+"-412x915.png"), png, 0o644)
+	}
+	if len(over) > 0 {
+		b.t.Errorf("%s at 412×915: %v", name, over)
+	}
+	b.do("resize back", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 800, DeviceScaleFactor: 1})
+		return err
+	}))
+}
+
 // both takes the screenshot in landscape and in portrait.
 func (b *browserT) both(name string) {
 	b.t.Helper()
@@ -399,8 +435,21 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// sign in
 	b.do("open the app", chromedp.Navigate(origin+"/collect/"), chromedp.WaitVisible("#token"))
 	b.shot("01-signin", 800, 1280)
-	b.do("sign in", chromedp.SendKeys("#token", e.tokens["ana"]), chromedp.Click("#signin"))
+	b.do("sign in", chromedp.SendKeys("#token", e.tokens["ana"]), chromedp.Click("#signin"), chromedp.WaitVisible("#pin-setup"))
+	// the PIN that encrypts the interviews on the tablet: too short, then two that differ, are refused
+	const pin = "246810"
+	for _, c := range []struct{ a, b, want string }{{"123", "123", "at least 6"}, {pin, "246811", "differ"}} {
+		eval[bool](b, `(() => { document.querySelector('#pin').value = ''; document.querySelector('#pin2').value = ''; return true; })()`)
+		b.do("PIN "+c.a, chromedp.SendKeys("#pin", c.a), chromedp.SendKeys("#pin2", c.b), chromedp.Click("#pin-save"))
+		b.waitJS("the PIN refused", fmt.Sprintf(`document.querySelector('#pin-error').textContent.includes(%s)`, jsString(c.want)), 5*time.Second)
+	}
+	eval[bool](b, `(() => { document.querySelector('#pin').value = ''; document.querySelector('#pin2').value = ''; return true; })()`)
+	b.do("set the PIN", chromedp.SendKeys("#pin", pin), chromedp.SendKeys("#pin2", pin), chromedp.Click("#pin-save"))
 	b.waitJS("the assignment list", `document.querySelectorAll('li.assignment').length === 2`, 20*time.Second)
+	if got := eval[string](b, `document.querySelector('#unsent').textContent`); !strings.Contains(got, "Every interview on this tablet is sent") {
+		t.Errorf("the home screen says %q about unsent interviews, want that all are sent", got)
+	}
+	b.fitsPhone("01-home")
 	if got := eval[string](b, `document.querySelector('[data-assignment="a-102"] .comment').textContent`); !strings.Contains(got, "cédula") {
 		t.Errorf("returned assignment shows %q, want the supervisor's comment", got)
 	}
@@ -432,11 +481,28 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('#page .field[data-path="household_id"] input').value`); got != "BOG-101" {
 		t.Errorf("household_id prefilled %q, want BOG-101 from the assignment", got)
 	}
+	if got := eval[string](b, `document.querySelector('#form-title').textContent`); got != "Desarrollo en movimiento: cuestionario del hogar" {
+		t.Errorf("the form's title in Spanish reads %q", got)
+	}
+	// what the assignment gives is filled in and locked
+	if got := eval[string](b, `['household_id', 'region', 'urban'].map((n) => {
+	  const f = document.querySelector('#page .field[data-path="' + n + '"]');
+	  const inputs = [...f.querySelectorAll('input')];
+	  const locked = f.classList.contains('locked') && inputs.every((i) => i.readOnly || i.disabled);
+	  const v = inputs.filter((i) => i.type !== 'radio' || i.checked).map((i) => i.value).join('');
+	  return n + '=' + v + (locked ? ' locked' : ' open');
+	}).join(', ')`); got != "household_id=BOG-101 locked, region=north locked, urban=no locked" {
+		t.Errorf("fields from the assignment: %s", got)
+	}
+	b.fitsPhone("02-cover")
 
 	values, repeats := map[string]any{}, map[string]int{}
 	flatten("", fixture(t), values, repeats)
 	values["interview_date"] = time.Now().Format("2006-01-02")
-	filled := map[string]bool{"household_id": true}
+	filled := map[string]bool{"household_id": true, "region": true, "urban": true}
+	sexLabel := func(i int) string {
+		return eval[string](b, fmt.Sprintf(`document.querySelector('#page .field[data-path="members[%d].sex"] .qlabel span').textContent`, i))
+	}
 	constraintDone := false
 	for step := 0; ; step++ {
 		if step > 40 {
@@ -465,6 +531,12 @@ func TestBrowserEndToEnd(t *testing.T) {
 			if next == nil {
 				break
 			}
+			if next.Path == "members[0].member_name" {
+				// until a name is given the label reads as a sentence
+				if got := sexLabel(0); got != "Sexo de miembro del hogar 1" {
+					t.Errorf("the sex of a member without a name: %q", got)
+				}
+			}
 			if next.Path == "members[1].age" && !constraintDone {
 				// a constraint error: an age of 150, refused next to the field in Spanish
 				b.fill(*next, "150")
@@ -481,7 +553,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 			filled[next.Path] = true
 		}
 		if page == 1 {
+			if got, name := sexLabel(0), values["members[0].member_name"]; got != fmt.Sprint("Sexo de ", name) {
+				t.Errorf("the sex of member 1: %q, want it to name %v", got, name)
+			}
 			eval[bool](b, `(() => { window.scrollTo(0, 0); return true; })()`)
+			b.fitsPhone("02-roster")
 			b.both("02-roster")
 		}
 		b.do("next page", chromedp.Click("#next"))
@@ -512,7 +588,22 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// assignments and the draft from IndexedDB; finish and queue
 	b.do("let the draft be saved", chromedp.Sleep(500*time.Millisecond))
 	b.setOffline(true)
-	b.do("reload offline", chromedp.Reload())
+	b.do("reload offline", chromedp.Reload(), chromedp.WaitVisible("#unlock"))
+	// the draft on the tablet is encrypted: no answer is stored in clear
+	if got := eval[string](b, `new Promise((resolve) => {
+	  const r = indexedDB.open('dotm-collect');
+	  r.onsuccess = () => { const q = r.result.transaction('interviews').objectStore('interviews').getAll();
+	    q.onsuccess = () => resolve(q.result.map((x) => (x.answers ? 'CLEAR ' : '') + (x.sealed && x.sealed.data.byteLength > 100 ? 'sealed' : 'none') +
+	      (JSON.stringify(x).includes('Rosa') ? ' NAME' : '')).join(',')); };
+	})`); got != "sealed" {
+		t.Errorf("the draft as stored on the tablet: %q, want one sealed record", got)
+	}
+	if got := eval[string](b, `document.querySelector('#unsent').textContent`); !strings.Contains(got, "1 entrevista") {
+		t.Errorf("the unlock screen says %q, want 1 unsent interview", got)
+	}
+	b.do("a wrong PIN", chromedp.SendKeys("#pin", "999999"), chromedp.Click("#unlock-button"))
+	b.waitJS("the PIN refused", `document.querySelector('#pin-error').textContent === 'PIN incorrecto.'`, 10*time.Second)
+	b.do("unlock", chromedp.SendKeys("#pin", pin), chromedp.Click("#unlock-button"))
 	b.waitJS("the app without a network", `document.querySelectorAll('li.assignment').length === 2 && document.querySelector('#net').classList.contains('off')`, 20*time.Second)
 	if got := eval[string](b, `navigator.serviceWorker.controller ? 'controlled' : 'not controlled'`); got != "controlled" {
 		t.Errorf("the page is %s by the service worker", got)
@@ -600,26 +691,50 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	// several waiting interviews go in one batch; one the server refuses stays
 	// on the tablet with the server's reasons, the other is stored
-	good, bad := uuid.NewString(), uuid.NewString()
+	good, bad, maybe := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	answers := fixture(t)
 	answers["household_id"] = "BOG-201"
 	answers["interview_date"] = time.Now().Format("2006-01-02")
 	aj, _ := json.Marshal(answers)
+	answers["consent"] = "maybe"
+	answers["household_id"] = "BOG-203"
+	mj, _ := json.Marshal(answers)
 	ended := time.Now().UTC().Format(time.RFC3339)
 	b.waitJS("a quiet home screen", `dotmTest.quiet()`, 10*time.Second)
 	eval[bool](b, fmt.Sprintf(`(async () => {
 	  const base = {form_id: 'dotm_household', form_version: %s, started_at: %s, ended_at: %s, status: 'queued', attempts: 0};
 	  await dotmTest.db.putInterview(Object.assign({instance_id: %s, household_id: 'BOG-201', answers: %s}, base));
 	  await dotmTest.db.putInterview(Object.assign({instance_id: %s, household_id: 'BOG-202', answers: {}}, base));
+	  await dotmTest.db.putInterview(Object.assign({instance_id: %s, household_id: 'BOG-203', answers: %s}, base));
 	  window.dispatchEvent(new Event('online'));
 	  return true;
 	})()`, jsString(questionnaire.Household().Version), jsString(time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)), jsString(ended),
-		jsString(good), string(aj), jsString(bad)))
-	b.waitJS("the batch results", fmt.Sprintf(`document.querySelectorAll('#queue li').length === 1 && !!document.querySelector('#queue li.status-failed[data-instance=%q] .error')`, bad), 20*time.Second)
-	if msg := eval[string](b, `document.querySelector('#queue li.status-failed .error').textContent`); !strings.Contains(msg, "respondent_name") {
-		t.Errorf("the refused interview shows %q, want the server's problems", msg)
+		jsString(good), string(aj), jsString(bad), jsString(maybe), string(mj)))
+	b.waitJS("the batch results", fmt.Sprintf(`document.querySelectorAll('#queue > li').length === 2 && !!document.querySelector('#queue li.status-failed[data-instance=%q] .error')`, bad), 20*time.Second)
+	// the server's problems are named by the question's label, never by an internal path
+	if msg := eval[string](b, fmt.Sprintf(`document.querySelector('#queue li[data-instance=%q] ul.problems').textContent`, bad)); !strings.Contains(msg, "Name of the respondent") || strings.Contains(msg, "respondent_name") {
+		t.Errorf("the refused interview shows %q, want the server's problems by label", msg)
 	}
-	for id, want := range map[string]int64{good: 1, bad: 0} {
+	// one wrong answer: one problem, what follows from it folded under it
+	type folded struct {
+		Roots    []string `json:"roots"`
+		Summary  string   `json:"summary"`
+		Follow   int      `json:"follow"`
+		Expanded bool     `json:"expanded"`
+	}
+	f := eval[folded](b, fmt.Sprintf(`(() => { const li = document.querySelector('#queue li[data-instance=%q]');
+	  const roots = [...li.querySelectorAll('ul.problems > li.problem-root')];
+	  const d = li.querySelector('details.follow');
+	  return {roots: roots.map((r) => r.firstChild.textContent), summary: d ? d.querySelector('summary').textContent : '',
+	    follow: li.querySelectorAll('ul.follow-on > li').length, expanded: d ? d.open : false}; })()`, maybe))
+	if len(f.Roots) != 1 || !strings.Contains(f.Roots[0], `"maybe" is not one of: yes, no`) || !strings.HasPrefix(f.Roots[0], "I will ask about your household") ||
+		f.Follow < 30 || f.Summary != fmt.Sprintf("%d problemas que se derivan de este (se corrigen con él)", f.Follow) || f.Expanded {
+		t.Errorf("consent \"maybe\" refused: %+v", f)
+	}
+	if got := eval[string](b, `document.querySelector('#unsent').textContent`); !strings.Contains(got, "entrevistas de esta tableta sin enviar") {
+		t.Errorf("the home screen says %q about unsent interviews", got)
+	}
+	for id, want := range map[string]int64{good: 1, bad: 0, maybe: 0} {
 		if n, err := e.db.Collection("submissions").CountDocuments(ctxDB, bson.D{{Key: "_id", Value: id}}); err != nil || n != want {
 			t.Errorf("batch: %d copies of %s, want %d (%v)", n, id, want, err)
 		}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dotm-survey/dotm/analysis"
 )
 
 func dotmRun(t *testing.T, args ...string) (string, error) {
@@ -124,5 +126,33 @@ func TestAnalyzeErrors(t *testing.T) {
 	}
 	if out, err := dotmRun(t, "analyze", "--help"); err != nil || !strings.Contains(out, "Example") {
 		t.Errorf("--help: %v\n%s", err, out)
+	}
+}
+
+// TestAnalyzeHelpStatisticsParse: the plan entries --help shows for the
+// R survey statistics are a plan dotm accepts.
+func TestAnalyzeHelpStatisticsParse(t *testing.T) {
+	out, err := dotmRun(t, "analyze", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(out, "More statistics")
+	if !ok {
+		t.Fatalf("--help has no statistics examples:\n%s", out)
+	}
+	_, block, _ = strings.Cut(block, "\n")
+	var entries []string
+	for _, line := range strings.Split(block, "\n") {
+		if strings.TrimSpace(line) == "" {
+			break
+		}
+		entries = append(entries, line)
+	}
+	plan, err := analysis.ParsePlan([]byte("data: x.csv\nestimates:\n" + strings.Join(entries, "\n") + "\n"))
+	if err != nil {
+		t.Fatalf("the --help examples are not a plan: %v\n%s", err, strings.Join(entries, "\n"))
+	}
+	if len(plan.Estimates) < 8 {
+		t.Errorf("%d example entries parsed, want 8", len(plan.Estimates))
 	}
 }

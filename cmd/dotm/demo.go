@@ -690,6 +690,7 @@ func (r *demoRun) indicatorReport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rep.WithMeta(r.reportMeta(ds.Table("households")))
 	r.report = rep
 	if err := writeAtomic(filepath.Join(r.cfg.out, "report.html"), func(w io.Writer) error { return rep.WriteHTML(w) }); err != nil {
 		return err

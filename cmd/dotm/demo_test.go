@@ -60,6 +60,33 @@ func TestDemoRound(t *testing.T) {
 	if err != nil || strings.Count(string(html), "<svg") < 8 {
 		t.Errorf("report.html has %d charts (%v)", strings.Count(string(html), "<svg"), err)
 	}
+	// the report says what round it is: fieldwork dates, sample sizes and the response rate of this demo
+	var meta struct {
+		Meta struct {
+			Country        string  `json:"country"`
+			FieldworkStart string  `json:"fieldwork_start"`
+			FieldworkEnd   string  `json:"fieldwork_end"`
+			Selected       int     `json:"households_selected"`
+			Responding     int     `json:"households_responding"`
+			ResponseRate   float64 `json:"response_rate"`
+			Weighting      string  `json:"weighting"`
+		} `json:"meta"`
+		Summary []string `json:"summary"`
+	}
+	b, err = os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil || json.Unmarshal(b, &meta) != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	m := meta.Meta
+	if m.Country != "Demoland" || m.FieldworkStart == "" || m.FieldworkEnd < m.FieldworkStart || int64(m.Selected) != c["selected"] ||
+		int64(m.Responding) != c["respondents"] || m.ResponseRate != float64(c["respondents"])/float64(c["selected"]) || !strings.Contains(m.Weighting, "rake calibration") {
+		t.Errorf("report metadata %+v for counts %v", m, c)
+	}
+	for _, want := range []string{"<td>Country</td><td>Demoland</td>", "Response rate (AAPOR RR1)", m.FieldworkStart + " to " + m.FieldworkEnd} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
 	if len(sum.Indicators) < 8 || sum.Weighted <= float64(c["respondents"]) {
 		t.Errorf("indicators %d, weighted households %v", len(sum.Indicators), sum.Weighted)
 	}

@@ -81,6 +81,13 @@ func runFormsValidate(e *env, args []string) error {
 		return exitError{code: 1, msg: err.Error()}
 	}
 	printFormSummary(e, path, f)
+	// pyxform's warnings: the form is accepted, but worth a look
+	if ws := f.Warnings(); len(ws) > 0 {
+		fmt.Fprintf(e.stdout, "%d warning(s)\n", len(ws))
+		for _, w := range ws {
+			fmt.Fprintf(e.stdout, "  warning: %s\n", w)
+		}
+	}
 	return nil
 }
 

@@ -52,6 +52,15 @@ func TestFormsCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "sheet survey, row 1, column constraint: position 3") {
 		t.Errorf("validate broken: %d\n%s", code, out)
 	}
+	// pyxform's warnings are printed; the form is still valid
+	warnForm := filepath.Join(dir, "warn.yaml")
+	if err := os.WriteFile(warnForm, []byte("survey:\n  - {type: begin_repeat, name: r}\n  - {type: text, name: a, label: A}\n  - {type: end_repeat}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runForTest(t, "validate", warnForm)
+	if code != 0 || !strings.Contains(out, `1 warning(s)`) || !strings.Contains(out, `warning: sheet survey, row 1, column label: repeat "r" has no label`) {
+		t.Errorf("validate with a warning: %d\n%s", code, out)
+	}
 	for _, c := range []struct {
 		sub   string
 		lang  string

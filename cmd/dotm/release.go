@@ -79,6 +79,7 @@ func runReleaseCreate(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "anonymizing %d rows…\n", table.Rows())
 	}
 	ds := &exports.Dataset{Survey: info.Survey, Tables: []*exports.Table{table}}
+	exports.StandardizeCodes(ds) // yes/no columns as 0/1, as a survey's release has them
 	man, rep, err := exports.Create(ds, profile, *out, info, opts)
 	var refused *exports.RefusedError
 	if errors.As(err, &refused) {

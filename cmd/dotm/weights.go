@@ -27,15 +27,25 @@ dotm weights report --data final.csv --weight weight --by stratum`, args)
 
 func runWeightsBase(e *env, args []string) error {
 	fs := newFlags(e, "weights base", "weights base --psus P.csv --households H.csv --out W.csv",
-		"dotm weights base --psus psus.csv --households households.csv --out base.csv")
+		"dotm weights base --psus psus.csv --households households.csv --out base.csv\n"+
+			"dotm weights base --psus psus.csv --households households.csv --pps brewer --out base.csv\n\n"+
+			"Besides OUT it writes the design as drawn (OUT.design.yaml, or --design): certainty EAs as strata\n"+
+			"of their households, screening classes as second-stage strata, and the first-stage variance\n"+
+			"(--pps with-replacement, the default, or brewer). A plan uses it with design: {file: base.design.yaml}.")
 	psusPath := fs.String("psus", "", "PSU sample CSV written by `dotm sample psus` (with --all to get fpc)")
 	hhPath := fs.String("households", "", "household sample CSV written by `dotm sample households`")
-	out := fs.String("out", "", "output CSV: household_id,stratum,psu,class,pi1,pi2,weight[,fpc] and the extra columns")
+	out := fs.String("out", "", "output CSV: household_id,stratum,psu,class,pi1,pi2,weight,certainty[,fpc] and the extra columns")
+	pps := fs.String("pps", sampling.WithReplacement, "first-stage variance of the design file: with-replacement (Hansen–Hurwitz, no fpc) or brewer (PPS without replacement, Brewer's approximation, fpc = inclusion probabilities)")
+	designPath := fs.String("design", "", "design file to write: the design as drawn, for an analysis plan's design: {file: ...} (default: OUT with .design.yaml)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	if *psusPath == "" || *hhPath == "" || *out == "" {
 		return exitError{code: 2, msg: "weights base: --psus, --households and --out are required"}
+	}
+	drawn, err := sampling.NewDrawnDesign(*pps, sampling.DefaultDesignColumns)
+	if err != nil {
+		return exitError{code: 2, msg: "weights base: --pps: " + err.Error()}
 	}
 	psus, err := readWith(*psusPath, sampling.ReadPSUSample)
 	if err != nil {
@@ -61,10 +71,14 @@ func runWeightsBase(e *env, args []string) error {
 	}
 	s, _ := sampling.Summarize(w, nil)
 	fmt.Fprintf(e.stderr, "%d households, weights sum to %s (min %s, max %s, Kish deff %.4g)", s.N, sampling.FormatFloat(s.Sum), sampling.FormatFloat(s.Min), sampling.FormatFloat(s.Max), s.Deff)
-	if ws[0].FPC == 0 {
-		fmt.Fprint(e.stderr, "; no fpc column: the PSU file lists only selected PSUs (use sample psus --all)")
+	if *designPath == "" {
+		*designPath = designFileName(*out)
 	}
-	fmt.Fprintf(e.stderr, "; wrote %s\n", *out)
+	if err := writeDesignFile(*designPath, drawn, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "; wrote %s and %s\n", *out, *designPath)
+	fmt.Fprintf(e.stderr, "design as drawn (%s): %s\n", drawn.Variance, drawn.Specification)
 	return nil
 }
 
@@ -303,11 +317,16 @@ func runWeightsReport(e *env, args []string) error {
 	weightCol := fs.String("weight", "weight", "column with the weight")
 	by := fs.String("by", "", "group column (default: stratum when the data has one; \"-\" for none)")
 	format := fs.String("format", "text", "text, csv or json")
+	designPath := fs.String("design", "", "design file of the weights (default: DATA's .design.yaml when there is one, as weights base writes it): the report says which design it encodes")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return exitError{code: 2, msg: "weights report: --data is required"}
+	}
+	design, err := describeDesignFile(*designPath, *data)
+	if err != nil {
+		return err
 	}
 	if *format != "text" && *format != "csv" && *format != "json" {
 		return exitError{code: 2, msg: fmt.Sprintf("weights report: --format %q: want text, csv or json", *format)}
@@ -340,7 +359,8 @@ func runWeightsReport(e *env, args []string) error {
 			By      string                   `json:"by,omitempty"`
 			All     sampling.WeightSummary   `json:"all"`
 			ByGroup []sampling.WeightSummary `json:"groups,omitempty"`
-		}{*weightCol, group, all, byGroup})
+			Design  string                   `json:"design,omitempty"`
+		}{*weightCol, group, all, byGroup, design})
 	case "csv":
 		t := &sampling.Table{Header: []string{"group", "n", "sum", "min", "max", "max_min_ratio", "cv", "deff_kish"}}
 		for k, s := range append([]sampling.WeightSummary{all}, byGroup...) {
@@ -366,5 +386,11 @@ func runWeightsReport(e *env, args []string) error {
 		row(s.Group, s)
 	}
 	row("(all)", all)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if design != "" {
+		fmt.Fprintf(e.stdout, "\ndesign: %s\n", design)
+	}
+	return nil
 }

@@ -26,6 +26,12 @@ const UI = {
     noAssignments: 'No households assigned yet.', pages: 'Sections', refresh: 'Refresh', mediaUnsupported: 'Photos and recordings are not taken by this app.',
     selectOne: 'Choose…', loadingForm: 'Loading the questionnaire…', formMissing: 'The questionnaire is not on this tablet yet; connect once to download it.',
     problems: 'problems', page: 'Section', noNetwork: 'waiting for a network',
+    followOn: (n) => `${n} follow-on problem${n === 1 ? '' : 's'} (fixed with this one)`, fromAssignment: 'from the assignment',
+    unsent: (n, d) => n === 0 ? 'Every interview on this tablet is sent.' : `${n} interview${n === 1 ? '' : 's'} on this tablet not sent yet${d ? ` (${d} still being filled in)` : ''}.`,
+    pinSetup: 'Choose a PIN', pinSetupHint: 'Interviews on this tablet are encrypted with a key made from your PIN. You will need it each time the app opens. At least 6 digits.',
+    pin: 'PIN', pinAgain: 'PIN again', pinSave: 'Save PIN', pinShort: 'The PIN needs at least 6 digits.', pinDiffer: 'The two PINs differ.',
+    unlock: 'Unlock', unlockHint: 'Enter your PIN to open the interviews on this tablet.', badPin: 'Wrong PIN.', forgotPin: 'Forgot the PIN',
+    forgotLoses: (n) => `Without the PIN the ${n} unsent interviews on this tablet cannot be opened and are deleted. Sign out?`,
   },
   es: {
     signin: 'Ingresar', token: 'Clave de acceso', tokenHint: 'La clave que le dio el responsable de la encuesta.', badToken: 'Esta clave no es aceptada.',
@@ -41,6 +47,12 @@ const UI = {
     noAssignments: 'Todavía no tiene hogares asignados.', pages: 'Secciones', refresh: 'Actualizar', mediaUnsupported: 'Esta aplicación no toma fotos ni grabaciones.',
     selectOne: 'Elija…', loadingForm: 'Cargando el cuestionario…', formMissing: 'El cuestionario aún no está en esta tableta; conéctese una vez para descargarlo.',
     problems: 'problemas', page: 'Sección', noNetwork: 'esperando red',
+    followOn: (n) => `${n} problema${n === 1 ? '' : 's'} que se deriva${n === 1 ? '' : 'n'} de este (se corrige${n === 1 ? '' : 'n'} con él)`, fromAssignment: 'de la asignación',
+    unsent: (n, d) => n === 0 ? 'Todas las entrevistas de esta tableta están enviadas.' : `${n} entrevista${n === 1 ? '' : 's'} de esta tableta sin enviar${d ? ` (${d} en curso)` : ''}.`,
+    pinSetup: 'Elija un PIN', pinSetupHint: 'Las entrevistas de esta tableta se cifran con una clave hecha con su PIN. Lo necesitará cada vez que abra la aplicación. Al menos 6 dígitos.',
+    pin: 'PIN', pinAgain: 'PIN otra vez', pinSave: 'Guardar PIN', pinShort: 'El PIN necesita al menos 6 dígitos.', pinDiffer: 'Los dos PIN no coinciden.',
+    unlock: 'Desbloquear', unlockHint: 'Ingrese su PIN para abrir las entrevistas de esta tableta.', badPin: 'PIN incorrecto.', forgotPin: 'Olvidé el PIN',
+    forgotLoses: (n) => `Sin el PIN las ${n} entrevistas sin enviar de esta tableta no se pueden abrir y se borran. ¿Salir?`,
   },
 };
 function t(key, ...args) {
@@ -48,6 +60,61 @@ function t(key, ...args) {
   const v = d[key] !== undefined ? d[key] : UI.en[key];
   return typeof v === 'function' ? v(...args) : v;
 }
+
+// ---- the PIN vault ----
+// Interviews hold identifiers (names, phone numbers), so their answers are
+// kept on the tablet encrypted: AES-GCM with a 256-bit key derived from the
+// enumerator's PIN by PBKDF2 (SHA-256, a random 16-byte salt). The key lives
+// only in memory: after the app is closed it opens with the PIN. The kv
+// record 'pin' holds the salt, the iteration count and a check value (a
+// known text encrypted with the key) to tell a wrong PIN; never the PIN or
+// the key.
+const PBKDF2_ITERATIONS = 310000;
+const PIN_CHECK = 'dotm-pin-check';
+const vault = {
+  key: null,
+  async derive(pin, salt, iterations) {
+    const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(pin), 'PBKDF2', false, ['deriveKey']);
+    return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  },
+  async encrypt(key, text) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(text));
+    return { iv, data: new Uint8Array(data) };
+  },
+  async decrypt(key, box) {
+    return new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: box.iv }, key, box.data));
+  },
+  async isSet() { return !!(await db.get('pin')); },
+  async setup(pin) {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const key = await this.derive(pin, salt, PBKDF2_ITERATIONS);
+    await db.set('pin', { salt, iterations: PBKDF2_ITERATIONS, check: await this.encrypt(key, PIN_CHECK) });
+    this.key = key;
+  },
+  // unlock derives the key from pin and keeps it when the check opens.
+  async unlock(pin) {
+    const rec = await db.get('pin');
+    if (!rec) return false;
+    const key = await this.derive(pin, rec.salt, rec.iterations);
+    try {
+      if (await this.decrypt(key, rec.check) !== PIN_CHECK) return false;
+    } catch (e) { return false; } // AES-GCM refuses a wrong key
+    this.key = key;
+    return true;
+  },
+  async seal(obj) {
+    if (!this.key) throw new Error('the interviews are locked: enter the PIN');
+    return this.encrypt(this.key, JSON.stringify(obj));
+  },
+  async open(box) {
+    if (!this.key) throw new Error('the interviews are locked: enter the PIN');
+    return JSON.parse(await this.decrypt(this.key, box));
+  },
+};
+
+// holdsAnswers reports an interview with answers on the tablet.
+function holdsAnswers(iv) { return iv.has_answers !== undefined ? iv.has_answers : !!(iv.answers && Object.keys(iv.answers).length); }
 
 // ---- IndexedDB ----
 const db = {
@@ -81,11 +148,29 @@ const db = {
   get(key) { return this.tx('kv', 'readonly', (s) => s.get(key)); },
   set(key, v) { return this.tx('kv', 'readwrite', (s) => s.put(v, key)); },
   del(key) { return this.tx('kv', 'readwrite', (s) => s.delete(key)); },
-  interviews() { return this.tx('interviews', 'readonly', (s) => s.getAll()); },
-  interview(id) { return this.tx('interviews', 'readonly', (s) => s.get(id)); },
-  putInterview(iv) { iv.updated_at = new Date().toISOString(); return this.tx('interviews', 'readwrite', (s) => s.put(iv)); },
+  // interviewsMeta lists the interviews without opening their answers
+  // (has_answers says whether there are any); interviews and interview
+  // open them, which needs the PIN.
+  interviewsMeta() { return this.tx('interviews', 'readonly', (s) => s.getAll()); },
+  async interviews() { return Promise.all((await this.interviewsMeta()).map(openRecord)); },
+  async interview(id) { const r = await this.tx('interviews', 'readonly', (s) => s.get(id)); return r && openRecord(r); },
+  async putInterview(iv) {
+    iv.updated_at = new Date().toISOString();
+    const rec = Object.assign({}, iv);
+    delete rec.answers;
+    rec.has_answers = !!(iv.answers && Object.keys(iv.answers).length);
+    if (iv.answers) rec.sealed = await vault.seal(iv.answers);
+    return this.tx('interviews', 'readwrite', (s) => s.put(rec));
+  },
   clearInterviews() { return this.tx('interviews', 'readwrite', (s) => s.clear()); },
 };
+
+async function openRecord(rec) {
+  const iv = Object.assign({}, rec);
+  if (iv.sealed) { iv.answers = await vault.open(iv.sealed); delete iv.sealed; }
+  delete iv.has_answers;
+  return iv;
+}
 
 // ---- what the tablet keeps ----
 // An interview the server acknowledged is kept whole for a short grace
@@ -103,8 +188,8 @@ async function markSent(iv) {
 }
 async function purgeSent(all) {
   const now = Date.now();
-  for (const iv of await db.interviews()) {
-    if (iv.status === 'sent' && iv.answers && (all || iv.purge_at == null || iv.purge_at <= now)) {
+  for (const iv of await db.interviewsMeta()) {
+    if (iv.status === 'sent' && iv.sealed && (all || iv.purge_at == null || iv.purge_at <= now)) {
       await db.putInterview({ instance_id: iv.instance_id, assignment_id: iv.assignment_id, household_id: iv.household_id,
         supersedes: iv.supersedes, status: 'sent', sent_at: iv.sent_at, purged: true });
     }
@@ -138,7 +223,7 @@ const Rules = {
     return out;
   },
 };
-window.dotmTest = { Rules, loadRules, db, purgeSent }; // for the end-to-end test's parity vectors
+window.dotmTest = { Rules, loadRules, db, purgeSent, vault }; // for the end-to-end test's parity vectors
 
 // ---- app state ----
 const app = {
@@ -146,7 +231,7 @@ const app = {
   iv: null, // the open interview (IndexedDB record)
   form: null, // {handle, form, outline, pages}
   st: null, // the last questionnaire State
-  view: 0, homeLoading: 0, page: 0, touched: new Set(), showAll: new Set(), syncing: false, syncTimer: null,
+  view: 0, homeLoading: 0, page: 0, touched: new Set(), showAll: new Set(), syncing: false, syncTimer: null, locked: new Set(),
 };
 
 function el(tag, attrs = {}, ...kids) {
@@ -204,8 +289,78 @@ async function start() {
   drawNet();
   loadRules(); // start compiling while the user signs in
   if (!app.token) return showSignIn();
+  await afterSignIn();
+}
+
+// afterSignIn asks for the PIN (to set it up the first time, else to unlock
+// the interviews), then shows the households.
+async function afterSignIn() {
+  if (!vault.key) return (await vault.isSet()) ? showUnlock() : showPinSetup();
+  await sealOldRecords();
   await showHome();
   syncSoon(0);
+}
+
+// sealOldRecords encrypts interviews an earlier version of the app kept
+// in clear.
+async function sealOldRecords() {
+  for (const rec of await db.interviewsMeta()) if (rec.answers) await db.putInterview(rec);
+}
+
+// isUnsent: an interview on the tablet that the server does not have yet
+// (a draft with answers, or one waiting or refused).
+function isUnsent(iv) { return iv.status !== 'sent' && (iv.status !== 'draft' || holdsAnswers(iv)); }
+
+function pinInput(id, label, auto) {
+  return [el('label', { for: id, text: label }),
+    el('input', { id, type: 'password', inputmode: 'numeric', pattern: '[0-9]*', autocomplete: auto, minlength: 6, maxlength: 32, required: true })];
+}
+
+function showPinSetup() {
+  app.iv = null;
+  ++app.view;
+  const msg = el('p', { class: 'error', id: 'pin-error' });
+  const form = el('form', { class: 'card signin', id: 'pin-setup', novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const a = $('#pin').value; const b = $('#pin2').value;
+    if (!/^[0-9]{6,32}$/.test(a)) { msg.textContent = t('pinShort'); return; }
+    if (a !== b) { msg.textContent = t('pinDiffer'); return; }
+    $('#pin-save').disabled = true;
+    await vault.setup(a);
+    await afterSignIn();
+  } },
+  el('h1', { text: t('pinSetup') }), el('p', { class: 'hint', text: t('pinSetupHint') }),
+  ...pinInput('pin', t('pin'), 'new-password'), ...pinInput('pin2', t('pinAgain'), 'new-password'), msg,
+  el('button', { class: 'primary', type: 'submit', id: 'pin-save', text: t('pinSave') }));
+  $('#app').replaceChildren(form);
+  $('#pin').focus();
+}
+
+async function showUnlock() {
+  app.iv = null;
+  ++app.view;
+  const msg = el('p', { class: 'error', id: 'pin-error' });
+  const unsent = (await db.interviewsMeta()).filter(isUnsent).length;
+  const form = el('form', { class: 'card signin', id: 'unlock', novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    $('#unlock-button').disabled = true;
+    const ok = await vault.unlock($('#pin').value);
+    $('#unlock-button').disabled = false;
+    if (!ok) { msg.textContent = t('badPin'); $('#pin').value = ''; $('#pin').focus(); return; }
+    await afterSignIn();
+  } },
+  el('h1', { text: t('unlock') }), el('p', { class: 'hint', text: t('unlockHint') }),
+  el('p', { class: 'meta', id: 'unsent', text: t('unsent', unsent, 0) }),
+  ...pinInput('pin', t('pin'), 'current-password'), msg,
+  el('button', { class: 'primary', type: 'submit', id: 'unlock-button', text: t('unlock') }),
+  el('button', { class: 'quiet', type: 'button', id: 'forgot-pin', text: t('forgotPin'), onclick: async () => {
+    if (unsent && !window.confirm(t('forgotLoses', unsent))) return;
+    await forgetTablet();
+    showSignIn();
+  } }));
+  $('#app').replaceChildren(form);
+  drawNet();
+  $('#pin').focus();
 }
 
 function setLang(lang) {
@@ -231,7 +386,7 @@ async function drawNet() {
   const n = $('#net');
   n.textContent = app.online ? t('online') : t('offline');
   n.className = 'net ' + (app.online ? 'on' : 'off');
-  const waiting = (await db.interviews()).filter((iv) => iv.status === 'queued' || iv.status === 'sending').length;
+  const waiting = (await db.interviewsMeta()).filter((iv) => iv.status === 'queued' || iv.status === 'sending').length;
   const b = $('#outbox-badge');
   b.hidden = waiting === 0;
   b.textContent = t('waiting', waiting);
@@ -256,8 +411,7 @@ function showSignIn(err) {
     app.me = await res.json();
     await db.set('token', token);
     await db.set('me', app.me);
-    await showHome();
-    syncSoon(0);
+    await afterSignIn();
   } },
   el('h1', { text: t('signin') }),
   el('label', { for: 'token', text: t('token') }), input,
@@ -364,7 +518,9 @@ async function drawHome() {
       action ? el('button', { class: 'primary open', type: 'button', text: action, onclick: () => openAssignment(a, local) }) : null));
   }
   if (!sorted.length) list.append(el('li', { class: 'empty', text: t('noAssignments') }));
-  const outbox = el('section', { class: 'card', id: 'outbox' }, el('h2', { text: t('outbox') }));
+  const unsent = ivs.filter(isUnsent);
+  const outbox = el('section', { class: 'card', id: 'outbox' }, el('h2', { text: t('outbox') }),
+    el('p', { class: 'meta', id: 'unsent', text: t('unsent', unsent.length, unsent.filter((iv) => iv.status === 'draft').length) }));
   const waiting = ivs.filter((iv) => iv.status !== 'draft' && iv.status !== 'sent').sort((a, b) => a.updated_at.localeCompare(b.updated_at));
   if (!waiting.length) outbox.append(el('p', { class: 'hint', text: t('nothingWaiting') }));
   const ol = el('ul', { class: 'queue', id: 'queue' });
@@ -375,6 +531,7 @@ async function drawHome() {
       el('span', { class: 'pill ' + iv.status, text: t(iv.status) }),
       el('span', { class: 'meta', text: (navigator.onLine ? t('attempts', iv.attempts || 0) : t('noNetwork')) + when }),
       iv.last_error ? el('p', { class: 'error', text: iv.last_error }) : null,
+      iv.problems ? problemList(iv.problems, (p) => el('span', { text: problemText(p).text }), { class: 'problems server' }) : null,
       iv.status === 'failed' || iv.status === 'conflict' ? el('button', { type: 'button', class: 'reopen', text: t('open'), onclick: () => reopen(iv) }) : null));
   }
   outbox.append(ol);
@@ -392,17 +549,27 @@ async function drawHome() {
 // sends it, and purges the rest.
 async function signOut(ev) {
   const byUser = ev instanceof Event;
-  const unsent = (await db.interviews()).filter((iv) => iv.status !== 'sent' && iv.status !== 'draft' || iv.status === 'draft' && iv.answers && Object.keys(iv.answers).length);
+  const unsent = (await db.interviewsMeta()).filter(isUnsent);
   if (byUser) {
     if (unsent.length && !window.confirm(t('signoutLoses', unsent.length))) return;
-    await db.clearInterviews();
+    await forgetTablet();
   } else {
     await purgeSent(true);
+    await db.del('token'); await db.del('me'); await db.del('assignments');
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage('clear-data');
+    app.token = null; app.me = null;
   }
+  showSignIn();
+}
+
+// forgetTablet deletes the interviews, the PIN and the user from the tablet.
+async function forgetTablet() {
+  await db.clearInterviews();
+  await db.del('pin');
+  vault.key = null;
   await db.del('token'); await db.del('me'); await db.del('assignments');
   if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage('clear-data');
   app.token = null; app.me = null;
-  showSignIn();
 }
 
 // ---- interviews ----
@@ -423,7 +590,8 @@ async function openAssignment(a, local) {
     const rec = formId ? await fetchForm(formId) : null;
     if (!rec) { toast(t('formMissing')); return showHome(); }
     iv = { instance_id: uuid(), assignment_id: a.id, household_id: a.household_id, survey: a.survey, form_id: formId, form_version: rec.version,
-      started_at: new Date().toISOString(), answers: {}, status: 'draft', attempts: 0, lang: app.lang };
+      started_at: new Date().toISOString(), answers: {}, status: 'draft', attempts: 0, lang: app.lang,
+      prefill: Object.assign({ household_id: a.household_id }, a.prefill || {}) };
     if (a.status === 'returned' && a.submission_id) {
       iv.supersedes = a.submission_id;
       const prev = await db.interview(a.submission_id);
@@ -454,7 +622,7 @@ async function reopen(iv) {
     await db.putInterview(iv);
     iv = copy;
   }
-  iv.status = 'draft'; iv.last_error = ''; iv.next_try = null;
+  iv.status = 'draft'; iv.last_error = ''; iv.next_try = null; iv.problems = null;
   await db.putInterview(iv);
   await openInterview(iv);
 }
@@ -465,6 +633,9 @@ async function openInterview(iv) {
   const loaded = await Rules.load(json);
   app.form = loaded;
   app.form.pages = buildPages(loaded.outline);
+  app.form.byName = {};
+  const index = (items) => { for (const it of items) { app.form.byName[it.name] = it; if (it.children) index(it.children); } };
+  index(loaded.outline);
   app.iv = iv;
   app.page = iv.page || 0;
   app.touched = new Set(); app.showAll = new Set();
@@ -504,14 +675,34 @@ function buildPages(outline) {
   return pages;
 }
 
+// Fields the assignment answers: by the field's name, and an enumeration
+// area's id under any of its usual names.
+const PREFILL_ALIASES = { psu: ['psu', 'psu_id', 'ea', 'ea_id', 'ea_code', 'cluster'] };
+function prefillFor(iv, name) {
+  const p = iv.prefill || (iv.household_id ? { household_id: iv.household_id } : {});
+  if (p[name] !== undefined) return p[name];
+  for (const [key, names] of Object.entries(PREFILL_ALIASES)) if (names.includes(name) && p[key] !== undefined) return p[key];
+  return undefined;
+}
+
+// fillMetadata fills what the app knows: times, the device, the user, and
+// the answers the assignment gives (household id, region, urban, EA), which
+// are then locked (app.locked) as long as the rules accept them.
 function fillMetadata(iv, items) {
+  app.locked = new Set();
   for (const it of allFields(items)) {
+    const pre = ['text', 'select_one', 'integer', 'decimal'].includes(it.type) ? prefillFor(iv, it.name) : undefined;
+    if (pre !== undefined && pre !== '') {
+      const v = it.type === 'integer' || it.type === 'decimal' ? Number(pre) : String(pre);
+      if (iv.answers[it.name] === undefined || iv.answers[it.name] === '') iv.answers[it.name] = v;
+      if (iv.answers[it.name] === v) app.locked.add(it.name);
+      continue;
+    }
     switch (it.type) {
       case 'start': if (!iv.answers[it.name]) iv.answers[it.name] = iv.started_at; break;
       case 'today': if (!iv.answers[it.name]) iv.answers[it.name] = localDate(new Date(iv.started_at)); break;
       case 'username': if (app.me) iv.answers[it.name] = app.me.name; break;
       case 'deviceid': if (!iv.answers[it.name]) iv.answers[it.name] = app.deviceId; break;
-      case 'text': if (it.name === 'household_id' && !iv.answers[it.name] && iv.household_id) iv.answers[it.name] = iv.household_id; break;
       default: break;
     }
   }
@@ -562,6 +753,7 @@ async function refreshState() {
   }
   if (grown) app.st = await Rules.state(app.form.handle, app.iv.answers, app.lang, new Date().toISOString());
   app.problems = {};
+  app.labels = app.st.labels || {};
   for (const p of app.st.problems || []) {
     if (p.code === 'not_relevant') continue; // dropped from what is sent
     (app.problems[p.path] = app.problems[p.path] || []).push(p);
@@ -618,7 +810,7 @@ function drawPage() {
       el('button', { type: 'button', class: 'primary', id: 'next', text: t('next'), onclick: nextPage }));
     body.append(buttons);
   }
-  const head = el('div', { class: 'ivhead' }, el('span', { text: t('household') + ' ' + app.iv.household_id }), el('span', { class: 'meta', text: app.form.form.title }));
+  const head = el('div', { class: 'ivhead' }, el('span', { text: t('household') + ' ' + app.iv.household_id }), el('span', { class: 'meta', id: 'form-title', text: (app.form.form.titles || {})[app.lang] || app.form.form.title }));
   // keep the enumerator's place: a redraw (e.g. a repeat growing to its
   // count while typing) must not take the cursor away
   const active = document.activeElement;
@@ -664,15 +856,13 @@ async function nextPage() {
 
 function drawFinish(body) {
   body.append(el('h2', { text: t('finishTitle') }));
-  const all = Object.entries(app.problems).flatMap(([path, ps]) => ps.map((p) => Object.assign({ path }, p)));
+  const all = (app.st.problems || []).filter((p) => p.code !== 'not_relevant');
   if (all.length) {
     body.append(el('p', { class: 'error', text: t('fixFirst') }));
-    const ul = el('ul', { class: 'problems', id: 'finish-problems' });
-    for (const p of all) {
+    body.append(problemList(all, (p) => {
       const pi = app.form.pages.findIndex((pg) => pageProblems(pg).some((x) => x.path === p.path));
-      ul.append(el('li', {}, el('button', { type: 'button', class: 'link', onclick: () => { app.showAll.add(pi); goPage(pi); } , text: `${p.path}: ${p.message}` })));
-    }
-    body.append(ul);
+      return el('button', { type: 'button', class: 'link', onclick: () => { app.showAll.add(pi); goPage(pi); }, text: problemText(p).text });
+    }, { id: 'finish-problems' }));
   } else body.append(el('p', { class: 'good', text: t('allGood') }));
   body.append(el('div', { class: 'navbuttons' },
     el('button', { type: 'button', id: 'prev', text: t('prev'), onclick: () => goPage(prevPage()) }),
@@ -716,9 +906,69 @@ function interpolate(text, prefix) {
       }
     }
     if (v === undefined) v = app.st.answers[name];
-    if (v === undefined || v === null) return '';
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) return entryPhrase(prefix);
     return Array.isArray(v) ? v.join(' ') : String(v);
   });
+}
+
+// entryPhrase is what a label says for a reference not answered yet: the
+// repeat entry holding it ("Sex of household member 2" until the name is
+// given), or "…" outside a repeat. Package questionnaire's Describe says
+// the same in problem labels.
+function entryPhrase(prefix) {
+  const parts = (prefix || '').replace(/\.$/, '').split('.').filter(Boolean);
+  const m = parts.length ? /^(.+)\[(\d+)\]$/.exec(parts[parts.length - 1]) : null;
+  const rep = m && app.form && app.form.byName[m[1]];
+  if (!rep) return '…';
+  return lowerFirst(`${textIn(rep.label, app.lang) || rep.name} ${Number(m[2]) + 1}`);
+}
+function lowerFirst(s) {
+  return /^\p{Lu}\p{Ll}/u.test(s) ? s[0].toLowerCase() + s.slice(1) : s;
+}
+
+// problemText is a problem as a person reads it: the question's label (the
+// roster member's name included) and the message without the question's
+// internal name ("sex: …" reads "…").
+function problemText(p) {
+  const label = p.label || (app.labels && app.labels[p.path]) || p.path;
+  const name = p.path.split('.').pop().replace(/\[\d+\]$/, '');
+  let msg = p.message || '';
+  if (msg.startsWith(name + ': ')) msg = msg.slice(name.length + 2);
+  else if (msg.startsWith(name + ' ')) msg = msg.slice(name.length + 1);
+  return { label, message: msg, text: `${label}: ${msg}` };
+}
+
+// groupProblems puts each problem that follows from another (Problem.cause)
+// under its root: [{root, follow: [...]}], roots in the order given.
+function groupProblems(ps) {
+  const paths = new Set(ps.map((p) => p.path));
+  const groups = []; const byRoot = {};
+  for (const p of ps) {
+    if (p.cause && paths.has(p.cause) && p.cause !== p.path) continue;
+    const g = { root: p, follow: [] };
+    groups.push(g);
+    if (!byRoot[p.path]) byRoot[p.path] = g;
+  }
+  for (const p of ps) {
+    if (p.cause && paths.has(p.cause) && p.cause !== p.path) byRoot[p.cause].follow.push(p);
+  }
+  return groups;
+}
+
+// problemList draws grouped problems: one item per root cause, the problems
+// that follow from it folded under it. item(p) draws one problem.
+function problemList(ps, item, attrs = {}) {
+  const ul = el('ul', Object.assign({ class: 'problems' }, attrs));
+  for (const g of groupProblems(ps)) {
+    const li = el('li', { class: 'problem-root', 'data-path': g.root.path }, item(g.root));
+    if (g.follow.length) {
+      const inner = el('ul', { class: 'follow-on' });
+      for (const p of g.follow) inner.append(el('li', {}, item(p)));
+      li.append(el('details', { class: 'follow' }, el('summary', { text: t('followOn', g.follow.length) }), inner));
+    }
+    ul.append(li);
+  }
+  return ul;
 }
 
 function labelNode(it, prefix, tag = 'span', attrs = {}) {
@@ -803,9 +1053,12 @@ function renderField(it, prefix) {
   const path = prefix + it.name;
   const id = 'f-' + path.replace(/[^\w-]/g, '_');
   const v = getAt(app.iv.answers, path);
-  const wrap = el('div', { class: 'field type-' + it.type, 'data-path': path, 'data-name': it.name });
+  const locked = app.locked.has(path) && !(app.problems[path] || []).length;
+  if (locked) it = Object.assign({}, it, { read_only: true });
+  const wrap = el('div', { class: 'field type-' + it.type + (locked ? ' locked' : ''), 'data-path': path, 'data-name': it.name });
   const lab = el('label', { class: 'qlabel', for: id });
   lab.append(labelNode(it, prefix), el('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }));
+  if (locked) lab.append(el('span', { class: 'from-assignment', text: ' · ' + t('fromAssignment') }));
   wrap.append(lab);
   if (it.hint) wrap.append(el('p', { class: 'hint', text: textIn(it.hint, app.lang) }));
   const set = (val) => { setAt(app.iv.answers, path, val); app.touched.add(path); changed(path); };
@@ -829,6 +1082,8 @@ function renderField(it, prefix) {
       break;
     case 'select_one': case 'select_multiple':
       control = renderChoices(it, path, id, v, set);
+      if (it.read_only) control.querySelectorAll('input, select, button').forEach((x) => { x.disabled = true; });
+      if (it.read_only && control.tagName === 'SELECT') control.disabled = true;
       break;
     case 'geopoint':
       control = renderGeopoint(it, path, id, v, set);
@@ -946,7 +1201,7 @@ function applyState() {
     const path = e.dataset.errorFor;
     const ps = app.problems[path] || [];
     const show = ps.length && (app.touched.has(path) || app.showAll.has(pageIdx));
-    e.textContent = show ? ps.map((p) => p.message).join(' ') : '';
+    e.textContent = show ? ps.map((p) => problemText(Object.assign({ path }, p)).message).join(' ') : '';
     const holder = e.closest('[data-path]');
     if (holder) holder.classList.toggle('invalid', !!show);
     const input = holder && holder.querySelector('input, select, textarea');
@@ -984,7 +1239,7 @@ function envelope(iv) {
 // interview stays on the tablet with the server's answer); anything else
 // (no network, 5xx, 429) is retried with exponential backoff.
 async function sync() {
-  if (app.syncing || !app.token) return;
+  if (app.syncing || !app.token || !vault.key) return;
   app.syncing = true;
   let sent = 0;
   let next = Infinity;
@@ -1024,7 +1279,8 @@ async function settle(iv, status, detail, problems) {
   iv.attempts = (iv.attempts || 0) + 1;
   if (status === 409 || status === 422 || status === 403) {
     iv.status = status === 409 ? 'conflict' : 'failed';
-    iv.last_error = detail + (problems && problems.length ? ': ' + problems.map((p) => `${p.path} ${p.message}`).join('; ') : '');
+    iv.last_error = detail;
+    iv.problems = problems && problems.length ? problems : null;
     iv.next_try = null;
     await db.putInterview(iv);
     return { sent: 0, retryIn: Infinity };

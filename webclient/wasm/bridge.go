@@ -28,9 +28,11 @@ type forms struct {
 
 // formInfo is what load returns about a form besides its outline.
 type formInfo struct {
-	ID              string            `json:"id"`
-	Version         string            `json:"version"`
-	Title           string            `json:"title"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Title   string `json:"title"`
+	// Titles is the title in each of the form's languages (Form.TitleIn).
+	Titles          map[string]string `json:"titles"`
 	DefaultLanguage string            `json:"default_language"`
 	Languages       []string          `json:"languages"`
 	LanguageNames   map[string]string `json:"language_names"`
@@ -72,7 +74,11 @@ func (fs *forms) load(formJSON string) string {
 	if langs == nil {
 		langs = []string{}
 	}
-	return marshal(loadResult{Handle: h, Outline: f.Outline(), Form: formInfo{ID: f.ID, Version: f.Version, Title: f.Title,
+	titles := map[string]string{}
+	for _, l := range langs {
+		titles[l] = f.TitleIn(l)
+	}
+	return marshal(loadResult{Handle: h, Outline: f.Outline(), Form: formInfo{ID: f.ID, Version: f.Version, Title: f.Title, Titles: titles,
 		DefaultLanguage: f.DefaultLanguage, Languages: langs, LanguageNames: f.LanguageNames}})
 }
 

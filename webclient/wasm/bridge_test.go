@@ -27,6 +27,9 @@ func TestBridge(t *testing.T) {
 	if loaded.Handle != 1 || loaded.Form.ID != "dotm_household" || len(loaded.Form.Languages) < 2 || len(loaded.Outline) == 0 {
 		t.Fatalf("load: %+v", loaded.Form)
 	}
+	if loaded.Form.Titles["es"] != "Desarrollo en movimiento: cuestionario del hogar" || loaded.Form.Titles["en"] != loaded.Form.Title {
+		t.Errorf("titles by language: %v", loaded.Form.Titles)
+	}
 	tests := []struct {
 		name                     string
 		handle                   int
@@ -34,6 +37,7 @@ func TestBridge(t *testing.T) {
 	}{
 		{"state in Spanish", 1, `{"consent": "yes", "n_members": 0}`, "es", "2026-03-01T10:00:00Z", `"Un hogar tiene de 1 a 40 miembros."`},
 		{"problems for an empty interview", 1, `{}`, "en", "", `"code":"required"`},
+		{"problems named for a person", 1, `{"consent": "yes", "members": [{"member_name": "Ana", "age": 300}]}`, "en", "", `"members[0].age":"Household member 1 (Ana) › Age in completed years"`},
 		{"unknown handle", 7, `{}`, "en", "", `"error":"no form loaded with handle 7"`},
 		{"answers not an object", 1, `[1]`, "en", "", `"error":"answers: `},
 		{"bad time", 1, `{}`, "en", "yesterday", `"error":"now: `},

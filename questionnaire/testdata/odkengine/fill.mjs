@@ -141,7 +141,9 @@ if (args[0] === '--load') {
 			result[file] = { error: [String(err?.message ?? err), ...causes].join(': ') };
 		}
 	}
-	process.stdout.write(JSON.stringify(result) + '\n');
+	// exit once the output is written: a pipe takes 64 KiB at a time, and
+	// exiting at once would cut a longer output short
+	await new Promise((resolve) => process.stdout.write(JSON.stringify(result) + '\n', resolve));
 	process.exit(0);
 }
 

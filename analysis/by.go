@@ -1,0 +1,104 @@
+package analysis
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// domain is one cell of the by variables: its rows, its label and the
+// level of each variable.
+type domain struct {
+	in     []bool
+	label  string
+	values []string
+}
+
+// describe names the domain in errors: "migrant = current, region = north".
+func (dm domain) describe(by []string) string {
+	parts := make([]string, len(by))
+	for k, name := range by {
+		parts[k] = name + " = " + dm.values[k]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// byDomains splits the rows of in (nil: all) by the crossed levels of the
+// variables by, as R's svyby(formula, ~a + b + …): one domain per
+// combination that occurs among rows with a positive weight, ordered as
+// R's sort(unique(interaction(a, b, …))) (the first variable varies
+// fastest), labelled as R labels its rows (levels joined by "."). Rows
+// missing any by variable belong to no domain. With one variable Values
+// is nil and the label is the level.
+func byDomains(t *Table, by []string, in []bool) ([]domain, error) {
+	fs := make([]factor, len(by))
+	for k, name := range by {
+		c, err := t.Column(name)
+		if err != nil {
+			return nil, err
+		}
+		fs[k] = asFactor(c)
+	}
+	n := t.Len()
+	type key []int32
+	cells := map[string]int{}
+	var keys []key
+	cellOf := make([]int, n)
+	for i := 0; i < n; i++ {
+		cellOf[i] = -1
+		if in != nil && !in[i] {
+			continue
+		}
+		k := make(key, len(fs))
+		ok := true
+		for j, f := range fs {
+			k[j] = f.codes[i]
+			ok = ok && k[j] >= 0
+		}
+		if !ok {
+			continue
+		}
+		s := fmt.Sprint(k)
+		c, seen := cells[s]
+		if !seen {
+			c = len(keys)
+			cells[s] = c
+			keys = append(keys, k)
+		}
+		cellOf[i] = c
+	}
+	order := make([]int, len(keys))
+	for c := range order {
+		order[c] = c
+	}
+	// The last variable varies slowest.
+	slices.SortFunc(order, func(a, b int) int {
+		for j := len(fs) - 1; j >= 0; j-- {
+			if keys[a][j] != keys[b][j] {
+				return int(keys[a][j] - keys[b][j])
+			}
+		}
+		return 0
+	})
+	out := make([]domain, 0, len(keys))
+	pos := make([]int, len(keys))
+	for p, c := range order {
+		pos[c] = p
+		dm := domain{in: make([]bool, n)}
+		vals := make([]string, len(fs))
+		for j, f := range fs {
+			vals[j] = f.levels[keys[c][j]]
+		}
+		dm.label = strings.Join(vals, ".")
+		if len(fs) > 1 {
+			dm.values = vals
+		}
+		out = append(out, dm)
+	}
+	for i, c := range cellOf {
+		if c >= 0 {
+			out[pos[c]].in[i] = true
+		}
+	}
+	return out, nil
+}
