@@ -372,7 +372,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// The enumerator corrects it in the web client.
 	b.do("open the web client", chromedp.Navigate(origin+"/collect/"), chromedp.WaitVisible("#token"))
-	b.do("sign in as ana", chromedp.SendKeys("#token", r.tokens["ana"]), chromedp.Click("#signin"))
+	const pin = "246810" // the web client seals drafts under a key from the enumerator's PIN
+	b.do("sign in as ana", chromedp.SendKeys("#token", r.tokens["ana"]), chromedp.Click("#signin"), chromedp.WaitVisible("#pin-setup"))
+	b.do("set the PIN", chromedp.SendKeys("#pin", pin), chromedp.SendKeys("#pin2", pin), chromedp.Click("#pin-save"))
 	b.waitJS("the returned household", fmt.Sprintf(`!!document.querySelector('[data-assignment=%q] button.open')`, flaggedAssignment), 20*time.Second)
 	if got := eval[string](b, fmt.Sprintf(`document.querySelector('[data-assignment=%q] .comment').textContent`, flaggedAssignment)); !strings.Contains(got, "50 km") {
 		t.Errorf("the returned household shows %q, want the supervisor's comment", got)
@@ -425,7 +427,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.waitJS("the queue without it", fmt.Sprintf(`!document.querySelector('#queue li[data-id=%q]')`, correction), 10*time.Second)
 
 	// The enumerator sees the household approved.
-	b.do("the web client again", chromedp.Navigate(origin+"/collect/"))
+	b.do("the web client again", chromedp.Navigate(origin+"/collect/"), chromedp.WaitVisible("#unlock-button"))
+	b.do("unlock", chromedp.SendKeys("#pin", pin), chromedp.Click("#unlock-button"))
 	b.waitJS("the approved household", fmt.Sprintf(`!!document.querySelector('[data-assignment=%q].status-approved')`, flaggedAssignment), 20*time.Second)
 	p = dotm.Progress{} // decoding into the earlier summary would merge its maps
 	if err := json.Unmarshal(r.call("sup", "GET", "/api/v1/surveys/"+survey+"/progress", nil, 200), &p); err != nil {
