@@ -302,3 +302,22 @@ func VerifyKeys(ctx context.Context, s KeyCheckStore, kr *Keyring) error {
 	}
 	return nil
 }
+
+// Fingerprint is a keyed hash (HMAC-SHA-256 under the current key, hex) of
+// one kind of identifying value of a survey's household (its answers, its
+// respondent, its phone), for finding duplicates without keeping or
+// showing the value: equal values of one survey give equal fingerprints
+// under one key, and without the key a fingerprint reveals nothing. After
+// `dotm keys rotate` new fingerprints are under the new key, so a
+// duplicate of a household received before the rotation is not found.
+func (k *Keyring) Fingerprint(survey, kind string, value []byte) string {
+	for _, key := range k.keys {
+		if key.ID == k.current {
+			m := hmac.New(sha256.New, key.Secret)
+			m.Write([]byte("dotm fingerprint v1\x00" + survey + "\x00" + kind + "\x00"))
+			m.Write(value)
+			return hex.EncodeToString(m.Sum(nil))
+		}
+	}
+	return ""
+}

@@ -150,6 +150,9 @@ type Submission struct {
 	Answers      map[string]any
 	Sealed       []SealedValue
 	Reviews      []Review // oldest first
+	// Flags are the quality flags found when it was received (the Flag*
+	// constants).
+	Flags []string
 }
 
 // SubmissionFilter selects submissions; empty fields match everything.

@@ -162,6 +162,7 @@ type submissionView struct {
 	EndedAt      time.Time      `json:"ended_at"`
 	ReceivedAt   time.Time      `json:"received_at"`
 	Reviews      []dotm.Review  `json:"reviews"`
+	Flags        []string       `json:"flags"` // quality flags found on receipt
 	Answers      map[string]any `json:"answers,omitempty"`
 	// Identifiers tells whether answers include the direct questions.
 	Identifiers bool `json:"identifiers_included"`
@@ -172,7 +173,11 @@ func viewOf(s dotm.Submission) submissionView {
 	if r == nil {
 		r = []dotm.Review{}
 	}
-	return submissionView{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
+	flags := s.Flags
+	if flags == nil {
+		flags = []string{}
+	}
+	return submissionView{Flags: flags, ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Status: string(s.Status), Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt, EndedAt: s.EndedAt, ReceivedAt: s.ReceivedAt, Reviews: r}
 }
@@ -290,7 +295,7 @@ func queryLimit(c *gin.Context, def, max int) (int, error) {
 
 // handleReview: POST /api/v1/submissions/{id}/review (supervisor).
 // A rejection returns the assignment to its enumerator with the comment.
-func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
+func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, tallies dotm.TallyStore, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := currentUser(c)
 		var req dotm.ReviewRequest
@@ -305,6 +310,13 @@ func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, a
 		} else if err != nil {
 			fail(c, err)
 			return
+		}
+		if tallies != nil {
+			// The progress summary follows; a failure leaves it behind by
+			// one decision (logged), never the review.
+			if err := tallies.SetTallyStatus(c.Request.Context(), s.ID, s.Status); err != nil {
+				logger.Warn("update tally after review", "submission", s.ID, "error", err.Error())
+			}
 		}
 		if err := record(c, audit, dotm.AuditEntry{Action: "review", Survey: s.Survey, Target: s.ID, Detail: req.Decision}); err != nil {
 			fail(c, err)

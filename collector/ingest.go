@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/quality"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -23,12 +25,20 @@ type ingester struct {
 	assignments dotm.AssignmentStore
 	keys        func() *dotm.Keyring // the server's current keys
 	logger      *slog.Logger
+	// tallies and prints keep what the progress summary and the duplicate
+	// checks read; either may be nil (then the checks that need it are
+	// not run).
+	tallies dotm.ProgressStore
+	prints  dotm.FingerprintStore
 }
 
 // prepared is a checked submission ready to insert: its answers are the
-// plain part, its direct answers sealed.
+// plain part, its direct answers sealed; its tally and the keys of its
+// fingerprints are stored once it is.
 type prepared struct {
-	sub dotm.Submission
+	sub    dotm.Submission
+	tally  dotm.Tally
+	prints []string
 }
 
 // decodeEnvelope reads one envelope strictly (unknown fields, wrong types).
@@ -162,6 +172,7 @@ func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope,
 				Problems: []dotm.Problem{{Path: "supersedes", Code: "constraint", Message: why}}}
 		}
 	}
+	var assignment dotm.Assignment
 	if sub.AssignmentID != "" {
 		a, err := in.assignments.Assignment(ctx, sub.AssignmentID)
 		if dotm.ErrorCode(err) == dotm.ENOTFOUND {
@@ -178,6 +189,7 @@ func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope,
 			return prepared{}, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "assignment of another survey",
 				Problems: []dotm.Problem{{Path: "assignment_id", Code: "constraint", Message: "assignment " + a.ID + " belongs to survey " + a.Survey + ", the form to " + cf.survey}}}
 		}
+		assignment = a
 	}
 
 	normalized, vprobs := cf.form.Validate(env.Answers, questionnaire.ValidateOptions{Now: ended})
@@ -187,12 +199,85 @@ func (in *ingester) prepare(ctx context.Context, u dotm.User, env dotm.Envelope,
 	if normalized == nil {
 		normalized = map[string]any{}
 	}
+	p, err := in.check(ctx, cf, sub, assignment, normalized)
+	if err != nil {
+		return prepared{}, err
+	}
 	sealed, err := dotm.SealAnswers(in.keys(), id, normalized, cf.direct)
 	if err != nil {
 		return prepared{}, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 	}
-	sub.Answers, sub.Sealed = normalized, sealed
-	return prepared{sub: sub}, nil
+	p.sub.Answers, p.sub.Sealed = normalized, sealed
+	return p, nil
+}
+
+// check runs the quality checks of a submission (package quality) on its
+// answers before they are sealed, and makes its tally: the flags go with
+// the submission, the fingerprints' keys are claimed once it is stored.
+// Fingerprints are keyed hashes (Keyring.Fingerprint): no identifier is
+// kept or compared in the clear.
+func (in *ingester) check(ctx context.Context, cf *cachedForm, sub dotm.Submission, a dotm.Assignment, answers map[string]any) (prepared, error) {
+	household := a.HouseholdID
+	if household == "" {
+		household, _ = answers["household_id"].(string)
+	}
+	var eaPoints []dotm.Point
+	if in.tallies != nil && a.PSU != "" {
+		ts, err := in.tallies.Tallies(ctx, dotm.TallyFilter{Survey: sub.Survey, PSU: a.PSU, GPS: true})
+		if err != nil {
+			return prepared{}, err
+		}
+		for _, t := range ts {
+			if t.ID != sub.ID && t.HouseholdID != household && !t.Superseded {
+				eaPoints = append(eaPoints, dotm.Point{Lat: t.Lat, Lon: t.Lon})
+			}
+		}
+	}
+	var class dotm.HouseholdClass
+	if in.tallies != nil && a.PSU != "" && household != "" {
+		var err error
+		if class, err = in.tallies.HouseholdClass(ctx, sub.Survey, a.PSU, household); err != nil {
+			return prepared{}, err
+		}
+	}
+	res := quality.Check(cf.form, answers, sub.StartedAt, sub.EndedAt, eaPoints)
+	flags := res.Flags
+	var prints []string
+	if keys := in.keys(); in.prints != nil && keys != nil {
+		kinds := map[string]string{quality.PrintAnswers: dotm.FlagDupAnswers, quality.PrintRespondent: dotm.FlagDupRespondent, quality.PrintPhone: dotm.FlagDupPhone}
+		for kind, b := range res.Fingerprints {
+			key := sub.Survey + "/" + kind + "/" + keys.Fingerprint(sub.Survey, kind, b)
+			prints = append(prints, key)
+			owner, err := in.prints.FingerprintOwner(ctx, key)
+			if err != nil {
+				return prepared{}, err
+			}
+			if owner == "" || owner == sub.ID || owner == sub.Supersedes {
+				continue
+			}
+			first, err := in.subs.Submission(ctx, owner)
+			if dotm.ErrorCode(err) == dotm.ENOTFOUND {
+				continue // claimed by an interview that was never stored
+			}
+			if err != nil {
+				return prepared{}, err
+			}
+			if sub.AssignmentID != "" && first.AssignmentID == sub.AssignmentID {
+				continue // the same household again: a correction
+			}
+			flags = append(flags, kinds[kind])
+		}
+		slices.Sort(prints)
+	}
+	slices.Sort(flags)
+	sub.Flags = slices.Compact(flags)
+	t := dotm.Tally{ID: sub.ID, Survey: sub.Survey, Enumerator: sub.Enumerator, Assignment: sub.AssignmentID, PSU: a.PSU, Stratum: a.Stratum,
+		HouseholdID: household, Class: class, Status: sub.Status, Refused: res.Refused, Day: sub.EndedAt.UTC().Format(time.DateOnly), Seconds: res.Seconds,
+		Flags: sub.Flags, Ages: res.Ages, Amounts: res.Amounts, RoundAmount: res.Round}
+	if res.GPS != nil {
+		t.HasGPS, t.Lat, t.Lon = true, res.GPS.Lat, res.GPS.Lon
+	}
+	return prepared{sub: sub, tally: t, prints: prints}, nil
 }
 
 func jsonPlain(v map[string]any) (map[string]any, error) {
@@ -267,13 +352,35 @@ func (in *ingester) settle(ctx context.Context, p prepared, insertErr error) (st
 		result = dotm.ResultDuplicate
 		p.sub = old
 	}
-	in.effects(ctx, p.sub, result == dotm.ResultCreated)
+	in.effects(ctx, p, result == dotm.ResultCreated)
 	return result, nil
 }
 
-// effects updates what a stored submission changes elsewhere. They run again
-// on a retry, so a failure here (logged) heals when the client retries.
-func (in *ingester) effects(ctx context.Context, s dotm.Submission, created bool) {
+// effects updates what a stored submission changes elsewhere: its tally
+// and fingerprints, the submission it corrects, its assignment. They run
+// again on a retry, so a failure here (logged) heals when the client
+// retries.
+func (in *ingester) effects(ctx context.Context, p prepared, created bool) {
+	s := p.sub
+	if in.tallies != nil {
+		t := p.tally
+		t.Status, t.Flags, t.Superseded = s.Status, s.Flags, s.SupersededBy != ""
+		if err := in.tallies.PutTally(ctx, t); err != nil {
+			in.logger.Warn("store tally", "submission", s.ID, "error", err.Error())
+		}
+		if s.Supersedes != "" {
+			if err := in.tallies.SupersedeTally(ctx, s.Supersedes); err != nil && dotm.ErrorCode(err) != dotm.ENOTFOUND {
+				in.logger.Warn("supersede tally", "submission", s.Supersedes, "error", err.Error())
+			}
+		}
+	}
+	if in.prints != nil && created {
+		for _, key := range p.prints {
+			if err := in.prints.ClaimFingerprint(ctx, key, s.ID); err != nil {
+				in.logger.Warn("store fingerprint", "submission", s.ID, "error", err.Error())
+			}
+		}
+	}
 	if s.Supersedes != "" {
 		if err := in.subs.MarkSuperseded(ctx, s.Supersedes, s.ID); err != nil {
 			in.logger.Warn("mark superseded", "submission", s.ID, "supersedes", s.Supersedes, "error", err.Error())

@@ -122,6 +122,7 @@ func routeTable() map[string]routeCase {
 			return "/api/v1/surveys/gh-2026/analyses", map[string]any{"estimates": []map[string]any{{"id": "m", "mean": "cons_pc"}}}
 		}},
 		"GET /api/v1/surveys/:survey/listings":      {roles: []dotm.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/listings")},
+		"GET /api/v1/surveys/:survey/progress":      {roles: []dotm.Role{sup, stat, adm}, req: fixed("/api/v1/surveys/gh-2026/progress")},
 		"GET /api/v1/forms/:form":                   {roles: []dotm.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household")},
 		"GET /api/v1/forms/:form/versions/:version": {roles: []dotm.Role{enu, sup, stat, adm}, req: fixed("/api/v1/forms/mini_household/versions/2026-01")},
 		"GET /api/v1/assignments":                   {roles: []dotm.Role{enu, sup, adm}, req: fixed("/api/v1/assignments"), otherScopeOK: true},

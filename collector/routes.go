@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/console"
 	"github.com/dotm-survey/dotm/webclient"
 )
 
@@ -13,6 +14,9 @@ func (s *Server) routes() {
 	// The offline web client's static files at /collect/ (webclient.Prefix):
 	// served before routing, so they are not API routes and need no token.
 	e.Use(webclient.Middleware())
+	// The console for supervisors and survey managers at /console/, the
+	// same way.
+	e.Use(serveFiles(console.Prefix, console.Handler()))
 	e.GET("/", handleRoot())
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(d.DB, s.diskFull))
@@ -47,6 +51,7 @@ func (s *Server) routes() {
 	authed.POST("/surveys/:survey/weights", allow(stat, adm), handleComputeWeights(s))
 	authed.GET("/surveys/:survey/weights", allow(stat, adm), handleGetWeights(d.Surveys, d.Weights))
 	authed.POST("/surveys/:survey/analyses", allow(stat, adm), handleAnalyses(s))
+	authed.GET("/surveys/:survey/progress", allow(sup, stat, adm), handleProgress(d.Surveys, d.Tallies, d.Auditor))
 
 	authed.GET("/forms/:form", allow(enu, sup, stat, adm), handleGetForm(d.Forms, true))
 	authed.GET("/forms/:form/versions/:version", allow(enu, sup, stat, adm), handleGetForm(d.Forms, false))
@@ -57,7 +62,7 @@ func (s *Server) routes() {
 	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))
 	authed.GET("/submissions", allow(enu, sup, stat, adm), handleListSubmissions(d.Submissions))
 	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, s.Keys, d.Auditor))
-	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Auditor, d.Logger))
+	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Tallies, d.Auditor, d.Logger))
 
 	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))
 	authed.POST("/releases/:id/publish", allow(adm), handlePublishRelease(d.Releases, d.Auditor))

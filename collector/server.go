@@ -55,6 +55,12 @@ type Deps struct {
 	Approved dotm.ApprovedSource
 	// Releases keeps anonymized releases and their files.
 	Releases dotm.ReleaseStore
+	// Tallies and Fingerprints keep what the progress summary and the
+	// quality checks read (one tally per submission; keyed hashes of
+	// identifiers). Without them the summary answers 503 and the location
+	// and duplicate checks are not run.
+	Tallies      dotm.ProgressStore
+	Fingerprints dotm.FingerprintStore
 	// Keys encrypt answers to direct questions. Without keys the server
 	// refuses submissions (503); cmd/dotm refuses to start without them.
 	Keys *dotm.Keyring
@@ -201,7 +207,8 @@ func NewServer(deps Deps) *Server {
 	if deps.Keys != nil {
 		s.keys.Store(deps.Keys)
 	}
-	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger}
+	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger,
+		tallies: deps.Tallies, prints: deps.Fingerprints}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, dotm.Errorf(dotm.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))

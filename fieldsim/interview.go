@@ -2,6 +2,7 @@ package fieldsim
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -13,6 +14,10 @@ type Household struct {
 	Region string
 	Urban  bool
 	Class  string // screening class
+	// EA is the household's enumeration area: its GPS point lies within
+	// about a kilometre of the EA's centre (EACentre). Empty: anywhere in
+	// the region (tens of kilometres around its centre).
+	EA string
 }
 
 var (
@@ -256,8 +261,13 @@ func Interview(rng *rand.Rand, h Household, day time.Time) map[string]any {
 		a[d] = pick(rng, opts)
 	}
 	a["women_work_abroad"] = pick(rng, []string{"agree", "neutral", "disagree"})
+	lat, lon, spread := region.lat, region.lon, 0.3
+	if h.EA != "" {
+		lat, lon = EACentre(h.Region, h.EA)
+		spread = 0.008 // about 0.9 km
+	}
 	a["gps"] = map[string]any{
-		"lat": region.lat + rng.NormFloat64()*0.3, "lon": region.lon + rng.NormFloat64()*0.3,
+		"lat": lat + rng.NormFloat64()*spread, "lon": lon + rng.NormFloat64()*spread,
 		"alt": round2(200 + rng.Float64()*2400), "accuracy": round2(3 + rng.Float64()*25),
 	}
 	return a
@@ -316,6 +326,20 @@ func copyAnswers(a map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// EACentre is the centre of enumeration area ea of region: a point within
+// about 50 km of the region's centre, fixed by the EA's id (FNV-1a), so
+// that every run places an EA at the same spot without drawing from the
+// interview's random stream.
+func EACentre(region, ea string) (lat, lon float64) {
+	r := regionOf(region)
+	h := fnv.New64a()
+	h.Write([]byte(ea))
+	v := h.Sum64()
+	u1 := float64(v&0xffffffff) / (1 << 32)
+	u2 := float64(v>>32) / (1 << 32)
+	return r.lat + (u1-0.5)*0.9, r.lon + (u2-0.5)*0.9
 }
 
 type regionInfo struct {

@@ -107,15 +107,24 @@ type householdSampleDoc struct {
 	Seed       int64          `bson:"seed"`
 	Households []sampledHHDoc `bson:"households"`
 	DrawnAt    time.Time      `bson:"drawn_at"`
+	// Selected counts the selected households by class, "class=n,…"
+	// (classCounts), for the progress summary; absent in draws stored
+	// before it.
+	Selected string `bson:"selected_counts,omitempty"`
 }
 
 // PutHouseholdSample implements collector.DesignStore.
 func (s *Store) PutHouseholdSample(ctx context.Context, hs dotm.HouseholdSample) error {
 	d := householdSampleDoc{ID: hs.Survey + "/" + hs.PSU, Survey: hs.Survey, PSU: hs.PSU, Stratum: hs.Stratum, Quota: hs.Quota,
 		Method: hs.Method, Seed: int64(hs.Seed), DrawnAt: hs.DrawnAt}
+	n := map[string]int{}
 	for _, h := range hs.Households {
 		d.Households = append(d.Households, sampledHHDoc(h))
+		if h.Selected {
+			n[h.Class]++
+		}
 	}
+	d.Selected = formatCounts(n)
 	if _, err := s.collection(colHouseholdSamples).InsertOne(ctx, d); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return dotm.Errorf(dotm.ECONFLICT, "PSU %s of survey %s was already drawn", hs.PSU, hs.Survey)

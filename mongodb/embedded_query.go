@@ -74,6 +74,10 @@ var listIndexes = []listIndex{
 	{colAssignments, "enumerator", []string{"enumerator", "_id"}},
 	{colAssignmentMoves, "assignment", []string{"assignment"}},
 	{colListings, "survey", []string{"survey", "_id"}},
+	{colTallies, "survey_psu", tallyIndexFields},
+	{colAssignments, "survey_counts", []string{"survey", "psu", "stratum", "enumerator"}},
+	{colListings, "counts", []string{"survey", "psu", "stratum", "quota", "class_counts"}},
+	{colHouseholdSamples, "counts", []string{"survey", "psu", "stratum", "quota", "selected_counts"}},
 }
 
 // createListIndexes adds listIndexes to the tables of db (FerretDB's
@@ -88,7 +92,11 @@ func createListIndexes(ctx context.Context, db *sql.DB, tables map[string]string
 		}
 		exprs := make([]string, len(ix.fields))
 		for i, f := range ix.fields {
-			exprs[i] = sjsonField(f)
+			if strings.HasPrefix(f, "json:") {
+				exprs[i] = sjsonJSON(strings.TrimPrefix(f, "json:"))
+			} else {
+				exprs[i] = sjsonField(f)
+			}
 		}
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_dotm_"+ix.name, t, strings.Join(exprs, ", "))
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -227,7 +235,7 @@ func surveySet(survey string, scope []string) ([]string, bool) {
 }
 
 var submissionListFields = selectFields("_id", "survey", "form_id", "form_version", "assignment_id", "enumerator",
-	"supersedes", "superseded_by", "started_at", "ended_at", "received_at", "status", "json:reviews")
+	"supersedes", "superseded_by", "started_at", "ended_at", "received_at", "status", "json:reviews", "json:flags")
 
 // submissions answers Store.Submissions: per survey of the set, one query
 // on the index that holds its equality filters in _id order, stopping at
@@ -277,10 +285,10 @@ func (e *embeddedSQL) submissions(ctx context.Context, f dotm.SubmissionFilter) 
 		var out []dotm.Submission
 		for rows.Next() {
 			var s dotm.Submission
-			var formID, formVersion, assignment, enumerator, supersedes, supersededBy, status, reviews sql.NullString
+			var formID, formVersion, assignment, enumerator, supersedes, supersededBy, status, reviews, flags sql.NullString
 			var started, ended, received sql.NullInt64
 			if err := rows.Scan(&s.ID, &s.Survey, &formID, &formVersion, &assignment, &enumerator, &supersedes, &supersededBy,
-				&started, &ended, &received, &status, &reviews); err != nil {
+				&started, &ended, &received, &status, &reviews, &flags); err != nil {
 				return nil, unavailable(err, "read submissions")
 			}
 			s.FormID, s.FormVersion, s.AssignmentID, s.Enumerator = formID.String, formVersion.String, assignment.String, enumerator.String
@@ -291,6 +299,9 @@ func (e *embeddedSQL) submissions(ctx context.Context, f dotm.SubmissionFilter) 
 				Comment  string `json:"comment"`
 				By       string `json:"by"`
 				At       int64  `json:"at"`
+			}
+			if err := jsonArray(flags, &s.Flags); err != nil {
+				return nil, fmt.Errorf("mongodb: flags of submission %s: %w", s.ID, err)
 			}
 			if err := jsonArray(reviews, &rs); err != nil {
 				return nil, fmt.Errorf("mongodb: reviews of submission %s: %w", s.ID, err)

@@ -46,6 +46,7 @@ type submissionDoc struct {
 	Reviews      []reviewDoc   `bson:"reviews"`
 	Answers      bson.RawValue `bson:"answers,omitempty"` // binary holding a BSON document (or, read only, the document)
 	Sealed       []sealedDoc   `bson:"sealed"`
+	Flags        []string      `bson:"flags,omitempty"`
 }
 
 // withoutAnswers is the projection of a listing: records, not answers.
@@ -80,7 +81,7 @@ func toSubmissionDoc(s dotm.Submission) (submissionDoc, error) {
 	d := submissionDoc{ID: s.ID, Survey: s.Survey, FormID: s.FormID, FormVersion: s.FormVersion, AssignmentID: s.AssignmentID,
 		Enumerator: s.Enumerator, Supersedes: s.Supersedes, SupersededBy: s.SupersededBy,
 		StartedAt: s.StartedAt.UTC(), EndedAt: s.EndedAt.UTC(), ReceivedAt: s.ReceivedAt.UTC(), Status: string(s.Status),
-		Reviews: make([]reviewDoc, len(s.Reviews)), Answers: answersValue(raw), Sealed: make([]sealedDoc, len(s.Sealed))}
+		Reviews: make([]reviewDoc, len(s.Reviews)), Answers: answersValue(raw), Sealed: make([]sealedDoc, len(s.Sealed)), Flags: s.Flags}
 	for i, r := range s.Reviews {
 		d.Reviews[i] = reviewDoc(r)
 	}
@@ -147,6 +148,14 @@ func (d submissionDoc) marshal() bson.Raw {
 		}
 		b, _ = bsoncore.AppendArrayEnd(b, aidx)
 	}
+	if len(d.Flags) > 0 {
+		var aidx int32
+		aidx, b = bsoncore.AppendArrayElementStart(b, "flags")
+		for i, f := range d.Flags {
+			b = bsoncore.AppendStringElement(b, strconv.Itoa(i), f)
+		}
+		b, _ = bsoncore.AppendArrayEnd(b, aidx)
+	}
 	b, _ = bsoncore.AppendDocumentEnd(b, idx)
 	return b
 }
@@ -165,7 +174,7 @@ func appendBytes(b []byte, key string, v []byte) []byte {
 func (d submissionDoc) submission() (dotm.Submission, error) {
 	s := dotm.Submission{ID: d.ID, Survey: d.Survey, FormID: d.FormID, FormVersion: d.FormVersion, AssignmentID: d.AssignmentID,
 		Enumerator: d.Enumerator, Supersedes: d.Supersedes, SupersededBy: d.SupersededBy,
-		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: dotm.SubmissionStatus(d.Status)}
+		StartedAt: d.StartedAt, EndedAt: d.EndedAt, ReceivedAt: d.ReceivedAt, Status: dotm.SubmissionStatus(d.Status), Flags: d.Flags}
 	if d.Answers.Type != 0 {
 		raw, err := answersDoc(d.Answers)
 		if err != nil {

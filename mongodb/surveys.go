@@ -392,6 +392,9 @@ type listingDoc struct {
 	SubmittedAt time.Time      `bson:"submitted_at"`
 	Revision    int            `bson:"revision"`
 	History     []listingEvent `bson:"history"`
+	// Counts is the households by class, "class=n,…" (classCounts), for
+	// the progress summary; absent in listings stored before it.
+	Counts string `bson:"class_counts,omitempty"`
 }
 
 type listedHHDoc struct {
@@ -425,7 +428,7 @@ func (s *Store) PutListing(ctx context.Context, l dotm.Listing, ifRevision int) 
 			return 0, dotm.Errorf(dotm.ECONFLICT, "the listing of PSU %s changed while this one was sent (now revision %d by %s); read it again before replacing it", l.PSU, old.Revision, old.SubmittedBy)
 		}
 		doc := listingDoc{ID: id, Survey: l.Survey, PSU: l.PSU, Stratum: l.Stratum, Households: hh,
-			SubmittedBy: l.SubmittedBy, SubmittedAt: l.SubmittedAt.UTC(), Revision: old.Revision + 1}
+			SubmittedBy: l.SubmittedBy, SubmittedAt: l.SubmittedAt.UTC(), Revision: old.Revision + 1, Counts: listedCounts(hh)}
 		doc.History = append(old.History, listingEvent{Revision: doc.Revision, By: l.SubmittedBy, At: doc.SubmittedAt, Households: len(hh)})
 		if old.Revision == 0 {
 			if _, err := s.collection(colListings).InsertOne(ctx, doc); err != nil {

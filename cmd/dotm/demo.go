@@ -463,7 +463,7 @@ func (r *demoRun) interview(a dotm.Assignment, rng *rand.Rand, revisit bool) (do
 	if !ok {
 		return dotm.Envelope{}, fmt.Errorf("assignment %s: PSU %s unknown", a.ID, a.PSU)
 	}
-	h := fieldsim.Household{ID: a.HouseholdID, Region: ea.Region, Urban: ea.Urban, Class: r.classOf[a.HouseholdID]}
+	h := fieldsim.Household{ID: a.HouseholdID, Region: ea.Region, Urban: ea.Urban, Class: r.classOf[a.HouseholdID], EA: ea.ID}
 	day := rng.IntN(28)
 	if revisit {
 		day = 28 + rng.IntN(7)
@@ -626,7 +626,7 @@ func (r *demoRun) corrections(ctx context.Context) error {
 			}
 			env.Supersedes = a.SubmissionID
 			if env.Answers["consent"] == "no" { // a revisit finds the household willing
-				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID]}, fieldworkStart.Add(30*24*time.Hour))
+				env.Answers = fieldsim.Interview(rng, fieldsim.Household{ID: a.HouseholdID, Region: env.Answers["region"].(string), Urban: env.Answers["urban"] == "yes", Class: r.classOf[a.HouseholdID], EA: a.PSU}, fieldworkStart.Add(30*24*time.Hour))
 			}
 			if _, err := c.Submit(ctx, env); err != nil {
 				return err

@@ -91,6 +91,8 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Weights:      store,
 		Approved:     store,
 		Releases:     store,
+		Tallies:      store,
+		Fingerprints: store,
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),

@@ -62,7 +62,7 @@ func TestArchitectureImports(t *testing.T) {
 	)
 	// Pure packages: neither gin nor the driver nor FerretDB anywhere in
 	// their dependencies.
-	for _, name := range []string{"", "round", "client", "questionnaire", "sampling", "analysis", "exports", "synth", "fieldsim", "dataset"} {
+	for _, name := range []string{"", "round", "client", "questionnaire", "sampling", "analysis", "exports", "synth", "fieldsim", "dataset", "quality"} {
 		p, ok := pkgs[name]
 		if !ok {
 			t.Errorf("package %s is gone: update docs/ARCHITECTURE.md and this test", pkgName(name))
