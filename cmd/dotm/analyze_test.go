@@ -74,7 +74,7 @@ estimates:
 	if out, err := dotmRun(t, "analyze", "--report", "indicators", "--out", html, p); err != nil || !strings.Contains(out, "wrote "+html+" and "+filepath.Join(dir, "ind.json")) {
 		t.Errorf("report: where it wrote is not said: %v\n%s", err, out)
 	}
-	for _, c := range []struct{ format, want string }{{"json", `"indicators"`}, {"table", "variance:"}, {"csv", "id,indicator,by,group"}} {
+	for _, c := range []struct{ format, want string }{{"json", `"indicators"`}, {"table", "variance:"}, {"csv", "id,indicator,unit,n_counts,by,group"}} {
 		out, err := dotmRun(t, "analyze", "--report", "indicators", "--format", c.format, p)
 		if err != nil || !strings.Contains(out, c.want) || !strings.Contains(out, "current_migrant") {
 			t.Errorf("report --format %s on stdout: %v\n%.300s", c.format, err, out)
