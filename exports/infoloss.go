@@ -32,6 +32,9 @@ type InformationLoss struct {
 	Indicators []IndicatorLoss `json:"key_indicators,omitempty"`
 	Inside     int             `json:"inside_ci"`
 	Checked    int             `json:"checked"`
+	// IndicatorsError says why the key indicators could not be compared
+	// (a domain empty in the released file, …).
+	IndicatorsError string `json:"key_indicators_error,omitempty"`
 }
 
 // TableLoss is one table's information loss.
@@ -130,11 +133,13 @@ func informationLoss(in, out []*Table, reports []TableReport, p *Profile, d Desi
 	}
 	full, err := run(tin)
 	if err != nil {
-		return nil, fmt.Errorf("key indicators on the full data: %w", err)
+		il.IndicatorsError = "on the full data: " + err.Error()
+		return il, nil
 	}
 	rel, err := run(tout)
 	if err != nil {
-		return nil, fmt.Errorf("key indicators on the released data: %w", err)
+		il.IndicatorsError = "on the released data: " + err.Error()
+		return il, nil
 	}
 	num := func(n *analysis.Num) float64 {
 		if n == nil {

@@ -51,7 +51,7 @@ func TestReleaseTwoTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(man.Files) != 6 || len(rep.Tables) != 2 {
+	if len(man.Files) != 7 || len(rep.Tables) != 2 {
 		t.Fatalf("manifest %d files, report %d tables", len(man.Files), len(rep.Tables))
 	}
 	if got := rep.Tables[1].QuasiIdentifiers; strings.Join(got, ",") != "sex,age" {

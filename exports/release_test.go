@@ -164,7 +164,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"households.parquet": true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ManifestJSON: true}
+	want := map[string]bool{"households.parquet": true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ReportHTML: true, ManifestJSON: true}
 	if len(ents) != len(want) {
 		t.Errorf("release holds %d files, want %d", len(ents), len(want))
 	}

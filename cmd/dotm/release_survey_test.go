@@ -100,7 +100,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 		ReleaseID string `json:"release_id"`
 		Files     []struct{ SHA256 string }
 	}
-	if err := json.Unmarshal(b, &man); err != nil || man.ReleaseID != id || len(man.Files) != 8 {
+	if err := json.Unmarshal(b, &man); err != nil || man.ReleaseID != id || len(man.Files) != 9 {
 		t.Fatalf("--out manifest: %+v %v", man, err)
 	}
 	for _, f := range man.Files {

@@ -46,8 +46,8 @@ func TestReleaseCreateCommand(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	ents, _ := os.ReadDir(out)
-	if len(ents) != 6 {
-		t.Errorf("release has %d files, want 6 (tables, codebook.json/.md, disclosure-report.json/.md, manifest)", len(ents))
+	if len(ents) != 7 {
+		t.Errorf("release has %d files, want 7 (tables, codebook.json/.md, disclosure-report.json/.md/.html, manifest)", len(ents))
 	}
 	for _, e := range ents {
 		b, _ := os.ReadFile(filepath.Join(out, e.Name()))
