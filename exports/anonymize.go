@@ -32,6 +32,10 @@ type Options struct {
 	// one: only the attacker test sets it (export_test.go), to show what
 	// the linked analysis prevents.
 	perTable bool
+	// noCarrierGuard lets person-level suppression null cells that another
+	// table shows anyway (the head's age): only the attacker test sets it,
+	// as the positive control of its person-level attack.
+	noCarrierGuard bool
 }
 
 // TableReport is what disclosure control did to one table and the risk
@@ -212,7 +216,7 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 		tables[i], reports[i] = t, *tr
 	}
 	if !opts.perTable && len(p.PersonQuasiIdentifiers) > 0 {
-		joint, hh, err := protectPersons(ds.Tables, tables, reports, p, d, lk)
+		joint, hh, err := protectPersons(ds.Tables, tables, reports, p, d, lk, !opts.noCarrierGuard)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -577,7 +581,7 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 	}
 	// 6b. Secondary suppression: no other column gives a suppressed value
 	// back through a functional dependency.
-	skip := []string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}
+	skip := append([]string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}, tl.counted...)
 	for _, q := range qis {
 		if tl.fixed[q] != "" {
 			skip = append(skip, q)

@@ -153,7 +153,10 @@ func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, err
 // person-level tables the profile declares, on the joined data: orig are the
 // input tables, out the anonymized ones (same order), reports their reports.
 // It returns the joint risk per table and overall household risk.
-func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Design, lk *links) ([]JointRisk, *HouseholdRisk, error) {
+//
+// guard false turns off the protection of cells other tables show (only the
+// attacker test's positive control does).
+func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Design, lk *links, guard bool) ([]JointRisk, *HouseholdRisk, error) {
 	find := func(ts []*Table, name string) (*Table, int) {
 		for i, t := range ts {
 			if t.Name == name {
@@ -218,10 +221,67 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 				}
 			}
 		}
+		// Carriers as released: after recoding, a person's value may agree
+		// with a household value it did not agree with before (the
+		// spouse's age band and the head's). Found on the released
+		// codes, with a margin (carrierAgreement), they are guarded as the others, and
+		// lose their value where the household's was suppressed.
+		if tr.Secondary == nil {
+			tr.Secondary = map[string]int{}
+		}
+		for pj, pq := range pqis {
+			pc := tOut.Column(pq)
+			for _, q := range hqis {
+				qc := hOut.Column(q)
+				for _, w := range tOut.Columns {
+					if w == pc || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float || countDistinct(w, 13) > 12 {
+						continue
+					}
+					for _, v := range valuesOf(w) {
+						match, total := 0, 0
+						for r := 0; r < pc.Len(); r++ {
+							h, ok := hrow[ids[r]]
+							if !ok || pc.IsNull(r) || qc.IsNull(h) || w.IsNull(r) || w.Format(r) != v {
+								continue
+							}
+							total++
+							if pc.Format(r) == qc.Format(h) {
+								match++
+							}
+						}
+						if total < 20 || match*100 < total*carrierAgreement {
+							continue
+						}
+						carries[pj] = append(carries[pj], shown{w, v, qc})
+						n := 0
+						for r := 0; r < pc.Len(); r++ {
+							if h, ok := hrow[ids[r]]; ok && qc.IsNull(h) && !pc.IsNull(r) && !w.IsNull(r) && w.Format(r) == v {
+								pc.SetNull(r)
+								n++
+							}
+						}
+						if n > 0 {
+							pc.Nullable = true
+							tr.Secondary[pq] += n
+							pc.Meta.Transforms = append(pc.Meta.Transforms, fmt.Sprintf("%d values set to null where %s = %s and the household's %s, which this column then nearly always equals, was suppressed", n, w.Name, v, q))
+						}
+					}
+				}
+			}
+		}
+		if n := len(carries); n > 0 {
+			// The keys were read before: read them again.
+			if ks, _, err = jointKeys(tOut, hOut, hqis, pqis, d); err != nil {
+				return nil, nil, err
+			}
+		}
 		nh := len(hqis)
 		can := func(i, j int) bool {
 			if j < nh {
 				return false
+			}
+			if !guard {
+				return true
 			}
 			for _, s := range carries[j-nh] {
 				if !s.where.IsNull(i) && s.where.Format(i) == s.equals {
@@ -292,7 +352,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 				qOut := hOut.Column(q)
 				for _, c := range lk.carriers[q] {
 					col := tOut.Column(c.column)
-					if !c.all || c.table != name || col == nil || qOut == nil {
+					if !c.all || c.table != name || col == nil || qOut == nil || !guard {
 						continue
 					}
 					n := 0
@@ -316,6 +376,36 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 						tr.Secondary[c.column] += n
 						col.Meta.Transforms = append(col.Meta.Transforms, fmt.Sprintf("%d values set to null where the household's %s was suppressed and the values left would all agree on it", n, q))
 					}
+				}
+			}
+			// Values nulled by the carriers' rule (and by the household
+			// table's suppression) lose what would give them back too.
+			// Transitively: a column nulled to protect another is
+			// protected in turn.
+			for _, pq := range append(append([]string(nil), pqis...), sortedKeys(tr.Secondary)...) {
+				c := tOut.Column(pq)
+				if c == nil {
+					continue
+				}
+				var rows []int
+				for r := 0; r < c.Len(); r++ {
+					if c.IsNull(r) {
+						rows = append(rows, r)
+					}
+				}
+				for col, n := range secondarySuppression(tOut, c, rows, append(skip, pqis...)) {
+					tr.Secondary[col] += n
+					changed += n
+					tOut.Column(col).Meta.Transforms = append(tOut.Column(col).Meta.Transforms, fmt.Sprintf("%d values set to null where %s is null and this column would give it back", n, pq))
+				}
+				// Columns that are never nulled (design codes) must not
+				// give a nulled value back either: where one determines
+				// the column, the values it would read from the rest of
+				// the group go too.
+				if n := unsupport(tOut, c, skip); n > 0 {
+					tr.Secondary[pq] += n
+					changed += n
+					c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values set to null because a design code would give the column's nulled values back from them", n))
 				}
 			}
 			if changed == 0 || round == 4 {
@@ -390,3 +480,41 @@ func prefixed(names []string) []string {
 	}
 	return out
 }
+
+// unsupport nulls, for each column x of fixed (never nulled) that
+// determines q in the rows that show q, q's shown values in the groups of x
+// that also hold a nulled q (where those values would give it back). It
+// returns how many values it nulled.
+func unsupport(t *Table, q *Column, fixed []string) int {
+	n := 0
+	for _, name := range fixed {
+		x := t.Column(name)
+		if x == nil || x == q {
+			continue
+		}
+		if !determines(x, q) {
+			continue
+		}
+		hasNull := map[string]bool{}
+		for r := 0; r < q.Len(); r++ {
+			if q.IsNull(r) && !x.IsNull(r) {
+				hasNull[x.Format(r)] = true
+			}
+		}
+		for r := 0; r < q.Len(); r++ {
+			if !q.IsNull(r) && !x.IsNull(r) && hasNull[x.Format(r)] {
+				q.SetNull(r)
+				q.Nullable = true
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// carrierAgreement is the percentage of rows in which a person's released
+// value must equal a household's for the person's column to count as
+// carrying it: well under the 95% at which an intruder would trust the
+// copy, because suppression of the rows that disagree raises the agreement
+// of those left.
+const carrierAgreement = 75
