@@ -111,7 +111,7 @@ estimates:
 
 // checkReportLoss: the disclosure report of the demo's profile compares
 // the 9 key indicators (all inside the full data's intervals), gives the
-// joined risk of the roster and the migrants and the household risk, and
+// joined risk of the roster and the household risk, and
 // its HTML page is self-contained (no script, no link out of the page) with
 // its charts inline.
 func checkReportLoss(t *testing.T, dir string, rep *exports.Report) {
@@ -127,7 +127,7 @@ func checkReportLoss(t *testing.T, dir string, rep *exports.Report) {
 			t.Errorf("%s: risk rose: %+v", j.Table, j)
 		}
 	}
-	if !joined["persons"] || !joined["migrants"] || rep.HouseholdRisk == nil {
+	if !joined["persons"] || rep.HouseholdRisk == nil {
 		t.Errorf("joined risk for %v, household risk %v", joined, rep.HouseholdRisk)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, exports.ReportHTML))

@@ -720,7 +720,7 @@ func demoProfileFor(n int) string {
 	if n >= 1000 {
 		return demoProfile
 	}
-	p := strings.Replace(demoProfile, "residual_k: 80", fmt.Sprintf("residual_k: %d", n), 1)
+	p := strings.Replace(demoProfile, "residual_k: 60", fmt.Sprintf("residual_k: %d", n), 1)
 	return strings.Replace(p, "max_risk: 0.05", "max_risk: 0.15", 1)
 }
 
