@@ -210,6 +210,10 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 				}
 			}
 		}
+		if _, person := p.PersonQuasiIdentifiers[in.Name]; in != lk.house && !person && len(tl.preNull) > 0 {
+			// Values nulled because the household's were stay nulled.
+			protectCarried(t, sortedKeys(tl.preNull), []string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}, tr)
+		}
 		if len(tr.Problems) > 0 {
 			rep.Passed = false
 		}

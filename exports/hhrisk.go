@@ -518,3 +518,45 @@ func unsupport(t *Table, q *Column, fixed []string) int {
 // copy, because suppression of the rows that disagree raises the agreement
 // of those left.
 const carrierAgreement = 75
+
+// protectCarried keeps the nulled values of cols (columns carrying a
+// household value that was suppressed) from coming back inside table t:
+// secondary suppression over every null row, transitively, and no design
+// code (skip) that would give them back from the rest of its group. It
+// counts what it nulls in tr.Secondary.
+func protectCarried(t *Table, cols, skip []string, tr *TableReport) {
+	if tr.Secondary == nil {
+		tr.Secondary = map[string]int{}
+	}
+	for round := 0; round < 5; round++ {
+		changed := 0
+		for _, name := range append(append([]string(nil), cols...), sortedKeys(tr.Secondary)...) {
+			c := t.Column(name)
+			if c == nil {
+				continue
+			}
+			var rows []int
+			for r := 0; r < c.Len(); r++ {
+				if c.IsNull(r) {
+					rows = append(rows, r)
+				}
+			}
+			for col, n := range secondarySuppression(t, c, rows, append(append([]string(nil), skip...), cols...)) {
+				tr.Secondary[col] += n
+				changed += n
+				t.Column(col).Meta.Transforms = append(t.Column(col).Meta.Transforms, fmt.Sprintf("%d values set to null where %s is null and this column would give it back", n, name))
+			}
+			if n := unsupport(t, c, skip); n > 0 {
+				tr.Secondary[name] += n
+				changed += n
+				c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values set to null because a design code would give the column's nulled values back from them", n))
+			}
+		}
+		if changed == 0 {
+			break
+		}
+	}
+	if len(tr.Secondary) == 0 {
+		tr.Secondary = nil
+	}
+}
