@@ -32,6 +32,10 @@ type Options struct {
 	// one: only the attacker test sets it (export_test.go), to show what
 	// the linked analysis prevents.
 	perTable bool
+	// noCarrierGuard lets person-level suppression null cells that another
+	// table shows anyway (the head's age): only the attacker test sets it,
+	// as the positive control of its person-level attack.
+	noCarrierGuard bool
 }
 
 // TableReport is what disclosure control did to one table and the risk
@@ -64,6 +68,14 @@ type TableReport struct {
 	// quasi-identifiers alone (every other one suppressed): suppression
 	// cannot help them; they are counted in the risk.
 	ResidualK int `json:"residual_k_violations,omitempty"`
+	// Suppression is local suppression's count against its lower bound
+	// and the greedy heuristic.
+	Suppression *Suppression `json:"local_suppression,omitempty"`
+	// The risk after disclosure control by both measures: a blank
+	// matching any value (sdcMicro's default) and a blank as a value of its
+	// own (dotm's default); After is the one the profile enforces.
+	AfterBlanksMatchAny  Risk `json:"risk_after_blanks_match_any"`
+	AfterBlanksAreValues Risk `json:"risk_after_blanks_are_values"`
 }
 
 // Dropped is a column left out of the release and why.
@@ -85,6 +97,14 @@ type Report struct {
 	Passed    bool          `json:"passed"`
 	// Replicates describes the replicate weights the release carries.
 	Replicates *ReplicateInfo `json:"replicate_weights,omitempty"`
+	// Joint is the risk of each person-level table on the data joined to
+	// its households; HouseholdRisk is sdcMicro's household risk over all
+	// of them (a household is re-identified when any of its people is).
+	Joint         []JointRisk    `json:"joined,omitempty"`
+	HouseholdRisk *HouseholdRisk `json:"household_risk,omitempty"`
+	// InformationLoss is what disclosure control cost: cells suppressed,
+	// categories merged, key indicators released vs full.
+	InformationLoss *InformationLoss `json:"information_loss,omitempty"`
 }
 
 // RefusedError is returned by [Anonymize] (and [Create]) when a table still
@@ -138,8 +158,12 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 	d := p.design()
 	out := &Dataset{Survey: ds.Survey, Languages: ds.Languages}
 	rep := &Report{K: p.K, MaxRisk: p.MaxRisk, QuasiIdentifiers: p.QuasiIdentifiers, Passed: true,
-		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), nulls match any value; " +
+		RiskMethod: "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), a blank (suppressed value) is a value of its own; " +
 			"quasi-identifiers that other released data determine are counted at their true values"}
+	if p.BlanksMatchAny {
+		rep.RiskMethod = "sdcMicro measure_risk: Benedetti-Franconi individual risk (approx), a blank matches any value (blanks_match_any); " +
+			"quasi-identifiers that other released data determine are counted at their true values"
+	}
 	if p.K < KFloor {
 		rep.Overrides = append(rep.Overrides, fmt.Sprintf("k = %d, below the floor of %d (allow_k_below_3)", p.K, KFloor))
 	}
@@ -188,10 +212,26 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 				}
 			}
 		}
+		if _, person := p.PersonQuasiIdentifiers[in.Name]; in != lk.house && !person && len(tl.preNull) > 0 {
+			// Values nulled because the household's were stay nulled.
+			protectCarried(t, sortedKeys(tl.preNull), []string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}, tr)
+		}
 		if len(tr.Problems) > 0 {
 			rep.Passed = false
 		}
 		tables[i], reports[i] = t, *tr
+	}
+	if !opts.perTable && len(p.PersonQuasiIdentifiers) > 0 {
+		joint, hh, err := protectPersons(ds.Tables, tables, reports, p, d, lk, !opts.noCarrierGuard)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Joint, rep.HouseholdRisk = joint, hh
+		for _, tr := range reports {
+			if len(tr.Problems) > 0 {
+				rep.Passed = false
+			}
+		}
 	}
 	out.Tables = tables
 	rep.Tables = reports
@@ -211,6 +251,11 @@ func Anonymize(ds *Dataset, p *Profile, opts Options) (*Dataset, *Report, error)
 		}
 		rep.Replicates = info
 	}
+	il, err := informationLoss(ds.Tables, out.Tables, rep.Tables, p, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.InformationLoss = il
 	return out, rep, nil
 }
 
@@ -237,6 +282,20 @@ func checkColumnsExist(ds *Dataset, p *Profile) error {
 	for key, m := range map[string][]string{"recode": sortedKeys(p.Recode), "top_code": sortedKeys(p.TopCode), "group_rare": sortedKeys(p.GroupRare)} {
 		if err := check(key, m); err != nil {
 			return err
+		}
+	}
+	for _, table := range sortedKeys(p.PersonQuasiIdentifiers) {
+		t := ds.Table(table)
+		if t == nil {
+			return fmt.Errorf("profile: person_quasi_identifiers: no table %s", table)
+		}
+		if t.Column(p.design().ID) == nil {
+			return fmt.Errorf("profile: person_quasi_identifiers: table %s has no household id column %s to join it to its households", table, p.design().ID)
+		}
+		for _, q := range p.PersonQuasiIdentifiers[table] {
+			if t.Column(q) == nil {
+				return fmt.Errorf("profile: person_quasi_identifiers.%s: table %s has no column %s", table, table, q)
+			}
 		}
 	}
 	// direct, sensitive and drop may name columns that a given input lacks:
@@ -393,11 +452,17 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 			qis = append(qis, q)
 		}
 	}
+	if _, ok := p.PersonQuasiIdentifiers[in.Name]; ok {
+		// A person-level table is protected on the joined data
+		// (protectPersons), not on its own.
+		qis = []string{}
+	}
 	tr.QuasiIdentifiers = qis
 	before, err := newKeys(t, qis, weight)
 	if err != nil {
 		return nil, nil, err
 	}
+	before.blanksMatch = p.BlanksMatchAny
 	tr.Before, _, _, _ = before.risk(p.K)
 	before = nil
 
@@ -500,7 +565,8 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 		for j, q := range qis {
 			linked[j] = aliases(t, t.Column(q), qis)
 		}
-		nulled := ks.suppress(p.K, order)
+		nulled, sup := localSuppression(ks, p, order, nil)
+		tr.Suppression = &sup
 		tl.nulled = map[string][]int{}
 		for j, rows := range nulled {
 			tl.nulled[qis[j]] = rows
@@ -531,7 +597,7 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 	}
 	// 6b. Secondary suppression: no other column gives a suppressed value
 	// back through a functional dependency.
-	skip := []string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}
+	skip := append([]string{d.ID, d.Stratum, d.PSU, d.Weight, d.FPC}, tl.counted...)
 	for _, q := range qis {
 		if tl.fixed[q] != "" {
 			skip = append(skip, q)
@@ -548,7 +614,9 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 		tr.Secondary = nil
 	}
 	// 7. Risk after, and the verdict.
+	ks.blanksMatch = p.BlanksMatchAny
 	after, fk, Fk, r := ks.risk(p.K)
+	tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K)
 	tr.After = after
 	if len(qis) > 0 && after.KViolations > 0 {
 		// Records whose every suppressible quasi-identifier is already

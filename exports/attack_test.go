@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +121,9 @@ func normNum(s string) string {
 type attackResult struct {
 	recovered map[string]int // by technique and column
 	total     int
-	tried     int // suppressed cells the attacker looked at
+	tried     int // suppressed household cells the attacker looked at
+	// triedPersons counts suppressed cells of person-level tables.
+	triedPersons int
 }
 
 func (a *attackResult) add(how string, n int) {
@@ -192,7 +195,9 @@ func attack(t *testing.T, rel released, orig *exports.Dataset, key []byte) attac
 		for i := 0; i < n; i++ {
 			tv, ok := truth("households", col, ids[i])
 			if ok && vals[i] == "" {
-				cells = append(cells, cell{i, col, tv})
+				// The attacker can at best recover the value as the
+				// release codes it (an age band, a top-code).
+				cells = append(cells, cell{i, col, coded(tv, vals)})
 			}
 		}
 	}
@@ -373,7 +378,189 @@ func attack(t *testing.T, rel released, orig *exports.Dataset, key []byte) attac
 			}
 		}
 	}
+	attackPersons(t, rel, orig, key, &res)
 	return res
+}
+
+var interval = regexp.MustCompile(`^[\[(](-?[0-9.e+]+),(-?[0-9.e+]+)([\])])$`)
+
+// coded is the true value v as a released column with values released
+// codes it: the interval of a recoded number ("[40,60)"), the cap of a
+// top-coded one (its maximum, held by at least 3 rows), else v.
+func coded(v string, released []string) string {
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return v
+	}
+	seen := map[string]bool{}
+	numeric, top, atTop := true, math.Inf(-1), 0
+	for _, s := range released {
+		if s == "" || seen[s] {
+			if f, err := strconv.ParseFloat(s, 64); err == nil && f == top {
+				atTop++
+			}
+			continue
+		}
+		seen[s] = true
+		if m := interval.FindStringSubmatch(s); m != nil {
+			lo, _ := strconv.ParseFloat(m[1], 64)
+			hi, _ := strconv.ParseFloat(m[2], 64)
+			if x >= lo && (x < hi || (m[3] == "]" && x == hi)) {
+				return s
+			}
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			numeric = false
+			continue
+		}
+		if f > top {
+			top, atTop = f, 1
+		} else if f == top {
+			atTop++
+		}
+	}
+	if numeric && atTop >= 3 && x > top {
+		return normNum(strconv.FormatFloat(top, 'g', -1, 64))
+	}
+	return v
+}
+
+// attackPersons attacks the suppressed cells of the person-level tables
+// (tables with a line number): the true value, as the release codes it,
+// comes from the original row with the same household and line. Techniques,
+// generic again:
+//   - functional dependencies inside the table, as for households;
+//   - a household column joined on the household id, in the rows where a
+//     column of the person table has a given value (the household's
+//     head_age in the row where relationship = head), or in every row.
+func attackPersons(t *testing.T, rel released, orig *exports.Dataset, key []byte, res *attackResult) {
+	t.Helper()
+	H := rel["households"]
+	hrow := map[string]int{}
+	for i, h := range H["household_id"] {
+		hrow[h] = i
+	}
+	for _, name := range sortedTables(rel) {
+		T := rel[name]
+		ot := orig.Table(name)
+		if name == "households" || T["line"] == nil || ot == nil || ot.Column("line") == nil {
+			continue
+		}
+		oid, oline := ot.Column("household_id"), ot.Column("line")
+		orow := map[[2]string]int{}
+		for r := 0; r < ot.Rows(); r++ {
+			mac := hmac.New(sha256.New, key)
+			mac.Write([]byte("household\x00" + oid.Format(r)))
+			orow[[2]string{hex.EncodeToString(mac.Sum(nil)[:16]), normNum(oline.Format(r))}] = r
+		}
+		n := len(T["household_id"])
+		type pcell struct {
+			row  int
+			true string
+		}
+		cells := map[string][]pcell{}
+		for col, vals := range T {
+			oc := ot.Column(col)
+			if col == "household_id" || col == "line" || oc == nil {
+				continue
+			}
+			for r := 0; r < n; r++ {
+				o, ok := orow[[2]string{T["household_id"][r], T["line"][r]}]
+				if !ok || vals[r] != "" || oc.IsNull(o) {
+					continue
+				}
+				cells[col] = append(cells[col], pcell{r, coded(normNum(oc.Format(o)), vals)})
+			}
+		}
+		recovered := map[[2]string]bool{}
+		got := func(how, col string, c pcell, v string) {
+			k := [2]string{strconv.Itoa(c.row), col}
+			if v == c.true && !recovered[k] {
+				recovered[k] = true
+				res.add(name+": "+how+" → "+col, 1)
+			}
+		}
+		for col, list := range cells {
+			res.triedPersons += len(list)
+			for x, xv := range T {
+				if x == col {
+					continue
+				}
+				m, ok := functionalDependency(xv, T[col])
+				if !ok {
+					continue
+				}
+				for _, c := range list {
+					if e, ok := m[xv[c.row]]; ok && e.n >= 2 {
+						got("same table: "+x, col, c, e.v)
+					}
+				}
+			}
+		}
+		// Household columns joined, unconditionally or where a small
+		// column of this table has a given value.
+		type cond struct{ w, v string }
+		conds := []cond{{}}
+		for w, wv := range T {
+			if w != "household_id" && distinct(wv) <= 12 {
+				for _, v := range values(wv) {
+					conds = append(conds, cond{w, v})
+				}
+			}
+		}
+		for x, hv := range H {
+			if x == "household_id" {
+				continue
+			}
+			for _, cd := range conds {
+				dv := make([]string, n)
+				var rows []int // where the derivation answers
+				for r := 0; r < n; r++ {
+					if cd.w != "" && T[cd.w][r] != cd.v {
+						continue
+					}
+					if i, ok := hrow[T["household_id"][r]]; ok && hv[i] != "" {
+						dv[r] = hv[i]
+						rows = append(rows, r)
+					}
+				}
+				for col, list := range cells {
+					q := T[col]
+					match, total := 0, 0
+					for _, r := range rows {
+						if q[r] != "" {
+							total++
+							if q[r] == dv[r] {
+								match++
+							}
+						}
+					}
+					if total < 20 || match*100 < total*95 { // as holds
+						continue
+					}
+					how := "households." + x
+					if cd.w != "" {
+						how += " where " + cd.w + " = " + cd.v
+					}
+					for _, c := range list {
+						if dv[c.row] != "" {
+							got(how, col, c, dv[c.row])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func sortedTables(rel released) []string {
+	var out []string
+	for name := range rel {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 type fdEntry struct {
@@ -481,27 +668,42 @@ func TestAttackRecoversNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := []byte("attack test key")
-	for _, perTable := range []bool{true, false} {
+	for _, mode := range []string{"table by table", "no carrier guard", "linked"} {
 		opts := exports.Options{IDKey: key, Rand: rand.New(rand.NewPCG(3, 4))}
-		name := "linked"
-		if perTable {
-			opts, name = exports.PerTable(opts), "table by table"
+		perTable := mode == "table by table"
+		switch mode {
+		case "table by table":
+			opts = exports.PerTable(opts)
+		case "no carrier guard":
+			opts = exports.NoCarrierGuard(opts)
 		}
+		name := mode
 		dir := filepath.Join(t.TempDir(), "release")
 		_, rep, err := exports.Create(ds, p, dir, exports.Info{ID: "r1", Survey: "attack"}, opts)
 		if err != nil {
 			t.Fatalf("%s release: %v (%+v)", name, err, rep)
 		}
-		rel := readRelease(t, dir, []string{"households", "persons", "migrants"})
+		rel := readRelease(t, dir, []string{"households", "persons", "migrants", "return_migrants"})
 		res := attack(t, rel, ds, key)
-		t.Logf("%s: attacked %d suppressed household cells; recovered %d:%s", name, res.tried, res.total, res)
+		t.Logf("%s: attacked %d suppressed household cells and %d person-level cells; recovered %d:%s", name, res.tried, res.triedPersons, res.total, res)
+		persons := 0
+		for how, n := range res.recovered {
+			if strings.HasPrefix(how, "persons: ") || strings.HasPrefix(how, "migrants: households.") {
+				persons += n
+			}
+		}
 		switch {
 		case perTable && res.total < 100:
 			t.Errorf("positive control: the attack recovered only %d values from a release protected table by table; it should find hundreds", res.total)
-		case !perTable && res.total != 0:
+		case mode == "no carrier guard" && persons < 20:
+			t.Errorf("positive control: with person-level suppression free to null what the household table shows, the attack recovered only %d person-level values", persons)
+		case mode == "linked" && res.total != 0:
 			t.Errorf("the attack recovered %d values:%s", res.total, res)
 		}
-		if !perTable {
+		if mode == "linked" {
+			if res.triedPersons < 1000 {
+				t.Errorf("only %d suppressed person-level cells to attack", res.triedPersons)
+			}
 			h := rep.Tables[0]
 			t.Logf("linked: %d cells suppressed, %d secondary (%v), released as is %v, residual k violations %d, global risk %.4f",
 				h.SuppressedTotal, sum(h.Secondary), h.Secondary, keysOf(h.ReleasedAsIs), h.ResidualK, h.After.Global)

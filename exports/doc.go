@@ -16,11 +16,17 @@
 //  5. group rare categories into "other";
 //  6. displace or drop coordinates (DHS practice);
 //  7. local suppression of quasi-identifier values until every combination
-//     occurs at least k times (k-anonymity); a column that recodes a
-//     quasi-identifier one to one (head_female for head_sex) loses the same
-//     values;
+//     occurs at least k times (k-anonymity; a blank is a value of its own
+//     unless the profile sets blanks_match_any), by an exact search per
+//     block reported against a lower bound and the greedy count
+//     (suppress.go); a column that recodes a quasi-identifier one to one
+//     (head_female for head_sex) loses the same values; person-level tables
+//     the profile declares are protected on the data joined to their
+//     households (hhrisk.go);
 //  8. individual and global re-identification risk (sdcMicro's
-//     Benedetti–Franconi estimator), before and after;
+//     Benedetti–Franconi estimator) and household risk (sdcMicro's hid),
+//     before and after, and the information loss (infoloss.go), in
+//     disclosure-report.json, .md and .html;
 //  9. shuffle record order.
 //
 // A dataset that still violates k or max_risk is refused with a [RefusedError]

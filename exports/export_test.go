@@ -7,3 +7,12 @@ func PerTable(o Options) Options {
 	o.perTable = true
 	return o
 }
+
+// NoCarrierGuard returns o with person-level suppression free to null
+// values another table shows (the head's age in the roster while the
+// household table shows head_age): the attacker test's positive control
+// for person-level cells.
+func NoCarrierGuard(o Options) Options {
+	o.noCarrierGuard = true
+	return o
+}

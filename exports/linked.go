@@ -44,6 +44,7 @@ import (
 // control, and what that control reports back for the others.
 type tableLinks struct {
 	fixed   map[string]string    // quasi-identifier → why it is released as it is
+	counted []string             // columns a count of rows in another table gives
 	inherit map[string]inherited // carrier column → the rule it shares
 	preNull map[string][]int     // column → rows (input order) nulled first
 	ratios  map[string][]ratio   // top-coded column → relations to keep capped
@@ -85,7 +86,10 @@ func (c carrier) String() string {
 
 // links is the linked analysis of a dataset.
 type links struct {
-	house    *Table
+	house *Table
+	// counted lists the household columns that equal the number of the
+	// household's rows in another table: nulling them hides nothing.
+	counted  []string
 	fixed    map[string]string
 	carriers map[string][]carrier // quasi-identifier → carriers in other tables
 	ratios   map[string][]ratio
@@ -141,6 +145,11 @@ func findLinks(ds *Dataset, p *Profile, d Design) *links {
 				rows[i] = append(rows[i], r)
 			}
 		}
+		for _, c := range h.Columns {
+			if c.Type == Int && agrees(c, func(i int) (string, bool) { return strconv.Itoa(len(rows[i])), true }) {
+				lk.counted = append(lk.counted, c.Name)
+			}
+		}
 		for _, q := range p.QuasiIdentifiers {
 			qc := h.Column(q)
 			if qc == nil || lk.fixed[q] != "" {
@@ -149,6 +158,21 @@ func findLinks(ds *Dataset, p *Profile, d Design) *links {
 			if agrees(qc, func(i int) (string, bool) { return strconv.Itoa(len(rows[i])), true }) {
 				lk.fixed[q] = fmt.Sprintf("equals the number of the household's rows in %s: released as it is (top-coding or suppressing it would be undone by counting rows) and counted in the risk", t.Name)
 				continue
+			}
+			// Compared as the release codes them: a recoded age's band
+			// (the spouse's band is nearly always the head's).
+			code := func(s string) string { return s }
+			if r, ok := p.Recode[q]; ok && len(r.Breaks) > 1 {
+				code = func(s string) string { return bandOf(s, r.Breaks) }
+			}
+			qcoded := qc
+			if len(p.Recode[q].Breaks) > 1 {
+				qcoded = &Column{Name: qc.Name, Type: String, Strings: make([]string, qc.Len()), Valid: make([]bool, qc.Len())}
+				for i := 0; i < qc.Len(); i++ {
+					if !qc.IsNull(i) {
+						qcoded.Strings[i], qcoded.Valid[i] = code(qc.Format(i)), true
+					}
+				}
 			}
 			for _, c := range t.Columns {
 				if c.Name == d.ID || c.Name == d.Weight || c.Name == d.Stratum || c.Name == d.PSU || c.Type == Float {
@@ -164,14 +188,20 @@ func findLinks(ds *Dataset, p *Profile, d Design) *links {
 						continue
 					}
 					for _, v := range valuesOf(w) {
-						if agrees(qc, func(i int) (string, bool) { return valueWhere(c, w, v, rows[i]) }) {
+						if agrees(qcoded, func(i int) (string, bool) {
+							s, ok := valueWhere(c, w, v, rows[i])
+							return code(s), ok
+						}) {
 							lk.carriers[q] = append(lk.carriers[q], carrier{table: t.Name, column: c.Name, where: w.Name, equals: v})
 							found = true
 						}
 					}
 				}
 				_ = found
-				if agrees(qc, func(i int) (string, bool) { return allAgree(c, rows[i]) }) {
+				if agrees(qcoded, func(i int) (string, bool) {
+					s, ok := allAgree(c, rows[i])
+					return code(s), ok
+				}) {
 					lk.carriers[q] = append(lk.carriers[q], carrier{table: t.Name, column: c.Name, all: true})
 				}
 			}
@@ -327,6 +357,7 @@ func (lk *links) linksFor(t *Table, d Design, p *Profile, houseDone *tableLinks,
 	if t == lk.house {
 		tl.fixed = lk.fixed
 		tl.ratios = lk.ratios
+		tl.counted = lk.counted
 		return tl
 	}
 	id := t.Column(d.ID)
@@ -445,4 +476,19 @@ func secondarySuppression(t *Table, q *Column, rows []int, skip []string) map[st
 		}
 	}
 	return out
+}
+
+// bandOf is the interval of breaks that the number s falls in, written as
+// recode writes it ("[40,60)"), or s when it is not a number in range.
+func bandOf(s string, b []float64) string {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil || x < b[0] || x > b[len(b)-1] {
+		return s
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if x < b[i+1] {
+			return "[" + fmtNum(b[i]) + "," + fmtNum(b[i+1]) + ")"
+		}
+	}
+	return "[" + fmtNum(b[len(b)-2]) + "," + fmtNum(b[len(b)-1]) + "]"
 }

@@ -51,7 +51,7 @@ func TestReleaseTwoTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(man.Files) != 9 || len(rep.Tables) != 2 { // 2 × (.parquet, .dta), codebook, DDI and report
+	if len(man.Files) != 10 || len(rep.Tables) != 2 { // 2 × (.parquet, .dta), codebook, DDI and report (.json, .md, .html)
 		t.Fatalf("manifest %d files, report %d tables", len(man.Files), len(rep.Tables))
 	}
 	if got := rep.Tables[1].QuasiIdentifiers; strings.Join(got, ",") != "sex,age" {

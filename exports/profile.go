@@ -35,6 +35,9 @@ import (
 //	allow_k_below_3: false               # k under 3 is refused unless this is set (recorded in the manifest)
 //	perturb: {sd: 0.02, exclude: []}     # noise on continuous amounts, new for each release (or: perturb: off)
 //	replicate_weights: {type: bootstrap, replicates: 80}  # or JKn, BRR, Fay; off (default on when drop lists stratum or psu)
+//	person_quasi_identifiers: {persons: [age, sex, relationship, education]}  # per person-level table
+//	blanks_match_any: false              # sdcMicro's risk, where a blank matches any value (off: a blank is a value)
+//	key_indicators: {table: households, means: [remit_received], by: migrant}  # compared full vs released
 //
 // Quasi-identifiers are listed most important first: local suppression nulls
 // values of the last-listed ones first.
@@ -72,6 +75,21 @@ type Profile struct {
 	// ReplicateWeights makes the release carry replicate weights (see
 	// [ReplicateWeightsSpec]); nil: none.
 	ReplicateWeights *ReplicateWeightsSpec
+	// PersonQuasiIdentifiers declares, per person-level table (a table of
+	// people of a household: the roster, its migrants), the
+	// quasi-identifiers that live there. Risk and k-anonymity of those
+	// tables are measured on the joined data: each row's key is its
+	// household's quasi-identifiers (as released) and its own (see
+	// hhrisk.go).
+	PersonQuasiIdentifiers map[string][]string
+	// BlanksMatchAny measures risk as sdcMicro does by default, a null
+	// matching any value. Off (dotm's default), a null is a value of its
+	// own: k records with a key are k records that look alike. The
+	// disclosure report gives both measures either way.
+	BlanksMatchAny bool
+	// KeyIndicators are the estimates the disclosure report compares on
+	// the released and the full data (information loss); nil: none.
+	KeyIndicators *KeyIndicators
 }
 
 // DefaultPerturbSD is the noise of a profile that does not set perturb.
@@ -122,6 +140,9 @@ type profileYAML struct {
 	Keep             []string             `yaml:"keep"`
 	Perturb          yaml.Node            `yaml:"perturb"`
 	ReplicateWeights yaml.Node            `yaml:"replicate_weights"`
+	PersonQIs        map[string][]string  `yaml:"person_quasi_identifiers"`
+	BlanksMatchAny   bool                 `yaml:"blanks_match_any"`
+	KeyIndicators    *KeyIndicators       `yaml:"key_indicators"`
 }
 
 // ParseProfile reads a release profile from YAML. Unknown keys are errors
@@ -151,6 +172,7 @@ func ParseProfile(data []byte) (*Profile, error) {
 		Geo: y.Geo, Direct: y.Direct, Sensitive: y.Sensitive, Drop: y.Drop, Design: y.Design,
 		RowGroupRows: y.RowGroupRows, Recode: map[string]Recode{}, ResidualK: y.ResidualK,
 		AllowKBelow3: y.AllowKBelow3, Keep: y.Keep, PerturbSD: DefaultPerturbSD,
+		PersonQuasiIdentifiers: y.PersonQIs, BlanksMatchAny: y.BlanksMatchAny, KeyIndicators: y.KeyIndicators,
 	}
 	if y.Perturb.Kind != 0 {
 		switch y.Perturb.Kind {
@@ -315,6 +337,28 @@ func (p *Profile) Validate() error {
 	for _, q := range p.QuasiIdentifiers {
 		if q == d.ID || q == d.Weight || q == d.Stratum || q == d.PSU || q == d.FPC {
 			return fmt.Errorf("profile: quasi_identifiers: %s is a design variable", q)
+		}
+	}
+	for _, table := range sortedKeys(p.PersonQuasiIdentifiers) {
+		key := "person_quasi_identifiers." + table
+		if err := uniqueNames(key, p.PersonQuasiIdentifiers[table]); err != nil {
+			return err
+		}
+		if len(p.PersonQuasiIdentifiers[table]) > 64-len(p.QuasiIdentifiers) {
+			return fmt.Errorf("profile: %s: too many quasi-identifiers", key)
+		}
+		for _, q := range p.PersonQuasiIdentifiers[table] {
+			if q == d.ID || q == d.Weight || q == d.Stratum || q == d.PSU || q == d.FPC {
+				return fmt.Errorf("profile: %s: %s is a design variable", key, q)
+			}
+		}
+	}
+	if ki := p.KeyIndicators; ki != nil {
+		if ki.Table == "" || len(ki.Means) == 0 {
+			return errors.New("profile: key_indicators: want {table: T, means: [columns], by: column}")
+		}
+		if err := uniqueNames("key_indicators.means", ki.Means); err != nil {
+			return err
 		}
 	}
 	for _, name := range p.Direct {

@@ -153,6 +153,7 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 			}{info.ID, rep})
 		}},
 		{ReportMarkdown, func(w io.Writer) error { return rep.WriteMarkdown(w, info.ID) }},
+		{ReportHTML, func(w io.Writer) error { return rep.WriteHTML(w, info.ID) }},
 	} {
 		f, err := writeFile(tmp, out.name, out.write)
 		if err != nil {

@@ -164,7 +164,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"households.parquet": true, "households.dta": true, DDIXML: true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ManifestJSON: true}
+	want := map[string]bool{"households.parquet": true, "households.dta": true, DDIXML: true, CodebookJSON: true, CodebookMarkdown: true, ReportJSON: true, ReportMarkdown: true, ReportHTML: true, ManifestJSON: true}
 	if len(ents) != len(want) {
 		t.Errorf("release holds %d files, want %d", len(ents), len(want))
 	}
@@ -282,12 +282,27 @@ func TestReleaseFromCSV(t *testing.T) {
 			t.Fatalf("hh_size %s above the top code 10", s)
 		}
 	}
-	count := map[string]int{}
-	for _, s := range arrowStrings(t, tbl, "dest_country") {
-		count[s]++
+	// Rare destinations grouped: every released destination but "other"
+	// is held by at least 10 input records, and some were grouped.
+	inCount := map[string]int{}
+	for i := 0; i < n; i++ {
+		inCount[in.Column("dest_country").Format(i)]++
 	}
-	if count["other"] == 0 {
-		t.Errorf("no rare destination grouped into other: %v", count)
+	for _, s := range arrowStrings(t, tbl, "dest_country") {
+		if s != "\x00null" && s != "other" && inCount[s] < 10 {
+			t.Errorf("destination %q (%d input records) released, not grouped into other", s, inCount[s])
+		}
+	}
+	grouped := false
+	for _, v := range readCodebookVariables(t, out, "households") {
+		if v.Name == "dest_country" {
+			for _, tr := range v.Transformations {
+				grouped = grouped || strings.Contains(tr, "grouped into \"other\"")
+			}
+		}
+	}
+	if !grouped {
+		t.Error("dest_country: no transformation says rare destinations were grouped into other")
 	}
 
 	// head_female recodes head_sex: it must not give suppressed sexes away.
@@ -343,7 +358,7 @@ func TestReleaseFromCSV(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	if _, _, err := Create(&Dataset{Tables: []*Table{householdTable(50, 3)}}, &Profile{K: 1, AllowKBelow3: true}, empty, testInfo, seeded(1)); err != nil {
 		t.Errorf("release into an empty folder: %v", err)
-	} else if ents, _ := os.ReadDir(empty); len(ents) != 8 {
+	} else if ents, _ := os.ReadDir(empty); len(ents) != 9 {
 		t.Errorf("empty folder now holds %d files", len(ents))
 	}
 
@@ -466,4 +481,25 @@ func TestParquetRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readCodebookVariables reads a release's codebook.json and returns the
+// variables of a table.
+func readCodebookVariables(t *testing.T, dir, table string) []Variable {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, CodebookJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cb Codebook
+	if err := json.Unmarshal(data, &cb); err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range cb.Tables {
+		if ct.Name == table {
+			return ct.Variables
+		}
+	}
+	t.Fatalf("codebook: no table %s", table)
+	return nil
 }

@@ -88,6 +88,13 @@ func (r *Report) WriteMarkdown(w io.Writer, id string) error {
 			}
 			p("\n\n")
 		}
+		if sp := t.Suppression; sp != nil && sp.Cells > 0 {
+			p("Local suppression: %d cells (%s); lower bound %d, greedy heuristic %d", sp.Cells, sp.Method, sp.LowerBound, sp.Greedy)
+			if sp.GreedyBelowK > 0 {
+				p(" (leaving %d records below k)", sp.GreedyBelowK)
+			}
+			p("; %d of %d blocks solved to optimality.\n\n", sp.Exact, sp.Blocks)
+		}
 		p("| risk | before | after |\n|---|---|---|\n")
 		p("| expected re-identifications | %.3g | %.3g |\n", t.Before.ExpectedReidentifications, t.After.ExpectedReidentifications)
 		p("| global risk | %.4g | %.4g |\n", t.Before.Global, t.After.Global)
@@ -97,9 +104,49 @@ func (r *Report) WriteMarkdown(w io.Writer, id string) error {
 		if t.ResidualK > 0 {
 			p("%d records stay below k on the values released as they are alone; the profile allows them (residual_k).\n\n", t.ResidualK)
 		}
+		p("After, by the other measure: a blank matching any value (sdcMicro's default) gives global risk %.4g and %d records below k; a blank as a value of its own gives %.4g and %d.\n\n",
+			t.AfterBlanksMatchAny.Global, t.AfterBlanksMatchAny.KViolations, t.AfterBlanksAreValues.Global, t.AfterBlanksAreValues.KViolations)
 		for _, pr := range t.Problems {
 			p("**Problem:** %s\n\n", pr)
 		}
+	}
+	if len(r.Joint) > 0 {
+		p("## Risk on the joined data\n\nEach person is measured on the household's released key and their own; household risk is sdcMicro's (a household is re-identified when any of its people is: 1 − Π(1 − r_i)).\n\n")
+		p("| table | records | global risk before | after | records below k after | in residual households | household risk (hier_risk) before | after | expected households re-identified after |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, j := range r.Joint {
+			p("| %s | %d | %.4g | %.4g | %d | %d | %.4g | %.4g | %.3g |\n", j.Table, j.Records, j.Before.Global, j.After.Global, j.After.KViolations, j.Exposed,
+				j.HouseholdBefore.Global, j.HouseholdAfter.Global, j.HouseholdAfter.ExpectedHouseholds)
+		}
+		if h := r.HouseholdRisk; h != nil {
+			p("\nOver all person-level tables: %d households, expected households re-identified %.3g, highest household risk %.4g (hier_risk %.4g).\n", h.Households, h.ExpectedHouseholds, h.MaxHousehold, h.Global)
+		}
+		p("\n")
+	}
+	if il := r.InformationLoss; il != nil {
+		p("## Information loss\n\n%d values suppressed in all (local and secondary suppression).\n\n", il.SuppressedCells)
+		p("| table | cells | suppressed | secondary | categories merged |\n|---|---|---|---|---|\n")
+		for _, t := range il.Tables {
+			var m []string
+			for _, x := range t.Merged {
+				m = append(m, fmt.Sprintf("`%s` %d→%d", x.Column, x.Before, x.After))
+			}
+			p("| %s | %d | %d | %d | %s |\n", t.Table, t.Cells, t.Suppressed, t.Secondary, strings.Join(m, ", "))
+		}
+		if il.IndicatorsError != "" {
+			p("\n**Key indicators not compared:** %s\n", il.IndicatorsError)
+		}
+		if il.Checked > 0 {
+			p("\nKey indicators, released vs full data (%d of %d inside the full data's 95%% confidence interval):\n\n", il.Inside, il.Checked)
+			p("| indicator | domain | full [95%% CI] | released | difference | inside |\n|---|---|---|---|---|---|\n")
+			for _, x := range il.Indicators {
+				in := "yes"
+				if !x.Inside {
+					in = "**no**"
+				}
+				p("| %s | %s | %.4g [%.4g, %.4g] | %.4g | %+.3g | %s |\n", x.Variable, x.Domain, x.Full, x.FullCI[0], x.FullCI[1], x.Released, x.Difference, in)
+			}
+		}
+		p("\n")
 	}
 	return b.Flush()
 }

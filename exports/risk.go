@@ -60,10 +60,13 @@ type keys struct {
 	n      int
 	mult   []uint64 // mixed-radix multipliers when every key fits in 64 bits
 	fits   bool
+	// blanksMatch lets a null match any value in risk (sdcMicro's
+	// default); otherwise a null is a value of its own.
+	blanksMatch bool
 }
 
 func newKeys(t *Table, names []string, weight *Column) (*keys, error) {
-	k := &keys{names: names, n: t.Rows(), w: make([]float64, t.Rows())}
+	k := &keys{names: names, n: t.Rows(), w: make([]float64, t.Rows()), blanksMatch: true}
 	for i := range k.w {
 		k.w[i] = 1
 	}
@@ -246,7 +249,13 @@ func countMatches[K comparable](k *keys, data, byMask map[uint64][]int, queries 
 
 // risk computes every record's individual risk and the summary.
 func (k *keys) risk(kAnon int) (Risk, []int, []float64, []float64) {
-	fk, Fk := k.frequencies(nil, nil)
+	var fk []int
+	var Fk []float64
+	if k.blanksMatch {
+		fk, Fk = k.frequencies(nil, nil)
+	} else {
+		fk, Fk = k.exactFrequencies()
+	}
 	r := make([]float64, k.n)
 	var s Risk
 	for i := range r {
@@ -328,6 +337,12 @@ func (k *keys) worst(fk []int, Fk, r []float64, limit int) []Combination {
 // Suppressing a value only ever raises other records' frequencies (a null
 // matches anything), so step 1's decisions stay valid.
 func (k *keys) suppress(kAnon int, order []int) [][]int {
+	return k.suppressGreedy(kAnon, order, nil)
+}
+
+// suppressGreedy is suppress where can (nil: every cell) says which cells
+// (record i, column j) may be suppressed.
+func (k *keys) suppressGreedy(kAnon int, order []int, can func(i, j int) bool) [][]int {
 	out := make([][]int, len(k.cols))
 	unsafe := func() []int {
 		fk, _ := k.frequencies(nil, nil)
@@ -347,7 +362,7 @@ func (k *keys) suppress(kAnon int, order []int) [][]int {
 		var cand []int
 		var masks []uint64
 		for _, i := range u {
-			if k.cols[v][i] >= 0 {
+			if k.cols[v][i] >= 0 && (can == nil || can(i, v)) {
 				cand = append(cand, i)
 				masks = append(masks, k.mask(i)&^(1<<v))
 			}
@@ -369,7 +384,7 @@ func (k *keys) suppress(kAnon int, order []int) [][]int {
 			return out
 		}
 		for _, i := range u {
-			if k.cols[v][i] >= 0 {
+			if k.cols[v][i] >= 0 && (can == nil || can(i, v)) {
 				k.cols[v][i] = -1
 				out[v] = append(out[v], i)
 			}

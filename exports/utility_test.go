@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dotm-survey/dotm/analysis"
@@ -54,9 +56,11 @@ func TestReleaseKeepsKeyIndicators(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "release")
-	if _, rep, err := exports.Create(ds, p, dir, exports.Info{ID: "r1", Survey: "utility"}, exports.Options{IDKey: []byte("k"), Rand: rand.New(rand.NewPCG(5, 6))}); err != nil {
+	_, rep, err := exports.Create(ds, p, dir, exports.Info{ID: "r1", Survey: "utility"}, exports.Options{IDKey: []byte("k"), Rand: rand.New(rand.NewPCG(5, 6))})
+	if err != nil {
 		t.Fatalf("release: %v (%+v)", err, rep)
 	}
+	checkReportLoss(t, dir, rep)
 	rel := readRelease(t, dir, []string{"households"})["households"]
 	full := map[string][]string{}
 	h := ds.Table("households")
@@ -102,5 +106,44 @@ estimates:
 	}
 	if checked != 9 {
 		t.Errorf("checked %d indicator × group estimates, want 9", checked)
+	}
+}
+
+// checkReportLoss: the disclosure report of the demo's profile compares
+// the 9 key indicators (all inside the full data's intervals), gives the
+// joined risk of the roster and the household risk, and
+// its HTML page is self-contained (no script, no link out of the page) with
+// its charts inline.
+func checkReportLoss(t *testing.T, dir string, rep *exports.Report) {
+	t.Helper()
+	il := rep.InformationLoss
+	if il == nil || il.Checked != 9 || il.Inside != 9 || il.SuppressedCells == 0 {
+		t.Fatalf("information loss: %+v", il)
+	}
+	joined := map[string]bool{}
+	for _, j := range rep.Joint {
+		joined[j.Table] = true
+		if j.After.Global > j.Before.Global || j.HouseholdAfter.Global > j.HouseholdBefore.Global {
+			t.Errorf("%s: risk rose: %+v", j.Table, j)
+		}
+	}
+	if !joined["persons"] || rep.HouseholdRisk == nil {
+		t.Errorf("joined risk for %v, household risk %v", joined, rep.HouseholdRisk)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, exports.ReportHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{"<svg", "Risk before and after, on the joined data", "hier_risk", "Information loss", "inside the CI", "Approved for release by"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s lacks %q", exports.ReportHTML, want)
+		}
+	}
+	if n := strings.Count(page, "<svg"); n != 2 {
+		t.Errorf("%s has %d charts, want 2", exports.ReportHTML, n)
+	}
+	if strings.Contains(page, "<script") || strings.Count(page, "http") != strings.Count(page, `xmlns="http://www.w3.org/2000/svg"`) {
+		t.Errorf("%s is not self-contained", exports.ReportHTML)
 	}
 }

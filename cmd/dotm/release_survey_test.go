@@ -100,7 +100,7 @@ func TestReleaseSurveyCommands(t *testing.T) {
 		ReleaseID string `json:"release_id"`
 		Files     []struct{ SHA256 string }
 	}
-	if err := json.Unmarshal(b, &man); err != nil || man.ReleaseID != id || len(man.Files) != 13 { // 4 tables × (.parquet, .dta), codebook and report as .json and .md, DDI
+	if err := json.Unmarshal(b, &man); err != nil || man.ReleaseID != id || len(man.Files) != 14 { // 4 tables × (.parquet, .dta), codebook as .json and .md, report as .json, .md and .html, DDI
 		t.Fatalf("--out manifest: %+v %v", man, err)
 	}
 	for _, f := range man.Files {

@@ -46,8 +46,8 @@ func TestReleaseCreateCommand(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	ents, _ := os.ReadDir(out)
-	if len(ents) != 8 {
-		t.Errorf("release has %d files, want 8 (table as .parquet and .dta, codebook.json/.md, ddi-codebook.xml, disclosure-report.json/.md, manifest)", len(ents))
+	if len(ents) != 9 {
+		t.Errorf("release has %d files, want 9 (table as .parquet and .dta, codebook.json/.md, ddi-codebook.xml, disclosure-report.json/.md/.html, manifest)", len(ents))
 	}
 	for _, e := range ents {
 		b, _ := os.ReadFile(filepath.Join(out, e.Name()))

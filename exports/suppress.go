@@ -1,0 +1,578 @@
+package exports
+
+import (
+	"math/bits"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Minimal local suppression.
+//
+// Local suppression sets quasi-identifier values to null (suppresses
+// cells) until every record's key occurs at least k times. dotm counts a
+// null as a value of its own (a blank matches only a blank), so that the
+// k records a key promises are k records an intruder cannot tell apart;
+// sdcMicro's default lets a null match any value, which can hide a unique
+// record behind records that differ from it (see Profile.BlanksMatchAny).
+//
+// With blanks as values, records that share the values of the columns that
+// cannot be suppressed (design codes and roster size: the block) never
+// share a key with records of another block, so each block is solved on
+// its own. In a block, each record gets a pattern: the subset of its
+// suppressible cells it loses. A solution is feasible when every key that
+// holds a record holds at least k (keys held only by records that no
+// pattern can bring to k, "residual" records, are exempt: those records
+// lose every suppressible cell, and the report counts them).
+//
+// The search minimizes the number of suppressed cells, ties broken by
+// importance (the profile lists quasi-identifiers most important first; a
+// less important one is suppressed first, as in sdcMicro's localSuppression
+// with importance). It starts from a greedy solution (for each column,
+// least important first, every record still below k loses that column's
+// value; records left below k take donors: records of groups holding more
+// than k that move to their key), then searches the block depth first with
+// the lower bound below, and stops early after a node budget.
+//
+// Lower bound: a record's group must hold at least k records that can reach
+// its key, so a record loses at least the fewest cells of a pattern whose
+// key at least k records of the block can reach. The sum over records is a
+// lower bound on the cells any feasible solution suppresses; where the
+// search completes, its optimum is the block's bound.
+
+// Suppression reports local suppression against its lower bound and the
+// greedy heuristic.
+type Suppression struct {
+	Method string `json:"method"`
+	// Cells is the number of cells suppressed; LowerBound no solution can
+	// suppress fewer (residual records included in both); Greedy is what
+	// the greedy heuristic alone suppresses (where it finds no feasible
+	// solution, records left below k lose every suppressible cell, for
+	// both).
+	Cells      int `json:"cells"`
+	LowerBound int `json:"lower_bound"`
+	Greedy     int `json:"greedy_cells"`
+	// GreedyBelowK counts the records the greedy heuristic leaves below k
+	// beyond the residual ones (they lose every suppressible cell).
+	GreedyBelowK int `json:"greedy_records_below_k,omitempty"`
+	// Blocks is the number of blocks (records sharing the values that
+	// cannot be suppressed) that needed suppression; Exact of them were
+	// searched to the end (their result is optimal).
+	Blocks int `json:"blocks"`
+	Exact  int `json:"blocks_optimal"`
+	// Residual counts records no suppression can bring to k (they lose
+	// every suppressible cell).
+	Residual int `json:"residual_records"`
+}
+
+func (s *Suppression) add(o Suppression) {
+	s.Cells += o.Cells
+	s.LowerBound += o.LowerBound
+	s.Greedy += o.Greedy
+	s.GreedyBelowK += o.GreedyBelowK
+	s.Blocks += o.Blocks
+	s.Exact += o.Exact
+	s.Residual += o.Residual
+}
+
+// searchBudget bounds the nodes of one block's depth-first search.
+const searchBudget = 200_000
+
+// importanceCost is the cost of suppressing one cell; the rank of the
+// column (0 = least important) is added to break ties.
+const importanceCost = 1 << 10
+
+// suppressMinimal suppresses cells of k's columns so that, counting a null
+// as a value, every record's key occurs at least kAnon times (see above).
+// order lists the suppressible columns, least important first; the others
+// are never suppressed. can reports whether cell (record i, column j) may
+// be suppressed (nil: every cell of the columns in order). It changes k's
+// codes and returns the suppressed rows by column.
+func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) ([][]int, Suppression) {
+	out := make([][]int, len(k.cols))
+	rep := Suppression{Method: "exact search per block with a lower bound, from a greedy start (blanks are values)"}
+	if len(order) == 0 || k.n == 0 {
+		return out, rep
+	}
+	cost := make([]int, len(k.cols))
+	var suppressible uint64
+	for rank, j := range order {
+		cost[j] = importanceCost + rank
+		suppressible |= 1 << j
+	}
+	fixed := (uint64(1)<<len(k.cols) - 1) &^ suppressible
+	blocks := map[string][]int{}
+	var blockOrder []string
+	for i := 0; i < k.n; i++ {
+		b := k.stringKey(i, fixed)
+		if _, ok := blocks[b]; !ok {
+			blockOrder = append(blockOrder, b)
+		}
+		blocks[b] = append(blocks[b], i)
+	}
+	for _, b := range blockOrder {
+		recs := blocks[b]
+		masks := make([]uint64, len(recs))
+		for p, i := range recs {
+			for _, j := range order {
+				if k.cols[j][i] >= 0 && (can == nil || can(i, j)) {
+					masks[p] |= 1 << j
+				}
+			}
+		}
+		bs := &block{k: k, kAnon: kAnon, recs: recs, masks: masks, cost: cost, order: order}
+		pat, r := bs.solve()
+		rep.add(r)
+		for p, i := range recs {
+			for s := pat[p]; s != 0; s &= s - 1 {
+				j := bits.TrailingZeros64(s)
+				k.cols[j][i] = -1
+				out[j] = append(out[j], i)
+			}
+		}
+	}
+	for _, rows := range out {
+		sort.Ints(rows)
+	}
+	return out, rep
+}
+
+// block is one block's suppression problem.
+type block struct {
+	k     *keys
+	kAnon int
+	recs  []int    // record indices
+	masks []uint64 // suppressible, non-null cells per record
+	cost  []int
+	order []int
+
+	subsets  [][]uint64 // per record: every pattern
+	gidOf    []map[uint64]int
+	groups   int
+	residual []bool
+	cands    [][]int // per record: feasible patterns (indices into subsets), cheapest first
+}
+
+func (b *block) patternCost(s uint64) int {
+	c := 0
+	for ; s != 0; s &= s - 1 {
+		c += b.cost[bits.TrailingZeros64(s)]
+	}
+	return c
+}
+
+// solve returns each record's pattern and the block's report.
+func (b *block) solve() ([]uint64, Suppression) {
+	n := len(b.recs)
+	gid := map[string]int{}
+	b.subsets = make([][]uint64, n)
+	b.gidOf = make([]map[uint64]int, n)
+	reach := map[int]int{} // group → records that can reach it
+	for p, i := range b.recs {
+		m := b.masks[p]
+		b.gidOf[p] = map[uint64]int{}
+		for s := m; ; s = (s - 1) & m {
+			key := b.k.patternKey(i, s)
+			g, ok := gid[key]
+			if !ok {
+				g = len(gid)
+				gid[key] = g
+			}
+			b.subsets[p] = append(b.subsets[p], s)
+			b.gidOf[p][s] = g
+			reach[g]++
+			if s == 0 {
+				break
+			}
+		}
+	}
+	b.groups = len(gid)
+	b.residual = make([]bool, n)
+	b.cands = make([][]int, n)
+	lb := 0
+	lbCells := 0
+	for p := range b.recs {
+		best := -1
+		for idx, s := range b.subsets[p] {
+			if reach[b.gidOf[p][s]] >= b.kAnon {
+				b.cands[p] = append(b.cands[p], idx)
+				if best < 0 || b.patternCost(s) < b.patternCost(b.subsets[p][best]) {
+					best = idx
+				}
+			}
+		}
+		if best < 0 {
+			b.residual[p] = true
+			lbCells += bits.OnesCount64(b.masks[p])
+			continue
+		}
+		sort.SliceStable(b.cands[p], func(x, y int) bool {
+			return b.patternCost(b.subsets[p][b.cands[p][x]]) < b.patternCost(b.subsets[p][b.cands[p][y]])
+		})
+		lb += b.patternCost(b.subsets[p][best])
+		lbCells += bits.OnesCount64(b.subsets[p][best])
+	}
+	// A block where every record is already safe needs nothing.
+	start := make([]uint64, n)
+	for p := range start {
+		if b.residual[p] {
+			start[p] = b.masks[p]
+		}
+	}
+	if b.feasible(start) && !anyResidual(b.residual) {
+		return start, Suppression{Greedy: 0}
+	}
+	rep := Suppression{Blocks: 1}
+	for p := range b.residual {
+		if b.residual[p] {
+			rep.Residual++
+		}
+	}
+	greedy, ok := b.greedy(start)
+	best, bestCost := greedy, -1
+	if ok {
+		bestCost = b.total(greedy)
+	} else {
+		greedy = b.lastResort(greedy)
+		cnt, _ := b.counts(greedy)
+		for p, s := range greedy {
+			if !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon {
+				rep.GreedyBelowK++
+			}
+		}
+	}
+	rep.Greedy = cells(greedy)
+	exact := false
+	if lb < bestCost || bestCost < 0 {
+		var sol []uint64
+		sol, exact = b.search(start, bestCost)
+		if sol != nil {
+			best, bestCost = sol, b.total(sol)
+		}
+	} else {
+		exact = true // the greedy solution meets the bound
+	}
+	if !b.feasible(best) {
+		best = b.lastResort(best)
+		exact = false
+	}
+	rep.Cells = cells(best)
+	rep.LowerBound = lbCells
+	if exact && bestCost >= 0 {
+		rep.Exact = 1
+		rep.LowerBound = rep.Cells
+	}
+	return best, rep
+}
+
+// lastResort makes records left below k lose every suppressible cell (they
+// then count as residual), as sdcMicro's localSuppression does when nothing
+// else helps.
+func (b *block) lastResort(pat []uint64) []uint64 {
+	pat = append([]uint64(nil), pat...)
+	for changed := true; changed; {
+		changed = false
+		cnt, _ := b.counts(pat)
+		for p, s := range pat {
+			if !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon && s != b.masks[p] {
+				pat[p] = b.masks[p]
+				changed = true
+			}
+		}
+	}
+	return pat
+}
+
+func anyResidual(r []bool) bool {
+	for _, x := range r {
+		if x {
+			return true
+		}
+	}
+	return false
+}
+
+func cells(pat []uint64) int {
+	n := 0
+	for _, s := range pat {
+		n += bits.OnesCount64(s)
+	}
+	return n
+}
+
+func (b *block) total(pat []uint64) int {
+	c := 0
+	for _, s := range pat {
+		c += b.patternCost(s)
+	}
+	return c
+}
+
+// counts returns the records per group, and per group those not residual.
+func (b *block) counts(pat []uint64) (cnt, nonres []int) {
+	cnt, nonres = make([]int, b.groups), make([]int, b.groups)
+	for p, s := range pat {
+		g := b.gidOf[p][s]
+		cnt[g]++
+		if !b.residual[p] {
+			nonres[g]++
+		}
+	}
+	return cnt, nonres
+}
+
+func (b *block) feasible(pat []uint64) bool {
+	cnt, nonres := b.counts(pat)
+	for g := range cnt {
+		if nonres[g] > 0 && cnt[g] < b.kAnon {
+			return false
+		}
+	}
+	return true
+}
+
+// greedy is the baseline: for each column, least important first, every
+// record below k loses that column's value; then groups still below k take
+// donors (records of groups above k that can reach their key, cheapest
+// first).
+func (b *block) greedy(start []uint64) ([]uint64, bool) {
+	pat := append([]uint64(nil), start...)
+	below := func() []bool {
+		cnt, _ := b.counts(pat)
+		out := make([]bool, len(pat))
+		for p, s := range pat {
+			out[p] = !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon
+		}
+		return out
+	}
+	for _, j := range b.order {
+		bl := below()
+		for p := range pat {
+			if bl[p] && b.masks[p]&(1<<j) != 0 {
+				pat[p] |= 1 << j
+			}
+		}
+	}
+	for range len(pat) {
+		cnt, nonres := b.counts(pat)
+		short := -1
+		for g := range cnt {
+			if nonres[g] > 0 && cnt[g] < b.kAnon {
+				short = g
+				break
+			}
+		}
+		if short < 0 {
+			return pat, true
+		}
+		for cnt[short] < b.kAnon {
+			donor, dpat, dcost := -1, uint64(0), 0
+			for p, s := range pat {
+				g := b.gidOf[p][s]
+				if g == short || b.residual[p] || cnt[g] <= b.kAnon {
+					continue
+				}
+				for _, t := range b.subsets[p] {
+					if t&s == s && b.gidOf[p][t] == short {
+						if c := b.patternCost(t) - b.patternCost(s); donor < 0 || c < dcost {
+							donor, dpat, dcost = p, t, c
+						}
+					}
+				}
+			}
+			if donor < 0 {
+				return pat, false
+			}
+			cnt[b.gidOf[donor][pat[donor]]]--
+			pat[donor] = dpat
+			cnt[short]++
+		}
+	}
+	return pat, b.feasible(pat)
+}
+
+// search is a depth-first branch and bound over the records' feasible
+// patterns. It returns the best solution cheaper than bound (bound < 0: any)
+// or nil, and whether the search completed within the budget.
+func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
+	n := len(b.recs)
+	// Records to place, most constrained first; identical records
+	// (same values, same suppressible cells) next to each other.
+	var pos []int
+	for p := range b.recs {
+		if !b.residual[p] {
+			pos = append(pos, p)
+		}
+	}
+	typeKey := func(p int) string {
+		return b.k.patternKey(b.recs[p], 0) + strconv.FormatUint(b.masks[p], 16)
+	}
+	types := map[string]int{}
+	for _, p := range pos {
+		if _, ok := types[typeKey(p)]; !ok {
+			types[typeKey(p)] = len(types)
+		}
+	}
+	sort.SliceStable(pos, func(x, y int) bool {
+		px, py := pos[x], pos[y]
+		if len(b.cands[px]) != len(b.cands[py]) {
+			return len(b.cands[px]) < len(b.cands[py])
+		}
+		return types[typeKey(px)] < types[typeKey(py)]
+	})
+	same := make([]bool, len(pos))
+	for d := 1; d < len(pos); d++ {
+		same[d] = typeKey(pos[d]) == typeKey(pos[d-1])
+	}
+	last := make([]int, b.groups)
+	for g := range last {
+		last[g] = -1
+	}
+	for d, p := range pos {
+		for _, idx := range b.cands[p] {
+			g := b.gidOf[p][b.subsets[p][idx]]
+			last[g] = max(last[g], d)
+		}
+	}
+	checkAt := make([][]int, len(pos))
+	for g, d := range last {
+		if d >= 0 {
+			checkAt[d] = append(checkAt[d], g)
+		}
+	}
+	suffix := make([]int, len(pos)+1)
+	for d := len(pos) - 1; d >= 0; d-- {
+		p := pos[d]
+		suffix[d] = suffix[d+1] + b.patternCost(b.subsets[p][b.cands[p][0]])
+	}
+	cnt := make([]int, b.groups)
+	for p := range b.recs {
+		if b.residual[p] {
+			cnt[b.gidOf[p][start[p]]]++
+		}
+	}
+	nonres := make([]int, b.groups)
+	choice := make([]int, len(pos))
+	cur := make([]uint64, n)
+	copy(cur, start)
+	var best []uint64
+	bestCost := bound
+	nodes := 0
+	complete := true
+	var dfs func(d, c int)
+	dfs = func(d, c int) {
+		if bestCost >= 0 && c+suffix[d] >= bestCost {
+			return
+		}
+		if d == len(pos) {
+			best = append(best[:0], cur...)
+			bestCost = c
+			return
+		}
+		nodes++
+		if nodes > searchBudget {
+			complete = false
+			return
+		}
+		p := pos[d]
+		from := 0
+		if same[d] {
+			from = choice[d-1]
+		}
+		for ci := from; ci < len(b.cands[p]); ci++ {
+			s := b.subsets[p][b.cands[p][ci]]
+			g := b.gidOf[p][s]
+			choice[d] = ci
+			cur[p] = s
+			cnt[g]++
+			nonres[g]++
+			ok := true
+			for _, h := range checkAt[d] {
+				if nonres[h] > 0 && cnt[h] < b.kAnon {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				dfs(d+1, c+b.patternCost(s))
+			}
+			cnt[g]--
+			nonres[g]--
+			if !complete {
+				return
+			}
+		}
+	}
+	dfs(0, 0)
+	if best == nil {
+		return nil, complete
+	}
+	return best, complete
+}
+
+// patternKey is record i's key with the cells of s suppressed; a null is a
+// value of its own.
+func (k *keys) patternKey(i int, s uint64) string {
+	var b strings.Builder
+	for j := range k.cols {
+		c := k.cols[j][i]
+		if s&(1<<j) != 0 {
+			c = -1
+		}
+		b.Write([]byte{byte(c), byte(c >> 8), byte(c >> 16), byte(c >> 24)})
+	}
+	return b.String()
+}
+
+// exactFrequencies returns, for each record, the number of records and
+// their weight sum with the same key, a null counting as a value of its
+// own (a blank matches only a blank).
+func (k *keys) exactFrequencies() ([]int, []float64) {
+	type agg2 struct {
+		f int
+		w float64
+	}
+	m := map[string]agg2{}
+	ks := make([]string, k.n)
+	for i := range ks {
+		ks[i] = k.patternKey(i, 0)
+		a := m[ks[i]]
+		a.f++
+		a.w += k.w[i]
+		m[ks[i]] = a
+	}
+	fk, Fk := make([]int, k.n), make([]float64, k.n)
+	for i, s := range ks {
+		fk[i], Fk[i] = m[s].f, m[s].w
+	}
+	return fk, Fk
+}
+
+// localSuppression suppresses as the profile asks: minimal suppression with
+// blanks as values, or, with blanks_match_any, the greedy heuristic of
+// [keys.suppress] (sdcMicro's semantics, where a suppressed value matches
+// any other). k's blanksMatch is left as the profile says.
+func localSuppression(k *keys, p *Profile, order []int, can func(i, j int) bool) ([][]int, Suppression) {
+	k.blanksMatch = p.BlanksMatchAny
+	if !p.BlanksMatchAny {
+		return k.suppressMinimal(p.K, order, can)
+	}
+	nulled := k.suppressGreedy(p.K, order, can)
+	n := 0
+	for _, rows := range nulled {
+		n += len(rows)
+	}
+	return nulled, Suppression{Method: "greedy, a blank matching any value (blanks_match_any; no lower bound)", Cells: n, Greedy: n, LowerBound: -1}
+}
+
+// bothMeasures returns k's risk with a blank matching any value and with a
+// blank as a value of its own.
+func bothMeasures(k *keys, kAnon int) (match, values Risk) {
+	was := k.blanksMatch
+	k.blanksMatch = true
+	match, _, _, _ = k.risk(kAnon)
+	k.blanksMatch = false
+	values, _, _, _ = k.risk(kAnon)
+	k.blanksMatch = was
+	return match, values
+}
