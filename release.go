@@ -2,28 +2,32 @@ package dotm
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"time"
-
-	"github.com/dotm-survey/dotm/exports"
 )
 
 // Release is one anonymized release of a survey kept in the database, so
 // that any API server can serve it. Its files never change once stored;
 // publishing only makes it visible to researchers.
 type Release struct {
-	ID          string            `json:"id"` // a UUID
-	Survey      string            `json:"survey"`
-	Created     time.Time         `json:"created"`
-	CreatedBy   string            `json:"created_by"`
-	Profile     string            `json:"profile"` // the release profile as given (YAML or JSON)
-	Manifest    *exports.Manifest `json:"manifest"`
-	Report      *exports.Report   `json:"report"`
-	Files       []ReleaseFile     `json:"files"` // every stored file, manifest.json included
-	Published   bool              `json:"published"`
-	PublishedAt *time.Time        `json:"published_at,omitempty"`
-	PublishedBy string            `json:"published_by,omitempty"`
+	ID        string    `json:"id"` // a UUID
+	Survey    string    `json:"survey"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"created_by"`
+	Profile   string    `json:"profile"` // the release profile as given (YAML or JSON)
+	// Manifest and Report are the release's manifest.json and disclosure
+	// report as package exports writes them (exports.Manifest,
+	// exports.Report; exports.ParseManifest and ParseReport read them).
+	// The domain keeps them as documents so that it depends on no
+	// statistics: exports computes replicate weights and key indicators.
+	Manifest    json.RawMessage `json:"manifest"`
+	Report      json.RawMessage `json:"report"`
+	Files       []ReleaseFile   `json:"files"` // every stored file, manifest.json included
+	Published   bool            `json:"published"`
+	PublishedAt *time.Time      `json:"published_at,omitempty"`
+	PublishedBy string          `json:"published_by,omitempty"`
 }
 
 // ReleaseFile is one stored file of a release.

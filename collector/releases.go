@@ -18,6 +18,8 @@ func ReleaseContentType(name string) string {
 		return "application/x-stata-dta"
 	case ".xml":
 		return "application/xml"
+	case ".html":
+		return "text/html; charset=utf-8" // served as an attachment, under default-src 'none'
 	}
 	return "application/octet-stream"
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -36,7 +37,7 @@ func (a *apiEnv) storedRelease(published bool) string {
 	man := []byte(`{"release_id":"` + id + `"}` + "\n")
 	sum := sha256.Sum256(man)
 	r := dotm.Release{ID: id, Survey: a.survey, Created: time.Now().UTC().Truncate(time.Second), CreatedBy: "admin",
-		Profile: "k: 3\n", Manifest: &exports.Manifest{ReleaseID: id, Survey: a.survey}, Report: &exports.Report{K: 3, Passed: true},
+		Profile: "k: 3\n", Manifest: json.RawMessage(`{"release_id":"` + id + `","survey":"` + a.survey + `"}`), Report: json.RawMessage(`{"k":3,"passed":true}`),
 		Files: []dotm.ReleaseFile{{Name: exports.ManifestJSON, Bytes: int64(len(man)), SHA256: hex.EncodeToString(sum[:])}}}
 	if err := a.store.PutRelease(ctx, r, fstest.MapFS{exports.ManifestJSON: {Data: man}}); err != nil {
 		a.t.Fatal(err)
@@ -240,7 +241,7 @@ func TestSurveyRelease(t *testing.T) {
 			t.Fatalf("%s: %d, %d bytes, etag %s, want %s", f.Name, st, len(b), h.Get("ETag"), f.SHA256)
 		}
 		want := map[string]string{".parquet": "application/vnd.apache.parquet", ".json": "application/json", ".md": "text/markdown; charset=utf-8",
-			".dta": "application/x-stata-dta", ".xml": "application/xml"}[f.Name[strings.LastIndex(f.Name, "."):]]
+			".dta": "application/x-stata-dta", ".xml": "application/xml", ".html": "text/html; charset=utf-8"}[f.Name[strings.LastIndex(f.Name, "."):]]
 		if h.Get("Content-Type") != want {
 			t.Fatalf("%s: content type %q, want %q", f.Name, h.Get("Content-Type"), want)
 		}

@@ -425,3 +425,23 @@ func mdEscape(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ")
 	return r.Replace(s)
 }
+
+// ParseManifest reads a release's manifest.json (as a stored release
+// record keeps it).
+func ParseManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("exports: manifest: %w", err)
+	}
+	return &m, nil
+}
+
+// ParseReport reads a release's disclosure report (as a stored release
+// record keeps it).
+func ParseReport(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("exports: disclosure report: %w", err)
+	}
+	return &r, nil
+}

@@ -15,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/dotm-survey/dotm"
-	"github.com/dotm-survey/dotm/exports"
 )
 
 // Releases are kept as inserts only, because on the embedded server every
@@ -85,19 +84,15 @@ func (s *Store) putRelease(ctx context.Context, r dotm.Release, files fs.FS, chu
 	} else if dotm.ErrorCode(err) != dotm.ENOTFOUND {
 		return err
 	}
-	man, err := json.Marshal(r.Manifest)
-	if err != nil {
-		return fmt.Errorf("mongodb: release %s manifest: %w", r.ID, err)
-	}
-	rep, err := json.Marshal(r.Report)
-	if err != nil {
-		return fmt.Errorf("mongodb: release %s report: %w", r.ID, err)
+	man, rep := r.Manifest, r.Report
+	if !json.Valid(man) || !json.Valid(rep) {
+		return fmt.Errorf("mongodb: release %s: manifest or report is not JSON", r.ID)
 	}
 	d := releaseDoc{ID: r.ID, Survey: r.Survey, Created: r.Created, CreatedBy: r.CreatedBy, Profile: r.Profile,
 		Manifest: string(man), Report: string(rep), ChunkSize: int64(chunkSize)}
 	buf := make([]byte, chunkSize)
 	var written []string // chunk ids this call inserted
-	err = func() error {
+	err := func() error {
 		for _, f := range r.Files {
 			n, size, err := s.putReleaseFile(ctx, r.ID, f.Name, files, buf, &written)
 			if err != nil {
@@ -317,13 +312,9 @@ func (c *chunkReader) Seek(offset int64, whence int) (int64, error) {
 
 func (d releaseDoc) release() (dotm.Release, error) {
 	r := dotm.Release{ID: d.ID, Survey: d.Survey, Created: d.Created.UTC(), CreatedBy: d.CreatedBy, Profile: d.Profile}
-	r.Manifest = &exports.Manifest{}
-	if err := json.Unmarshal([]byte(d.Manifest), r.Manifest); err != nil {
-		return r, fmt.Errorf("mongodb: release %s manifest: %w", d.ID, err)
-	}
-	r.Report = &exports.Report{}
-	if err := json.Unmarshal([]byte(d.Report), r.Report); err != nil {
-		return r, fmt.Errorf("mongodb: release %s report: %w", d.ID, err)
+	r.Manifest, r.Report = json.RawMessage(d.Manifest), json.RawMessage(d.Report)
+	if !json.Valid(r.Manifest) || !json.Valid(r.Report) {
+		return r, fmt.Errorf("mongodb: release %s: stored manifest or report is not JSON", d.ID)
 	}
 	for _, f := range d.Files {
 		r.Files = append(r.Files, dotm.ReleaseFile{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 	"testing/fstest"
@@ -14,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/dotm-survey/dotm"
-	"github.com/dotm-survey/dotm/exports"
 )
 
 // TestReleaseStoreChunks stores a file over several chunks and reads it
@@ -30,7 +30,7 @@ func TestReleaseStoreChunks(t *testing.T) {
 	}
 	sum := sha256.Sum256(data)
 	id := uuid.NewString()
-	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
+	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: json.RawMessage(`{"release_id":"` + id + `"}`), Report: json.RawMessage(`{}`),
 		Files: []dotm.ReleaseFile{{Name: "big.parquet", Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, {Name: "empty.json", SHA256: "e3b0"}}}
 	if err := s.putRelease(ctx, r, fstest.MapFS{"big.parquet": {Data: data}, "empty.json": {Data: nil}}, chunk); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestReleaseStoreFailureLeavesNoChunks(t *testing.T) {
 	ctx := context.Background()
 	id := uuid.NewString()
 	files := fstest.MapFS{"a.parquet": {Data: bytes.Repeat([]byte("a"), 2500)}, "b.json": {Data: []byte("{}")}}
-	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: &exports.Manifest{ReleaseID: id}, Report: &exports.Report{},
+	r := dotm.Release{ID: id, Survey: "s", Created: time.Now().UTC().Truncate(time.Second), Manifest: json.RawMessage(`{"release_id":"` + id + `"}`), Report: json.RawMessage(`{}`),
 		Files: []dotm.ReleaseFile{{Name: "a.parquet", Bytes: 2500}, {Name: "b.json", Bytes: 99}}}
 	if err := s.putRelease(ctx, r, files, 1000); err == nil {
 		t.Fatal("a release with a wrong file size was stored")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,8 +81,16 @@ func CreateRelease(ctx context.Context, src exports.Source, store dotm.ReleaseSt
 	case err != nil:
 		return dotm.Release{}, fmt.Errorf("release of %s: %w", req.Survey, err)
 	}
+	manJSON, err := json.Marshal(man)
+	if err != nil {
+		return dotm.Release{}, err
+	}
+	repJSON, err := json.Marshal(rep)
+	if err != nil {
+		return dotm.Release{}, err
+	}
 	r := dotm.Release{ID: info.ID, Survey: req.Survey, Created: created, CreatedBy: req.By, Profile: string(req.Profile),
-		Manifest: man, Report: rep}
+		Manifest: manJSON, Report: repJSON}
 	for _, f := range man.Files {
 		r.Files = append(r.Files, dotm.ReleaseFile{Name: f.Name, Bytes: f.Bytes, SHA256: f.SHA256})
 	}

@@ -762,19 +762,27 @@ func (r *demoRun) makeRelease(ctx context.Context) error {
 		}
 	}
 	p.add(1)
-	r.release, r.relReport, r.releaseID = rel.Manifest, rel.Report, rel.ID
+	man, err := exports.ParseManifest(rel.Manifest)
+	if err != nil {
+		return err
+	}
+	rrep, err := exports.ParseReport(rel.Report)
+	if err != nil {
+		return err
+	}
+	r.release, r.relReport, r.releaseID = man, rrep, rel.ID
 	var hh int64
-	for _, f := range rel.Manifest.Files {
+	for _, f := range man.Files {
 		if f.Name == "households.parquet" && f.Rows != nil {
 			hh = *f.Rows
 		}
 	}
-	held := fmt.Sprintf("k=%d held on the linked tables", rel.Report.K)
-	if n := rel.Report.Tables[0].ResidualK; n > 0 {
-		held = fmt.Sprintf("k=%d held on the linked tables except %d households unique on region, urban and size (which design codes and roster give; allowed by the profile)", rel.Report.K, n)
+	held := fmt.Sprintf("k=%d held on the linked tables", rrep.K)
+	if n := rrep.Tables[0].ResidualK; n > 0 {
+		held = fmt.Sprintf("k=%d held on the linked tables except %d households unique on region, urban and size (which design codes and roster give; allowed by the profile)", rrep.K, n)
 	}
 	p.finish(fmt.Sprintf("release %s published; a researcher downloaded its %d files to %s: %d households, %s, risk %.4f",
-		rel.ID[:8], len(rel.Files), dir, hh, held, rel.Report.Tables[0].After.Global))
+		rel.ID[:8], len(rel.Files), dir, hh, held, rrep.Tables[0].After.Global))
 	return nil
 }
 

@@ -141,7 +141,15 @@ func releaseSurvey(e *env, sf *storeFlags, survey, profilePath, out string, opts
 		if out != "" {
 			fmt.Fprintf(e.stdout, "  written to %s\n", out)
 		}
-		printRelease(e, r.Manifest, r.Report)
+		man, err := exports.ParseManifest(r.Manifest)
+		if err != nil {
+			return err
+		}
+		rep, err := exports.ParseReport(r.Report)
+		if err != nil {
+			return err
+		}
+		printRelease(e, man, rep)
 		return nil
 	})
 }
@@ -193,7 +201,11 @@ func runReleaseList(e *env, args []string) error {
 				pub = r.PublishedAt.Format(time.RFC3339)
 			}
 			rows := ""
-			for _, f := range r.Manifest.Files {
+			man, err := exports.ParseManifest(r.Manifest)
+			if err != nil {
+				return err
+			}
+			for _, f := range man.Files {
 				if f.Name == "households.parquet" && f.Rows != nil {
 					rows = strconv.FormatInt(*f.Rows, 10)
 				}
