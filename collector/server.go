@@ -118,6 +118,10 @@ type Server struct {
 // for a full disk.
 const diskFullWait = 30 * time.Second
 
+// diskFullHold is how long /readyz says not ready after a failure for a
+// full disk before it probes whether space was freed.
+const diskFullHold = 5 * time.Second
+
 // IsDiskFull reports whether err is the store failing for lack of disk
 // space: ENOSPC, or the embedded database's SQLITE_FULL.
 func IsDiskFull(err error) bool {
@@ -153,6 +157,11 @@ func (s *Server) diskFull(ctx context.Context) bool {
 	at := s.diskFullAt.Load()
 	if at == 0 {
 		return false
+	}
+	// A small probe can succeed in pages SQLite already holds while the
+	// disk is still full: hold the failure a few seconds before probing.
+	if time.Since(time.Unix(0, at)) < diskFullHold {
+		return true
 	}
 	if p, ok := s.deps.DB.(WriteProber); ok {
 		err := p.ProbeWrite(ctx)
