@@ -3,12 +3,15 @@ package collector_test
 import (
 	"context"
 	"reflect"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/collector"
 	"github.com/dotm-survey/dotm/mongodb"
 )
 
@@ -115,5 +118,55 @@ func TestTallyReconcile(t *testing.T) {
 	}
 	if got := progress(b); !reflect.DeepEqual(got, want) {
 		t.Fatalf("summary after reconciling\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// failingTallies is the test store whose tally status updates fail while
+// fail is set (a store that refuses one write; everything else is the
+// real store).
+type failingTallies struct {
+	*mongodb.Store
+	fail *atomic.Bool
+}
+
+func (f failingTallies) SetTallyStatus(ctx context.Context, id string, status dotm.SubmissionStatus) error {
+	if f.fail.Load() {
+		return &dotm.Error{Code: dotm.EUNAVAILABLE, Message: "store tally: refused for the test"}
+	}
+	return f.Store.SetTallyStatus(ctx, id, status)
+}
+
+// TestTallyReconcileAfterFailedReview: a review whose tally update fails
+// is still answered 200; the summary is behind until the reconciler's
+// next tick sets the tally, without a restart.
+func TestTallyReconcileAfterFailedReview(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	a := newAPIEnvWith(t, func(d *collector.Deps) {
+		st := d.Submissions.(*mongodb.Store)
+		d.Tallies = failingTallies{Store: st, fail: &fail}
+	})
+	id := uuid.NewString()
+	a.mustDo("ana", "POST", "/api/v1/submissions", a.envelope(id, "a-ana-1", validAnswers("Kofi")), 201)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.api.KeepTalliesReconciled(ctx, 20*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	fail.Store(true)
+	a.mustDo("sup", "POST", "/api/v1/submissions/"+id+"/review", map[string]any{"decision": "approve"}, 200)
+	approved := func() int {
+		return decode[dotm.Progress](t, a.mustDo("sup", "GET", "/api/v1/surveys/gh-2026/progress", nil, 200)).Total.Approved
+	}
+	if n := approved(); n != 0 {
+		t.Fatalf("the failed update counted: %d approved", n)
+	}
+	fail.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for approved() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the tally of the approved submission was not reconciled within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
