@@ -68,11 +68,13 @@ func (s *Server) ReconcileTallies(ctx context.Context) (built, fixed int, err er
 		return 0, 0, err
 	}
 	for _, r := range repairs {
+		// The submission as it is now: a review since the list was made
+		// is not undone.
+		sub, err := s.deps.Submissions.Submission(ctx, r.ID)
+		if err != nil {
+			return built, fixed, err
+		}
 		if r.Missing {
-			sub, err := s.deps.Submissions.Submission(ctx, r.ID)
-			if err != nil {
-				return built, fixed, err
-			}
 			t, err := s.ingest.tallyOf(ctx, sub)
 			if err != nil {
 				return built, fixed, fmt.Errorf("tally of submission %s: %w", r.ID, err)
@@ -83,10 +85,10 @@ func (s *Server) ReconcileTallies(ctx context.Context) (built, fixed int, err er
 			built++
 			continue
 		}
-		if err := s.deps.Tallies.SetTallyStatus(ctx, r.ID, r.Status); err != nil {
+		if err := s.deps.Tallies.SetTallyStatus(ctx, r.ID, sub.Status); err != nil {
 			return built, fixed, err
 		}
-		if r.Superseded {
+		if sub.SupersededBy != "" {
 			if err := s.deps.Tallies.SupersedeTally(ctx, r.ID); err != nil {
 				return built, fixed, err
 			}
