@@ -64,6 +64,24 @@ type TallyStore interface {
 	Tallies(ctx context.Context, f TallyFilter) ([]Tally, error)
 }
 
+// TallyRepair is a stored submission whose tally is missing (Missing:
+// stored before tallies were kept, or its write failed) or disagrees with
+// it (a review or correction whose tally update failed). Status and
+// Superseded are the submission's.
+type TallyRepair struct {
+	ID         string
+	Missing    bool
+	Status     SubmissionStatus
+	Superseded bool
+}
+
+// TallyReconciler lists the submissions whose tally needs repair, in the
+// order they were received (so that rebuilding their tallies in that order
+// replays the checks as ingest ran them).
+type TallyReconciler interface {
+	TallyRepairs(ctx context.Context) ([]TallyRepair, error)
+}
+
 // ClassCount is a number of households of one screening class in one EA.
 type ClassCount struct {
 	PSU, Stratum, Class string

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -295,7 +296,7 @@ func queryLimit(c *gin.Context, def, max int) (int, error) {
 
 // handleReview: POST /api/v1/submissions/{id}/review (supervisor).
 // A rejection returns the assignment to its enumerator with the comment.
-func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, tallies dotm.TallyStore, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
+func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, tallies dotm.TallyStore, behind *atomic.Bool, audit dotm.Auditor, logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := currentUser(c)
 		var req dotm.ReviewRequest
@@ -313,8 +314,10 @@ func handleReview(subs dotm.SubmissionStore, assignments dotm.AssignmentStore, t
 		}
 		if tallies != nil {
 			// The progress summary follows; a failure leaves it behind by
-			// one decision (logged), never the review.
+			// one decision (logged), never the review, until the next
+			// reconciliation (Server.KeepTalliesReconciled) sets it.
 			if err := tallies.SetTallyStatus(c.Request.Context(), s.ID, s.Status); err != nil {
+				behind.Store(true)
 				logger.Warn("update tally after review", "submission", s.ID, "error", err.Error())
 			}
 		}

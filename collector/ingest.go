@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,8 @@ type ingester struct {
 	// not run).
 	tallies dotm.ProgressStore
 	prints  dotm.FingerprintStore
+	// behind is set when a tally write fails (Server.tallyBehind).
+	behind *atomic.Bool
 }
 
 // prepared is a checked submission ready to insert: its answers are the
@@ -366,10 +369,12 @@ func (in *ingester) effects(ctx context.Context, p prepared, created bool) {
 		t := p.tally
 		t.Status, t.Flags, t.Superseded = s.Status, s.Flags, s.SupersededBy != ""
 		if err := in.tallies.PutTally(ctx, t); err != nil {
+			in.markBehind()
 			in.logger.Warn("store tally", "submission", s.ID, "error", err.Error())
 		}
 		if s.Supersedes != "" {
 			if err := in.tallies.SupersedeTally(ctx, s.Supersedes); err != nil && dotm.ErrorCode(err) != dotm.ENOTFOUND {
+				in.markBehind()
 				in.logger.Warn("supersede tally", "submission", s.Supersedes, "error", err.Error())
 			}
 		}
@@ -395,6 +400,12 @@ func (in *ingester) effects(ctx context.Context, p prepared, created bool) {
 	}
 	if err := in.assignments.MoveAssignment(ctx, s.AssignmentID, from, dotm.AssignmentSubmitted, s.ID, ""); err != nil && dotm.ErrorCode(err) != dotm.ECONFLICT {
 		in.logger.Warn("move assignment", "assignment", s.AssignmentID, "submission", s.ID, "error", err.Error())
+	}
+}
+
+func (in *ingester) markBehind() {
+	if in.behind != nil {
+		in.behind.Store(true)
 	}
 }
 

@@ -62,7 +62,7 @@ func (s *Server) routes() {
 	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))
 	authed.GET("/submissions", allow(enu, sup, stat, adm), handleListSubmissions(d.Submissions))
 	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, s.Keys, d.Auditor))
-	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Tallies, d.Auditor, d.Logger))
+	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Tallies, &s.tallyBehind, d.Auditor, d.Logger))
 
 	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))
 	authed.POST("/releases/:id/publish", allow(adm), handlePublishRelease(d.Releases, d.Auditor))

@@ -110,6 +110,9 @@ type Server struct {
 	signIns *signInAudit
 	ingest  *ingester
 	keys    atomic.Pointer[dotm.Keyring] // Deps.Keys, or what SetKeys put there
+	// tallyBehind is set when a tally write failed: KeepTalliesReconciled
+	// then repairs the tallies at its next tick.
+	tallyBehind atomic.Bool
 	// diskFullAt is when the store last failed for a full disk (unix ns).
 	diskFullAt atomic.Int64
 }
@@ -217,7 +220,7 @@ func NewServer(deps Deps) *Server {
 		s.keys.Store(deps.Keys)
 	}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger,
-		tallies: deps.Tallies, prints: deps.Fingerprints}
+		tallies: deps.Tallies, prints: deps.Fingerprints, behind: &s.tallyBehind}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		fail(c, dotm.Errorf(dotm.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -500,6 +501,57 @@ SELECT j.value->>'$.psu', j.value->>'$.stratum' FROM d, json_each(d.psus) AS j`,
 	out := make([]dotm.SampledPSU, len(ps.PSUs))
 	for i, p := range ps.PSUs {
 		out[i] = dotm.SampledPSU{PSU: p.PSU, Stratum: p.Stratum}
+	}
+	return out, nil
+}
+
+// TallyRepairs implements dotm.TallyReconciler: the status of every
+// submission against its tally's, compared in Go (two finds of a few
+// fields each, run at start-up and after a failed tally update).
+func (s *Store) TallyRepairs(ctx context.Context) ([]dotm.TallyRepair, error) {
+	type subState struct {
+		ID           string    `bson:"_id"`
+		Status       string    `bson:"status"`
+		SupersededBy string    `bson:"superseded_by"`
+		ReceivedAt   time.Time `bson:"received_at"`
+	}
+	var subs []subState
+	proj := bson.D{{Key: "status", Value: 1}, {Key: "superseded_by", Value: 1}, {Key: "received_at", Value: 1}}
+	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(proj), &subs); err != nil {
+		return nil, err
+	}
+	var tallies []struct {
+		ID         string `bson:"_id"`
+		Status     string `bson:"status"`
+		Superseded bool   `bson:"superseded"`
+	}
+	proj = bson.D{{Key: "status", Value: 1}, {Key: "superseded", Value: 1}}
+	if err := s.findAll(ctx, colTallies, bson.D{}, options.Find().SetProjection(proj), &tallies); err != nil {
+		return nil, err
+	}
+	type state struct {
+		status     string
+		superseded bool
+	}
+	have := make(map[string]state, len(tallies))
+	for _, t := range tallies {
+		have[t.ID] = state{t.Status, t.Superseded}
+	}
+	slices.SortFunc(subs, func(a, b subState) int {
+		if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	var out []dotm.TallyRepair
+	for _, sub := range subs {
+		r := dotm.TallyRepair{ID: sub.ID, Status: dotm.SubmissionStatus(sub.Status), Superseded: sub.SupersededBy != ""}
+		t, ok := have[sub.ID]
+		r.Missing = !ok
+		if ok && t.status == sub.Status && t.superseded == r.Superseded {
+			continue
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

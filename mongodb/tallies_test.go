@@ -132,3 +132,46 @@ func TestProgressReadsMatchWire(t *testing.T) {
 		t.Fatalf("summary: %+v", p.Total)
 	}
 }
+
+// TestTallyRepairs: the submissions without a tally come in the order
+// they were received, those whose tally's status or correction differs
+// with the submission's state, and agreeing ones not at all.
+func TestTallyRepairs(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ids := []string{"00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
+		"00000000-0000-4000-8000-000000000004", "00000000-0000-4000-8000-000000000005"}
+	for i, id := range ids {
+		sub := dotm.Submission{ID: id, Survey: "sv", FormID: "hh", FormVersion: "1", Enumerator: "ana", Status: dotm.SubmissionReceived,
+			ReceivedAt: t0.Add(time.Duration(i) * time.Minute), Answers: map[string]any{}}
+		if err := s.InsertSubmission(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ReviewSubmission(ctx, ids[3], dotm.Review{By: "sup", Decision: "approve", At: t0}, dotm.SubmissionApproved); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSuperseded(ctx, ids[4], ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Tallies of the last three, as they were at receipt.
+	for _, id := range ids[2:] {
+		if err := s.PutTally(ctx, dotm.Tally{ID: id, Survey: "sv", Status: dotm.SubmissionReceived, Day: "2026-03-02"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.TallyRepairs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []dotm.TallyRepair{
+		{ID: ids[0], Missing: true, Status: dotm.SubmissionReceived},
+		{ID: ids[1], Missing: true, Status: dotm.SubmissionReceived},
+		{ID: ids[3], Status: dotm.SubmissionApproved},
+		{ID: ids[4], Status: dotm.SubmissionReceived, Superseded: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("repairs\n%+v\nwant\n%+v", got, want)
+	}
+}

@@ -113,6 +113,12 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		defer stopWatch()
 		go watchKeyFile(wctx, f.keyPath, api, store, logger, keyReloadInterval)
 	}
+	// The progress summary's tallies: built for submissions that have
+	// none and set where a failed update left them behind, at start and
+	// then after any failed tally write.
+	rctx, stopReconcile := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	go func() { defer close(reconciled); api.KeepTalliesReconciled(rctx, time.Minute) }()
 	errc := make(chan error, 1)
 	go func() { errc <- f.limits.serve(srv, ln) }()
 	var serveErr error
@@ -126,6 +132,8 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Error("shutdown", "error", err.Error())
 	}
+	stopReconcile()
+	<-reconciled
 	if err := store.Close(sctx); err != nil {
 		logger.Error("close store", "error", err.Error())
 	}
