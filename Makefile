@@ -46,6 +46,7 @@ bench: build
 	./bench/sampling_vs_r.sh
 	./bench/analyze_vs_r.sh
 	./bench/replicate_vs_r.sh
+	./bench/calibrated_vs_r.sh
 
 clean:
 	rm -rf bin demo

@@ -28,15 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dotm-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-# timed FILE CMD...: runs CMD, writes "wall cpu" seconds (cpu = user + sys) to FILE.
-timed() {
-  local f=$1; shift
-  local TIMEFORMAT='%R %U %S'
-  { time "$@" 2>&3; } 3>&2 2> "$f.raw"
-  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$f.raw" > "$f"
-}
+. "$ROOT/bench/lib.sh"
 
 "$GO" build -o "$WORK/dotm" "$ROOT/cmd/dotm"
 echo "synthesizing $N households ..."
@@ -114,17 +106,6 @@ for (v in vars) {
 writeLines(c("id,item,estimate,se", rows), outfile)
 REOF
 
-compare() { # go.csv r.csv
-  awk -F, 'NR == FNR { if (FNR > 1) { est[$1 "," $2] = $3; se[$1 "," $2] = $4 }; next }
-    FNR > 1 { k = $1 "," $2; if (!(k in est)) { print "missing in R: " k; bad = 1; next }
-      n++
-      for (j = 0; j < 2; j++) { g = (j ? $4 : $3); r = (j ? se[k] : est[k])
-        d = g - r; if (d < 0) d = -d; a = r < 0 ? -r : r; rel = a > 0 ? d / a : d
-        if (rel > max) max = rel; if (rel > 1e-9) { print "differs: " k " dotm " g " R " r; bad = 1 } } }
-    END { printf "  %d estimates and SEs compared, max relative difference %.3g\n", n, max; exit bad }' "$2" "$1"
-}
-
-ratio() { awk -v r="$1" -v g="$2" 'BEGIN { printf "%.1f", r / g }'; }
 status=0
 if Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' > /dev/null 2>&1; then
   timed "$WORK/r-best.t" Rscript "$WORK/best.R" "$WORK/households.csv" "$WORK/r-best.csv"

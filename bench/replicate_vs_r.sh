@@ -23,13 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dotm-bench-rep.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-timed() {
-  local f=$1; shift
-  local TIMEFORMAT='%R %U %S'
-  { time "$@" 2>&3; } 3>&2 2> "$f.raw"
-  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$f.raw" > "$f"
-}
-ratio() { awk -v r="$1" -v g="$2" 'BEGIN { printf "%.1f", r / g }'; }
+. "$ROOT/bench/lib.sh"
 
 if ! command -v Rscript > /dev/null || ! Rscript -e 'quit(status = !(requireNamespace("survey", quietly = TRUE) && requireNamespace("data.table", quietly = TRUE)))' > /dev/null 2>&1; then
   echo "Rscript with the survey and data.table packages not found: the replicate benchmark needs R to make its replicate weights; skipped"
@@ -95,10 +89,4 @@ read -r R_S R_CPU < "$WORK/r.t"
 echo "R survey (fread, one svrepdesign, one svymean, one svyby over 5 variables): $R_S s wall, $R_CPU s CPU"
 printf "  ratio R/dotm: wall %sx, CPU %sx\n" "$(ratio "$R_S" "$G_S")" "$(ratio "$R_CPU" "$G_CPU")"
 
-awk -F, 'NR == FNR { if (FNR > 1) { est[$1 "," $2] = $3; se[$1 "," $2] = $4 }; next }
-  FNR > 1 { k = $1 "," $2; if (!(k in est)) { print "missing in R: " k; bad = 1; next }
-    n++
-    for (j = 0; j < 2; j++) { g = (j ? $4 : $3); r = (j ? se[k] : est[k])
-      d = g - r; if (d < 0) d = -d; a = r < 0 ? -r : r; rel = a > 0 ? d / a : d
-      if (rel > max) max = rel; if (rel > 1e-9) { print "differs: " k " dotm " g " R " r; bad = 1 } } }
-  END { printf "  %d estimates and SEs compared, max relative difference %.3g\n", n, max; exit bad }' "$WORK/r.csv" "$WORK/dotm.csv"
+compare "$WORK/dotm.csv" "$WORK/r.csv"
