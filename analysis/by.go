@@ -16,6 +16,10 @@ type domain struct {
 
 // describe names the domain in errors: "migrant = current, region = north".
 func (dm domain) describe(by []string) string {
+	if len(dm.values) != len(by) {
+		// One variable: its level is the label (values is nil).
+		return strings.Join(by, ", ") + " = " + dm.label
+	}
 	parts := make([]string, len(by))
 	for k, name := range by {
 		parts[k] = name + " = " + dm.values[k]

@@ -939,6 +939,7 @@ func keepOnly(c *Column, keep map[string]bool, from string) {
 			n++
 		}
 	}
+	groupChoices(c, func(name string) bool { return !keep[name] })
 	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d values grouped into %q as in %s, because it carries it", n, Other, from))
 }
 
@@ -1006,22 +1007,34 @@ func groupRare(t *Table, c *Column, min int) error {
 			n++
 		}
 	}
-	if len(c.Meta.Choices) > 0 {
-		var kept []Choice
-		hasOther := false
-		for _, ch := range c.Meta.Choices {
-			if !rare[ch.Name] {
-				kept = append(kept, ch)
-				hasOther = hasOther || ch.Name == Other
-			}
-		}
-		if !hasOther {
-			kept = append(kept, Choice{Name: Other})
-		}
-		c.Meta.Choices = kept
-	}
+	groupChoices(c, func(name string) bool { return rare[name] })
 	c.Meta.Transforms = append(c.Meta.Transforms, fmt.Sprintf("%d categories held by fewer than %d records (%d records) grouped into %q", len(rare), min, n, Other))
 	return nil
+}
+
+// otherLabels are the labels of the category a release groups rare ones
+// into, when the form has no choice of that name.
+var otherLabels = map[string]string{"en": "Other (categories too rare to release on their own)"}
+
+// groupChoices drops the choices of c that were grouped into Other and adds
+// Other, labelled, if the form has no such choice, so that every released
+// value has a value label.
+func groupChoices(c *Column, grouped func(name string) bool) {
+	if len(c.Meta.Choices) == 0 {
+		return
+	}
+	var kept []Choice
+	hasOther := false
+	for _, ch := range c.Meta.Choices {
+		if ch.Name == Other || !grouped(ch.Name) {
+			kept = append(kept, ch)
+			hasOther = hasOther || ch.Name == Other
+		}
+	}
+	if !hasOther {
+		kept = append(kept, Choice{Name: Other, Labels: otherLabels})
+	}
+	c.Meta.Choices = kept
 }
 
 // perturb multiplies each value of the continuous (Float) columns of t,

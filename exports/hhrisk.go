@@ -206,17 +206,23 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		for i := 0; i < hid.Len(); i++ {
 			hrow[hid.Format(i)] = i
 		}
+		// A shown cell is a row where where = equals (with rows set, only
+		// the rows it marks: the first such row of each household, which
+		// is the one a carrier found by valueWhere names) whose
+		// household shows q.
 		type shown struct {
 			where  *Column
 			equals string
 			q      *Column
+			rows   []bool
 		}
 		carries := make([][]shown, len(pqis))
 		for pj, pq := range pqis {
 			for _, q := range sortedKeys(lk.carriers) {
 				for _, c := range lk.carriers[q] {
 					if c.table == name && c.column == pq && !c.all && tOut.Column(c.where) != nil && hOut.Column(q) != nil {
-						carries[pj] = append(carries[pj], shown{tOut.Column(c.where), c.equals, hOut.Column(q)})
+						w := tOut.Column(c.where)
+						carries[pj] = append(carries[pj], shown{w, c.equals, hOut.Column(q), firstWhere(tOut.Column(d.ID), tOut.Column(pq), w, c.equals)})
 					}
 				}
 			}
@@ -252,7 +258,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 						if total < 20 || match*100 < total*carrierAgreement {
 							continue
 						}
-						carries[pj] = append(carries[pj], shown{w, v, qc})
+						carries[pj] = append(carries[pj], shown{w, v, qc, nil})
 						n := 0
 						for r := 0; r < pc.Len(); r++ {
 							if h, ok := hrow[ids[r]]; ok && qc.IsNull(h) && !pc.IsNull(r) && !w.IsNull(r) && w.Format(r) == v {
@@ -283,9 +289,20 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			if !guard {
 				return true
 			}
+			// The household shows the cell only where the person's value
+			// is the household's: a carrier row whose value differs (the
+			// first adult is not always the head) hides something when
+			// suppressed, and must be allowed to be.
+			pc := tOut.Column(pqis[j-nh])
+			if pc.IsNull(i) {
+				return true
+			}
 			for _, s := range carries[j-nh] {
+				if s.rows != nil && !s.rows[i] {
+					continue
+				}
 				if !s.where.IsNull(i) && s.where.Format(i) == s.equals {
-					if h, ok := hrow[ids[i]]; ok && !s.q.IsNull(h) {
+					if h, ok := hrow[ids[i]]; ok && !s.q.IsNull(h) && s.q.Format(h) == pc.Format(i) {
 						return false
 					}
 				}

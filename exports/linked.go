@@ -73,7 +73,10 @@ type ratio struct {
 // quasi-identifier's value.
 type carrier struct {
 	table, column string
-	where, equals string // the row where column `where` = equals; "" with all: every row
+	// where, equals: the household's first row (in table order) where
+	// column `where` = equals and column shows a value, as valueWhere
+	// reads it; "" with all: every row.
+	where, equals string
 	all           bool
 }
 
@@ -81,7 +84,7 @@ func (c carrier) String() string {
 	if c.all {
 		return fmt.Sprintf("%s.%s (every row of the household)", c.table, c.column)
 	}
-	return fmt.Sprintf("%s.%s (the row where %s = %s)", c.table, c.column, c.where, c.equals)
+	return fmt.Sprintf("%s.%s (the first row where %s = %s)", c.table, c.column, c.where, c.equals)
 }
 
 // links is the linked analysis of a dataset.
@@ -270,6 +273,23 @@ func allAgree(c *Column, rows []int) (string, bool) {
 	return v, ok
 }
 
+// firstWhere marks, for each household (id), its first row where w = v and
+// c is not null: the row valueWhere reads.
+func firstWhere(id, c, w *Column, v string) []bool {
+	out := make([]bool, id.Len())
+	seen := map[string]bool{}
+	for r := 0; r < id.Len(); r++ {
+		if w.IsNull(r) || w.Format(r) != v || c.IsNull(r) {
+			continue
+		}
+		if h := id.Format(r); !seen[h] {
+			seen[h] = true
+			out[r] = true
+		}
+	}
+	return out
+}
+
 // valueWhere is c's value in the first of rows where w = v.
 func valueWhere(c, w *Column, v string, rows []int) (string, bool) {
 	for _, r := range rows {
@@ -420,13 +440,13 @@ func (lk *links) linksFor(t *Table, d Design, p *Profile, houseDone *tableLinks,
 				}
 				continue
 			}
-			w := t.Column(c.where)
+			// Only the row the carrier was found in: the first where
+			// `where` = equals. A condition many rows meet (is_child_6_17 =
+			// 0, a function of age, holds for every adult) names the
+			// head's row by being first, not the other adults'.
+			first := firstWhere(id, col, t.Column(c.where), c.equals)
 			for r := 0; r < id.Len(); r++ {
-				h := id.Format(r)
-				if !suppressed[h] || col.IsNull(r) {
-					continue
-				}
-				if !w.IsNull(r) && w.Format(r) == c.equals {
+				if first[r] && suppressed[id.Format(r)] {
 					tl.preNull[c.column] = append(tl.preNull[c.column], r)
 				}
 			}
