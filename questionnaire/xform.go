@@ -168,7 +168,16 @@ func (n *xmlElem) write(b *bytes.Buffer, depth int) {
 var xmlTextEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 var xmlAttrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 
+// escapeXML escapes s for XML text or an attribute value. Characters XML
+// 1.0 cannot hold at all (C0 controls other than tab, LF and CR, U+FFFE,
+// U+FFFF, invalid UTF-8) become U+FFFD, as encoding/xml's EscapeText does.
 func escapeXML(s string, attr bool) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+			return r
+		}
+		return '\uFFFD'
+	}, s)
 	if attr {
 		return xmlAttrEscaper.Replace(s)
 	}
