@@ -246,25 +246,35 @@ type Level struct {
 	Estimate
 }
 
-// Proportions estimates the share of each level of f over the domain in,
-// jointly (R: svymean of a factor). Rows with a missing level are an error
-// unless naRM.
-func (d *Design) proportions(f factor, in []bool, naRM bool, df int) ([]Level, error) {
-	m := in
+// factorRows is the domain in without the rows where f is missing; with
+// missing rows and !naRM it is an error naming the column and the count.
+func (d *Design) factorRows(f factor, in []bool, naRM bool) ([]bool, error) {
 	missing := 0
 	for i, c := range f.codes {
 		if c < 0 && (in == nil || in[i]) {
 			missing++
 		}
 	}
-	if missing > 0 {
-		if !naRM {
-			return nil, fmt.Errorf("column %s has %d missing values; set na_rm: true to leave them out", f.name, missing)
-		}
-		m = make([]bool, d.n)
-		for i, c := range f.codes {
-			m[i] = (in == nil || in[i]) && c >= 0
-		}
+	if missing == 0 {
+		return in, nil
+	}
+	if !naRM {
+		return nil, fmt.Errorf("column %s has %d missing values; set na_rm: true to leave them out", f.name, missing)
+	}
+	m := make([]bool, d.n)
+	for i, c := range f.codes {
+		m[i] = (in == nil || in[i]) && c >= 0
+	}
+	return m, nil
+}
+
+// Proportions estimates the share of each level of f over the domain in,
+// jointly (R: svymean of a factor). Rows with a missing level are an error
+// unless naRM.
+func (d *Design) proportions(f factor, in []bool, naRM bool, df int) ([]Level, error) {
+	m, err := d.factorRows(f, in, naRM)
+	if err != nil {
+		return nil, err
 	}
 	k := len(f.levels)
 	sw, _, nobs := d.sums(nil, m)

@@ -1,9 +1,6 @@
 package analysis
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // levelTotals estimates the population total of each level of f over the
 // domain in, jointly, as R's svytotal of a factor (svytotal(~migrant,
@@ -13,21 +10,9 @@ import (
 // "replace": V / (s²_j·N̂²/n). Rows with a missing level are an error
 // unless naRM.
 func (d *Design) levelTotals(f factor, in []bool, naRM bool, df int) ([]Level, error) {
-	m := in
-	missing := 0
-	for i, c := range f.codes {
-		if c < 0 && (in == nil || in[i]) {
-			missing++
-		}
-	}
-	if missing > 0 {
-		if !naRM {
-			return nil, fmt.Errorf("column %s has %d missing values; set na_rm: true to leave them out", f.name, missing)
-		}
-		m = make([]bool, d.n)
-		for i, c := range f.codes {
-			m[i] = (in == nil || in[i]) && c >= 0
-		}
+	m, err := d.factorRows(f, in, naRM)
+	if err != nil {
+		return nil, err
 	}
 	k := len(f.levels)
 	sw, _, nobs := d.sums(nil, m)
