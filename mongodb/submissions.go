@@ -534,8 +534,8 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []dotm.SealedValue
 	return nil
 }
 
-// KeyUse counts the stored encrypted values per key id, so that a key is
-// retired only once nothing needs it.
+// KeyUse counts the stored encrypted values per key id (sealed answers and
+// attachments' keys), so that a key is retired only once nothing needs it.
 func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 	var docs []keyIDsDoc
 	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
@@ -546,6 +546,9 @@ func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 		for _, v := range d.Sealed {
 			n[v.KeyID]++
 		}
+	}
+	if err := s.attachmentKeyUse(ctx, n); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
