@@ -2,15 +2,13 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/questionnaire"
 )
 
 // This file is the OpenRosa server API that ODK Collect, KoboCollect and
@@ -58,12 +57,14 @@ func (s *Server) openRosaRoutes() {
 		g.GET("/forms/:form/versions/:version/manifest", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleManifest(s.ingest.forms))
 		g.GET("/forms/:form/versions/:version/attachments/:name", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleFormAttachment(s.ingest.forms))
 		g.HEAD("/submission", allow(dotm.RoleEnumerator), handleSubmissionHead())
-		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(MaxOpenRosaBytes), handleOpenRosaSubmission(s.ingest))
+		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(openRosaBodyBytes), handleOpenRosaSubmission(s.ingest, s.attach))
 	}
 }
 
-// MaxOpenRosaBytes bounds one OpenRosa submission request (the instance
-// and any attachments Collect sends with it).
+// MaxOpenRosaBytes is the X-OpenRosa-Accept-Content-Length that HEAD
+// submission advertises: Collect puts files in one request up to this many
+// bytes and sends the rest in further requests (see attachments.go). The
+// body of a request may be a little larger (openRosaBodyBytes).
 const MaxOpenRosaBytes = 10 << 20
 
 // openRosaHeaders sets the headers every OpenRosa answer carries.
@@ -312,20 +313,24 @@ func handleSubmissionHead() gin.HandlerFunc {
 }
 
 // handleOpenRosaSubmission: POST submission (multipart/form-data with the
-// instance in xml_submission_file). 201 for a new interview, 202 for one
-// received before with the same content, 409 for the same instance id with
-// other content, 422 (with the problems in the message) for answers that
-// fail the form's checks.
-func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
+// instance in xml_submission_file and the files its media questions name
+// in the other parts). 201 for a new interview, and for a resend of one
+// that adds files (Collect splits large submissions so, see
+// attachments.go); 202 for a resend that adds nothing; 409 for the same
+// instance id with other content, or a file received before with other
+// bytes; 422 (with the problems in the message) for answers that fail the
+// form's checks; 400 for a file that no answer names. A file the answers
+// name but the request lacks is expected later, not an error.
+func handleOpenRosaSubmission(in *ingester, att *attachments) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		u := currentUser(c)
-		doc, err := instanceOf(c)
+		post, err := readOpenRosaPost(c)
 		if err != nil {
 			fail(c, err)
 			return
 		}
-		formID, version, err := instanceForm(doc)
+		formID, version, err := instanceForm(post.doc)
 		if err != nil {
 			fail(c, err)
 			return
@@ -343,9 +348,18 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "form %s belongs to survey %s, not %s", formID, cf.survey, c.Param("survey")))
 			return
 		}
-		inst, err := cf.form.ReadInstance(doc)
+		inst, err := cf.form.ReadInstance(post.doc)
 		if err != nil {
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
+			return
+		}
+		expected, err := matchFiles(cf.form, inst.Answers, post.files)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if len(post.files) > 0 && att == nil {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "file %q: this server does not store submission files; send without them", post.files[0].name()))
 			return
 		}
 		now := time.Now()
@@ -378,52 +392,59 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		switch result {
-		case dotm.ResultCreated:
-			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+" received; it waits for review.")
-		case dotm.ResultDuplicate:
-			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+sub.ID+" was received before.")
-		default:
+		if result != dotm.ResultCreated && result != dotm.ResultDuplicate {
 			fail(c, dotm.Errorf(dotm.ECONFLICT, "interview %s exists with different content; a new interview needs a new instance id", sub.ID))
+			return
+		}
+		// The interview is stored: now its files, each whole or not at all.
+		added := 0
+		for _, f := range post.files {
+			stored, err := att.put(ctx, sub.Survey, sub.ID, f.name(), f.contentType, f.data, now)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			if stored {
+				added++
+			}
+		}
+		files, err := filesNote(ctx, att, sub.ID, expected)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		switch {
+		case result == dotm.ResultCreated:
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+" received; it waits for review."+files)
+		case added > 0:
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+": "+plural(added, "file", "files")+" added."+files)
+		default:
+			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+sub.ID+" was received before."+files)
 		}
 	}
 }
 
-// instanceOf reads the instance document of a multipart submission.
-// Attachments (photos, audio) are refused: dotm does not store them yet.
-func instanceOf(c *gin.Context) ([]byte, error) {
-	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, dotm.Errorf(dotm.EINVALID, "a submission is multipart/form-data with the instance in xml_submission_file")
+// filesNote says how many of the files the interview's answers name are
+// stored, for the answer's message ("" when it names none).
+func filesNote(ctx context.Context, att *attachments, id string, expected []questionnaire.MediaFile) (string, error) {
+	if len(expected) == 0 || att == nil {
+		return "", nil
 	}
-	r := multipart.NewReader(c.Request.Body, params["boundary"])
-	var doc []byte
-	for {
-		part, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, jsonError(err)
-		}
-		name := part.FormName()
+	have := 0
+	for _, m := range expected {
+		_, err := att.store.Attachment(ctx, id, m.Name)
 		switch {
-		case name == "xml_submission_file":
-			if doc != nil {
-				return nil, dotm.Errorf(dotm.EINVALID, "two xml_submission_file parts")
-			}
-			if doc, err = io.ReadAll(part); err != nil {
-				return nil, jsonError(err)
-			}
-		case part.FileName() != "":
-			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", part.FileName())
+		case err == nil:
+			have++
+		case dotm.ErrorCode(err) != dotm.ENOTFOUND:
+			return "", err
 		}
-		part.Close()
 	}
-	if doc == nil {
-		return nil, dotm.Errorf(dotm.EINVALID, "no xml_submission_file part")
+	note := " " + strconv.Itoa(have) + " of " + plural(len(expected), "file", "files") + " received"
+	if have < len(expected) {
+		note += "; send the others"
 	}
-	return doc, nil
+	return note + ".", nil
 }
 
 // instanceForm reads the form id and version off an instance's root.
