@@ -121,13 +121,13 @@ func runKeysRotate(e *env, args []string) error {
 		}
 		n, err := dotm.Reencrypt(e.ctx, store, kr)
 		if err != nil {
-			return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
+			return fmt.Errorf("keys rotate: re-encrypted %d submission(s) and file(s), then: %w (run again with --resume)", n, err)
 		}
 		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
-			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
+			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions and files re-encrypted", n)}); err != nil {
 			return fmt.Errorf("keys rotate: audit: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
+		fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) and file(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
 		return nil
 	})
 }
