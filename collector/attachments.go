@@ -59,9 +59,12 @@ func (p postedFile) name() string {
 
 // openRosaPost is a multipart submission as read.
 type openRosaPost struct {
-	doc        []byte       // xml_submission_file
-	files      []postedFile // the other file parts, in the request's order
-	incomplete bool         // *isIncomplete* = yes: more files come in another request
+	doc   []byte       // xml_submission_file
+	files []postedFile // the other file parts, in the request's order
+	// incomplete is *isIncomplete* = yes: more files come in another
+	// request. Informative only, as for ODK Central: which files are
+	// still missing follows from the answers (filesNote says so).
+	incomplete bool
 }
 
 // readOpenRosaPost reads a multipart submission: the instance in
