@@ -16,6 +16,13 @@
 // published releases only; downloads are streamed with the file's SHA-256
 // as ETag, answer Range and If-None-Match, and are each audited.
 //
+// Submission files: the OpenRosa API (openrosa.go) takes the photos,
+// recordings and files a submission's media questions name, whole or split
+// over requests as ODK Collect sends them, and stores each through one
+// function (attachments.go), sealed by dotm.SealAttachment in a
+// dotm.AttachmentStore; supervisors and admins list and download them,
+// each download audited.
+//
 // It is not for storage, statistics or file formats: those live in mongodb,
 // analysis, sampling and exports.
 package collector
