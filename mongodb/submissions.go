@@ -534,7 +534,8 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []dotm.SealedValue
 	return nil
 }
 
-// KeyUse counts the stored encrypted values per key id, so that a key is
+// KeyUse counts the stored encrypted values per key id (the answers to
+// direct questions and the ODK private keys), so that a key is
 // retired only once nothing needs it.
 func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 	var docs []keyIDsDoc
@@ -546,6 +547,13 @@ func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 		for _, v := range d.Sealed {
 			n[v.KeyID]++
 		}
+	}
+	keys, err := s.AllODKKeys(ctx) // the sealed ODK private keys need their data key too
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		n[k.Private.KeyID]++
 	}
 	return n, nil
 }

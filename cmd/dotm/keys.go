@@ -123,6 +123,9 @@ func runKeysRotate(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("keys rotate: re-encrypted %d submission(s), then: %w (run again with --resume)", n, err)
 		}
+		if nk, err := dotm.ReencryptODKKeys(e.ctx, store, kr); err != nil {
+			return fmt.Errorf("keys rotate: re-encrypted %d submission(s) and %d ODK private key(s), then: %w (run again with --resume)", n, nk, err)
+		}
 		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
 			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions re-encrypted", n)}); err != nil {
 			return fmt.Errorf("keys rotate: audit: %w", err)
