@@ -2,10 +2,12 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/internal/odkcrypt"
 )
 
 // This file is the OpenRosa server API that ODK Collect, KoboCollect and
@@ -320,10 +324,22 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		u := currentUser(c)
-		doc, err := instanceOf(c)
+		doc, files, err := instanceOf(c)
 		if err != nil {
 			fail(c, err)
 			return
+		}
+		var manifest *odkcrypt.Manifest
+		if odkcrypt.IsEncrypted(doc) {
+			if manifest, doc, err = in.decrypt(ctx, c.Param("survey"), doc, files); err != nil {
+				fail(c, err)
+				return
+			}
+		} else if len(files) > 0 {
+			for name := range files {
+				fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", name))
+				return
+			}
 		}
 		formID, version, err := instanceForm(doc)
 		if err != nil {
@@ -346,6 +362,11 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 		inst, err := cf.form.ReadInstance(doc)
 		if err != nil {
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
+			return
+		}
+		if manifest != nil && (manifest.FormID != formID || manifest.Version != version || manifest.InstanceID != inst.InstanceID) {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "the encrypted submission's manifest (form %s version %s, instance %s) does not match the instance it holds (form %s version %s, instance %s)",
+				manifest.FormID, manifest.Version, manifest.InstanceID, formID, version, inst.InstanceID))
 			return
 		}
 		now := time.Now()
@@ -389,41 +410,102 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 	}
 }
 
-// instanceOf reads the instance document of a multipart submission.
-// Attachments (photos, audio) are refused: dotm does not store them yet.
-func instanceOf(c *gin.Context) ([]byte, error) {
+// instanceOf reads the instance document of a multipart submission and
+// its other file parts by file name (ODK Collect names a part by its file:
+// photo.jpg, or submission.xml.enc and photo.jpg.enc for an encrypted
+// form). A file name given twice is refused.
+func instanceOf(c *gin.Context) ([]byte, map[string][]byte, error) {
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, dotm.Errorf(dotm.EINVALID, "a submission is multipart/form-data with the instance in xml_submission_file")
+		return nil, nil, dotm.Errorf(dotm.EINVALID, "a submission is multipart/form-data with the instance in xml_submission_file")
 	}
 	r := multipart.NewReader(c.Request.Body, params["boundary"])
 	var doc []byte
+	files := map[string][]byte{}
 	for {
 		part, err := r.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, jsonError(err)
+			return nil, nil, jsonError(err)
 		}
 		name := part.FormName()
 		switch {
 		case name == "xml_submission_file":
 			if doc != nil {
-				return nil, dotm.Errorf(dotm.EINVALID, "two xml_submission_file parts")
+				return nil, nil, dotm.Errorf(dotm.EINVALID, "two xml_submission_file parts")
 			}
 			if doc, err = io.ReadAll(part); err != nil {
-				return nil, jsonError(err)
+				return nil, nil, jsonError(err)
 			}
 		case part.FileName() != "":
-			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", part.FileName())
+			fn := part.FileName()
+			if _, dup := files[fn]; dup {
+				return nil, nil, dotm.Errorf(dotm.EINVALID, "two parts with the file %q", fn)
+			}
+			if files[fn], err = io.ReadAll(part); err != nil {
+				return nil, nil, jsonError(err)
+			}
 		}
 		part.Close()
 	}
 	if doc == nil {
-		return nil, dotm.Errorf(dotm.EINVALID, "no xml_submission_file part")
+		return nil, nil, dotm.Errorf(dotm.EINVALID, "no xml_submission_file part")
 	}
-	return doc, nil
+	return doc, files, nil
+}
+
+// decrypt decrypts an ODK encrypted submission (its manifest doc and the
+// encrypted files) with the survey's ODK keys: the one of the form's own
+// public_key, else each of the survey's keys, newest first (a tablet may
+// hold a form downloaded before the newest key). It returns the manifest
+// and the instance XML. Decrypted attachments are refused, as plain ones
+// are, once their signature has been checked. Every failure is the
+// client's: 422 with what went wrong.
+func (in *ingester) decrypt(ctx context.Context, survey string, doc []byte, files map[string][]byte) (*odkcrypt.Manifest, []byte, error) {
+	m, err := odkcrypt.ParseManifest(doc)
+	if err != nil {
+		return nil, nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()}
+	}
+	if in.odkKeys == nil {
+		return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but this server keeps no ODK keys", m.FormID)
+	}
+	keys, err := in.odkKeys.ODKKeys(ctx, survey)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cf, err := in.forms.get(ctx, m.FormID, m.Version); err == nil {
+		if pk, err := odkcrypt.ParsePublicKey(cf.form.Settings["public_key"]); err == nil {
+			fp := odkcrypt.Fingerprint(pk)
+			keys = slices.DeleteFunc(keys, func(k dotm.ODKKey) bool { return k.Fingerprint != fp })
+			if len(keys) == 0 {
+				return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s version %s is encrypted with public key %s, whose private key survey %s does not have: import it with dotm forms keys import", m.FormID, m.Version, fp, survey)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but survey %s has no ODK key: make one with dotm forms keys generate, or import one with dotm forms keys import", m.FormID, survey)
+	}
+	dataKeys := in.keys()
+	for i := len(keys) - 1; i >= 0; i-- {
+		priv, err := keys[i].Open(dataKeys)
+		if err != nil {
+			return nil, nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
+		}
+		inst, media, err := odkcrypt.Decrypt(priv, m, files)
+		switch {
+		case errors.Is(err, odkcrypt.ErrWrongKey):
+			continue
+		case err != nil:
+			return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; send it again", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
+		}
+		for _, f := range media {
+			return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", f.Name)
+		}
+		return m, inst, nil
+	}
+	return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s of form %s decrypts with none of survey %s's ODK keys: the form was encrypted with another public key", m.InstanceID, m.FormID, survey)
 }
 
 // instanceForm reads the form id and version off an instance's root.

@@ -93,6 +93,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Releases:     store,
 		Tallies:      store,
 		Fingerprints: store,
+		ODKKeys:      store,
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
