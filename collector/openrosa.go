@@ -364,7 +364,7 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
 			return
 		}
-		if manifest != nil && (manifest.FormID != formID || manifest.Version != version || manifest.InstanceID != inst.InstanceID) {
+		if manifest != nil && (manifest.FormID != formID || manifest.Version != version || strings.TrimPrefix(manifest.InstanceID, "uuid:") != strings.TrimPrefix(inst.InstanceID, "uuid:")) {
 			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "the encrypted submission's manifest (form %s version %s, instance %s) does not match the instance it holds (form %s version %s, instance %s)",
 				manifest.FormID, manifest.Version, manifest.InstanceID, formID, version, inst.InstanceID))
 			return
