@@ -310,3 +310,46 @@ func TestParseKeys(t *testing.T) {
 func pemPKCS1(k *rsa.PrivateKey) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }
+
+// FuzzDecrypt: any manifest and file bytes a client sends are parsed and
+// decrypted without panicking, and a changed golden submission never
+// decrypts to anything but the golden instance.
+func FuzzDecrypt(f *testing.F) {
+	doc, err := os.ReadFile(filepath.Join("testdata", "golden", "submission.xml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	enc, err := os.ReadFile(filepath.Join("testdata", "golden", "submission.xml.enc"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	pemBytes, err := os.ReadFile(filepath.Join("testdata", "golden", "private.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	priv, err := ParsePrivateKey(pemBytes)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "golden", "submission.xml.plain"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(doc, enc)
+	f.Add([]byte(`<data encrypted="yes"><media><file>a.enc</file></media></data>`), []byte{})
+	f.Fuzz(func(t *testing.T, doc, enc []byte) {
+		_ = IsEncrypted(doc)
+		m, err := ParseManifest(doc)
+		if err != nil {
+			return
+		}
+		files := map[string][]byte{m.XMLFile: enc}
+		for _, n := range m.Media {
+			files[n] = enc
+		}
+		inst, _, err := Decrypt(priv, m, files)
+		if err == nil && !bytes.Equal(inst, want) {
+			t.Fatalf("a changed submission decrypted to %q", inst)
+		}
+	})
+}
