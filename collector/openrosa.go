@@ -9,12 +9,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/internal/odkcrypt"
+	"github.com/dotm-survey/dotm/questionnaire"
 )
 
 // This file is the OpenRosa server API that ODK Collect, KoboCollect and
@@ -62,12 +62,14 @@ func (s *Server) openRosaRoutes() {
 		g.GET("/forms/:form/versions/:version/manifest", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleManifest(s.ingest.forms))
 		g.GET("/forms/:form/versions/:version/attachments/:name", allow(dotm.RoleEnumerator, dotm.RoleSupervisor), handleFormAttachment(s.ingest.forms))
 		g.HEAD("/submission", allow(dotm.RoleEnumerator), handleSubmissionHead())
-		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(MaxOpenRosaBytes), handleOpenRosaSubmission(s.ingest))
+		g.POST("/submission", allow(dotm.RoleEnumerator), s.needKeys(), limitBody(openRosaBodyBytes), handleOpenRosaSubmission(s.ingest, s.attach))
 	}
 }
 
-// MaxOpenRosaBytes bounds one OpenRosa submission request (the instance
-// and any attachments Collect sends with it).
+// MaxOpenRosaBytes is the X-OpenRosa-Accept-Content-Length that HEAD
+// submission advertises: Collect puts files in one request up to this many
+// bytes and sends the rest in further requests (see attachments.go). The
+// body of a request may be a little larger (openRosaBodyBytes).
 const MaxOpenRosaBytes = 10 << 20
 
 // openRosaHeaders sets the headers every OpenRosa answer carries.
@@ -316,32 +318,31 @@ func handleSubmissionHead() gin.HandlerFunc {
 }
 
 // handleOpenRosaSubmission: POST submission (multipart/form-data with the
-// instance in xml_submission_file). 201 for a new interview, 202 for one
-// received before with the same content, 409 for the same instance id with
-// other content, 422 (with the problems in the message) for answers that
-// fail the form's checks.
-func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
+// instance in xml_submission_file and the files its media questions name
+// in the other parts). 201 for a new interview, and for a resend of one
+// that adds files (Collect splits large submissions so, see
+// attachments.go); 202 for a resend that adds nothing; 409 for the same
+// instance id with other content, or a file received before with other
+// bytes; 422 (with the problems in the message) for answers that fail the
+// form's checks; 400 for a file that no answer names. A file the answers
+// name but the request lacks is expected later, not an error.
+func handleOpenRosaSubmission(in *ingester, att *attachments) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		u := currentUser(c)
-		doc, files, err := instanceOf(c)
+		post, err := readOpenRosaPost(c)
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		var manifest *odkcrypt.Manifest
-		if odkcrypt.IsEncrypted(doc) {
-			if manifest, doc, err = in.decrypt(ctx, c.Param("survey"), doc, files); err != nil {
+		if odkcrypt.IsEncrypted(post.doc) {
+			if manifest, err = in.decrypt(ctx, c.Param("survey"), &post); err != nil {
 				fail(c, err)
 				return
 			}
-		} else if len(files) > 0 {
-			for name := range files {
-				fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", name))
-				return
-			}
 		}
-		formID, version, err := instanceForm(doc)
+		formID, version, err := instanceForm(post.doc)
 		if err != nil {
 			fail(c, err)
 			return
@@ -359,7 +360,7 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "form %s belongs to survey %s, not %s", formID, cf.survey, c.Param("survey")))
 			return
 		}
-		inst, err := cf.form.ReadInstance(doc)
+		inst, err := cf.form.ReadInstance(post.doc)
 		if err != nil {
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
 			return
@@ -367,6 +368,15 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 		if manifest != nil && (manifest.FormID != formID || manifest.Version != version || strings.TrimPrefix(manifest.InstanceID, "uuid:") != strings.TrimPrefix(inst.InstanceID, "uuid:")) {
 			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "the encrypted submission's manifest (form %s version %s, instance %s) does not match the instance it holds (form %s version %s, instance %s)",
 				manifest.FormID, manifest.Version, manifest.InstanceID, formID, version, inst.InstanceID))
+			return
+		}
+		expected, err := matchFiles(cf.form, inst.Answers, post.files)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if len(post.files) > 0 && att == nil {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "file %q: this server does not store submission files; send without them", post.files[0].name()))
 			return
 		}
 		now := time.Now()
@@ -399,113 +409,119 @@ func handleOpenRosaSubmission(in *ingester) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		switch result {
-		case dotm.ResultCreated:
-			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+" received; it waits for review.")
-		case dotm.ResultDuplicate:
-			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+sub.ID+" was received before.")
-		default:
+		if result != dotm.ResultCreated && result != dotm.ResultDuplicate {
 			fail(c, dotm.Errorf(dotm.ECONFLICT, "interview %s exists with different content; a new interview needs a new instance id", sub.ID))
+			return
 		}
-	}
-}
-
-// instanceOf reads the instance document of a multipart submission and
-// its other file parts by file name (ODK Collect names a part by its file:
-// photo.jpg, or submission.xml.enc and photo.jpg.enc for an encrypted
-// form). A file name given twice is refused.
-func instanceOf(c *gin.Context) ([]byte, map[string][]byte, error) {
-	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, nil, dotm.Errorf(dotm.EINVALID, "a submission is multipart/form-data with the instance in xml_submission_file")
-	}
-	r := multipart.NewReader(c.Request.Body, params["boundary"])
-	var doc []byte
-	files := map[string][]byte{}
-	for {
-		part, err := r.NextPart()
-		if err == io.EOF {
-			break
+		// The interview is stored: now its files, each whole or not at all.
+		added := 0
+		for _, f := range post.files {
+			stored, err := att.put(ctx, sub.Survey, sub.ID, f.name(), f.contentType, f.data, now)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			if stored {
+				added++
+			}
 		}
+		files, err := filesNote(ctx, att, sub.ID, expected)
 		if err != nil {
-			return nil, nil, jsonError(err)
+			fail(c, err)
+			return
 		}
-		name := part.FormName()
 		switch {
-		case name == "xml_submission_file":
-			if doc != nil {
-				return nil, nil, dotm.Errorf(dotm.EINVALID, "two xml_submission_file parts")
-			}
-			if doc, err = io.ReadAll(part); err != nil {
-				return nil, nil, jsonError(err)
-			}
-		case part.FileName() != "":
-			fn := part.FileName()
-			if _, dup := files[fn]; dup {
-				return nil, nil, dotm.Errorf(dotm.EINVALID, "two parts with the file %q", fn)
-			}
-			if files[fn], err = io.ReadAll(part); err != nil {
-				return nil, nil, jsonError(err)
-			}
+		case result == dotm.ResultCreated:
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+" received; it waits for review."+files)
+		case added > 0:
+			writeOpenRosaMessage(c, http.StatusCreated, "submit_success", "Interview "+sub.ID+": "+plural(added, "file", "files")+" added."+files)
+		default:
+			writeOpenRosaMessage(c, http.StatusAccepted, "submit_success", "Interview "+sub.ID+" was received before."+files)
 		}
-		part.Close()
 	}
-	if doc == nil {
-		return nil, nil, dotm.Errorf(dotm.EINVALID, "no xml_submission_file part")
-	}
-	return doc, files, nil
 }
 
-// decrypt decrypts an ODK encrypted submission (its manifest doc and the
-// encrypted files) with the survey's ODK keys: the one of the form's own
-// public_key, else each of the survey's keys, newest first (a tablet may
-// hold a form downloaded before the newest key). It returns the manifest
-// and the instance XML. Decrypted attachments are refused, as plain ones
-// are, once their signature has been checked. Every failure is the
-// client's: 422 with what went wrong.
-func (in *ingester) decrypt(ctx context.Context, survey string, doc []byte, files map[string][]byte) (*odkcrypt.Manifest, []byte, error) {
-	m, err := odkcrypt.ParseManifest(doc)
+// filesNote says how many of the files the interview's answers name are
+// stored, for the answer's message ("" when it names none).
+func filesNote(ctx context.Context, att *attachments, id string, expected []questionnaire.MediaFile) (string, error) {
+	if len(expected) == 0 || att == nil {
+		return "", nil
+	}
+	have := 0
+	for _, m := range expected {
+		_, err := att.store.Attachment(ctx, id, m.Name)
+		switch {
+		case err == nil:
+			have++
+		case dotm.ErrorCode(err) != dotm.ENOTFOUND:
+			return "", err
+		}
+	}
+	note := " " + strconv.Itoa(have) + " of " + plural(len(expected), "file", "files") + " received"
+	if have < len(expected) {
+		note += "; send the others"
+	}
+	return note + ".", nil
+}
+
+// decrypt decrypts an ODK encrypted submission (the manifest in post.doc,
+// the encrypted files in post.files) with the survey's ODK keys: the one of
+// the form's own public_key, else each of the survey's keys, newest first
+// (a tablet may hold a form downloaded before the newest key). It puts the
+// instance XML and the decrypted files (under their plain names) in post,
+// and returns the manifest. The files are signed together, so an encrypted
+// interview is decrypted whole: one sent over several requests is refused.
+// Every failure is the client's: 422 with what went wrong.
+func (in *ingester) decrypt(ctx context.Context, survey string, post *openRosaPost) (*odkcrypt.Manifest, error) {
+	m, err := odkcrypt.ParseManifest(post.doc)
 	if err != nil {
-		return nil, nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()}
+		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()}
 	}
 	if in.odkKeys == nil {
-		return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but this server keeps no ODK keys", m.FormID)
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but this server keeps no ODK keys", m.FormID)
 	}
 	keys, err := in.odkKeys.ODKKeys(ctx, survey)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cf, err := in.forms.get(ctx, m.FormID, m.Version); err == nil {
 		if pk, err := odkcrypt.ParsePublicKey(cf.form.Settings["public_key"]); err == nil {
 			fp := odkcrypt.Fingerprint(pk)
 			keys = slices.DeleteFunc(keys, func(k dotm.ODKKey) bool { return k.Fingerprint != fp })
 			if len(keys) == 0 {
-				return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s version %s is encrypted with public key %s, whose private key survey %s does not have: import it with dotm forms keys import", m.FormID, m.Version, fp, survey)
+				return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s version %s is encrypted with public key %s, whose private key survey %s does not have: import it with dotm forms keys import", m.FormID, m.Version, fp, survey)
 			}
 		}
 	}
 	if len(keys) == 0 {
-		return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but survey %s has no ODK key: make one with dotm forms keys generate, or import one with dotm forms keys import", m.FormID, survey)
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but survey %s has no ODK key: make one with dotm forms keys generate, or import one with dotm forms keys import", m.FormID, survey)
+	}
+	files := map[string][]byte{}
+	for _, f := range post.files {
+		files[f.name()] = f.data
 	}
 	dataKeys := in.keys()
 	for i := len(keys) - 1; i >= 0; i-- {
 		priv, err := keys[i].Open(dataKeys)
 		if err != nil {
-			return nil, nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
+			return nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 		}
 		inst, media, err := odkcrypt.Decrypt(priv, m, files)
 		switch {
 		case errors.Is(err, odkcrypt.ErrWrongKey):
 			continue
+		case err != nil && post.incomplete:
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; an encrypted interview is decrypted whole, so send it in one request (dotm does not yet take one split over several)", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
 		case err != nil:
-			return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; send it again", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; send it again", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
 		}
+		post.doc, post.files = inst, nil
 		for _, f := range media {
-			return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "attachment %q: dotm does not store submission attachments (photos, audio, files) yet; remove the media question or send without it", f.Name)
+			post.files = append(post.files, postedFile{field: f.Name, filename: f.Name, contentType: mime.TypeByExtension(path.Ext(f.Name)), data: f.Data})
 		}
-		return m, inst, nil
+		return m, nil
 	}
-	return nil, nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s of form %s decrypts with none of survey %s's ODK keys: the form was encrypted with another public key", m.InstanceID, m.FormID, survey)
+	return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s of form %s decrypts with none of survey %s's ODK keys: the form was encrypted with another public key", m.InstanceID, m.FormID, survey)
 }
 
 // instanceForm reads the form id and version off an instance's root.

@@ -151,6 +151,13 @@ func routeTable() map[string]routeCase {
 		"GET /api/v1/submissions/:id": {roles: []dotm.Role{enu, sup, stat, adm}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions/" + a.submit("ana"), nil
 		}},
+		"GET /api/v1/submissions/:id/attachments": {roles: []dotm.Role{sup, adm}, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions/" + a.submit("ana") + "/attachments", nil
+		}},
+		// the mini household form has no media question: 404 to an allowed role
+		"GET /api/v1/submissions/:id/attachments/:name": {roles: []dotm.Role{sup, adm}, authOnly: true, req: func(a *apiEnv, _ string) (string, any) {
+			return "/api/v1/submissions/" + a.submit("ana") + "/attachments/photo.jpg", nil
+		}},
 		"POST /api/v1/submissions/:id/review": {roles: []dotm.Role{sup}, req: func(a *apiEnv, _ string) (string, any) {
 			return "/api/v1/submissions/" + a.submit("ana") + "/review", map[string]any{"decision": "approve"}
 		}},

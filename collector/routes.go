@@ -62,6 +62,8 @@ func (s *Server) routes() {
 	authed.POST("/submissions/batch", allow(enu), s.needKeys(), handlePostBatch(s.ingest))
 	authed.GET("/submissions", allow(enu, sup, stat, adm), handleListSubmissions(d.Submissions))
 	authed.GET("/submissions/:id", allow(enu, sup, stat, adm), s.needKeys(), handleGetSubmission(d.Submissions, s.Keys, d.Auditor))
+	authed.GET("/submissions/:id/attachments", allow(sup, adm), s.needKeys(), s.needAttachments(), handleListAttachments(d.Submissions, s.ingest.forms, s.attach))
+	authed.GET("/submissions/:id/attachments/:name", allow(sup, adm), s.needKeys(), s.needAttachments(), handleGetAttachment(d.Submissions, s.ingest.forms, s.attach, d.Auditor))
 	authed.POST("/submissions/:id/review", allow(sup), handleReview(d.Submissions, d.Assignments, d.Tallies, &s.tallyBehind, d.Auditor, d.Logger))
 
 	authed.POST("/surveys/:survey/releases", allow(stat, adm), handleCreateRelease(s))

@@ -55,6 +55,10 @@ type Deps struct {
 	Approved dotm.ApprovedSource
 	// Releases keeps anonymized releases and their files.
 	Releases dotm.ReleaseStore
+	// Attachments keeps the files sent with submissions (photos,
+	// recordings), sealed. Without it the OpenRosa API refuses files and
+	// the attachment routes answer 404.
+	Attachments dotm.AttachmentStore
 	// Tallies and Fingerprints keep what the progress summary and the
 	// quality checks read (one tally per submission; keyed hashes of
 	// identifiers). Without them the summary answers 503 and the location
@@ -114,6 +118,7 @@ type Server struct {
 	tokens  *tokenCache
 	signIns *signInAudit
 	ingest  *ingester
+	attach  *attachments                 // nil without Deps.Attachments
 	keys    atomic.Pointer[dotm.Keyring] // Deps.Keys, or what SetKeys put there
 	// tallyBehind is set when a tally write failed: KeepTalliesReconciled
 	// then repairs the tallies at its next tick.
@@ -223,6 +228,9 @@ func NewServer(deps Deps) *Server {
 		signIns: newSignInAudit(deps.Auditor, deps.Logger, deps.SignInAuditWindow)}
 	if deps.Keys != nil {
 		s.keys.Store(deps.Keys)
+	}
+	if deps.Attachments != nil {
+		s.attach = &attachments{store: deps.Attachments, keys: s.Keys}
 	}
 	s.ingest = &ingester{forms: &formCache{store: deps.Forms, odkKeys: deps.ODKKeys}, odkKeys: deps.ODKKeys, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger,
 		tallies: deps.Tallies, prints: deps.Fingerprints, behind: &s.tallyBehind}

@@ -534,9 +534,9 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []dotm.SealedValue
 	return nil
 }
 
-// KeyUse counts the stored encrypted values per key id (the answers to
-// direct questions and the ODK private keys), so that a key is
-// retired only once nothing needs it.
+// KeyUse counts the stored encrypted values per key id (sealed answers,
+// attachments' keys and the ODK private keys), so that a key is retired
+// only once nothing needs it.
 func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 	var docs []keyIDsDoc
 	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
@@ -547,6 +547,9 @@ func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 		for _, v := range d.Sealed {
 			n[v.KeyID]++
 		}
+	}
+	if err := s.attachmentKeyUse(ctx, n); err != nil {
+		return nil, err
 	}
 	keys, err := s.AllODKKeys(ctx) // the sealed ODK private keys need their data key too
 	if err != nil {

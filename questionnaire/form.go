@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -308,4 +309,56 @@ type Submission struct {
 	StartedAt   time.Time      `json:"started_at"`
 	EndedAt     time.Time      `json:"ended_at"`
 	Answers     map[string]any `json:"answers"`
+}
+
+// MediaFile is a media question's answer: the name of a file the client
+// sends with the submission (a photo, a recording, a file, an audit log).
+type MediaFile struct {
+	// Path locates the answer as Problem.Path does: "photo",
+	// "members[1].photo".
+	Path string
+	// Type is the question's type: image, audio, video, file,
+	// background-audio or audit.
+	Type string
+	// Name is the file name, the answer.
+	Name string
+}
+
+// mediaTypes are the question types whose answer names a file sent with
+// the submission.
+var mediaTypes = map[string]bool{"image": true, "audio": true, "video": true, "file": true, "background-audio": true, "audit": true}
+
+// MediaFiles lists the files that answers (a submission's, keyed as
+// Validate takes them) name in media questions, in form order; unanswered
+// media questions and answers that are not strings are left out (Validate
+// reports those).
+func (f *Form) MediaFiles(answers map[string]any) []MediaFile {
+	if f.c == nil {
+		return nil
+	}
+	var out []MediaFile
+	var walk func(level *item, m map[string]any, prefix string)
+	walk = func(level *item, m map[string]any, prefix string) {
+		for _, it := range f.c.members[level] {
+			v, ok := m[it.key]
+			if !ok {
+				continue
+			}
+			switch {
+			case it.kind == kindRepeat:
+				list, _ := v.([]any)
+				for i, x := range list {
+					if im, ok := x.(map[string]any); ok {
+						walk(it, im, prefix+it.key+"["+strconv.Itoa(i)+"].")
+					}
+				}
+			case it.kind == kindField && mediaTypes[it.base]:
+				if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+					out = append(out, MediaFile{Path: prefix + it.key, Type: it.base, Name: strings.TrimSpace(s)})
+				}
+			}
+		}
+	}
+	walk(nil, answers, "")
+	return out
 }

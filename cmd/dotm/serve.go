@@ -91,6 +91,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Weights:      store,
 		Approved:     store,
 		Releases:     store,
+		Attachments:  store,
 		Tallies:      store,
 		Fingerprints: store,
 		ODKKeys:      store,
