@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/xml"
@@ -256,5 +257,71 @@ func TestOpenRosaEncryptedOwnPublicKey(t *testing.T) {
 	}
 	if st, b, _ := openRosaPost(a, base+"/submission", m, parts); st != 201 {
 		t.Fatalf("with the form's private key imported: %d\n%s", st, b)
+	}
+}
+
+// TestOpenRosaEncryptedAttachments: an encrypted interview with a photo and
+// a recording (encrypted as Collect does, each .enc file its own part) is
+// decrypted whole; its files are stored as unencrypted ones are, and read
+// back byte for byte by a supervisor. A photo changed in transit is
+// refused and nothing is stored; one encrypted interview split over two
+// requests is refused with a message saying so.
+func TestOpenRosaEncryptedAttachments(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t)
+	a.mustDoRaw("admin", "POST", "/api/v1/surveys/"+a.survey+"/forms", "application/yaml", []byte(photoForm), 201)
+	form, err := questionnaire.Decode([]byte(photoForm), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := withODKKey(a)
+	base := "/v1/key/" + a.tokens["ana"] + "/projects/" + a.survey
+	if got := submissionKey(t, collectForm(t, a, base, "photo_hh")); got != odkcrypt.PublicKeyBase64(&priv.PublicKey) {
+		t.Fatalf("photo_hh is not served encrypted")
+	}
+	photo := odkcrypt.File{Name: "1700000000001.jpg", Data: append([]byte("\xff\xd8\xff\xe0"), randomBytes(11, 300<<10)...)}
+	audio := odkcrypt.File{Name: "1700000000002.m4a", Data: randomBytes(12, 20<<10)}
+	send := func(id string, change func([]orFile), incomplete bool) (int, []byte) {
+		t.Helper()
+		doc, err := form.EncodeInstance(map[string]any{"household_id": "H-" + id[:4], "house_photo": photo.Name, "consent_audio": audio.Name}, id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, files, err := odkcrypt.Encrypt(&priv.PublicKey, "photo_hh", "1", "uuid:"+id, doc, []odkcrypt.File{photo, audio})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []orFile
+		for _, f := range files {
+			parts = append(parts, orFile{f.Name, "application/octet-stream", f.Data})
+		}
+		change(parts)
+		return openRosaPostFiles(a, base+"/submission", m, parts, incomplete)
+	}
+
+	id := uuid.NewString()
+	if st, b := send(id, func([]orFile) {}, false); st != 201 || !strings.Contains(orMessage(t, b), "2 of 2 files received.") {
+		t.Fatalf("encrypted interview with files: %d\n%s", st, b)
+	}
+	for _, f := range []odkcrypt.File{photo, audio} {
+		st, got, _ := a.doRaw("sup", "GET", "/api/v1/submissions/"+id+"/attachments/"+f.Name, "", nil, nil)
+		if st != 200 || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s read back: %d, %d bytes (want %d)", f.Name, st, len(got), len(f.Data))
+		}
+	}
+
+	changed := uuid.NewString()
+	st, b := send(changed, func(p []orFile) { p[0].data[5000] ^= 1 }, false)
+	if st != 422 || !strings.Contains(orMessage(t, b), "signature does not match") {
+		t.Fatalf("changed photo: %d\n%s", st, b)
+	}
+	if st, _, _ := a.doRaw("sup", "GET", "/api/v1/submissions/"+changed, "", nil, nil); st != 404 {
+		t.Errorf("the interview with a changed photo is stored (GET %d)", st)
+	}
+
+	split := uuid.NewString()
+	st, b = send(split, func(p []orFile) { p[1].name = "other.bin" }, true)
+	if st != 422 || !strings.Contains(orMessage(t, b), "send it in one request") {
+		t.Fatalf("split encrypted interview: %d\n%s", st, b)
 	}
 }
