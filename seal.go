@@ -195,13 +195,33 @@ func setPath(m map[string]any, path string, v any) error {
 	return nil
 }
 
-// Reencrypt re-encrypts every stored direct answer that is not under keys'
-// current key to the current key, and returns how many submissions it
-// changed. Values under a key that keys lacks are an error: nothing is lost,
-// the submission keeps its old values.
+// Reencrypt re-encrypts every stored direct answer and every attachment's
+// key that is not under keys' current key to the current key, and returns
+// how many submissions and attachments it changed. Values under a key that
+// keys lacks are an error: nothing is lost, each keeps its old value.
+// An attachment's chunks stay as they are: only its own key is sealed anew.
 func Reencrypt(ctx context.Context, store Resealer, keys *Keyring) (int, error) {
 	n := 0
-	err := store.SealedSubmissions(ctx, keys.Current(), func(id string, sealed []SealedValue) error {
+	err := store.SealedAttachments(ctx, keys.Current(), func(a Attachment) error {
+		key, err := keys.Open(a.Key, attachmentAAD(a))
+		if err != nil {
+			return fmt.Errorf("attachment %s of submission %s: %w", a.Name, a.Submission, err)
+		}
+		nk, err := keys.Seal(a.Key.Path, key, attachmentAAD(a))
+		clear(key)
+		if err != nil {
+			return err
+		}
+		if err := store.ResealAttachment(ctx, a, nk); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	err = store.SealedSubmissions(ctx, keys.Current(), func(id string, sealed []SealedValue) error {
 		out := make([]SealedValue, len(sealed))
 		for i, sv := range sealed {
 			if sv.KeyID == keys.Current() {

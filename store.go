@@ -190,10 +190,14 @@ type SubmissionStore interface {
 //
 // SealedSubmissions calls fn with the id and sealed values of every
 // submission that has a value under a key other than keep; Reseal replaces
-// the sealed values of submission id.
+// the sealed values of submission id. SealedAttachments calls fn with
+// every attachment record whose key is sealed under a key other than keep;
+// ResealAttachment replaces the sealed key of one (ENOTFOUND when gone).
 type Resealer interface {
 	SealedSubmissions(ctx context.Context, keep string, fn func(id string, sealed []SealedValue) error) error
 	Reseal(ctx context.Context, id string, sealed []SealedValue) error
+	SealedAttachments(ctx context.Context, keep string, fn func(a Attachment) error) error
+	ResealAttachment(ctx context.Context, a Attachment, key SealedValue) error
 }
 
 // HouseholdClass is the screening result of a listed household.

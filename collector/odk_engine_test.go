@@ -89,13 +89,28 @@ type odkFill struct {
 	} `json:"violations"`
 	File     string             `json:"file"`
 	Instance string             `json:"instance"`
+	Requests [][]odkPart        `json:"requests"`
 	Nodes    map[string]odkNode `json:"nodes"`
 	Unused   []string           `json:"unused"`
+}
+
+// odkPart is one part of a request the engine's payload makes.
+type odkPart struct {
+	Name, Filename, Type string
+	Base64               []byte `json:"base64"` // encoding/json decodes base64 into []byte
 }
 
 // odkFillForm fills xform with answers in ODK's engine; with edit (an
 // instance document) it edits that instance as Collect edits a sent form.
 func odkFillForm(t *testing.T, xform []byte, answers map[string]any, deviceID, edit string) odkFill {
+	t.Helper()
+	return odkFillSplit(t, xform, answers, deviceID, edit, 0)
+}
+
+// odkFillSplit is odkFillForm whose payload, with maxSize > 0, is the
+// engine's chunked one: the files split over requests of at most maxSize
+// bytes of files and instance.
+func odkFillSplit(t *testing.T, xform []byte, answers map[string]any, deviceID, edit string, maxSize int) odkFill {
 	t.Helper()
 	script := requireODKEngine(t)
 	dir := t.TempDir()
@@ -119,6 +134,9 @@ func odkFillForm(t *testing.T, xform []byte, answers map[string]any, deviceID, e
 			t.Fatal(err)
 		}
 		args = append(args, "--edit", editPath)
+	}
+	if maxSize > 0 {
+		args = append(args, "--maxsize", strconv.Itoa(maxSize))
 	}
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = filepath.Dir(script)

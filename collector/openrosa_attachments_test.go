@@ -328,3 +328,50 @@ func cutPost(t *testing.T, url, contentType string, body []byte, n int) {
 	conn.Close()
 	time.Sleep(200 * time.Millisecond) // the server reads to the cut and gives up
 }
+
+// TestAttachmentKeyRotation: a file stored under key A is read after
+// `keys rotate` (Reencrypt) by a server that has key B alone; only the
+// file's own key is sealed anew, and KeyUse no longer counts A.
+func TestAttachmentKeyRotation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newAPIEnv(t)
+	a.mustDoRaw("admin", "POST", "/api/v1/surveys/"+a.survey+"/forms", "application/yaml", []byte(photoForm), 201)
+	form, err := questionnaire.Decode([]byte(photoForm), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := orFile{"r.jpg", "image/jpeg", randomBytes(21, 300<<10)}
+	id := uuid.NewString()
+	inst, _ := form.EncodeInstance(map[string]any{"household_id": "H-R", "house_photo": photo.name}, id, "")
+	if st, b := openRosaPostFiles(a, "/v1/key/"+a.tokens["ana"]+"/projects/"+a.survey+"/submission", inst, []orFile{photo}, false); st != 201 {
+		t.Fatalf("POST: %d\n%s", st, b)
+	}
+	keyA := a.keys.Current()
+	kB, err := dotm.GenerateKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := a.keys.WithKey(kB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if use, err := a.store.KeyUse(ctx); err != nil || use[keyA] != 2 { // the photo's name (direct) and the photo
+		t.Fatalf("key use before: %v %v", use, err)
+	}
+	if n, err := dotm.Reencrypt(ctx, a.store, both); err != nil || n != 2 {
+		t.Fatalf("re-encrypted %d, %v; want the submission and the file", n, err)
+	}
+	if use, _ := a.store.KeyUse(ctx); use[keyA] != 0 || use[kB.ID] != 2 {
+		t.Fatalf("key use after: %v", use)
+	}
+	onlyB, err := both.Without(keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newAPIEnvOn(t, a.store, onlyB, false)
+	b.tokens = a.tokens
+	if st, got, _ := b.doRaw("sup", "GET", "/api/v1/submissions/"+id+"/attachments/"+photo.name, "", nil, nil); st != 200 || !bytes.Equal(got, photo.data) {
+		t.Fatalf("after rotation: %d, %d bytes", st, len(got))
+	}
+}

@@ -96,9 +96,45 @@ func (s *Store) Attachment(ctx context.Context, submission, name string) (dotm.A
 	if err := s.collection(colAttachments).FindOne(ctx, bson.D{{Key: "_id", Value: attachmentID(submission, name)}}).Decode(&d); err != nil {
 		return dotm.Attachment{}, notFound(err, "attachment "+name+" of submission "+submission)
 	}
+	return d.attachment(), nil
+}
+
+func (d attachmentDoc) attachment() dotm.Attachment {
 	return dotm.Attachment{Submission: d.Submission, Survey: d.Survey, Name: d.Name, ContentType: d.ContentType, Bytes: d.Bytes,
 		SHA256: d.SHA256, MD5: d.MD5, Chunks: d.Chunks, Blob: d.Blob, ReceivedAt: d.ReceivedAt,
-		Key: dotm.SealedValue{Path: d.Key.Path, KeyID: d.Key.KeyID, Nonce: d.Key.Nonce, Ciphertext: d.Key.Data}}, nil
+		Key: dotm.SealedValue{Path: d.Key.Path, KeyID: d.Key.KeyID, Nonce: d.Key.Nonce, Ciphertext: d.Key.Data}}
+}
+
+// SealedAttachments implements dotm.Resealer. It reads the records (small:
+// never the chunks) and calls fn for those under another key than keep.
+func (s *Store) SealedAttachments(ctx context.Context, keep string, fn func(a dotm.Attachment) error) error {
+	var docs []attachmentDoc
+	if err := s.findAll(ctx, colAttachments, bson.D{}, nil, &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if d.Key.KeyID == keep {
+			continue
+		}
+		if err := fn(d.attachment()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResealAttachment implements dotm.Resealer: it replaces the sealed key of
+// attachment a, by _id.
+func (s *Store) ResealAttachment(ctx context.Context, a dotm.Attachment, key dotm.SealedValue) error {
+	res, err := s.collection(colAttachments).UpdateOne(ctx, bson.D{{Key: "_id", Value: attachmentID(a.Submission, a.Name)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "key", Value: sealedDoc{Path: key.Path, KeyID: key.KeyID, Nonce: key.Nonce, Data: key.Ciphertext}}}}})
+	if err != nil {
+		return unavailable(err, "reseal attachment "+a.Name+" of "+a.Submission)
+	}
+	if res.MatchedCount == 0 {
+		return dotm.Errorf(dotm.ENOTFOUND, "attachment %s of submission %s not found", a.Name, a.Submission)
+	}
+	return nil
 }
 
 // AttachmentChunk implements dotm.AttachmentStore.

@@ -76,7 +76,7 @@ func TestFormsKeysCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := must(append([]string{"keys", "rotate", "--key-file", keyFile}, store...)...); !strings.Contains(out, "re-encrypted 0 submission(s) and 2 ODK private key(s)") {
+	if out := must(append([]string{"keys", "rotate", "--key-file", keyFile}, store...)...); !strings.Contains(out, "re-encrypted 0 submission(s) and file(s) and 2 ODK private key(s)") {
 		t.Errorf("rotate: %q", out)
 	}
 	must(append([]string{"keys", "retire", "--key-file", keyFile, "--id", old.Current()}, store...)...)

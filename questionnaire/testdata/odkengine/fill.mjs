@@ -3,7 +3,7 @@
 // and prints what the engine computed and the instance it submits. Used by
 // collector's OpenRosa tests (odk_engine_test.go); run `npm ci` here first.
 //
-//	node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml]
+//	node fill.mjs FORM.xml ANSWERS.json [--deviceid ID] [--edit INSTANCE.xml] [--maxsize N]
 //
 // With --edit, the engine opens the submitted instance for editing (as
 // Collect and Central edit a sent form: a new instanceID, the old one as
@@ -32,6 +32,14 @@
 //	             (members[0].age: repeat names with a 0-based index, groups
 //	             transparent, a group by its name)
 //	unused       answers the engine never reached (not shown, or no such question)
+//	requests     the multipart requests that send the instance: each a list of
+//	             parts {name, filename, type, base64}, the instance and the
+//	             files of upload questions; one request, or with --maxsize N
+//	             the engine's chunked payload (files split so that each
+//	             request's files and instance fit in N bytes)
+//
+// An upload question's answer is {name, type, path}: the file at path, as
+// the camera or recorder gave it, with that file name and content type.
 //
 // A form the engine refuses to load ends the script with exit status 2 and
 // the engine's error on stderr.
@@ -63,10 +71,13 @@ const { createInstance, editInstance } = await import('@getodk/xforms-engine');
 const args = process.argv.slice(2);
 let deviceID;
 let edit;
+let maxSize;
 const files = [];
 for (let i = 0; i < args.length; i++) {
 	if (args[i] === '--deviceid') {
 		deviceID = args[++i];
+	} else if (args[i] === '--maxsize') {
+		maxSize = Number(args[++i]);
 	} else if (args[i] === '--edit') {
 		edit = readFileSync(args[++i], 'utf8');
 	} else {
@@ -222,6 +233,18 @@ const enter = (parent, scope, prefix) => {
 				});
 				break;
 			}
+			case 'upload': {
+				// {name, type, path}: the file a camera or recorder made
+				const v = take(scope, name, key);
+				if (v == null || !node.currentState.relevant) {
+					if (v !== undefined) {
+						used.delete(key);
+					}
+					break;
+				}
+				node.setValue(new File([readFileSync(v.path)], v.name, { type: v.type }));
+				break;
+			}
 			case 'input':
 			case 'range':
 			case 'select':
@@ -274,7 +297,9 @@ const listUnused = (scope, prefix) => {
 listUnused(answers, '');
 
 
-const payload = await form.root.prepareInstancePayload({ payloadType: 'monolithic' });
+const payload = await form.root.prepareInstancePayload(
+	maxSize == null ? { payloadType: 'monolithic' } : { payloadType: 'chunked', maxSize }
+);
 const data = payload.data[0];
 let fileName = null;
 let instance = null;
@@ -284,11 +309,20 @@ for (const [name, file] of data.entries()) {
 		instance = await file.text();
 	}
 }
+// The requests the payload makes: each its form data's parts, in order.
+const requests = [];
+for (const d of payload.data) {
+	const parts = [];
+	for (const [name, file] of d.entries()) {
+		parts.push({ name, filename: file.name, type: file.type, base64: Buffer.from(await file.arrayBuffer()).toString('base64') });
+	}
+	requests.push(parts);
+}
 const violations = (payload.violations ?? []).map((v) => ({
 	reference: v.reference,
 	condition: v.violation?.condition ?? null,
 	message: v.violation?.message?.asString ?? null,
 }));
 process.stdout.write(
-	JSON.stringify({ status: payload.status, violations, file: fileName, instance, nodes: parityNodes(form.root), unused }) + '\n'
+	JSON.stringify({ status: payload.status, violations, file: fileName, instance, requests, nodes: parityNodes(form.root), unused }) + '\n'
 );
