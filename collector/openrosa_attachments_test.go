@@ -274,6 +274,15 @@ func TestOpenRosaAttachments(t *testing.T) {
 	if st, _, _ := a.doRaw("sup", "GET", "/api/v1/submissions/"+id3, "", nil, nil); st != 404 {
 		t.Errorf("a refused submission is stored: %d", st)
 	}
+	// The same instance id with other answers: 409, and its file is not
+	// added to the interview received before.
+	changed, _ := form.EncodeInstance(map[string]any{"household_id": "H-1-other", "house_photo": photo.name, "consent_audio": "late.m4a"}, id1, "")
+	if st, b := openRosaPostFiles(a, base+"/submission", changed, []orFile{{"late.m4a", "audio/mp4", []byte("late")}}, false); st != 409 {
+		t.Errorf("other content: %d, want 409\n%s", st, b)
+	}
+	if l := decode[attachmentList](t, a.mustDo("sup", "GET", "/api/v1/submissions/"+id1+"/attachments", nil, 200)); len(l.Attachments) != 1 {
+		t.Errorf("after a conflicting resend: %+v", l.Attachments)
+	}
 
 	// A request cut midway (the connection drops inside the photo): no
 	// submission, no file.
