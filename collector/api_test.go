@@ -100,7 +100,7 @@ func newAPIEnvDeps(t testing.TB, store *mongodb.Store, keys *dotm.Keyring, setup
 		DB:     store, Users: store, Accounts: store, Auditor: store,
 		Surveys: store, Forms: store, Assignments: store, Submissions: store, Listings: store, AuditLog: store,
 		Design: store, Weights: store, Approved: store, Releases: store, Attachments: store,
-		Tallies: store, Fingerprints: store,
+		Tallies: store, Fingerprints: store, ODKKeys: store,
 		Keys: keys,
 	}
 	set(&deps)

@@ -289,11 +289,13 @@ func etagMatches(header, etag string) bool {
 }
 
 // formCache keeps parsed form versions: versions are immutable, so an entry
-// never goes stale.
+// never goes stale. odkKeys, when set, has the surveys' ODK keys: a form
+// without a public_key of its own is written with its survey's newest one.
 type formCache struct {
-	store dotm.FormStore
-	mu    sync.Mutex
-	forms map[string]*cachedForm
+	store   dotm.FormStore
+	odkKeys dotm.ODKKeyStore
+	mu      sync.Mutex
+	forms   map[string]*cachedForm
 }
 
 type cachedForm struct {
@@ -301,24 +303,41 @@ type cachedForm struct {
 	form   *questionnaire.Form
 	direct map[string]bool // names of the direct questions
 
-	xformOnce sync.Once
-	xform     []byte // the form as an ODK XForm, written once
-	xformErr  error
+	xmu    sync.Mutex
+	xforms map[string][]byte // the form as an ODK XForm, by the public key written into it ("" none)
 }
 
-// xform is a form version as an ODK XForm, written once per version.
+// xform is a form version as an ODK XForm, written once per version and
+// public key.
 func (fc *formCache) xform(ctx context.Context, id, version string) ([]byte, error) {
 	cf, err := fc.get(ctx, id, version)
 	if err != nil {
 		return nil, err
 	}
-	cf.xformOnce.Do(func() {
-		cf.xform, cf.xformErr = cf.form.XForm()
-		if cf.xformErr != nil {
-			cf.xformErr = &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "form " + id + " version " + version + " cannot be written as an ODK XForm: " + cf.xformErr.Error(), Err: cf.xformErr}
+	pub := ""
+	if fc.odkKeys != nil && cf.form.Settings["public_key"] == "" {
+		keys, err := fc.odkKeys.ODKKeys(ctx, cf.survey)
+		if err != nil {
+			return nil, err
 		}
-	})
-	return cf.xform, cf.xformErr
+		if len(keys) > 0 {
+			pub = keys[len(keys)-1].PublicKey
+		}
+	}
+	cf.xmu.Lock()
+	defer cf.xmu.Unlock()
+	if x, ok := cf.xforms[pub]; ok {
+		return x, nil
+	}
+	x, err := cf.form.XFormEncrypted(pub)
+	if err != nil {
+		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "form " + id + " version " + version + " cannot be written as an ODK XForm: " + err.Error(), Err: err}
+	}
+	if cf.xforms == nil {
+		cf.xforms = map[string][]byte{}
+	}
+	cf.xforms[pub] = x
+	return x, nil
 }
 
 // get returns the parsed version (ENOTFOUND when it does not exist).

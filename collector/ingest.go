@@ -22,6 +22,7 @@ import (
 // ingester turns envelopes into stored submissions.
 type ingester struct {
 	forms       *formCache
+	odkKeys     dotm.ODKKeyStore // nil: encrypted ODK submissions are refused
 	subs        dotm.SubmissionStore
 	assignments dotm.AssignmentStore
 	keys        func() *dotm.Keyring // the server's current keys

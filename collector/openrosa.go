@@ -7,10 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dotm-survey/dotm"
+	"github.com/dotm-survey/dotm/internal/odkcrypt"
 	"github.com/dotm-survey/dotm/questionnaire"
 )
 
@@ -330,6 +335,13 @@ func handleOpenRosaSubmission(in *ingester, att *attachments) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
+		var manifest *odkcrypt.Manifest
+		if odkcrypt.IsEncrypted(post.doc) {
+			if manifest, err = in.decrypt(ctx, c.Param("survey"), &post); err != nil {
+				fail(c, err)
+				return
+			}
+		}
 		formID, version, err := instanceForm(post.doc)
 		if err != nil {
 			fail(c, err)
@@ -351,6 +363,11 @@ func handleOpenRosaSubmission(in *ingester, att *attachments) gin.HandlerFunc {
 		inst, err := cf.form.ReadInstance(post.doc)
 		if err != nil {
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()})
+			return
+		}
+		if manifest != nil && (manifest.FormID != formID || manifest.Version != version || strings.TrimPrefix(manifest.InstanceID, "uuid:") != strings.TrimPrefix(inst.InstanceID, "uuid:")) {
+			fail(c, dotm.Errorf(dotm.EUNPROCESSABL, "the encrypted submission's manifest (form %s version %s, instance %s) does not match the instance it holds (form %s version %s, instance %s)",
+				manifest.FormID, manifest.Version, manifest.InstanceID, formID, version, inst.InstanceID))
 			return
 		}
 		expected, err := matchFiles(cf.form, inst.Answers, post.files)
@@ -445,6 +462,66 @@ func filesNote(ctx context.Context, att *attachments, id string, expected []ques
 		note += "; send the others"
 	}
 	return note + ".", nil
+}
+
+// decrypt decrypts an ODK encrypted submission (the manifest in post.doc,
+// the encrypted files in post.files) with the survey's ODK keys: the one of
+// the form's own public_key, else each of the survey's keys, newest first
+// (a tablet may hold a form downloaded before the newest key). It puts the
+// instance XML and the decrypted files (under their plain names) in post,
+// and returns the manifest. The files are signed together, so an encrypted
+// interview is decrypted whole: one sent over several requests is refused.
+// Every failure is the client's: 422 with what went wrong.
+func (in *ingester) decrypt(ctx context.Context, survey string, post *openRosaPost) (*odkcrypt.Manifest, error) {
+	m, err := odkcrypt.ParseManifest(post.doc)
+	if err != nil {
+		return nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: err.Error()}
+	}
+	if in.odkKeys == nil {
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but this server keeps no ODK keys", m.FormID)
+	}
+	keys, err := in.odkKeys.ODKKeys(ctx, survey)
+	if err != nil {
+		return nil, err
+	}
+	if cf, err := in.forms.get(ctx, m.FormID, m.Version); err == nil {
+		if pk, err := odkcrypt.ParsePublicKey(cf.form.Settings["public_key"]); err == nil {
+			fp := odkcrypt.Fingerprint(pk)
+			keys = slices.DeleteFunc(keys, func(k dotm.ODKKey) bool { return k.Fingerprint != fp })
+			if len(keys) == 0 {
+				return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s version %s is encrypted with public key %s, whose private key survey %s does not have: import it with dotm forms keys import", m.FormID, m.Version, fp, survey)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil, dotm.Errorf(dotm.EUNPROCESSABL, "form %s sends encrypted submissions, but survey %s has no ODK key: make one with dotm forms keys generate, or import one with dotm forms keys import", m.FormID, survey)
+	}
+	files := map[string][]byte{}
+	for _, f := range post.files {
+		files[f.name()] = f.data
+	}
+	dataKeys := in.keys()
+	for i := len(keys) - 1; i >= 0; i-- {
+		priv, err := keys[i].Open(dataKeys)
+		if err != nil {
+			return nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
+		}
+		inst, media, err := odkcrypt.Decrypt(priv, m, files)
+		switch {
+		case errors.Is(err, odkcrypt.ErrWrongKey):
+			continue
+		case err != nil && post.incomplete:
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; an encrypted interview is decrypted whole, so send it in one request (dotm does not yet take one split over several)", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
+		case err != nil:
+			return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s: %s; send it again", m.InstanceID, strings.TrimPrefix(err.Error(), "odkcrypt: "))
+		}
+		post.doc, post.files = inst, nil
+		for _, f := range media {
+			post.files = append(post.files, postedFile{field: f.Name, filename: f.Name, contentType: mime.TypeByExtension(path.Ext(f.Name)), data: f.Data})
+		}
+		return m, nil
+	}
+	return nil, dotm.Errorf(dotm.EUNPROCESSABL, "encrypted interview %s of form %s decrypts with none of survey %s's ODK keys: the form was encrypted with another public key", m.InstanceID, m.FormID, survey)
 }
 
 // instanceForm reads the form id and version off an instance's root.

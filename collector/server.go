@@ -65,6 +65,11 @@ type Deps struct {
 	// and duplicate checks are not run.
 	Tallies      dotm.ProgressStore
 	Fingerprints dotm.FingerprintStore
+	// ODKKeys keeps the surveys' key pairs for ODK encrypted forms: the
+	// XForms of a survey that has one carry its public key, and encrypted
+	// submissions are decrypted with it. Nil: no form is encrypted by dotm,
+	// and encrypted submissions are refused.
+	ODKKeys dotm.ODKKeyStore
 	// Keys encrypt answers to direct questions. Without keys the server
 	// refuses submissions (503); cmd/dotm refuses to start without them.
 	Keys *dotm.Keyring
@@ -227,7 +232,7 @@ func NewServer(deps Deps) *Server {
 	if deps.Attachments != nil {
 		s.attach = &attachments{store: deps.Attachments, keys: s.Keys}
 	}
-	s.ingest = &ingester{forms: &formCache{store: deps.Forms}, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger,
+	s.ingest = &ingester{forms: &formCache{store: deps.Forms, odkKeys: deps.ODKKeys}, odkKeys: deps.ODKKeys, subs: deps.Submissions, assignments: deps.Assignments, keys: s.Keys, logger: deps.Logger,
 		tallies: deps.Tallies, prints: deps.Fingerprints, behind: &s.tallyBehind}
 	e.Use(requestID(), logRequests(deps.Logger), mapErrors(deps.Logger), s.watchDiskFull(), recoverPanics(), securityHeaders(), limitInflight(deps.MaxInFlightBytes, deps.MaxBodyBytes), limitBody(deps.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {

@@ -18,7 +18,7 @@ var collections = []string{
 	colUsers, colTokens, colAudit, colSurveys, colForms, colAssignments, colAssignmentMoves,
 	colSubmissions, colDecisions, colCorrections, colListings,
 	colPSUSamples, colHouseholdSamples, colWeights, colWeightChunks, "releases", "release_published", "release_files", colKeyChecks, colClaims,
-	colTallies, colFingerprints, colAttachments, colAttachmentChunks,
+	colTallies, colFingerprints, colODKKeys, colAttachments, colAttachmentChunks,
 }
 
 // indexEmbeddedIDs makes _id lookups on the embedded server use an index.

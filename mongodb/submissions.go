@@ -534,8 +534,9 @@ func (s *Store) Reseal(ctx context.Context, id string, sealed []dotm.SealedValue
 	return nil
 }
 
-// KeyUse counts the stored encrypted values per key id (sealed answers and
-// attachments' keys), so that a key is retired only once nothing needs it.
+// KeyUse counts the stored encrypted values per key id (sealed answers,
+// attachments' keys and the ODK private keys), so that a key is retired
+// only once nothing needs it.
 func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 	var docs []keyIDsDoc
 	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(bson.D{{Key: "sealed.k", Value: 1}}), &docs); err != nil {
@@ -549,6 +550,13 @@ func (s *Store) KeyUse(ctx context.Context) (map[string]int, error) {
 	}
 	if err := s.attachmentKeyUse(ctx, n); err != nil {
 		return nil, err
+	}
+	keys, err := s.AllODKKeys(ctx) // the sealed ODK private keys need their data key too
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		n[k.Private.KeyID]++
 	}
 	return n, nil
 }

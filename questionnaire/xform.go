@@ -65,11 +65,20 @@ import (
 //
 // The form must be compiled. The error names the row and column of a
 // reference in a label or hint to a question the form lacks.
-func (f *Form) XForm() ([]byte, error) {
+func (f *Form) XForm() ([]byte, error) { return f.xform("") }
+
+// XFormEncrypted is XForm with publicKey (base64 of an RSA public key's
+// SubjectPublicKeyInfo) as the <submission> element's base64RsaPublicKey,
+// so that ODK Collect encrypts each interview of the form with it
+// (docs.getodk.org, "Encrypted forms"). A form whose settings carry a
+// public_key of its own keeps that one.
+func (f *Form) XFormEncrypted(publicKey string) ([]byte, error) { return f.xform(publicKey) }
+
+func (f *Form) xform(publicKey string) ([]byte, error) {
 	if f.c == nil {
 		return nil, fmt.Errorf("questionnaire: xform: form %q is not compiled", f.ID)
 	}
-	w := &xformWriter{f: f, c: f.c, paths: map[*item]string{}, kids: map[*item][]*item{}, listUse: map[string]bool{}, files: map[string]string{}}
+	w := &xformWriter{f: f, c: f.c, publicKey: publicKey, paths: map[*item]string{}, kids: map[*item][]*item{}, listUse: map[string]bool{}, files: map[string]string{}}
 	w.root = "data"
 	if n := strings.TrimSpace(f.Settings["name"]); n != "" && validName(n) {
 		w.root = n
@@ -187,6 +196,7 @@ func escapeXML(s string, attr bool) string {
 type xformWriter struct {
 	f         *Form
 	c         *compiled
+	publicKey string // base64RsaPublicKey when the settings have none
 	root      string
 	paths     map[*item]string  // absolute path of each item
 	kids      map[*item][]*item // children in form order; nil key = top level
@@ -708,7 +718,11 @@ func (w *xformWriter) document() *xmlElem {
 	model.add(binds...)
 	model.add(w.setvalues...)
 	model.add(w.actions...)
-	if url, key := f.Settings["submission_url"], f.Settings["public_key"]; url != "" || key != "" {
+	url, key := f.Settings["submission_url"], f.Settings["public_key"]
+	if key == "" {
+		key = w.publicKey
+	}
+	if url != "" || key != "" {
 		sub := xel("submission")
 		if url != "" {
 			sub.attr("action", url)

@@ -770,3 +770,28 @@ func TestXFormNoteWithoutName(t *testing.T) {
 		t.Fatalf("XForm: %v\n%s", err, x)
 	}
 }
+
+// TestXFormEncrypted: the survey's public key goes into <submission> as
+// base64RsaPublicKey (method post, as pyxform writes it); a form whose
+// settings carry a public_key keeps its own, with its submission_url.
+func TestXFormEncrypted(t *testing.T) {
+	plain, err := Decode([]byte("settings: {form_id: e1, version: '1'}\nsurvey:\n  - {type: integer, name: a, label: A}\n"), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := plain.XFormEncrypted("MIIBsurvey+/=")
+	if err != nil || !strings.Contains(string(x), `<submission base64RsaPublicKey="MIIBsurvey+/=" method="post"/>`) {
+		t.Fatalf("XFormEncrypted: %v\n%s", err, x)
+	}
+	if x, _ := plain.XForm(); strings.Contains(string(x), "<submission") {
+		t.Errorf("XForm of a form without public_key has a <submission> element:\n%s", x)
+	}
+	own, err := Decode([]byte("settings: {form_id: e2, version: '1', public_key: MIIBown, submission_url: 'https://example.org/submission'}\nsurvey:\n  - {type: integer, name: a, label: A}\n"), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err = own.XFormEncrypted("MIIBsurvey")
+	if err != nil || !strings.Contains(string(x), `<submission action="https://example.org/submission" base64RsaPublicKey="MIIBown" method="post"/>`) {
+		t.Fatalf("XFormEncrypted of a form with its own key: %v\n%s", err, x)
+	}
+}

@@ -23,6 +23,7 @@ func runForms(e *env, args []string) error {
 		{"validate", "load a form (XLSForm .xlsx, .yaml or .json) and print a summary, or every error", runFormsValidate},
 		{"check", "validate a submission's answers against a form (exit 1 when invalid)", runFormsCheck},
 		{"convert", "write a form as xlsx, yaml, json or an ODK XForm", runFormsConvert},
+		{"keys", "a survey's key pairs for ODK encrypted forms (generate, import, list)", runFormsKeys},
 	}, "", `dotm forms validate questionnaire/forms/dotm_household.yaml
 dotm forms check questionnaire/forms/dotm_household.yaml --submission questionnaire/testdata/household_valid.json --lang es
 dotm forms convert questionnaire/forms/dotm_household.yaml --to xlsx --out household.xlsx`, args)

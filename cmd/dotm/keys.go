@@ -123,11 +123,15 @@ func runKeysRotate(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("keys rotate: re-encrypted %d submission(s) and file(s), then: %w (run again with --resume)", n, err)
 		}
+		nk, err := dotm.ReencryptODKKeys(e.ctx, store, kr)
+		if err != nil {
+			return fmt.Errorf("keys rotate: re-encrypted %d submission(s) and %d ODK private key(s), then: %w (run again with --resume)", n, nk, err)
+		}
 		if err := store.Record(e.ctx, dotm.AuditEntry{Time: time.Now().UTC(), Actor: cliActor(e), Role: dotm.RoleAdmin, Action: "key_rotate",
-			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions and files re-encrypted", n)}); err != nil {
+			Target: kr.Current(), Detail: fmt.Sprintf("%d submissions and files and %d ODK private keys re-encrypted", n, nk)}); err != nil {
 			return fmt.Errorf("keys rotate: audit: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) and file(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, kr.Current(), keyReloadInterval)
+		fmt.Fprintf(e.stdout, "re-encrypted %d submission(s) and file(s) and %d ODK private key(s) to key %s; older keys stay readable until dotm keys retire; a running dotm serve with this key file encrypts with the new key within %s (one given the key in DOTM_DATA_KEY needs a restart with --key-file)\n", n, nk, kr.Current(), keyReloadInterval)
 		return nil
 	})
 }

@@ -94,6 +94,7 @@ func serveOn(ctx context.Context, ln net.Listener, store *mongodb.Store, logger 
 		Attachments:  store,
 		Tallies:      store,
 		Fingerprints: store,
+		ODKKeys:      store,
 		Keys:         f.keys,
 		MaxBodyBytes: f.maxBody,
 		Version:      version(),
