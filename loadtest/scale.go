@@ -18,16 +18,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/dotm-survey/dotm"
 	"github.com/dotm-survey/dotm/client"
+	"github.com/dotm-survey/dotm/mongodb"
 )
 
 // ScaleConfig describes a scale run: one embedded store grown through a
@@ -206,7 +204,7 @@ type scaleRun struct {
 	audit     int
 	assigned  int
 	segment   int
-	mongo     *mongo.Client
+	store     *mongodb.Store // the server's store, reached through the address it published
 }
 
 // Scale grows one embedded store through a `dotm serve` process it starts
@@ -214,12 +212,11 @@ type scaleRun struct {
 // through the API's batch endpoint (POST /submissions/batch: validation,
 // sealing of identifiers, tallies, fingerprints), assignments through
 // POST /surveys/{id}/assignments, listings through POST
-// /surveys/{id}/listings (100 households to a PSU). Audit entries, which a
-// real server writes one by one as supervisors review and read
-// identifiers, are appended in bulk (1,000 to an insert) into the server's
-// store through its MongoDB-wire address: writing 4 per submission through
-// the requests that make them would multiply the run's time. At each
-// checkpoint the server is stopped and started again (start-up time), an
+// /surveys/{id}/listings (100 households to a PSU), and 4 audit entries
+// per submission through the store's Record, one entry to an insert as a
+// server records them, into the server's own store (reached the way other
+// dotm commands reach it while it serves). At each
+// the server is stopped and started again (start-up time), an
 // ingest burst and the console's requests are timed, and the store's size
 // on disk and the server's memory are read.
 //
@@ -233,8 +230,8 @@ func Scale(ctx context.Context, cfg ScaleConfig) (ScaleReport, error) {
 	r := &scaleRun{cfg: cfg}
 	var rep ScaleReport
 	defer func() {
-		if r.mongo != nil {
-			_ = r.mongo.Disconnect(context.Background())
+		if r.store != nil {
+			_ = r.store.Close(context.Background())
 		}
 		if r.srv != nil {
 			_ = r.srv.stop()
@@ -282,6 +279,7 @@ func (r *scaleRun) setup(ctx context.Context) error {
 	}
 	var out, errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, r.cfg.Binary, "users", "add", "--data-dir", r.cfg.DataDir, "--name", "scale-admin", "--role", "admin")
+	cmd.Env = serverEnv()
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("scale: dotm users add: %v: %s", err, errb.String())
@@ -316,14 +314,22 @@ func (r *scaleRun) setup(ctx context.Context) error {
 			return fmt.Errorf("scale: pilot listing: %w", err)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(r.cfg.DataDir, "mongo.uri"))
+	return r.connect(ctx)
+}
+
+// connect opens the running server's store the way other dotm commands
+// reach it while it serves: through the address it published in the data
+// directory (mongodb.Open in shared mode).
+func (r *scaleRun) connect(ctx context.Context) error {
+	s, err := mongodb.Open(ctx, mongodb.Config{DataDir: r.cfg.DataDir, ConnectTimeout: 30 * time.Second})
 	if err != nil {
-		return fmt.Errorf("scale: the server's store address: %w", err)
+		return fmt.Errorf("scale: the server's store: %w", err)
 	}
-	uri := strings.TrimSpace(string(b))
-	if r.mongo, err = mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(30 * time.Second)); err != nil {
-		return fmt.Errorf("scale: connect to the server's store: %w", err)
+	if !s.Shared() {
+		_ = s.Close(ctx)
+		return errors.New("scale: the store was not the running server's")
 	}
+	r.store = s
 	return nil
 }
 
@@ -411,26 +417,37 @@ func (r *scaleRun) companions(ctx context.Context, from, to int) error {
 		}
 		r.listed += 100
 	}
-	col := r.mongo.Database("dotm").Collection("audit")
+	// Audit entries as a server writes them: one at a time, through the
+	// store's Record, from a few writers at once.
+	first := r.audit / 4
+	const writers = 8
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			errs[w] = r.auditFrom(ctx, first+w, to, writers)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.audit = 4 * to
+	return nil
+}
+
+// auditFrom records the audit entries of submissions i, i+step, … below to.
+func (r *scaleRun) auditFrom(ctx context.Context, i, to, step int) error {
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	actions := []string{"review", "read_identifiers", "review", "sign_in_failed"}
-	docs := make([]any, 0, 1000)
-	for i := r.audit / 4; i < to; i++ {
+	for ; i < to; i += step {
 		at := base.Add(time.Duration(i) * time.Second)
 		for e, a := range actions {
-			docs = append(docs, bson.D{
-				{Key: "_id", Value: bson.NewObjectID()},
-				{Key: "time", Value: at.Add(time.Duration(e) * time.Millisecond)}, {Key: "actor", Value: "scale-sup"},
-				{Key: "role", Value: string(dotm.RoleSupervisor)}, {Key: "action", Value: a}, {Key: "survey", Value: scaleSurvey},
-				{Key: "target", Value: fmt.Sprintf("hh-%07d", i)}, {Key: "detail", Value: ""},
-			})
-		}
-		if len(docs) >= 1000 || i == to-1 {
-			if _, err := col.InsertMany(ctx, docs); err != nil {
-				return fmt.Errorf("scale: audit entries: %w", err)
+			err := r.store.Record(ctx, dotm.AuditEntry{Time: at.Add(time.Duration(e) * time.Millisecond), Actor: "scale-sup",
+				Role: dotm.RoleSupervisor, Action: a, Survey: scaleSurvey, Target: fmt.Sprintf("hh-%07d", i)})
+			if err != nil {
+				return fmt.Errorf("scale: audit entry: %w", err)
 			}
-			r.audit += len(docs)
-			docs = docs[:0]
 		}
 	}
 	return nil
@@ -440,21 +457,17 @@ func (r *scaleRun) companions(ctx context.Context, from, to int) error {
 func (r *scaleRun) measure(ctx context.Context, rate float64) (Checkpoint, error) {
 	cp := Checkpoint{Submissions: r.subs, Listed: r.listed, Audit: r.audit, GrowRate: rate, At: time.Now().UTC()}
 	r.logf("checkpoint at %d submissions (grew at %.0f/s): restarting the server", r.subs, rate)
-	if r.mongo != nil {
-		_ = r.mongo.Disconnect(ctx)
-		r.mongo = nil
+	if r.store != nil {
+		_ = r.store.Close(ctx)
+		r.store = nil
 	}
 	var err error
 	if cp.Startup, err = r.restart(ctx); err != nil {
 		return cp, err
 	}
 	cp.RSSStartKB, _ = r.srv.memKB("VmRSS")
-	b, err := os.ReadFile(filepath.Join(r.cfg.DataDir, "mongo.uri"))
-	if err != nil {
-		return cp, fmt.Errorf("scale: the server's store address: %w", err)
-	}
-	if r.mongo, err = mongo.Connect(options.Client().ApplyURI(strings.TrimSpace(string(b))).SetServerSelectionTimeout(30 * time.Second)); err != nil {
-		return cp, fmt.Errorf("scale: connect to the server's store: %w", err)
+	if err := r.connect(ctx); err != nil {
+		return cp, err
 	}
 	if cp.Requests, err = r.requests(ctx); err != nil {
 		return cp, err
@@ -474,6 +487,7 @@ func (r *scaleRun) measure(ctx context.Context, rate float64) (Checkpoint, error
 		t0 := time.Now()
 		var errb bytes.Buffer
 		cmd := exec.CommandContext(ctx, r.cfg.Binary, "backup", "--data-dir", r.cfg.DataDir, "--out", file)
+		cmd.Env = serverEnv()
 		cmd.Stderr = &errb
 		if err := cmd.Run(); err != nil {
 			return cp, fmt.Errorf("scale: dotm backup: %v: %s", err, errb.String())
@@ -612,6 +626,7 @@ func (r *scaleRun) restart(ctx context.Context) (time.Duration, error) {
 	}
 	cmd := exec.Command(r.cfg.Binary, "serve", "--addr", addr, "--data-dir", r.cfg.DataDir, "--insecure-dev-key")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = serverEnv()
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -642,6 +657,20 @@ func (r *scaleRun) restart(ctx context.Context) (time.Duration, error) {
 			return 0, errors.New("scale: dotm serve not ready within 30 minutes")
 		}
 	}
+}
+
+// serverEnv is this process's environment without DOTM_ variables, so
+// that the server and the commands of a run use the run's data directory
+// and its embedded store, never a --mongo-uri or address from the caller's
+// environment.
+func serverEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DOTM_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // stop sends SIGTERM and waits for the process to end.
