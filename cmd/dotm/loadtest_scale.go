@@ -30,8 +30,21 @@ func runLoadtestScale(e *env, args []string) error {
 	backupUpTo := fs.Int("backup-up-to", 100_000, "time dotm backup at checkpoints of at most this many submissions (0: never)")
 	out := fs.String("out", "", "also append each checkpoint as a line of JSON to this file")
 	seed := fs.Uint64("seed", 1, "seed of the generated submissions")
+	chart := fs.String("chart", "", "draw the run's charts into this PNG file (and FILE-store.png)")
+	replot := fs.String("replot", "", "run nothing: print the tables (and --chart) of the checkpoints in this --out file")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
+	}
+	if *replot != "" {
+		cps, err := readCheckpoints(*replot)
+		if err != nil {
+			return exitError{code: 2, msg: "loadtest scale: --replot: " + err.Error()}
+		}
+		loadtest.ScaleReport{Checkpoints: cps}.WriteMarkdown(e.stdout)
+		if *chart != "" {
+			return scaleCharts(cps, *chart)
+		}
+		return nil
 	}
 	if *dataDir == "" || fs.NArg() > 0 {
 		return exitError{code: 2, msg: "loadtest scale: give --data-dir (and no arguments)"}
@@ -73,6 +86,11 @@ func runLoadtestScale(e *env, args []string) error {
 	if len(rep.Checkpoints) > 0 {
 		fmt.Fprintf(e.stdout, "dotm loadtest scale, %s, %d checkpoints in %s\n\n", time.Now().UTC().Format(time.RFC3339), len(rep.Checkpoints), rep.Elapsed.Round(time.Second))
 		rep.WriteMarkdown(e.stdout)
+		if *chart != "" {
+			if cerr := scaleCharts(rep.Checkpoints, *chart); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
 	}
 	if err != nil {
 		return exitError{code: 1, msg: err.Error()}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,23 @@ func TestLoadtestScale(t *testing.T) {
 	for _, s := range []string{"GET /surveys/{id}/progress", "GET /audit?limit=100"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("report lacks %q:\n%s", s, stdout)
+		}
+	}
+	// The tables and charts again from the checkpoints' file.
+	chart := filepath.Join(dir, "scale.png")
+	again, stderr, err := execDotm(t, nil, "loadtest", "scale", "--replot", out, "--chart", chart)
+	if err != nil || !strings.Contains(stdout, again) {
+		t.Errorf("--replot: %v %s; its tables are not the run's:\n%s", err, stderr, again)
+	}
+	for _, p := range []string{chart, filepath.Join(dir, "scale-store.png")} {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() < 500 {
+			t.Errorf("%s: %v", p, err)
 		}
 	}
 	// A second run on the same store is refused: it grows stores of its own.
