@@ -82,6 +82,15 @@ type Checkpoint struct {
 	// Startup is the time from starting `dotm serve` on the store until
 	// /readyz answers 200.
 	Startup time.Duration `json:"startup_ns"`
+	// Settle is the time from the start until the server's CPU went idle
+	// (under 5% of a core over a second): the work it does at start-up in
+	// the background after it is ready, the reconciliation of the tallies
+	// against every submission. The requests and the burst are measured
+	// after it (zero: not measured, in runs before it was).
+	Settle time.Duration `json:"settle_ns,omitempty"`
+	// RSSSettledKB is the server's peak resident memory (VmHWM) when it
+	// settled.
+	RSSSettledKB int64 `json:"rss_settled_kb,omitempty"`
 	// DiskBytes is the size of the store's files (SQLite, WAL).
 	DiskBytes int64 `json:"disk_bytes"`
 	// RSSStartKB is the server's resident memory right after start-up,
@@ -466,6 +475,12 @@ func (r *scaleRun) measure(ctx context.Context, rate float64) (Checkpoint, error
 		return cp, err
 	}
 	cp.RSSStartKB, _ = r.srv.memKB("VmRSS")
+	r.logf("ready after %s; waiting for the server's start-up work to end", cp.Startup.Round(time.Millisecond))
+	if cp.Settle, err = r.srv.settle(ctx, 30*time.Minute); err != nil {
+		return cp, err
+	}
+	cp.Settle += cp.Startup
+	cp.RSSSettledKB, _ = r.srv.memKB("VmHWM")
 	if err := r.connect(ctx); err != nil {
 		return cp, err
 	}
@@ -691,6 +706,53 @@ func (s *server) stop() error {
 	}
 }
 
+// settle waits until the server's CPU use over a second falls under 5% of
+// a core, and returns how long that took.
+func (s *server) settle(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	t0 := time.Now()
+	prev, err := s.cpu()
+	if err != nil {
+		return 0, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		now, err := s.cpu()
+		if err != nil {
+			return 0, err
+		}
+		if now-prev < 50*time.Millisecond {
+			return time.Since(t0), nil
+		}
+		prev = now
+		if time.Since(t0) > limit {
+			return 0, fmt.Errorf("scale: the server still busy %s after start-up", limit)
+		}
+	}
+}
+
+// cpu is the server process's CPU time so far (user + system).
+func (s *server) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("scale: server CPU time: %w", err)
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("scale: server CPU time: short /proc stat")
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("scale: server CPU time: unreadable /proc stat")
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond, nil // clock ticks of 1/100 s
+}
+
 // memKB reads a memory figure (VmRSS, VmHWM) of the server process.
 func (s *server) memKB(field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
@@ -711,15 +773,18 @@ func (s *server) memKB(field string) (int64, error) {
 // the requests' p50/p95 by size.
 func (rep ScaleReport) WriteMarkdown(w io.Writer) {
 	cps := rep.Checkpoints
-	fmt.Fprintf(w, "| submissions | listed households | audit entries | growth (subs/s) | burst ingest (subs/s) | burst p95 single / batch (ms) | start-up (s) | disk (MB) | RSS after start / peak (MB) | backup (s) |\n")
+	fmt.Fprintf(w, "| submissions | listed households | audit entries | growth (subs/s) | burst ingest (subs/s) | burst p95 single / batch (ms) | start-up: ready / settled (s) | disk (MB) | RSS after start / peak (MB) | backup (s) |\n")
 	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cps {
-		backup := "–"
+		backup, settled := "–", "–"
+		if c.Settle > 0 {
+			settled = fmt.Sprintf("%.1f", c.Settle.Seconds())
+		}
 		if c.Backup > 0 {
 			backup = fmt.Sprintf("%.1f (%.0f MB)", c.Backup.Seconds(), float64(c.BackupBytes)/1e6)
 		}
-		fmt.Fprintf(w, "| %d | %d | %d | %.0f | %.0f | %s / %s | %.1f | %.0f | %d / %d | %s |\n", c.Submissions, c.Listed, c.Audit, c.GrowRate,
-			c.Burst.SubmissionsPerSecond(), msf(c.Burst.Single.P95), msf(c.Burst.Batch.P95), c.Startup.Seconds(), float64(c.DiskBytes)/1e6,
+		fmt.Fprintf(w, "| %d | %d | %d | %.0f | %.0f | %s / %s | %.1f / %s | %.0f | %d / %d | %s |\n", c.Submissions, c.Listed, c.Audit, c.GrowRate,
+			c.Burst.SubmissionsPerSecond(), msf(c.Burst.Single.P95), msf(c.Burst.Batch.P95), c.Startup.Seconds(), settled, float64(c.DiskBytes)/1e6,
 			c.RSSStartKB/1024, c.RSSPeakKB/1024, backup)
 	}
 	if len(cps) == 0 {

@@ -14,13 +14,13 @@ import (
 
 // TestLoadtestScale runs the scale simulation of the 1,000,000-submission
 // run at a small size: the real binary grows a new store through its own
-// `dotm serve` to 400 submissions and measures it at 200 and at 400.
+// `dotm serve` to 300 submissions and measures it at 150 and at 300.
 func TestLoadtestScale(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	out := filepath.Join(dir, "scale.jsonl")
-	stdout, stderr, err := execDotm(t, nil, "loadtest", "scale", "--data-dir", data, "--target", "400", "--checkpoints", "200",
-		"--burst", "1s", "--samples", "3", "--backup-up-to", "300", "--out", out)
+	stdout, stderr, err := execDotm(t, nil, "loadtest", "scale", "--data-dir", data, "--target", "300", "--checkpoints", "150",
+		"--burst", "1s", "--samples", "3", "--backup-up-to", "200", "--out", out)
 	if err != nil {
 		t.Fatalf("dotm loadtest scale: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
@@ -40,11 +40,11 @@ func TestLoadtestScale(t *testing.T) {
 		cps = append(cps, c)
 	}
 	if len(cps) != 2 {
-		t.Fatalf("%d checkpoints, want 2 (200, 400)\n%s", len(cps), stderr)
+		t.Fatalf("%d checkpoints, want 2 (150, 300)\n%s", len(cps), stderr)
 	}
 	prev := 0
 	for i, c := range cps {
-		want := []int{200, 400}[i]
+		want := []int{150, 300}[i]
 		// The growth stops at the checkpoint; the previous checkpoint's
 		// burst may have added more.
 		if c.Submissions < want || c.Submissions <= prev {
@@ -56,6 +56,9 @@ func TestLoadtestScale(t *testing.T) {
 		}
 		if c.GrowRate <= 0 || c.Startup <= 0 || c.DiskBytes < 1<<20 || c.RSSStartKB <= 0 || c.RSSPeakKB < c.RSSStartKB {
 			t.Errorf("checkpoint %d: rate %.0f/s, start-up %s, disk %d bytes, RSS %d/%d kB: want all measured", i, c.GrowRate, c.Startup, c.DiskBytes, c.RSSStartKB, c.RSSPeakKB)
+		}
+		if c.Settle < c.Startup || c.RSSSettledKB < c.RSSStartKB {
+			t.Errorf("checkpoint %d: settled after %s (ready after %s), RSS %d kB (%d at start)", i, c.Settle, c.Startup, c.RSSSettledKB, c.RSSStartKB)
 		}
 		if c.Burst.Acknowledged == 0 || c.Burst.Created != c.Burst.Acknowledged || c.Burst.ServerErrors > 0 || c.Burst.Rejected > 0 {
 			t.Errorf("checkpoint %d: burst %+v", i, c.Burst)
@@ -69,7 +72,7 @@ func TestLoadtestScale(t *testing.T) {
 			}
 		}
 		if (c.Backup > 0) != (i == 0) || (i == 0 && c.BackupBytes < 1000) {
-			t.Errorf("checkpoint %d: backup %s, %d bytes; want one only at 200", i, c.Backup, c.BackupBytes)
+			t.Errorf("checkpoint %d: backup %s, %d bytes; want one only at 150", i, c.Backup, c.BackupBytes)
 		}
 	}
 	if cps[1].DiskBytes <= cps[0].DiskBytes {
