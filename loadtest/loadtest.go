@@ -61,6 +61,10 @@ type Config struct {
 	Timeout time.Duration
 	// Seed fixes the submissions each enumerator sends.
 	Seed uint64
+	// FirstEnumerator numbers the simulated enumerators' generators from
+	// this value on (household ids and device ids carry the number), so
+	// that successive runs against one store send different households.
+	FirstEnumerator int
 	// Client sends the requests; nil means a client with keep-alive
 	// connections sized to Enumerators.
 	Client *http.Client
@@ -279,7 +283,7 @@ func (r *runner) take(n int) int {
 }
 
 func (r *runner) enumerator(ctx context.Context, i int) {
-	gen := NewGenerator(r.cfg.Seed, i)
+	gen := NewGenerator(r.cfg.Seed, r.cfg.FirstEnumerator+i)
 	rng := rand.New(rand.NewPCG(r.cfg.Seed^0x9e3779b97f4a7c15, uint64(i)))
 	token := r.cfg.Tokens[i%len(r.cfg.Tokens)]
 	for ctx.Err() == nil {

@@ -10,6 +10,9 @@ import (
 )
 
 func runLoadtest(e *env, args []string) error {
+	if len(args) > 0 && args[0] == "scale" {
+		return runLoadtestScale(e, args[1:])
+	}
 	fs := newFlags(e, "loadtest", "loadtest --url http://127.0.0.1:PORT --token-file FILE --enumerators N --duration D",
 		"dotm serve --addr 127.0.0.1:8080 --data-dir ./data-load --insecure-dev-key &\n"+
 			"dotm users add --data-dir ./data-load --name load-admin --role admin > admin.token\n"+
