@@ -47,18 +47,21 @@ func HouseholdRiskOf(ids []string, r []float64) (HouseholdRisk, map[string]float
 		panic("exports: HouseholdRiskOf: ids and risks differ in length")
 	}
 	safe := map[string]float64{}
+	var order []string // households in order of first appearance: sums are the same in every run
 	for i, id := range ids {
 		if math.IsNaN(r[i]) {
 			continue
 		}
 		if _, ok := safe[id]; !ok {
 			safe[id] = 1
+			order = append(order, id)
 		}
 		safe[id] *= 1 - r[i]
 	}
 	per := make(map[string]float64, len(safe))
 	var out HouseholdRisk
-	for id, s := range safe {
+	for _, id := range order {
+		s := safe[id]
 		per[id] = 1 - s
 		out.ExpectedHouseholds += 1 - s
 		out.MaxHousehold = math.Max(out.MaxHousehold, 1-s)
