@@ -41,7 +41,9 @@ test-faults:
 
 ## bench: Go benchmarks, the store's request latency from 1k to 50k submissions, then dotm beside R on the same data (ratios printed; R optional)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./questionnaire ./sampling ./analysis ./exports ./collector
+	$(GO) test -run '^$$' -bench . -benchmem ./questionnaire ./sampling ./analysis ./collector
+	$(GO) test -run '^$$' -bench 'Frequencies|SuppressHeavy' -benchmem ./exports
+	./bench/release_curve.sh
 	$(GO) test -run '^$$' -bench StoreGrowth -benchtime 20x -timeout 30m ./mongodb
 	./bench/sampling_vs_r.sh
 	./bench/analyze_vs_r.sh

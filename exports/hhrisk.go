@@ -47,18 +47,21 @@ func HouseholdRiskOf(ids []string, r []float64) (HouseholdRisk, map[string]float
 		panic("exports: HouseholdRiskOf: ids and risks differ in length")
 	}
 	safe := map[string]float64{}
+	var order []string // households in order of first appearance: sums are the same in every run
 	for i, id := range ids {
 		if math.IsNaN(r[i]) {
 			continue
 		}
 		if _, ok := safe[id]; !ok {
 			safe[id] = 1
+			order = append(order, id)
 		}
 		safe[id] *= 1 - r[i]
 	}
 	per := make(map[string]float64, len(safe))
 	var out HouseholdRisk
-	for id, s := range safe {
+	for _, id := range order {
+		s := safe[id]
 		per[id] = 1 - s
 		out.ExpectedHouseholds += 1 - s
 		out.MaxHousehold = math.Max(out.MaxHousehold, 1-s)
@@ -206,6 +209,15 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		for i := 0; i < hid.Len(); i++ {
 			hrow[hid.Format(i)] = i
 		}
+		// Each row's household row in hOut (−1: none), looked up once.
+		hr := make([]int, len(ids))
+		for r, id := range ids {
+			h, ok := hrow[id]
+			if !ok {
+				h = -1
+			}
+			hr[r] = h
+		}
 		// A shown cell is a row where where = equals (with rows set, only
 		// the rows it marks: the first such row of each household, which
 		// is the one a carrier found by valueWhere names) whose
@@ -235,23 +247,40 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		if tr.Secondary == nil {
 			tr.Secondary = map[string]int{}
 		}
+		// Values are compared as coded texts (see coded), read afresh
+		// where the loop nulls cells.
+		hcoded := codedCache{}
 		for pj, pq := range pqis {
 			pc := tOut.Column(pq)
 			for _, q := range hqis {
 				qc := hOut.Column(q)
+				qk := hcoded.of(qc)
+				pk := codeColumn(pc)
+				pq2q := make([]int32, len(pk.texts)) // pc's code → qc's code
+				for x, s := range pk.texts {
+					pq2q[x] = -2
+					if y, ok := qk.index[s]; ok {
+						pq2q[x] = y
+					}
+				}
 				for _, w := range tOut.Columns {
-					if w == pc || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float || countDistinct(w, 13) > 12 {
+					if w == pc || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float {
 						continue
 					}
-					for _, v := range valuesOf(w) {
+					wk := codeColumn(w)
+					if len(wk.texts) > 12 {
+						continue
+					}
+					for _, v := range wk.sorted() {
+						vc := wk.index[v]
 						match, total := 0, 0
 						for r := 0; r < pc.Len(); r++ {
-							h, ok := hrow[ids[r]]
-							if !ok || pc.IsNull(r) || qc.IsNull(h) || w.IsNull(r) || w.Format(r) != v {
+							h := hr[r]
+							if h < 0 || pc.IsNull(r) || qk.codes[h] < 0 || wk.codes[r] != vc {
 								continue
 							}
 							total++
-							if pc.Format(r) == qc.Format(h) {
+							if pq2q[pk.codes[r]] == qk.codes[h] {
 								match++
 							}
 						}
@@ -261,7 +290,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 						carries[pj] = append(carries[pj], shown{w, v, qc, nil})
 						n := 0
 						for r := 0; r < pc.Len(); r++ {
-							if h, ok := hrow[ids[r]]; ok && qc.IsNull(h) && !pc.IsNull(r) && !w.IsNull(r) && w.Format(r) == v {
+							if h := hr[r]; h >= 0 && qk.codes[h] < 0 && !pc.IsNull(r) && wk.codes[r] == vc {
 								pc.SetNull(r)
 								n++
 							}
@@ -302,7 +331,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 					continue
 				}
 				if !s.where.IsNull(i) && s.where.Format(i) == s.equals {
-					if h, ok := hrow[ids[i]]; ok && !s.q.IsNull(h) && s.q.Format(h) == pc.Format(i) {
+					if h := hr[i]; h >= 0 && !s.q.IsNull(h) && s.q.Format(h) == pc.Format(i) {
 						return false
 					}
 				}
@@ -455,7 +484,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			if f >= p.K {
 				continue
 			}
-			if h, ok := hrow[ids[i]]; ok && hfk[h] < p.K {
+			if h := hr[i]; h >= 0 && hfk[h] < p.K {
 				jr.Exposed++
 				continue
 			}

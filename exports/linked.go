@@ -142,28 +142,36 @@ func findLinks(ds *Dataset, p *Profile, d Design) *links {
 			continue
 		}
 		tid := t.Column(d.ID)
-		rows := map[int][]int{} // household row → rows of t
+		rows := make([][]int, id.Len()) // household row → rows of t
 		for r := 0; r < tid.Len(); r++ {
 			if i, ok := row[tid.Format(r)]; ok {
 				rows[i] = append(rows[i], r)
 			}
 		}
 		for _, c := range h.Columns {
-			if c.Type == Int && agrees(c, func(i int) (string, bool) { return strconv.Itoa(len(rows[i])), true }) {
+			if c.Type == Int && agreesCount(c, rows) {
 				lk.counted = append(lk.counted, c.Name)
 			}
 		}
+		// The quasi-identifiers to look for carriers of, as the release
+		// codes them (a recoded age's band: the spouse's band is nearly
+		// always the head's).
+		type wanted struct {
+			q     string
+			qk    *coded
+			code  func(string) string
+			found []carrier
+		}
+		var want []*wanted
 		for _, q := range p.QuasiIdentifiers {
 			qc := h.Column(q)
 			if qc == nil || lk.fixed[q] != "" {
 				continue
 			}
-			if agrees(qc, func(i int) (string, bool) { return strconv.Itoa(len(rows[i])), true }) {
+			if agreesCount(qc, rows) {
 				lk.fixed[q] = fmt.Sprintf("equals the number of the household's rows in %s: released as it is (top-coding or suppressing it would be undone by counting rows) and counted in the risk", t.Name)
 				continue
 			}
-			// Compared as the release codes them: a recoded age's band
-			// (the spouse's band is nearly always the head's).
 			code := func(s string) string { return s }
 			if r, ok := p.Recode[q]; ok && len(r.Breaks) > 1 {
 				code = func(s string) string { return bandOf(s, r.Breaks) }
@@ -177,37 +185,95 @@ func findLinks(ds *Dataset, p *Profile, d Design) *links {
 					}
 				}
 			}
-			for _, c := range t.Columns {
-				if c.Name == d.ID || c.Name == d.Weight || c.Name == d.Stratum || c.Name == d.PSU || c.Type == Float {
+			want = append(want, &wanted{q: q, qk: codeColumn(qcoded), code: code})
+		}
+		// Columns that can say which row is the household's (at most 12
+		// values): coded once.
+		type where struct {
+			w      *Column
+			codes  []int8
+			values []string // sorted
+			index  map[string]int8
+		}
+		var wheres []*where
+		if len(want) > 0 {
+			for _, w := range t.Columns {
+				if w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float || countDistinct(w, 13) > 12 {
 					continue
+				}
+				wk := codeColumn(w)
+				x := &where{w: w, codes: make([]int8, len(wk.codes)), values: wk.sorted(), index: map[string]int8{}}
+				for r, v := range wk.codes {
+					x.codes[r] = int8(v)
+				}
+				for s, v := range wk.index {
+					x.index[s] = int8(v)
+				}
+				wheres = append(wheres, x)
+			}
+		}
+		for _, c := range t.Columns {
+			if len(want) == 0 {
+				break
+			}
+			if c.Name == d.ID || c.Name == d.Weight || c.Name == d.Stratum || c.Name == d.PSU || c.Type == Float {
+				continue
+			}
+			ck := codeColumn(c)
+			for _, wq := range want {
+				// c's codes as codes of the quasi-identifier's texts.
+				cq := make([]int32, len(ck.texts))
+				for x, s := range ck.texts {
+					cq[x] = -2
+					if y, ok := wq.qk.index[wq.code(s)]; ok {
+						cq[x] = y
+					}
 				}
 				// The row where another column has a given value (the head's
 				// row) is the precise carrier; failing that, the value every
 				// row of the household agrees on (the destination of all its
 				// migrants), when that answers for most households.
-				found := false
-				for _, w := range t.Columns {
-					if w == c || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float || countDistinct(w, 13) > 12 {
+				for _, w := range wheres {
+					if w.w == c {
 						continue
 					}
-					for _, v := range valuesOf(w) {
-						if agrees(qcoded, func(i int) (string, bool) {
-							s, ok := valueWhere(c, w, v, rows[i])
-							return code(s), ok
+					for _, v := range w.values {
+						vc := w.index[v]
+						if agreesCoded(wq.qk, func(i int) (int32, bool) {
+							for _, r := range rows[i] {
+								if w.codes[r] == vc && ck.codes[r] >= 0 {
+									return cq[ck.codes[r]], true
+								}
+							}
+							return 0, false
 						}) {
-							lk.carriers[q] = append(lk.carriers[q], carrier{table: t.Name, column: c.Name, where: w.Name, equals: v})
-							found = true
+							wq.found = append(wq.found, carrier{table: t.Name, column: c.Name, where: w.w.Name, equals: v})
 						}
 					}
 				}
-				_ = found
-				if agrees(qcoded, func(i int) (string, bool) {
-					s, ok := allAgree(c, rows[i])
-					return code(s), ok
+				if agreesCoded(wq.qk, func(i int) (int32, bool) {
+					v := int32(-1)
+					for _, r := range rows[i] {
+						x := ck.codes[r]
+						if x < 0 {
+							continue
+						}
+						if v >= 0 && x != v {
+							return 0, false
+						}
+						v = x
+					}
+					if v < 0 {
+						return 0, false
+					}
+					return cq[v], true
 				}) {
-					lk.carriers[q] = append(lk.carriers[q], carrier{table: t.Name, column: c.Name, all: true})
+					wq.found = append(wq.found, carrier{table: t.Name, column: c.Name, all: true})
 				}
 			}
+		}
+		for _, wq := range want {
+			lk.carriers[wq.q] = append(lk.carriers[wq.q], wq.found...)
 		}
 	}
 	for q := range p.TopCode {
@@ -235,6 +301,26 @@ func determines(a, b *Column) bool {
 		m[x] = y
 	}
 	return len(m) > 0
+}
+
+// agreesCount reports whether q's value is the number of the household's
+// rows (rows[i]) in at least 95% of the rows (at least 20) where q is
+// present: agrees with the count as text.
+func agreesCount(q *Column, rows [][]int) bool {
+	if q.Type == Int {
+		match, total := 0, 0
+		for i := 0; i < q.Len(); i++ {
+			if q.IsNull(i) {
+				continue
+			}
+			total++
+			if q.Ints[i] == int64(len(rows[i])) {
+				match++
+			}
+		}
+		return total >= 20 && match*100 >= total*95
+	}
+	return agrees(q, func(i int) (string, bool) { return strconv.Itoa(len(rows[i])), true })
 }
 
 // agrees reports whether f(i) equals q's value in at least 95% of the rows

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -223,8 +224,16 @@ func (k *keys) stringKey(i int, s uint64) string {
 func countMatches[K comparable](k *keys, data, byMask map[uint64][]int, queries []int, fk []int, Fk []float64, key func(int, uint64) K) {
 	type pair struct{ s, q uint64 }
 	cache := map[pair]map[K]agg{}
+	// The data's masks in order, so that each query's weight sum adds the
+	// same numbers in the same order in every run.
+	dataMasks := make([]uint64, 0, len(data))
+	for q := range data {
+		dataMasks = append(dataMasks, q)
+	}
+	slices.Sort(dataMasks)
 	for p, qpos := range byMask {
-		for q, rows := range data {
+		for _, q := range dataMasks {
+			rows := data[q]
 			s := p & q
 			idx, ok := cache[pair{s, q}]
 			if !ok {

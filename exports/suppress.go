@@ -2,9 +2,11 @@ package exports
 
 import (
 	"math/bits"
+	"runtime"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Minimal local suppression.
@@ -87,7 +89,8 @@ const importanceCost = 1 << 10
 // order lists the suppressible columns, least important first; the others
 // are never suppressed. can reports whether cell (record i, column j) may
 // be suppressed (nil: every cell of the columns in order). It changes k's
-// codes and returns the suppressed rows by column.
+// codes and returns the suppressed rows by column. Blocks are solved in
+// parallel; the result does not depend on how many at once.
 func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) ([][]int, Suppression) {
 	out := make([][]int, len(k.cols))
 	rep := Suppression{Method: "exact search per block with a lower bound, from a greedy start (blanks are values)"}
@@ -101,17 +104,37 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 		suppressible |= 1 << j
 	}
 	fixed := (uint64(1)<<len(k.cols) - 1) &^ suppressible
-	blocks := map[string][]int{}
-	var blockOrder []string
-	for i := 0; i < k.n; i++ {
-		b := k.stringKey(i, fixed)
-		if _, ok := blocks[b]; !ok {
-			blockOrder = append(blockOrder, b)
+	kr := k.keyer()
+	var blockOrder [][]int
+	if kr.fits {
+		blocks := map[uint64]int{}
+		for i := 0; i < k.n; i++ {
+			b := kr.key(i, fixed)
+			at, ok := blocks[b]
+			if !ok {
+				at = len(blockOrder)
+				blocks[b] = at
+				blockOrder = append(blockOrder, nil)
+			}
+			blockOrder[at] = append(blockOrder[at], i)
 		}
-		blocks[b] = append(blocks[b], i)
+	} else {
+		blocks := map[string]int{}
+		for i := 0; i < k.n; i++ {
+			b := k.stringKey(i, fixed)
+			at, ok := blocks[b]
+			if !ok {
+				at = len(blockOrder)
+				blocks[b] = at
+				blockOrder = append(blockOrder, nil)
+			}
+			blockOrder[at] = append(blockOrder[at], i)
+		}
 	}
-	for _, b := range blockOrder {
-		recs := blocks[b]
+	pats := make([][]uint64, len(blockOrder))
+	reps := make([]Suppression, len(blockOrder))
+	solveBlock := func(bi int) {
+		recs := blockOrder[bi]
 		masks := make([]uint64, len(recs))
 		for p, i := range recs {
 			for _, j := range order {
@@ -120,11 +143,22 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 				}
 			}
 		}
-		bs := &block{k: k, kAnon: kAnon, recs: recs, masks: masks, cost: cost, order: order}
-		pat, r := bs.solve()
-		rep.add(r)
+		bs := &block{k: k, kr: kr, kAnon: kAnon, recs: recs, masks: masks, cost: cost, order: order}
+		pats[bi], reps[bi] = bs.solve()
+	}
+	// Blocks read only their own records' codes: they are solved on
+	// every core, the biggest first, and the codes changed afterwards in
+	// the blocks' order.
+	bySize := make([]int, len(blockOrder))
+	for i := range bySize {
+		bySize[i] = i
+	}
+	sort.SliceStable(bySize, func(x, y int) bool { return len(blockOrder[bySize[x]]) > len(blockOrder[bySize[y]]) })
+	parallel(len(bySize), func(i int) { solveBlock(bySize[i]) })
+	for bi, recs := range blockOrder {
+		rep.add(reps[bi])
 		for p, i := range recs {
-			for s := pat[p]; s != 0; s &= s - 1 {
+			for s := pats[bi][p]; s != 0; s &= s - 1 {
 				j := bits.TrailingZeros64(s)
 				k.cols[j][i] = -1
 				out[j] = append(out[j], i)
@@ -137,21 +171,117 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 	return out, rep
 }
 
+// parallel calls f(0), …, f(n−1) on GOMAXPROCS goroutines, in order of i
+// as goroutines become free.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// keyer gives a record's key with some cells suppressed as one integer,
+// a null counting as a value of its own (code + 1 in a mixed radix of
+// each column's values and the null), when every key fits in 63 bits.
+type keyer struct {
+	k    *keys
+	mult []uint64
+	fits bool
+}
+
+func (k *keys) keyer() keyer {
+	kr := keyer{k: k, fits: true}
+	prod := uint64(1)
+	for j := range k.cols {
+		kr.mult = append(kr.mult, prod)
+		hi, lo := bits.Mul64(prod, uint64(len(k.labels[j]))+1)
+		if hi != 0 || lo > 1<<62 {
+			kr.fits = false
+		}
+		prod = lo
+	}
+	return kr
+}
+
+// key is record i's key on the columns of keep (the others null).
+func (kr keyer) key(i int, keep uint64) uint64 {
+	var key uint64
+	for j := range kr.k.cols {
+		if keep&(1<<j) != 0 {
+			key += uint64(kr.k.cols[j][i]+1) * kr.mult[j]
+		}
+	}
+	return key
+}
+
 // block is one block's suppression problem.
+//
+// Each record p has every pattern (subset of its suppressible cells
+// masks[p]) in flat arrays at off[p] … off[p+1]−1, largest first (the
+// order s = m, (s−1)&m, …, 0): sub holds the pattern, gid the group (key)
+// it puts the record in, numbered in order of first appearance. The index
+// of pattern s of record p is off[p] + 2^|m| − 1 − compress(s, m).
 type block struct {
 	k     *keys
+	kr    keyer
 	kAnon int
 	recs  []int    // record indices
 	masks []uint64 // suppressible, non-null cells per record
 	cost  []int
 	order []int
 
-	subsets  [][]uint64 // per record: every pattern
-	gidOf    []map[uint64]int
+	off      []int
+	sub      []uint64
+	gid      []int32
 	groups   int
 	residual []bool
-	cands    [][]int // per record: feasible patterns (indices into subsets), cheapest first
+	// Feasible patterns of record p (their key can hold k records),
+	// cheapest first: indices into sub at cand[candOff[p]:candOff[p+1]].
+	candOff []int
+	cand    []int
 }
+
+// compress packs the bits of s at the positions of m's set bits (PEXT).
+func compress(s, m uint64) uint64 {
+	var r, bit uint64 = 0, 1
+	for ; m != 0; m &= m - 1 {
+		if s&m&-m != 0 {
+			r |= bit
+		}
+		bit <<= 1
+	}
+	return r
+}
+
+// at is the index in sub of record p's pattern s.
+func (b *block) at(p int, s uint64) int {
+	m := b.masks[p]
+	return b.off[p] + (1<<bits.OnesCount64(m) - 1) - int(compress(s, m))
+}
+
+// gidOf is the group record p joins with pattern s.
+func (b *block) gidOf(p int, s uint64) int { return int(b.gid[b.at(p, s)]) }
+
+func (b *block) cands(p int) []int { return b.cand[b.candOff[p]:b.candOff[p+1]] }
 
 func (b *block) patternCost(s uint64) int {
 	c := 0
@@ -164,53 +294,87 @@ func (b *block) patternCost(s uint64) int {
 // solve returns each record's pattern and the block's report.
 func (b *block) solve() ([]uint64, Suppression) {
 	n := len(b.recs)
-	gid := map[string]int{}
-	b.subsets = make([][]uint64, n)
-	b.gidOf = make([]map[uint64]int, n)
-	reach := map[int]int{} // group → records that can reach it
-	for p, i := range b.recs {
-		m := b.masks[p]
-		b.gidOf[p] = map[uint64]int{}
-		for s := m; ; s = (s - 1) & m {
-			key := b.k.patternKey(i, s)
-			g, ok := gid[key]
-			if !ok {
-				g = len(gid)
-				gid[key] = g
-			}
-			b.subsets[p] = append(b.subsets[p], s)
-			b.gidOf[p][s] = g
-			reach[g]++
-			if s == 0 {
-				break
-			}
-		}
-	}
-	b.groups = len(gid)
-	b.residual = make([]bool, n)
-	b.cands = make([][]int, n)
-	lb := 0
-	lbCells := 0
+	b.off = make([]int, n+1)
 	for p := range b.recs {
-		best := -1
-		for idx, s := range b.subsets[p] {
-			if reach[b.gidOf[p][s]] >= b.kAnon {
-				b.cands[p] = append(b.cands[p], idx)
-				if best < 0 || b.patternCost(s) < b.patternCost(b.subsets[p][best]) {
-					best = idx
+		b.off[p+1] = b.off[p] + 1<<bits.OnesCount64(b.masks[p])
+	}
+	b.sub = make([]uint64, b.off[n])
+	b.gid = make([]int32, b.off[n])
+	var reach []int // group → records that can reach it
+	newGroup := func() int32 {
+		reach = append(reach, 0)
+		return int32(len(reach) - 1)
+	}
+	if b.kr.fits {
+		gid := map[uint64]int32{}
+		for p, i := range b.recs {
+			m := b.masks[p]
+			full := b.kr.key(i, ^uint64(0))
+			x := b.off[p]
+			for s := m; ; s = (s - 1) & m {
+				key := full
+				for t := s; t != 0; t &= t - 1 {
+					j := bits.TrailingZeros64(t)
+					key -= uint64(b.k.cols[j][i]+1) * b.kr.mult[j]
+				}
+				g, ok := gid[key]
+				if !ok {
+					g = newGroup()
+					gid[key] = g
+				}
+				b.sub[x], b.gid[x] = s, g
+				reach[g]++
+				x++
+				if s == 0 {
+					break
 				}
 			}
 		}
-		if best < 0 {
+	} else {
+		gid := map[string]int32{}
+		for p, i := range b.recs {
+			m := b.masks[p]
+			x := b.off[p]
+			for s := m; ; s = (s - 1) & m {
+				key := b.k.patternKey(i, s)
+				g, ok := gid[key]
+				if !ok {
+					g = newGroup()
+					gid[key] = g
+				}
+				b.sub[x], b.gid[x] = s, g
+				reach[g]++
+				x++
+				if s == 0 {
+					break
+				}
+			}
+		}
+	}
+	b.groups = len(reach)
+	b.residual = make([]bool, n)
+	b.candOff = make([]int, n+1)
+	lb := 0
+	lbCells := 0
+	for p := range b.recs {
+		from := len(b.cand)
+		for x := b.off[p]; x < b.off[p+1]; x++ {
+			if reach[b.gid[x]] >= b.kAnon {
+				b.cand = append(b.cand, x)
+			}
+		}
+		b.candOff[p+1] = len(b.cand)
+		cs := b.cand[from:]
+		if len(cs) == 0 {
 			b.residual[p] = true
 			lbCells += bits.OnesCount64(b.masks[p])
 			continue
 		}
-		sort.SliceStable(b.cands[p], func(x, y int) bool {
-			return b.patternCost(b.subsets[p][b.cands[p][x]]) < b.patternCost(b.subsets[p][b.cands[p][y]])
-		})
-		lb += b.patternCost(b.subsets[p][best])
-		lbCells += bits.OnesCount64(b.subsets[p][best])
+		// The cheapest first; among equals, in the order above (the
+		// first of them is the bound's pattern).
+		sort.SliceStable(cs, func(x, y int) bool { return b.patternCost(b.sub[cs[x]]) < b.patternCost(b.sub[cs[y]]) })
+		lb += b.patternCost(b.sub[cs[0]])
+		lbCells += bits.OnesCount64(b.sub[cs[0]])
 	}
 	// A block where every record is already safe needs nothing.
 	start := make([]uint64, n)
@@ -236,7 +400,7 @@ func (b *block) solve() ([]uint64, Suppression) {
 		greedy = b.lastResort(greedy)
 		cnt, _ := b.counts(greedy)
 		for p, s := range greedy {
-			if !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon {
+			if !b.residual[p] && cnt[b.gidOf(p, s)] < b.kAnon {
 				rep.GreedyBelowK++
 			}
 		}
@@ -274,7 +438,7 @@ func (b *block) lastResort(pat []uint64) []uint64 {
 		changed = false
 		cnt, _ := b.counts(pat)
 		for p, s := range pat {
-			if !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon && s != b.masks[p] {
+			if !b.residual[p] && cnt[b.gidOf(p, s)] < b.kAnon && s != b.masks[p] {
 				pat[p] = b.masks[p]
 				changed = true
 			}
@@ -312,7 +476,7 @@ func (b *block) total(pat []uint64) int {
 func (b *block) counts(pat []uint64) (cnt, nonres []int) {
 	cnt, nonres = make([]int, b.groups), make([]int, b.groups)
 	for p, s := range pat {
-		g := b.gidOf[p][s]
+		g := b.gidOf(p, s)
 		cnt[g]++
 		if !b.residual[p] {
 			nonres[g]++
@@ -341,7 +505,7 @@ func (b *block) greedy(start []uint64) ([]uint64, bool) {
 		cnt, _ := b.counts(pat)
 		out := make([]bool, len(pat))
 		for p, s := range pat {
-			out[p] = !b.residual[p] && cnt[b.gidOf[p][s]] < b.kAnon
+			out[p] = !b.residual[p] && cnt[b.gidOf(p, s)] < b.kAnon
 		}
 		return out
 	}
@@ -368,12 +532,12 @@ func (b *block) greedy(start []uint64) ([]uint64, bool) {
 		for cnt[short] < b.kAnon {
 			donor, dpat, dcost := -1, uint64(0), 0
 			for p, s := range pat {
-				g := b.gidOf[p][s]
+				g := b.gidOf(p, s)
 				if g == short || b.residual[p] || cnt[g] <= b.kAnon {
 					continue
 				}
-				for _, t := range b.subsets[p] {
-					if t&s == s && b.gidOf[p][t] == short {
+				for x := b.off[p]; x < b.off[p+1]; x++ {
+					if t := b.sub[x]; t&s == s && int(b.gid[x]) == short {
 						if c := b.patternCost(t) - b.patternCost(s); donor < 0 || c < dcost {
 							donor, dpat, dcost = p, t, c
 						}
@@ -383,7 +547,7 @@ func (b *block) greedy(start []uint64) ([]uint64, bool) {
 			if donor < 0 {
 				return pat, false
 			}
-			cnt[b.gidOf[donor][pat[donor]]]--
+			cnt[b.gidOf(donor, pat[donor])]--
 			pat[donor] = dpat
 			cnt[short]++
 		}
@@ -404,54 +568,76 @@ func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
 			pos = append(pos, p)
 		}
 	}
-	typeKey := func(p int) string {
-		return b.k.patternKey(b.recs[p], 0) + strconv.FormatUint(b.masks[p], 16)
+	// Two records have the same values when their unsuppressed keys are
+	// one group.
+	type typeKey struct {
+		g    int
+		mask uint64
 	}
-	types := map[string]int{}
+	tk := func(p int) typeKey { return typeKey{b.gidOf(p, 0), b.masks[p]} }
+	types := map[typeKey]int{}
+	typ := make([]int, n)
 	for _, p := range pos {
-		if _, ok := types[typeKey(p)]; !ok {
-			types[typeKey(p)] = len(types)
+		t, ok := types[tk(p)]
+		if !ok {
+			t = len(types)
+			types[tk(p)] = t
 		}
+		typ[p] = t
 	}
 	sort.SliceStable(pos, func(x, y int) bool {
 		px, py := pos[x], pos[y]
-		if len(b.cands[px]) != len(b.cands[py]) {
-			return len(b.cands[px]) < len(b.cands[py])
+		if nx, ny := b.candOff[px+1]-b.candOff[px], b.candOff[py+1]-b.candOff[py]; nx != ny {
+			return nx < ny
 		}
-		return types[typeKey(px)] < types[typeKey(py)]
+		return typ[px] < typ[py]
 	})
 	same := make([]bool, len(pos))
 	for d := 1; d < len(pos); d++ {
-		same[d] = typeKey(pos[d]) == typeKey(pos[d-1])
+		same[d] = typ[pos[d]] == typ[pos[d-1]]
 	}
 	last := make([]int, b.groups)
 	for g := range last {
 		last[g] = -1
 	}
 	for d, p := range pos {
-		for _, idx := range b.cands[p] {
-			g := b.gidOf[p][b.subsets[p][idx]]
+		for _, x := range b.cands(p) {
+			g := b.gid[x]
 			last[g] = max(last[g], d)
 		}
 	}
-	checkAt := make([][]int, len(pos))
+	checkAt := make([][]int32, len(pos))
 	for g, d := range last {
 		if d >= 0 {
-			checkAt[d] = append(checkAt[d], g)
+			checkAt[d] = append(checkAt[d], int32(g))
+		}
+	}
+	// The candidates of the record at each depth: pattern, group, cost.
+	type cand struct {
+		s    uint64
+		g    int32
+		cost int32
+	}
+	cands := make([][]cand, len(pos))
+	for d, p := range pos {
+		cs := b.cands(p)
+		cands[d] = make([]cand, len(cs))
+		for ci, x := range cs {
+			cands[d][ci] = cand{b.sub[x], b.gid[x], int32(b.patternCost(b.sub[x]))}
 		}
 	}
 	suffix := make([]int, len(pos)+1)
 	for d := len(pos) - 1; d >= 0; d-- {
-		p := pos[d]
-		suffix[d] = suffix[d+1] + b.patternCost(b.subsets[p][b.cands[p][0]])
+		suffix[d] = suffix[d+1] + int(cands[d][0].cost)
 	}
-	cnt := make([]int, b.groups)
+	cnt := make([]int32, b.groups)
 	for p := range b.recs {
 		if b.residual[p] {
-			cnt[b.gidOf[p][start[p]]]++
+			cnt[b.gidOf(p, start[p])]++
 		}
 	}
-	nonres := make([]int, b.groups)
+	nonres := make([]int32, b.groups)
+	kAnon := int32(b.kAnon)
 	choice := make([]int, len(pos))
 	cur := make([]uint64, n)
 	copy(cur, start)
@@ -459,11 +645,11 @@ func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
 	bestCost := bound
 	nodes := 0
 	complete := true
+	// dfs places the records from depth d on, at cost c so far; the
+	// caller has checked that c + suffix[d] is under the best cost. A
+	// node is a call below the last depth (the budget counts them).
 	var dfs func(d, c int)
 	dfs = func(d, c int) {
-		if bestCost >= 0 && c+suffix[d] >= bestCost {
-			return
-		}
 		if d == len(pos) {
 			best = append(best[:0], cur...)
 			bestCost = c
@@ -479,31 +665,40 @@ func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
 		if same[d] {
 			from = choice[d-1]
 		}
-		for ci := from; ci < len(b.cands[p]); ci++ {
-			s := b.subsets[p][b.cands[p][ci]]
-			g := b.gidOf[p][s]
+		cs := cands[d]
+		next := suffix[d+1]
+		for ci := from; ci < len(cs); ci++ {
+			x := cs[ci]
+			cc := c + int(x.cost)
+			if bestCost >= 0 && cc+next >= bestCost {
+				// The candidates are cheapest first: none after
+				// this one is under the best cost either.
+				break
+			}
 			choice[d] = ci
-			cur[p] = s
-			cnt[g]++
-			nonres[g]++
+			cur[p] = x.s
+			cnt[x.g]++
+			nonres[x.g]++
 			ok := true
 			for _, h := range checkAt[d] {
-				if nonres[h] > 0 && cnt[h] < b.kAnon {
+				if nonres[h] > 0 && cnt[h] < kAnon {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				dfs(d+1, c+b.patternCost(s))
+				dfs(d+1, cc)
 			}
-			cnt[g]--
-			nonres[g]--
+			cnt[x.g]--
+			nonres[x.g]--
 			if !complete {
 				return
 			}
 		}
 	}
-	dfs(0, 0)
+	if bestCost < 0 || suffix[0] < bestCost {
+		dfs(0, 0)
+	}
 	if best == nil {
 		return nil, complete
 	}
