@@ -51,7 +51,7 @@ func ParseCSV(buf []byte, want []string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseBody(buf, hs, want, nil, 0)
+	return parseBody(buf, hs, want, nil, 0, nil)
 }
 
 // csvHeader splits the header line and checks want against it (nil want:
@@ -97,7 +97,11 @@ func listNames(names []string) string {
 // parseBody parses the lines of buf (no header) into the columns want of
 // header hs. Columns k with text[k] are text whatever their values; rowBase
 // is the number of data rows before buf in the file, for error messages.
-func parseBody(buf []byte, hs, want []string, text []bool, rowBase int) (*Table, error) {
+// A non-nil sp lends the block its scratch memory and the columns' final
+// slices: numbers are written straight after dst[k]'s values when its
+// capacity allows (see [csvAcc.add]), and the field positions reuse the
+// previous block's memory.
+func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvSpace) (*Table, error) {
 	if len(buf) >= 1<<32-1 {
 		return nil, fmt.Errorf("csv: a block of %d bytes; at most 4 GiB can be read into memory (use Parquet)", len(buf))
 	}
@@ -148,12 +152,22 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int) (*Table,
 		n += rowsIn[c]
 	}
 	cells := make([][]cell, len(want))
-	for k := range cells {
-		cells[k] = make([]cell, n)
-	}
 	nums := make([][]float64, len(want))
-	for k := range nums {
-		nums[k] = make([]float64, n)
+	for k := range want {
+		if sp != nil && k < len(sp.cells) && cap(sp.cells[k]) >= n {
+			cells[k] = sp.cells[k][:n]
+		} else {
+			cells[k] = make([]cell, n)
+		}
+		if sp != nil && k < len(sp.dst) && cap(sp.dst[k])-len(sp.dst[k]) >= n {
+			d := sp.dst[k]
+			nums[k] = d[len(d) : len(d)+n : len(d)+n]
+		} else {
+			nums[k] = make([]float64, n)
+		}
+	}
+	if sp != nil {
+		sp.cells = cells
 	}
 	notNum := make([][]bool, nchunk)
 	scanned := make([]int, nchunk) // rows found: fewer than lines when quoted fields hold newlines
@@ -501,6 +515,7 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 	}
 	cols := make([]csvAcc, len(want))
 	text := make([]bool, len(want))
+	space := csvSpace{dst: make([][]float64, len(want))}
 	var blocks [][2]int64 // offset and length of each block read
 	rows := 0
 	buf := make([]byte, min(int64(csvBlock), max(size-off, 0)))
@@ -518,7 +533,10 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 			}
 			b = b[:cut]
 		}
-		t, err := parseBody(b, hs, want, text, rows)
+		for k := range cols {
+			space.dst[k] = cols[k].num
+		}
+		t, err := parseBody(b, hs, want, text, rows, &space)
 		if err != nil {
 			return nil, err
 		}
@@ -549,7 +567,7 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 					}
 					only := make([]bool, len(want))
 					only[k] = true
-					tt, err := parseBody(bb, hs, want[k:k+1], only[k:k+1], before)
+					tt, err := parseBody(bb, hs, want[k:k+1], only[k:k+1], before, nil)
 					if err != nil {
 						return nil, err
 					}
@@ -625,6 +643,13 @@ func lineCut(b []byte) int {
 	return last
 }
 
+// csvSpace is the memory ReadCSVAt lends parseBody from block to block:
+// the columns' final slices to parse numbers into, and field positions.
+type csvSpace struct {
+	dst   [][]float64
+	cells [][]cell
+}
+
 // csvAcc gathers one column over the blocks: numbers, or codes into the
 // levels in order of first use.
 type csvAcc struct {
@@ -636,6 +661,11 @@ type csvAcc struct {
 
 func (a *csvAcc) add(c *Column) {
 	if !c.IsText() {
+		n, m := len(a.num), len(c.Num)
+		if m > 0 && cap(a.num)-n >= m && &a.num[:n+1][n] == &c.Num[0] {
+			a.num = a.num[:n+m] // parsed in place (parseBody's dst)
+			return
+		}
 		a.num = append(a.num, c.Num...)
 		return
 	}

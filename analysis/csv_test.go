@@ -55,8 +55,21 @@ func TestReadCSVAtMatchesParseCSV(t *testing.T) {
 		y := []string{"1.5", "NA", "", "NaN", "-2e3"}[i%5]
 		fmt.Fprintf(&big, "%d,%d.25,%s,%s,%s\r\n", i, i*3, late, name, y)
 	}
+	// Long lines first, then short ones: the rows outgrow the room
+	// estimated from the first block, so the columns parsed in place
+	// must move once.
+	var grow strings.Builder
+	grow.WriteString("x,pad,y\n")
+	for i := range 300 {
+		pad := "p"
+		if i < 10 {
+			pad = strings.Repeat("p", 60)
+		}
+		fmt.Fprintf(&grow, "%d.5,%s,%d\n", i, pad, i%3)
+	}
 	files := []string{
 		big.String(),
+		grow.String(),
 		strings.TrimSuffix(big.String(), "\r\n"),
 		"a,b\n1,x\n2,\"y,z\"\n",
 		"a,b\r\n1,NA\r\n,\"q\"\"q\"\r\n",
