@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -45,7 +44,25 @@ func byDomains(t *Table, by []string, in []bool) ([]domain, error) {
 	}
 	n := t.Len()
 	type key []int32
-	cells := map[string]int{}
+	// Each row's combination is one mixed-radix number (the first
+	// variable's code in the lowest place), looked up in a map of a few
+	// cells; a combination that does not fit in 63 bits (thousands of
+	// levels in several variables) is keyed by its codes' bytes instead.
+	radix := make([]uint64, len(fs))
+	fits := true
+	span := uint64(1)
+	for j, f := range fs {
+		radix[j] = span
+		m := uint64(len(f.levels)) + 1
+		if span > (1<<63)/m {
+			fits = false
+			break
+		}
+		span *= m
+	}
+	cells := map[uint64]int{}
+	wide := map[string]int{}
+	var buf []byte
 	var keys []key
 	cellOf := make([]int, n)
 	for i := 0; i < n; i++ {
@@ -53,20 +70,42 @@ func byDomains(t *Table, by []string, in []bool) ([]domain, error) {
 		if in != nil && !in[i] {
 			continue
 		}
-		k := make(key, len(fs))
+		var code uint64
 		ok := true
+		buf = buf[:0]
 		for j, f := range fs {
-			k[j] = f.codes[i]
-			ok = ok && k[j] >= 0
+			v := f.codes[i]
+			if v < 0 {
+				ok = false
+				break
+			}
+			if fits {
+				code += uint64(v) * radix[j]
+			} else {
+				buf = append(buf, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+			}
 		}
 		if !ok {
 			continue
 		}
-		s := fmt.Sprint(k)
-		c, seen := cells[s]
+		var c int
+		var seen bool
+		if fits {
+			c, seen = cells[code]
+		} else {
+			c, seen = wide[string(buf)]
+		}
 		if !seen {
 			c = len(keys)
-			cells[s] = c
+			if fits {
+				cells[code] = c
+			} else {
+				wide[string(buf)] = c
+			}
+			k := make(key, len(fs))
+			for j, f := range fs {
+				k[j] = f.codes[i]
+			}
 			keys = append(keys, k)
 		}
 		cellOf[i] = c
