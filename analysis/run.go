@@ -158,9 +158,10 @@ func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 		return nil, err
 	}
 	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec, Variance: d.VarianceMethod()}}
+	m := &planMemo{masks: map[string][]bool{}, dfs: map[string]int{}, domains: map[string][]domain{}}
 	for i := range plan.Estimates {
 		e := &plan.Estimates[i]
-		r, err := runOne(d, t, e)
+		r, err := m.runOne(d, t, e)
 		if err != nil {
 			return nil, fmt.Errorf("estimate %s: %w", e.ID, err)
 		}
@@ -172,17 +173,40 @@ func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 // single computes an entry's statistic over the domain dom into g.
 type single func(dom []bool, g *Group) error
 
+// planMemo keeps, for the entries of one plan on one design, what several
+// entries share: a subset's rows and degrees of freedom and the domains of
+// a by over a subset (a plan of five means overall and by migrant status
+// among complete cases computes each once, not five times). The masks are
+// read-only once made.
+type planMemo struct {
+	masks   map[string][]bool
+	dfs     map[string]int
+	domains map[string][]domain
+}
+
 func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
+	return (&planMemo{masks: map[string][]bool{}, dfs: map[string]int{}, domains: map[string][]domain{}}).runOne(d, t, e)
+}
+
+func (m *planMemo) runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 	r := Result{ID: e.ID, Type: e.Kind(), By: strings.Join(e.By, " × "), Subset: e.Subset}
 	var in []bool
 	if e.subset != nil {
-		m, err := e.subset.mask(t)
-		if err != nil {
-			return r, fmt.Errorf("subset: %w", err)
+		mask, ok := m.masks[e.Subset]
+		if !ok {
+			var err error
+			if mask, err = e.subset.mask(t); err != nil {
+				return r, fmt.Errorf("subset: %w", err)
+			}
+			m.masks[e.Subset] = mask
 		}
-		in = m
+		in = mask
 	}
-	df := d.DF(in)
+	df, ok := m.dfs[e.Subset]
+	if !ok {
+		df = d.DF(in)
+		m.dfs[e.Subset] = df
+	}
 	dfSet, _ := e.dfOverride()
 	if dfSet > 0 {
 		df = dfSet
@@ -362,9 +386,14 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 		}
 		return r, nil
 	}
-	doms, err := byDomains(t, e.By, in)
-	if err != nil {
-		return r, err
+	domKey := strings.Join(e.By, "\x00") + "\x01" + e.Subset
+	doms, ok := m.domains[domKey]
+	if !ok {
+		var err error
+		if doms, err = byDomains(t, e.By, in); err != nil {
+			return r, err
+		}
+		m.domains[domKey] = doms
 	}
 	for _, dm := range doms {
 		g := Group{Level: dm.label, Values: dm.values}
