@@ -3,7 +3,9 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Calibration methods of a [CalibrationStep], as R survey's functions that
@@ -400,55 +402,90 @@ func (d *Design) calResiduals(z [][]float64) [][]float64 {
 	for k := range z {
 		out[k] = append([]float64(nil), z[k]...)
 	}
-	for _, s := range d.cal {
-		for _, x := range out {
-			switch s.method {
-			case CalPostStratify:
-				num := make([]float64, s.ncells)
-				den := make([]float64, s.ncells)
-				for i, c := range s.cells {
-					num[c] += x[i] * s.oldw[i] / s.psw[i]
-					den[c] += s.oldw[i]
+	// Each variable's residuals are its own: they are computed on all
+	// cores, each variable by one goroutine, with the same arithmetic in
+	// the same order as one at a time.
+	counts := make([][][]float64, len(d.cal))
+	for si := range d.cal {
+		s := &d.cal[si]
+		if s.method != CalRake {
+			continue
+		}
+		counts[si] = make([][]float64, len(s.margins))
+		for m, cells := range s.margins {
+			cnt := make([]float64, s.mcount[m])
+			for _, c := range cells {
+				cnt[c]++
+			}
+			counts[si][m] = cnt
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, x := range out {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(x []float64) {
+			defer func() { <-sem; wg.Done() }()
+			for si := range d.cal {
+				calResidual(&d.cal[si], counts[si], x)
+			}
+		}(x)
+	}
+	wg.Wait()
+	return out
+}
+
+// calResidual replaces x by its residual from calibration step s (counts:
+// the rows in each cell of each raking margin).
+func calResidual(s *calStep, counts [][]float64, x []float64) {
+	switch s.method {
+	case CalPostStratify:
+		num := make([]float64, s.ncells)
+		den := make([]float64, s.ncells)
+		for i, c := range s.cells {
+			num[c] += x[i] * s.oldw[i] / s.psw[i]
+			den[c] += s.oldw[i]
+		}
+		for i, c := range s.cells {
+			if den[c] != 0 {
+				x[i] -= num[c] / den[c] * s.psw[i]
+			} else {
+				x[i] = math.NaN() // R: 0/0 in psmeans
+			}
+		}
+	case CalRake:
+		sums := make([][]float64, len(s.margins))
+		for m := range s.margins {
+			sums[m] = make([]float64, s.mcount[m])
+		}
+		for iter := 0; iter < 10; iter++ {
+			for m, cells := range s.margins {
+				sum, cnt := sums[m], counts[m]
+				clear(sum)
+				for i, c := range cells {
+					sum[c] += x[i] / s.psw[i]
 				}
-				for i, c := range s.cells {
-					if den[c] != 0 {
-						x[i] -= num[c] / den[c] * s.psw[i]
-					} else {
-						x[i] = math.NaN() // R: 0/0 in psmeans
-					}
-				}
-			case CalRake:
-				for iter := 0; iter < 10; iter++ {
-					for m, cells := range s.margins {
-						sum := make([]float64, s.mcount[m])
-						cnt := make([]float64, s.mcount[m])
-						for i, c := range cells {
-							sum[c] += x[i] / s.psw[i]
-							cnt[c]++
-						}
-						for i, c := range cells {
-							x[i] -= s.psw[i] * (sum[c] / cnt[c])
-						}
-					}
-				}
-			default:
-				y := make([]float64, len(x))
-				for i := range x {
-					y[i] = x[i] / s.w[i]
-				}
-				for pass := 0; pass < 2; pass++ {
-					for _, b := range s.q {
-						p := dot(b, y)
-						for i := range y {
-							y[i] -= p * b[i]
-						}
-					}
-				}
-				for i := range x {
-					x[i] = y[i] * s.w[i]
+				for i, c := range cells {
+					x[i] -= s.psw[i] * (sum[c] / cnt[c])
 				}
 			}
 		}
+	default:
+		y := make([]float64, len(x))
+		for i := range x {
+			y[i] = x[i] / s.w[i]
+		}
+		for pass := 0; pass < 2; pass++ {
+			for _, b := range s.q {
+				p := dot(b, y)
+				for i := range y {
+					y[i] -= p * b[i]
+				}
+			}
+		}
+		for i := range x {
+			x[i] = y[i] * s.w[i]
+		}
 	}
-	return out
 }
