@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -61,6 +62,8 @@ type replicates struct {
 	calibrated bool
 	// dfByDomain caches the degrees of freedom of domains by their mask's hash.
 	dfByDomain map[uint64]int
+	// mu guards df and dfByDomain: a plan's entries run concurrently.
+	mu sync.Mutex
 }
 
 // weights returns replicate r's weights, in buf when the replicates are
@@ -284,6 +287,8 @@ func (d *Design) repVarianceMethod() string {
 // qr(weights(design, "analysis"))$rank − 1, recomputed for a subset).
 func (d *Design) repDF(in []bool) int {
 	rep := d.rep
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
 	if in == nil && rep.df >= 0 {
 		return rep.df
 	}

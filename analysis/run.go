@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Num is a float64 that encodes NaN and ±Inf as JSON null.
@@ -159,14 +161,27 @@ func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 	}
 	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec, Variance: d.VarianceMethod()}}
 	m := &planMemo{masks: map[string][]bool{}, dfs: map[string]int{}, domains: map[string][]domain{}}
+	// The entries are independent: they run on all cores, and their
+	// results are kept in the plan's order.
+	results := make([]Result, len(plan.Estimates))
+	errs := make([]error, len(plan.Estimates))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i := range plan.Estimates {
-		e := &plan.Estimates[i]
-		r, err := m.runOne(d, t, e)
-		if err != nil {
-			return nil, fmt.Errorf("estimate %s: %w", e.ID, err)
-		}
-		out.Results = append(out.Results, r)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = m.runOne(d, t, &plan.Estimates[i])
+		}(i)
 	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("estimate %s: %w", plan.Estimates[i].ID, err)
+		}
+	}
+	out.Results = results
 	return out, nil
 }
 
@@ -179,6 +194,7 @@ type single func(dom []bool, g *Group) error
 // among complete cases computes each once, not five times). The masks are
 // read-only once made.
 type planMemo struct {
+	mu      sync.Mutex // held while a shared value is made, so it is made once
 	masks   map[string][]bool
 	dfs     map[string]int
 	domains map[string][]domain
@@ -191,11 +207,13 @@ func runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 func (m *planMemo) runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) {
 	r := Result{ID: e.ID, Type: e.Kind(), By: strings.Join(e.By, " × "), Subset: e.Subset}
 	var in []bool
+	m.mu.Lock()
 	if e.subset != nil {
 		mask, ok := m.masks[e.Subset]
 		if !ok {
 			var err error
 			if mask, err = e.subset.mask(t); err != nil {
+				m.mu.Unlock()
 				return r, fmt.Errorf("subset: %w", err)
 			}
 			m.masks[e.Subset] = mask
@@ -207,6 +225,7 @@ func (m *planMemo) runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) 
 		df = d.DF(in)
 		m.dfs[e.Subset] = df
 	}
+	m.mu.Unlock()
 	dfSet, _ := e.dfOverride()
 	if dfSet > 0 {
 		df = dfSet
@@ -387,14 +406,17 @@ func (m *planMemo) runOne(d *Design, t *Table, e *EstimateSpec) (Result, error) 
 		return r, nil
 	}
 	domKey := strings.Join(e.By, "\x00") + "\x01" + e.Subset
+	m.mu.Lock()
 	doms, ok := m.domains[domKey]
 	if !ok {
 		var err error
 		if doms, err = byDomains(t, e.By, in); err != nil {
+			m.mu.Unlock()
 			return r, err
 		}
 		m.domains[domKey] = doms
 	}
+	m.mu.Unlock()
 	for _, dm := range doms {
 		g := Group{Level: dm.label, Values: dm.values}
 		if err := one(dm.in, &g); err != nil {
