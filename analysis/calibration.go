@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/dotm-survey/dotm/sampling"
 )
 
 // Calibration methods of a [CalibrationStep], as R survey's functions that
@@ -54,6 +56,19 @@ type CalibrationStep struct {
 	// raking calibration (R's calibrate(bounds =)); they matter only when
 	// replicates made from the design are calibrated the same way.
 	Bounds []float64 `json:"bounds,omitempty" yaml:"bounds"`
+	// Margins names a margins CSV (variable, category, total, as dotm
+	// weights calibrate reads) for the last step of method rake: dotm then
+	// rakes the before weights to those totals itself, as R's rake does
+	// inside one script, and the raked weights are the design's weight
+	// (a column that must not be in the data). Tol and MaxIter are the
+	// raking's convergence tolerance (largest |weighted count −
+	// total|/total, default 1e-10) and cycles (default 100).
+	Margins string  `json:"margins,omitempty" yaml:"margins"`
+	Tol     float64 `json:"tol,omitempty" yaml:"tol"`
+	MaxIter int     `json:"max_iter,omitempty" yaml:"max_iter"`
+	// MarginRows are the margins file's rows, read by the caller that
+	// resolves Margins against the plan's directory.
+	MarginRows []sampling.Margin `json:"-" yaml:"-"`
 }
 
 // Describe says the step in words for reports: "raking on region, sex
@@ -91,7 +106,11 @@ func (s CalibrationStep) Columns() []string {
 // probability, clusters, fpc and the calibration's.
 func (s DesignSpec) Columns() []string {
 	var out []string
-	for _, c := range append(append(append([]string{s.Strata, s.Weight, s.Prob, s.Certainty}, s.PSU...), s.FPC...), s.StageStrata...) {
+	weight := s.Weight
+	if n := len(s.Calibration); n > 0 && s.Calibration[n-1].Margins != "" {
+		weight = "" // made by raking, not read
+	}
+	for _, c := range append(append(append([]string{s.Strata, weight, s.Prob, s.Certainty}, s.PSU...), s.FPC...), s.StageStrata...) {
 		if c != "" {
 			out = append(out, c)
 		}

@@ -53,6 +53,9 @@ import (
 //	  fpc: fpc
 //	  calibration: {method: rake, variables: [region, urban], before: weight_nr}
 //	  # or: {method: linear, variables: [region, factor(urban), hh_size], before: weight_nr}
+//	  # or rake here, to population margins (a CSV: variable,category,total), as R's rake:
+//	  # weight: w_raked   (made, not read)
+//	  # calibration: {method: rake, variables: [region, urban], before: weight_nr, margins: margins.csv}
 //	  # trimmed after calibrating, then calibrated again:
 //	  # - {method: linear, variables: [region], before: weight_nr, after: weight_cal1}
 //	  # - {method: linear, variables: [region], before: weight_trimmed}

@@ -150,6 +150,9 @@ func RunTable(plan *Plan, t *Table) (*Results, error) {
 	if plan.Design.File != "" {
 		return nil, fmt.Errorf("design: file %s was not read (dotm analyze reads it, relative to the plan)", plan.Design.File)
 	}
+	if err := rakeToMargins(t, plan.Design.Spec()); err != nil {
+		return nil, err
+	}
 	return runSpec(plan, t, plan.Design.Spec())
 }
 

@@ -66,6 +66,9 @@ func wrap(s string, width int) []string {
 // resolveDesignFile reads the design file a plan names (design: {file:
 // F}, relative to the plan) and completes the plan's design with it.
 func resolveDesignFile(plan *analysis.Plan, planPath string) error {
+	if err := readMargins(plan, planPath); err != nil {
+		return err
+	}
 	if plan.Design.File == "" {
 		return nil
 	}
@@ -107,4 +110,30 @@ func describeDesignFile(path, data string) (string, error) {
 		desc = "as declared"
 	}
 	return fmt.Sprintf("%s (%s)", desc, filepath.Base(path)), nil
+}
+
+// readMargins reads the margins file of a calibration step that names one
+// (relative to the plan), for analyze to rake to.
+func readMargins(plan *analysis.Plan, planPath string) error {
+	for i := range plan.Design.Calibration {
+		st := &plan.Design.Calibration[i]
+		if st.Margins == "" {
+			continue
+		}
+		path := st.Margins
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(planPath), path)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("design: calibration: margins: %w", err)
+		}
+		rows, err := sampling.ReadMargins(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("design: calibration: margins %s: %w", path, err)
+		}
+		st.MarginRows = rows
+	}
+	return nil
 }
