@@ -2,6 +2,7 @@ package collector_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/dotm-survey/dotm/client"
 )
 
 const mediaFormYAML = `
@@ -73,8 +76,12 @@ func TestFormMedia(t *testing.T) {
 		len(v.Missing) != 1 || v.Missing[0] != "prices.csv" {
 		t.Fatalf("stored version: %s", b)
 	}
-	// The same upload again is the same version; other media is a conflict.
-	uploadWithMedia(a, mediaFormYAML, map[string]string{"towns.csv": towns}, 200)
+	// The same upload again (here through the Go client) is the same
+	// version; other media is a conflict.
+	admin := client.New(a.srv.URL, a.tokens["admin"], nil)
+	if fv, err := admin.UploadFormWithMedia(context.Background(), a.survey, "towns.yaml", []byte(mediaFormYAML), map[string][]byte{"towns.csv": []byte(towns)}); err != nil || len(fv.Media) != 1 {
+		t.Fatalf("client upload: %+v %v", fv, err)
+	}
 	uploadWithMedia(a, mediaFormYAML, map[string]string{"towns.csv": towns + "goma,Goma,50\n"}, 409)
 
 	base := "/v1/key/" + a.tokens["ana"] + "/projects/" + a.survey + "/forms/towns/versions/1"
