@@ -29,6 +29,10 @@ type MediaNeed struct {
 	Rows []int
 }
 
+// mediaColRE matches a media column's header: image, big-image, audio or
+// video, with media:: before it and ::language after it optional.
+var mediaColRE = regexp.MustCompile(`^(?:media::)?(image|big-image|audio|video)(?:::(.*))?$`)
+
 // pulldataArgsRE finds pulldata('file', 'column', 'keycolumn', …) with
 // literal names.
 var pulldataArgsRE = regexp.MustCompile(`pulldata\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*(?:,\s*['"]([^'"]*)['"])?)?`)
