@@ -40,13 +40,32 @@ type FormVersion struct {
 	ETag       string    `json:"etag"`   // quoted SHA-256 of JSON
 	UploadedAt time.Time `json:"uploaded_at"`
 	UploadedBy string    `json:"uploaded_by"`
+	// Media are the files uploaded with the version that the form reads
+	// (select_one_from_file, pulldata(), csv-external, label images), in
+	// name order; they are part of the immutable version.
+	Media []MediaFile `json:"media,omitempty"`
+	// MissingMedia names files the form reads that were not uploaded: the
+	// version is accepted (as ODK Central accepts a form whose
+	// attachments are missing), but ODK Collect cannot open the questions
+	// that read them.
+	MissingMedia []string `json:"missing_media,omitempty"`
+}
+
+// MediaFile is one media file of a form version.
+type MediaFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	MD5         string `json:"md5"` // hex MD5 of Data, as OpenRosa manifests give it
+	Size        int    `json:"size"`
+	Data        []byte `json:"-"`
 }
 
 // FormStore keeps form versions; a stored version never changes.
 //
 // AddFormVersion stores a version (ECONFLICT when form id and version exist);
 // FormVersion finds one (ENOTFOUND); FormVersions lists the versions of a
-// form (formID set) or of a survey's forms (survey set), oldest upload first.
+// form (formID set) or of a survey's forms (survey set), oldest upload first,
+// their media listed without Data (FormVersion gives the files' bytes).
 type FormStore interface {
 	AddFormVersion(ctx context.Context, v FormVersion) error
 	FormVersion(ctx context.Context, formID, version string) (FormVersion, error)

@@ -15,8 +15,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -207,6 +209,39 @@ func (c *Client) CreateSurvey(ctx context.Context, s SurveyRequest) (dotm.Survey
 func (c *Client) UploadForm(ctx context.Context, survey, contentType string, form []byte) (dotm.FormVersion, error) {
 	var out dotm.FormVersion
 	_, err := c.Do(ctx, http.MethodPost, "/api/v1/surveys/"+url.PathEscape(survey)+"/forms", form, contentType, &out)
+	return out, err
+}
+
+// UploadFormWithMedia uploads a form version with the media files it reads
+// (select_one_from_file CSV/XML, pulldata() CSVs, csv-external files,
+// label images) as multipart/form-data: formName is the form file's name
+// (its extension gives the format), media maps file names, as the form
+// writes them, to their bytes.
+func (c *Client) UploadFormWithMedia(ctx context.Context, survey, formName string, form []byte, media map[string][]byte) (dotm.FormVersion, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	part, err := w.CreateFormFile("form", formName)
+	if err != nil {
+		return dotm.FormVersion{}, err
+	}
+	part.Write(form)
+	names := make([]string, 0, len(media))
+	for n := range media {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p, err := w.CreateFormFile("media", n)
+		if err != nil {
+			return dotm.FormVersion{}, err
+		}
+		p.Write(media[n])
+	}
+	if err := w.Close(); err != nil {
+		return dotm.FormVersion{}, err
+	}
+	var out dotm.FormVersion
+	_, err = c.Do(ctx, http.MethodPost, "/api/v1/surveys/"+url.PathEscape(survey)+"/forms", body.Bytes(), w.FormDataContentType(), &out)
 	return out, err
 }
 

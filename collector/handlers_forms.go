@@ -2,12 +2,17 @@ package collector
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +123,90 @@ func surveyInScope(c *gin.Context, surveys dotm.SurveyStore) (dotm.Survey, bool)
 	return sv, true
 }
 
+// readFormParts reads a multipart upload: the form (part "form"; format
+// from ?format=, the file name's extension or the part's content type)
+// and its media files (parts "media").
+func readFormParts(c *gin.Context) (format string, data []byte, media []questionnaire.Attachment, err error) {
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return "", nil, nil, dotm.Errorf(dotm.EINVALID, "multipart body: %v", err)
+	}
+	seenForm := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", nil, nil, jsonError(fmt.Errorf("multipart body: %w", err))
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return "", nil, nil, jsonError(err)
+		}
+		name := part.FileName()
+		switch part.FormName() {
+		case "form":
+			if seenForm {
+				return "", nil, nil, dotm.Errorf(dotm.EINVALID, "two parts named form: send one form per upload")
+			}
+			seenForm, data = true, b
+			format = strings.ToLower(c.Query("format"))
+			if format == "" {
+				format = strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")
+			}
+			if format == "" {
+				format = map[string]string{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx", "application/yaml": "yaml", "application/json": "json"}[part.Header.Get("Content-Type")]
+			}
+			switch format {
+			case "xlsx", "yaml", "yml", "json":
+			default:
+				return "", nil, nil, dotm.Errorf(dotm.EINVALID, "form part %q: want an .xlsx, .yaml or .json file (or add ?format=)", name)
+			}
+		case "media":
+			if name == "" || name != path.Base(name) || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") || len(name) > 128 {
+				return "", nil, nil, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "bad media file name",
+					Problems: []dotm.Problem{{Path: "media", Code: "format", Message: fmt.Sprintf("media file name %q: a plain file name (no directory), at most 128 characters, as the form writes it", name)}}}
+			}
+			ct := mime.TypeByExtension(path.Ext(name))
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			if strings.EqualFold(path.Ext(name), ".csv") {
+				ct = "text/csv"
+			}
+			media = append(media, questionnaire.Attachment{Name: name, ContentType: ct, Data: b})
+		default:
+			return "", nil, nil, dotm.Errorf(dotm.EINVALID, "multipart part %q: want parts named form and media", part.FormName())
+		}
+	}
+	if !seenForm {
+		return "", nil, nil, dotm.Errorf(dotm.EINVALID, "multipart body without a part named form")
+	}
+	return format, data, media, nil
+}
+
+// mediaProblems is the 422 for media files that do not fit the form, one
+// problem per file and column.
+func mediaProblems(err error) error {
+	e := &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the media files do not fit the form"}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, x := range errs {
+		p := dotm.Problem{Path: "media", Code: "media", Message: trimMessage(x.Error())}
+		var me *questionnaire.MediaError
+		if errors.As(x, &me) {
+			p.Path = "media/" + me.File
+		}
+		e.Problems = append(e.Problems, p)
+	}
+	return e
+}
+
 // formFormat tells the upload's format from ?format= or the content type.
 func formFormat(c *gin.Context) (string, error) {
 	if f := strings.ToLower(c.Query("format")); f != "" {
@@ -139,8 +228,15 @@ func formFormat(c *gin.Context) (string, error) {
 }
 
 // handleUploadForm: POST /api/v1/surveys/{survey}/forms (admin). The body is
-// the form file. Each upload is a new immutable version: uploading a version
-// that exists with other content is a 409, with the same content a 200.
+// the form file, or multipart/form-data with the form file in the part
+// "form" and the media files it reads (select_one_from_file CSV/XML,
+// pulldata() CSVs, csv-external/xml-external files, label images) in parts
+// "media", stored with the version (see questionnaire.Form.CheckMedia: a
+// bad file is a 422 naming it and its column; files the form reads that
+// are missing are listed in missing_media, and the version is accepted, as
+// ODK Central accepts it). Each upload is a new immutable version: uploading
+// a version that exists with other content (form or media) is a 409, with
+// the same content a 200.
 func handleUploadForm(surveys dotm.SurveyStore, forms dotm.FormStore, audit dotm.Auditor) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
@@ -148,14 +244,22 @@ func handleUploadForm(surveys dotm.SurveyStore, forms dotm.FormStore, audit dotm
 		if !ok {
 			return
 		}
-		format, err := formFormat(c)
+		var (
+			format string
+			data   []byte
+			media  []questionnaire.Attachment
+			err    error
+		)
+		if c.ContentType() == "multipart/form-data" {
+			format, data, media, err = readFormParts(c)
+		} else if format, err = formFormat(c); err == nil {
+			data, err = io.ReadAll(c.Request.Body)
+			if err != nil {
+				err = jsonError(err)
+			}
+		}
 		if err != nil {
 			fail(c, err)
-			return
-		}
-		data, err := io.ReadAll(c.Request.Body)
-		if err != nil {
-			fail(c, jsonError(err))
 			return
 		}
 		if format == "xlsx" {
@@ -193,9 +297,27 @@ func handleUploadForm(surveys dotm.SurveyStore, forms dotm.FormStore, audit dotm
 			fail(c, &dotm.Error{Code: dotm.EUNPROCESSABL, Message: "the form cannot be encoded", Err: err})
 			return
 		}
-		sum := sha256.Sum256(js)
+		missing, err := f.CheckMedia(media)
+		if err != nil {
+			fail(c, mediaProblems(err))
+			return
+		}
+		h := sha256.New()
+		h.Write(js)
+		var files []dotm.MediaFile
+		slices.SortFunc(media, func(a, b questionnaire.Attachment) int { return strings.Compare(a.Name, b.Name) })
+		for _, a := range media {
+			sum := md5.Sum(a.Data)
+			m := dotm.MediaFile{Name: a.Name, ContentType: a.ContentType, MD5: hex.EncodeToString(sum[:]), Size: len(a.Data), Data: a.Data}
+			files = append(files, m)
+			// the version's identity covers its media (a form without
+			// media keeps the ETag of its JSON alone)
+			fmt.Fprintf(h, "\x00%s\x00%s", m.Name, m.MD5)
+		}
+		sum := h.Sum(nil)
 		v := dotm.FormVersion{FormID: f.ID, Version: f.Version, Survey: sv.ID, Title: f.Title, Format: format, JSON: js,
-			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, UploadedAt: time.Now().UTC().Truncate(time.Millisecond), UploadedBy: currentUser(c).Name}
+			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, UploadedAt: time.Now().UTC().Truncate(time.Millisecond), UploadedBy: currentUser(c).Name,
+			Media: files, MissingMedia: missing}
 		others, err := forms.FormVersions(ctx, f.ID, "")
 		if err != nil {
 			fail(c, err)
@@ -302,6 +424,9 @@ type cachedForm struct {
 	survey string
 	form   *questionnaire.Form
 	direct map[string]bool // names of the direct questions
+	// media are the files of the version's manifest: those the form
+	// carries (itemsets.csv) and those uploaded with it.
+	media []questionnaire.Attachment
 
 	xmu    sync.Mutex
 	xforms map[string][]byte // the form as an ODK XForm, by the public key written into it ("" none)
@@ -358,6 +483,13 @@ func (fc *formCache) get(ctx context.Context, id, version string) (*cachedForm, 
 		return nil, &dotm.Error{Code: dotm.EINTERNAL, Err: err}
 	}
 	cf = &cachedForm{survey: v.Survey, form: f, direct: map[string]bool{}}
+	// the version's media: served in its manifest, read by validation
+	// (from-file choices, pulldata())
+	cf.media = f.Attachments()
+	for _, m := range v.Media {
+		cf.media = append(cf.media, questionnaire.Attachment{Name: m.Name, ContentType: m.ContentType, Data: m.Data})
+	}
+	f.AttachMedia(cf.media)
 	for _, fld := range f.Fields() {
 		if fld.Sensitivity == "direct" {
 			cf.direct[fld.Name] = true

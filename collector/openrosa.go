@@ -267,7 +267,8 @@ func handleXForm(cache *formCache) gin.HandlerFunc {
 // handleManifest: GET forms/{form}/versions/{version}/manifest, the media
 // files of the form version: those the form carries itself
 // (questionnaire.Form.Attachments, such as itemsets.csv from the
-// external_choices sheet), with their md5 hashes and download URLs.
+// external_choices sheet) and those uploaded with it (dotm.FormVersion.Media),
+// with their md5 hashes and download URLs.
 func handleManifest(cache *formCache) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cf, ok := openRosaForm(c, cache)
@@ -277,7 +278,7 @@ func handleManifest(cache *formCache) gin.HandlerFunc {
 		var b bytes.Buffer
 		b.WriteString(xml.Header + `<manifest xmlns="` + nsManifest + `">`)
 		base := strings.TrimSuffix(baseURL(c)+c.Request.URL.Path, "/manifest")
-		for _, a := range cf.form.Attachments() {
+		for _, a := range cf.media {
 			sum := md5.Sum(a.Data)
 			b.WriteString("<mediaFile><filename>")
 			_ = xml.EscapeText(&b, []byte(a.Name))
@@ -298,7 +299,7 @@ func handleFormAttachment(cache *formCache) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		for _, a := range cf.form.Attachments() {
+		for _, a := range cf.media {
 			if a.Name == c.Param("name") {
 				c.Data(http.StatusOK, a.ContentType, a.Data)
 				return

@@ -86,17 +86,37 @@ type formDoc struct {
 	ETag       string    `bson:"etag"`
 	UploadedAt time.Time `bson:"uploaded_at"`
 	UploadedBy string    `bson:"uploaded_by"`
+	// Media live in the version's document: a version and its files are
+	// written at once and never change (at most
+	// questionnaire.MaxMediaBytes, under the 16 MiB document limit).
+	Media   []mediaDoc `bson:"media,omitempty"`
+	Missing []string   `bson:"missing_media,omitempty"`
+}
+
+type mediaDoc struct {
+	Name        string `bson:"name"`
+	ContentType string `bson:"content_type"`
+	MD5         string `bson:"md5"`
+	Size        int    `bson:"size"`
+	Data        []byte `bson:"data,omitempty"`
 }
 
 func (d formDoc) version() dotm.FormVersion {
-	return dotm.FormVersion{FormID: d.FormID, Version: d.Version, Survey: d.Survey, Title: d.Title, Format: d.Format,
-		JSON: d.JSON, ETag: d.ETag, UploadedAt: d.UploadedAt, UploadedBy: d.UploadedBy}
+	v := dotm.FormVersion{FormID: d.FormID, Version: d.Version, Survey: d.Survey, Title: d.Title, Format: d.Format,
+		JSON: d.JSON, ETag: d.ETag, UploadedAt: d.UploadedAt, UploadedBy: d.UploadedBy, MissingMedia: d.Missing}
+	for _, m := range d.Media {
+		v.Media = append(v.Media, dotm.MediaFile{Name: m.Name, ContentType: m.ContentType, MD5: m.MD5, Size: m.Size, Data: m.Data})
+	}
+	return v
 }
 
 // AddFormVersion implements collector.FormStore.
 func (s *Store) AddFormVersion(ctx context.Context, v dotm.FormVersion) error {
 	doc := formDoc{ID: v.FormID + "@" + v.Version, FormID: v.FormID, Version: v.Version, Survey: v.Survey, Title: v.Title,
-		Format: v.Format, JSON: v.JSON, ETag: v.ETag, UploadedAt: v.UploadedAt.UTC(), UploadedBy: v.UploadedBy}
+		Format: v.Format, JSON: v.JSON, ETag: v.ETag, UploadedAt: v.UploadedAt.UTC(), UploadedBy: v.UploadedBy, Missing: v.MissingMedia}
+	for _, m := range v.Media {
+		doc.Media = append(doc.Media, mediaDoc{Name: m.Name, ContentType: m.ContentType, MD5: m.MD5, Size: m.Size, Data: m.Data})
+	}
 	if _, err := s.collection(colForms).InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return dotm.Errorf(dotm.ECONFLICT, "form %s version %s exists", v.FormID, v.Version)
@@ -115,7 +135,8 @@ func (s *Store) FormVersion(ctx context.Context, formID, version string) (dotm.F
 	return d.version(), nil
 }
 
-// FormVersions implements collector.FormStore. Forms are few: the filter
+// FormVersions implements collector.FormStore; the versions' media come
+// without their data. Forms are few: the filter
 // scans the collection, which the embedded server does for any non-_id field.
 func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]dotm.FormVersion, error) {
 	filter := bson.D{}
@@ -126,7 +147,8 @@ func (s *Store) FormVersions(ctx context.Context, formID, survey string) ([]dotm
 		filter = append(filter, bson.E{Key: "survey", Value: survey})
 	}
 	var docs []formDoc
-	if err := s.findAll(ctx, colForms, filter, nil, &docs); err != nil {
+	// The listing leaves the media's bytes out (FormVersion has them).
+	if err := s.findAll(ctx, colForms, filter, options.Find().SetProjection(bson.D{{Key: "media.data", Value: 0}}), &docs); err != nil {
 		return nil, err
 	}
 	// Sorted here rather than by the server: the embedded one sorts in memory anyway.

@@ -99,6 +99,12 @@ type compiled struct {
 	members  map[*item][]*item // repeat level (nil = top) -> items answered at that level (fields, notes, repeats)
 	calcs    map[*item]int     // repeat level (nil = top) -> number of calculations answered at that level
 	topCalcs int               // number of top-level calculations (see item.calcSlot)
+	// media holds the CSV media files given by Form.AttachMedia, by
+	// instance id (file name without extension), for pulldata().
+	media map[string][][]string
+	// mediaRows are the items of every media file (CSV rows, XML
+	// root/item), by instance id, for instance('id')/root/item lookups.
+	mediaRows map[string][]*ChoiceRow
 }
 
 // Field types a form may use, with the kind of answer Validate expects.
@@ -444,6 +450,7 @@ func (f *Form) Compile() error {
 	if len(errs) > 0 {
 		return errs
 	}
+	externalChoices(f, c)
 	f.c = c
 	return nil
 }

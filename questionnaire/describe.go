@@ -38,7 +38,7 @@ func (f *Form) Describe(path string, answers map[string]any, lang string, values
 	var entries []entry
 	m := answers
 	rest := path
-	var last *item
+	var last, level *item // level: the repeat whose entry the segment is in (nil: top)
 	for rest != "" {
 		seg := rest
 		if i := strings.IndexByte(rest, '.'); i >= 0 {
@@ -54,11 +54,16 @@ func (f *Form) Describe(path string, answers map[string]any, lang string, values
 			}
 			name, idx = seg[:open], n
 		}
-		it := f.c.byName[name]
+		// a segment is an answer key of its level: a name, or a group
+		// path ("head/age") where the name repeats at that level
+		it := f.c.keys[level][name]
+		if it == nil {
+			it = f.c.byName[name]
+		}
 		if it == nil {
 			return path
 		}
-		last = it
+		last, level = it, it
 		if idx < 0 {
 			if rest != "" {
 				return path
@@ -91,11 +96,11 @@ func (f *Form) Describe(path string, answers map[string]any, lang string, values
 		var v any
 		for k := len(entries) - 1; k >= 0 && v == nil; k-- {
 			if entries[k].m != nil {
-				v = entries[k].m[ref]
+				v = entries[k].m[it.key]
 			}
 		}
 		if v == nil && answers != nil {
-			v = answers[ref]
+			v = answers[it.key]
 		}
 		if s := answerText(v); s != "" {
 			return s
@@ -141,7 +146,7 @@ func (f *Form) label(it *item, lang string) string {
 func entryName(c *compiled, rep *item, m map[string]any) string {
 	for _, it := range c.members[rep] {
 		if it.kind == kindField && it.base == "text" && it.sens == "direct" {
-			if s, ok := m[it.q.Name].(string); ok && strings.TrimSpace(s) != "" {
+			if s, ok := m[it.key].(string); ok && strings.TrimSpace(s) != "" {
 				return strings.TrimSpace(s)
 			}
 		}

@@ -241,11 +241,14 @@ func (e *evalEnv) column(name string) nodeset {
 // lookup reads a list of the choices sheet as ODK reads the secondary
 // instance pyxform makes of it: the field (a column; the name when none is
 // given) of each item for which the predicate holds, the item's columns
-// being its bare names. A list that is not in the choices sheet (a CSV or
-// XML attachment) is empty here; calculations reading one keep the
-// device's value (see item.clientHeld).
+// being its bare names. A list that is not in the choices sheet is a media
+// file given by Form.AttachMedia (CSV rows or XML root/item), else empty;
+// calculations reading one keep the device's value (see item.clientHeld).
 func (e *evalEnv) lookup(n *lookupNode) nodeset {
 	rows := e.st.c.lists[n.list]
+	if rows == nil {
+		rows = e.st.c.mediaRows[n.list]
+	}
 	field := n.field
 	if field == "" {
 		field = "name"
@@ -278,3 +281,7 @@ func (e *evalEnv) position(repeat string) int {
 }
 
 func (e *evalEnv) now() time.Time { return e.st.now }
+
+func (e *evalEnv) pulldata(file, col, keyCol, value string) string {
+	return e.st.c.pulldata(file, col, keyCol, value)
+}

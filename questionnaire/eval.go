@@ -108,6 +108,9 @@ type env interface {
 	// ("" = innermost), 0 outside it.
 	position(repeat string) int
 	now() time.Time
+	// pulldata is pulldata(file, column, keycolumn, value) on the form's
+	// media ('' when the form has no such file).
+	pulldata(file, col, keyCol, value string) string
 }
 
 type vkind uint8

@@ -26,9 +26,10 @@ func (m *mapEnv) indexed(name string, repeats []string, idx []int) nodeset {
 func (m *mapEnv) self() nodeset              { return m.cur }
 func (m *mapEnv) column(name string) nodeset { return nodeset{} }
 
-func (m *mapEnv) lookup(n *lookupNode) nodeset { return nodeset{} }
-func (m *mapEnv) position(string) int          { return m.pos }
-func (m *mapEnv) now() time.Time               { return m.t }
+func (m *mapEnv) lookup(n *lookupNode) nodeset      { return nodeset{} }
+func (m *mapEnv) position(string) int               { return m.pos }
+func (m *mapEnv) now() time.Time                    { return m.t }
+func (m *mapEnv) pulldata(_, _, _, _ string) string { return "" }
 
 func nodes(num bool, vals ...string) nodeset {
 	out := nodeset{}

@@ -58,8 +58,15 @@ type Form struct {
 	// translation then).
 	defaultInferred bool
 
+	// emptyColumns are translated columns of the workbook without text in
+	// any row (see Warnings).
+	emptyColumns []emptyColumn
+
 	c *compiled // built by Compile
 }
+
+// emptyColumn is a translated column a sheet has but leaves empty.
+type emptyColumn struct{ sheet, header, base, lang string }
 
 // Question is one row of the survey sheet, including begin/end group and
 // repeat rows.

@@ -153,10 +153,14 @@ func fnUUID(c *callNode, e env) value {
 	return strV(fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:]))
 }
 
-// fnPulldata looks a value up in a CSV attachment of the form; the server
-// holds no attachment data for a calculation, so it is empty here and the
-// device's value is kept (see item.clientHeld).
-func fnPulldata(c *callNode, e env) value { return strV("") }
+// fnPulldata looks a value up in a CSV media file of the form (see
+// Form.AttachMedia): pulldata('file', 'column', 'keycolumn', value) is the
+// column of the first row whose keycolumn equals value, ” when none (as
+// ODK's engine). A calculation keeps the value the device sent (see
+// item.clientHeld) and computes it when the device sent none.
+func fnPulldata(c *callNode, e env) value {
+	return strV(e.pulldata(c.arg(e, 0).str(), c.arg(e, 1).str(), c.arg(e, 2).str(), c.arg(e, 3).str()))
+}
 
 func fnIf(c *callNode, e env) value {
 	if c.arg(e, 0).boolean() {

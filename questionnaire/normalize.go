@@ -327,6 +327,24 @@ func normalizeBase(it *item, v any, c *compiled) (any, string, string) {
 	if s == "" {
 		return nil, "", ""
 	}
+	if it.external && it.choices != nil {
+		// an external select whose choices are known (external_choices
+		// sheet, media file): checked like a select, kept as the string
+		// the XForm holds (space-separated names for select_multiple)
+		names := []string{s}
+		if strings.HasPrefix(it.base, "select_multiple") {
+			names = strings.Fields(s)
+		}
+		var badOnes []string
+		for _, n := range names {
+			if !it.hasChoice(n, c) {
+				badOnes = append(badOnes, n)
+			}
+		}
+		if len(badOnes) > 0 {
+			return nil, CodeChoice, it.notAChoice(badOnes)
+		}
+	}
 	return keepString(v, s), "", ""
 }
 
@@ -495,7 +513,7 @@ func (it *item) allowedChoices() string {
 // hasChoice reports whether name is a choice of the item's list (or
 // "other" for or_other selects; anything for external lists).
 func (it *item) hasChoice(name string, c *compiled) bool {
-	if it.external || it.orOther && name == "other" {
+	if it.external && it.choices == nil || it.orOther && name == "other" {
 		return true
 	}
 	for _, ch := range it.choices {

@@ -139,11 +139,5 @@ func rangeParams(it *item) map[string]string {
 // params reads a row's parameters column: "start=0 end=5", "randomize=true
 // seed=${s}", "max-pixels=1024" (spaces, commas or ; between).
 func params(it *item) map[string]string {
-	p := map[string]string{}
-	for _, kv := range strings.FieldsFunc(it.q.Extra["parameters"], func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			p[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-		}
-	}
-	return p
+	return parseParams(it.q.Extra["parameters"])
 }

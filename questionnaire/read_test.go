@@ -94,6 +94,7 @@ func sameForm(a, b *Form) bool {
 	strip := func(f *Form) *Form {
 		g := *f
 		g.c = nil
+		g.emptyColumns = nil // diagnostics of the workbook read (see Warnings)
 		g.Survey = append([]Question(nil), f.Survey...)
 		for i := range g.Survey {
 			g.Survey[i].Row = 0

@@ -102,3 +102,23 @@ func TestSameNameRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestSameNameDescribed: an answer keyed by its group path ("head/age") is
+// described by its question's label, not its raw key, at the top level and
+// inside a repeat entry.
+func TestSameNameDescribed(t *testing.T) {
+	f, err := Decode([]byte(sameNameForm), "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"head/age":      "Age of the head",
+		"spouse/age":    "Age of the spouse",
+		"member[0].age": "Member 1 › Age",
+		"nobody/age":    "nobody/age",
+	} {
+		if got := f.Describe(path, nil, "", false); got != want {
+			t.Errorf("Describe(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

@@ -276,6 +276,9 @@ func (st *vstate) pass(level *item, frames []frame, m map[string]any, pass int) 
 			case string:
 				one[0] = x
 				chosen = one[:]
+				if it.external && strings.HasPrefix(it.base, "select_multiple") {
+					chosen = strings.Fields(x)
+				}
 			case []string:
 				chosen = x
 			}
@@ -312,7 +315,7 @@ func (st *vstate) choiceAllowed(it *item, env *evalEnv, name string) bool {
 			return true
 		}
 	}
-	return it.external
+	return it.external && it.choices == nil
 }
 
 // choiceRow is the row of the choice name in the list of it (nil: none).

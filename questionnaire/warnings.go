@@ -15,7 +15,7 @@ import (
 // matches the form's languages to the device's by code), a translatable
 // column one language has and another lacks, a repeat without a label
 // (Collect shows its name when it offers a new entry), a choice without a
-// label. Each names the sheet, row (0 for a whole column) and column.
+// label, a translated column of the workbook that is empty. Each names the sheet, row (0 for a whole column) and column.
 func (f *Form) Warnings() FormErrors {
 	if f.c == nil {
 		return nil
@@ -92,6 +92,9 @@ func (f *Form) Warnings() FormErrors {
 				name = n
 			}
 			for _, b := range lack {
+				if f.hasEmptyColumn(sheet, b, l) {
+					continue // warned below as an empty column
+				}
 				col := b
 				if l != "" {
 					col = b + "::" + name
@@ -102,6 +105,13 @@ func (f *Form) Warnings() FormErrors {
 	}
 	missing("survey", surveyCols)
 	missing("choices", choiceCols)
+	for _, c := range f.emptyColumns {
+		name := c.lang
+		if n := f.LanguageNames[c.lang]; n != "" {
+			name = n
+		}
+		warn(c.sheet, 0, c.header, "column %s is empty: language %q has no %s text in it (pyxform reads an empty column as a missing translation; ODK Collect shows the default language's text, or nothing)", c.header, name, c.base)
+	}
 	for _, it := range f.c.all {
 		if it.kind == kindRepeat && !hasText(it.q.Label) {
 			warn("survey", it.q.Row, "label", "repeat %q has no label: ODK Collect shows its name when it offers to add an entry", it.q.Name)
@@ -114,6 +124,17 @@ func (f *Form) Warnings() FormErrors {
 		}
 	}
 	return out
+}
+
+// hasEmptyColumn reports whether the sheet has the translated column base
+// of language code lang, empty.
+func (f *Form) hasEmptyColumn(sheet, base, lang string) bool {
+	for _, c := range f.emptyColumns {
+		if c.sheet == sheet && c.base == base && c.lang == lang {
+			return true
+		}
+	}
+	return false
 }
 
 func hasText(t Text) bool {

@@ -325,8 +325,6 @@ func (w *xformWriter) langAttr(code string) string {
 	return code
 }
 
-var mediaColRE = regexp.MustCompile(`^(?:media::)?(image|big-image|audio|video)(?:::(.*))?$`)
-
 // media returns a row's media columns: language -> form -> file.
 func (w *xformWriter) media(extra map[string]string) map[string]map[string]string {
 	var out map[string]map[string]string

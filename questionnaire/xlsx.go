@@ -331,6 +331,16 @@ func (b *builder) readSheet(sheet string, rows [][]string, add func(string, rawR
 		}
 		cols[i] = col{header: h, base: base, lang: code}
 	}
+	filled := make([]bool, len(cols))
+	defer func() {
+		// a translated column (label::French (fr), hint::fr, …) with no
+		// text in any row: pyxform warns of it (see Form.Warnings)
+		for i, c := range cols {
+			if c.header != "" && c.lang != "" && translatable[c.base] && !filled[i] {
+				b.f.emptyColumns = append(b.f.emptyColumns, emptyColumn{sheet: sheet, header: c.header, base: c.base, lang: c.lang})
+			}
+		}
+	}()
 	for r := 1; r < len(rows); r++ {
 		rr := rawRow{row: r + 1}
 		for i, v := range rows[r] {
@@ -338,6 +348,7 @@ func (b *builder) readSheet(sheet string, rows [][]string, add func(string, rawR
 			if v == "" || i >= len(cols) || cols[i].header == "" {
 				continue // cells without a header are ignored, as pyxform does
 			}
+			filled[i] = true
 			rr.cells = append(rr.cells, cell{header: cols[i].header, base: cols[i].base, lang: cols[i].lang, value: v})
 		}
 		if len(rr.cells) > 0 {

@@ -630,3 +630,38 @@ func TestXLSXNonBreakingSpaces(t *testing.T) {
 		t.Fatalf("row 3 read as %+v", q)
 	}
 }
+
+// TestXLSXEmptyTranslatedColumn: a translated column the workbook has but
+// leaves empty is warned about, naming sheet and column, and the form
+// loads; it is not also reported as a missing column.
+func TestXLSXEmptyTranslatedColumn(t *testing.T) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	wb.SetSheetName("Sheet1", "survey")
+	for i, row := range [][]any{
+		{"type", "name", "label::English (en)", "label::French (fr)", "hint::English (en)", "hint::French (fr)"},
+		{"integer", "n", "Members", "Membres", "Count everyone", ""},
+		{"text", "who", "Who", "Qui", "", ""},
+	} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := wb.SetSheetRow("survey", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := wb.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Decode(buf.Bytes(), "xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range f.Warnings() {
+		got = append(got, w.Error())
+	}
+	want := []string{`sheet survey, column hint::French (fr): column hint::French (fr) is empty: language "French" has no hint text in it`}
+	if len(got) != 1 || !strings.HasPrefix(got[0], want[0]) {
+		t.Errorf("warnings\n  %s\nwant\n  %s", strings.Join(got, "\n  "), want[0])
+	}
+}

@@ -59,8 +59,10 @@ func formsLoad(path string) (*questionnaire.Form, error) {
 }
 
 func runFormsValidate(e *env, args []string) error {
-	fs := newFlags(e, "forms validate", "forms validate FILE",
-		"dotm forms validate questionnaire/forms/dotm_household.yaml")
+	fs := newFlags(e, "forms validate", "forms validate FILE [--media towns.csv ...]",
+		"dotm forms validate questionnaire/forms/dotm_household.yaml\ndotm forms validate towns.xlsx --media towns.csv --media markets.xml")
+	var mediaPaths mediaFlag
+	fs.Var(&mediaPaths, "media", "a media file the form reads (select_one_from_file, pulldata(), csv-external), checked as the server checks it at upload; repeat for each file")
 	path, err := formsParseArgs(e, fs, args, "forms validate")
 	if err != nil {
 		return err
@@ -82,12 +84,58 @@ func runFormsValidate(e *env, args []string) error {
 		return exitError{code: 1, msg: err.Error()}
 	}
 	printFormSummary(e, path, f)
+	if err := checkFormMedia(e, f, mediaPaths); err != nil {
+		return err
+	}
 	// pyxform's warnings: the form is accepted, but worth a look
 	if ws := f.Warnings(); len(ws) > 0 {
 		fmt.Fprintf(e.stdout, "%d warning(s)\n", len(ws))
 		for _, w := range ws {
 			fmt.Fprintf(e.stdout, "  warning: %s\n", w)
 		}
+	}
+	return nil
+}
+
+// mediaFlag collects repeated --media values.
+type mediaFlag []string
+
+func (m *mediaFlag) String() string     { return strings.Join(*m, ",") }
+func (m *mediaFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// checkFormMedia lists the media files the form reads and checks those
+// given, as the server does at upload: a file that does not fit is an
+// error (exit 1), a needed file not given a warning (the server accepts
+// the form without it, as ODK Central does).
+func checkFormMedia(e *env, f *questionnaire.Form, paths []string) error {
+	needs := f.MediaNeeds()
+	if len(needs) == 0 && len(paths) == 0 {
+		return nil
+	}
+	var files []questionnaire.Attachment
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return exitError{code: 2, msg: err.Error()}
+		}
+		files = append(files, questionnaire.Attachment{Name: filepath.Base(p), Data: b})
+	}
+	for _, n := range needs {
+		cols := ""
+		if len(n.Columns) > 0 {
+			cols = " (columns " + strings.Join(n.Columns, ", ") + ")"
+		}
+		fmt.Fprintf(e.stdout, "media\t%s%s\n", n.Name, cols)
+	}
+	missing, err := f.CheckMedia(files)
+	for _, m := range missing {
+		fmt.Fprintf(e.stdout, "  warning: media file %s is not given: upload it with the form, or ODK Collect cannot open the questions that read it\n", m)
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(e.stdout, "  error: %s\n", line)
+		}
+		return exitError{code: 1}
 	}
 	return nil
 }

@@ -150,3 +150,33 @@ func TestFormsCheckTakesTheAPIEnvelope(t *testing.T) {
 		t.Fatalf("unknown field accepted: %v", err)
 	}
 }
+
+// TestFormsValidateMedia: --media files are checked as the server checks
+// them at upload; a needed file not given is a warning.
+func TestFormsValidateMedia(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	form := write("towns.yaml", `settings: {form_id: towns, version: "1"}
+survey:
+  - {type: select_one_from_file towns.csv, name: town, label: Town}
+  - {type: calculate, name: pop, calculation: "pulldata('towns', 'population', 'name', ${town})"}
+  - {type: csv-external, name: prices}
+`)
+	good := write("towns.csv", "name,label,population\nkal,Kalamu,120\n")
+	out, code := runForTest(t, "validate", form, "--media", good)
+	if code != 0 || !strings.Contains(out, "towns.csv (columns name, label, population)") || !strings.Contains(out, "warning: media file prices.csv is not given") {
+		t.Errorf("validate with media: %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "towns.csv")
+	os.WriteFile(bad, []byte("name,label\nkal,Kalamu\n"), 0o644)
+	out, code = runForTest(t, "validate", form, "--media", bad)
+	if code != 1 || !strings.Contains(out, `error: media file towns.csv: column "population": missing`) {
+		t.Errorf("validate with a bad file: %d\n%s", code, out)
+	}
+}

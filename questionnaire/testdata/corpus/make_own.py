@@ -148,8 +148,26 @@ FORMS = {
 }
 
 
-def main():
+# liberia_*, fmtm_*: choices and values read from CSV/XML media files the
+# server sends with the form: select_one_from_file filtered on a column of
+# the file, select_multiple_from_file from XML, pulldata(), csv-external.
+FORMS["media_files"] = {
+    "survey": [
+        ["type", "name", "label", "choice_filter", "calculation"],
+        ["text", "region", "Region", "", ""],
+        ["select_one_from_file towns.csv", "town", "Town", "region=${region}", ""],
+        ["select_multiple_from_file markets.xml", "markets", "Markets", "", ""],
+        ["calculate", "pop", "", "", "pulldata('towns', 'population', 'name', ${town})"],
+        ["csv-external", "prices", "", "", ""],
+        ["note", "show", "Population ${pop}", "", ""],
+    ],
+}
+
+
+def main(only=None):
     for name, sheets in FORMS.items():
+        if only and name not in only:
+            continue
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
         for sheet, rows in sheets.items():
@@ -160,4 +178,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
