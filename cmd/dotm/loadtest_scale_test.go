@@ -54,7 +54,10 @@ func TestLoadtestScale(t *testing.T) {
 		if c.Audit != 4*c.Submissions || c.Listed > 2*c.Submissions || c.Listed < 2*c.Submissions-100 {
 			t.Errorf("checkpoint %d: %d submissions with %d audit entries and %d listed households, want 4 and 2 per submission", i, c.Submissions, c.Audit, c.Listed)
 		}
-		if c.GrowRate <= 0 || c.Startup <= 0 || c.DiskBytes < 1<<20 || c.RSSStartKB <= 0 || c.RSSPeakKB < c.RSSStartKB {
+		// The growth rate is 0 when the previous burst already passed
+		// this checkpoint (a fast machine posts more than 150 in 1 s).
+		grew := i == 0 || cps[i-1].Submissions+cps[i-1].Burst.Created < want
+		if (grew && c.GrowRate <= 0) || c.Startup <= 0 || c.DiskBytes < 1<<20 || c.RSSStartKB <= 0 || c.RSSPeakKB < c.RSSStartKB {
 			t.Errorf("checkpoint %d: rate %.0f/s, start-up %s, disk %d bytes, RSS %d/%d kB: want all measured", i, c.GrowRate, c.Startup, c.DiskBytes, c.RSSStartKB, c.RSSPeakKB)
 		}
 		if c.Settle < c.Startup || c.RSSSettledKB < c.RSSStartKB {
