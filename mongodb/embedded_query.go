@@ -75,6 +75,7 @@ var listIndexes = []listIndex{
 	{colAssignmentMoves, "assignment", []string{"assignment"}},
 	{colListings, "survey", []string{"survey", "_id"}},
 	{colTallies, "survey_psu", tallyIndexFields},
+	{colTallies, "survey_seq", []string{"survey", "seq"}},
 	{colAssignments, "survey_counts", []string{"survey", "psu", "stratum", "enumerator"}},
 	{colListings, "counts", []string{"survey", "psu", "stratum", "quota", "class_counts"}},
 	{colHouseholdSamples, "counts", []string{"survey", "psu", "stratum", "quota", "selected_counts"}},
