@@ -510,25 +510,25 @@ SELECT j.value->>'$.psu', j.value->>'$.stratum' FROM d, json_each(d.psus) AS j`,
 // submission against its tally's, compared in Go (two finds of a few
 // fields each, run at start-up and after a failed tally update).
 func (s *Store) TallyRepairs(ctx context.Context) ([]dotm.TallyRepair, error) {
-	type subState struct {
-		ID           string    `bson:"_id"`
-		Status       string    `bson:"status"`
-		SupersededBy string    `bson:"superseded_by"`
-		ReceivedAt   time.Time `bson:"received_at"`
-	}
 	var subs []subState
-	proj := bson.D{{Key: "status", Value: 1}, {Key: "superseded_by", Value: 1}, {Key: "received_at", Value: 1}}
-	if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(proj), &subs); err != nil {
-		return nil, err
-	}
-	var tallies []struct {
-		ID         string `bson:"_id"`
-		Status     string `bson:"status"`
-		Superseded bool   `bson:"superseded"`
-	}
-	proj = bson.D{{Key: "status", Value: 1}, {Key: "superseded", Value: 1}}
-	if err := s.findAll(ctx, colTallies, bson.D{}, options.Find().SetProjection(proj), &tallies); err != nil {
-		return nil, err
+	var tallies []tallyState
+	if s.sq != nil {
+		// FerretDB decodes every submission whole to project three
+		// fields (113 s at 200,000 submissions); SQLite reads them from
+		// an index that holds them (listIndexes).
+		var err error
+		if subs, tallies, err = s.sq.tallyRepairStates(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		proj := bson.D{{Key: "status", Value: 1}, {Key: "superseded_by", Value: 1}, {Key: "received_at", Value: 1}}
+		if err := s.findAll(ctx, colSubmissions, bson.D{}, options.Find().SetProjection(proj), &subs); err != nil {
+			return nil, err
+		}
+		proj = bson.D{{Key: "status", Value: 1}, {Key: "superseded", Value: 1}}
+		if err := s.findAll(ctx, colTallies, bson.D{}, options.Find().SetProjection(proj), &tallies); err != nil {
+			return nil, err
+		}
 	}
 	type state struct {
 		status     string
@@ -555,4 +555,77 @@ func (s *Store) TallyRepairs(ctx context.Context) ([]dotm.TallyRepair, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// subState is what TallyRepairs reads of a submission, tallyState of a
+// tally.
+type subState struct {
+	ID           string    `bson:"_id"`
+	Status       string    `bson:"status"`
+	SupersededBy string    `bson:"superseded_by"`
+	ReceivedAt   time.Time `bson:"received_at"`
+}
+
+type tallyState struct {
+	ID         string `bson:"_id"`
+	Status     string `bson:"status"`
+	Superseded bool   `bson:"superseded"`
+}
+
+// tallyRepairStates answers TallyRepairs' reads on the embedded store:
+// two SQL queries, each over an index that covers it (the submissions'
+// tally_state, the tallies' survey_psu), so that no document is read.
+func (e *embeddedSQL) tallyRepairStates(ctx context.Context) ([]subState, []tallyState, error) {
+	var subs []subState
+	var tallies []tallyState
+	table, indexedBy, err := e.table(ctx, colSubmissions, "tally_state")
+	if err != nil {
+		return nil, nil, err
+	}
+	if table != "" {
+		q := fmt.Sprintf(`SELECT %s FROM %q%s`, selectFields("_id", "status", "superseded_by", "received_at"), table, indexedBy)
+		rows, err := e.query(ctx, q)
+		if err != nil {
+			return nil, nil, unavailable(err, "read the submissions' states")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d subState
+			var status, by sql.NullString
+			var at sql.NullInt64
+			if err := rows.Scan(&d.ID, &status, &by, &at); err != nil {
+				return nil, nil, unavailable(err, "read the submissions' states")
+			}
+			d.Status, d.SupersededBy, d.ReceivedAt = status.String, by.String, date(at)
+			subs = append(subs, d)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, unavailable(err, "read the submissions' states")
+		}
+	}
+	if table, indexedBy, err = e.table(ctx, colTallies, "survey_psu"); err != nil {
+		return nil, nil, err
+	}
+	if table != "" {
+		q := fmt.Sprintf(`SELECT %s FROM %q%s`, selectFields("_id", "status", "superseded"), table, indexedBy)
+		rows, err := e.query(ctx, q)
+		if err != nil {
+			return nil, nil, unavailable(err, "read the tallies' states")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d tallyState
+			var status sql.NullString
+			var superseded sql.NullInt64
+			if err := rows.Scan(&d.ID, &status, &superseded); err != nil {
+				return nil, nil, unavailable(err, "read the tallies' states")
+			}
+			d.Status, d.Superseded = status.String, superseded.Int64 == 1
+			tallies = append(tallies, d)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, unavailable(err, "read the tallies' states")
+		}
+	}
+	return subs, tallies, nil
 }
