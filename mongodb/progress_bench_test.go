@@ -141,6 +141,15 @@ func BenchmarkProgress(b *testing.B) {
 		{"selections", func() error { _, err := s.Selections(ctx, survey); return err }},
 		{"sampled EAs", func() error { _, err := s.SampledPSUs(ctx, survey); return err }},
 		{"assigned", func() error { _, err := s.AssignedCounts(ctx, survey); return err }},
+		// Start-up reconciliation, from the indexes and as through finds.
+		{"tally repairs (SQL)", func() error { _, err := s.TallyRepairs(ctx); return err }},
+		{"tally repairs (finds)", func() error {
+			sq := s.sq
+			s.sq = nil
+			defer func() { s.sq = sq }()
+			_, err := s.TallyRepairs(ctx)
+			return err
+		}},
 	} {
 		for range 2 {
 			t0 := time.Now()

@@ -36,7 +36,7 @@ type tallyDoc struct {
 	Superseded bool   `bson:"superseded"`
 	GPS        bool   `bson:"gps"`
 	Row        string `bson:"row"`
-	Seq        int64  `bson:"seq"` // when written (tallies_view.go); 0 if before seq was kept
+	Seq        int64  `bson:"seq,omitempty"` // when written (tallies_view.go); 0 if before seq was kept
 }
 
 // The packed fields of a tally, in order, separated by rowSep; lists
