@@ -106,9 +106,21 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 			if err != nil {
 				return nil, err
 			}
-			if old, ok := tv.byID[d.ID]; !ok || !sameTally(old, t) {
-				tv.byID[d.ID] = t
-				tv.sorted = nil
+			old, ok := tv.byID[d.ID]
+			if ok && sameTally(old, t) {
+				tv.hi = max(tv.hi, d.Seq)
+				continue
+			}
+			tv.byID[d.ID] = t
+			// The sorted slice updated in place (callers get copies):
+			// one change does not sort the survey again.
+			if tv.sorted != nil {
+				i, found := slices.BinarySearchFunc(tv.sorted, d.ID, func(a dotm.Tally, id string) int { return strings.Compare(a.ID, id) })
+				if found {
+					tv.sorted[i] = t
+				} else {
+					tv.sorted = slices.Insert(tv.sorted, i, t)
+				}
 			}
 			tv.hi = max(tv.hi, d.Seq)
 		}
