@@ -75,6 +75,8 @@ var listIndexes = []listIndex{
 	{colAssignmentMoves, "assignment", []string{"assignment"}},
 	{colListings, "survey", []string{"survey", "_id"}},
 	{colTallies, "survey_psu", tallyIndexFields},
+	{colTallies, "survey_seq", []string{"survey", "seq"}},
+	{colSubmissions, "tally_state", []string{"_id", "status", "superseded_by", "received_at"}},
 	{colAssignments, "survey_counts", []string{"survey", "psu", "stratum", "enumerator"}},
 	{colListings, "counts", []string{"survey", "psu", "stratum", "quota", "class_counts"}},
 	{colHouseholdSamples, "counts", []string{"survey", "psu", "stratum", "quota", "selected_counts"}},

@@ -141,6 +141,15 @@ func BenchmarkProgress(b *testing.B) {
 		{"selections", func() error { _, err := s.Selections(ctx, survey); return err }},
 		{"sampled EAs", func() error { _, err := s.SampledPSUs(ctx, survey); return err }},
 		{"assigned", func() error { _, err := s.AssignedCounts(ctx, survey); return err }},
+		// Start-up reconciliation, from the indexes and as through finds.
+		{"tally repairs (SQL)", func() error { _, err := s.TallyRepairs(ctx); return err }},
+		{"tally repairs (finds)", func() error {
+			sq := s.sq
+			s.sq = nil
+			defer func() { s.sq = sq }()
+			_, err := s.TallyRepairs(ctx)
+			return err
+		}},
 	} {
 		for range 2 {
 			t0 := time.Now()
@@ -162,10 +171,29 @@ func BenchmarkProgress(b *testing.B) {
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	c0 := cpu()
-	b.ResetTimer()
-	for b.Loop() {
-		get(b)
+	// view: the tallies from the survey's view in memory, refreshed by
+	// the tallies written since (tallies_view.go), with one tally written
+	// between requests as in the field; store: all read at each request.
+	for _, mode := range []struct {
+		name   string
+		noView bool
+	}{{"view", false}, {"store", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			s.noTallyView = mode.noView
+			get(b)
+			c0 := cpu()
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				id := fmt.Sprintf("%08x-0000-4000-8000-%012d", uint32(i)*2654435761, i)
+				if err := s.SetTallyStatus(ctx, id, []dotm.SubmissionStatus{dotm.SubmissionApproved, dotm.SubmissionRejected}[i%2]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+				b.StartTimer()
+				get(b)
+			}
+			b.ReportMetric(float64(cpu()-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		})
 	}
-	b.ReportMetric(float64(cpu()-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -57,6 +57,10 @@ type Store struct {
 	// sq reads listings straight from the embedded server's SQLite file
 	// (embedded_query.go); nil on MongoDB and on a borrowed server.
 	sq *embeddedSQL
+	// views are the surveys' tallies in memory (tallies_view.go);
+	// noTallyView (tests) reads them from the store at every request.
+	views       tallyViews
+	noTallyView bool
 }
 
 // Open connects to the server cfg names and creates dotm's indexes.

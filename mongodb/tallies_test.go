@@ -135,7 +135,8 @@ func TestProgressReadsMatchWire(t *testing.T) {
 
 // TestTallyRepairs: the submissions without a tally come in the order
 // they were received, those whose tally's status or correction differs
-// with the submission's state, and agreeing ones not at all.
+// with the submission's state, and agreeing ones not at all; alike from
+// the embedded store's indexes (SQL) and through finds.
 func TestTallyRepairs(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
@@ -173,5 +174,16 @@ func TestTallyRepairs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("repairs\n%+v\nwant\n%+v", got, want)
+	}
+	// The same through the finds (what a real MongoDB runs).
+	sq := s.sq
+	s.sq = nil
+	viaFind, err := s.TallyRepairs(ctx)
+	s.sq = sq
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(viaFind, want) {
+		t.Fatalf("repairs through finds\n%+v\nwant\n%+v", viaFind, want)
 	}
 }

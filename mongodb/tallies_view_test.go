@@ -1,0 +1,132 @@
+package mongodb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dotm-survey/dotm"
+)
+
+// TestTallyViewMatchesStore writes tallies through two stores on one
+// database (two dotm processes on one server), interleaving receipts,
+// reviews, corrections and repairs (a tally written again whole), and
+// checks after each round that every store's view (one reading through
+// SQL, one through finds, as on MongoDB) answers what a full read of the
+// store answers, and so does the progress summary computed from it.
+func TestTallyViewMatchesStore(t *testing.T) {
+	ctx := context.Background()
+	a := openTestStore(t)
+	open := func() *Store {
+		s, err := Open(ctx, Config{URI: testURI, Database: a.db.Name(), EmbeddedDir: testDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(ctx) })
+		return s
+	}
+	b := open()
+	viaFind := open()
+	viaFind.sq = nil
+	truth := open()
+	truth.noTallyView = true
+	if a.sq == nil || b.sq == nil {
+		t.Fatal("the test stores are not the embedded one")
+	}
+	rng := rand.New(rand.NewPCG(19, 3))
+	statuses := []dotm.SubmissionStatus{dotm.SubmissionReceived, dotm.SubmissionApproved, dotm.SubmissionRejected}
+	var ids []string
+	tally := func(id string) dotm.Tally {
+		p := rng.IntN(4)
+		return dotm.Tally{ID: id, Survey: "sv", Enumerator: fmt.Sprintf("e%d", rng.IntN(3)), PSU: fmt.Sprintf("ea-%d", p), Stratum: fmt.Sprintf("st-%d", p%2),
+			Status: dotm.SubmissionReceived, Class: dotm.NonMigrant, Day: "2026-03-02", Seconds: 1000 + rng.IntN(3000), HasGPS: true,
+			Lat: rng.Float64(), Lon: rng.Float64(), Ages: []int{rng.IntN(90)}, Amounts: rng.IntN(4), RoundAmount: rng.IntN(2)}
+	}
+	// Another survey's tallies stay out of sv's view.
+	if err := b.PutTally(ctx, dotm.Tally{ID: "other-1", Survey: "other", Status: dotm.SubmissionReceived, Day: "2026-03-02"}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(round int) {
+		t.Helper()
+		want, err := truth.Tallies(ctx, dotm.TallyFilter{Survey: "sv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != len(ids) {
+			t.Fatalf("round %d: the store holds %d tallies of sv, want %d", round, len(want), len(ids))
+		}
+		for name, s := range map[string]*Store{"a": a, "b": b, "find": viaFind} {
+			got, err := s.Tallies(ctx, dotm.TallyFilter{Survey: "sv"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, store %s: view\n%+v\nstore\n%+v", round, name, got, want)
+			}
+			pg := dotm.ComputeProgress(dotm.ProgressInput{Survey: "sv", Tallies: got})
+			pw := dotm.ComputeProgress(dotm.ProgressInput{Survey: "sv", Tallies: want})
+			if !reflect.DeepEqual(pg, pw) {
+				t.Fatalf("round %d, store %s: summaries differ", round, name)
+			}
+		}
+	}
+	check(0)
+	for round := 1; round <= 12; round++ {
+		for range 8 {
+			w := []*Store{a, b}[rng.IntN(2)]
+			switch op := rng.IntN(5); {
+			case op < 2 || len(ids) == 0: // a new submission
+				id := fmt.Sprintf("sub-%03d", len(ids))
+				ids = append(ids, id)
+				if err := w.PutTally(ctx, tally(id)); err != nil {
+					t.Fatal(err)
+				}
+			case op == 2: // a review
+				if err := w.SetTallyStatus(ctx, ids[rng.IntN(len(ids))], statuses[rng.IntN(3)]); err != nil {
+					t.Fatal(err)
+				}
+			case op == 3: // a correction
+				if err := w.SupersedeTally(ctx, ids[rng.IntN(len(ids))]); err != nil {
+					t.Fatal(err)
+				}
+			default: // a repair: the tally rebuilt whole
+				tl := tally(ids[rng.IntN(len(ids))])
+				tl.Status = dotm.SubmissionApproved
+				if err := w.PutTally(ctx, tl); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		check(round)
+	}
+	// A write committed after a later one was read (a slow concurrent
+	// writer, or another process whose clock is a little behind): its seq
+	// is below the highest seen but within the window, so it is read.
+	late := func(id string, behind time.Duration) {
+		t.Helper()
+		tl := tally(id)
+		tl.Seconds = 7
+		d := tallyDoc{ID: tl.ID, Survey: tl.Survey, PSU: tl.PSU, Status: string(tl.Status), GPS: tl.HasGPS, Row: packRow(tl),
+			Seq: tallyClock.Load() - int64(behind)}
+		if _, err := a.collection(colTallies).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, d, options.Replace().SetUpsert(true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late(ids[0], tallyWindow/3)
+	ids = append(ids, "sub-late")
+	late("sub-late", tallyWindow/2)
+	check(100)
+	// One stamped before the window (a clock stepped back): the periodic
+	// full read brings it in.
+	late(ids[1], 2*tallyWindow)
+	for _, s := range []*Store{a, b, viaFind} {
+		s.views.get("sv").fullAt = time.Now().Add(-tallyFullEvery - time.Second)
+	}
+	check(101)
+}
