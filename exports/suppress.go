@@ -99,7 +99,7 @@ func (s *Suppression) add(o Suppression) {
 const (
 	firstPassBudget  = 5_000
 	secondPassBudget = 200_000
-	releaseBudget    = 4_000_000
+	releaseBudget    = 40_000_000
 )
 
 // importanceCost is the cost of suppressing one cell; the rank of the
