@@ -307,6 +307,10 @@ func BenchmarkReleaseCurve(b *testing.B) {
 					for _, tr := range rep.Tables {
 						b.Logf("%s: %d rows, %d values suppressed, k violations %d -> %d (residual %d), global risk %.4g -> %.4g",
 							tr.Table, tr.Rows, tr.SuppressedTotal, tr.Before.KViolations, tr.After.KViolations, tr.ResidualK, tr.Before.Global, tr.After.Global)
+						if sp := tr.Suppression; sp != nil {
+							b.Logf("%s: local suppression %d cells (lower bound %d, greedy %d), %d of %d blocks optimal, %d given the second pass, %d search nodes",
+								tr.Table, sp.Cells, sp.LowerBound, sp.Greedy, sp.Exact, sp.Blocks, sp.Searched, sp.Nodes)
+						}
 					}
 				}
 				b.StopTimer()

@@ -1,6 +1,7 @@
 package exports
 
 import (
+	"fmt"
 	"math/bits"
 	"runtime"
 	"sort"
@@ -34,7 +35,17 @@ import (
 // least important first, every record still below k loses that column's
 // value; records left below k take donors: records of groups holding more
 // than k that move to their key), then searches the block depth first with
-// the lower bound below, and stops early after a node budget.
+// the lower bound below, within a node budget (the policy below).
+//
+// Budget policy: the work of a release is bounded and grows linearly with
+// its blocks. First every block is searched with firstPassBudget nodes;
+// most finish (their result is optimal). Then the blocks left unfinished,
+// those farthest above their lower bound first (ties in the blocks'
+// order), are searched again with secondPassBudget nodes each, as many as
+// releaseBudget nodes allow; the others keep the best solution of the
+// first pass (the greedy start, improved where the first pass found
+// better). The budgets depend only on the data, never on timing, so the
+// result is the same on any number of cores.
 //
 // Lower bound: a record's group must hold at least k records that can reach
 // its key, so a record loses at least the fewest cells of a pattern whose
@@ -62,6 +73,10 @@ type Suppression struct {
 	// searched to the end (their result is optimal).
 	Blocks int `json:"blocks"`
 	Exact  int `json:"blocks_optimal"`
+	// Searched counts the unfinished blocks given the second, larger
+	// budget; Nodes is the search nodes spent over all blocks.
+	Searched int   `json:"blocks_second_pass"`
+	Nodes    int64 `json:"search_nodes"`
 	// Residual counts records no suppression can bring to k (they lose
 	// every suppressible cell).
 	Residual int `json:"residual_records"`
@@ -75,10 +90,17 @@ func (s *Suppression) add(o Suppression) {
 	s.Blocks += o.Blocks
 	s.Exact += o.Exact
 	s.Residual += o.Residual
+	s.Searched += o.Searched
+	s.Nodes += o.Nodes
 }
 
-// searchBudget bounds the nodes of one block's depth-first search.
-const searchBudget = 200_000
+// The search budgets (see the policy above), in nodes; a node costs tens
+// of nanoseconds.
+const (
+	firstPassBudget  = 5_000
+	secondPassBudget = 200_000
+	releaseBudget    = 40_000_000
+)
 
 // importanceCost is the cost of suppressing one cell; the rank of the
 // column (0 = least important) is added to break ties.
@@ -93,7 +115,9 @@ const importanceCost = 1 << 10
 // parallel; the result does not depend on how many at once.
 func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) ([][]int, Suppression) {
 	out := make([][]int, len(k.cols))
-	rep := Suppression{Method: "exact search per block with a lower bound, from a greedy start (blanks are values)"}
+	rep := Suppression{Method: fmt.Sprintf("search per block with a lower bound, from a greedy start (blanks are values); "+
+		"every block searched up to %d nodes, then the blocks left farthest above their bound up to %d nodes each, %d nodes in all",
+		firstPassBudget, secondPassBudget, releaseBudget)}
 	if len(order) == 0 || k.n == 0 {
 		return out, rep
 	}
@@ -133,6 +157,10 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 	}
 	pats := make([][]uint64, len(blockOrder))
 	reps := make([]Suppression, len(blockOrder))
+	budget := make([]int, len(blockOrder))
+	for i := range budget {
+		budget[i] = firstPassBudget
+	}
 	solveBlock := func(bi int) {
 		recs := blockOrder[bi]
 		masks := make([]uint64, len(recs))
@@ -143,7 +171,7 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 				}
 			}
 		}
-		bs := &block{k: k, kr: kr, kAnon: kAnon, recs: recs, masks: masks, cost: cost, order: order}
+		bs := &block{k: k, kr: kr, kAnon: kAnon, recs: recs, masks: masks, cost: cost, order: order, budget: budget[bi]}
 		pats[bi], reps[bi] = bs.solve()
 	}
 	// Blocks read only their own records' codes: they are solved on
@@ -155,6 +183,26 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 	}
 	sort.SliceStable(bySize, func(x, y int) bool { return len(blockOrder[bySize[x]]) > len(blockOrder[bySize[y]]) })
 	parallel(len(bySize), func(i int) { solveBlock(bySize[i]) })
+	// Second pass: the unfinished blocks farthest above their bound.
+	var open []int
+	for bi, r := range reps {
+		if r.Blocks > 0 && r.Exact == 0 && r.Cells > r.LowerBound {
+			open = append(open, bi)
+		}
+	}
+	sort.SliceStable(open, func(x, y int) bool {
+		return reps[open[x]].Cells-reps[open[x]].LowerBound > reps[open[y]].Cells-reps[open[y]].LowerBound
+	})
+	open = open[:min(len(open), releaseBudget/secondPassBudget)]
+	for _, bi := range open {
+		budget[bi] = secondPassBudget
+	}
+	parallel(len(open), func(i int) {
+		first := reps[open[i]]
+		solveBlock(open[i])
+		reps[open[i]].Nodes += first.Nodes
+		reps[open[i]].Searched = 1
+	})
 	for bi, recs := range blockOrder {
 		rep.add(reps[bi])
 		for p, i := range recs {
@@ -248,6 +296,9 @@ type block struct {
 	masks []uint64 // suppressible, non-null cells per record
 	cost  []int
 	order []int
+	// budget bounds the nodes of the search; nodes counts them.
+	budget int
+	nodes  int
 
 	off      []int
 	sub      []uint64
@@ -422,6 +473,7 @@ func (b *block) solve() ([]uint64, Suppression) {
 	}
 	rep.Cells = cells(best)
 	rep.LowerBound = lbCells
+	rep.Nodes = int64(b.nodes)
 	if exact && bestCost >= 0 {
 		rep.Exact = 1
 		rep.LowerBound = rep.Cells
@@ -656,7 +708,7 @@ func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
 			return
 		}
 		nodes++
-		if nodes > searchBudget {
+		if nodes > b.budget {
 			complete = false
 			return
 		}
@@ -699,6 +751,7 @@ func (b *block) search(start []uint64, bound int) ([]uint64, bool) {
 	if bestCost < 0 || suffix[0] < bestCost {
 		dfs(0, 0)
 	}
+	b.nodes = min(nodes, b.budget)
 	if best == nil {
 		return nil, complete
 	}

@@ -164,6 +164,12 @@ func TestSuppressMinimal(t *testing.T) {
 		if rep.Greedy > got || rep.GreedyBelowK > 0 {
 			beatGreedy++
 		}
+		if limit := int64(rep.Blocks)*firstPassBudget + releaseBudget; rep.Nodes > limit || rep.Searched > releaseBudget/secondPassBudget {
+			t.Errorf("iteration %d: %d search nodes, %d blocks in the second pass: over the policy's %d nodes", it, rep.Nodes, rep.Searched, limit)
+		}
+		if rep.Blocks > 0 && rep.Nodes == 0 && rep.Exact < rep.Blocks {
+			t.Errorf("iteration %d: %d of %d blocks not optimal with no search node counted", it, rep.Blocks-rep.Exact, rep.Blocks)
+		}
 		if rep.Exact == rep.Blocks && want >= 0 && got != want {
 			t.Errorf("iteration %d: %d cells, optimum %d (rows %v, k %d)", it, got, want, rows, kAnon)
 		}
