@@ -254,7 +254,7 @@ func curveSizes(tb testing.TB) []int {
 }
 
 // curveProfile is the demo's release profile for n households: the records
-// allowed to stay below k (residual_k, 100 for the demo's 1,200
+// allowed to stay below k (residual_k, 150 for the demo's 1,200
 // households) grow with the number of households, up to 5% of them.
 func curveProfile(tb testing.TB, n int) *exports.Profile {
 	p, err := exports.ParseProfile([]byte(exports.HouseholdProfile))

@@ -24,9 +24,12 @@ max_risk: 0.05
 # Households unique on region × urban × household size alone: the PSU codes
 # give the region and the roster gives the size, so no suppression hides
 # them; the disclosure report lists them. Their people are below k in the
-# roster for the same reason (~3 each). Allow up to 100 records per table
-# (the demo has 24 households and 73 people).
-residual_k: 100
+# roster for the same reason (~3 each), and a few more people stay below
+# k on the joined data with every person-level value suppressed. Allow up
+# to 150 records per table (the demo has 24 households and 85–105 people,
+# from run to run: the release's row order follows its random
+# pseudonyms, and the suppression search depends on it).
+residual_k: 150
 # Compared on the released and the full data in the disclosure report.
 key_indicators: {table: households, means: [remit_received, bank_account, cons_pc], by: migrant}
 drop: [household_id_answer, enumerator_comments, dest_country_other, deviceid, start, end]
