@@ -131,29 +131,9 @@ func (k *keys) suppressMinimal(kAnon int, order []int, can func(i, j int) bool) 
 	kr := k.keyer()
 	var blockOrder [][]int
 	if kr.fits {
-		blocks := map[uint64]int{}
-		for i := 0; i < k.n; i++ {
-			b := kr.key(i, fixed)
-			at, ok := blocks[b]
-			if !ok {
-				at = len(blockOrder)
-				blocks[b] = at
-				blockOrder = append(blockOrder, nil)
-			}
-			blockOrder[at] = append(blockOrder[at], i)
-		}
+		blockOrder = groupRows(k.n, func(i int) uint64 { return kr.key(i, fixed) })
 	} else {
-		blocks := map[string]int{}
-		for i := 0; i < k.n; i++ {
-			b := k.stringKey(i, fixed)
-			at, ok := blocks[b]
-			if !ok {
-				at = len(blockOrder)
-				blocks[b] = at
-				blockOrder = append(blockOrder, nil)
-			}
-			blockOrder[at] = append(blockOrder[at], i)
-		}
+		blockOrder = groupRows(k.n, func(i int) string { return k.stringKey(i, fixed) })
 	}
 	pats := make([][]uint64, len(blockOrder))
 	reps := make([]Suppression, len(blockOrder))
@@ -823,4 +803,21 @@ func bothMeasures(k *keys, kAnon int) (match, values Risk) {
 	values, _, _, _ = k.risk(kAnon)
 	k.blanksMatch = was
 	return match, values
+}
+
+// groupRows groups rows 0..n-1 by key, groups in order of their first row.
+func groupRows[K comparable](n int, key func(int) K) [][]int {
+	at := map[K]int{}
+	var groups [][]int
+	for i := 0; i < n; i++ {
+		k := key(i)
+		g, ok := at[k]
+		if !ok {
+			g = len(groups)
+			at[k] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }
