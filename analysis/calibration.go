@@ -3,9 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/dotm-survey/dotm/sampling"
 )
@@ -421,9 +419,7 @@ func (d *Design) calResiduals(z [][]float64) [][]float64 {
 	for k := range z {
 		out[k] = append([]float64(nil), z[k]...)
 	}
-	// Each variable's residuals are its own: they are computed on all
-	// cores, each variable by one goroutine, with the same arithmetic in
-	// the same order as one at a time.
+	// Rows per cell of each raking margin, counted once for every variable.
 	counts := make([][][]float64, len(d.cal))
 	for si := range d.cal {
 		s := &d.cal[si]
@@ -439,19 +435,11 @@ func (d *Design) calResiduals(z [][]float64) [][]float64 {
 			counts[si][m] = cnt
 		}
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for _, x := range out {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(x []float64) {
-			defer func() { <-sem; wg.Done() }()
-			for si := range d.cal {
-				calResidual(&d.cal[si], counts[si], x)
-			}
-		}(x)
+		for si := range d.cal {
+			calResidual(&d.cal[si], counts[si], x)
+		}
 	}
-	wg.Wait()
 	return out
 }
 
