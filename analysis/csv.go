@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,8 +157,13 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 	for k := range want {
 		if sp != nil && k < len(sp.cells) && cap(sp.cells[k]) >= n {
 			cells[k] = sp.cells[k][:n]
+		} else if sp != nil {
+			cells[k] = make([]cell, n, n+n/4) // room for the next blocks' longer runs of short lines
 		} else {
 			cells[k] = make([]cell, n)
+		}
+		if k < len(text) && text[k] {
+			continue // never parsed as numbers
 		}
 		if sp != nil && k < len(sp.dst) && cap(sp.dst[k])-len(sp.dst[k]) >= n {
 			d := sp.dst[k]
@@ -199,7 +205,10 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 	if nchunk == 1 && scanned[0] < n { // (quotes make one chunk)
 		n = scanned[0]
 		for k := range want {
-			cells[k], nums[k] = cells[k][:n], nums[k][:n]
+			cells[k] = cells[k][:n]
+			if nums[k] != nil {
+				nums[k] = nums[k][:n]
+			}
 		}
 	}
 	t := NewTable(n)
@@ -223,7 +232,11 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 			if isNum {
 				cols[k] = &Column{Name: want[k], Num: nums[k]}
 			} else {
-				cols[k] = textColumn(want[k], buf, cells[k], esc, k, len(want))
+				var acc *csvAcc // a column known to be text is coded straight into its whole-file codes
+				if sp != nil && k < len(sp.text) && k < len(text) && text[k] {
+					acc = sp.text[k]
+				}
+				cols[k] = textColumn(want[k], buf, cells[k], esc, k, len(want), acc)
 			}
 			<-sem
 		}(k)
@@ -266,6 +279,9 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 	buf, colOf, lastField, nf, cells, hs, rb := sc.buf, sc.colOf, sc.lastField, sc.nf, sc.cells, sc.hs, sc.rowBase
 	row := first
 	i := from
+	if chunk := buf[from:to]; csvPlain && bytes.IndexByte(chunk, '"') < 0 && bytes.IndexByte(chunk, '\r') < 0 {
+		i, row = sc.scanPlain(from, from+bytes.LastIndexByte(chunk, '\n')+1, first, first+nrows)
+	}
 	for i < to && row < first+nrows {
 		field := 0
 		for {
@@ -345,6 +361,104 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 	return nil
 }
 
+// csvPlain turns scan's fast path on (tests compare both paths).
+var csvPlain = true
+
+// fieldEnd marks the bytes that end a field of an unquoted line.
+var fieldEnd = [256]bool{',': true, '\n': true}
+
+// scanPlain is scan's fast path over the whole lines in buf[from:to] of a
+// chunk with no quote and no carriage return: it splits each line once,
+// parsing a numeric column's plain decimals as it goes (the same
+// arithmetic as [parseNumber]) and handing anything else to [scanner.number].
+// It stops at the first line it cannot take (too few fields) and returns
+// where that line starts, so that scan reports it.
+func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
+	buf, colOf, lastField, cells, nums, notNum := sc.buf, sc.colOf, sc.lastField, sc.cells, sc.nums, sc.notNum
+	row, i := first, from
+	for i < to && row < stop {
+		line := i
+		for f := 0; ; f++ {
+			k := colOf[f]
+			start := i
+			if k >= 0 && !notNum[k] {
+				j := i
+				neg := false
+				c := buf[j]
+				if c == '-' || c == '+' {
+					neg = c == '-'
+					j++
+				}
+				var mant uint64
+				digits, frac := 0, 0
+				seenDot, long := false, false
+				for {
+					c = buf[j]
+					if d := c - '0'; d < 10 {
+						j++
+						if mant == 0 && d == 0 && !seenDot {
+							digits++
+							continue
+						}
+						mant = mant*10 + uint64(d)
+						digits++
+						if seenDot {
+							frac++
+						}
+						if digits > 15 {
+							long = true
+							break
+						}
+						continue
+					}
+					if c == '.' && !seenDot {
+						seenDot = true
+						j++
+						continue
+					}
+					break
+				}
+				if !long && digits > 0 && (c == ',' || c == '\n') {
+					v := float64(mant) / pow10[frac]
+					if neg {
+						v = -v
+					}
+					nums[k][row] = v
+					cells[k][row] = cell{uint32(start), uint32(j)}
+					i = j
+				} else {
+					for !fieldEnd[buf[i]] {
+						i++
+					}
+					cells[k][row] = cell{uint32(start), uint32(i)}
+					sc.number(k, row, first, start, i)
+				}
+			} else {
+				for !fieldEnd[buf[i]] {
+					i++
+				}
+				if k >= 0 {
+					cells[k][row] = cell{uint32(start), uint32(i)}
+				}
+			}
+			if buf[i] == '\n' {
+				if f < lastField {
+					return line, row // too few fields: scan says so
+				}
+				i++
+				break
+			}
+			i++
+			if f == lastField {
+				i += bytes.IndexByte(buf[i:to], '\n') + 1
+				break
+			}
+		}
+		row++
+	}
+	return i, row
+}
+
 // number parses field k of row, reusing the previous row's value when the
 // text is the same (design columns repeat within a PSU).
 func (sc *scanner) number(k, row, first, start, end int) {
@@ -369,7 +483,10 @@ func (sc *scanner) number(k, row, first, start, end int) {
 }
 
 // textColumn codes a text column against its dictionary ("NA" missing).
-func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int) *Column {
+// With acc, the dictionary is the whole file's column so far and the codes
+// are appended to acc.codes (the column returned shares them); without,
+// the dictionary is the block's own.
+func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int, acc *csvAcc) *Column {
 	text := func(i int) []byte {
 		if len(esc) > 0 {
 			if s, ok := esc[i*nwant+k]; ok {
@@ -379,9 +496,18 @@ func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nw
 		c := cells[i]
 		return buf[c.start:c.end]
 	}
-	codes := make([]int32, len(cells))
-	idx := map[string]int32{}
-	var levels []string
+	if acc == nil {
+		acc = &csvAcc{}
+	}
+	if acc.lookup == nil {
+		acc.lookup = map[string]int32{}
+	}
+	if acc.raw == nil {
+		acc.raw = map[string]int32{}
+	}
+	base := len(acc.codes)
+	acc.codes = slices.Grow(acc.codes, len(cells))[:base+len(cells)]
+	codes := acc.codes[base:]
 	var prev []byte
 	for i := range cells {
 		b := text(i)
@@ -394,16 +520,22 @@ func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nw
 			codes[i] = -1
 			continue
 		}
-		c, ok := idx[string(b)]
+		c, ok := acc.raw[string(b)]
 		if !ok {
-			c = int32(len(levels))
+			// A level is the text as dotm's CSV writers escape it, undone;
+			// two spellings of one level share its code.
 			s := string(b)
-			idx[s] = c
-			levels = append(levels, csvsafe.Unescape(s)) // as dotm's CSV writers escape it
+			u := csvsafe.Unescape(s)
+			if c, ok = acc.lookup[u]; !ok {
+				c = int32(len(acc.levels))
+				acc.lookup[u] = c
+				acc.levels = append(acc.levels, u)
+			}
+			acc.raw[s] = c
 		}
 		codes[i] = c
 	}
-	return &Column{Name: name, Codes: codes, Levels: levels}
+	return &Column{Name: name, Codes: codes, Levels: acc.levels}
 }
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
@@ -518,26 +650,64 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 	space := csvSpace{dst: make([][]float64, len(want))}
 	var blocks [][2]int64 // offset and length of each block read
 	rows := 0
-	buf := make([]byte, min(int64(csvBlock), max(size-off, 0)))
+	// Two buffers: the next block is read into one while the other is
+	// parsed.
+	blk := min(int64(csvBlock), max(size-off, 0))
+	bufs := [2][]byte{make([]byte, blk), make([]byte, blk)}
+	cur := 0
+	type readResult struct {
+		off, n int64
+		err    error
+		done   chan struct{}
+	}
+	var ahead *readResult
+	readAhead := func(buf []byte, at int64) *readResult {
+		rr := &readResult{off: at, n: min(int64(len(buf)), size-at), done: make(chan struct{})}
+		go func() {
+			defer close(rr.done)
+			if _, err := r.ReadAt(buf[:rr.n], at); err != nil && err != io.EOF {
+				rr.err = err
+			}
+		}()
+		return rr
+	}
 	for off < size {
+		buf := bufs[cur]
 		n := min(int64(len(buf)), size-off)
 		b := buf[:n]
-		if _, err := r.ReadAt(b, off); err != nil && err != io.EOF {
+		if ahead != nil && ahead.off == off && ahead.n == n {
+			<-ahead.done
+			if ahead.err != nil {
+				return nil, fmt.Errorf("read csv: %w", ahead.err)
+			}
+		} else if _, err := r.ReadAt(b, off); err != nil && err != io.EOF {
 			return nil, fmt.Errorf("read csv: %w", err)
 		}
+		ahead = nil
 		if off+n < size {
 			cut := lineCut(b)
 			if cut <= 0 { // one line longer than a block
-				buf = make([]byte, 2*len(buf))
+				bufs = [2][]byte{make([]byte, 2*len(buf)), make([]byte, 2*len(buf))}
 				continue
 			}
 			b = b[:cut]
 		}
+		if next := off + int64(len(b)); next < size {
+			ahead = readAhead(bufs[1-cur], next)
+		}
+		space.text = make([]*csvAcc, len(want))
+		inPlace := make([]bool, len(want))
 		for k := range cols {
 			space.dst[k] = cols[k].num
+			if text[k] {
+				space.text[k], inPlace[k] = &cols[k], true
+			}
 		}
 		t, err := parseBody(b, hs, want, text, rows, &space)
 		if err != nil {
+			if ahead != nil {
+				<-ahead.done
+			}
 			return nil, err
 		}
 		if rows == 0 && t.Len() > 0 && off+int64(len(b)) < size {
@@ -547,9 +717,9 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 			est := int(float64(t.Len())*float64(size-off)/float64(len(b))*1.3) + 16
 			for k := range cols {
 				if t.cols[want[k]].IsText() {
-					cols[k].codes = make([]int32, 0, est)
+					cols[k].codes = bigMake[int32](0, est)
 				} else {
-					cols[k].num = make([]float64, 0, est)
+					cols[k].num = bigMake[float64](0, est)
 				}
 			}
 		}
@@ -578,11 +748,14 @@ func ReadCSVAt(r io.ReaderAt, size int64, want []string) (*Table, error) {
 			if c.IsText() {
 				text[k] = true
 			}
-			cols[k].add(c)
+			if !inPlace[k] {
+				cols[k].add(c)
+			}
 		}
 		blocks = append(blocks, [2]int64{off, int64(len(b))})
 		rows += t.Len()
 		off += int64(len(b))
+		cur = 1 - cur
 	}
 	t := NewTable(rows)
 	for k, name := range want {
@@ -648,6 +821,7 @@ func lineCut(b []byte) int {
 type csvSpace struct {
 	dst   [][]float64
 	cells [][]cell
+	text  []*csvAcc // the whole file's text columns, coded in place
 }
 
 // csvAcc gathers one column over the blocks: numbers, or codes into the
@@ -656,7 +830,8 @@ type csvAcc struct {
 	num    []float64
 	codes  []int32
 	levels []string
-	lookup map[string]int32
+	lookup map[string]int32 // level → code
+	raw    map[string]int32 // text as read → code (see [textColumn])
 }
 
 func (a *csvAcc) add(c *Column) {

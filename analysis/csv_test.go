@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -134,7 +135,92 @@ func FuzzReadCSVAt(f *testing.F) {
 				t.Fatal(d)
 			}
 		}
+		general, gerr := parseGeneral(b)
+		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("general path: error %v, fast path %v", gerr, werr)
+		}
+		if gerr == nil {
+			if d := sameTable(general, whole); d != "" {
+				t.Fatalf("general path against fast path: %s", d)
+			}
+		}
 	})
+}
+
+// parseGeneral is ParseCSV without the fast path for plain lines.
+func parseGeneral(b []byte) (*Table, error) {
+	csvPlain = false
+	defer func() { csvPlain = true }()
+	return ParseCSV(b, nil)
+}
+
+// TestPlainLinesMatchGeneralPath: the fast path for lines without quotes
+// or carriage returns (which splits a line once and parses plain decimals
+// as it goes) gives the general path's table and errors on every kind of
+// number and non-number, short and long lines, empty lines, and a last
+// line without its newline; and its numbers are strconv's.
+func TestPlainLinesMatchGeneralPath(t *testing.T) {
+	tokens := []string{"", "NA", "NaN", "0", "-0", "+5", "-", ".", ".5", "5.", "007.50", "1e5", "-2.5E-3",
+		"123456789012345", "1234567890123456", "0.000000000000001234", "12345678901234567890", "inf", "0x1p-2",
+		"abc", "3.14159", "-17", "18.0753643761302", "1.2.3", "--1", "42",
+		"1.2345678901234567", "9007199254740993", "2.2250738585072011", "0.30000000000000004", "7.1234567890123456"}
+	var sb strings.Builder
+	for seed := range 40 {
+		sb.Reset()
+		sb.WriteString("a,b,c,d\n")
+		for i := range 200 {
+			k := (i*7 + seed*13) % len(tokens)
+			line := []string{tokens[k], tokens[(k+seed)%len(tokens)], fmt.Sprint(i), tokens[(k*3+1)%len(tokens)]}
+			switch {
+			case seed%5 == 1 && i%9 == 0:
+				line = append(line, "extra", "fields")
+			case seed%5 == 2 && i == 150:
+				line = line[:2] // too few fields
+			case seed%5 == 3 && i == 100:
+				line = nil // an empty line
+			}
+			if seed%2 == 0 { // numeric columns stay numeric: only numbers and missing values
+				for j, v := range line {
+					if _, err := strconv.ParseFloat(v, 64); err != nil && v != "" && v != "NA" {
+						line[j] = "1.25"
+					}
+				}
+			}
+			sb.WriteString(strings.Join(line, ","))
+			if !(seed%5 == 4 && i == 199) {
+				sb.WriteByte('\n')
+			}
+		}
+		in := []byte(sb.String())
+		fast, ferr := ParseCSV(in, nil)
+		general, gerr := parseGeneral(in)
+		if (ferr == nil) != (gerr == nil) || ferr != nil && ferr.Error() != gerr.Error() {
+			t.Fatalf("seed %d: fast path error %v, general %v", seed, ferr, gerr)
+		}
+		if ferr != nil {
+			continue
+		}
+		if d := sameTable(fast, general); d != "" {
+			t.Fatalf("seed %d: %s", seed, d)
+		}
+		if seed%2 == 0 {
+			a, _ := fast.Column("a")
+			if a.IsText() {
+				t.Fatalf("seed %d: column a is text: %v", seed, a.Levels)
+			}
+			rows := strings.Split(strings.TrimSuffix(sb.String(), "\n"), "\n")[1:]
+			for i, r := range rows {
+				v := strings.Split(r, ",")[0]
+				want, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					want = math.NaN()
+				}
+				if got := a.Num[i]; got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+					t.Fatalf("seed %d row %d: %q read as %v, strconv %v", seed, i+1, v, got, want)
+				}
+			}
+		}
+	}
 }
 
 // TestParseCSVQuotedNewlines: a newline inside a quoted field neither makes
