@@ -64,7 +64,7 @@ func byDomains(t *Table, by []string, in []bool) ([]domain, error) {
 	wide := map[string]int{}
 	var buf []byte
 	var keys []key
-	cellOf := make([]int, n)
+	cellOf := bigMake[int](n, n)
 	for i := 0; i < n; i++ {
 		cellOf[i] = -1
 		if in != nil && !in[i] {

@@ -127,7 +127,7 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 	}
 	// Stage 1 strata.
 	n := d.n
-	s1 := stage{stratum: make([]int32, n)}
+	s1 := stage{stratum: bigMake[int32](n, n)}
 	if spec.Strata != "" {
 		c, err := t.Column(spec.Strata)
 		if err != nil {
@@ -150,7 +150,7 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 	idNames := make([][]string, nst)
 	for s := 0; s < nst; s++ {
 		if len(spec.PSU) == 0 {
-			ids[s] = make([]int32, n)
+			ids[s] = bigMake[int32](n, n)
 			for i := range ids[s] {
 				ids[s][i] = int32(i)
 			}
@@ -226,8 +226,12 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 // pairCodes codes the pairs (a[i], b[i]) as 0..k−1 in first-seen order.
 func pairCodes(a, b []int32) []int32 {
 	idx := map[int64]int32{}
-	out := make([]int32, len(a))
+	out := bigMake[int32](len(a), len(a))
 	for i := range a {
+		if i > 0 && a[i] == a[i-1] && b[i] == b[i-1] { // rows of a cluster are usually together
+			out[i] = out[i-1]
+			continue
+		}
 		k := int64(a[i])<<32 | int64(uint32(b[i]))
 		c, ok := idx[k]
 		if !ok {
@@ -242,8 +246,12 @@ func pairCodes(a, b []int32) []int32 {
 // renumber maps codes to 0..k−1 in first-seen order.
 func renumber(a []int32) []int32 {
 	m := map[int32]int32{}
-	out := make([]int32, len(a))
+	out := bigMake[int32](len(a), len(a))
 	for i, v := range a {
+		if i > 0 && v == a[i-1] {
+			out[i] = out[i-1]
+			continue
+		}
 		c, ok := m[v]
 		if !ok {
 			c = int32(len(m))
@@ -354,7 +362,7 @@ func (d *Design) setFPC(t *Table) error {
 // the product over stages of population size / sample size (R:
 // weights(fpc)), or 1.
 func (d *Design) setWeights(t *Table) error {
-	d.w = make([]float64, d.n)
+	d.w = bigMake[float64](d.n, d.n)
 	switch {
 	case d.spec.Weight != "" || d.spec.Prob != "":
 		name := d.spec.Weight

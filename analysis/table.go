@@ -155,7 +155,7 @@ func asFactor(c *Column) factor {
 			remap[old] = int32(newc)
 			levels[newc] = c.Levels[old]
 		}
-		codes := make([]int32, len(c.Codes))
+		codes := bigMake[int32](len(c.Codes), len(c.Codes))
 		for i, code := range c.Codes {
 			if code < 0 {
 				codes[i] = -1
