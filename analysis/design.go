@@ -160,7 +160,15 @@ func NewDesign(t *Table, spec DesignSpec) (*Design, error) {
 		if err != nil {
 			return nil, fmt.Errorf("design: psu: %w", err)
 		}
-		f := asFactor(c)
+		// Cluster ids are only told apart (the stages number them in
+		// first-seen order), so a text column's own codes serve; levels
+		// need sorting only for numbers.
+		var f factor
+		if c.IsText() {
+			f = factor{codes: c.Codes, levels: c.Levels}
+		} else {
+			f = asFactor(c)
+		}
 		for i, code := range f.codes {
 			if code < 0 {
 				return nil, fmt.Errorf("design: cluster column %s is missing in row %d", spec.PSU[s], i+1)
