@@ -502,9 +502,6 @@ func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nw
 	if acc.lookup == nil {
 		acc.lookup = map[string]int32{}
 	}
-	if acc.raw == nil {
-		acc.raw = map[string]int32{}
-	}
 	base := len(acc.codes)
 	acc.codes = slices.Grow(acc.codes, len(cells))[:base+len(cells)]
 	codes := acc.codes[base:]
@@ -520,18 +517,20 @@ func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nw
 			codes[i] = -1
 			continue
 		}
-		c, ok := acc.raw[string(b)]
+		// A level is the text as dotm's CSV writers escape it, undone (only
+		// a leading quote can change it): two spellings share one code.
+		var c int32
+		var ok bool
+		if len(b) == 0 || b[0] != '\'' {
+			c, ok = acc.lookup[string(b)]
+		}
 		if !ok {
-			// A level is the text as dotm's CSV writers escape it, undone;
-			// two spellings of one level share its code.
-			s := string(b)
-			u := csvsafe.Unescape(s)
+			u := csvsafe.Unescape(string(b))
 			if c, ok = acc.lookup[u]; !ok {
 				c = int32(len(acc.levels))
 				acc.lookup[u] = c
 				acc.levels = append(acc.levels, u)
 			}
-			acc.raw[s] = c
 		}
 		codes[i] = c
 	}
@@ -830,8 +829,7 @@ type csvAcc struct {
 	num    []float64
 	codes  []int32
 	levels []string
-	lookup map[string]int32 // level → code
-	raw    map[string]int32 // text as read → code (see [textColumn])
+	lookup map[string]int32
 }
 
 func (a *csvAcc) add(c *Column) {

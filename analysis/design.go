@@ -253,8 +253,35 @@ func pairCodes(a, b []int32) []int32 {
 
 // renumber maps codes to 0..k−1 in first-seen order.
 func renumber(a []int32) []int32 {
-	m := map[int32]int32{}
 	out := bigMake[int32](len(a), len(a))
+	// Codes are usually small and dense (a column's codes): a table then
+	// does what a map would.
+	lo, hi := int32(0), int32(-1)
+	for i, v := range a {
+		if i == 0 || v < lo {
+			lo = v
+		}
+		if i == 0 || v > hi {
+			hi = v
+		}
+	}
+	if len(a) > 0 && lo >= 0 && int64(hi) < 4*int64(len(a))+1024 {
+		seen := make([]int32, int(hi)+1)
+		next := int32(0)
+		for i, v := range a {
+			if i > 0 && v == a[i-1] {
+				out[i] = out[i-1]
+				continue
+			}
+			if seen[v] == 0 {
+				next++
+				seen[v] = next
+			}
+			out[i] = seen[v] - 1
+		}
+		return out
+	}
+	m := map[int32]int32{}
 	for i, v := range a {
 		if i > 0 && v == a[i-1] {
 			out[i] = out[i-1]
