@@ -198,6 +198,25 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 		if errs[c] != nil {
 			return nil, errs[c]
 		}
+	}
+	// The fast path keeps no field positions of a numeric column: one that
+	// turned out to be text in this block is read again as text.
+	var again []bool
+	for c := range notNum {
+		for k := range want {
+			if notNum[c][k] && !(k < len(text) && text[k]) {
+				if again == nil {
+					again = make([]bool, len(want))
+					copy(again, text)
+				}
+				again[k] = true
+			}
+		}
+	}
+	if again != nil {
+		return parseBody(buf, hs, want, again, rowBase, sp)
+	}
+	for c := range errs {
 		for k, v := range escaped[c] {
 			esc[k] = v
 		}
@@ -282,6 +301,7 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 	if chunk := buf[from:to]; csvPlain && bytes.IndexByte(chunk, '"') < 0 && bytes.IndexByte(chunk, '\r') < 0 {
 		i, row = sc.scanPlain(from, from+bytes.LastIndexByte(chunk, '\n')+1, first, first+nrows)
 	}
+	since := row // the rows this loop reads (their field positions are known)
 	for i < to && row < first+nrows {
 		field := 0
 		for {
@@ -324,7 +344,7 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 				k := colOf[field]
 				cells[k][row] = cell{uint32(start), uint32(end)}
 				if !sc.notNum[k] {
-					sc.number(k, row, first, start, end)
+					sc.number(k, row, since, start, end)
 				}
 			}
 			if i < to && buf[i] == '\r' {
@@ -424,14 +444,12 @@ func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
 						v = -v
 					}
 					nums[k][row] = v
-					cells[k][row] = cell{uint32(start), uint32(j)}
 					i = j
 				} else {
 					for !fieldEnd[buf[i]] {
 						i++
 					}
-					cells[k][row] = cell{uint32(start), uint32(i)}
-					sc.number(k, row, first, start, i)
+					sc.numberAt(k, row, start, i)
 				}
 			} else {
 				for !fieldEnd[buf[i]] {
@@ -457,6 +475,21 @@ func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
 		row++
 	}
 	return i, row
+}
+
+// numberAt parses field k of row, or marks column k as text.
+func (sc *scanner) numberAt(k, row, start, end int) {
+	b := sc.buf[start:end]
+	if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
+		sc.nums[k][row] = math.NaN()
+		return
+	}
+	v, ok := parseNumber(b)
+	if !ok {
+		sc.notNum[k] = true
+		return
+	}
+	sc.nums[k][row] = v
 }
 
 // number parses field k of row, reusing the previous row's value when the

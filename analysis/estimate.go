@@ -126,7 +126,8 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 	var v0, ss float64
 	if d.replicated() {
 		v0 = d.repVariance([]float64{mean}, func(w []float64) []float64 {
-			return []float64{weightedSums(w, y, m) / weightedSums(w, nil, m)}
+			swy, sw := weightedMeanSums(w, y, m)
+			return []float64{swy / sw}
 		})[0]
 		e := Estimate{Estimate: mean, SE: math.Sqrt(v0), N: nobs, DEff: math.NaN()}
 		e.setCI(df)

@@ -238,6 +238,25 @@ func weightedSums(w, y []float64, m []bool) float64 {
 	return s
 }
 
+// weightedMeanSums is weightedSums(w, y, m) and weightedSums(w, nil, m)
+// in one pass over w (each sum in the same order as there).
+func weightedMeanSums(w, y []float64, m []bool) (swy, sw float64) {
+	y = y[:len(w)]
+	if m != nil {
+		m = m[:len(w)]
+	}
+	for i, wi := range w {
+		if m != nil && !m[i] {
+			continue
+		}
+		sw += wi
+		if v := y[i]; v == v {
+			swy += wi * v
+		}
+	}
+	return swy, sw
+}
+
 // replicated reports whether the design has replicate weights.
 func (d *Design) replicated() bool { return d.rep != nil }
 
@@ -331,10 +350,24 @@ func (d *Design) repDF(in []bool) int {
 	var rows [][]float64
 	cols := rep.w
 	row := make([]float64, R)
+	prev := -1
 	for i := 0; i < d.n; i++ {
 		if in != nil && !in[i] {
 			continue
 		}
+		if prev >= 0 { // a row equal to the previous one (rows of a PSU) adds nothing
+			same := true
+			for r := range R {
+				if cols[r][i] != cols[r][prev] {
+					same = false
+					break
+				}
+			}
+			if same {
+				continue
+			}
+		}
+		prev = i
 		var m float64
 		for r := range R {
 			row[r] = cols[r][i]
