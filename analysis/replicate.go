@@ -306,11 +306,41 @@ func (d *Design) repVarianceMethod() string {
 // qr(weights(design, "analysis"))$rank − 1, recomputed for a subset).
 func (d *Design) repDF(in []bool) int {
 	rep := d.rep
+	var mkey uint64
+	if in != nil {
+		mkey = maskHash(in)
+	}
 	rep.mu.Lock()
-	defer rep.mu.Unlock()
 	if in == nil && rep.df >= 0 {
+		rep.mu.Unlock()
 		return rep.df
 	}
+	if df, ok := rep.dfByDomain[mkey]; ok && in != nil {
+		rep.mu.Unlock()
+		return df
+	}
+	rep.mu.Unlock()
+	// Computed outside the lock, so that the design's and a subset's
+	// degrees of freedom are found at once (a domain asked for twice at
+	// once is computed twice, with the same answer).
+	df := d.repRank(in) - 1
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if in == nil {
+		rep.df = df
+	} else {
+		if rep.dfByDomain == nil {
+			rep.dfByDomain = map[uint64]int{}
+		}
+		rep.dfByDomain[mkey] = df
+	}
+	return df
+}
+
+// repRank is the rank of the replicate weights of the rows in the domain
+// in (nil: all rows).
+func (d *Design) repRank(in []bool) int {
+	rep := d.rep
 	R := rep.R
 	if rep.w == nil {
 		// Made replicates: row i is w_i times its PSU's factors, so the
@@ -329,22 +359,11 @@ func (d *Design) repDF(in []bool) int {
 				rows = append(rows, row)
 			}
 		}
-		df := matrixRank(rows, R) - 1
-		if in == nil {
-			rep.df = df
-		}
-		return df
+		return matrixRank(rows, R)
 	}
 	// Rows of the replicate-weight matrix, each scaled to a largest entry
 	// of 1 (which leaves the rank alone), deduplicated: the distinct rows
 	// are the PSUs' (few), so the rank is that of a small matrix.
-	var mkey uint64
-	if in != nil {
-		mkey = maskHash(in)
-		if df, ok := rep.dfByDomain[mkey]; ok {
-			return df
-		}
-	}
 	type rowKey struct{ a, b uint64 }
 	seen := map[rowKey]bool{}
 	var rows [][]float64
@@ -389,16 +408,7 @@ func (d *Design) repDF(in []bool) int {
 			rows = append(rows, append([]float64(nil), row...))
 		}
 	}
-	df := matrixRank(rows, R) - 1
-	if in == nil {
-		rep.df = df
-	} else {
-		if rep.dfByDomain == nil {
-			rep.dfByDomain = map[uint64]int{}
-		}
-		rep.dfByDomain[mkey] = df
-	}
-	return df
+	return matrixRank(rows, R)
 }
 
 // maskHash is an FNV-1a hash of a domain mask.

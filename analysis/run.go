@@ -162,7 +162,11 @@ func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), DF: d.DF(nil), Spec: spec, Variance: d.VarianceMethod()}}
+	// The design's degrees of freedom (a rank over every row of a
+	// replicate design) are found while the entries run.
+	designDF := make(chan int, 1)
+	go func() { designDF <- d.DF(nil) }()
+	out := &Results{Design: DesignSummary{Rows: d.Len(), PSUs: d.PSUs(), Strata: d.Strata(), Spec: spec, Variance: d.VarianceMethod()}}
 	m := &planMemo{masks: map[string][]bool{}, dfs: map[string]int{}, domains: map[string][]domain{}}
 	// The entries are independent: they run on all cores, and their
 	// results are kept in the plan's order.
@@ -179,6 +183,7 @@ func runSpec(plan *Plan, t *Table, spec DesignSpec) (*Results, error) {
 		}(i)
 	}
 	wg.Wait()
+	out.Design.DF = <-designDF
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("estimate %s: %w", plan.Estimates[i].ID, err)
