@@ -2,10 +2,12 @@ package analysis
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -124,6 +126,15 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 			lastField = i
 		}
 	}
+	skip := make([]int, lastField+1)
+	for f := lastField; f >= 0; f-- {
+		if colOf[f] < 0 {
+			skip[f] = 1
+			if f < lastField {
+				skip[f] += skip[f+1]
+			}
+		}
+	}
 	// Chunks of whole lines; quoted newlines force one chunk.
 	nchunk := runtime.GOMAXPROCS(0)
 	if bytes.IndexByte(buf, '"') >= 0 || len(buf) < 1<<20 {
@@ -186,7 +197,7 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 			defer wg.Done()
 			notNum[c] = make([]bool, len(want))
 			copy(notNum[c], text)
-			sc := &scanner{buf: buf, colOf: colOf, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs, rowBase: rowBase}
+			sc := &scanner{buf: buf, colOf: colOf, skip: skip, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs, rowBase: rowBase}
 			errs[c] = sc.scan(bounds[c], bounds[c+1], firstRow[c], rowsIn[c])
 			scanned[c] = sc.rows
 			escaped[c] = sc.esc
@@ -282,6 +293,7 @@ func countLines(b []byte) int {
 type scanner struct {
 	buf       []byte
 	colOf     []int
+	skip      []int // skip[f]: fields from f not wanted, up to the next wanted one (0 when f is wanted)
 	lastField int
 	nf        int
 	cells     [][]cell
@@ -394,12 +406,20 @@ var fieldEnd = [256]bool{',': true, '\n': true}
 // It stops at the first line it cannot take (too few fields) and returns
 // where that line starts, so that scan reports it.
 func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
-	buf, colOf, lastField, cells, nums, notNum := sc.buf, sc.colOf, sc.lastField, sc.cells, sc.nums, sc.notNum
+	buf, colOf, skip, lastField, cells, nums, notNum := sc.buf, sc.colOf, sc.skip, sc.lastField, sc.cells, sc.nums, sc.notNum
 	row, i := first, from
 	for i < to && row < stop {
 		line := i
 		for f := 0; ; f++ {
 			k := colOf[f]
+			if k < 0 && f+skip[f] <= lastField { // not wanted, nor the fields up to a wanted one: skip them at once
+				j, ok := skipFields(buf, i, skip[f])
+				if !ok {
+					return line, row // too few fields: scan says so
+				}
+				i, f = j, f+skip[f]
+				k = colOf[f]
+			}
 			start := i
 			if k >= 0 && !notNum[k] {
 				j := i
@@ -475,6 +495,45 @@ func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
 		row++
 	}
 	return i, row
+}
+
+// skipFields returns the position just past the m-th comma from i, eight
+// bytes at a time; false when a newline comes first (the line has too few
+// fields).
+func skipFields(buf []byte, i, m int) (int, bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { // the high bit of each zero byte of x
+		return ^(((x &^ highs) + ^uint64(highs)) | x | ^uint64(highs))
+	}
+	for i+8 <= len(buf) {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		commas, newlines := zero(w^(','*ones)), zero(w^('\n'*ones))
+		if newlines != 0 {
+			commas &= 1<<bits.TrailingZeros64(newlines) - 1
+		}
+		if n := bits.OnesCount64(commas); n >= m {
+			for ; m > 1; m-- {
+				commas &= commas - 1
+			}
+			return i + bits.TrailingZeros64(commas)/8 + 1, true
+		} else if newlines != 0 {
+			return 0, false
+		} else {
+			m -= n
+		}
+		i += 8
+	}
+	for ; i < len(buf); i++ {
+		switch buf[i] {
+		case ',':
+			if m--; m == 0 {
+				return i + 1, true
+			}
+		case '\n':
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // numberAt parses field k of row, or marks column k as text.

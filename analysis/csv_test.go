@@ -148,10 +148,12 @@ func FuzzReadCSVAt(f *testing.F) {
 }
 
 // parseGeneral is ParseCSV without the fast path for plain lines.
-func parseGeneral(b []byte) (*Table, error) {
+func parseGeneral(b []byte) (*Table, error) { return parseGeneralWant(b, nil) }
+
+func parseGeneralWant(b []byte, want []string) (*Table, error) {
 	csvPlain = false
 	defer func() { csvPlain = true }()
-	return ParseCSV(b, nil)
+	return ParseCSV(b, want)
 }
 
 // TestPlainLinesMatchGeneralPath: the fast path for lines without quotes
@@ -160,17 +162,38 @@ func parseGeneral(b []byte) (*Table, error) {
 // number and non-number, short and long lines, empty lines, and a last
 // line without its newline; and its numbers are strconv's.
 func TestPlainLinesMatchGeneralPath(t *testing.T) {
+	// Fields longer than the 8 bytes the skipping reads at a time, and commas
+	// and newlines at every offset within them.
+	pad := []string{"abcdefghijklmnopq", "x", "", "1234567.8901"}
 	tokens := []string{"", "NA", "NaN", "0", "-0", "+5", "-", ".", ".5", "5.", "007.50", "1e5", "-2.5E-3",
 		"123456789012345", "1234567890123456", "0.000000000000001234", "12345678901234567890", "inf", "0x1p-2",
 		"abc", "3.14159", "-17", "18.0753643761302", "1.2.3", "--1", "42",
 		"1.2345678901234567", "9007199254740993", "2.2250738585072011", "0.30000000000000004", "7.1234567890123456"}
+	// A short line followed by one that starts with an empty field: the
+	// skipping must stop at the newline, not count the next line's comma.
+	for _, in := range []string{"a,b\nx\n,5\n", "a,b,c\n1,2,3\nx\n,,5\n", "a,b,c\nabcdefgh\n,,5\n", "a,b\nabcdefghijk,1\n"} {
+		in += "1,2,3\n4,5,6\n7,8,9\n" // room for the 8-byte reads
+
+		for _, want := range [][]string{{"b"}, {"c"}} {
+			fast, ferr := ParseCSV([]byte(in), want)
+			general, gerr := parseGeneralWant([]byte(in), want)
+			if (ferr == nil) != (gerr == nil) || ferr != nil && ferr.Error() != gerr.Error() {
+				t.Fatalf("%q, columns %v: fast path error %v, general %v", in, want, ferr, gerr)
+			}
+			if ferr == nil {
+				if d := sameTable(fast, general); d != "" {
+					t.Fatalf("%q, columns %v: %s", in, want, d)
+				}
+			}
+		}
+	}
 	var sb strings.Builder
 	for seed := range 40 {
 		sb.Reset()
 		sb.WriteString("a,b,c,d\n")
 		for i := range 200 {
 			k := (i*7 + seed*13) % len(tokens)
-			line := []string{tokens[k], tokens[(k+seed)%len(tokens)], fmt.Sprint(i), tokens[(k*3+1)%len(tokens)]}
+			line := []string{tokens[k], tokens[(k+seed)%len(tokens)], fmt.Sprint(i) + pad[(i+seed)%len(pad)], tokens[(k*3+1)%len(tokens)]}
 			switch {
 			case seed%5 == 1 && i%9 == 0:
 				line = append(line, "extra", "fields")
@@ -192,6 +215,18 @@ func TestPlainLinesMatchGeneralPath(t *testing.T) {
 			}
 		}
 		in := []byte(sb.String())
+		for _, want := range [][]string{{"d"}, {"b", "d"}, {"c"}, {"a", "c"}} { // fields skipped between and before
+			fast, ferr := ParseCSV(in, want)
+			general, gerr := parseGeneralWant(in, want)
+			if (ferr == nil) != (gerr == nil) || ferr != nil && ferr.Error() != gerr.Error() {
+				t.Fatalf("seed %d, columns %v: fast path error %v, general %v", seed, want, ferr, gerr)
+			}
+			if ferr == nil {
+				if d := sameTable(fast, general); d != "" {
+					t.Fatalf("seed %d, columns %v: %s", seed, want, d)
+				}
+			}
+		}
 		fast, ferr := ParseCSV(in, nil)
 		general, gerr := parseGeneral(in)
 		if (ferr == nil) != (gerr == nil) || ferr != nil && ferr.Error() != gerr.Error() {
