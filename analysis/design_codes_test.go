@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestRenumberFirstSeen: renumber codes values 0..k−1 in first-seen order
@@ -51,6 +53,49 @@ func TestRenumberFirstSeen(t *testing.T) {
 			if got, want := pairCodes(a, b), naive(pairs); n > 0 && span < 1<<20 && !reflect.DeepEqual(got, want) {
 				t.Fatalf("pairs, span %d, n %d: %v, want %v", span, n, got, want)
 			}
+		}
+	}
+}
+
+// TestMatrixRankTall: the rank of tall matrices (reduced by QR in parts
+// before the SVD) is the rank they were built with, and the same as the
+// SVD of the whole matrix gives.
+func TestMatrixRankTall(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ n, p, rank int }{{10, 4, 4}, {30, 8, 5}, {700, 10, 7}, {5000, 12, 12}, {5000, 12, 1}, {20000, 80, 60}} {
+		basis := make([][]float64, tc.rank)
+		for j := range basis {
+			basis[j] = make([]float64, tc.p)
+			for c := range basis[j] {
+				basis[j][c] = r.NormFloat64()
+			}
+		}
+		rows := make([][]float64, tc.n)
+		for i := range rows {
+			rows[i] = make([]float64, tc.p)
+			for _, b := range basis {
+				f := r.NormFloat64()
+				for c := range b {
+					rows[i][c] += f * b[c]
+				}
+			}
+		}
+		got := matrixRank(rows, tc.p)
+		m := mat.NewDense(tc.n, tc.p, nil)
+		for i, row := range rows {
+			m.SetRow(i, row)
+		}
+		var svd mat.SVD
+		svd.Factorize(m, mat.SVDNone)
+		sv := svd.Values(nil)
+		whole := 0
+		for _, s := range sv {
+			if s > 1e-9*sv[0] {
+				whole++
+			}
+		}
+		if got != tc.rank || whole != tc.rank {
+			t.Errorf("%d×%d of rank %d: matrixRank %d, SVD of the whole matrix %d", tc.n, tc.p, tc.rank, got, whole)
 		}
 	}
 }

@@ -3,9 +3,12 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -425,18 +428,46 @@ func maskHash(in []bool) uint64 {
 }
 
 // matrixRank is the numerical rank of the k×p matrix rows (singular values
-// above 1e-9 of the largest).
+// above 1e-9 of the largest). A tall matrix is first reduced to the
+// triangular factors of a QR decomposition of each of its parts, on every
+// core (the stacked factors have the matrix's singular values), and the SVD
+// runs on those.
 func matrixRank(rows [][]float64, p int) int {
-	if len(rows) == 0 {
+	k := len(rows)
+	if k == 0 {
 		return 0
 	}
-	a := mat.NewDense(len(rows), p, nil)
-	for i, r := range rows {
-		a.SetRow(i, r)
+	parts := 1
+	if k >= 64*p {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	a := rows
+	if k > 2*p {
+		stack := make([][]float64, 0, parts*p)
+		rs := make([][]float64, parts)
+		var wg sync.WaitGroup
+		for c := range parts {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				rs[c] = qrFactor(rows[k*c/parts:k*(c+1)/parts], p)
+			}(c)
+		}
+		wg.Wait()
+		for _, r := range rs {
+			for i := 0; i*p < len(r); i++ {
+				stack = append(stack, r[i*p:(i+1)*p])
+			}
+		}
+		a = stack
+	}
+	m := mat.NewDense(len(a), p, nil)
+	for i, r := range a {
+		m.SetRow(i, r)
 	}
 	var svd mat.SVD
-	if !svd.Factorize(a, mat.SVDNone) {
-		return min(len(rows), p)
+	if !svd.Factorize(m, mat.SVDNone) {
+		return min(k, p)
 	}
 	sv := svd.Values(nil)
 	rank := 0
@@ -446,6 +477,27 @@ func matrixRank(rows [][]float64, p int) int {
 		}
 	}
 	return rank
+}
+
+// qrFactor is the upper triangle R (min(len(rows), p) rows of p, row-major)
+// of the QR decomposition of the matrix rows.
+func qrFactor(rows [][]float64, p int) []float64 {
+	n := len(rows)
+	a := blas64.General{Rows: n, Cols: p, Stride: p, Data: make([]float64, n*p)}
+	for i, r := range rows {
+		copy(a.Data[i*p:], r)
+	}
+	tau := make([]float64, min(n, p))
+	work := []float64{0}
+	lapack64.Geqrf(a, tau, work, -1)
+	work = make([]float64, int(work[0]))
+	lapack64.Geqrf(a, tau, work, len(work))
+	kr := min(n, p)
+	r := make([]float64, kr*p)
+	for i := range kr {
+		copy(r[i*p+i:(i+1)*p], a.Data[i*p+i:(i+1)*p])
+	}
+	return r
 }
 
 // repUnsupported is the error of a statistic not yet available on
