@@ -562,16 +562,7 @@ func (sc *scanner) number(k, row, first, start, end int) {
 			return
 		}
 	}
-	if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
-		sc.nums[k][row] = math.NaN()
-		return
-	}
-	v, ok := parseNumber(b)
-	if !ok {
-		sc.notNum[k] = true
-		return
-	}
-	sc.nums[k][row] = v
+	sc.numberAt(k, row, start, end)
 }
 
 // textColumn codes a text column against its dictionary ("NA" missing).

@@ -3,6 +3,7 @@ package analysis
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -12,16 +13,17 @@ import (
 // whether it uses its table (small dense codes) or its map (negative or
 // sparse codes), and pairCodes does the same for pairs.
 func TestRenumberFirstSeen(t *testing.T) {
+	// The reference: a value's code is the number of distinct values seen
+	// before its first row.
 	naive := func(a []int32) []int32 {
-		m := map[int32]int32{}
 		out := make([]int32, len(a))
+		var firsts []int32
 		for i, v := range a {
-			c, ok := m[v]
-			if !ok {
-				c = int32(len(m))
-				m[v] = c
+			out[i] = int32(slices.Index(firsts, v))
+			if out[i] < 0 {
+				out[i] = int32(len(firsts))
+				firsts = append(firsts, v)
 			}
-			out[i] = c
 		}
 		return out
 	}
