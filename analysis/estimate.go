@@ -125,10 +125,13 @@ func (d *Design) Mean(name string, y []float64, in []bool, naRM bool, df int) (E
 	mean := swy / sw
 	var v0, ss float64
 	if d.replicated() {
+		// The domain's rows and values, gathered once for the replicates.
+		g := gatherDomain(y, m)
 		v0 = d.repVariance([]float64{mean}, func(w []float64) []float64 {
-			swy, sw := weightedMeanSums(w, y, m)
+			swy, sw := g.meanSums(w)
 			return []float64{swy / sw}
 		})[0]
+		g.release()
 		e := Estimate{Estimate: mean, SE: math.Sqrt(v0), N: nobs, DEff: math.NaN()}
 		e.setCI(df)
 		return e, nil

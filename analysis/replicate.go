@@ -241,19 +241,56 @@ func weightedSums(w, y []float64, m []bool) float64 {
 	return s
 }
 
-// weightedMeanSums is weightedSums(w, y, m) and weightedSums(w, nil, m)
-// in one pass over w (each sum in the same order as there).
-func weightedMeanSums(w, y []float64, m []bool) (swy, sw float64) {
-	y = y[:len(w)]
+// gathered is a domain's rows and their values of a variable, gathered
+// once for the replicates' sums.
+type gathered struct {
+	idx []int32
+	yv  []float64
+}
+
+// gatheredPool lends gathered's arrays from estimate to estimate: a
+// replicate design's columns make a large heap, and garbage the size of a
+// column per estimate would let the process grow by as much again before
+// the collector runs.
+var gatheredPool sync.Pool
+
+// gatherDomain lists the rows of the domain m (nil: every row) and their
+// values of y.
+func gatherDomain(y []float64, m []bool) *gathered {
+	n := len(y)
 	if m != nil {
-		m = m[:len(w)]
-	}
-	for i, wi := range w {
-		if m != nil && !m[i] {
-			continue
+		n = 0
+		for _, in := range m {
+			if in {
+				n++
+			}
 		}
+	}
+	g, _ := gatheredPool.Get().(*gathered)
+	if g == nil || cap(g.idx) < n {
+		g = &gathered{idx: make([]int32, 0, n), yv: make([]float64, 0, n)}
+	}
+	g.idx, g.yv = g.idx[:0], g.yv[:0]
+	for i, v := range y {
+		if m == nil || m[i] {
+			g.idx = append(g.idx, int32(i))
+			g.yv = append(g.yv, v)
+		}
+	}
+	return g
+}
+
+// release returns g's arrays to the pool.
+func (g *gathered) release() { gatheredPool.Put(g) }
+
+// meanSums is weightedSums(w, y, m) and weightedSums(w, nil, m) over the
+// gathered rows, in one pass (each sum in the same order as there).
+func (g *gathered) meanSums(w []float64) (swy, sw float64) {
+	yv := g.yv[:len(g.idx)]
+	for j, i := range g.idx {
+		wi := w[i]
 		sw += wi
-		if v := y[i]; v == v {
+		if v := yv[j]; v == v {
 			swy += wi * v
 		}
 	}
