@@ -78,6 +78,7 @@ var listIndexes = []listIndex{
 	{colTallies, "survey_seq", []string{"survey", "seq"}},
 	{colSubmissions, "tally_state", []string{"_id", "status", "superseded_by", "received_at"}},
 	{colAssignments, "survey_counts", []string{"survey", "psu", "stratum", "enumerator"}},
+	{colAssignments, "survey_seq", []string{"survey", "seq", "_id", "psu", "stratum", "enumerator"}},
 	{colListings, "counts", []string{"survey", "psu", "stratum", "quota", "class_counts"}},
 	{colHouseholdSamples, "counts", []string{"survey", "psu", "stratum", "quota", "selected_counts"}},
 }

@@ -179,6 +179,9 @@ type assignmentDoc struct {
 	SubmissionID string    `bson:"submission_id"`
 	CreatedAt    time.Time `bson:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at"`
+	// Seq stamps the insert (progress_view.go); 0 if stored before seq
+	// was kept.
+	Seq int64 `bson:"seq,omitempty"`
 }
 
 func (d assignmentDoc) assignment() dotm.Assignment {
@@ -201,7 +204,7 @@ func (s *Store) AddAssignments(ctx context.Context, as []dotm.Assignment) error 
 		}
 		docs[i] = assignmentDoc{ID: a.ID, Survey: a.Survey, Enumerator: a.Enumerator, Supervisor: a.Supervisor,
 			HouseholdID: a.HouseholdID, Stratum: a.Stratum, PSU: a.PSU, FormID: a.FormID, Status: string(a.Status),
-			Comment: a.Comment, SubmissionID: a.SubmissionID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+			Comment: a.Comment, SubmissionID: a.SubmissionID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Seq: nextTallySeq()}
 	}
 	errs := s.insertMany(ctx, colAssignments, docs)
 	var dups []string

@@ -66,6 +66,9 @@ type tallyView struct {
 	hi     int64        // highest seq read
 	fullAt time.Time    // last full read
 	ready  bool
+	// state is the progress summary's part of byID, updated with it
+	// (nil until a summary is asked for, and after a full read).
+	state *dotm.ProgressState
 }
 
 type tallyViews struct {
@@ -94,17 +97,32 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 	tv := s.views.get(survey)
 	tv.mu.Lock()
 	defer tv.mu.Unlock()
+	if err := s.refreshTallies(ctx, survey, tv); err != nil {
+		return nil, err
+	}
+	if tv.sorted == nil {
+		tv.sorted = make([]dotm.Tally, 0, len(tv.byID))
+		for _, t := range tv.byID {
+			tv.sorted = append(tv.sorted, t)
+		}
+		slices.SortFunc(tv.sorted, func(a, b dotm.Tally) int { return strings.Compare(a.ID, b.ID) })
+	}
+	return slices.Clone(tv.sorted), nil
+}
+
+// refreshTallies brings tv up to date with the store; tv.mu is held.
+func (s *Store) refreshTallies(ctx context.Context, survey string, tv *tallyView) error {
 	full := !tv.ready || time.Since(tv.fullAt) > tallyFullEvery
 	if !full {
 		since := tv.hi - int64(tallyWindow)
 		docs, err := s.tallyDocsSince(ctx, survey, since)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, d := range docs {
 			t, err := d.tally()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			old, ok := tv.byID[d.ID]
 			if ok && sameTally(old, t) {
@@ -112,6 +130,9 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 				continue
 			}
 			tv.byID[d.ID] = t
+			if tv.state != nil {
+				tv.state.Put(t)
+			}
 			// The sorted slice updated in place (callers get copies):
 			// one change does not sort the survey again.
 			if tv.sorted != nil {
@@ -129,11 +150,13 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 		// lost track, and is read again.
 		n, err := s.tallyCount(ctx, survey)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		full = n != len(tv.byID)
 	}
 	if full {
+		// The state is made again from the new view when asked for.
+		tv.state = nil
 		at := time.Now()
 		var hi int64
 		if s.sq != nil {
@@ -141,32 +164,25 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 			// by the next refresh.
 			var err error
 			if hi, err = s.sq.tallyMaxSeq(ctx, survey); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		docs, err := s.tallyDocs(ctx, dotm.TallyFilter{Survey: survey})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		byID := make(map[string]dotm.Tally, len(docs))
 		for _, d := range docs {
 			t, err := d.tally()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			byID[d.ID] = t
 			hi = max(hi, d.Seq)
 		}
 		tv.byID, tv.sorted, tv.hi, tv.fullAt, tv.ready = byID, nil, hi, at, true
 	}
-	if tv.sorted == nil {
-		tv.sorted = make([]dotm.Tally, 0, len(tv.byID))
-		for _, t := range tv.byID {
-			tv.sorted = append(tv.sorted, t)
-		}
-		slices.SortFunc(tv.sorted, func(a, b dotm.Tally) int { return strings.Compare(a.ID, b.ID) })
-	}
-	return slices.Clone(tv.sorted), nil
+	return nil
 }
 
 func sameTally(a, b dotm.Tally) bool {
