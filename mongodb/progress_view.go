@@ -29,8 +29,9 @@ import (
 //     changes nothing, one whose EA or enumerator changed is moved;
 //   - the view is read whole at a process's first request and every
 //     tallyFullEvery, and whenever the survey's count of assignments in
-//     the store differs from the view's (an assignment deleted, a store
-//     restored): the store is the truth, and each process converges to it.
+//     the store (taken at most every tallyCountEvery) differs from the
+//     view's (an assignment deleted, a store restored): the store is the
+//     truth, and each process converges to it.
 //
 // Assignments stored before seq existed have none: the full reads see them.
 //
@@ -41,13 +42,14 @@ import (
 type assignedKey struct{ psu, stratum, enumerator string }
 
 type assignedView struct {
-	mu     sync.Mutex
-	byID   map[string]assignedKey
-	byPSU  map[[2]string]int // by PSU and stratum
-	byEnum map[string]int
-	hi     int64
-	fullAt time.Time
-	ready  bool
+	mu      sync.Mutex
+	byID    map[string]assignedKey
+	byPSU   map[[2]string]int // by PSU and stratum
+	byEnum  map[string]int
+	hi      int64
+	fullAt  time.Time
+	countAt time.Time // last count of the survey's assignments
+	ready   bool
 }
 
 func (v *assignedView) put(id string, k assignedKey) {
@@ -115,11 +117,14 @@ func (s *Store) assignedTotals(ctx context.Context, survey string) (*dotm.Assign
 			av.put(r.ID, assignedKey{r.PSU, r.Stratum, r.Enumerator})
 			av.hi = max(av.hi, r.Seq)
 		}
-		n, err := s.assignedCount(ctx, survey)
-		if err != nil {
-			return nil, err
+		if time.Since(av.countAt) > tallyCountEvery {
+			at := time.Now()
+			n, err := s.assignedCount(ctx, survey)
+			if err != nil {
+				return nil, err
+			}
+			full, av.countAt = n != len(av.byID), at
 		}
-		full = n != len(av.byID)
 	}
 	if full {
 		at := time.Now()
@@ -132,7 +137,7 @@ func (s *Store) assignedTotals(ctx context.Context, survey string) (*dotm.Assign
 			av.put(r.ID, assignedKey{r.PSU, r.Stratum, r.Enumerator})
 			av.hi = max(av.hi, r.Seq)
 		}
-		av.fullAt, av.ready = at, true
+		av.fullAt, av.countAt, av.ready = at, at, true
 	}
 	t := &dotm.AssignedTotals{ByPSU: make([]dotm.AssignedCount, 0, len(av.byPSU)), ByEnumerator: maps.Clone(av.byEnum)}
 	for _, k := range slices.SortedFunc(maps.Keys(av.byPSU), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) }) {

@@ -148,10 +148,18 @@ func TestTallyViewMatchesStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	recount := func() { // as if tallyCountEvery had passed
+		for _, s := range []*Store{a, b, viaFind} {
+			s.views.get("sv").countAt = time.Time{}
+			s.assigned.get("sv").countAt = time.Time{}
+		}
+	}
+	recount()
 	checkSummary(t, 98, truth, map[string]*Store{"a": a, "b": b, "find": viaFind})
 	if _, err := b.collection(colAssignments).DeleteOne(ctx, bson.D{{Key: "_id", Value: "sv:a0000"}}); err != nil {
 		t.Fatal(err)
 	}
+	recount()
 	checkSummary(t, 99, truth, map[string]*Store{"a": a, "b": b, "find": viaFind})
 	late(ids[0], tallyWindow/3)
 	ids = append(ids, "sub-late")
@@ -164,6 +172,14 @@ func TestTallyViewMatchesStore(t *testing.T) {
 		s.views.get("sv").fullAt = time.Now().Add(-tallyFullEvery - time.Second)
 	}
 	check(101)
+	// A tally gone from the store (a restore, a repair by hand): the
+	// next count finds it.
+	if _, err := b.collection(colTallies).DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	ids = slices.Delete(ids, 2, 3)
+	recount()
+	check(102)
 }
 
 // checkSummary checks that every store's progress summary (its views, kept
