@@ -462,18 +462,45 @@ func (s *ProgressState) Summary(in ProgressInput, assigned *AssignedTotals) Prog
 		}
 		p.Enumerators = append(p.Enumerators, e)
 	}
+	// RobustZ's median and MAD, once for all enumerators (the same
+	// numbers ComputeProgress computes for each).
+	medZ, refZ := newRobustZ(meds), newRobustZ(refusals)
 	for i := range p.Enumerators {
 		e := &p.Enumerators[i]
 		if !compared[e.Enumerator] {
 			continue
 		}
-		if m := Median(meds); RobustZ(e.MedianMinutes, meds) > OutlierZ && math.Abs(e.MedianMinutes-m) > OutlierDuration*m {
+		if m := medZ.median; medZ.z(e.MedianMinutes) > OutlierZ && math.Abs(e.MedianMinutes-m) > OutlierDuration*m {
 			e.EnumeratorFlags = append(e.EnumeratorFlags, FlagDurationOut)
 		}
 		share := float64(e.Refusals) / float64(e.Interviews)
-		if RobustZ(share, refusals) > OutlierZ && math.Abs(share-Median(refusals)) > OutlierRefusals {
+		if refZ.z(share) > OutlierZ && math.Abs(share-refZ.median) > OutlierRefusals {
 			e.EnumeratorFlags = append(e.EnumeratorFlags, FlagRefusalOut)
 		}
 	}
 	return p
+}
+
+// robustZ is RobustZ against fixed xs, with their median and MAD computed
+// once.
+type robustZ struct{ median, mad float64 }
+
+func newRobustZ(xs []float64) robustZ {
+	m := Median(xs)
+	dev := make([]float64, len(xs))
+	for i, v := range xs {
+		dev[i] = math.Abs(v - m)
+	}
+	return robustZ{median: m, mad: 1.4826 * Median(dev)}
+}
+
+func (r robustZ) z(x float64) float64 {
+	d := math.Abs(x - r.median)
+	if r.mad == 0 {
+		if d == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return d / r.mad
 }

@@ -160,10 +160,16 @@ func TestProgressStateMatchesCompute(t *testing.T) {
 	state = NewProgressState(all)
 	check(-1)
 	p := state.Summary(ProgressInput{Survey: "sv"}, nil)
+	outliers := 0
 	for _, e := range p.Enumerators {
 		flagged += len(e.EnumeratorFlags)
+		for _, f := range e.EnumeratorFlags {
+			if f == FlagDurationOut || f == FlagRefusalOut {
+				outliers++
+			}
+		}
 	}
-	if flagged == 0 || len(p.PSUs) < 5 || len(p.Strata) < 3 {
-		t.Fatalf("the test's tallies do not exercise the enumerator flags or the rows: %d flags, %d EAs, %d strata", flagged, len(p.PSUs), len(p.Strata))
+	if flagged == 0 || outliers == 0 || len(p.PSUs) < 5 || len(p.Strata) < 3 {
+		t.Fatalf("the test's tallies do not exercise the enumerator flags or the rows: %d flags (%d outliers), %d EAs, %d strata", flagged, outliers, len(p.PSUs), len(p.Strata))
 	}
 }

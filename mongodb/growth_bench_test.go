@@ -342,7 +342,7 @@ func (g *growth) requests() []growthRequest {
 		{"GET /audit?action&before&before_id (middle)", g.admin, "/api/v1/audit?" + before.Encode(), 100},
 		// The console's summary: its answer grows with the survey's
 		// listed EAs (a row each), printed below the table.
-		{"GET /surveys/{id}/progress (console)", g.admin, "/api/v1/surveys/" + growthSurvey + "/progress", 400},
+		{"GET /surveys/{id}/progress (console)", g.admin, "/api/v1/surveys/" + growthSurvey + "/progress", 300},
 	}
 }
 
