@@ -543,6 +543,16 @@ func (c *Counts) add(o Counts) {
 
 // finish computes a row's rates and field days.
 func finish(c *Counts, days []string) {
+	if len(days) == 0 {
+		finishSpan(c, "", "", false)
+		return
+	}
+	finishSpan(c, slices.Min(days), slices.Max(days), true)
+}
+
+// finishSpan is finish given the first and last of the row's days
+// (anyDays false: it has none).
+func finishSpan(c *Counts, first, last string, anyDays bool) {
 	if c.Selected > 0 {
 		c.ResponseRate = float64(c.Completed) / float64(c.Selected)
 	} else if c.Assigned > 0 {
@@ -551,14 +561,14 @@ func finish(c *Counts, days []string) {
 	if c.PSUs > 0 {
 		c.ScreeningRate = float64(min(c.PSUsListed, c.PSUs)) / float64(c.PSUs)
 	}
-	if len(days) == 0 {
+	if !anyDays {
 		return
 	}
-	c.FirstDay, c.LastDay = slices.Min(days), slices.Max(days)
-	first, err1 := time.Parse(time.DateOnly, c.FirstDay)
-	last, err2 := time.Parse(time.DateOnly, c.LastDay)
+	c.FirstDay, c.LastDay = first, last
+	firstDay, err1 := time.Parse(time.DateOnly, c.FirstDay)
+	lastDay, err2 := time.Parse(time.DateOnly, c.LastDay)
 	if err1 == nil && err2 == nil {
-		c.DaysInField = int(last.Sub(first).Hours()/24) + 1
+		c.DaysInField = int(lastDay.Sub(firstDay).Hours()/24) + 1
 	}
 }
 

@@ -106,6 +106,8 @@ type AssignmentFilter struct {
 	Survey     string
 	Enumerator string
 	Status     AssignmentStatus
+	After      string // only ids greater than this (pagination)
+	Limit      int    // at most this many, 0 = no limit
 }
 
 // AssignmentStore keeps assignments.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -637,6 +638,36 @@ func TestAssignmentsAPI(t *testing.T) {
 		t.Fatalf("other survey's supervisor sees %d", len(l.Assignments))
 	}
 	a.mustDo("ana", "GET", "/api/v1/assignments?enumerator=ben", nil, 403)
+	// Supervisors and admins page through them in id order: the pages
+	// together are the whole list, with a status filter too.
+	for i := 0; i < 50; i += 3 {
+		if err := a.store.MoveAssignment(context.Background(), many[i].ID, []dotm.AssignmentStatus{dotm.AssignmentAssigned}, dotm.AssignmentSubmitted, "sub", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ user, query string }{{"sup", "survey=gh-2026"}, {"sup", ""}, {"admin", ""}, {"sup", "status=submitted"}, {"admin", "status=assigned&enumerator=ben"}} {
+		all := decode[assignmentsJSON](t, a.mustDo(c.user, "GET", "/api/v1/assignments?limit=1000&"+c.query, nil, 200)).Assignments
+		var paged []dotm.Assignment
+		after := ""
+		for pages := 0; ; pages++ {
+			page := decode[struct {
+				Assignments []dotm.Assignment `json:"assignments"`
+				NextAfter   string            `json:"next_after"`
+			}](t, a.mustDo(c.user, "GET", "/api/v1/assignments?limit=7&after="+url.QueryEscape(after)+"&"+c.query, nil, 200))
+			paged = append(paged, page.Assignments...)
+			if page.NextAfter == "" {
+				break
+			}
+			if len(page.Assignments) != 7 || page.NextAfter != page.Assignments[6].ID || pages > 20 {
+				t.Fatalf("%s %s: page of %d, next_after %q", c.user, c.query, len(page.Assignments), page.NextAfter)
+			}
+			after = page.NextAfter
+		}
+		if len(all) < 10 || !reflect.DeepEqual(paged, all) {
+			t.Fatalf("%s %s: %d paged, %d at once", c.user, c.query, len(paged), len(all))
+		}
+	}
+	a.mustDo("sup", "GET", "/api/v1/assignments?limit=1001", nil, 400)
 	a.mustDo("admin", "POST", "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"enumerator": "", "household_id": ""}}}, 422)
 	a.mustDo("admin", "POST", "/api/v1/surveys/gh-2026/assignments", map[string]any{"assignments": []map[string]any{{"id": "a-ana-1", "enumerator": "ana", "household_id": "h"}}}, 409)
 }

@@ -50,9 +50,13 @@ func firstProblems(ps []dotm.Problem) []dotm.Problem {
 	return ps
 }
 
-// handleListAssignments: GET /api/v1/assignments?survey=&status=&enumerator=
+// handleListAssignments: GET /api/v1/assignments?survey=&status=&enumerator=&limit=&after=
 // Enumerators get their own (returned ones with the supervisor's comment),
 // supervisors their team's (the surveys of their scope), admins all.
+// Supervisors and admins get a page (limit, 500 unless asked, at most
+// 1,000) in id order, and next_after to continue from, so the request costs
+// a page whatever the survey's size; an enumerator gets all of theirs
+// unless they ask for a limit.
 //
 // Each assignment comes with prefill: the answers the assignment itself
 // gives the form, so the client fills them in and locks them: household_id,
@@ -83,6 +87,16 @@ func handleListAssignments(assignments dotm.AssignmentStore, design dotm.DesignS
 		if f.Survey == "" {
 			f.Surveys = u.Surveys
 		}
+		def := 500
+		if u.Role == dotm.RoleEnumerator {
+			def = 0 // all of their own
+		}
+		limit, err := queryLimit(c, def, 1000)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		f.Limit, f.After = limit, c.Query("after")
 		if f.Survey != "" && !u.InSurvey(f.Survey) {
 			fail(c, dotm.Errorf(dotm.EFORBIDDEN, "survey %s is not in your scope", f.Survey))
 			return
@@ -124,7 +138,11 @@ func handleListAssignments(assignments dotm.AssignmentStore, design dotm.DesignS
 			}
 			out[i] = assignmentView{Assignment: a, Prefill: p}
 		}
-		c.JSON(http.StatusOK, gin.H{"assignments": out})
+		answer := gin.H{"assignments": out}
+		if limit > 0 && len(list) == limit {
+			answer["next_after"] = list[len(list)-1].ID
+		}
+		c.JSON(http.StatusOK, answer)
 	}
 }
 

@@ -13,7 +13,10 @@ import (
 // (supervisor, statistician, admin of the survey). The progress summary in
 // one answer (dotm.ComputeProgress): per stratum, EA and enumerator, from
 // the submissions' tallies and the listings, household draws and
-// assignments counted by the store, never the answers. With points=true a supervisor also gets
+// assignments counted by the store, never the answers. A store that keeps
+// the tallies' part of the summary up to date itself
+// (dotm.ProgressSummarizer, the MongoDB store) answers it in time of the
+// answer's size. With points=true a supervisor also gets
 // the interview locations and EA centroids for the map; locations are
 // direct identifiers, so only supervisors may ask, and the read is audited
 // before the answer leaves.
@@ -44,10 +47,6 @@ func handleProgress(surveys dotm.SurveyStore, tallies dotm.ProgressStore, audit 
 		}
 		in := dotm.ProgressInput{Survey: sv.ID, WithPoints: points}
 		var err error
-		if in.Tallies, err = tallies.Tallies(ctx, dotm.TallyFilter{Survey: sv.ID}); err != nil {
-			fail(c, err)
-			return
-		}
 		if in.Listed, err = tallies.ListedCounts(ctx, sv.ID); err != nil {
 			fail(c, err)
 			return
@@ -60,11 +59,24 @@ func handleProgress(surveys dotm.SurveyStore, tallies dotm.ProgressStore, audit 
 			fail(c, err)
 			return
 		}
-		if in.Assigned, err = tallies.AssignedCounts(ctx, sv.ID); err != nil {
-			fail(c, err)
-			return
+		var p dotm.Progress
+		if ps, ok := tallies.(dotm.ProgressSummarizer); ok {
+			// The store keeps the tallies' part up to date itself.
+			if p, err = ps.SurveyProgress(ctx, in); err != nil {
+				fail(c, err)
+				return
+			}
+		} else {
+			if in.Tallies, err = tallies.Tallies(ctx, dotm.TallyFilter{Survey: sv.ID}); err != nil {
+				fail(c, err)
+				return
+			}
+			if in.Assigned, err = tallies.AssignedCounts(ctx, sv.ID); err != nil {
+				fail(c, err)
+				return
+			}
+			p = dotm.ComputeProgress(in)
 		}
-		p := dotm.ComputeProgress(in)
 		if points {
 			if err := record(c, audit, dotm.AuditEntry{Action: "read_locations", Survey: sv.ID, Detail: strconv.Itoa(len(p.Points)) + " points"}); err != nil {
 				fail(c, err)

@@ -71,6 +71,7 @@ var listIndexes = []listIndex{
 	{colAudit, "actor", []string{"actor", "time", "_id"}},
 	{colAudit, "survey", []string{"survey", "time", "_id"}},
 	{colAssignments, "survey", []string{"survey", "_id"}},
+	{colAssignments, "id", []string{"_id"}},
 	{colAssignments, "enumerator", []string{"enumerator", "_id"}},
 	{colAssignmentMoves, "assignment", []string{"assignment"}},
 	{colListings, "survey", []string{"survey", "_id"}},
@@ -78,6 +79,7 @@ var listIndexes = []listIndex{
 	{colTallies, "survey_seq", []string{"survey", "seq"}},
 	{colSubmissions, "tally_state", []string{"_id", "status", "superseded_by", "received_at"}},
 	{colAssignments, "survey_counts", []string{"survey", "psu", "stratum", "enumerator"}},
+	{colAssignments, "survey_seq", []string{"survey", "seq", "_id", "psu", "stratum", "enumerator"}},
 	{colListings, "counts", []string{"survey", "psu", "stratum", "quota", "class_counts"}},
 	{colHouseholdSamples, "counts", []string{"survey", "psu", "stratum", "quota", "selected_counts"}},
 }
@@ -421,8 +423,12 @@ func (e *embeddedSQL) assignments(ctx context.Context, f dotm.AssignmentFilter) 
 	switch {
 	case f.Enumerator != "":
 		index = "enumerator"
-	case surveys != nil:
+	case len(surveys) == 1 || (surveys != nil && f.Limit == 0):
 		index = "survey"
+	case f.Limit > 0:
+		// A page of several surveys' (or all) in _id order: the _id
+		// index, read until the page is full.
+		index = "id"
 	}
 	table, indexedBy, err := e.table(ctx, colAssignments, index)
 	if err != nil || table == "" {
@@ -437,7 +443,14 @@ func (e *embeddedSQL) assignments(ctx context.Context, f dotm.AssignmentFilter) 
 	if f.Enumerator != "" {
 		w.eq("enumerator", f.Enumerator)
 	}
-	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s`, assignmentListFields, table, indexedBy, w.String(), sjsonField("_id"))
+	if f.After != "" {
+		w.add(sjsonField("_id")+" > ?", f.After)
+	}
+	limit := ""
+	if f.Limit > 0 {
+		limit = fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %q%s%s ORDER BY %s%s`, assignmentListFields, table, indexedBy, w.String(), sjsonField("_id"), limit)
 	rows, err := e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, unavailable(err, "list assignments")
@@ -467,9 +480,9 @@ func (e *embeddedSQL) assignments(ctx context.Context, f dotm.AssignmentFilter) 
 	if err != nil || mtable == "" {
 		return docs, nil, err
 	}
-	q = fmt.Sprintf(`SELECT %s FROM %q%s WHERE %s IN (SELECT %s FROM %q%s%s)`,
+	q = fmt.Sprintf(`SELECT %s FROM %q%s WHERE %s IN (SELECT %s FROM %q%s%s ORDER BY %s%s)`,
 		selectFields("_id", "assignment", "survey", "seq", "status", "comment", "submission_id", "at"),
-		mtable, mindexedBy, sjsonField("assignment"), sjsonField("_id"), table, indexedBy, w.String())
+		mtable, mindexedBy, sjsonField("assignment"), sjsonField("_id"), table, indexedBy, w.String(), sjsonField("_id"), limit)
 	rows, err = e.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, unavailable(err, "list assignment moves")

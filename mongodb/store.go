@@ -61,6 +61,9 @@ type Store struct {
 	// noTallyView (tests) reads them from the store at every request.
 	views       tallyViews
 	noTallyView bool
+	// assigned are the surveys' assignment counts in memory
+	// (progress_view.go).
+	assigned assignedViews
 }
 
 // Open connects to the server cfg names and creates dotm's indexes.

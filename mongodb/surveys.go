@@ -179,6 +179,9 @@ type assignmentDoc struct {
 	SubmissionID string    `bson:"submission_id"`
 	CreatedAt    time.Time `bson:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at"`
+	// Seq stamps the insert (progress_view.go); 0 if stored before seq
+	// was kept.
+	Seq int64 `bson:"seq,omitempty"`
 }
 
 func (d assignmentDoc) assignment() dotm.Assignment {
@@ -201,7 +204,7 @@ func (s *Store) AddAssignments(ctx context.Context, as []dotm.Assignment) error 
 		}
 		docs[i] = assignmentDoc{ID: a.ID, Survey: a.Survey, Enumerator: a.Enumerator, Supervisor: a.Supervisor,
 			HouseholdID: a.HouseholdID, Stratum: a.Stratum, PSU: a.PSU, FormID: a.FormID, Status: string(a.Status),
-			Comment: a.Comment, SubmissionID: a.SubmissionID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+			Comment: a.Comment, SubmissionID: a.SubmissionID, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), Seq: nextTallySeq()}
 	}
 	errs := s.insertMany(ctx, colAssignments, docs)
 	var dups []string
@@ -290,7 +293,37 @@ func (s *Store) Assignment(ctx context.Context, id string) (dotm.Assignment, err
 // Assignments implements collector.AssignmentStore: the documents that match
 // the survey and enumerator, each brought to its current state by its moves,
 // then filtered by status.
+//
+// With a limit, the documents are read a page at a time in _id order from
+// f.After (an index range on either store), until the page holds f.Limit
+// assignments of the status asked for or none are left.
 func (s *Store) Assignments(ctx context.Context, f dotm.AssignmentFilter) ([]dotm.Assignment, error) {
+	if f.Limit <= 0 {
+		return s.assignmentsPage(ctx, f)
+	}
+	out := []dotm.Assignment{}
+	for {
+		page := f
+		page.Status = ""
+		all, err := s.assignmentsPage(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range all {
+			if (f.Status == "" || a.Status == f.Status) && len(out) < f.Limit {
+				out = append(out, a)
+			}
+		}
+		if len(out) == f.Limit || len(all) < f.Limit {
+			return out, nil
+		}
+		f.After = all[len(all)-1].ID
+	}
+}
+
+// assignmentsPage is Assignments of one read: up to f.Limit documents
+// (all when 0) after f.After, filtered by status afterwards.
+func (s *Store) assignmentsPage(ctx context.Context, f dotm.AssignmentFilter) ([]dotm.Assignment, error) {
 	docs, moves, err := s.assignmentDocs(ctx, f)
 	if err != nil {
 		return nil, err
@@ -344,15 +377,22 @@ func (s *Store) assignmentDocs(ctx context.Context, f dotm.AssignmentFilter) ([]
 			filter = append(filter, e)
 		}
 	}
+	if f.After != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	if f.Limit > 0 {
+		opts.SetLimit(int64(f.Limit))
+	}
 	var docs []assignmentDoc
-	if err := s.findAll(ctx, colAssignments, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &docs); err != nil {
+	if err := s.findAll(ctx, colAssignments, filter, opts, &docs); err != nil {
 		return nil, nil, err
 	}
 	if len(docs) == 0 {
 		return nil, nil, nil
 	}
 	var moves []moveDoc
-	if len(docs) <= 10*moveBatch && !s.shared { // a borrowed embedded server would scan once per batch
+	if (len(docs) <= 10*moveBatch && !s.shared) || f.Limit > 0 { // a borrowed embedded server would scan once per batch
 		for start := 0; start < len(docs); start += moveBatch {
 			ids := make([]string, 0, moveBatch)
 			for _, d := range docs[start:min(start+moveBatch, len(docs))] {

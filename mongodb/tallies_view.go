@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -39,9 +40,16 @@ import (
 //     to it.
 //
 // Tallies stored before seq existed have none: the full reads see them.
+//
+// A tally that disappears from the store (never deleted by dotm, but a
+// store can be restored or repaired by hand) is found by counting the
+// survey's tallies, at most every tallyCountEvery: the count walks the
+// index, ~0.3 µs a tally, which at every request would make the request
+// grow with the survey again.
 const (
-	tallyWindow    = 30 * time.Second
-	tallyFullEvery = 10 * time.Minute
+	tallyWindow     = 30 * time.Second
+	tallyFullEvery  = 10 * time.Minute
+	tallyCountEvery = 30 * time.Second
 )
 
 // tallyClock is the last seq stamped by this process.
@@ -65,7 +73,17 @@ type tallyView struct {
 	sorted []dotm.Tally // byID by id; nil when it changed
 	hi     int64        // highest seq read
 	fullAt time.Time    // last full read
-	ready  bool
+	// countAt is when the store's count of the survey's tallies was
+	// last compared with the view's.
+	countAt time.Time
+	ready   bool
+	// seqOf is the seq each tally had when read, seqs how many tallies
+	// of the view have each seq.
+	seqOf map[string]int64
+	seqs  map[int64]int
+	// state is the progress summary's part of byID, updated with it
+	// (nil until a summary is asked for, and after a full read).
+	state *dotm.ProgressState
 }
 
 type tallyViews struct {
@@ -94,24 +112,63 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 	tv := s.views.get(survey)
 	tv.mu.Lock()
 	defer tv.mu.Unlock()
+	if err := s.refreshTallies(ctx, survey, tv); err != nil {
+		return nil, err
+	}
+	if tv.sorted == nil {
+		tv.sorted = make([]dotm.Tally, 0, len(tv.byID))
+		for _, t := range tv.byID {
+			tv.sorted = append(tv.sorted, t)
+		}
+		slices.SortFunc(tv.sorted, func(a, b dotm.Tally) int { return strings.Compare(a.ID, b.ID) })
+	}
+	return slices.Clone(tv.sorted), nil
+}
+
+// refreshTallies brings tv up to date with the store; tv.mu is held.
+func (s *Store) refreshTallies(ctx context.Context, survey string, tv *tallyView) error {
 	full := !tv.ready || time.Since(tv.fullAt) > tallyFullEvery
 	if !full {
+		// The window's stamps first (the index alone); then only the
+		// tallies from the oldest stamp the view has not read: the window
+		// re-read whole decoded every tally written in the last 30 s at
+		// every request.
 		since := tv.hi - int64(tallyWindow)
-		docs, err := s.tallyDocsSince(ctx, survey, since)
+		stamps, err := s.tallySeqsSince(ctx, survey, since)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		n := map[int64]int{}
+		for _, q := range stamps {
+			n[q]++
+		}
+		from := int64(math.MaxInt64)
+		for q, c := range n {
+			if tv.seqs[q] < c {
+				from = min(from, q)
+			}
+		}
+		var docs []tallyDoc
+		if from != math.MaxInt64 {
+			if docs, err = s.tallyDocsSince(ctx, survey, from-1); err != nil {
+				return err
+			}
 		}
 		for _, d := range docs {
 			t, err := d.tally()
 			if err != nil {
-				return nil, err
+				return err
 			}
+			tv.stamp(d.ID, d.Seq)
 			old, ok := tv.byID[d.ID]
 			if ok && sameTally(old, t) {
 				tv.hi = max(tv.hi, d.Seq)
 				continue
 			}
 			tv.byID[d.ID] = t
+			if tv.state != nil {
+				tv.state.Put(t)
+			}
 			// The sorted slice updated in place (callers get copies):
 			// one change does not sort the survey again.
 			if tv.sorted != nil {
@@ -127,13 +184,18 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 		// Tallies are never deleted by dotm, but a store can be restored
 		// or repaired by hand: a count that differs means the view has
 		// lost track, and is read again.
-		n, err := s.tallyCount(ctx, survey)
-		if err != nil {
-			return nil, err
+		if time.Since(tv.countAt) > tallyCountEvery {
+			at := time.Now()
+			n, err := s.tallyCount(ctx, survey)
+			if err != nil {
+				return err
+			}
+			full, tv.countAt = n != len(tv.byID), at
 		}
-		full = n != len(tv.byID)
 	}
 	if full {
+		// The state is made again from the new view when asked for.
+		tv.state = nil
 		at := time.Now()
 		var hi int64
 		if s.sq != nil {
@@ -141,32 +203,77 @@ func (s *Store) surveyTallies(ctx context.Context, survey string) ([]dotm.Tally,
 			// by the next refresh.
 			var err error
 			if hi, err = s.sq.tallyMaxSeq(ctx, survey); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		docs, err := s.tallyDocs(ctx, dotm.TallyFilter{Survey: survey})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		byID := make(map[string]dotm.Tally, len(docs))
+		tv.seqOf, tv.seqs = make(map[string]int64, len(docs)), map[int64]int{}
 		for _, d := range docs {
 			t, err := d.tally()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			byID[d.ID] = t
+			tv.stamp(d.ID, d.Seq) // 0 where the full read does not read seq
 			hi = max(hi, d.Seq)
 		}
-		tv.byID, tv.sorted, tv.hi, tv.fullAt, tv.ready = byID, nil, hi, at, true
+		tv.byID, tv.sorted, tv.hi, tv.fullAt, tv.countAt, tv.ready = byID, nil, hi, at, at, true
 	}
-	if tv.sorted == nil {
-		tv.sorted = make([]dotm.Tally, 0, len(tv.byID))
-		for _, t := range tv.byID {
-			tv.sorted = append(tv.sorted, t)
+	return nil
+}
+
+// stamp records that the view read tally id with seq.
+func (tv *tallyView) stamp(id string, seq int64) {
+	if old, ok := tv.seqOf[id]; ok {
+		if tv.seqs[old]--; tv.seqs[old] == 0 {
+			delete(tv.seqs, old)
 		}
-		slices.SortFunc(tv.sorted, func(a, b dotm.Tally) int { return strings.Compare(a.ID, b.ID) })
 	}
-	return slices.Clone(tv.sorted), nil
+	tv.seqOf[id] = seq
+	tv.seqs[seq]++
+}
+
+// tallySeqsSince lists the seq of a survey's tallies stamped after since,
+// from the (survey, seq) index alone (on MongoDB a covered find).
+func (s *Store) tallySeqsSince(ctx context.Context, survey string, since int64) ([]int64, error) {
+	if s.sq == nil {
+		var docs []struct {
+			Seq int64 `bson:"seq"`
+		}
+		filter := bson.D{{Key: "survey", Value: survey}, {Key: "seq", Value: bson.D{{Key: "$gt", Value: since}}}}
+		opts := options.Find().SetProjection(bson.D{{Key: "seq", Value: 1}, {Key: "_id", Value: 0}})
+		if err := s.findAll(ctx, colTallies, filter, opts, &docs); err != nil {
+			return nil, err
+		}
+		out := make([]int64, len(docs))
+		for i, d := range docs {
+			out[i] = d.Seq
+		}
+		return out, nil
+	}
+	table, indexedBy, err := s.sq.table(ctx, colTallies, "survey_seq")
+	if err != nil || table == "" {
+		return nil, err
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %q%s WHERE %s = ? AND %s > ?`, sjsonField("seq"), table, indexedBy, sjsonField("survey"), sjsonField("seq"))
+	rows, err := s.sq.query(ctx, q, survey, since)
+	if err != nil {
+		return nil, unavailable(err, "list tally stamps")
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq sql.NullInt64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, unavailable(err, "read tally stamps")
+		}
+		out = append(out, seq.Int64)
+	}
+	return out, unavailable(rows.Err(), "read tally stamps")
 }
 
 func sameTally(a, b dotm.Tally) bool {

@@ -1,10 +1,14 @@
 package mongodb
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,6 +46,7 @@ func TestTallyViewMatchesStore(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 3))
 	statuses := []dotm.SubmissionStatus{dotm.SubmissionReceived, dotm.SubmissionApproved, dotm.SubmissionRejected}
 	var ids []string
+	nAssigned := 0
 	tally := func(id string) dotm.Tally {
 		p := rng.IntN(4)
 		return dotm.Tally{ID: id, Survey: "sv", Enumerator: fmt.Sprintf("e%d", rng.IntN(3)), PSU: fmt.Sprintf("ea-%d", p), Stratum: fmt.Sprintf("st-%d", p%2),
@@ -75,12 +80,28 @@ func TestTallyViewMatchesStore(t *testing.T) {
 				t.Fatalf("round %d, store %s: summaries differ", round, name)
 			}
 		}
+		checkSummary(t, round, truth, map[string]*Store{"a": a, "b": b, "find": viaFind})
+	}
+	addAssignments := func(w *Store, n int) {
+		t.Helper()
+		var as []dotm.Assignment
+		for range n {
+			p := rng.IntN(5)
+			as = append(as, dotm.Assignment{ID: fmt.Sprintf("sv:a%04d", nAssigned), Survey: "sv", Enumerator: fmt.Sprintf("e%d", rng.IntN(4)),
+				PSU: fmt.Sprintf("ea-%d", p), Stratum: fmt.Sprintf("st-%d", p%2), HouseholdID: fmt.Sprintf("h%d", nAssigned), FormID: "f", CreatedAt: time.Now(), UpdatedAt: time.Now()})
+			nAssigned++
+		}
+		if err := w.AddAssignments(ctx, as); err != nil {
+			t.Fatal(err)
+		}
 	}
 	check(0)
 	for round := 1; round <= 12; round++ {
 		for range 8 {
 			w := []*Store{a, b}[rng.IntN(2)]
-			switch op := rng.IntN(5); {
+			switch op := rng.IntN(6); {
+			case op == 5: // assignments made
+				addAssignments(w, 1+rng.IntN(3))
 			case op < 2 || len(ids) == 0: // a new submission
 				id := fmt.Sprintf("sub-%03d", len(ids))
 				ids = append(ids, id)
@@ -118,6 +139,28 @@ func TestTallyViewMatchesStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Assignments: one stored before seq was kept (none), one late
+	// within the window, one deleted by hand (a restore): the counts
+	// converge.
+	for i, seq := range []int64{0, tallyClock.Load() - int64(tallyWindow/2)} {
+		d := assignmentDoc{ID: fmt.Sprintf("sv:raw%d", i), Survey: "sv", Enumerator: "e9", PSU: "ea-9", Stratum: "st-1", Seq: seq}
+		if _, err := a.collection(colAssignments).InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recount := func() { // as if tallyCountEvery had passed
+		for _, s := range []*Store{a, b, viaFind} {
+			s.views.get("sv").countAt = time.Time{}
+			s.assigned.get("sv").countAt = time.Time{}
+		}
+	}
+	recount()
+	checkSummary(t, 98, truth, map[string]*Store{"a": a, "b": b, "find": viaFind})
+	if _, err := b.collection(colAssignments).DeleteOne(ctx, bson.D{{Key: "_id", Value: "sv:a0000"}}); err != nil {
+		t.Fatal(err)
+	}
+	recount()
+	checkSummary(t, 99, truth, map[string]*Store{"a": a, "b": b, "find": viaFind})
 	late(ids[0], tallyWindow/3)
 	ids = append(ids, "sub-late")
 	late("sub-late", tallyWindow/2)
@@ -129,4 +172,52 @@ func TestTallyViewMatchesStore(t *testing.T) {
 		s.views.get("sv").fullAt = time.Now().Add(-tallyFullEvery - time.Second)
 	}
 	check(101)
+	// A tally gone from the store (a restore, a repair by hand): the
+	// next count finds it.
+	if _, err := b.collection(colTallies).DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	ids = slices.Delete(ids, 2, 3)
+	recount()
+	check(102)
+}
+
+// checkSummary checks that every store's progress summary (its views, kept
+// up to date incrementally) is the one computed from truth's full reads of
+// the tallies and assignment counts, as JSON and as values, with and
+// without points.
+func checkSummary(t *testing.T, round int, truth *Store, stores map[string]*Store) {
+	t.Helper()
+	ctx := context.Background()
+	tallies, err := truth.Tallies(ctx, dotm.TallyFilter{Survey: "sv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assigned, err := truth.AssignedCounts(ctx, "sv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ComputeProgress takes an EA's stratum from its first row; the views
+	// sum by EA and stratum in that order.
+	slices.SortFunc(assigned, func(x, y dotm.AssignedCount) int {
+		return cmp.Or(cmp.Compare(x.PSU, y.PSU), cmp.Compare(x.Stratum, y.Stratum), cmp.Compare(x.Enumerator, y.Enumerator))
+	})
+	for _, points := range []bool{false, true} {
+		in := dotm.ProgressInput{Survey: "sv", WithPoints: points, Sampled: []dotm.SampledPSU{{PSU: "ea-0", Stratum: "st-0"}, {PSU: "ea-7", Stratum: "st-1"}},
+			Listed: []dotm.ClassCount{{PSU: "ea-0", Stratum: "st-0", Class: "non_migrant", N: 9}}}
+		full := in
+		full.Tallies, full.Assigned = tallies, assigned
+		want := dotm.ComputeProgress(full)
+		wj, _ := json.Marshal(want)
+		for name, s := range stores {
+			got, err := s.SurveyProgress(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gj, _ := json.Marshal(got)
+			if !bytes.Equal(gj, wj) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, store %s, points %v: summary\n%s\nfull computation\n%s", round, name, points, gj, wj)
+			}
+		}
+	}
 }

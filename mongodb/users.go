@@ -192,6 +192,7 @@ var mongoIndexes = []struct {
 	{colTallies, bson.D{{Key: "survey", Value: 1}, {Key: "psu", Value: 1}, {Key: "_id", Value: 1}}},
 	{colTallies, bson.D{{Key: "survey", Value: 1}, {Key: "seq", Value: 1}}},
 	{colAssignments, bson.D{{Key: "survey", Value: 1}, {Key: "psu", Value: 1}, {Key: "stratum", Value: 1}, {Key: "enumerator", Value: 1}}},
+	{colAssignments, bson.D{{Key: "survey", Value: 1}, {Key: "seq", Value: 1}}},
 }
 
 // notFound turns ErrNoDocuments into collector's ENOTFOUND.

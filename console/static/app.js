@@ -430,8 +430,9 @@ async function viewTeam() {
       const u = await api('/users', { method: 'POST', body: { name: val(f, 'name'), role: val(f, 'role'), surveys: [S.survey] } });
       return 'Token for ' + u.name + ' (shown once; hand it over in person):\n' + u.token;
     }));
-    const as = (await api('/assignments?survey=' + sv())).assignments || [];
-    parts.push(el('table', { id: 'assignments' }, el('caption', {}, 'Assignments (' + as.length + ')'),
+    const page = await api('/assignments?survey=' + sv() + '&limit=300');
+    const as = page.assignments || [];
+    parts.push(el('table', { id: 'assignments' }, el('caption', {}, 'Assignments (' + (page.next_after ? 'first ' : '') + as.length + ')'),
       el('tr', {}, ['Assignment', 'Household', 'EA', 'Enumerator', 'Status', 'Comment'].map((h) => el('th', {}, h))),
       as.slice(0, 300).map((a) => el('tr', {}, el('td', {}, a.id), el('td', {}, a.household_id), el('td', {}, a.psu || ''), el('td', {}, a.enumerator), el('td', {}, a.status), el('td', {}, a.comment || '')))));
     parts.push(task('Assign a household', 'assign', [field('Household', el('input', { name: 'household', required: true })), field('EA', el('input', { name: 'psu' })),
