@@ -250,12 +250,27 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		// Values are compared as coded texts (see coded), read afresh
 		// where the loop nulls cells.
 		hcoded := codedCache{}
+		// tOut's columns coded once; a column the loop nulls is coded
+		// again. Columns of more than 12 texts keep only their texts.
+		tcoded := map[*Column]*coded{}
+		codedOf := func(c *Column, full bool) *coded {
+			x, ok := tcoded[c]
+			if !ok || (full && x.codes == nil) {
+				x = codeColumn(c)
+				if !full && len(x.texts) > 12 {
+					x = &coded{texts: x.texts}
+				}
+				tcoded[c] = x
+			}
+			return x
+		}
+		var match, total []int
 		for pj, pq := range pqis {
 			pc := tOut.Column(pq)
 			for _, q := range hqis {
 				qc := hOut.Column(q)
 				qk := hcoded.of(qc)
-				pk := codeColumn(pc)
+				pk := codedOf(pc, true)
 				pq2q := make([]int32, len(pk.texts)) // pc's code → qc's code
 				for x, s := range pk.texts {
 					pq2q[x] = -2
@@ -267,24 +282,27 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 					if w == pc || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float {
 						continue
 					}
-					wk := codeColumn(w)
+					wk := codedOf(w, false)
 					if len(wk.texts) > 12 {
 						continue
 					}
+					// Agreement per value of w, in one pass: the rows of
+					// one value are not the rows another value nulls.
+					match = append(match[:0], make([]int, len(wk.texts))...)
+					total = append(total[:0], make([]int, len(wk.texts))...)
+					for r, vc := range wk.codes {
+						h := hr[r]
+						if vc < 0 || h < 0 || pc.IsNull(r) || qk.codes[h] < 0 {
+							continue
+						}
+						total[vc]++
+						if pq2q[pk.codes[r]] == qk.codes[h] {
+							match[vc]++
+						}
+					}
 					for _, v := range wk.sorted() {
 						vc := wk.index[v]
-						match, total := 0, 0
-						for r := 0; r < pc.Len(); r++ {
-							h := hr[r]
-							if h < 0 || pc.IsNull(r) || qk.codes[h] < 0 || wk.codes[r] != vc {
-								continue
-							}
-							total++
-							if pq2q[pk.codes[r]] == qk.codes[h] {
-								match++
-							}
-						}
-						if total < 20 || match*100 < total*carrierAgreement {
+						if total[vc] < 20 || match[vc]*100 < total[vc]*carrierAgreement {
 							continue
 						}
 						carries[pj] = append(carries[pj], shown{w, v, qc, nil})
@@ -296,6 +314,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 							}
 						}
 						if n > 0 {
+							delete(tcoded, pc)
 							pc.Nullable = true
 							tr.Secondary[pq] += n
 							pc.Meta.Transforms = append(pc.Meta.Transforms, fmt.Sprintf("%d values set to null where %s = %s and the household's %s, which this column then nearly always equals, was suppressed", n, w.Name, v, q))
@@ -463,7 +482,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		ks.blanksMatch = p.BlanksMatchAny
 		after, fk, _, ra := ks.risk(p.K)
-		tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K)
+		tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K, after)
 		jr.After = after
 		jr.HouseholdAfter, _ = HouseholdRiskOf(ids, ra)
 		tr.Before, tr.After = jr.Before, after
