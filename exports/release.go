@@ -112,54 +112,54 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	if rep != nil {
 		man.Overrides = rep.Overrides
 	}
-	meta := map[string]string{
-		"dotm.release_id": info.ID, "dotm.survey": info.Survey,
-		"dotm.created": man.Created, "dotm.version": info.Version,
+	// Every file is written on its own: they are written on every core
+	// and listed in the manifest in this order.
+	type job struct {
+		name  string
+		rows  *int64
+		write func(io.Writer) error
 	}
+	var jobs []job
 	for _, t := range ds.Tables {
 		if !tableName.MatchString(t.Name) {
 			return nil, fmt.Errorf("exports: table name %q: want lower-case letters, digits and _", t.Name)
 		}
-		meta["dotm.table"] = t.Name
-		meta[ArrowSchemaKey] = arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) })
-		name := t.Name + ".parquet"
-		f, err := writeFile(tmp, name, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) })
-		if err != nil {
-			return nil, err
+		meta := map[string]string{
+			"dotm.release_id": info.ID, "dotm.survey": info.Survey,
+			"dotm.created": man.Created, "dotm.version": info.Version,
+			"dotm.table":   t.Name,
+			ArrowSchemaKey: arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) }),
 		}
 		rows := int64(t.Rows())
-		f.Rows = &rows
-		man.Files = append(man.Files, f)
 		label := fmt.Sprintf("%s, table %s (release %s)", info.Survey, t.Name, info.ID)
-		f, err = writeFile(tmp, t.Name+".dta", func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) })
-		if err != nil {
-			return nil, err
-		}
-		f.Rows = &rows
-		man.Files = append(man.Files, f)
+		jobs = append(jobs,
+			job{t.Name + ".parquet", &rows, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) }},
+			job{t.Name + ".dta", &rows, func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) }})
 	}
 	cb := NewCodebook(ds, rep, info)
-	for _, out := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{CodebookJSON, func(w io.Writer) error { return encodeJSON(w, cb) }},
-		{CodebookMarkdown, cb.WriteMarkdown},
-		{DDIXML, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
-		{ReportJSON, func(w io.Writer) error {
+	jobs = append(jobs,
+		job{CodebookJSON, nil, func(w io.Writer) error { return encodeJSON(w, cb) }},
+		job{CodebookMarkdown, nil, cb.WriteMarkdown},
+		job{DDIXML, nil, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
+		job{ReportJSON, nil, func(w io.Writer) error {
 			return encodeJSON(w, struct {
 				ReleaseID string `json:"release_id"`
 				*Report
 			}{info.ID, rep})
 		}},
-		{ReportMarkdown, func(w io.Writer) error { return rep.WriteMarkdown(w, info.ID) }},
-		{ReportHTML, func(w io.Writer) error { return rep.WriteHTML(w, info.ID) }},
-	} {
-		f, err := writeFile(tmp, out.name, out.write)
-		if err != nil {
-			return nil, err
+		job{ReportMarkdown, nil, func(w io.Writer) error { return rep.WriteMarkdown(w, info.ID) }},
+		job{ReportHTML, nil, func(w io.Writer) error { return rep.WriteHTML(w, info.ID) }})
+	files := make([]ManifestFile, len(jobs))
+	errs := make([]error, len(jobs))
+	parallel(len(jobs), func(i int) {
+		files[i], errs[i] = writeFile(tmp, jobs[i].name, jobs[i].write)
+		files[i].Rows = jobs[i].rows
+	})
+	for i := range jobs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		man.Files = append(man.Files, f)
+		man.Files = append(man.Files, files[i])
 	}
 	if _, err := writeFile(tmp, ManifestJSON, func(w io.Writer) error { return encodeJSON(w, man) }); err != nil {
 		return nil, err
