@@ -330,6 +330,41 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			}
 		}
 		nh := len(hqis)
+		// The guard on codes, made once: per carrier, the rows it names
+		// (where = equals; with rows set, only those), and the person's
+		// value as a code of the household column's texts. A cell's value
+		// never changes, it can only become null, which is read live.
+		type guardOf struct {
+			sel   []bool
+			where *Column
+			q     *Column
+			qk    *coded
+			p2q   []int32 // the person's code → qk's code (−2: none)
+		}
+		guards := make([][]guardOf, len(pqis))
+		pcs := make([]*Column, len(pqis))
+		pks := make([]*coded, len(pqis))
+		for pj, pq := range pqis {
+			pcs[pj] = tOut.Column(pq)
+			if !guard || len(carries[pj]) == 0 {
+				continue
+			}
+			pks[pj] = codeColumn(pcs[pj])
+			for _, s := range carries[pj] {
+				g := guardOf{sel: make([]bool, pcs[pj].Len()), where: s.where, q: s.q, qk: hcoded.of(s.q)}
+				for i := range g.sel {
+					g.sel[i] = (s.rows == nil || s.rows[i]) && !s.where.IsNull(i) && s.where.Format(i) == s.equals
+				}
+				g.p2q = make([]int32, len(pks[pj].texts))
+				for x, t := range pks[pj].texts {
+					g.p2q[x] = -2
+					if y, ok := g.qk.index[t]; ok {
+						g.p2q[x] = y
+					}
+				}
+				guards[pj] = append(guards[pj], g)
+			}
+		}
 		can := func(i, j int) bool {
 			if j < nh {
 				return false
@@ -341,18 +376,16 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			// is the household's: a carrier row whose value differs (the
 			// first adult is not always the head) hides something when
 			// suppressed, and must be allowed to be.
-			pc := tOut.Column(pqis[j-nh])
-			if pc.IsNull(i) {
+			pj := j - nh
+			if pcs[pj].IsNull(i) {
 				return true
 			}
-			for _, s := range carries[j-nh] {
-				if s.rows != nil && !s.rows[i] {
+			for _, g := range guards[pj] {
+				if !g.sel[i] || g.where.IsNull(i) {
 					continue
 				}
-				if !s.where.IsNull(i) && s.where.Format(i) == s.equals {
-					if h := hr[i]; h >= 0 && !s.q.IsNull(h) && s.q.Format(h) == pc.Format(i) {
-						return false
-					}
+				if h := hr[i]; h >= 0 && !g.q.IsNull(h) && g.qk.codes[h] >= 0 && g.p2q[pks[pj].codes[i]] == g.qk.codes[h] {
+					return false
 				}
 			}
 			return true

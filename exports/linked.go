@@ -551,30 +551,31 @@ func secondarySuppression(t *Table, q *Column, rows []int, skip []string) map[st
 	if len(rows) == 0 {
 		return out
 	}
+	qc := codesOf(q)
+	var m []int32 // x's code → q's code, in the rows that show both
 	for _, x := range t.Columns {
 		if x == q || slices.Contains(skip, x.Name) {
 			continue
 		}
-		m := map[string]string{}
+		xc := newValueCoder(x)
+		m = m[:0]
 		ok := true
 		for i := 0; i < x.Len() && ok; i++ {
-			if x.IsNull(i) || q.IsNull(i) {
+			if qc[i] < 0 || x.IsNull(i) {
 				continue
 			}
-			a, b := x.Format(i), q.Format(i)
-			if v, seen := m[a]; seen && v != b {
+			a := xc.code(i)
+			if int(a) == len(m) {
+				m = append(m, qc[i])
+			} else if m[a] != qc[i] {
 				ok = false
 			}
-			m[a] = b
 		}
 		if !ok {
 			continue
 		}
 		for _, r := range rows {
-			if x.IsNull(r) {
-				continue
-			}
-			if _, seen := m[x.Format(r)]; seen {
+			if _, seen := xc.get(r, false); seen {
 				x.SetNull(r)
 				x.Nullable = true
 				out[x.Name]++
