@@ -98,10 +98,9 @@ type JointRisk struct {
 	Exposed int `json:"records_in_residual_households"`
 }
 
-// jointKeys builds the joined table of person-level table t: the household
-// quasi-identifiers of its household in h (as "household.NAME"), then its
-// own quasi-identifiers, and the weight (t's, else its household's).
-func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, error) {
+// joinRows is, for each row of person-level table t, its id and its
+// household's row in h (−1: none).
+func joinRows(t, h *Table, d Design) ([]string, []int) {
 	hid := h.Column(d.ID)
 	row := make(map[string]int, hid.Len())
 	for i := 0; i < hid.Len(); i++ {
@@ -119,22 +118,50 @@ func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, err
 		}
 		hrow[r] = i
 	}
-	j := &Table{Name: t.Name}
+	return ids, hrow
+}
+
+// jointKeys builds the keys of the joined table of person-level table t:
+// the household quasi-identifiers of its household in h (as
+// "household.NAME"; hrow from joinRows, hcoded codes h's columns), then its
+// own quasi-identifiers, and the weight (t's, else its household's). A
+// household value is coded as its text, as if copied to the person's row.
+func jointKeys(t, h *Table, hqis, pqis []string, d Design, hrow []int, hcoded codedCache) (*keys, error) {
+	n := t.Rows()
+	if len(hqis)+len(pqis) == 0 {
+		n = 0
+	}
 	var names []string
+	var cols [][]int32
+	var labels [][]string
 	for _, q := range hqis {
-		src := h.Column(q)
-		c := &Column{Name: "household." + q, Type: String, Strings: make([]string, n), Valid: make([]bool, n)}
-		for r := 0; r < n; r++ {
-			if hrow[r] >= 0 && !src.IsNull(hrow[r]) {
-				c.Strings[r], c.Valid[r] = src.Format(hrow[r]), true
+		hk := hcoded.of(h.Column(q))
+		remap := make([]int32, len(hk.texts))
+		for x := range remap {
+			remap[x] = -1
+		}
+		codes := make([]int32, n)
+		var l []string
+		for r := range codes {
+			codes[r] = -1
+			if hr := hrow[r]; hr >= 0 {
+				if x := hk.codes[hr]; x >= 0 {
+					if remap[x] < 0 {
+						remap[x] = int32(len(l))
+						l = append(l, hk.texts[x])
+					}
+					codes[r] = remap[x]
+				}
 			}
 		}
-		j.Columns = append(j.Columns, c)
-		names = append(names, c.Name)
+		cols = append(cols, codes)
+		labels = append(labels, l)
+		names = append(names, "household."+q)
 	}
 	for _, q := range pqis {
-		c := t.Column(q)
-		j.Columns = append(j.Columns, c)
+		codes, l := encodeColumn(t.Column(q))
+		cols = append(cols, codes)
+		labels = append(labels, l)
 		names = append(names, q)
 	}
 	w := t.Column(d.Weight)
@@ -148,8 +175,7 @@ func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, err
 			}
 		}
 	}
-	k, err := newKeys(j, names, w)
-	return k, ids, err
+	return keysOf(t.Name, n, names, cols, labels, w)
 }
 
 // protectPersons applies person-level disclosure control to the
@@ -189,7 +215,8 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		tr := &reports[ti]
 		jr := JointRisk{Table: name, Records: tOut.Rows(), HouseholdKeys: hqis, PersonKeys: pqis}
 
-		before, ids, err := jointKeys(tIn, hIn, hqis, pqis, d)
+		ids, inRow := joinRows(tIn, hIn, d)
+		before, err := jointKeys(tIn, hIn, hqis, pqis, d, inRow, codedCache{})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -198,7 +225,10 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		jr.Before, _, _, rb = before.risk(p.K)
 		jr.HouseholdBefore, _ = HouseholdRiskOf(ids, rb)
 
-		ks, ids, err := jointKeys(tOut, hOut, hqis, pqis, d)
+		// hOut is not changed here: its columns are coded once.
+		hcoded := codedCache{}
+		ids, hr := joinRows(tOut, hOut, d)
+		ks, err := jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -208,15 +238,6 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		hid := hOut.Column(d.ID)
 		for i := 0; i < hid.Len(); i++ {
 			hrow[hid.Format(i)] = i
-		}
-		// Each row's household row in hOut (−1: none), looked up once.
-		hr := make([]int, len(ids))
-		for r, id := range ids {
-			h, ok := hrow[id]
-			if !ok {
-				h = -1
-			}
-			hr[r] = h
 		}
 		// A shown cell is a row where where = equals (with rows set, only
 		// the rows it marks: the first such row of each household, which
@@ -249,7 +270,6 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		// Values are compared as coded texts (see coded), read afresh
 		// where the loop nulls cells.
-		hcoded := codedCache{}
 		// tOut's columns coded once; a column the loop nulls is coded
 		// again. Columns of more than 12 texts keep only their texts.
 		tcoded := map[*Column]*coded{}
@@ -325,7 +345,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		if n := len(carries); n > 0 {
 			// The keys were read before: read them again.
-			if ks, _, err = jointKeys(tOut, hOut, hqis, pqis, d); err != nil {
+			if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -405,7 +425,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		// own (a blank is a value), which the next round brings to k.
 		for round := 0; ; round++ {
 			if round > 0 {
-				if ks, _, err = jointKeys(tOut, hOut, hqis, pqis, d); err != nil {
+				if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
 					return nil, nil, err
 				}
 			}
