@@ -137,13 +137,3 @@ func (v *valueCoder) code(i int) int32 {
 	code, _ := v.get(i, true)
 	return code
 }
-
-// codesOf is every row's code of c (−1: null).
-func codesOf(c *Column) []int32 {
-	v := newValueCoder(c)
-	out := make([]int32, c.Len())
-	for i := range out {
-		out[i] = v.code(i)
-	}
-	return out
-}

@@ -232,13 +232,30 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		if err != nil {
 			return nil, nil, err
 		}
+		// Each row's household as a code (the id's, in order of first
+		// appearance; −1: a null id), and the rows of each household
+		// that hOut holds.
+		houseOf := newValueCoder(tOut.Column(d.ID))
+		house := make([]int32, len(ids))
+		for r := range house {
+			house[r] = houseOf.code(r)
+		}
+		var houses [][]int
+		{
+			at := make([]int32, houseOf.n)
+			for r, h := range house {
+				if h < 0 || hr[r] < 0 {
+					continue
+				}
+				if at[h] == 0 {
+					houses = append(houses, nil)
+					at[h] = int32(len(houses))
+				}
+				houses[at[h]-1] = append(houses[at[h]-1], r)
+			}
+		}
 		// Cells another table shows anyway are never suppressed: the
 		// carrier's row (the head's) while its household shows the value.
-		hrow := map[string]int{}
-		hid := hOut.Column(d.ID)
-		for i := 0; i < hid.Len(); i++ {
-			hrow[hid.Format(i)] = i
-		}
 		// A shown cell is a row where where = equals (with rows set, only
 		// the rows it marks: the first such row of each household, which
 		// is the one a carrier found by valueWhere names) whose
@@ -255,7 +272,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 				for _, c := range lk.carriers[q] {
 					if c.table == name && c.column == pq && !c.all && tOut.Column(c.where) != nil && hOut.Column(q) != nil {
 						w := tOut.Column(c.where)
-						carries[pj] = append(carries[pj], shown{w, c.equals, hOut.Column(q), firstWhere(tOut.Column(d.ID), tOut.Column(pq), w, c.equals)})
+						carries[pj] = append(carries[pj], shown{w, c.equals, hOut.Column(q), firstWhereIn(house, int(houseOf.n), tOut.Column(pq), w, c.equals)})
 					}
 				}
 			}
@@ -462,10 +479,6 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			// all the head's when the others' are suppressed) gives a
 			// suppressed household value back where the rows left all agree:
 			// they lose it too.
-			byHouse := map[string][]int{}
-			for r, id := range ids {
-				byHouse[id] = append(byHouse[id], r)
-			}
 			for _, q := range sortedKeys(lk.carriers) {
 				qOut := hOut.Column(q)
 				for _, c := range lk.carriers[q] {
@@ -474,14 +487,14 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 						continue
 					}
 					n := 0
-					for _, h := range sortedKeys(byHouse) {
-						if hr, ok := hrow[h]; !ok || !qOut.IsNull(hr) {
+					for _, rows := range houses {
+						if !qOut.IsNull(hr[rows[0]]) {
 							continue
 						}
-						if _, agree := allAgree(col, byHouse[h]); !agree {
+						if _, agree := allAgree(col, rows); !agree {
 							continue
 						}
-						for _, r := range byHouse[h] {
+						for _, r := range rows {
 							if !col.IsNull(r) {
 								col.SetNull(r)
 								n++

@@ -362,13 +362,24 @@ func allAgree(c *Column, rows []int) (string, bool) {
 // firstWhere marks, for each household (id), its first row where w = v and
 // c is not null: the row valueWhere reads.
 func firstWhere(id, c, w *Column, v string) []bool {
-	out := make([]bool, id.Len())
-	seen := map[string]bool{}
-	for r := 0; r < id.Len(); r++ {
-		if w.IsNull(r) || w.Format(r) != v || c.IsNull(r) {
+	ids := newValueCoder(id)
+	house := make([]int32, id.Len())
+	for r := range house {
+		house[r] = ids.code(r)
+	}
+	return firstWhereIn(house, int(ids.n), c, w, v)
+}
+
+// firstWhereIn is firstWhere with each row's household as a code
+// 0 … n−1 (−1: none, as a null id).
+func firstWhereIn(house []int32, n int, c, w *Column, v string) []bool {
+	out := make([]bool, len(house))
+	seen := make([]bool, n+1)
+	for r := range house {
+		if w.IsNull(r) || c.IsNull(r) || w.Format(r) != v {
 			continue
 		}
-		if h := id.Format(r); !seen[h] {
+		if h := house[r] + 1; !seen[h] {
 			seen[h] = true
 			out[r] = true
 		}
@@ -551,7 +562,13 @@ func secondarySuppression(t *Table, q *Column, rows []int, skip []string) map[st
 	if len(rows) == 0 {
 		return out
 	}
-	qc := codesOf(q)
+	// q's codes, made as rows are read (−2: not yet): most columns stop
+	// at their first row that disagrees.
+	qv := newValueCoder(q)
+	qc := make([]int32, q.Len())
+	for i := range qc {
+		qc[i] = -2
+	}
 	var m []int32 // x's code → q's code, in the rows that show both
 	for _, x := range t.Columns {
 		if x == q || slices.Contains(skip, x.Name) {
@@ -561,6 +578,9 @@ func secondarySuppression(t *Table, q *Column, rows []int, skip []string) map[st
 		m = m[:0]
 		ok := true
 		for i := 0; i < x.Len() && ok; i++ {
+			if qc[i] == -2 {
+				qc[i] = qv.code(i)
+			}
 			if qc[i] < 0 || x.IsNull(i) {
 				continue
 			}
