@@ -215,22 +215,43 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		tr := &reports[ti]
 		jr := JointRisk{Table: name, Records: tOut.Rows(), HouseholdKeys: hqis, PersonKeys: pqis}
 
-		ids, inRow := joinRows(tIn, hIn, d)
-		before, err := jointKeys(tIn, hIn, hqis, pqis, d, inRow, codedCache{})
-		if err != nil {
+		// The risk before reads only the input tables: it is measured
+		// on the other core while the released table is protected.
+		var (
+			riskBefore      Risk
+			householdBefore HouseholdRisk
+			beforeErr       error
+			beforeDone      = make(chan struct{})
+		)
+		go func() {
+			defer close(beforeDone)
+			ids, inRow := joinRows(tIn, hIn, d)
+			before, err := jointKeys(tIn, hIn, hqis, pqis, d, inRow, codedCache{})
+			if err != nil {
+				beforeErr = err
+				return
+			}
+			before.blanksMatch = p.BlanksMatchAny
+			var rb []float64
+			riskBefore, _, _, rb = before.risk(p.K)
+			householdBefore, _ = HouseholdRiskOf(ids, rb)
+		}()
+		// fail returns err, or the risk before's error, which came
+		// first when the steps ran one after the other.
+		fail := func(err error) ([]JointRisk, *HouseholdRisk, error) {
+			<-beforeDone
+			if beforeErr != nil {
+				return nil, nil, beforeErr
+			}
 			return nil, nil, err
 		}
-		before.blanksMatch = p.BlanksMatchAny
-		var rb []float64
-		jr.Before, _, _, rb = before.risk(p.K)
-		jr.HouseholdBefore, _ = HouseholdRiskOf(ids, rb)
 
 		// hOut is not changed here: its columns are coded once.
 		hcoded := codedCache{}
 		ids, hr := joinRows(tOut, hOut, d)
 		ks, err := jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		// Each row's household as a code (the id's, in order of first
 		// appearance; −1: a null id), and the rows of each household
@@ -363,7 +384,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		if n := len(carries); n > 0 {
 			// The keys were read before: read them again.
 			if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
-				return nil, nil, err
+				return fail(err)
 			}
 		}
 		nh := len(hqis)
@@ -443,7 +464,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		for round := 0; ; round++ {
 			if round > 0 {
 				if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
-					return nil, nil, err
+					return fail(err)
 				}
 			}
 			nulled, sup := localSuppression(ks, p, order, can)
@@ -551,6 +572,11 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K, after)
 		jr.After = after
 		jr.HouseholdAfter, _ = HouseholdRiskOf(ids, ra)
+		<-beforeDone
+		if beforeErr != nil {
+			return nil, nil, beforeErr
+		}
+		jr.Before, jr.HouseholdBefore = riskBefore, householdBefore
 		tr.Before, tr.After = jr.Before, after
 		allIDs = append(allIDs, ids...)
 		allRisk = append(allRisk, ra...)
@@ -560,7 +586,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		// the others count against residual_k.
 		hk, err := newKeys(hOut, hqis, nil)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		hk.blanksMatch = p.BlanksMatchAny
 		_, hfk, _, _ := hk.risk(p.K)

@@ -2,6 +2,7 @@ package exports
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -137,8 +138,17 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 			job{t.Name + ".dta", &rows, func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) }})
 	}
 	cb := NewCodebook(ds, rep, info)
+	// The JSON codebook lists the dropped columns in the report's order;
+	// the Markdown codebook sorts them by name, in the report's own
+	// slices, which the files after it show: the JSON is made first and
+	// the lists sorted once, before the files are written at once.
+	var cbJSON bytes.Buffer
+	if err := encodeJSON(&cbJSON, cb); err != nil {
+		return nil, fmt.Errorf("exports: write %s: %w", CodebookJSON, err)
+	}
+	cb.sortDropped()
 	jobs = append(jobs,
-		job{CodebookJSON, nil, func(w io.Writer) error { return encodeJSON(w, cb) }},
+		job{CodebookJSON, nil, func(w io.Writer) error { _, err := w.Write(cbJSON.Bytes()); return err }},
 		job{CodebookMarkdown, nil, cb.WriteMarkdown},
 		job{DDIXML, nil, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
 		job{ReportJSON, nil, func(w io.Writer) error {
@@ -393,7 +403,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 		}
 		if len(t.Dropped) > 0 {
 			b.WriteString("\nLeft out of this table:\n\n")
-			sort.SliceStable(t.Dropped, func(i, j int) bool { return t.Dropped[i].Column < t.Dropped[j].Column })
+			t.sortDropped()
 			for _, d := range t.Dropped {
 				fmt.Fprintf(&b, "- `%s`: %s\n", d.Column, d.Reason)
 			}
@@ -444,4 +454,19 @@ func ParseReport(b []byte) (*Report, error) {
 		return nil, fmt.Errorf("exports: disclosure report: %w", err)
 	}
 	return &r, nil
+}
+
+// sortDropped sorts each table's dropped columns by name (in place: the
+// report's own lists), leaving sorted lists untouched.
+func (cb *Codebook) sortDropped() {
+	for i := range cb.Tables {
+		cb.Tables[i].sortDropped()
+	}
+}
+
+func (t *CodebookTable) sortDropped() {
+	less := func(i, j int) bool { return t.Dropped[i].Column < t.Dropped[j].Column }
+	if !sort.SliceIsSorted(t.Dropped, less) {
+		sort.SliceStable(t.Dropped, less)
+	}
 }
