@@ -616,7 +616,7 @@ func anonymizeTable(in *Table, p *Profile, d Design, key []byte, codes map[strin
 	// 7. Risk after, and the verdict.
 	ks.blanksMatch = p.BlanksMatchAny
 	after, fk, Fk, r := ks.risk(p.K)
-	tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K)
+	tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K, after)
 	tr.After = after
 	if len(qis) > 0 && after.KViolations > 0 {
 		// Records whose every suppressible quasi-identifier is already

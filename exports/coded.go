@@ -74,3 +74,66 @@ func agreesCoded(q *coded, f func(i int) (code int32, ok bool)) bool {
 	}
 	return total >= 20 && match*100 >= total*95
 }
+
+// valueCoder gives a column's values codes as they are met, equal codes
+// for equal formatted texts (Column.Format) without formatting strings,
+// integers and booleans; −1 is null.
+type valueCoder struct {
+	c    *Column
+	strs map[string]int32
+	ints map[int64]int32
+	n    int32
+}
+
+func newValueCoder(c *Column) *valueCoder {
+	v := &valueCoder{c: c}
+	switch c.Type {
+	case Int, Bool:
+		v.ints = map[int64]int32{}
+	default:
+		v.strs = map[string]int32{}
+	}
+	return v
+}
+
+// key is row i's value as a map key of the coder's kind.
+func (v *valueCoder) get(i int, add bool) (int32, bool) {
+	c := v.c
+	if c.IsNull(i) {
+		return -1, false
+	}
+	if v.ints != nil {
+		var x int64
+		if c.Type == Int {
+			x = c.Ints[i]
+		} else if c.Bools[i] {
+			x = 1
+		}
+		code, ok := v.ints[x]
+		if !ok && add {
+			code, ok = v.n, true
+			v.ints[x] = code
+			v.n++
+		}
+		return code, ok
+	}
+	var s string
+	if c.Type == String {
+		s = c.Strings[i]
+	} else {
+		s = c.Format(i)
+	}
+	code, ok := v.strs[s]
+	if !ok && add {
+		code, ok = v.n, true
+		v.strs[s] = code
+		v.n++
+	}
+	return code, ok
+}
+
+// code is row i's code, a new one for a value not met before (−1: null).
+func (v *valueCoder) code(i int) int32 {
+	code, _ := v.get(i, true)
+	return code
+}

@@ -98,10 +98,9 @@ type JointRisk struct {
 	Exposed int `json:"records_in_residual_households"`
 }
 
-// jointKeys builds the joined table of person-level table t: the household
-// quasi-identifiers of its household in h (as "household.NAME"), then its
-// own quasi-identifiers, and the weight (t's, else its household's).
-func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, error) {
+// joinRows is, for each row of person-level table t, its id and its
+// household's row in h (−1: none).
+func joinRows(t, h *Table, d Design) ([]string, []int) {
 	hid := h.Column(d.ID)
 	row := make(map[string]int, hid.Len())
 	for i := 0; i < hid.Len(); i++ {
@@ -119,22 +118,50 @@ func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, err
 		}
 		hrow[r] = i
 	}
-	j := &Table{Name: t.Name}
+	return ids, hrow
+}
+
+// jointKeys builds the keys of the joined table of person-level table t:
+// the household quasi-identifiers of its household in h (as
+// "household.NAME"; hrow from joinRows, hcoded codes h's columns), then its
+// own quasi-identifiers, and the weight (t's, else its household's). A
+// household value is coded as its text, as if copied to the person's row.
+func jointKeys(t, h *Table, hqis, pqis []string, d Design, hrow []int, hcoded codedCache) (*keys, error) {
+	n := t.Rows()
+	if len(hqis)+len(pqis) == 0 {
+		n = 0
+	}
 	var names []string
+	var cols [][]int32
+	var labels [][]string
 	for _, q := range hqis {
-		src := h.Column(q)
-		c := &Column{Name: "household." + q, Type: String, Strings: make([]string, n), Valid: make([]bool, n)}
-		for r := 0; r < n; r++ {
-			if hrow[r] >= 0 && !src.IsNull(hrow[r]) {
-				c.Strings[r], c.Valid[r] = src.Format(hrow[r]), true
+		hk := hcoded.of(h.Column(q))
+		remap := make([]int32, len(hk.texts))
+		for x := range remap {
+			remap[x] = -1
+		}
+		codes := make([]int32, n)
+		var l []string
+		for r := range codes {
+			codes[r] = -1
+			if hr := hrow[r]; hr >= 0 {
+				if x := hk.codes[hr]; x >= 0 {
+					if remap[x] < 0 {
+						remap[x] = int32(len(l))
+						l = append(l, hk.texts[x])
+					}
+					codes[r] = remap[x]
+				}
 			}
 		}
-		j.Columns = append(j.Columns, c)
-		names = append(names, c.Name)
+		cols = append(cols, codes)
+		labels = append(labels, l)
+		names = append(names, "household."+q)
 	}
 	for _, q := range pqis {
-		c := t.Column(q)
-		j.Columns = append(j.Columns, c)
+		codes, l := encodeColumn(t.Column(q))
+		cols = append(cols, codes)
+		labels = append(labels, l)
 		names = append(names, q)
 	}
 	w := t.Column(d.Weight)
@@ -148,8 +175,7 @@ func jointKeys(t, h *Table, hqis, pqis []string, d Design) (*keys, []string, err
 			}
 		}
 	}
-	k, err := newKeys(j, names, w)
-	return k, ids, err
+	return keysOf(t.Name, n, names, cols, labels, w)
 }
 
 // protectPersons applies person-level disclosure control to the
@@ -189,35 +215,68 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		tr := &reports[ti]
 		jr := JointRisk{Table: name, Records: tOut.Rows(), HouseholdKeys: hqis, PersonKeys: pqis}
 
-		before, ids, err := jointKeys(tIn, hIn, hqis, pqis, d)
-		if err != nil {
+		// The risk before reads only the input tables: it is measured
+		// on the other core while the released table is protected.
+		var (
+			riskBefore      Risk
+			householdBefore HouseholdRisk
+			beforeErr       error
+			beforeDone      = make(chan struct{})
+		)
+		go func() {
+			defer close(beforeDone)
+			ids, inRow := joinRows(tIn, hIn, d)
+			before, err := jointKeys(tIn, hIn, hqis, pqis, d, inRow, codedCache{})
+			if err != nil {
+				beforeErr = err
+				return
+			}
+			before.blanksMatch = p.BlanksMatchAny
+			var rb []float64
+			riskBefore, _, _, rb = before.risk(p.K)
+			householdBefore, _ = HouseholdRiskOf(ids, rb)
+		}()
+		// fail returns err, or the risk before's error, which came
+		// first when the steps ran one after the other.
+		fail := func(err error) ([]JointRisk, *HouseholdRisk, error) {
+			<-beforeDone
+			if beforeErr != nil {
+				return nil, nil, beforeErr
+			}
 			return nil, nil, err
 		}
-		before.blanksMatch = p.BlanksMatchAny
-		var rb []float64
-		jr.Before, _, _, rb = before.risk(p.K)
-		jr.HouseholdBefore, _ = HouseholdRiskOf(ids, rb)
 
-		ks, ids, err := jointKeys(tOut, hOut, hqis, pqis, d)
+		// hOut is not changed here: its columns are coded once.
+		hcoded := codedCache{}
+		ids, hr := joinRows(tOut, hOut, d)
+		ks, err := jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
+		}
+		// Each row's household as a code (the id's, in order of first
+		// appearance; −1: a null id), and the rows of each household
+		// that hOut holds.
+		houseOf := newValueCoder(tOut.Column(d.ID))
+		house := make([]int32, len(ids))
+		for r := range house {
+			house[r] = houseOf.code(r)
+		}
+		var houses [][]int
+		{
+			at := make([]int32, houseOf.n)
+			for r, h := range house {
+				if h < 0 || hr[r] < 0 {
+					continue
+				}
+				if at[h] == 0 {
+					houses = append(houses, nil)
+					at[h] = int32(len(houses))
+				}
+				houses[at[h]-1] = append(houses[at[h]-1], r)
+			}
 		}
 		// Cells another table shows anyway are never suppressed: the
 		// carrier's row (the head's) while its household shows the value.
-		hrow := map[string]int{}
-		hid := hOut.Column(d.ID)
-		for i := 0; i < hid.Len(); i++ {
-			hrow[hid.Format(i)] = i
-		}
-		// Each row's household row in hOut (−1: none), looked up once.
-		hr := make([]int, len(ids))
-		for r, id := range ids {
-			h, ok := hrow[id]
-			if !ok {
-				h = -1
-			}
-			hr[r] = h
-		}
 		// A shown cell is a row where where = equals (with rows set, only
 		// the rows it marks: the first such row of each household, which
 		// is the one a carrier found by valueWhere names) whose
@@ -234,7 +293,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 				for _, c := range lk.carriers[q] {
 					if c.table == name && c.column == pq && !c.all && tOut.Column(c.where) != nil && hOut.Column(q) != nil {
 						w := tOut.Column(c.where)
-						carries[pj] = append(carries[pj], shown{w, c.equals, hOut.Column(q), firstWhere(tOut.Column(d.ID), tOut.Column(pq), w, c.equals)})
+						carries[pj] = append(carries[pj], shown{w, c.equals, hOut.Column(q), firstWhereIn(house, int(houseOf.n), tOut.Column(pq), w, c.equals)})
 					}
 				}
 			}
@@ -249,13 +308,27 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		// Values are compared as coded texts (see coded), read afresh
 		// where the loop nulls cells.
-		hcoded := codedCache{}
+		// tOut's columns coded once; a column the loop nulls is coded
+		// again. Columns of more than 12 texts keep only their texts.
+		tcoded := map[*Column]*coded{}
+		codedOf := func(c *Column, full bool) *coded {
+			x, ok := tcoded[c]
+			if !ok || (full && x.codes == nil) {
+				x = codeColumn(c)
+				if !full && len(x.texts) > 12 {
+					x = &coded{texts: x.texts}
+				}
+				tcoded[c] = x
+			}
+			return x
+		}
+		var match, total []int
 		for pj, pq := range pqis {
 			pc := tOut.Column(pq)
 			for _, q := range hqis {
 				qc := hOut.Column(q)
 				qk := hcoded.of(qc)
-				pk := codeColumn(pc)
+				pk := codedOf(pc, true)
 				pq2q := make([]int32, len(pk.texts)) // pc's code → qc's code
 				for x, s := range pk.texts {
 					pq2q[x] = -2
@@ -267,24 +340,27 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 					if w == pc || w.Name == d.ID || w.Name == d.Stratum || w.Name == d.PSU || w.Name == d.Weight || w.Name == d.FPC || w.Type == Float {
 						continue
 					}
-					wk := codeColumn(w)
+					wk := codedOf(w, false)
 					if len(wk.texts) > 12 {
 						continue
 					}
+					// Agreement per value of w, in one pass: the rows of
+					// one value are not the rows another value nulls.
+					match = append(match[:0], make([]int, len(wk.texts))...)
+					total = append(total[:0], make([]int, len(wk.texts))...)
+					for r, vc := range wk.codes {
+						h := hr[r]
+						if vc < 0 || h < 0 || pc.IsNull(r) || qk.codes[h] < 0 {
+							continue
+						}
+						total[vc]++
+						if pq2q[pk.codes[r]] == qk.codes[h] {
+							match[vc]++
+						}
+					}
 					for _, v := range wk.sorted() {
 						vc := wk.index[v]
-						match, total := 0, 0
-						for r := 0; r < pc.Len(); r++ {
-							h := hr[r]
-							if h < 0 || pc.IsNull(r) || qk.codes[h] < 0 || wk.codes[r] != vc {
-								continue
-							}
-							total++
-							if pq2q[pk.codes[r]] == qk.codes[h] {
-								match++
-							}
-						}
-						if total < 20 || match*100 < total*carrierAgreement {
+						if total[vc] < 20 || match[vc]*100 < total[vc]*carrierAgreement {
 							continue
 						}
 						carries[pj] = append(carries[pj], shown{w, v, qc, nil})
@@ -296,6 +372,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 							}
 						}
 						if n > 0 {
+							delete(tcoded, pc)
 							pc.Nullable = true
 							tr.Secondary[pq] += n
 							pc.Meta.Transforms = append(pc.Meta.Transforms, fmt.Sprintf("%d values set to null where %s = %s and the household's %s, which this column then nearly always equals, was suppressed", n, w.Name, v, q))
@@ -306,11 +383,46 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		if n := len(carries); n > 0 {
 			// The keys were read before: read them again.
-			if ks, _, err = jointKeys(tOut, hOut, hqis, pqis, d); err != nil {
-				return nil, nil, err
+			if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
+				return fail(err)
 			}
 		}
 		nh := len(hqis)
+		// The guard on codes, made once: per carrier, the rows it names
+		// (where = equals; with rows set, only those), and the person's
+		// value as a code of the household column's texts. A cell's value
+		// never changes, it can only become null, which is read live.
+		type guardOf struct {
+			sel   []bool
+			where *Column
+			q     *Column
+			qk    *coded
+			p2q   []int32 // the person's code → qk's code (−2: none)
+		}
+		guards := make([][]guardOf, len(pqis))
+		pcs := make([]*Column, len(pqis))
+		pks := make([]*coded, len(pqis))
+		for pj, pq := range pqis {
+			pcs[pj] = tOut.Column(pq)
+			if !guard || len(carries[pj]) == 0 {
+				continue
+			}
+			pks[pj] = codeColumn(pcs[pj])
+			for _, s := range carries[pj] {
+				g := guardOf{sel: make([]bool, pcs[pj].Len()), where: s.where, q: s.q, qk: hcoded.of(s.q)}
+				for i := range g.sel {
+					g.sel[i] = (s.rows == nil || s.rows[i]) && !s.where.IsNull(i) && s.where.Format(i) == s.equals
+				}
+				g.p2q = make([]int32, len(pks[pj].texts))
+				for x, t := range pks[pj].texts {
+					g.p2q[x] = -2
+					if y, ok := g.qk.index[t]; ok {
+						g.p2q[x] = y
+					}
+				}
+				guards[pj] = append(guards[pj], g)
+			}
+		}
 		can := func(i, j int) bool {
 			if j < nh {
 				return false
@@ -322,18 +434,16 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			// is the household's: a carrier row whose value differs (the
 			// first adult is not always the head) hides something when
 			// suppressed, and must be allowed to be.
-			pc := tOut.Column(pqis[j-nh])
-			if pc.IsNull(i) {
+			pj := j - nh
+			if pcs[pj].IsNull(i) {
 				return true
 			}
-			for _, s := range carries[j-nh] {
-				if s.rows != nil && !s.rows[i] {
+			for _, g := range guards[pj] {
+				if !g.sel[i] || g.where.IsNull(i) {
 					continue
 				}
-				if !s.where.IsNull(i) && s.where.Format(i) == s.equals {
-					if h := hr[i]; h >= 0 && !s.q.IsNull(h) && s.q.Format(h) == pc.Format(i) {
-						return false
-					}
+				if h := hr[i]; h >= 0 && !g.q.IsNull(h) && g.qk.codes[h] >= 0 && g.p2q[pks[pj].codes[i]] == g.qk.codes[h] {
+					return false
 				}
 			}
 			return true
@@ -353,8 +463,8 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		// own (a blank is a value), which the next round brings to k.
 		for round := 0; ; round++ {
 			if round > 0 {
-				if ks, _, err = jointKeys(tOut, hOut, hqis, pqis, d); err != nil {
-					return nil, nil, err
+				if ks, err = jointKeys(tOut, hOut, hqis, pqis, d, hr, hcoded); err != nil {
+					return fail(err)
 				}
 			}
 			nulled, sup := localSuppression(ks, p, order, can)
@@ -390,10 +500,6 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 			// all the head's when the others' are suppressed) gives a
 			// suppressed household value back where the rows left all agree:
 			// they lose it too.
-			byHouse := map[string][]int{}
-			for r, id := range ids {
-				byHouse[id] = append(byHouse[id], r)
-			}
 			for _, q := range sortedKeys(lk.carriers) {
 				qOut := hOut.Column(q)
 				for _, c := range lk.carriers[q] {
@@ -402,14 +508,14 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 						continue
 					}
 					n := 0
-					for _, h := range sortedKeys(byHouse) {
-						if hr, ok := hrow[h]; !ok || !qOut.IsNull(hr) {
+					for _, rows := range houses {
+						if !qOut.IsNull(hr[rows[0]]) {
 							continue
 						}
-						if _, agree := allAgree(col, byHouse[h]); !agree {
+						if _, agree := allAgree(col, rows); !agree {
 							continue
 						}
-						for _, r := range byHouse[h] {
+						for _, r := range rows {
 							if !col.IsNull(r) {
 								col.SetNull(r)
 								n++
@@ -463,9 +569,14 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		}
 		ks.blanksMatch = p.BlanksMatchAny
 		after, fk, _, ra := ks.risk(p.K)
-		tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K)
+		tr.AfterBlanksMatchAny, tr.AfterBlanksAreValues = bothMeasures(ks, p.K, after)
 		jr.After = after
 		jr.HouseholdAfter, _ = HouseholdRiskOf(ids, ra)
+		<-beforeDone
+		if beforeErr != nil {
+			return nil, nil, beforeErr
+		}
+		jr.Before, jr.HouseholdBefore = riskBefore, householdBefore
 		tr.Before, tr.After = jr.Before, after
 		allIDs = append(allIDs, ids...)
 		allRisk = append(allRisk, ra...)
@@ -475,7 +586,7 @@ func protectPersons(orig, out []*Table, reports []TableReport, p *Profile, d Des
 		// the others count against residual_k.
 		hk, err := newKeys(hOut, hqis, nil)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		hk.blanksMatch = p.BlanksMatchAny
 		_, hfk, _, _ := hk.risk(p.K)

@@ -362,13 +362,24 @@ func allAgree(c *Column, rows []int) (string, bool) {
 // firstWhere marks, for each household (id), its first row where w = v and
 // c is not null: the row valueWhere reads.
 func firstWhere(id, c, w *Column, v string) []bool {
-	out := make([]bool, id.Len())
-	seen := map[string]bool{}
-	for r := 0; r < id.Len(); r++ {
-		if w.IsNull(r) || w.Format(r) != v || c.IsNull(r) {
+	ids := newValueCoder(id)
+	house := make([]int32, id.Len())
+	for r := range house {
+		house[r] = ids.code(r)
+	}
+	return firstWhereIn(house, int(ids.n), c, w, v)
+}
+
+// firstWhereIn is firstWhere with each row's household as a code
+// 0 … n−1 (−1: none, as a null id).
+func firstWhereIn(house []int32, n int, c, w *Column, v string) []bool {
+	out := make([]bool, len(house))
+	seen := make([]bool, n+1)
+	for r := range house {
+		if w.IsNull(r) || c.IsNull(r) || w.Format(r) != v {
 			continue
 		}
-		if h := id.Format(r); !seen[h] {
+		if h := house[r] + 1; !seen[h] {
 			seen[h] = true
 			out[r] = true
 		}
@@ -551,30 +562,40 @@ func secondarySuppression(t *Table, q *Column, rows []int, skip []string) map[st
 	if len(rows) == 0 {
 		return out
 	}
+	// q's codes, made as rows are read (−2: not yet): most columns stop
+	// at their first row that disagrees.
+	qv := newValueCoder(q)
+	qc := make([]int32, q.Len())
+	for i := range qc {
+		qc[i] = -2
+	}
+	var m []int32 // x's code → q's code, in the rows that show both
 	for _, x := range t.Columns {
 		if x == q || slices.Contains(skip, x.Name) {
 			continue
 		}
-		m := map[string]string{}
+		xc := newValueCoder(x)
+		m = m[:0]
 		ok := true
 		for i := 0; i < x.Len() && ok; i++ {
-			if x.IsNull(i) || q.IsNull(i) {
+			if qc[i] == -2 {
+				qc[i] = qv.code(i)
+			}
+			if qc[i] < 0 || x.IsNull(i) {
 				continue
 			}
-			a, b := x.Format(i), q.Format(i)
-			if v, seen := m[a]; seen && v != b {
+			a := xc.code(i)
+			if int(a) == len(m) {
+				m = append(m, qc[i])
+			} else if m[a] != qc[i] {
 				ok = false
 			}
-			m[a] = b
 		}
 		if !ok {
 			continue
 		}
 		for _, r := range rows {
-			if x.IsNull(r) {
-				continue
-			}
-			if _, seen := m[x.Format(r)]; seen {
+			if _, seen := xc.get(r, false); seen {
 				x.SetNull(r)
 				x.Nullable = true
 				out[x.Name]++

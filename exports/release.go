@@ -2,6 +2,7 @@ package exports
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -112,54 +113,63 @@ func Write(dir string, ds *Dataset, rep *Report, rowGroupRows int, info Info) (*
 	if rep != nil {
 		man.Overrides = rep.Overrides
 	}
-	meta := map[string]string{
-		"dotm.release_id": info.ID, "dotm.survey": info.Survey,
-		"dotm.created": man.Created, "dotm.version": info.Version,
+	// Every file is written on its own: they are written on every core
+	// and listed in the manifest in this order.
+	type job struct {
+		name  string
+		rows  *int64
+		write func(io.Writer) error
 	}
+	var jobs []job
 	for _, t := range ds.Tables {
 		if !tableName.MatchString(t.Name) {
 			return nil, fmt.Errorf("exports: table name %q: want lower-case letters, digits and _", t.Name)
 		}
-		meta["dotm.table"] = t.Name
-		meta[ArrowSchemaKey] = arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) })
-		name := t.Name + ".parquet"
-		f, err := writeFile(tmp, name, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) })
-		if err != nil {
-			return nil, err
+		meta := map[string]string{
+			"dotm.release_id": info.ID, "dotm.survey": info.Survey,
+			"dotm.created": man.Created, "dotm.version": info.Version,
+			"dotm.table":   t.Name,
+			ArrowSchemaKey: arrowSchema(t, func(c *Column) map[string]string { return fieldMetadata(c, ds.Languages) }),
 		}
 		rows := int64(t.Rows())
-		f.Rows = &rows
-		man.Files = append(man.Files, f)
 		label := fmt.Sprintf("%s, table %s (release %s)", info.Survey, t.Name, info.ID)
-		f, err = writeFile(tmp, t.Name+".dta", func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) })
-		if err != nil {
-			return nil, err
-		}
-		f.Rows = &rows
-		man.Files = append(man.Files, f)
+		jobs = append(jobs,
+			job{t.Name + ".parquet", &rows, func(w io.Writer) error { return WriteParquet(w, t, rowGroupRows, meta) }},
+			job{t.Name + ".dta", &rows, func(w io.Writer) error { return WriteDTA(w, t, ds.Languages, label, info.Created) }})
 	}
 	cb := NewCodebook(ds, rep, info)
-	for _, out := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{CodebookJSON, func(w io.Writer) error { return encodeJSON(w, cb) }},
-		{CodebookMarkdown, cb.WriteMarkdown},
-		{DDIXML, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
-		{ReportJSON, func(w io.Writer) error {
+	// The JSON codebook lists the dropped columns in the report's order;
+	// the Markdown codebook sorts them by name, in the report's own
+	// slices, which the files after it show: the JSON is made first and
+	// the lists sorted once, before the files are written at once.
+	var cbJSON bytes.Buffer
+	if err := encodeJSON(&cbJSON, cb); err != nil {
+		return nil, fmt.Errorf("exports: write %s: %w", CodebookJSON, err)
+	}
+	cb.sortDropped()
+	jobs = append(jobs,
+		job{CodebookJSON, nil, func(w io.Writer) error { _, err := w.Write(cbJSON.Bytes()); return err }},
+		job{CodebookMarkdown, nil, cb.WriteMarkdown},
+		job{DDIXML, nil, func(w io.Writer) error { return WriteDDI(w, ds, rep, info) }},
+		job{ReportJSON, nil, func(w io.Writer) error {
 			return encodeJSON(w, struct {
 				ReleaseID string `json:"release_id"`
 				*Report
 			}{info.ID, rep})
 		}},
-		{ReportMarkdown, func(w io.Writer) error { return rep.WriteMarkdown(w, info.ID) }},
-		{ReportHTML, func(w io.Writer) error { return rep.WriteHTML(w, info.ID) }},
-	} {
-		f, err := writeFile(tmp, out.name, out.write)
-		if err != nil {
-			return nil, err
+		job{ReportMarkdown, nil, func(w io.Writer) error { return rep.WriteMarkdown(w, info.ID) }},
+		job{ReportHTML, nil, func(w io.Writer) error { return rep.WriteHTML(w, info.ID) }})
+	files := make([]ManifestFile, len(jobs))
+	errs := make([]error, len(jobs))
+	parallel(len(jobs), func(i int) {
+		files[i], errs[i] = writeFile(tmp, jobs[i].name, jobs[i].write)
+		files[i].Rows = jobs[i].rows
+	})
+	for i := range jobs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		man.Files = append(man.Files, f)
+		man.Files = append(man.Files, files[i])
 	}
 	if _, err := writeFile(tmp, ManifestJSON, func(w io.Writer) error { return encodeJSON(w, man) }); err != nil {
 		return nil, err
@@ -393,7 +403,7 @@ func (cb *Codebook) WriteMarkdown(w io.Writer) error {
 		}
 		if len(t.Dropped) > 0 {
 			b.WriteString("\nLeft out of this table:\n\n")
-			sort.SliceStable(t.Dropped, func(i, j int) bool { return t.Dropped[i].Column < t.Dropped[j].Column })
+			t.sortDropped()
 			for _, d := range t.Dropped {
 				fmt.Fprintf(&b, "- `%s`: %s\n", d.Column, d.Reason)
 			}
@@ -444,4 +454,19 @@ func ParseReport(b []byte) (*Report, error) {
 		return nil, fmt.Errorf("exports: disclosure report: %w", err)
 	}
 	return &r, nil
+}
+
+// sortDropped sorts each table's dropped columns by name (in place: the
+// report's own lists), leaving sorted lists untouched.
+func (cb *Codebook) sortDropped() {
+	for i := range cb.Tables {
+		cb.Tables[i].sortDropped()
+	}
+}
+
+func (t *CodebookTable) sortDropped() {
+	less := func(i, j int) bool { return t.Dropped[i].Column < t.Dropped[j].Column }
+	if !sort.SliceIsSorted(t.Dropped, less) {
+		sort.SliceStable(t.Dropped, less)
+	}
 }

@@ -67,7 +67,20 @@ type keys struct {
 }
 
 func newKeys(t *Table, names []string, weight *Column) (*keys, error) {
-	k := &keys{names: names, n: t.Rows(), w: make([]float64, t.Rows()), blanksMatch: true}
+	cols := make([][]int32, 0, len(names))
+	labels := make([][]string, 0, len(names))
+	for _, name := range names {
+		codes, l := encodeColumn(t.Column(name))
+		cols = append(cols, codes)
+		labels = append(labels, l)
+	}
+	return keysOf(t.Name, t.Rows(), names, cols, labels, weight)
+}
+
+// keysOf makes the keys of n records of table name from their columns'
+// codes and labels (see encodeColumn) and the weight column (nil: 1).
+func keysOf(name string, n int, names []string, cols [][]int32, labels [][]string, weight *Column) (*keys, error) {
+	k := &keys{names: names, n: n, w: make([]float64, n), blanksMatch: true, cols: cols, labels: labels}
 	for i := range k.w {
 		k.w[i] = 1
 	}
@@ -75,20 +88,16 @@ func newKeys(t *Table, names []string, weight *Column) (*keys, error) {
 		for i := range k.w {
 			w := weight.Float(i)
 			if math.IsNaN(w) || math.IsInf(w, 0) || w <= 0 {
-				return nil, fmt.Errorf("table %s: column %s: row %d: weight %q is not a positive number", t.Name, weight.Name, i+1, weight.Format(i))
+				return nil, fmt.Errorf("table %s: column %s: row %d: weight %q is not a positive number", name, weight.Name, i+1, weight.Format(i))
 			}
 			k.w[i] = w
 		}
 	}
 	k.fits = true
 	prod := uint64(1)
-	for _, name := range names {
-		c := t.Column(name)
-		codes, labels := encodeColumn(c)
-		k.cols = append(k.cols, codes)
-		k.labels = append(k.labels, labels)
+	for _, l := range labels {
 		k.mult = append(k.mult, prod)
-		card := uint64(len(labels))
+		card := uint64(len(l))
 		if card == 0 {
 			card = 1
 		}

@@ -760,6 +760,24 @@ func (k *keys) exactFrequencies() ([]int, []float64) {
 		f int
 		w float64
 	}
+	fk, Fk := make([]int, k.n), make([]float64, k.n)
+	if kr := k.keyer(); kr.fits {
+		all := uint64(1)<<len(k.cols) - 1
+		m := make(map[uint64]agg2, k.n/4)
+		ks := make([]uint64, k.n)
+		for i := range ks {
+			ks[i] = kr.key(i, all)
+			a := m[ks[i]]
+			a.f++
+			a.w += k.w[i]
+			m[ks[i]] = a
+		}
+		for i, s := range ks {
+			a := m[s]
+			fk[i], Fk[i] = a.f, a.w
+		}
+		return fk, Fk
+	}
 	m := map[string]agg2{}
 	ks := make([]string, k.n)
 	for i := range ks {
@@ -769,7 +787,6 @@ func (k *keys) exactFrequencies() ([]int, []float64) {
 		a.w += k.w[i]
 		m[ks[i]] = a
 	}
-	fk, Fk := make([]int, k.n), make([]float64, k.n)
 	for i, s := range ks {
 		fk[i], Fk[i] = m[s].f, m[s].w
 	}
@@ -794,15 +811,17 @@ func localSuppression(k *keys, p *Profile, order []int, can func(i, j int) bool)
 }
 
 // bothMeasures returns k's risk with a blank matching any value and with a
-// blank as a value of its own.
-func bothMeasures(k *keys, kAnon int) (match, values Risk) {
+// blank as a value of its own; have is k's risk as k.blanksMatch says,
+// already measured, so only the other one is computed.
+func bothMeasures(k *keys, kAnon int, have Risk) (match, values Risk) {
 	was := k.blanksMatch
-	k.blanksMatch = true
-	match, _, _, _ = k.risk(kAnon)
-	k.blanksMatch = false
-	values, _, _, _ = k.risk(kAnon)
+	k.blanksMatch = !was
+	other, _, _, _ := k.risk(kAnon)
 	k.blanksMatch = was
-	return match, values
+	if was {
+		return have, other
+	}
+	return other, have
 }
 
 // groupRows groups rows 0..n-1 by key, groups in order of their first row.
