@@ -309,33 +309,16 @@ type ProgressInput struct {
 	WithPoints bool
 }
 
-// ComputeProgress makes the progress summary. A household counts once:
-// its current interview (the latest correction) says whether it is
-// pending, returned or approved; refusals are interviews without consent.
-func ComputeProgress(in ProgressInput) Progress {
-	type acc struct {
-		Counts
-		stratum string
-		days    []string
-		lats    []float64
-		lons    []float64
-	}
-	newAcc := func() *acc {
-		return &acc{Counts: Counts{ListedBy: map[string]int{}, SelectedBy: map[string]int{}, Quota: map[string]int{},
-			InterviewedBy: map[string]int{}, Flags: map[string]int{}}}
-	}
-	psus := map[string]*acc{}
-	psu := func(id, stratum string) *acc {
-		a, ok := psus[id]
-		if !ok {
-			a = newAcc()
-			psus[id] = a
-		}
-		if a.stratum == "" {
-			a.stratum = stratum
-		}
-		return a
-	}
+// newCounts is an EA's counts before anything is added.
+func newCounts() Counts {
+	return Counts{ListedBy: map[string]int{}, SelectedBy: map[string]int{}, Quota: map[string]int{},
+		InterviewedBy: map[string]int{}, Flags: map[string]int{}}
+}
+
+// addSampleCounts adds to the EAs' counts (psu makes an EA's on first use)
+// what no tally changes: the sampled EAs, the households listed by class,
+// the selections and their quotas. It returns the sampled EAs.
+func addSampleCounts(in ProgressInput, psu func(id, stratum string) *Counts) map[string]bool {
 	sampled := map[string]bool{}
 	if in.Sampled != nil {
 		for _, p := range in.Sampled {
@@ -349,18 +332,48 @@ func ComputeProgress(in ProgressInput) Progress {
 		a.Listed += l.N
 		a.ListedBy[l.Class] += l.N
 	}
-	for _, s := range in.Selections {
-		a := psu(s.PSU, s.Stratum)
-		if q, err := sampling.ParseQuota(s.Quota); err == nil {
+	for _, sel := range in.Selections {
+		a := psu(sel.PSU, sel.Stratum)
+		if q, err := sampling.ParseQuota(sel.Quota); err == nil {
 			for k, v := range q {
 				a.Quota[k] += v
 			}
 		}
-		for k, v := range s.Selected {
+		for k, v := range sel.Selected {
 			a.Selected += v
 			a.SelectedBy[k] += v
 		}
 	}
+	return sampled
+}
+
+// ComputeProgress makes the progress summary. A household counts once:
+// its current interview (the latest correction) says whether it is
+// pending, returned or approved; refusals are interviews without consent.
+func ComputeProgress(in ProgressInput) Progress {
+	type acc struct {
+		Counts
+		stratum string
+		days    []string
+		lats    []float64
+		lons    []float64
+	}
+	newAcc := func() *acc {
+		return &acc{Counts: newCounts()}
+	}
+	psus := map[string]*acc{}
+	psu := func(id, stratum string) *acc {
+		a, ok := psus[id]
+		if !ok {
+			a = newAcc()
+			psus[id] = a
+		}
+		if a.stratum == "" {
+			a.stratum = stratum
+		}
+		return a
+	}
+	sampled := addSampleCounts(in, func(id, stratum string) *Counts { return &psu(id, stratum).Counts })
 	enums := map[string]*EnumeratorProgress{}
 	enum := func(name string) *EnumeratorProgress {
 		e, ok := enums[name]

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/dotm-survey/dotm/sampling"
 )
 
 // ComputeProgress reads every tally of the survey at each request. A
@@ -272,8 +270,7 @@ func (s *ProgressState) Summary(in ProgressInput, assigned *AssignedTotals) Prog
 		anyDays     bool
 	}
 	newAcc := func() *acc {
-		return &acc{Counts: Counts{ListedBy: map[string]int{}, SelectedBy: map[string]int{}, Quota: map[string]int{},
-			InterviewedBy: map[string]int{}, Flags: map[string]int{}}}
+		return &acc{Counts: newCounts()}
 	}
 	psus := map[string]*acc{}
 	psu := func(id, stratum string) *acc {
@@ -287,31 +284,7 @@ func (s *ProgressState) Summary(in ProgressInput, assigned *AssignedTotals) Prog
 		}
 		return a
 	}
-	sampled := map[string]bool{}
-	if in.Sampled != nil {
-		for _, p := range in.Sampled {
-			psu(p.PSU, p.Stratum)
-			sampled[p.PSU] = true
-		}
-	}
-	for _, l := range in.Listed {
-		a := psu(l.PSU, l.Stratum)
-		a.PSUsListed = 1
-		a.Listed += l.N
-		a.ListedBy[l.Class] += l.N
-	}
-	for _, sel := range in.Selections {
-		a := psu(sel.PSU, sel.Stratum)
-		if q, err := sampling.ParseQuota(sel.Quota); err == nil {
-			for k, v := range q {
-				a.Quota[k] += v
-			}
-		}
-		for k, v := range sel.Selected {
-			a.Selected += v
-			a.SelectedBy[k] += v
-		}
-	}
+	sampled := addSampleCounts(in, func(id, stratum string) *Counts { return &psu(id, stratum).Counts })
 	enumAssigned := map[string]int{}
 	if assigned != nil {
 		for _, as := range assigned.ByPSU {
