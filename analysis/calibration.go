@@ -432,8 +432,14 @@ func (d *Design) calResiduals(z [][]float64) [][]float64 {
 		counts[si] = make([][]float64, len(s.margins))
 		for m, cells := range s.margins {
 			cnt := make([]float64, s.mcount[m])
-			for _, c := range cells {
-				cnt[c]++
+			if j := s.joint; j != nil { // from the joint cells' counts, not the rows again
+				for c, n := range j.count {
+					cnt[j.cell[m][c]] += n
+				}
+			} else {
+				for _, c := range cells {
+					cnt[c]++
+				}
 			}
 			counts[si][m] = cnt
 		}
