@@ -32,8 +32,7 @@ func ReadCSV(r io.Reader, want []string) (*Table, error) {
 	return ParseCSV(buf, want)
 }
 
-// cell is a field's position in the buffer; esc ≥ 0 points at an unescaped
-// copy (fields with doubled quotes).
+// cell is a field's position in the buffer.
 type cell struct{ start, end uint32 }
 
 // ParseCSV is [ReadCSV] over a buffer it keeps no reference to after it
@@ -165,16 +164,30 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 	}
 	cells := make([][]cell, len(want))
 	nums := make([][]float64, len(want))
+	// A column known to be text is coded as it is scanned, into its
+	// accumulator's codes: the whole file's when sp lends one.
+	accs := make([]*csvAcc, len(want))
+	bases := make([]int, len(want))
+	codes := make([][]int32, len(want))
 	for k := range want {
+		if k < len(text) && text[k] {
+			if sp != nil && k < len(sp.text) && sp.text[k] != nil {
+				accs[k] = sp.text[k]
+			} else {
+				accs[k] = &csvAcc{}
+			}
+			a := accs[k]
+			bases[k] = len(a.codes)
+			a.codes = slices.Grow(a.codes, n)[:bases[k]+n]
+			codes[k] = a.codes[bases[k]:]
+			continue
+		}
 		if sp != nil && k < len(sp.cells) && cap(sp.cells[k]) >= n {
 			cells[k] = sp.cells[k][:n]
 		} else if sp != nil {
 			cells[k] = make([]cell, n, n+n/4) // room for the next blocks' longer runs of short lines
 		} else {
 			cells[k] = make([]cell, n)
-		}
-		if k < len(text) && text[k] {
-			continue // never parsed as numbers
 		}
 		if sp != nil && k < len(sp.dst) && cap(sp.dst[k])-len(sp.dst[k]) >= n {
 			d := sp.dst[k]
@@ -188,7 +201,7 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 	}
 	notNum := make([][]bool, nchunk)
 	scanned := make([]int, nchunk) // rows found: fewer than lines when quoted fields hold newlines
-	escaped := make([]map[int]string, nchunk)
+	levels := make([][][]string, nchunk)
 	errs := make([]error, nchunk)
 	var wg sync.WaitGroup
 	for c := 0; c < nchunk; c++ {
@@ -197,16 +210,28 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 			defer wg.Done()
 			notNum[c] = make([]bool, len(want))
 			copy(notNum[c], text)
-			sc := &scanner{buf: buf, colOf: colOf, skip: skip, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs, rowBase: rowBase}
+			sc := &scanner{buf: buf, colOf: colOf, skip: skip, lastField: lastField, nf: len(hs), cells: cells, nums: nums, notNum: notNum[c], hs: hs, rowBase: rowBase,
+				isText: text, codes: codes, dict: make([]map[string]int32, len(want)), levels: make([][]string, len(want)),
+				prev: make([][]byte, len(want)), prevRow: make([]int, len(want))}
+			for k := range sc.prevRow {
+				sc.prevRow[k] = -2
+			}
 			errs[c] = sc.scan(bounds[c], bounds[c+1], firstRow[c], rowsIn[c])
 			scanned[c] = sc.rows
-			escaped[c] = sc.esc
+			levels[c] = sc.levels
 		}(c)
 	}
 	wg.Wait()
-	esc := map[int]string{}
+	undo := func() { // the accumulators as they were before this block
+		for k, a := range accs {
+			if a != nil {
+				a.codes = a.codes[:bases[k]]
+			}
+		}
+	}
 	for c := range errs {
 		if errs[c] != nil {
+			undo()
 			return nil, errs[c]
 		}
 	}
@@ -225,19 +250,18 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 		}
 	}
 	if again != nil {
+		undo()
 		return parseBody(buf, hs, want, again, rowBase, sp)
-	}
-	for c := range errs {
-		for k, v := range escaped[c] {
-			esc[k] = v
-		}
 	}
 	if nchunk == 1 && scanned[0] < n { // (quotes make one chunk)
 		n = scanned[0]
 		for k := range want {
-			cells[k] = cells[k][:n]
 			if nums[k] != nil {
 				nums[k] = nums[k][:n]
+			}
+			if accs[k] != nil {
+				codes[k] = codes[k][:n]
+				accs[k].codes = accs[k].codes[:bases[k]+n]
 			}
 		}
 	}
@@ -250,23 +274,15 @@ func parseBody(buf []byte, hs, want []string, text []bool, rowBase int, sp *csvS
 		sem <- struct{}{}
 		go func(k int) {
 			defer wg2.Done()
-			isNum := true
-			for c := range notNum {
-				isNum = isNum && !notNum[c][k]
-			}
-			for key := range esc {
-				if key%len(want) == k {
-					isNum = false // quoted with doubled quotes: never a number
+			if a := accs[k]; a != nil {
+				var chunkLevels [][]string
+				for c := range levels {
+					chunkLevels = append(chunkLevels, levels[c][k])
 				}
-			}
-			if isNum {
-				cols[k] = &Column{Name: want[k], Num: nums[k]}
+				a.merge(codes[k], firstRow, scanned, chunkLevels)
+				cols[k] = &Column{Name: want[k], Codes: codes[k], Levels: a.levels}
 			} else {
-				var acc *csvAcc // a column known to be text is coded straight into its whole-file codes
-				if sp != nil && k < len(sp.text) && k < len(text) && text[k] {
-					acc = sp.text[k]
-				}
-				cols[k] = textColumn(want[k], buf, cells[k], esc, k, len(want), acc)
+				cols[k] = &Column{Name: want[k], Num: nums[k]}
 			}
 			<-sem
 		}(k)
@@ -300,9 +316,99 @@ type scanner struct {
 	nums      [][]float64
 	notNum    []bool
 	hs        []string
-	esc       map[int]string
 	rowBase   int // data rows before buf, for messages
 	rows      int // rows scanned
+
+	// Columns known to be text (isText) are coded as they are scanned:
+	// codes[k][row] indexes levels[k], the chunk's own levels of column k
+	// in order of first use, found through dict[k]; "NA" is −1.
+	isText []bool
+	codes  [][]int32
+	dict   []map[string]int32
+	levels [][]string
+	// prev[k] is column k's field of row prevRow[k] (text columns, and the
+	// numbers the fast path hands to strconv): a row with the same text
+	// takes that row's value.
+	prev    [][]byte
+	prevRow []int
+	// The fast path parses a tile of rows into tile, row by row (row
+	// tileRow+r's column k at r·len(nums)+k), and copies each numeric
+	// column's part out at once: with many columns, writing every row into
+	// as many arrays is slower than the copy.
+	tile    []float64
+	tileRow int
+}
+
+// tileRows is the height of the fast path's tile.
+const tileRows = 64
+
+// set stores v as numeric column k's value of row.
+func (sc *scanner) set(k, row int, v float64) {
+	if sc.tile != nil {
+		sc.tile[(row-sc.tileRow)*len(sc.nums)+k] = v
+		return
+	}
+	sc.nums[k][row] = v
+}
+
+// get is numeric column k's value of row, once set.
+func (sc *scanner) get(k, row int) float64 {
+	if sc.tile != nil && row >= sc.tileRow {
+		return sc.tile[(row-sc.tileRow)*len(sc.nums)+k]
+	}
+	return sc.nums[k][row]
+}
+
+// flush copies the tile's rows before row into the numeric columns.
+func (sc *scanner) flush(row int) {
+	nk := len(sc.nums)
+	for k, dst := range sc.nums {
+		if dst == nil || sc.notNum[k] {
+			continue // text, or turned text: the block is read again
+		}
+		dst = dst[sc.tileRow:row]
+		for r := range dst {
+			dst[r] = sc.tile[r*nk+k]
+		}
+	}
+	sc.tileRow = row
+}
+
+// code sets text column k of row to the code of b.
+func (sc *scanner) code(k, row int, b []byte) {
+	switch {
+	case sc.prevRow[k] == row-1 && bytes.Equal(b, sc.prev[k]):
+		sc.codes[k][row] = sc.codes[k][row-1]
+	case string(b) == "NA":
+		sc.codes[k][row] = -1
+	default:
+		d := sc.dict[k]
+		if d == nil {
+			d = map[string]int32{}
+			sc.dict[k] = d
+		}
+		c, ok := d[string(b)]
+		if !ok {
+			c = int32(len(sc.levels[k]))
+			d[string(b)] = c
+			sc.levels[k] = append(sc.levels[k], string(b))
+		}
+		sc.codes[k][row] = c
+	}
+	sc.prev[k], sc.prevRow[k] = b, row
+}
+
+// longNumber parses numeric field k of row (buf[start:end]) the general
+// way, or takes the previous row's value when its text is the same
+// (weights repeat within a PSU).
+func (sc *scanner) longNumber(k, row, start, end int) {
+	b := sc.buf[start:end]
+	if sc.prevRow[k] == row-1 && bytes.Equal(b, sc.prev[k]) {
+		sc.set(k, row, sc.get(k, row-1))
+	} else {
+		sc.numberAt(k, row, start, end)
+	}
+	sc.prev[k], sc.prevRow[k] = b, row
 }
 
 // scan handles rows [first, first+nrows) found in buf[from:to].
@@ -318,6 +424,7 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 		field := 0
 		for {
 			var start, end int
+			escaped := false // a quoted field with doubled quotes
 			if i < to && buf[i] == '"' {
 				j := i + 1
 				hasEsc := false
@@ -335,12 +442,7 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 					break
 				}
 				start, end = i+1, j
-				if hasEsc && field < len(colOf) && colOf[field] >= 0 {
-					if sc.esc == nil {
-						sc.esc = map[int]string{}
-					}
-					sc.esc[row*len(cells)+colOf[field]] = string(bytes.ReplaceAll(buf[start:end], []byte(`""`), []byte(`"`)))
-				}
+				escaped = hasEsc
 				i = j + 1
 			} else {
 				start = i
@@ -354,8 +456,15 @@ func (sc *scanner) scan(from, to, first, nrows int) error {
 			}
 			if field < len(colOf) && colOf[field] >= 0 {
 				k := colOf[field]
-				cells[k][row] = cell{uint32(start), uint32(end)}
-				if !sc.notNum[k] {
+				switch {
+				case sc.isText != nil && k < len(sc.isText) && sc.isText[k]:
+					b := buf[start:end]
+					if escaped {
+						b = bytes.ReplaceAll(b, []byte(`""`), []byte(`"`))
+					}
+					sc.code(k, row, b)
+				case !sc.notNum[k]:
+					cells[k][row] = cell{uint32(start), uint32(end)}
 					sc.number(k, row, since, start, end)
 				}
 			}
@@ -406,9 +515,21 @@ var fieldEnd = [256]bool{',': true, '\n': true}
 // It stops at the first line it cannot take (too few fields) and returns
 // where that line starts, so that scan reports it.
 func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
-	buf, colOf, skip, lastField, cells, nums, notNum := sc.buf, sc.colOf, sc.skip, sc.lastField, sc.cells, sc.nums, sc.notNum
+	buf, colOf, skip, lastField, notNum := sc.buf, sc.colOf, sc.skip, sc.lastField, sc.notNum
+	nk := len(sc.nums)
+	sc.tile, sc.tileRow = make([]float64, tileRows*nk), first
+
 	row, i := first, from
+	defer func() {
+		sc.flush(row)
+		sc.tile = nil
+	}()
+	var tile []float64 // this row's part of sc.tile
 	for i < to && row < stop {
+		if row-sc.tileRow == tileRows {
+			sc.flush(row)
+		}
+		tile = sc.tile[(row-sc.tileRow)*nk:][:nk]
 		line := i
 		for f := 0; ; f++ {
 			k := colOf[f]
@@ -463,20 +584,20 @@ func (sc *scanner) scanPlain(from, to, first, stop int) (int, int) {
 					if neg {
 						v = -v
 					}
-					nums[k][row] = v
+					tile[k] = v
 					i = j
 				} else {
 					for !fieldEnd[buf[i]] {
 						i++
 					}
-					sc.numberAt(k, row, start, i)
+					sc.longNumber(k, row, start, i)
 				}
 			} else {
 				for !fieldEnd[buf[i]] {
 					i++
 				}
-				if k >= 0 {
-					cells[k][row] = cell{uint32(start), uint32(i)}
+				if k >= 0 && k < len(sc.isText) && sc.isText[k] {
+					sc.code(k, row, buf[start:i])
 				}
 			}
 			if buf[i] == '\n' {
@@ -540,7 +661,7 @@ func skipFields(buf []byte, i, m int) (int, bool) {
 func (sc *scanner) numberAt(k, row, start, end int) {
 	b := sc.buf[start:end]
 	if len(b) == 0 || string(b) == "NA" || string(b) == "NaN" {
-		sc.nums[k][row] = math.NaN()
+		sc.set(k, row, math.NaN())
 		return
 	}
 	v, ok := parseNumber(b)
@@ -548,7 +669,7 @@ func (sc *scanner) numberAt(k, row, start, end int) {
 		sc.notNum[k] = true
 		return
 	}
-	sc.nums[k][row] = v
+	sc.set(k, row, v)
 }
 
 // number parses field k of row, reusing the previous row's value when the
@@ -563,61 +684,6 @@ func (sc *scanner) number(k, row, first, start, end int) {
 		}
 	}
 	sc.numberAt(k, row, start, end)
-}
-
-// textColumn codes a text column against its dictionary ("NA" missing).
-// With acc, the dictionary is the whole file's column so far and the codes
-// are appended to acc.codes (the column returned shares them); without,
-// the dictionary is the block's own.
-func textColumn(name string, buf []byte, cells []cell, esc map[int]string, k, nwant int, acc *csvAcc) *Column {
-	text := func(i int) []byte {
-		if len(esc) > 0 {
-			if s, ok := esc[i*nwant+k]; ok {
-				return []byte(s)
-			}
-		}
-		c := cells[i]
-		return buf[c.start:c.end]
-	}
-	if acc == nil {
-		acc = &csvAcc{}
-	}
-	if acc.lookup == nil {
-		acc.lookup = map[string]int32{}
-	}
-	base := len(acc.codes)
-	acc.codes = slices.Grow(acc.codes, len(cells))[:base+len(cells)]
-	codes := acc.codes[base:]
-	var prev []byte
-	for i := range cells {
-		b := text(i)
-		if prev != nil && bytes.Equal(b, prev) {
-			codes[i] = codes[i-1]
-			continue
-		}
-		prev = b
-		if string(b) == "NA" {
-			codes[i] = -1
-			continue
-		}
-		// A level is the text as dotm's CSV writers escape it, undone (only
-		// a leading quote can change it): two spellings share one code.
-		var c int32
-		var ok bool
-		if len(b) == 0 || b[0] != '\'' {
-			c, ok = acc.lookup[string(b)]
-		}
-		if !ok {
-			u := csvsafe.Unescape(string(b))
-			if c, ok = acc.lookup[u]; !ok {
-				c = int32(len(acc.levels))
-				acc.lookup[u] = c
-				acc.levels = append(acc.levels, u)
-			}
-		}
-		codes[i] = c
-	}
-	return &Column{Name: name, Codes: codes, Levels: acc.levels}
 }
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
@@ -913,6 +979,41 @@ type csvAcc struct {
 	codes  []int32
 	levels []string
 	lookup map[string]int32
+}
+
+// merge turns the chunk-local codes of a block's text column into codes
+// of the accumulator's levels: chunk c's rows start at first[c], there
+// are rows[c] of them, and their codes index levels[c]. Levels are the
+// text as dotm's CSV writers escape it, undone (only a leading quote can
+// change it), so two spellings share one code; they keep the order of
+// first use.
+func (a *csvAcc) merge(codes []int32, first, rows []int, levels [][]string) {
+	if a.lookup == nil {
+		a.lookup = map[string]int32{}
+	}
+	for c, lv := range levels {
+		remap := make([]int32, len(lv))
+		same := true
+		for i, l := range lv {
+			u := csvsafe.Unescape(l)
+			code, ok := a.lookup[u]
+			if !ok {
+				code = int32(len(a.levels))
+				a.lookup[u] = code
+				a.levels = append(a.levels, u)
+			}
+			remap[i] = code
+			same = same && code == int32(i)
+		}
+		if same {
+			continue
+		}
+		for i, code := range codes[first[c] : first[c]+rows[c]] {
+			if code >= 0 {
+				codes[first[c]+i] = remap[code]
+			}
+		}
+	}
 }
 
 func (a *csvAcc) add(c *Column) {

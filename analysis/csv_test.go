@@ -2,12 +2,16 @@ package analysis
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dotm-survey/dotm/internal/csvsafe"
 )
 
 // sameTable reports how a and b differ ("" when they hold the same columns,
@@ -302,5 +306,108 @@ func TestCSVHeaderErrors(t *testing.T) {
 				t.Errorf("ReadCSVAt: err = %v\nwant              %s", err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestRunsOfRepeatedFields: rows that repeat the previous row's field (a
+// PSU's weight, stratum and PSU name) take its value or code, also when the
+// row before held something else in between; text columns are coded as they
+// are scanned, in two chunks, and their levels keep the order of first use.
+// The reference is encoding/csv with strconv.
+func TestRunsOfRepeatedFields(t *testing.T) {
+	long := []string{"18.0753643761302", "18.07536437613021", "1234567890123456", "0.30000000000000004"}
+	short := []string{"5", "NA", "", "2.5"}
+	texts := []string{"capital_rural", "P000001", "NA", "'=SUM(A1)", "=SUM(A1)", "", "north"}
+	var sb strings.Builder
+	header := []string{"w", "s", "id"}
+	for r := range 20 {
+		header = append(header, fmt.Sprintf("rw%d", r))
+	}
+	sb.WriteString(strings.Join(header, ",") + "\n")
+	rng := rand.New(rand.NewPCG(7, 9))
+	w, s := long[0], texts[0]
+	for i := 0; sb.Len() < 1<<20+50000; i++ { // past 1 MiB: two chunks
+		switch rng.IntN(6) {
+		case 0:
+			w = long[rng.IntN(len(long))]
+		case 1:
+			w = short[rng.IntN(len(short))] // then, often, the long value again
+		case 2:
+			s = texts[rng.IntN(len(texts))]
+		}
+		line := []string{w, s, fmt.Sprint(i)}
+		for r := range 20 {
+			if (i+r)%3 == 0 {
+				line = append(line, w)
+			} else {
+				line = append(line, short[(i*r)%len(short)])
+			}
+		}
+		sb.WriteString(strings.Join(line, ",") + "\n")
+	}
+	in := []byte(sb.String())
+	recs, err := csv.NewReader(bytes.NewReader(in)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs = recs[1:]
+	for _, path := range []string{"fast", "general", "blocks"} {
+		var got *Table
+		var err error
+		switch path {
+		case "fast":
+			got, err = ParseCSV(in, nil)
+		case "general":
+			got, err = parseGeneralWant(in, nil)
+		case "blocks":
+			got, err = ReadCSVAt(bytes.NewReader(in), int64(len(in)), nil)
+		}
+		if err != nil {
+			t.Fatal(path, err)
+		}
+		if got.Len() != len(recs) {
+			t.Fatalf("%s: %d rows, want %d", path, got.Len(), len(recs))
+		}
+		for j, name := range header {
+			c, _ := got.Column(name)
+			if name == "s" {
+				if !c.IsText() {
+					t.Fatalf("%s: column s is not text", path)
+				}
+				var levels []string
+				seen := map[string]int32{}
+				for i, rec := range recs {
+					want := int32(-1)
+					if v := rec[j]; v != "NA" {
+						u := csvsafe.Unescape(v)
+						code, ok := seen[u]
+						if !ok {
+							code = int32(len(levels))
+							seen[u] = code
+							levels = append(levels, u)
+						}
+						want = code
+					}
+					if c.Codes[i] != want {
+						t.Fatalf("%s: row %d of s: code %d, want %d (%q)", path, i+1, c.Codes[i], want, rec[j])
+					}
+				}
+				if !reflect.DeepEqual(c.Levels, levels) {
+					t.Fatalf("%s: levels %q, want %q", path, c.Levels, levels)
+				}
+				continue
+			}
+			for i, rec := range recs {
+				want := math.NaN()
+				if v := rec[j]; v != "" && v != "NA" {
+					if want, err = strconv.ParseFloat(v, 64); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if g := c.Num[i]; g != want && !(math.IsNaN(g) && math.IsNaN(want)) {
+					t.Fatalf("%s: row %d of %s: %v, want %v (%q)", path, i+1, name, g, want, rec[j])
+				}
+			}
+		}
 	}
 }
