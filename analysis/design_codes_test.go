@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -98,6 +99,87 @@ func TestMatrixRankTall(t *testing.T) {
 		}
 		if got != tc.rank || whole != tc.rank {
 			t.Errorf("%d×%d of rank %d: matrixRank %d, SVD of the whole matrix %d", tc.n, tc.p, tc.rank, got, whole)
+		}
+	}
+}
+
+// TestRepRankProbe: the rank of a replicate-weight matrix read from its
+// first distinct rows when they already show full rank equals the rank of
+// the whole matrix: full rank, a repeated column (rank R−1, seen only in
+// the whole), and first rows that span less than the whole.
+func TestRepRankProbe(t *testing.T) {
+	const R, psus, per = 20, 3000, 4
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		name string
+		want int
+		fill func(psu int, f []float64)
+	}{
+		{"full rank", R, func(psu int, f []float64) {
+			for j := range f {
+				f[j] = float64(r.IntN(3)) // bootstrap multiplicities
+			}
+		}},
+		{"repeated column", R - 1, func(psu int, f []float64) {
+			for j := range f {
+				f[j] = float64(r.IntN(3))
+			}
+			f[R-1] = f[0]
+		}},
+		{"late rows add the last direction", R, func(psu int, f []float64) {
+			for j := range f {
+				f[j] = float64(r.IntN(3))
+			}
+			if psu < psus-10 {
+				f[R-1] = f[0] + f[1]
+			}
+		}},
+	} {
+		n := psus * per
+		tb := NewTable(n)
+		w := make([]float64, n)
+		cols := make([][]float64, R)
+		for j := range cols {
+			cols[j] = make([]float64, n)
+		}
+		f := make([]float64, R)
+		for p := range psus {
+			tc.fill(p, f)
+			for k := range per {
+				i := p*per + k
+				w[i] = 10 + float64(p%7)
+				for j := range cols {
+					cols[j][i] = w[i] * f[j]
+				}
+			}
+		}
+		tb.add(&Column{Name: "w", Num: w})
+		names := make([]string, R)
+		for j := range cols {
+			names[j] = fmt.Sprintf("rw%d", j+1)
+			tb.add(&Column{Name: names[j], Num: cols[j]})
+		}
+		d, err := NewDesign(tb, DesignSpec{Weight: "w", Replicates: &ReplicateSpec{Columns: names, Type: "bootstrap"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mat.NewDense(n, R, nil)
+		for i := range n {
+			for j := range cols {
+				m.Set(i, j, cols[j][i])
+			}
+		}
+		var svd mat.SVD
+		svd.Factorize(m, mat.SVDNone)
+		sv := svd.Values(nil)
+		whole := 0
+		for _, s := range sv {
+			if s > 1e-9*sv[0] {
+				whole++
+			}
+		}
+		if got := d.repRank(nil); got != tc.want || whole != tc.want {
+			t.Errorf("%s: repRank %d, SVD of the whole matrix %d, want %d", tc.name, got, whole, tc.want)
 		}
 	}
 }

@@ -446,9 +446,37 @@ func (d *Design) repRank(in []bool) int {
 		if !seen[k] {
 			seen[k] = true
 			rows = append(rows, append([]float64(nil), row...))
+			if len(rows) == probeRows*R && surelyFullRank(rows, R, d.n) {
+				return R
+			}
 		}
 	}
 	return matrixRank(rows, R)
+}
+
+// probeRows·R distinct rows are looked at before the rest (see
+// [surelyFullRank]).
+const probeRows = 4
+
+// surelyFullRank reports whether a matrix of at most n rows of p columns,
+// each entry at most 1 in absolute value, whose first rows are sub, has
+// rank p by [matrixRank]'s rule (every singular value above 1e-9 of the
+// largest). Adding rows to a matrix never lowers its singular values
+// (AᵀA only grows), so its smallest is at least sub's; and its largest is
+// at most its Frobenius norm, √(n·p). When sub's smallest singular value
+// is above 1e-9·√(n·p), the whole matrix has rank p, and the rest of it
+// need not be read.
+func surelyFullRank(sub [][]float64, p, n int) bool {
+	m := mat.NewDense(len(sub), p, nil)
+	for i, r := range sub {
+		m.SetRow(i, r)
+	}
+	var svd mat.SVD
+	if !svd.Factorize(m, mat.SVDNone) {
+		return false
+	}
+	sv := svd.Values(nil)
+	return sv[p-1] > 1e-9*math.Sqrt(float64(n)*float64(p))
 }
 
 // maskHash is an FNV-1a hash of a domain mask.
