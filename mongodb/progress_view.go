@@ -24,8 +24,8 @@ import (
 //   - every assignment is stamped on insert with seq (the process's write
 //     clock, nextTallySeq), indexed with the survey and the fields counted
 //     (embedded: listIndexes "survey_seq"; MongoDB: mongoIndexes);
-//   - a refresh reads the assignments with seq > (highest seen −
-//     tallyWindow), and counts each by its _id once: reading one again
+//   - a refresh reads the assignments stamped after what is settled (see
+//     settled), and counts each by its _id once: reading one again
 //     changes nothing, one whose EA or enumerator changed is moved;
 //   - the view is read whole at a process's first request and every
 //     tallyFullEvery, and whenever the survey's count of assignments in
@@ -47,6 +47,7 @@ type assignedView struct {
 	byPSU   map[[2]string]int // by PSU and stratum
 	byEnum  map[string]int
 	hi      int64
+	readAt  int64 // when the last read began (ns), see settled
 	fullAt  time.Time
 	countAt time.Time // last count of the survey's assignments
 	ready   bool
@@ -109,10 +110,12 @@ func (s *Store) assignedTotals(ctx context.Context, survey string) (*dotm.Assign
 	defer av.mu.Unlock()
 	full := !av.ready || time.Since(av.fullAt) > tallyFullEvery
 	if !full {
-		rows, err := s.assignedRows(ctx, survey, av.hi-int64(tallyWindow), true)
+		start := time.Now().UnixNano()
+		rows, err := s.assignedRows(ctx, survey, settled(av.hi, av.readAt), true)
 		if err != nil {
 			return nil, err
 		}
+		av.readAt = start
 		for _, r := range rows {
 			av.put(r.ID, assignedKey{r.PSU, r.Stratum, r.Enumerator})
 			av.hi = max(av.hi, r.Seq)
@@ -137,7 +140,7 @@ func (s *Store) assignedTotals(ctx context.Context, survey string) (*dotm.Assign
 			av.put(r.ID, assignedKey{r.PSU, r.Stratum, r.Enumerator})
 			av.hi = max(av.hi, r.Seq)
 		}
-		av.fullAt, av.countAt, av.ready = at, at, true
+		av.fullAt, av.countAt, av.ready, av.readAt = at, at, true, at.UnixNano()
 	}
 	t := &dotm.AssignedTotals{ByPSU: make([]dotm.AssignedCount, 0, len(av.byPSU)), ByEnumerator: maps.Clone(av.byEnum)}
 	for _, k := range slices.SortedFunc(maps.Keys(av.byPSU), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) }) {

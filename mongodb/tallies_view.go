@@ -27,11 +27,11 @@ import (
 //   - every tally write stamps the tally with seq, a hybrid clock of the
 //     writing process (max(now in ns, last seq + 1)), indexed with the
 //     survey (embedded: listIndexes; MongoDB: mongoIndexes);
-//   - a refresh reads the tallies with seq > (highest seq seen −
-//     tallyWindow), so that a write stamped before and committed after the
-//     previous refresh (a concurrent request, or another dotm process on
-//     the same database) is still read; re-reading a tally is harmless,
-//     the view is keyed by submission id;
+//   - a refresh reads the tallies stamped after what is settled (see
+//     settled): a write stamped before and committed after the previous
+//     refresh (a concurrent request, or another dotm process on the same
+//     database) is still read; re-reading a tally is harmless, the view is
+//     keyed by submission id;
 //   - every tallyFullEvery, and at the first request of a process, the
 //     view is read whole again, so that whatever escaped the window (a
 //     clock stepped back by more than the window, a restored backup)
@@ -51,6 +51,15 @@ const (
 	tallyFullEvery  = 10 * time.Minute
 	tallyCountEvery = 30 * time.Second
 )
+
+// settled is the seq up to which a view has read every write, given the
+// highest seq it has read (hi) and when its last read began (readAt, ns):
+// a write commits within tallyWindow of its stamp, so one stamped more
+// than tallyWindow before the last read began was visible to that read.
+// Anchored to the read's time and not only to hi, a survey whose writes
+// have stopped re-reads nothing once they are a window old, instead of
+// its last window of writes at every request.
+func settled(hi, readAt int64) int64 { return max(hi, readAt) - int64(tallyWindow) }
 
 // tallyClock is the last seq stamped by this process.
 var tallyClock atomic.Int64
@@ -72,6 +81,7 @@ type tallyView struct {
 	byID   map[string]dotm.Tally
 	sorted []dotm.Tally // byID by id; nil when it changed
 	hi     int64        // highest seq read
+	readAt int64        // when the last read began (ns), see settled
 	fullAt time.Time    // last full read
 	// countAt is when the store's count of the survey's tallies was
 	// last compared with the view's.
@@ -133,8 +143,8 @@ func (s *Store) refreshTallies(ctx context.Context, survey string, tv *tallyView
 		// tallies from the oldest stamp the view has not read: the window
 		// re-read whole decoded every tally written in the last 30 s at
 		// every request.
-		since := tv.hi - int64(tallyWindow)
-		stamps, err := s.tallySeqsSince(ctx, survey, since)
+		start := time.Now().UnixNano()
+		stamps, err := s.tallySeqsSince(ctx, survey, settled(tv.hi, tv.readAt))
 		if err != nil {
 			return err
 		}
@@ -154,6 +164,7 @@ func (s *Store) refreshTallies(ctx context.Context, survey string, tv *tallyView
 				return err
 			}
 		}
+		tv.readAt = start
 		for _, d := range docs {
 			t, err := d.tally()
 			if err != nil {
@@ -221,7 +232,7 @@ func (s *Store) refreshTallies(ctx context.Context, survey string, tv *tallyView
 			tv.stamp(d.ID, d.Seq) // 0 where the full read does not read seq
 			hi = max(hi, d.Seq)
 		}
-		tv.byID, tv.sorted, tv.hi, tv.fullAt, tv.countAt, tv.ready = byID, nil, hi, at, at, true
+		tv.byID, tv.sorted, tv.hi, tv.fullAt, tv.countAt, tv.ready, tv.readAt = byID, nil, hi, at, at, true, at.UnixNano()
 	}
 	return nil
 }

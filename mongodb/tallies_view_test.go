@@ -221,3 +221,58 @@ func checkSummary(t *testing.T, round int, truth *Store, stores map[string]*Stor
 		}
 	}
 }
+
+// TestViewsSettle: the views re-read only writes that may still be
+// committing. Writes stamped more than a window before a view's last read
+// are settled: the next refresh does not read them again (a round whose
+// writes have stopped costs nothing per request), while a write stamped
+// since is read, and the periodic full read still converges to the store.
+// On both the embedded store's SQL reads and the finds MongoDB gets.
+func TestViewsSettle(t *testing.T) {
+	ctx := context.Background()
+	for _, viaFinds := range []bool{false, true} {
+		s := openTestStore(t)
+		if viaFinds {
+			s.sq = nil
+		}
+		old := time.Now().UnixNano() - 3*int64(tallyWindow)
+		for i := range 5 {
+			d := assignmentDoc{ID: fmt.Sprintf("sv:a%d", i), Survey: "sv", Enumerator: "e1", PSU: "ea-1", Stratum: "st-1", Seq: old + int64(i)}
+			if _, err := s.collection(colAssignments).InsertOne(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counts := func() map[string]int {
+			t.Helper()
+			a, err := s.assignedTotals(ctx, "sv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a.ByEnumerator
+		}
+		if got := counts(); got["e1"] != 5 {
+			t.Fatalf("finds %v: first read %v", viaFinds, got)
+		}
+		// A settled assignment changed without a new stamp (a repair by
+		// hand) is not read again by the refresh ...
+		if _, err := s.collection(colAssignments).UpdateOne(ctx, bson.D{{Key: "_id", Value: "sv:a0"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "enumerator", Value: "e2"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(); got["e1"] != 5 || got["e2"] != 0 {
+			t.Fatalf("finds %v: a settled assignment was read again: %v", viaFinds, got)
+		}
+		// ... one stamped now is ...
+		d := assignmentDoc{ID: "sv:new", Survey: "sv", Enumerator: "e3", PSU: "ea-1", Stratum: "st-1", Seq: nextTallySeq()}
+		if _, err := s.collection(colAssignments).InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(); got["e3"] != 1 {
+			t.Fatalf("finds %v: a new assignment was not read: %v", viaFinds, got)
+		}
+		// ... and the periodic full read converges to the store.
+		s.assigned.get("sv").fullAt = time.Now().Add(-tallyFullEvery - time.Second)
+		if got := counts(); got["e1"] != 4 || got["e2"] != 1 || got["e3"] != 1 {
+			t.Fatalf("finds %v: after the full read %v", viaFinds, got)
+		}
+	}
+}
