@@ -988,20 +988,11 @@ type csvAcc struct {
 // change it), so two spellings share one code; they keep the order of
 // first use.
 func (a *csvAcc) merge(codes []int32, first, rows []int, levels [][]string) {
-	if a.lookup == nil {
-		a.lookup = map[string]int32{}
-	}
 	for c, lv := range levels {
 		remap := make([]int32, len(lv))
 		same := true
 		for i, l := range lv {
-			u := csvsafe.Unescape(l)
-			code, ok := a.lookup[u]
-			if !ok {
-				code = int32(len(a.levels))
-				a.lookup[u] = code
-				a.levels = append(a.levels, u)
-			}
+			code := a.level(csvsafe.Unescape(l))
 			remap[i] = code
 			same = same && code == int32(i)
 		}
@@ -1016,6 +1007,20 @@ func (a *csvAcc) merge(codes []int32, first, rows []int, levels [][]string) {
 	}
 }
 
+// level is the code of level l, added at the end if new.
+func (a *csvAcc) level(l string) int32 {
+	if a.lookup == nil {
+		a.lookup = map[string]int32{}
+	}
+	code, ok := a.lookup[l]
+	if !ok {
+		code = int32(len(a.levels))
+		a.lookup[l] = code
+		a.levels = append(a.levels, l)
+	}
+	return code
+}
+
 func (a *csvAcc) add(c *Column) {
 	if !c.IsText() {
 		n, m := len(a.num), len(c.Num)
@@ -1026,18 +1031,9 @@ func (a *csvAcc) add(c *Column) {
 		a.num = append(a.num, c.Num...)
 		return
 	}
-	if a.lookup == nil {
-		a.lookup = map[string]int32{}
-	}
 	remap := make([]int32, len(c.Levels))
 	for i, l := range c.Levels {
-		code, ok := a.lookup[l]
-		if !ok {
-			code = int32(len(a.levels))
-			a.lookup[l] = code
-			a.levels = append(a.levels, l)
-		}
-		remap[i] = code
+		remap[i] = a.level(l)
 	}
 	for _, code := range c.Codes {
 		if code >= 0 {

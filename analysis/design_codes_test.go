@@ -88,15 +88,7 @@ func TestMatrixRankTall(t *testing.T) {
 		for i, row := range rows {
 			m.SetRow(i, row)
 		}
-		var svd mat.SVD
-		svd.Factorize(m, mat.SVDNone)
-		sv := svd.Values(nil)
-		whole := 0
-		for _, s := range sv {
-			if s > 1e-9*sv[0] {
-				whole++
-			}
-		}
+		whole := svdRank(m)
 		if got != tc.rank || whole != tc.rank {
 			t.Errorf("%d×%d of rank %d: matrixRank %d, SVD of the whole matrix %d", tc.n, tc.p, tc.rank, got, whole)
 		}
@@ -169,17 +161,24 @@ func TestRepRankProbe(t *testing.T) {
 				m.Set(i, j, cols[j][i])
 			}
 		}
-		var svd mat.SVD
-		svd.Factorize(m, mat.SVDNone)
-		sv := svd.Values(nil)
-		whole := 0
-		for _, s := range sv {
-			if s > 1e-9*sv[0] {
-				whole++
-			}
-		}
+		whole := svdRank(m)
 		if got := d.repRank(nil); got != tc.want || whole != tc.want {
 			t.Errorf("%s: repRank %d, SVD of the whole matrix %d, want %d", tc.name, got, whole, tc.want)
 		}
 	}
+}
+
+// svdRank is the number of singular values of m above 1e-9 of the
+// largest, from one SVD of the whole matrix.
+func svdRank(m *mat.Dense) int {
+	var svd mat.SVD
+	svd.Factorize(m, mat.SVDNone)
+	sv := svd.Values(nil)
+	rank := 0
+	for _, s := range sv {
+		if s > 1e-9*sv[0] {
+			rank++
+		}
+	}
+	return rank
 }

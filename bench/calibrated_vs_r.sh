@@ -60,9 +60,9 @@ VARS="remit_amount cons_pc bank_account health_exp women_decide"
 
 # Warm the page cache so both tools read the file from memory.
 cat "$WORK/households.csv" > /dev/null
-timed "$WORK/an.t" "$WORK/dotm" analyze --format csv --out "$WORK/dotm.csv" "$WORK/plan.yaml"
+timed_median "$WORK/an.t" 3 "$WORK/dotm" analyze --format csv --out "$WORK/dotm.csv" "$WORK/plan.yaml"
 read -r G_S G_CPU < "$WORK/an.t"
-echo "dotm analyze (rakes to the margins, then the calibrated design's estimates): $G_S s wall, $G_CPU s CPU"
+echo "dotm analyze (rakes to the margins, then the calibrated design's estimates): $G_S s wall, $G_CPU s CPU (the median run of ${DOTM_RUNS:-3})"
 
 if ! have_r survey data.table; then
   echo "Rscript with the survey and data.table packages not found: skipping the R comparison"

@@ -11,6 +11,21 @@ timed() {
   awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$f.raw" > "$f"
 }
 
+# timed_median FILE N CMD...: runs CMD N times (DOTM_RUNS overrides N) and
+# writes the "wall cpu" of the run with the median wall time to FILE. dotm's
+# runs take about a second or less, so one run is at the mercy of any other
+# process's burst on the machine; R's take 17–90 s and run once.
+timed_median() {
+  local f=$1 n=${DOTM_RUNS:-$2}; shift 2
+  local i
+  : > "$f.all"
+  for i in $(seq "$n"); do
+    timed "$f.one" "$@"
+    cat "$f.one" >> "$f.all"
+  done
+  sort -n "$f.all" | awk -v n="$n" 'NR == int((n + 1) / 2)' > "$f"
+}
+
 # ratio R GO: R/GO to one decimal.
 ratio() { awk -v r="$1" -v g="$2" 'BEGIN { printf "%.1f", r / g }'; }
 
