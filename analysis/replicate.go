@@ -351,9 +351,9 @@ func (d *Design) repDF(in []bool) int {
 		mkey = maskHash(in)
 	}
 	rep.mu.Lock()
-	if in == nil && rep.df >= 0 {
+	if df := rep.df; in == nil && df >= 0 {
 		rep.mu.Unlock()
-		return rep.df
+		return df
 	}
 	if df, ok := rep.dfByDomain[mkey]; ok && in != nil {
 		rep.mu.Unlock()
