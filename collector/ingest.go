@@ -259,14 +259,14 @@ func (in *ingester) check(ctx context.Context, cf *cachedForm, sub dotm.Submissi
 			if owner == "" || owner == sub.ID || owner == sub.Supersedes {
 				continue
 			}
-			first, err := in.subs.Submission(ctx, owner)
+			firstAssignment, err := in.ownerAssignment(ctx, owner)
 			if dotm.ErrorCode(err) == dotm.ENOTFOUND {
 				continue // claimed by an interview that was never stored
 			}
 			if err != nil {
 				return prepared{}, err
 			}
-			if sub.AssignmentID != "" && first.AssignmentID == sub.AssignmentID {
+			if sub.AssignmentID != "" && firstAssignment == sub.AssignmentID {
 				continue // the same household again: a correction
 			}
 			flags = append(flags, kinds[kind])
@@ -282,6 +282,19 @@ func (in *ingester) check(ctx context.Context, cf *cachedForm, sub dotm.Submissi
 		t.HasGPS, t.Lat, t.Lon = true, res.GPS.Lat, res.GPS.Lon
 	}
 	return prepared{sub: sub, tally: t, prints: prints}, nil
+}
+
+// ownerAssignment is the assignment of the stored submission id: read
+// alone when the store can (the MongoDB store), else from the whole
+// submission.
+func (in *ingester) ownerAssignment(ctx context.Context, id string) (string, error) {
+	if la, ok := in.subs.(interface {
+		SubmissionAssignment(ctx context.Context, id string) (string, error)
+	}); ok {
+		return la.SubmissionAssignment(ctx, id)
+	}
+	first, err := in.subs.Submission(ctx, id)
+	return first.AssignmentID, err
 }
 
 func jsonPlain(v map[string]any) (map[string]any, error) {

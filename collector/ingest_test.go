@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -352,3 +353,47 @@ func mustJSON(t testing.TB, v any) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// TestDuplicateInterviewsFlagged: through the API, a second household with
+// the first one's answers and phone is flagged as a duplicate of it, the
+// first is not, and a fingerprint claimed by an interview that is not in
+// the store (a failed write) flags nothing. Duplicate detection reads the
+// first interview's assignment only (SubmissionAssignment).
+func TestDuplicateInterviewsFlagged(t *testing.T) {
+	t.Parallel()
+	a, ex := householdEnv(t, 1)
+	post := func(i int) string {
+		t.Helper()
+		body := householdEnvelope(ex, i)
+		var env map[string]any
+		_ = json.Unmarshal(body, &env)
+		a.mustDo("e0", "POST", "/api/v1/submissions", body, 201)
+		return env["instance_id"].(string)
+	}
+	flags := func(id string) []string {
+		t.Helper()
+		var s struct {
+			Flags []string `json:"flags"`
+		}
+		if err := json.Unmarshal(a.mustDo("sup", "GET", "/api/v1/submissions/"+id, nil, 200), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s.Flags
+	}
+	first, second := post(1), post(2)
+	if f := flags(first); slices.Contains(f, dotm.FlagDupAnswers) || slices.Contains(f, dotm.FlagDupPhone) {
+		t.Errorf("the first interview is flagged %v", f)
+	}
+	if f := flags(second); !slices.Contains(f, dotm.FlagDupAnswers) || !slices.Contains(f, dotm.FlagDupPhone) {
+		t.Errorf("the copy is flagged %v, want %s and %s", f, dotm.FlagDupAnswers, dotm.FlagDupPhone)
+	}
+	// The owner of every fingerprint gone from the store: nothing to
+	// compare with, so the next copy is not flagged as a duplicate.
+	ctx := context.Background()
+	if _, err := a.rawDB().Collection("submissions").DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: []string{first, second}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if f := flags(post(3)); slices.Contains(f, dotm.FlagDupAnswers) || slices.Contains(f, dotm.FlagDupPhone) {
+		t.Errorf("a copy of interviews no longer stored is flagged %v", f)
+	}
+}

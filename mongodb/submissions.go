@@ -337,6 +337,21 @@ func (s *Store) Submission(ctx context.Context, id string) (dotm.Submission, err
 	return d.submission()
 }
 
+// SubmissionAssignment is the assignment of stored submission id (""
+// without one), read alone: duplicate detection asks it of the interview
+// that first claimed a fingerprint, and needs neither its answers nor
+// their decryption.
+func (s *Store) SubmissionAssignment(ctx context.Context, id string) (string, error) {
+	var d struct {
+		AssignmentID string `bson:"assignment_id"`
+	}
+	opts := options.FindOne().SetProjection(bson.D{{Key: "assignment_id", Value: 1}})
+	if err := s.collection(colSubmissions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts).Decode(&d); err != nil {
+		return "", notFound(err, "submission "+id)
+	}
+	return d.AssignmentID, nil
+}
+
 // Submissions implements collector.SubmissionStore: on the embedded server
 // one indexed SQL query (embedded_query.go), on MongoDB a find that an
 // index of mongoIndexes serves in _id order. The answers are not read.
