@@ -467,15 +467,10 @@ const probeRows = 4
 // is above 1e-9·√(n·p), the whole matrix has rank p, and the rest of it
 // need not be read.
 func surelyFullRank(sub [][]float64, p, n int) bool {
-	m := mat.NewDense(len(sub), p, nil)
-	for i, r := range sub {
-		m.SetRow(i, r)
-	}
-	var svd mat.SVD
-	if !svd.Factorize(m, mat.SVDNone) {
+	sv, ok := singularValues(sub, p)
+	if !ok {
 		return false
 	}
-	sv := svd.Values(nil)
 	return sv[p-1] > 1e-9*math.Sqrt(float64(n)*float64(p))
 }
 
@@ -526,15 +521,10 @@ func matrixRank(rows [][]float64, p int) int {
 		}
 		a = stack
 	}
-	m := mat.NewDense(len(a), p, nil)
-	for i, r := range a {
-		m.SetRow(i, r)
-	}
-	var svd mat.SVD
-	if !svd.Factorize(m, mat.SVDNone) {
+	sv, ok := singularValues(a, p)
+	if !ok {
 		return min(k, p)
 	}
-	sv := svd.Values(nil)
 	rank := 0
 	for _, s := range sv {
 		if s > 1e-9*sv[0] {
@@ -569,4 +559,18 @@ func qrFactor(rows [][]float64, p int) []float64 {
 // replicate-weight designs.
 func repUnsupported(what string) error {
 	return fmt.Errorf("%s is not yet available on a replicate-weight design (means, totals, ratios, proportions, quantiles, t tests, the F chi-square test and gaussian or quasibinomial regressions are)", what)
+}
+
+// singularValues are the singular values of the matrix rows (p columns),
+// largest first; false when the SVD does not converge.
+func singularValues(rows [][]float64, p int) ([]float64, bool) {
+	m := mat.NewDense(len(rows), p, nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	var svd mat.SVD
+	if !svd.Factorize(m, mat.SVDNone) {
+		return nil, false
+	}
+	return svd.Values(nil), true
 }
